@@ -1,0 +1,78 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/banpro/factoring/internal/estado"
+)
+
+// Factura is an invoice of a cliente, owed by a debtor (deudor).
+type Factura struct {
+	ent.Schema
+}
+
+// Fields of the Factura.
+func (Factura) Fields() []ent.Field {
+	return append([]ent.Field{
+		field.Int("cliente_id").Immutable().
+			Annotations(entgql.Skip()),
+		field.String("numero_factura").MaxLen(50).NotEmpty().Immutable().
+			Annotations(entgql.OrderField("NUMERO_FACTURA")),
+		field.String("rut_deudor").MaxLen(12).NotEmpty().Immutable().
+			Comment("RUT del deudor en forma canónica, p. ej. 76.543.210-3"),
+		field.String("razon_social_deudor").MaxLen(255).NotEmpty().Immutable(),
+		field.Float("monto_total").GoType(decimalGo).SchemaType(moneyColumn).Immutable().
+			Annotations(decimalGQL, entgql.OrderField("MONTO_TOTAL")),
+		field.Time("fecha_emision").SchemaType(dateColumn).Immutable().
+			Annotations(dateGQL, entgql.OrderField("FECHA_EMISION")),
+		field.Time("fecha_vencimiento").SchemaType(dateColumn).Immutable().
+			Annotations(dateGQL, entgql.OrderField("FECHA_VENCIMIENTO")),
+		field.Enum("estado").GoType(estado.Factura("")).Default(string(estado.FacturaDisponible)).
+			Annotations(entgql.Type("EstadoFactura"), entgql.OrderField("ESTADO")),
+		field.String("motivo_anulacion").MaxLen(500).Optional().Nillable(),
+	}, timestamps()...)
+}
+
+// Edges of the Factura.
+func (Factura) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("cliente", Cliente.Type).Ref("facturas").
+			Field("cliente_id").Unique().Required().Immutable(),
+		edge.From("operaciones", Operacion.Type).Ref("facturas").
+			Through("operacion_facturas", OperacionFactura.Type).
+			Annotations(entgql.RelayConnection()),
+	}
+}
+
+// Indexes of the Factura: the per-cliente uniqueness, then one per filter
+// and default order.
+func (Factura) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("cliente_id", "numero_factura").Unique(),
+		index.Fields("cliente_id", "creado_en"),
+		index.Fields("estado"),
+		index.Fields("rut_deudor"),
+		index.Fields("fecha_emision"),
+		index.Fields("fecha_vencimiento"),
+		index.Fields("creado_en"),
+	}
+}
+
+// Annotations of the Factura.
+func (Factura) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.QueryField("facturas"),
+		entgql.RelayConnection(),
+		entsql.Checks(map[string]string{
+			"facturas_monto_total_positivo":     "monto_total > 0",
+			"facturas_vencimiento_tras_emision": "fecha_vencimiento > fecha_emision",
+			"facturas_estado_valido":            inList("estado", estado.Factura("").Values()),
+		}),
+	}
+}

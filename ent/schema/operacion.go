@@ -1,0 +1,120 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/banpro/factoring/internal/estado"
+)
+
+// Operacion is an operación de cesión: a bundle of a cliente's facturas that
+// is discounted, approved against the credit line, disbursed and finalized.
+type Operacion struct {
+	ent.Schema
+}
+
+// Fields of the Operacion. The amounts are fixed at creation.
+func (Operacion) Fields() []ent.Field {
+	return append([]ent.Field{
+		field.Int("cliente_id").Immutable().
+			Annotations(entgql.Skip()),
+		field.Time("fecha_solicitud").SchemaType(instantColumn).Immutable().
+			Annotations(entgql.OrderField("FECHA_SOLICITUD")),
+		field.Time("fecha_aprobacion").SchemaType(instantColumn).Optional().Nillable(),
+		field.Time("fecha_desembolso").SchemaType(instantColumn).Optional().Nillable(),
+		field.Time("fecha_finalizacion").SchemaType(instantColumn).Optional().Nillable(),
+		field.Float("monto_total_facturas").GoType(decimalGo).SchemaType(moneyColumn).Immutable().
+			Annotations(decimalGQL, entgql.OrderField("MONTO_TOTAL_FACTURAS")),
+		field.Float("tasa_descuento").GoType(decimalGo).SchemaType(rateColumn).Immutable().
+			Annotations(decimalGQL),
+		field.Int("dias_descuento").NonNegative().Immutable(),
+		field.Float("monto_descuento").GoType(decimalGo).SchemaType(moneyColumn).Immutable().
+			Annotations(decimalGQL),
+		field.Float("monto_a_desembolsar").GoType(decimalGo).SchemaType(moneyColumn).Immutable().
+			Annotations(decimalGQL),
+		field.Enum("estado").GoType(estado.Operacion("")).Default(string(estado.OperacionPendiente)).
+			Annotations(entgql.Type("EstadoOperacion"), entgql.OrderField("ESTADO")),
+		field.String("motivo_rechazo").MaxLen(500).Optional().Nillable(),
+	}, timestamps()...)
+}
+
+// Edges of the Operacion.
+func (Operacion) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("cliente", Cliente.Type).Ref("operaciones").
+			Field("cliente_id").Unique().Required().Immutable(),
+		edge.To("facturas", Factura.Type).
+			Through("operacion_facturas", OperacionFactura.Type).
+			Annotations(entgql.RelayConnection()),
+		edge.To("eventos", OperacionEvento.Type).
+			Annotations(entgql.RelayConnection()),
+	}
+}
+
+// Indexes of the Operacion: one per filter and default order.
+func (Operacion) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("cliente_id", "fecha_solicitud"),
+		index.Fields("estado"),
+		index.Fields("fecha_solicitud"),
+	}
+}
+
+// Annotations of the Operacion.
+func (Operacion) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entsql.Table("operaciones"),
+		entgql.QueryField("operaciones"),
+		entgql.RelayConnection(),
+		entsql.Checks(map[string]string{
+			"operaciones_monto_total_positivo":     "monto_total_facturas > 0",
+			"operaciones_tasa_en_rango":            "tasa_descuento > 0 AND tasa_descuento <= 100",
+			"operaciones_montos_no_negativos":      "monto_descuento >= 0 AND monto_a_desembolsar >= 0",
+			"operaciones_descuento_hasta_el_total": "monto_descuento <= monto_total_facturas",
+			"operaciones_estado_valido":            inList("estado", estado.Operacion("").Values()),
+		}),
+	}
+}
+
+// OperacionFactura links an operación to one of its facturas. The pair is its
+// primary key, so a factura is listed at most once per operación.
+type OperacionFactura struct {
+	ent.Schema
+}
+
+// Fields of the OperacionFactura.
+func (OperacionFactura) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("operacion_id"),
+		field.Int("factura_id"),
+	}
+}
+
+// Edges of the OperacionFactura.
+func (OperacionFactura) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("operacion", Operacion.Type).Field("operacion_id").Unique().Required(),
+		edge.To("factura", Factura.Type).Field("factura_id").Unique().Required(),
+	}
+}
+
+// Indexes of the OperacionFactura: the primary key serves lookups by
+// operación; this one serves Factura.operaciones.
+func (OperacionFactura) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("factura_id"),
+	}
+}
+
+// Annotations of the OperacionFactura.
+func (OperacionFactura) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		field.ID("operacion_id", "factura_id"),
+		entgql.Skip(entgql.SkipAll),
+	}
+}

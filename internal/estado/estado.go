@@ -1,0 +1,124 @@
+// Package estado holds the domain's vocabulary of states and event types:
+// the estados of clientes, facturas and operaciones and the tipos of the
+// operation's audit events.
+//
+// The ent schema stores these types and gqlgen binds them to the GraphQL enums
+// EstadoCliente, EstadoFactura, EstadoOperacion and TipoEventoOperacion, so a
+// state has one Go type from the database to the wire. The package imports
+// only the standard library.
+package estado
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+)
+
+// Cliente is the state of a cliente (domain.md, "Cliente").
+type Cliente string
+
+// The states of a cliente.
+const (
+	ClientePendiente  Cliente = "PENDIENTE"
+	ClienteActivo     Cliente = "ACTIVO"
+	ClienteSuspendido Cliente = "SUSPENDIDO"
+	ClienteBloqueado  Cliente = "BLOQUEADO"
+)
+
+// Factura is the state of a factura (domain.md, "Factura").
+type Factura string
+
+// The states of a factura.
+const (
+	FacturaDisponible Factura = "DISPONIBLE"
+	FacturaEnProceso  Factura = "EN_PROCESO"
+	FacturaCedida     Factura = "CEDIDA"
+	FacturaPagada     Factura = "PAGADA"
+	FacturaVencida    Factura = "VENCIDA"
+	FacturaAnulada    Factura = "ANULADA"
+)
+
+// Operacion is the state of an operación de cesión.
+type Operacion string
+
+// The states of an operación.
+const (
+	OperacionPendiente    Operacion = "PENDIENTE"
+	OperacionAprobada     Operacion = "APROBADA"
+	OperacionRechazada    Operacion = "RECHAZADA"
+	OperacionDesembolsada Operacion = "DESEMBOLSADA"
+	OperacionFinalizada   Operacion = "FINALIZADA"
+)
+
+// TipoEvento is the kind of an OperacionEvento: one per state change.
+type TipoEvento string
+
+// The kinds of operation events.
+const (
+	EventoCreada       TipoEvento = "CREADA"
+	EventoAprobada     TipoEvento = "APROBADA"
+	EventoRechazada    TipoEvento = "RECHAZADA"
+	EventoDesembolsada TipoEvento = "DESEMBOLSADA"
+	EventoFinalizada   TipoEvento = "FINALIZADA"
+)
+
+var (
+	clienteValues    = []string{"PENDIENTE", "ACTIVO", "SUSPENDIDO", "BLOQUEADO"}
+	facturaValues    = []string{"DISPONIBLE", "EN_PROCESO", "CEDIDA", "PAGADA", "VENCIDA", "ANULADA"}
+	operacionValues  = []string{"PENDIENTE", "APROBADA", "RECHAZADA", "DESEMBOLSADA", "FINALIZADA"}
+	tipoEventoValues = []string{"CREADA", "APROBADA", "RECHAZADA", "DESEMBOLSADA", "FINALIZADA"}
+)
+
+// Values lists the states, in lifecycle order (ent reads it for the enum).
+func (Cliente) Values() []string { return slices.Clone(clienteValues) }
+
+// Values lists the states, in lifecycle order (ent reads it for the enum).
+func (Factura) Values() []string { return slices.Clone(facturaValues) }
+
+// Values lists the states, in lifecycle order (ent reads it for the enum).
+func (Operacion) Values() []string { return slices.Clone(operacionValues) }
+
+// Values lists the event kinds, in lifecycle order (ent reads it for the enum).
+func (TipoEvento) Values() []string { return slices.Clone(tipoEventoValues) }
+
+// MarshalGQL writes the state as a GraphQL enum value.
+func (e Cliente) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// MarshalGQL writes the state as a GraphQL enum value.
+func (e Factura) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// MarshalGQL writes the state as a GraphQL enum value.
+func (e Operacion) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// MarshalGQL writes the kind as a GraphQL enum value.
+func (e TipoEvento) MarshalGQL(w io.Writer) { writeQuoted(w, string(e)) }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (e *Cliente) UnmarshalGQL(v any) error { return unmarshal(e, v, clienteValues, "EstadoCliente") }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (e *Factura) UnmarshalGQL(v any) error { return unmarshal(e, v, facturaValues, "EstadoFactura") }
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (e *Operacion) UnmarshalGQL(v any) error {
+	return unmarshal(e, v, operacionValues, "EstadoOperacion")
+}
+
+// UnmarshalGQL reads a GraphQL enum value.
+func (e *TipoEvento) UnmarshalGQL(v any) error {
+	return unmarshal(e, v, tipoEventoValues, "TipoEventoOperacion")
+}
+
+func writeQuoted(w io.Writer, s string) {
+	_, _ = io.WriteString(w, strconv.Quote(s))
+}
+
+func unmarshal[T ~string](dst *T, v any, values []string, enum string) error {
+	s, ok := v.(string)
+	if !ok || !slices.Contains(values, s) {
+		return fmt.Errorf("%v no es un valor de %s", v, enum)
+	}
+	*dst = T(s)
+	return nil
+}
