@@ -5,12 +5,54 @@
 package main
 
 import (
+	"fmt"
 	"log"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
+	"github.com/vektah/gqlparser/v2/ast"
 )
+
+// defaultOrders is the order every connection of a type uses when the client
+// gives no orderBy: newest first, except an operación's history, which reads
+// in the order it happened. They become argument defaults in the schema, so
+// the playground shows them and entgql's eager loading applies them too.
+var defaultOrders = map[string]struct{ field, direction string }{
+	"ClienteOrder":         {"CREADO_EN", "DESC"},
+	"FacturaOrder":         {"CREADO_EN", "DESC"},
+	"OperacionOrder":       {"FECHA_SOLICITUD", "DESC"},
+	"OperacionEventoOrder": {"FECHA", "ASC"},
+}
+
+// setDefaultOrders is an entgql schema hook: it gives every orderBy argument
+// its type's default order.
+func setDefaultOrders(_ *gen.Graph, s *ast.Schema) error {
+	seen := map[string]bool{}
+	for _, def := range s.Types {
+		for _, f := range def.Fields {
+			arg := f.Arguments.ForName("orderBy")
+			if arg == nil {
+				continue
+			}
+			order, ok := defaultOrders[arg.Type.Name()]
+			if !ok {
+				return fmt.Errorf("%s.%s: no default order for %s", def.Name, f.Name, arg.Type.Name())
+			}
+			arg.DefaultValue = &ast.Value{Kind: ast.ObjectValue, Children: ast.ChildValueList{
+				{Name: "direction", Value: &ast.Value{Kind: ast.EnumValue, Raw: order.direction}},
+				{Name: "field", Value: &ast.Value{Kind: ast.EnumValue, Raw: order.field}},
+			}}
+			seen[arg.Type.Name()] = true
+		}
+	}
+	for name := range defaultOrders {
+		if !seen[name] {
+			return fmt.Errorf("default order for %s matches no orderBy argument", name)
+		}
+	}
+	return nil
+}
 
 func main() {
 	ex, err := entgql.NewExtension(
@@ -18,6 +60,7 @@ func main() {
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("ent.graphql"),
 		entgql.WithWhereInputs(true),
+		entgql.WithSchemaHook(setDefaultOrders),
 	)
 	if err != nil {
 		log.Fatalf("entgql extension: %v", err)

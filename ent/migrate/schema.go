@@ -270,7 +270,7 @@ func init() {
 	OperacionesTable.ForeignKeys[0].RefTable = ClientesTable
 	OperacionesTable.Annotation = &entsql.Annotation{
 		Table:          "operaciones",
-		IncrementStart: func(i int) *int { return &i }(21474836480),
+		IncrementStart: func(i int) *int { return &i }(8589934592),
 	}
 	OperacionesTable.Annotation.Checks = map[string]string{
 		"operaciones_descuento_hasta_el_total": "monto_descuento <= monto_total_facturas",

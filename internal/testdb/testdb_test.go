@@ -1,0 +1,188 @@
+package testdb_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/testdb"
+)
+
+// closedServer is a PostgreSQL URL where nothing listens.
+const closedServer = "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=2"
+
+// requireMigratedAndEmpty asserts the promise of every constructor.
+func requireMigratedAndEmpty(t *testing.T, db *database.DB) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := database.MigrationStatus(ctx, db)
+	require.NoError(t, err)
+	assert.NotEmpty(t, st.Applied)
+	assert.Empty(t, st.Pending)
+	n, err := db.Client.Cliente.Query().Count(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+}
+
+func TestSQLite(t *testing.T) {
+	// Ensure that each call gives a migrated, empty database of its own.
+	a, b := testdb.SQLite(t), testdb.SQLite(t)
+	assert.Equal(t, dialect.SQLite, a.Dialect)
+	requireMigratedAndEmpty(t, a)
+	requireMigratedAndEmpty(t, b)
+
+	_, err := a.SQL.Exec(`INSERT INTO clientes (rut, razon_social, email, fecha_registro, linea_credito,
+		linea_disponible, creado_en, actualizado_en) VALUES ('1-9', 'x', 'x@x.cl', '2026-01-01', 1, 1, '2026-01-01', '2026-01-01')`)
+	require.NoError(t, err)
+	n, err := b.Client.Cliente.Query().Count(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n, "the databases are separate")
+}
+
+func TestPostgres(t *testing.T) {
+	// Ensure that each call gives a migrated, empty database of its own,
+	// dropped when the test ends.
+	var names []string
+	t.Run("private", func(t *testing.T) {
+		a, b := testdb.Postgres(t), testdb.Postgres(t)
+		assert.Equal(t, dialect.Postgres, a.Dialect)
+		requireMigratedAndEmpty(t, a)
+		requireMigratedAndEmpty(t, b)
+		for _, db := range []*database.DB{a, b} {
+			var name string
+			require.NoError(t, db.SQL.QueryRow("SELECT current_database()").Scan(&name))
+			assert.True(t, strings.HasPrefix(name, "factoring_test_"), name)
+			names = append(names, name)
+		}
+		assert.NotEqual(t, names[0], names[1])
+	})
+	if len(names) == 0 {
+		t.Skip("PostgreSQL no disponible")
+	}
+	admin, err := database.Open(context.Background(), testdb.ServerURL(), database.Options{})
+	require.NoError(t, err)
+	defer admin.Close()
+	for _, name := range names {
+		var exists bool
+		require.NoError(t, admin.SQL.QueryRow("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists))
+		assert.False(t, exists, "%s dropped at cleanup", name)
+	}
+}
+
+func TestEach(t *testing.T) {
+	// Ensure that Each runs the test once per dialect, as named sub-tests.
+	var seen []string
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		seen = append(seen, t.Name()+"="+db.Dialect)
+		requireMigratedAndEmpty(t, db)
+	})
+	require.NotEmpty(t, seen)
+	assert.Equal(t, "TestEach/sqlite=sqlite3", seen[0])
+	if len(seen) == 2 {
+		assert.Equal(t, "TestEach/postgres=postgres", seen[1])
+	}
+}
+
+// countingDriver counts the statements sent through the ent driver.
+type countingDriver struct {
+	dialect.Driver
+	n *atomic.Int64
+}
+
+func (d countingDriver) Exec(ctx context.Context, query string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d countingDriver) Query(ctx context.Context, query string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+func TestEachWith(t *testing.T) {
+	// Ensure that the Options variants install the driver wrapper, so a
+	// test can count the statements a call sends.
+	var n atomic.Int64
+	opts := database.Options{WrapDriver: func(d dialect.Driver) dialect.Driver {
+		return countingDriver{Driver: d, n: &n}
+	}}
+	testdb.EachWith(t, opts, func(t *testing.T, db *database.DB) {
+		before := n.Load()
+		_, err := db.Client.Cliente.Query().Count(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, before+1, n.Load())
+	})
+}
+
+func TestEmpty(t *testing.T) {
+	// Ensure that the Empty variants give unmigrated databases.
+	for _, tc := range []struct {
+		name string
+		open func(testing.TB) *database.DB
+	}{
+		{"sqlite", testdb.EmptySQLite},
+		{"postgres", testdb.EmptyPostgres},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := tc.open(t)
+			st, err := database.MigrationStatus(context.Background(), db)
+			require.NoError(t, err)
+			assert.Empty(t, st.Applied)
+			assert.NotEmpty(t, st.Pending)
+		})
+	}
+}
+
+// TestPostgresUnavailable runs this package's helper test in a child
+// process pointed at a closed port.
+func TestPostgresUnavailable(t *testing.T) {
+	t.Run("Skipped", func(t *testing.T) {
+		// Ensure that without PostgreSQL the tests skip, with the loud line
+		// printed once.
+		out, err := runHelper(t, "")
+		require.NoError(t, err, out)
+		assert.Equal(t, 1, strings.Count(out, "PostgreSQL no disponible en postgres://postgres@127.0.0.1:1/"), out)
+		assert.Contains(t, out, "FACTORING_REQUIRE_POSTGRES=1 para exigirlo")
+		assert.Equal(t, 1, strings.Count(out, "PostgreSQL no disponible (ver el primer aviso)"), out)
+		assert.Contains(t, out, "--- SKIP: TestHelperPostgres/first")
+		assert.Contains(t, out, "--- SKIP: TestHelperPostgres/second")
+	})
+
+	t.Run("RequiredFails", func(t *testing.T) {
+		// Ensure that FACTORING_REQUIRE_POSTGRES=1 turns the skip into a
+		// failure.
+		out, err := runHelper(t, "1")
+		require.Error(t, err, out)
+		assert.Contains(t, out, "--- FAIL: TestHelperPostgres/first")
+		assert.Contains(t, out, "PostgreSQL no disponible en postgres://postgres@127.0.0.1:1/")
+	})
+}
+
+func runHelper(t *testing.T, requireEnv string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPostgres$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(),
+		"TESTDB_HELPER=1",
+		testdb.EnvURL+"="+closedServer,
+		testdb.EnvRequire+"="+requireEnv,
+	)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestHelperPostgres is run by TestPostgresUnavailable in a child process.
+func TestHelperPostgres(t *testing.T) {
+	if os.Getenv("TESTDB_HELPER") != "1" {
+		t.Skip("solo como proceso hijo de TestPostgresUnavailable")
+	}
+	t.Run("first", func(t *testing.T) { testdb.Postgres(t) })
+	t.Run("second", func(t *testing.T) { testdb.Postgres(t) })
+}
