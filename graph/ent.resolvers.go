@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/banpro/factoring/ent"
@@ -15,27 +14,30 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return orNotFound(r.client.Noder(ctx, id))("nodo", id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	return nodes(ctx, r.client, ids)
 }
 
 // Clientes is the resolver for the clientes field.
 func (r *queryResolver) Clientes(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClienteOrder, where *ent.ClienteWhereInput) (*ent.ClienteConnection, error) {
-	panic(fmt.Errorf("not implemented: Clientes - clientes"))
+	return r.client.Cliente.Query().Paginate(ctx, after, first, before, last,
+		ent.WithClienteOrder(orderBy), ent.WithClienteFilter(where.Filter))
 }
 
 // Facturas is the resolver for the facturas field.
 func (r *queryResolver) Facturas(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) (*ent.FacturaConnection, error) {
-	panic(fmt.Errorf("not implemented: Facturas - facturas"))
+	return r.client.Factura.Query().Paginate(ctx, after, first, before, last,
+		ent.WithFacturaOrder(orderBy), ent.WithFacturaFilter(where.Filter))
 }
 
 // Operaciones is the resolver for the operaciones field.
 func (r *queryResolver) Operaciones(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) (*ent.OperacionConnection, error) {
-	panic(fmt.Errorf("not implemented: Operaciones - operaciones"))
+	return r.client.Operacion.Query().Paginate(ctx, after, first, before, last,
+		ent.WithOperacionOrder(orderBy), ent.WithOperacionFilter(where.Filter))
 }
 
 // Cliente returns ClienteResolver implementation.

@@ -17,7 +17,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/graph/scalar"
+	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/facturas"
+	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/shopspring/decimal"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -34,6 +37,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Cliente() ClienteResolver
+	Mutation() MutationResolver
 	Query() QueryResolver
 }
 
@@ -97,6 +101,23 @@ type ComplexityRoot struct {
 	FacturaEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Mutation struct {
+		ActivarCliente       func(childComplexity int, id int) int
+		ActualizarCliente    func(childComplexity int, id int, input clientes.ActualizarInput) int
+		AjustarLineaCredito  func(childComplexity int, id int, lineaCredito decimal.Decimal) int
+		AnularFactura        func(childComplexity int, id int, motivo *string) int
+		AprobarOperacion     func(childComplexity int, id int) int
+		BloquearCliente      func(childComplexity int, id int, motivo string) int
+		CrearCliente         func(childComplexity int, input clientes.CrearInput) int
+		CrearOperacion       func(childComplexity int, input operaciones.CrearInput) int
+		DesembolsarOperacion func(childComplexity int, id int) int
+		FinalizarOperacion   func(childComplexity int, id int) int
+		PagarFactura         func(childComplexity int, id int) int
+		RechazarOperacion    func(childComplexity int, id int, motivo string) int
+		RegistrarFactura     func(childComplexity int, input facturas.RegistrarInput) int
+		SuspenderCliente     func(childComplexity int, id int, motivo *string) int
 	}
 
 	Operacion struct {
@@ -179,6 +200,22 @@ type ComplexityRoot struct {
 
 type ClienteResolver interface {
 	LineaUtilizada(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error)
+}
+type MutationResolver interface {
+	CrearCliente(ctx context.Context, input clientes.CrearInput) (*ent.Cliente, error)
+	ActualizarCliente(ctx context.Context, id int, input clientes.ActualizarInput) (*ent.Cliente, error)
+	AjustarLineaCredito(ctx context.Context, id int, lineaCredito decimal.Decimal) (*ent.Cliente, error)
+	ActivarCliente(ctx context.Context, id int) (*ent.Cliente, error)
+	SuspenderCliente(ctx context.Context, id int, motivo *string) (*ent.Cliente, error)
+	BloquearCliente(ctx context.Context, id int, motivo string) (*ent.Cliente, error)
+	RegistrarFactura(ctx context.Context, input facturas.RegistrarInput) (*ent.Factura, error)
+	PagarFactura(ctx context.Context, id int) (*ent.Factura, error)
+	AnularFactura(ctx context.Context, id int, motivo *string) (*ent.Factura, error)
+	CrearOperacion(ctx context.Context, input operaciones.CrearInput) (*ent.Operacion, error)
+	AprobarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
+	RechazarOperacion(ctx context.Context, id int, motivo string) (*ent.Operacion, error)
+	DesembolsarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
+	FinalizarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -470,6 +507,161 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FacturaEdge.Node(childComplexity), true
+
+	case "Mutation.activarCliente":
+		if e.ComplexityRoot.Mutation.ActivarCliente == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activarCliente_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivarCliente(childComplexity, args["id"].(int)), true
+	case "Mutation.actualizarCliente":
+		if e.ComplexityRoot.Mutation.ActualizarCliente == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_actualizarCliente_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActualizarCliente(childComplexity, args["id"].(int), args["input"].(clientes.ActualizarInput)), true
+	case "Mutation.ajustarLineaCredito":
+		if e.ComplexityRoot.Mutation.AjustarLineaCredito == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_ajustarLineaCredito_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AjustarLineaCredito(childComplexity, args["id"].(int), args["lineaCredito"].(decimal.Decimal)), true
+	case "Mutation.anularFactura":
+		if e.ComplexityRoot.Mutation.AnularFactura == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_anularFactura_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnularFactura(childComplexity, args["id"].(int), args["motivo"].(*string)), true
+	case "Mutation.aprobarOperacion":
+		if e.ComplexityRoot.Mutation.AprobarOperacion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_aprobarOperacion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AprobarOperacion(childComplexity, args["id"].(int)), true
+	case "Mutation.bloquearCliente":
+		if e.ComplexityRoot.Mutation.BloquearCliente == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bloquearCliente_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BloquearCliente(childComplexity, args["id"].(int), args["motivo"].(string)), true
+	case "Mutation.crearCliente":
+		if e.ComplexityRoot.Mutation.CrearCliente == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_crearCliente_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CrearCliente(childComplexity, args["input"].(clientes.CrearInput)), true
+	case "Mutation.crearOperacion":
+		if e.ComplexityRoot.Mutation.CrearOperacion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_crearOperacion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CrearOperacion(childComplexity, args["input"].(operaciones.CrearInput)), true
+	case "Mutation.desembolsarOperacion":
+		if e.ComplexityRoot.Mutation.DesembolsarOperacion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_desembolsarOperacion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DesembolsarOperacion(childComplexity, args["id"].(int)), true
+	case "Mutation.finalizarOperacion":
+		if e.ComplexityRoot.Mutation.FinalizarOperacion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_finalizarOperacion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FinalizarOperacion(childComplexity, args["id"].(int)), true
+	case "Mutation.pagarFactura":
+		if e.ComplexityRoot.Mutation.PagarFactura == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pagarFactura_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PagarFactura(childComplexity, args["id"].(int)), true
+	case "Mutation.rechazarOperacion":
+		if e.ComplexityRoot.Mutation.RechazarOperacion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rechazarOperacion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RechazarOperacion(childComplexity, args["id"].(int), args["motivo"].(string)), true
+	case "Mutation.registrarFactura":
+		if e.ComplexityRoot.Mutation.RegistrarFactura == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registrarFactura_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegistrarFactura(childComplexity, args["input"].(facturas.RegistrarInput)), true
+	case "Mutation.suspenderCliente":
+		if e.ComplexityRoot.Mutation.SuspenderCliente == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suspenderCliente_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuspenderCliente(childComplexity, args["id"].(int), args["motivo"].(*string)), true
 
 	case "Operacion.actualizadoEn":
 		if e.ComplexityRoot.Operacion.ActualizadoEn == nil {
@@ -838,14 +1030,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ActualizarClienteInput", ec.unmarshalInputActualizarClienteInput),
 			graphql.NewInputUnmarshaler("ClienteOrder", ec.unmarshalInputClienteOrder),
 			graphql.NewInputUnmarshaler("ClienteWhereInput", ec.unmarshalInputClienteWhereInput),
+			graphql.NewInputUnmarshaler("CrearClienteInput", ec.unmarshalInputCrearClienteInput),
+			graphql.NewInputUnmarshaler("CrearOperacionInput", ec.unmarshalInputCrearOperacionInput),
 			graphql.NewInputUnmarshaler("FacturaOrder", ec.unmarshalInputFacturaOrder),
 			graphql.NewInputUnmarshaler("FacturaWhereInput", ec.unmarshalInputFacturaWhereInput),
 			graphql.NewInputUnmarshaler("OperacionEventoOrder", ec.unmarshalInputOperacionEventoOrder),
 			graphql.NewInputUnmarshaler("OperacionEventoWhereInput", ec.unmarshalInputOperacionEventoWhereInput),
 			graphql.NewInputUnmarshaler("OperacionOrder", ec.unmarshalInputOperacionOrder),
 			graphql.NewInputUnmarshaler("OperacionWhereInput", ec.unmarshalInputOperacionWhereInput),
+			graphql.NewInputUnmarshaler("RegistrarFacturaInput", ec.unmarshalInputRegistrarFacturaInput),
 		)
 	}
 	first := true
@@ -880,6 +1076,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -957,7 +1168,7 @@ type Cliente implements Node {
     """
     Ordering options for Facturas returned from the connection.
     """
-    orderBy: FacturaOrder
+    orderBy: FacturaOrder = {direction:DESC,field:CREADO_EN}
 
     """
     Filtering options for Facturas returned from the connection.
@@ -988,7 +1199,7 @@ type Cliente implements Node {
     """
     Ordering options for Operacions returned from the connection.
     """
-    orderBy: OperacionOrder
+    orderBy: OperacionOrder = {direction:DESC,field:FECHA_SOLICITUD}
 
     """
     Filtering options for Operacions returned from the connection.
@@ -1337,7 +1548,7 @@ type Factura implements Node {
     """
     Ordering options for Operacions returned from the connection.
     """
-    orderBy: OperacionOrder
+    orderBy: OperacionOrder = {direction:DESC,field:FECHA_SOLICITUD}
 
     """
     Filtering options for Operacions returned from the connection.
@@ -1607,7 +1818,7 @@ type Operacion implements Node {
     """
     Ordering options for Facturas returned from the connection.
     """
-    orderBy: FacturaOrder
+    orderBy: FacturaOrder = {direction:DESC,field:CREADO_EN}
 
     """
     Filtering options for Facturas returned from the connection.
@@ -1638,7 +1849,7 @@ type Operacion implements Node {
     """
     Ordering options for OperacionEventos returned from the connection.
     """
-    orderBy: OperacionEventoOrder
+    orderBy: OperacionEventoOrder = {direction:ASC,field:FECHA}
 
     """
     Filtering options for OperacionEventos returned from the connection.
@@ -2115,7 +2326,7 @@ type Query {
     """
     Ordering options for Clientes returned from the connection.
     """
-    orderBy: ClienteOrder
+    orderBy: ClienteOrder = {direction:DESC,field:CREADO_EN}
 
     """
     Filtering options for Clientes returned from the connection.
@@ -2146,7 +2357,7 @@ type Query {
     """
     Ordering options for Facturas returned from the connection.
     """
-    orderBy: FacturaOrder
+    orderBy: FacturaOrder = {direction:DESC,field:CREADO_EN}
 
     """
     Filtering options for Facturas returned from the connection.
@@ -2177,7 +2388,7 @@ type Query {
     """
     Ordering options for Operacions returned from the connection.
     """
-    orderBy: OperacionOrder
+    orderBy: OperacionOrder = {direction:DESC,field:FECHA_SOLICITUD}
 
     """
     Filtering options for Operacions returned from the connection.
@@ -2249,6 +2460,128 @@ extend type Cliente {
   Línea en uso: lineaCredito - lineaDisponible.
   """
   lineaUtilizada: Decimal!
+}
+
+"""
+Acciones de dominio. Cada una es una transacción: o se aplica entera, con su
+evento de auditoría, o no cambia nada. Los errores llevan extensions.code
+(VALIDATION_ERROR, NOT_FOUND, CONFLICT, ...) y, cuando un campo tiene la culpa,
+extensions.fields.
+"""
+type Mutation {
+  """
+  Registra un cliente en estado PENDIENTE con toda su línea disponible.
+  Errores: VALIDATION_ERROR (rut, razonSocial, email, lineaCredito, ...), CONFLICT (rut ya registrado).
+  """
+  crearCliente(input: CrearClienteInput!): Cliente!
+
+  """
+  Cambia los datos del cliente. Un campo omitido no cambia; giro, direccion o telefono vacíos se borran.
+  Errores: NOT_FOUND, VALIDATION_ERROR.
+  """
+  actualizarCliente(id: ID!, input: ActualizarClienteInput!): Cliente!
+
+  """
+  Fija una nueva línea de crédito; la disponible se mueve en la misma cantidad.
+  Errores: NOT_FOUND, VALIDATION_ERROR (lineaCredito negativa o menor que la línea utilizada).
+  """
+  ajustarLineaCredito(id: ID!, lineaCredito: Decimal!): Cliente!
+
+  """
+  PENDIENTE o SUSPENDIDO -> ACTIVO. Errores: NOT_FOUND, CONFLICT.
+  """
+  activarCliente(id: ID!): Cliente!
+
+  """
+  ACTIVO -> SUSPENDIDO. Errores: NOT_FOUND, CONFLICT.
+  """
+  suspenderCliente(id: ID!, motivo: String): Cliente!
+
+  """
+  PENDIENTE, ACTIVO o SUSPENDIDO -> BLOQUEADO (definitivo). Errores: NOT_FOUND, VALIDATION_ERROR (motivo), CONFLICT.
+  """
+  bloquearCliente(id: ID!, motivo: String!): Cliente!
+
+  """
+  Registra una factura del cliente, DISPONIBLE.
+  Errores: NOT_FOUND (cliente), VALIDATION_ERROR (montoTotal, fechaVencimiento, rutDeudor, clienteId bloqueado, ...),
+  CONFLICT (numeroFactura repetido para el cliente).
+  """
+  registrarFactura(input: RegistrarFacturaInput!): Factura!
+
+  """
+  DISPONIBLE, CEDIDA o VENCIDA -> PAGADA. Errores: NOT_FOUND, CONFLICT.
+  """
+  pagarFactura(id: ID!): Factura!
+
+  """
+  DISPONIBLE -> ANULADA. Errores: NOT_FOUND, CONFLICT (una factura pagada, cedida o en proceso no se anula).
+  """
+  anularFactura(id: ID!, motivo: String): Factura!
+
+  """
+  Crea una operación PENDIENTE sobre facturas DISPONIBLE del cliente, que pasan a EN_PROCESO.
+  Calcula el descuento: montoTotalFacturas × tasa/100 × días/360, redondeado a centavos (mitad hacia arriba).
+  Errores: VALIDATION_ERROR (facturaIds, clienteId no ACTIVO), NOT_FOUND (cliente).
+  """
+  crearOperacion(input: CrearOperacionInput!): Operacion!
+
+  """
+  PENDIENTE -> APROBADA: cede las facturas y descuenta el total de la línea disponible.
+  Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (lineaDisponible insuficiente, facturas, cliente).
+  """
+  aprobarOperacion(id: ID!): Operacion!
+
+  """
+  PENDIENTE -> RECHAZADA: libera las facturas (DISPONIBLE). Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (motivo de al menos 3 caracteres).
+  """
+  rechazarOperacion(id: ID!, motivo: String!): Operacion!
+
+  """
+  APROBADA -> DESEMBOLSADA. Errores: NOT_FOUND, CONFLICT.
+  """
+  desembolsarOperacion(id: ID!): Operacion!
+
+  """
+  APROBADA o DESEMBOLSADA -> FINALIZADA, con todas las facturas PAGADA: repone la línea disponible.
+  Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (facturas impagas).
+  """
+  finalizarOperacion(id: ID!): Operacion!
+}
+
+input CrearClienteInput {
+  "RUT en cualquier forma aceptada; se guarda canónico (12.345.678-5)."
+  rut: String!
+  razonSocial: String!
+  giro: String
+  direccion: String
+  telefono: String
+  email: String!
+  lineaCredito: Decimal!
+}
+
+input ActualizarClienteInput {
+  razonSocial: String
+  giro: String
+  direccion: String
+  telefono: String
+  email: String
+}
+
+input RegistrarFacturaInput {
+  clienteId: ID!
+  numeroFactura: String!
+  rutDeudor: String!
+  razonSocialDeudor: String!
+  montoTotal: Decimal!
+  fechaEmision: Date!
+  fechaVencimiento: Date!
+}
+
+input CrearOperacionInput {
+  clienteId: ID!
+  "Entre 1 y 500 facturas distintas del cliente."
+  facturaIds: [ID!]!
 }
 `, BuiltIn: false},
 }
@@ -2771,6 +3104,250 @@ func (ec *executionContext) field_Factura_operaciones_args(ctx context.Context, 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_activarCliente_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_actualizarCliente_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (clientes.ActualizarInput, error) {
+			return ec.unmarshalNActualizarClienteInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋclientesᚐActualizarInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_ajustarLineaCredito_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "lineaCredito",
+		func(ctx context.Context, v any) (decimal.Decimal, error) {
+			return ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lineaCredito"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_anularFactura_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "motivo",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["motivo"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_aprobarOperacion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_bloquearCliente_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "motivo",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["motivo"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_crearCliente_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (clientes.CrearInput, error) {
+			return ec.unmarshalNCrearClienteInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋclientesᚐCrearInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_crearOperacion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (operaciones.CrearInput, error) {
+			return ec.unmarshalNCrearOperacionInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋoperacionesᚐCrearInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_desembolsarOperacion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_finalizarOperacion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pagarFactura_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rechazarOperacion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "motivo",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["motivo"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registrarFactura_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (facturas.RegistrarInput, error) {
+			return ec.unmarshalNRegistrarFacturaInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐRegistrarInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_suspenderCliente_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "motivo",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["motivo"] = arg1
 	return args, nil
 }
 
@@ -4260,6 +4837,622 @@ func (ec *executionContext) _FacturaEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_FacturaEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FacturaEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Mutation_crearCliente(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_crearCliente(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CrearCliente(ctx, fc.Args["input"].(clientes.CrearInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cliente) graphql.Marshaler {
+			return ec.marshalNCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐCliente(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_crearCliente(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cliente(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_crearCliente_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_actualizarCliente(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_actualizarCliente(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ActualizarCliente(ctx, fc.Args["id"].(int), fc.Args["input"].(clientes.ActualizarInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cliente) graphql.Marshaler {
+			return ec.marshalNCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐCliente(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_actualizarCliente(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cliente(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_actualizarCliente_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_ajustarLineaCredito(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_ajustarLineaCredito(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AjustarLineaCredito(ctx, fc.Args["id"].(int), fc.Args["lineaCredito"].(decimal.Decimal))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cliente) graphql.Marshaler {
+			return ec.marshalNCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐCliente(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_ajustarLineaCredito(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cliente(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_ajustarLineaCredito_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_activarCliente(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_activarCliente(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ActivarCliente(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cliente) graphql.Marshaler {
+			return ec.marshalNCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐCliente(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_activarCliente(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cliente(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_activarCliente_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_suspenderCliente(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_suspenderCliente(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SuspenderCliente(ctx, fc.Args["id"].(int), fc.Args["motivo"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cliente) graphql.Marshaler {
+			return ec.marshalNCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐCliente(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_suspenderCliente(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cliente(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_suspenderCliente_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_bloquearCliente(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bloquearCliente(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BloquearCliente(ctx, fc.Args["id"].(int), fc.Args["motivo"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cliente) graphql.Marshaler {
+			return ec.marshalNCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐCliente(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bloquearCliente(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cliente(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bloquearCliente_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registrarFactura(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registrarFactura(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegistrarFactura(ctx, fc.Args["input"].(facturas.RegistrarInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
+			return ec.marshalNFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registrarFactura(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factura(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registrarFactura_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_pagarFactura(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pagarFactura(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PagarFactura(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
+			return ec.marshalNFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pagarFactura(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factura(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pagarFactura_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_anularFactura(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_anularFactura(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnularFactura(ctx, fc.Args["id"].(int), fc.Args["motivo"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
+			return ec.marshalNFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_anularFactura(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factura(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_anularFactura_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_crearOperacion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_crearOperacion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CrearOperacion(ctx, fc.Args["input"].(operaciones.CrearInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operacion) graphql.Marshaler {
+			return ec.marshalNOperacion2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_crearOperacion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operacion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_crearOperacion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_aprobarOperacion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_aprobarOperacion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AprobarOperacion(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operacion) graphql.Marshaler {
+			return ec.marshalNOperacion2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_aprobarOperacion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operacion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_aprobarOperacion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rechazarOperacion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rechazarOperacion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RechazarOperacion(ctx, fc.Args["id"].(int), fc.Args["motivo"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operacion) graphql.Marshaler {
+			return ec.marshalNOperacion2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rechazarOperacion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operacion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rechazarOperacion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_desembolsarOperacion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_desembolsarOperacion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DesembolsarOperacion(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operacion) graphql.Marshaler {
+			return ec.marshalNOperacion2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_desembolsarOperacion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operacion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_desembolsarOperacion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_finalizarOperacion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_finalizarOperacion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FinalizarOperacion(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operacion) graphql.Marshaler {
+			return ec.marshalNOperacion2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_finalizarOperacion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operacion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_finalizarOperacion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Operacion_id(ctx context.Context, field graphql.CollectedField, obj *ent.Operacion) (ret graphql.Marshaler) {
@@ -6841,6 +8034,76 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputActualizarClienteInput(ctx context.Context, obj any) (clientes.ActualizarInput, error) {
+	var it clientes.ActualizarInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"razonSocial", "giro", "direccion", "telefono", "email"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "razonSocial":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocial"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocial = data
+		case "giro":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("giro"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Giro = data
+		case "direccion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direccion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direccion = data
+		case "telefono":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("telefono"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Telefono = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalActualizarClienteInput unmarshals raw into the ActualizarClienteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalActualizarClienteInput(ctx context.Context, raw any) (clientes.ActualizarInput, error) {
+	var out clientes.ActualizarInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActualizarClienteInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputClienteOrder(ctx context.Context, obj any) (ent.ClienteOrder, error) {
 	var it ent.ClienteOrder
 	if obj == nil {
@@ -8032,6 +9295,139 @@ func (ec *executionContext) unmarshalInputClienteWhereInput(ctx context.Context,
 func UnmarshalClienteWhereInput(ctx context.Context, raw any) (ent.ClienteWhereInput, error) {
 	var out ent.ClienteWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ClienteWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCrearClienteInput(ctx context.Context, obj any) (clientes.CrearInput, error) {
+	var it clientes.CrearInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"rut", "razonSocial", "giro", "direccion", "telefono", "email", "lineaCredito"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "rut":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rut"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rut = data
+		case "razonSocial":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocial"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocial = data
+		case "giro":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("giro"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Giro = data
+		case "direccion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direccion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direccion = data
+		case "telefono":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("telefono"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Telefono = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "lineaCredito":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaCredito"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaCredito = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCrearClienteInput unmarshals raw into the CrearClienteInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCrearClienteInput(ctx context.Context, raw any) (clientes.CrearInput, error) {
+	var out clientes.CrearInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CrearClienteInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCrearOperacionInput(ctx context.Context, obj any) (operaciones.CrearInput, error) {
+	var it operaciones.CrearInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"clienteId", "facturaIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "clienteId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clienteId"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClienteID = data
+		case "facturaIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facturaIds"))
+			data, err := ec.unmarshalNID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FacturaIDs = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCrearOperacionInput unmarshals raw into the CrearOperacionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCrearOperacionInput(ctx context.Context, raw any) (operaciones.CrearInput, error) {
+	var out operaciones.CrearInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CrearOperacionInput", raw, &out)
 	return out, err
 }
 
@@ -10427,6 +11823,90 @@ func UnmarshalOperacionWhereInput(ctx context.Context, raw any) (ent.OperacionWh
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRegistrarFacturaInput(ctx context.Context, obj any) (facturas.RegistrarInput, error) {
+	var it facturas.RegistrarInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"clienteId", "numeroFactura", "rutDeudor", "razonSocialDeudor", "montoTotal", "fechaEmision", "fechaVencimiento"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "clienteId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clienteId"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClienteID = data
+		case "numeroFactura":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("numeroFactura"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NumeroFactura = data
+		case "rutDeudor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutDeudor"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutDeudor = data
+		case "razonSocialDeudor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialDeudor"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialDeudor = data
+		case "montoTotal":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoTotal"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoTotal = data
+		case "fechaEmision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaEmision"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaEmision = data
+		case "fechaVencimiento":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaVencimiento"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaVencimiento = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegistrarFacturaInput unmarshals raw into the RegistrarFacturaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegistrarFacturaInput(ctx context.Context, raw any) (facturas.RegistrarInput, error) {
+	var out facturas.RegistrarInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegistrarFacturaInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -10821,6 +12301,140 @@ func (ec *executionContext) _FacturaEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "cursor":
 			out.Values[i] = ec._FacturaEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "crearCliente":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_crearCliente(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actualizarCliente":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_actualizarCliente(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ajustarLineaCredito":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_ajustarLineaCredito(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activarCliente":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_activarCliente(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspenderCliente":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_suspenderCliente(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bloquearCliente":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bloquearCliente(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registrarFactura":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registrarFactura(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pagarFactura":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pagarFactura(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "anularFactura":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_anularFactura(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "crearOperacion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_crearOperacion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "aprobarOperacion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_aprobarOperacion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rechazarOperacion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rechazarOperacion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "desembolsarOperacion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_desembolsarOperacion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finalizarOperacion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_finalizarOperacion(ctx, field)
+			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11707,6 +13321,11 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) unmarshalNActualizarClienteInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋclientesᚐActualizarInput(ctx context.Context, v any) (clientes.ActualizarInput, error) {
+	res, err := ec.unmarshalInputActualizarClienteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11754,6 +13373,16 @@ func (ec *executionContext) marshalNClienteOrderField2ᚖgithubᚗcomᚋbanpro�
 func (ec *executionContext) unmarshalNClienteWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐClienteWhereInput(ctx context.Context, v any) (*ent.ClienteWhereInput, error) {
 	res, err := ec.unmarshalInputClienteWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCrearClienteInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋclientesᚐCrearInput(ctx context.Context, v any) (clientes.CrearInput, error) {
+	res, err := ec.unmarshalInputCrearClienteInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCrearOperacionInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋoperacionesᚐCrearInput(ctx context.Context, v any) (operaciones.CrearInput, error) {
+	res, err := ec.unmarshalInputCrearOperacionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[int], error) {
@@ -11840,6 +13469,14 @@ func (ec *executionContext) unmarshalNEstadoOperacion2githubᚗcomᚋbanproᚋfa
 
 func (ec *executionContext) marshalNEstadoOperacion2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐOperacion(ctx context.Context, sel ast.SelectionSet, v estado.Operacion) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx context.Context, sel ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Factura!")
+		return graphql.Null
+	}
+	return ec._Factura(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNFacturaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFacturaConnection(ctx context.Context, sel ast.SelectionSet, v *ent.FacturaConnection) graphql.Marshaler {
@@ -12028,6 +13665,11 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNRegistrarFacturaInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐRegistrarInput(ctx context.Context, v any) (facturas.RegistrarInput, error) {
+	res, err := ec.unmarshalInputRegistrarFacturaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {

@@ -7,33 +7,126 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/factura"
+	"github.com/banpro/factoring/ent/operacion"
+	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/facturas"
+	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/shopspring/decimal"
 )
 
 // LineaUtilizada is the resolver for the lineaUtilizada field.
 func (r *clienteResolver) LineaUtilizada(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error) {
-	panic(fmt.Errorf("not implemented: LineaUtilizada - lineaUtilizada"))
+	linea := clientes.LineaUtilizada(obj)
+	return &linea, nil
+}
+
+// CrearCliente is the resolver for the crearCliente field.
+func (r *mutationResolver) CrearCliente(ctx context.Context, input clientes.CrearInput) (*ent.Cliente, error) {
+	return r.services.Clientes.Crear(ctx, input)
+}
+
+// ActualizarCliente is the resolver for the actualizarCliente field.
+func (r *mutationResolver) ActualizarCliente(ctx context.Context, id int, input clientes.ActualizarInput) (*ent.Cliente, error) {
+	return r.services.Clientes.Actualizar(ctx, id, input)
+}
+
+// AjustarLineaCredito is the resolver for the ajustarLineaCredito field.
+func (r *mutationResolver) AjustarLineaCredito(ctx context.Context, id int, lineaCredito decimal.Decimal) (*ent.Cliente, error) {
+	return r.services.Clientes.AjustarLineaCredito(ctx, id, lineaCredito)
+}
+
+// ActivarCliente is the resolver for the activarCliente field.
+func (r *mutationResolver) ActivarCliente(ctx context.Context, id int) (*ent.Cliente, error) {
+	return r.services.Clientes.Activar(ctx, id)
+}
+
+// SuspenderCliente is the resolver for the suspenderCliente field.
+func (r *mutationResolver) SuspenderCliente(ctx context.Context, id int, motivo *string) (*ent.Cliente, error) {
+	return r.services.Clientes.Suspender(ctx, id, motivo)
+}
+
+// BloquearCliente is the resolver for the bloquearCliente field.
+func (r *mutationResolver) BloquearCliente(ctx context.Context, id int, motivo string) (*ent.Cliente, error) {
+	return r.services.Clientes.Bloquear(ctx, id, motivo)
+}
+
+// RegistrarFactura is the resolver for the registrarFactura field.
+func (r *mutationResolver) RegistrarFactura(ctx context.Context, input facturas.RegistrarInput) (*ent.Factura, error) {
+	return r.services.Facturas.Registrar(ctx, input)
+}
+
+// PagarFactura is the resolver for the pagarFactura field.
+func (r *mutationResolver) PagarFactura(ctx context.Context, id int) (*ent.Factura, error) {
+	return r.services.Facturas.Pagar(ctx, id)
+}
+
+// AnularFactura is the resolver for the anularFactura field.
+func (r *mutationResolver) AnularFactura(ctx context.Context, id int, motivo *string) (*ent.Factura, error) {
+	return r.services.Facturas.Anular(ctx, id, motivo)
+}
+
+// CrearOperacion is the resolver for the crearOperacion field.
+func (r *mutationResolver) CrearOperacion(ctx context.Context, input operaciones.CrearInput) (*ent.Operacion, error) {
+	return r.services.Operaciones.Crear(ctx, input)
+}
+
+// AprobarOperacion is the resolver for the aprobarOperacion field.
+func (r *mutationResolver) AprobarOperacion(ctx context.Context, id int) (*ent.Operacion, error) {
+	return r.services.Operaciones.Aprobar(ctx, id)
+}
+
+// RechazarOperacion is the resolver for the rechazarOperacion field.
+func (r *mutationResolver) RechazarOperacion(ctx context.Context, id int, motivo string) (*ent.Operacion, error) {
+	return r.services.Operaciones.Rechazar(ctx, id, motivo)
+}
+
+// DesembolsarOperacion is the resolver for the desembolsarOperacion field.
+func (r *mutationResolver) DesembolsarOperacion(ctx context.Context, id int) (*ent.Operacion, error) {
+	return r.services.Operaciones.Desembolsar(ctx, id)
+}
+
+// FinalizarOperacion is the resolver for the finalizarOperacion field.
+func (r *mutationResolver) FinalizarOperacion(ctx context.Context, id int) (*ent.Operacion, error) {
+	return r.services.Operaciones.Finalizar(ctx, id)
 }
 
 // Cliente is the resolver for the cliente field.
 func (r *queryResolver) Cliente(ctx context.Context, id int) (*ent.Cliente, error) {
-	panic(fmt.Errorf("not implemented: Cliente - cliente"))
+	q, err := r.client.Cliente.Query().Where(cliente.ID(id)).CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return orNotFound(q.Only(ctx))("cliente", id)
 }
 
 // ClientePorRut is the resolver for the clientePorRut field.
 func (r *queryResolver) ClientePorRut(ctx context.Context, rut string) (*ent.Cliente, error) {
-	panic(fmt.Errorf("not implemented: ClientePorRut - clientePorRut"))
+	return clientePorRut(ctx, r.client, rut)
 }
 
 // Factura is the resolver for the factura field.
 func (r *queryResolver) Factura(ctx context.Context, id int) (*ent.Factura, error) {
-	panic(fmt.Errorf("not implemented: Factura - factura"))
+	q, err := r.client.Factura.Query().Where(factura.ID(id)).CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return orNotFound(q.Only(ctx))("factura", id)
 }
 
 // Operacion is the resolver for the operacion field.
 func (r *queryResolver) Operacion(ctx context.Context, id int) (*ent.Operacion, error) {
-	panic(fmt.Errorf("not implemented: Operacion - operacion"))
+	q, err := r.client.Operacion.Query().Where(operacion.ID(id)).CollectFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return orNotFound(q.Only(ctx))("operación", id)
 }
+
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+type mutationResolver struct{ *Resolver }

@@ -115,6 +115,13 @@ func (e *Error) WithCause(cause error) *Error {
 	return &c
 }
 
+// WithMessage returns a copy of e with another client-facing message.
+func (e *Error) WithMessage(message string) *Error {
+	c := *e
+	c.Message = message
+	return &c
+}
+
 // As returns the *Error in err's chain, if any.
 func As(err error) (*Error, bool) {
 	var e *Error

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -34,6 +35,8 @@ type DB struct {
 	Dialect string // dialect.Postgres or dialect.SQLite
 	// Driver is the ent driver under Client, exposed so tests can wrap it.
 	Driver dialect.Driver
+
+	retries atomic.Int64
 }
 
 // Options tune Open.
@@ -158,4 +161,77 @@ func Redact(rawURL string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// CreatePostgresDatabase creates the database name on the PostgreSQL server
+// of serverURL (any database URL of that server), as a copy of template when
+// template is not empty, and returns the URL that connects to the new
+// database. Tests and the migration generator use it for throwaway
+// databases; names are limited to lowercase letters, digits and _.
+func CreatePostgresDatabase(ctx context.Context, serverURL, name, template string) (string, error) {
+	dbURL, err := postgresDatabaseURL(serverURL, name)
+	if err != nil {
+		return "", err
+	}
+	stmt := "CREATE DATABASE " + name
+	if template != "" {
+		if !plainIdent(template) {
+			return "", fmt.Errorf("nombre de base de datos plantilla inválido %q", template)
+		}
+		stmt += " TEMPLATE " + template
+	}
+	if err := execOnServer(ctx, serverURL, stmt); err != nil {
+		return "", fmt.Errorf("crear la base de datos %s: %w", name, err)
+	}
+	return dbURL, nil
+}
+
+// DropPostgresDatabase drops the database name, if it exists, from the
+// server of serverURL, closing any connection still open to it.
+func DropPostgresDatabase(ctx context.Context, serverURL, name string) error {
+	if !plainIdent(name) {
+		return fmt.Errorf("nombre de base de datos inválido %q", name)
+	}
+	if err := execOnServer(ctx, serverURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("borrar la base de datos %s: %w", name, err)
+	}
+	return nil
+}
+
+// postgresDatabaseURL is serverURL pointing at database name.
+func postgresDatabaseURL(serverURL, name string) (string, error) {
+	if !plainIdent(name) {
+		return "", fmt.Errorf("nombre de base de datos inválido %q", name)
+	}
+	u, err := url.Parse(serverURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", fmt.Errorf("%q no es una URL de PostgreSQL válida", Redact(serverURL))
+	}
+	u.Path = "/" + name
+	u.RawPath = ""
+	return u.String(), nil
+}
+
+func execOnServer(ctx context.Context, serverURL, stmt string) error {
+	db, err := sql.Open("pgx", serverURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, stmt)
+	return err
+}
+
+// plainIdent reports whether s is a PostgreSQL identifier that needs no
+// quoting: lowercase letters, digits and _, not starting with a digit.
+func plainIdent(s string) bool {
+	if s == "" || len(s) > 63 || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,40 @@
+# Factoring API. `make help` lists the targets.
+
+GO      ?= go
+BIN     := bin/factoring
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo desconocido)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: build ## Serve on :8080 over the embedded SQLite database (./data), migrated and seeded on first start
+	$(BIN) serve --seed
+
+.PHONY: test
+test: ## Run the whole test suite (PostgreSQL tests skip loudly when no server answers)
+	$(GO) test -count=1 -timeout 15m ./...
+
+.PHONY: build
+build: ## Build the static binary into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/factoring
+
+.PHONY: generate
+generate: ## Regenerate ent, entgql and gqlgen code from ent/schema and schema.graphqls
+	$(GO) run ./ent/entc.go
+	$(GO) tool gqlgen generate
+
+.PHONY: migration
+migration: ## Write the next migration for both dialects from the ent schema: make migration name=agrega_algo
+	@test -n "$(name)" || (echo "uso: make migration name=descripcion_corta" >&2; exit 2)
+	$(GO) run ./internal/database/migrationgen -name $(name)
+
+.PHONY: vet
+vet: ## go vet and gofmt check
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

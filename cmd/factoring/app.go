@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"github.com/banpro/factoring/internal/app"
+	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/config"
+	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/seed"
+	"github.com/banpro/factoring/internal/verificar"
+)
+
+// Build information, set by the Makefile through -ldflags -X.
+var (
+	version = "dev"
+	commit  = "desconocido"
+)
+
+// Main is the program: its outputs, environment and clock are fields so a
+// test can run any command in-process.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) (string, bool)
+	// Clock defaults to the system clock.
+	Clock clock.Clock
+	// Ready, when set, receives the address the server listens on.
+	Ready chan<- string
+}
+
+func (m *Main) clock() clock.Clock {
+	if m.Clock == nil {
+		return clock.System{}
+	}
+	return m.Clock
+}
+
+func (m *Main) config() (config.Config, error) {
+	cfg, err := config.Load(m.Getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("configuración inválida: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return cfg, nil
+}
+
+func (m *Main) logger(cfg config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(m.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+}
+
+func (m *Main) open(ctx context.Context, cfg config.Config) (*database.DB, error) {
+	return database.Open(ctx, cfg.DatabaseURL, database.Options{MaxOpenConns: cfg.DBMaxConns})
+}
+
+// requireCurrentSchema fails when the database has migrations pending: the
+// binary would run against a schema older than the one it was built for.
+func requireCurrentSchema(ctx context.Context, db *database.DB) error {
+	st, err := database.MigrationStatus(ctx, db)
+	if err != nil {
+		return err
+	}
+	if n := len(st.Pending); n > 0 {
+		return fmt.Errorf("la base de datos tiene %d migración(es) pendiente(s) (%s); ejecute `factoring migrate` o `factoring serve --migrate`",
+			n, strings.Join(st.Pending, ", "))
+	}
+	return nil
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	cfg, err := m.config()
+	if err != nil {
+		return err
+	}
+	fs := m.newFlagSet("serve")
+	embedded := strings.HasPrefix(cfg.DatabaseURL, "sqlite://")
+	migrate := fs.Bool("migrate", embedded, "aplicar las migraciones pendientes antes de servir (por omisión sí en SQLite, no en PostgreSQL)")
+	seedDemo := fs.Bool("seed", false, "cargar los datos de demostración si la base de datos no tiene clientes")
+	addr := fs.String("addr", cfg.HTTPAddr, "dirección donde escuchar")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	cfg.HTTPAddr = *addr
+	log := m.logger(cfg)
+
+	db, err := m.open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *migrate {
+		applied, err := database.Migrate(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, v := range applied {
+			log.Info("migración aplicada", "version", v)
+		}
+	} else if err := requireCurrentSchema(ctx, db); err != nil {
+		return err
+	}
+	if *seedDemo {
+		if err := m.seedIfEmpty(ctx, db, cfg, log); err != nil {
+			return err
+		}
+	}
+	log.Info("iniciando factoring", "version", version, "database", database.Redact(cfg.DatabaseURL),
+		"dialect", db.Dialect, "tasa_descuento", cfg.TasaDescuento.StringFixed(2), "timezone", cfg.TimeZone.String())
+	srv := app.NewServer(app.Options{
+		DB:     db,
+		Config: cfg,
+		Clock:  m.clock(),
+		Logger: log,
+		Ready: func(ctx context.Context) error {
+			if err := db.Ping(ctx); err != nil {
+				return err
+			}
+			return requireCurrentSchema(ctx, db)
+		},
+	})
+	return srv.ListenAndServe(ctx, m.Ready)
+}
+
+func (m *Main) seedIfEmpty(ctx context.Context, db *database.DB, cfg config.Config, log *slog.Logger) error {
+	empty, err := seed.Empty(ctx, db.Client)
+	if err != nil || !empty {
+		return err
+	}
+	res, err := seed.Run(ctx, db.Client, seed.Options{Clock: m.clock(), TimeZone: cfg.TimeZone})
+	if err != nil {
+		return err
+	}
+	log.Info("datos de demostración cargados", "clientes", res.ClientesCreados, "facturas", res.FacturasCreadas)
+	return nil
+}
+
+func (m *Main) migrate(ctx context.Context, args []string) error {
+	cfg, err := m.config()
+	if err != nil {
+		return err
+	}
+	fs := m.newFlagSet("migrate")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	statusOnly := false
+	switch fs.NArg() {
+	case 0:
+	case 1:
+		if fs.Arg(0) != "status" {
+			fmt.Fprintf(m.Stderr, "subcomando desconocido %q: use `factoring migrate` o `factoring migrate status`\n", fs.Arg(0))
+			return errUsage
+		}
+		statusOnly = true
+	default:
+		fmt.Fprintln(m.Stderr, "demasiados argumentos: use `factoring migrate` o `factoring migrate status`")
+		return errUsage
+	}
+	db, err := m.open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if statusOnly {
+		st, err := database.MigrationStatus(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, v := range st.Applied {
+			fmt.Fprintf(m.Stdout, "aplicada   %s\n", v)
+		}
+		for _, v := range st.Pending {
+			fmt.Fprintf(m.Stdout, "pendiente  %s\n", v)
+		}
+		fmt.Fprintf(m.Stdout, "%d aplicada(s), %d pendiente(s)\n", len(st.Applied), len(st.Pending))
+		return nil
+	}
+	applied, err := database.Migrate(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, v := range applied {
+		fmt.Fprintf(m.Stdout, "aplicada %s\n", v)
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(m.Stdout, "sin migraciones pendientes: el esquema está al día")
+	} else {
+		fmt.Fprintf(m.Stdout, "%d migración(es) aplicada(s)\n", len(applied))
+	}
+	return nil
+}
+
+func (m *Main) seed(ctx context.Context, args []string) error {
+	cfg, err := m.config()
+	if err != nil {
+		return err
+	}
+	fs := m.newFlagSet("seed")
+	soloDisponibles := fs.Bool("solo-disponibles", false, "dejar todas las facturas DISPONIBLE")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	db, err := m.open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := requireCurrentSchema(ctx, db); err != nil {
+		return err
+	}
+	res, err := seed.Run(ctx, db.Client, seed.Options{
+		SoloDisponibles: *soloDisponibles,
+		Clock:           m.clock(),
+		TimeZone:        cfg.TimeZone,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "clientes: %d creados, %d ya existían\n", res.ClientesCreados, res.ClientesExistentes)
+	fmt.Fprintf(m.Stdout, "facturas: %d creadas, %d ya existían\n", res.FacturasCreadas, res.FacturasExistentes)
+	return nil
+}
+
+// errViolations makes verificar exit with status 1; the violations are
+// already printed.
+var errViolations = errors.New("se encontraron violaciones de invariantes")
+
+func (m *Main) verificar(ctx context.Context, args []string) error {
+	cfg, err := m.config()
+	if err != nil {
+		return err
+	}
+	if err := m.parse(m.newFlagSet("verificar"), args); err != nil {
+		return err
+	}
+	db, err := m.open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := requireCurrentSchema(ctx, db); err != nil {
+		return err
+	}
+	rep, err := verificar.Run(ctx, db.Client)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "revisados: %d clientes, %d facturas, %d operaciones, %d eventos\n",
+		rep.Clientes, rep.Facturas, rep.Operaciones, rep.Eventos)
+	for _, v := range rep.Violations {
+		fmt.Fprintln(m.Stdout, v.String())
+	}
+	if len(rep.Violations) > 0 {
+		fmt.Fprintf(m.Stdout, "%d violación(es)\n", len(rep.Violations))
+		return errViolations
+	}
+	fmt.Fprintln(m.Stdout, "sin violaciones: todas las invariantes se cumplen")
+	return nil
+}
+
+func (m *Main) version(args []string) error {
+	fs := m.newFlagSet("version")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	goVersion := runtime.Version()
+	if info, ok := debug.ReadBuildInfo(); ok && info.GoVersion != "" {
+		goVersion = info.GoVersion
+	}
+	fmt.Fprintf(m.Stdout, "factoring %s (commit %s, %s)\n", version, commit, goVersion)
+	return nil
+}

@@ -1,0 +1,89 @@
+// Command factoring is the API's single binary: serve, migrate, seed,
+// version. It only wires the internal packages together; main is a testable
+// type so an end-to-end test runs the real server on :0.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.LookupEnv}
+	err := m.Run(ctx, os.Args[1:])
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "factoring:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks a bad command line; the usage was already printed.
+var errUsage = errors.New("uso incorrecto")
+
+const usage = `Uso: factoring <comando> [opciones]
+
+Comandos:
+  serve [--migrate] [--seed] [--addr :8080]   servidor HTTP (GraphQL en /graphql)
+  migrate [status]                             aplica las migraciones pendientes, o muestra su estado
+  seed [--solo-disponibles]                    carga los datos de demostración (idempotente)
+  verificar                                    comprueba las invariantes del dominio en toda la base de datos
+  version                                      versión, commit y versión de Go
+
+La configuración se lee del entorno (FACTORING_DATABASE_URL, FACTORING_HTTP_ADDR, ...);
+ver README.md.
+`
+
+// Run executes the command in args.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return m.serve(ctx, rest)
+	case "migrate":
+		return m.migrate(ctx, rest)
+	case "seed":
+		return m.seed(ctx, rest)
+	case "verificar":
+		return m.verificar(ctx, rest)
+	case "version":
+		return m.version(rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(m.Stderr, "comando desconocido %q\n\n%s", cmd, usage)
+		return errUsage
+	}
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func (m *Main) newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("factoring "+name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	return fs
+}
+
+func (m *Main) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}

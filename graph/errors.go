@@ -1,0 +1,141 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/requestid"
+)
+
+// errorPresenter is the one place that turns errors into GraphQL errors. Every
+// error leaves with extensions.code (one of apperror's codes) and
+// extensions.requestId, and extensions.fields when input fields are to
+// blame. Anything it does not recognise is logged with the request id and
+// shown as a generic INTERNAL_ERROR: no driver message, SQL or Go type ever
+// reaches a client.
+func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		return present(ctx, log, err)
+	}
+}
+
+// recoverFunc turns a resolver panic into an INTERNAL_ERROR, logging the
+// panic and its stack with the request id.
+func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic en la ejecución GraphQL",
+			"request_id", requestid.FromContext(ctx),
+			"panic", fmt.Sprint(p),
+			"stack", string(debug.Stack()))
+		return apperror.InternalError(fmt.Errorf("panic: %v", p))
+	}
+}
+
+func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
+	var src *gqlerror.Error
+	if !errors.As(err, &src) {
+		src = gqlerror.WrapPath(graphql.GetPath(ctx), err)
+	}
+	appErr := classify(ctx, src)
+	out := &gqlerror.Error{
+		Message:    appErr.Message,
+		Path:       src.Path,
+		Locations:  src.Locations,
+		Extensions: map[string]any{"code": string(appErr.Code), "requestId": requestid.FromContext(ctx)},
+	}
+	if appErr.Code == apperror.Validation && len(appErr.Fields) == 0 {
+		// A scalar or input that failed to parse does not know which argument
+		// it was: its path does. Blame that argument and report the error at
+		// the field, where GraphQL paths point.
+		if arg, fieldPath, ok := argumentOf(ctx, src.Path); ok {
+			appErr = apperror.Invalid(arg, appErr.Message)
+			out.Message = appErr.Message
+			out.Path = fieldPath
+		}
+	}
+	if len(appErr.Fields) > 0 {
+		out.Extensions["fields"] = appErr.Fields
+	}
+	if appErr.Code == apperror.Internal {
+		log.ErrorContext(ctx, "error interno",
+			"request_id", requestid.FromContext(ctx),
+			"path", src.Path.String(),
+			"error", describeCause(err))
+	}
+	return out
+}
+
+// classify maps any error to the *apperror.Error a client may see.
+func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
+	if appErr, ok := apperror.As(src); ok {
+		return appErr
+	}
+	if src.Err != nil {
+		switch {
+		case ent.IsNotFound(src.Err):
+			return apperror.NotFoundf("No existe el recurso solicitado.")
+		case errors.Is(src.Err, context.DeadlineExceeded):
+			return apperror.InternalError(src.Err).WithMessage("La solicitud excedió su tiempo máximo de ejecución.")
+		}
+		if _, _, ok := argumentOf(ctx, src.Path); ok {
+			// An argument that failed to parse with an error of a library
+			// (a malformed cursor, say): the client's fault, but the
+			// library's text is not for clients.
+			return apperror.Validationf("Valor inválido.")
+		}
+		return apperror.InternalError(src.Err)
+	}
+	code, _ := src.Extensions["code"].(string)
+	switch code {
+	case errcode.ValidationFailed, errcode.ParseFailed:
+		// gqlparser's messages describe the query, never the server.
+		return apperror.Validationf("Consulta GraphQL inválida: %s", src.Message)
+	case "NOT_FOUND": // entgql: a node id that resolves to no row
+		return apperror.NotFoundf("No existe un nodo con el ID indicado.")
+	}
+	switch {
+	case strings.HasPrefix(src.Message, "json request body could not be decoded"):
+		return apperror.Validationf("El cuerpo de la solicitud no es un JSON válido de GraphQL ({\"query\": ..., \"variables\": {...}}).")
+	case strings.HasPrefix(src.Message, "could not read request body"):
+		return apperror.Validationf("No se pudo leer el cuerpo de la solicitud.")
+	case strings.HasPrefix(src.Message, "introspection disabled"):
+		return apperror.Validationf("La introspección del esquema está deshabilitada en este servidor.")
+	}
+	return apperror.InternalError(errors.New(src.Message))
+}
+
+// argumentOf reports whether errPath points inside an argument of the field
+// being resolved (gqlgen extends the field's path with the argument's name
+// and the input fields below it), and names the innermost argument or input
+// field. It also returns the field's own path.
+func argumentOf(ctx context.Context, errPath ast.Path) (string, ast.Path, bool) {
+	fieldPath := graphql.GetPath(ctx)
+	if len(errPath) <= len(fieldPath) || errPath[:len(fieldPath)].String() != fieldPath.String() {
+		return "", nil, false
+	}
+	for i := len(errPath) - 1; i >= len(fieldPath); i-- {
+		if name, ok := errPath[i].(ast.PathName); ok {
+			return string(name), fieldPath, true
+		}
+	}
+	return "", nil, false
+}
+
+// describeCause renders err and its cause chain for the log.
+func describeCause(err error) string {
+	if appErr, ok := apperror.As(err); ok && errors.Unwrap(appErr) != nil {
+		return errors.Unwrap(appErr).Error()
+	}
+	return err.Error()
+}

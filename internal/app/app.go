@@ -1,0 +1,58 @@
+// Package app wires the API from its parts: the domain services over an open
+// database, the GraphQL handler and the HTTP server. The command and the
+// end-to-end tests build the server the same way, through here.
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/banpro/factoring/graph"
+	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/config"
+	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/facturas"
+	"github.com/banpro/factoring/internal/httpserver"
+	"github.com/banpro/factoring/internal/operaciones"
+)
+
+// Options are the parts the API is built from.
+type Options struct {
+	DB     *database.DB
+	Config config.Config
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Ready backs /readyz; nil means always ready.
+	Ready func(ctx context.Context) error
+}
+
+// Services builds the domain services.
+func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services {
+	return graph.Services{
+		Clientes: clientes.NewService(db, c),
+		Facturas: facturas.NewService(db, c),
+		Operaciones: operaciones.NewService(db, operaciones.Config{
+			Clock:         c,
+			TimeZone:      cfg.TimeZone,
+			TasaDescuento: cfg.TasaDescuento,
+		}),
+	}
+}
+
+// NewServer builds the HTTP server of the API.
+func NewServer(o Options) *httpserver.Server {
+	return httpserver.New(httpserver.Config{
+		Addr: o.Config.HTTPAddr,
+		GraphQL: graph.HandlerConfig{
+			Client:        o.DB.Client,
+			Services:      Services(o.DB, o.Config, o.Clock),
+			Logger:        o.Logger,
+			Introspection: o.Config.Introspection,
+		},
+		Logger:         o.Logger,
+		Playground:     o.Config.Playground,
+		RequestTimeout: o.Config.RequestTimeout,
+		Ready:          o.Ready,
+	})
+}

@@ -1,0 +1,167 @@
+// Package config reads the API's configuration from the environment
+// (12-factor) and validates all of it at start: an invalid value stops the
+// process with a message naming the variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // the business time zone must resolve on any machine
+
+	"github.com/shopspring/decimal"
+)
+
+// Config is the validated configuration.
+type Config struct {
+	DatabaseURL    string
+	HTTPAddr       string
+	TasaDescuento  decimal.Decimal // percent, 0 < t <= 100, two decimals
+	TimeZone       *time.Location  // business time zone for "today"
+	LogLevel       slog.Level
+	LogFormat      string // "json" or "text"
+	Playground     bool
+	Introspection  bool
+	DBMaxConns     int
+	RequestTimeout time.Duration // deadline of one request, down to the database
+}
+
+// Defaults of operations.md.
+const (
+	DefaultDatabaseURL = "sqlite://./data/factoring.db"
+	DefaultHTTPAddr    = ":8080"
+	DefaultTasa        = "2.00"
+	DefaultTimeZone    = "America/Santiago"
+)
+
+// Load reads the configuration through getenv (os.LookupEnv in main) and
+// returns every problem at once.
+func Load(getenv func(string) (string, bool)) (Config, error) {
+	r := reader{getenv: getenv}
+	cfg := Config{
+		DatabaseURL:    r.str("FACTORING_DATABASE_URL", DefaultDatabaseURL),
+		HTTPAddr:       r.addr("FACTORING_HTTP_ADDR", DefaultHTTPAddr),
+		TasaDescuento:  r.tasa("FACTORING_TASA_DESCUENTO", DefaultTasa),
+		TimeZone:       r.zone("FACTORING_TIMEZONE", DefaultTimeZone),
+		LogLevel:       r.level("FACTORING_LOG_LEVEL", "info"),
+		LogFormat:      r.oneOf("FACTORING_LOG_FORMAT", "json", "json", "text"),
+		Playground:     r.boolean("FACTORING_PLAYGROUND", true),
+		Introspection:  r.boolean("FACTORING_INTROSPECTION", true),
+		DBMaxConns:     r.intRange("FACTORING_DB_MAX_CONNS", 16, 1, 1000),
+		RequestTimeout: r.duration("FACTORING_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+	}
+	if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") &&
+		!strings.HasPrefix(cfg.DatabaseURL, "sqlite://") {
+		r.fail("FACTORING_DATABASE_URL", "debe empezar con postgres:// o sqlite://")
+	}
+	return cfg, errors.Join(r.errs...)
+}
+
+type reader struct {
+	getenv func(string) (string, bool)
+	errs   []error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	r.errs = append(r.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (r *reader) str(name, def string) string {
+	if v, ok := r.getenv(name); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	return def
+}
+
+func (r *reader) addr(name, def string) string {
+	v := r.str(name, def)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		r.fail(name, "%q no es una dirección host:puerto (p. ej. :8080)", v)
+	}
+	return v
+}
+
+func (r *reader) tasa(name, def string) decimal.Decimal {
+	v := r.str(name, def)
+	d, err := decimal.NewFromString(v)
+	switch {
+	case err != nil || strings.ContainsAny(v, "eE"):
+		r.fail(name, "%q no es un porcentaje (p. ej. 2.00)", v)
+	case !d.IsPositive() || d.GreaterThan(decimal.NewFromInt(100)):
+		r.fail(name, "%s está fuera del rango permitido: debe ser mayor que 0 y a lo más 100", v)
+	case d.Exponent() < -2 && !d.Equal(d.Round(2)):
+		r.fail(name, "%s tiene más de 2 decimales", v)
+	}
+	return d.Round(2)
+}
+
+func (r *reader) zone(name, def string) *time.Location {
+	v := r.str(name, def)
+	loc, err := time.LoadLocation(v)
+	if err != nil {
+		r.fail(name, "%q no es una zona horaria IANA (p. ej. America/Santiago)", v)
+		return time.UTC
+	}
+	return loc
+}
+
+func (r *reader) level(name, def string) slog.Level {
+	v := r.oneOf(name, def, "debug", "info", "warn", "error")
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(v))
+	return l
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(r.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, "%q no es válido; use %s", v, strings.Join(allowed, ", "))
+	return def
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v, ok := r.getenv(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		r.fail(name, "%q no es un booleano; use true o false", v)
+		return def
+	}
+	return b
+}
+
+func (r *reader) intRange(name string, def, lo, hi int) int {
+	v, ok := r.getenv(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < lo || n > hi {
+		r.fail(name, "%q debe ser un entero entre %d y %d", v, lo, hi)
+		return def
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v, ok := r.getenv(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return def
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < lo || d > hi {
+		r.fail(name, "%q debe ser una duración entre %s y %s (p. ej. 30s)", v, lo, hi)
+		return def
+	}
+	return d
+}

@@ -1,0 +1,100 @@
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+
+	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/internal/apperror"
+)
+
+// maxAttempts bounds how often a transaction that lost to contention runs.
+const maxAttempts = 5
+
+// WithTx runs fn in one transaction: begin, fn, commit; an error or a panic
+// in fn rolls everything back. A transaction that loses to contention (a
+// PostgreSQL serialization failure or deadlock, SQLite busy) runs again, up
+// to 5 times with a short jittered pause, and is then reported as CONFLICT.
+// ctx bounds it all: when its deadline passes the running statement is
+// cancelled and the transaction rolled back.
+func (d *DB) WithTx(ctx context.Context, fn func(tx *ent.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := d.runTx(ctx, fn)
+		if err == nil || !IsContention(err) {
+			return err
+		}
+		if attempt == maxAttempts {
+			return apperror.Conflictf("La operación no pudo completarse por alta concurrencia sobre los mismos datos; reintente.").WithCause(err)
+		}
+		d.retries.Add(1)
+		pause := time.Duration(attempt*attempt)*5*time.Millisecond + rand.N(10*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+func (d *DB) runTx(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
+	tx, err := d.Client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("iniciar transacción: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("confirmar transacción: %w", err)
+	}
+	return nil
+}
+
+// Retries returns how many transactions ran again after losing to
+// contention since the database was opened.
+func (d *DB) Retries() int64 { return d.retries.Load() }
+
+// SQLite result codes (the low byte of an extended code).
+const (
+	sqliteBusy   = 5
+	sqliteLocked = 6
+)
+
+// IsContention reports whether err means the transaction lost to another
+// one and may succeed if run again.
+func IsContention(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01" // serialization_failure, deadlock_detected
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		code := liteErr.Code() & 0xff
+		return code == sqliteBusy || code == sqliteLocked
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation
+// (two writers racing for one RUT, say), on either dialect.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	return sqlgraph.IsUniqueConstraintError(err)
+}

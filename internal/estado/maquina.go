@@ -1,0 +1,113 @@
+package estado
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/banpro/factoring/internal/apperror"
+)
+
+// Accion names a domain action that moves an entity from one state to
+// another, as the API calls it.
+type Accion string
+
+// The actions of the state machines (domain.md).
+const (
+	ActivarCliente   Accion = "activarCliente"
+	SuspenderCliente Accion = "suspenderCliente"
+	BloquearCliente  Accion = "bloquearCliente"
+
+	RetenerFactura       Accion = "crearOperacion"    // an operación holds it
+	LiberarFactura       Accion = "rechazarOperacion" // the operación was rejected
+	CederFactura         Accion = "aprobarOperacion"  // the operación was approved
+	PagarFactura         Accion = "pagarFactura"
+	AnularFactura        Accion = "anularFactura"
+	VencerFactura        Accion = "vencimiento" // the overdue job
+	AprobarOperacion     Accion = "aprobarOperacion"
+	RechazarOperacion    Accion = "rechazarOperacion"
+	DesembolsarOperacion Accion = "desembolsarOperacion"
+	FinalizarOperacion   Accion = "finalizarOperacion"
+)
+
+// Transicion is what an action allows: the states it may start from and
+// the state it leads to.
+type Transicion[S ~string] struct {
+	Desde []S
+	Hacia S
+}
+
+// Maquina is a state machine as data: each action with its transition.
+type Maquina[S ~string] struct {
+	entidad      string // "el cliente", "la factura", "la operación"
+	transiciones map[Accion]Transicion[S]
+}
+
+// Clientes is the cliente's state machine.
+var Clientes = Maquina[Cliente]{
+	entidad: "el cliente",
+	transiciones: map[Accion]Transicion[Cliente]{
+		ActivarCliente:   {Desde: []Cliente{ClientePendiente, ClienteSuspendido}, Hacia: ClienteActivo},
+		SuspenderCliente: {Desde: []Cliente{ClienteActivo}, Hacia: ClienteSuspendido},
+		BloquearCliente:  {Desde: []Cliente{ClientePendiente, ClienteActivo, ClienteSuspendido}, Hacia: ClienteBloqueado},
+	},
+}
+
+// Facturas is the factura's state machine.
+var Facturas = Maquina[Factura]{
+	entidad: "la factura",
+	transiciones: map[Accion]Transicion[Factura]{
+		RetenerFactura: {Desde: []Factura{FacturaDisponible}, Hacia: FacturaEnProceso},
+		LiberarFactura: {Desde: []Factura{FacturaEnProceso}, Hacia: FacturaDisponible},
+		CederFactura:   {Desde: []Factura{FacturaEnProceso}, Hacia: FacturaCedida},
+		PagarFactura:   {Desde: []Factura{FacturaDisponible, FacturaCedida, FacturaVencida}, Hacia: FacturaPagada},
+		AnularFactura:  {Desde: []Factura{FacturaDisponible}, Hacia: FacturaAnulada},
+		VencerFactura:  {Desde: []Factura{FacturaDisponible, FacturaCedida}, Hacia: FacturaVencida},
+	},
+}
+
+// Operaciones is the operación's state machine (creation starts it in
+// PENDIENTE).
+var Operaciones = Maquina[Operacion]{
+	entidad: "la operación",
+	transiciones: map[Accion]Transicion[Operacion]{
+		AprobarOperacion:     {Desde: []Operacion{OperacionPendiente}, Hacia: OperacionAprobada},
+		RechazarOperacion:    {Desde: []Operacion{OperacionPendiente}, Hacia: OperacionRechazada},
+		DesembolsarOperacion: {Desde: []Operacion{OperacionAprobada}, Hacia: OperacionDesembolsada},
+		FinalizarOperacion:   {Desde: []Operacion{OperacionAprobada, OperacionDesembolsada}, Hacia: OperacionFinalizada},
+	},
+}
+
+// Puede reports whether action a is allowed from state actual.
+func (m Maquina[S]) Puede(a Accion, actual S) bool {
+	t, ok := m.transiciones[a]
+	return ok && slices.Contains(t.Desde, actual)
+}
+
+// Siguiente is the pure check of the machine: the state action a leads to
+// from actual, or a CONFLICT that names the current state and the states
+// the action is allowed from.
+func (m Maquina[S]) Siguiente(a Accion, actual S) (S, error) {
+	t, ok := m.transiciones[a]
+	if !ok {
+		panic("estado: acción sin transición: " + string(a))
+	}
+	if !slices.Contains(t.Desde, actual) {
+		desde := make([]string, len(t.Desde))
+		for i, s := range t.Desde {
+			desde[i] = string(s)
+		}
+		return actual, apperror.Conflictf("No se puede ejecutar %s: %s está en estado %s (se permite desde %s).",
+			a, m.entidad, actual, strings.Join(desde, " o "))
+	}
+	return t.Hacia, nil
+}
+
+// Acciones lists the machine's actions (tests walk every pair).
+func (m Maquina[S]) Acciones() []Accion {
+	out := make([]Accion, 0, len(m.transiciones))
+	for a := range m.transiciones {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,108 @@
+package estado_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/estado"
+)
+
+// pairs lists, for one machine, every (action, from) pair that is allowed
+// and where it leads; every other pair must be refused. The expectations are
+// written out here, from domain.md, independently of the machine's data.
+type pairs[S ~string] map[estado.Accion]map[S]S
+
+func checkMachine[S ~string](t *testing.T, m estado.Maquina[S], states []S, allowed pairs[S]) {
+	t.Helper()
+	require.ElementsMatch(t, keys(allowed), m.Acciones(), "the machine has exactly the actions of domain.md")
+	for _, a := range m.Acciones() {
+		for _, from := range states {
+			want, ok := allowed[a][from]
+			name := string(a) + "_desde_" + string(from)
+			t.Run(name, func(t *testing.T) {
+				got, err := m.Siguiente(a, from)
+				assert.Equal(t, ok, m.Puede(a, from))
+				if ok {
+					require.NoError(t, err)
+					assert.Equal(t, want, got)
+					return
+				}
+				require.Error(t, err)
+				assert.Equal(t, apperror.Conflict, apperror.CodeOf(err))
+				assert.Contains(t, err.Error(), "estado "+string(from), "the CONFLICT names the current state")
+			})
+		}
+	}
+}
+
+func keys[S ~string](p pairs[S]) []estado.Accion {
+	var out []estado.Accion
+	for a := range p {
+		out = append(out, a)
+	}
+	return out
+}
+
+func TestMaquinaClientes(t *testing.T) {
+	all := []estado.Cliente{estado.ClientePendiente, estado.ClienteActivo, estado.ClienteSuspendido, estado.ClienteBloqueado}
+	checkMachine(t, estado.Clientes, all, pairs[estado.Cliente]{
+		estado.ActivarCliente: {
+			estado.ClientePendiente:  estado.ClienteActivo,
+			estado.ClienteSuspendido: estado.ClienteActivo,
+		},
+		estado.SuspenderCliente: {
+			estado.ClienteActivo: estado.ClienteSuspendido,
+		},
+		estado.BloquearCliente: {
+			estado.ClientePendiente:  estado.ClienteBloqueado,
+			estado.ClienteActivo:     estado.ClienteBloqueado,
+			estado.ClienteSuspendido: estado.ClienteBloqueado,
+		},
+	})
+}
+
+func TestMaquinaFacturas(t *testing.T) {
+	all := []estado.Factura{estado.FacturaDisponible, estado.FacturaEnProceso, estado.FacturaCedida,
+		estado.FacturaPagada, estado.FacturaVencida, estado.FacturaAnulada}
+	checkMachine(t, estado.Facturas, all, pairs[estado.Factura]{
+		estado.RetenerFactura: {estado.FacturaDisponible: estado.FacturaEnProceso},
+		estado.LiberarFactura: {estado.FacturaEnProceso: estado.FacturaDisponible},
+		estado.CederFactura:   {estado.FacturaEnProceso: estado.FacturaCedida},
+		estado.PagarFactura: {
+			estado.FacturaDisponible: estado.FacturaPagada,
+			estado.FacturaCedida:     estado.FacturaPagada,
+			estado.FacturaVencida:    estado.FacturaPagada,
+		},
+		// (change) a paid, ceded or held invoice can no longer be voided.
+		estado.AnularFactura: {estado.FacturaDisponible: estado.FacturaAnulada},
+		estado.VencerFactura: {
+			estado.FacturaDisponible: estado.FacturaVencida,
+			estado.FacturaCedida:     estado.FacturaVencida,
+		},
+	})
+}
+
+func TestMaquinaOperaciones(t *testing.T) {
+	all := []estado.Operacion{estado.OperacionPendiente, estado.OperacionAprobada, estado.OperacionRechazada,
+		estado.OperacionDesembolsada, estado.OperacionFinalizada}
+	checkMachine(t, estado.Operaciones, all, pairs[estado.Operacion]{
+		estado.AprobarOperacion:     {estado.OperacionPendiente: estado.OperacionAprobada},
+		estado.RechazarOperacion:    {estado.OperacionPendiente: estado.OperacionRechazada},
+		estado.DesembolsarOperacion: {estado.OperacionAprobada: estado.OperacionDesembolsada},
+		estado.FinalizarOperacion: {
+			estado.OperacionAprobada:     estado.OperacionFinalizada,
+			estado.OperacionDesembolsada: estado.OperacionFinalizada,
+		},
+	})
+}
+
+func TestValoresCoincidenConConstantes(t *testing.T) {
+	assert.Equal(t, []string{"PENDIENTE", "ACTIVO", "SUSPENDIDO", "BLOQUEADO"}, estado.Cliente("").Values())
+	var e estado.Operacion
+	require.NoError(t, e.UnmarshalGQL("APROBADA"))
+	assert.Equal(t, estado.OperacionAprobada, e)
+	assert.Error(t, e.UnmarshalGQL("aprobada"))
+}

@@ -1,0 +1,165 @@
+// Package facturas holds the rules of the Factura: registration and the
+// actions a user takes on one invoice (paying it, voiding it). Holding,
+// releasing and ceding invoices belong to the operaciones that do it.
+package facturas
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/ent/factura"
+	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/gid"
+	"github.com/banpro/factoring/internal/validate"
+)
+
+// Service runs the factura mutations, each one transaction.
+type Service struct {
+	db    *database.DB
+	clock clock.Clock
+}
+
+// NewService returns the factura service.
+func NewService(db *database.DB, c clock.Clock) *Service {
+	return &Service{db: db, clock: c}
+}
+
+// Field lengths (domain.md).
+const (
+	maxNumero      = 50
+	maxRazonSocial = 255
+	maxMotivo      = 500
+)
+
+// RegistrarInput is the input of Registrar (GraphQL RegistrarFacturaInput).
+type RegistrarInput struct {
+	ClienteID         int
+	NumeroFactura     string
+	RutDeudor         string
+	RazonSocialDeudor string
+	MontoTotal        decimal.Decimal
+	FechaEmision      time.Time
+	FechaVencimiento  time.Time
+}
+
+// Registrar records a cliente's invoice, DISPONIBLE.
+//
+// Errors: VALIDATION_ERROR (numeroFactura, rutDeudor, razonSocialDeudor,
+// montoTotal > 0, fechaVencimiento after fechaEmision, rutDeudor other than
+// the cliente's, clienteId of a BLOQUEADO cliente); NOT_FOUND when the
+// cliente does not exist; CONFLICT on numeroFactura when the cliente already
+// has an invoice with that number.
+func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factura, error) {
+	v := validate.Errors{}
+	numero := v.Text("numeroFactura", in.NumeroFactura, 1, maxNumero)
+	rutDeudor := v.RUT("rutDeudor", in.RutDeudor)
+	razonSocial := v.Text("razonSocialDeudor", in.RazonSocialDeudor, 1, maxRazonSocial)
+	v.Positive("montoTotal", in.MontoTotal)
+	if !in.FechaVencimiento.After(in.FechaEmision) {
+		v.Add("fechaVencimiento", "Debe ser posterior a la fecha de emisión.")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	duplicate := apperror.ConflictOn("numeroFactura", fmt.Sprintf("El cliente ya tiene una factura número %s.", numero))
+
+	var created *ent.Factura
+	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		c, err := clientes.Lock(ctx, s.db.Dialect, tx, in.ClienteID)
+		if err != nil {
+			return err
+		}
+		if c.Estado == estado.ClienteBloqueado {
+			return apperror.Invalid("clienteId", "El cliente está BLOQUEADO: no se le pueden registrar facturas.")
+		}
+		if rutDeudor == c.Rut {
+			return apperror.Invalid("rutDeudor", "El deudor no puede ser el mismo cliente.")
+		}
+		exists, err := tx.Factura.Query().Where(factura.ClienteID(c.ID), factura.NumeroFactura(numero)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if exists {
+			return duplicate
+		}
+		now := s.clock.Now()
+		created, err = tx.Factura.Create().
+			SetClienteID(c.ID).
+			SetNumeroFactura(numero).
+			SetRutDeudor(rutDeudor).
+			SetRazonSocialDeudor(razonSocial).
+			SetMontoTotal(in.MontoTotal).
+			SetFechaEmision(in.FechaEmision).
+			SetFechaVencimiento(in.FechaVencimiento).
+			SetEstado(estado.FacturaDisponible).
+			SetCreadoEn(now).
+			SetActualizadoEn(now).
+			Save(ctx)
+		if database.IsUniqueViolation(err) {
+			return duplicate.WithCause(err)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("registrar factura %q: %w", numero, err)
+	}
+	return created.Unwrap(), nil
+}
+
+// Pagar records that the debtor paid: DISPONIBLE, CEDIDA or VENCIDA become
+// PAGADA.
+//
+// Errors: NOT_FOUND; CONFLICT from any other state (an invoice held by a
+// pending operación, or already paid or voided).
+func (s *Service) Pagar(ctx context.Context, id int) (*ent.Factura, error) {
+	return s.transition(ctx, id, estado.PagarFactura, nil)
+}
+
+// Anular voids a DISPONIBLE invoice, recording the reason if given. A paid,
+// ceded or held invoice cannot be voided.
+//
+// Errors: NOT_FOUND; VALIDATION_ERROR on motivo (too long); CONFLICT from any
+// state but DISPONIBLE.
+func (s *Service) Anular(ctx context.Context, id int, motivo *string) (*ent.Factura, error) {
+	v := validate.Errors{}
+	m := v.OptionalText("motivo", motivo, maxMotivo)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, id, estado.AnularFactura, m)
+}
+
+func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motivo *string) (*ent.Factura, error) {
+	var updated *ent.Factura
+	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		f, err := database.ForUpdate(s.db.Dialect, tx.Factura.Query().Where(factura.ID(id))).Only(ctx)
+		if ent.IsNotFound(err) {
+			return apperror.NotFoundf("No existe una factura con ID %s.", gid.Encode(id))
+		}
+		if err != nil {
+			return err
+		}
+		next, err := estado.Facturas.Siguiente(a, f.Estado)
+		if err != nil {
+			return err
+		}
+		updated, err = tx.Factura.UpdateOne(f).
+			SetEstado(next).
+			SetNillableMotivoAnulacion(motivo).
+			SetActualizadoEn(s.clock.Now()).
+			Save(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s %d: %w", a, id, err)
+	}
+	return updated.Unwrap(), nil
+}

@@ -1,0 +1,142 @@
+// Package httpserver assembles the API's HTTP server: the routes (/graphql,
+// /playground, /schema.graphql, /healthz, /readyz) behind the middleware
+// every request meets, in order: request id, access log, panic recovery,
+// security headers, request deadline and body limit.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/formatter"
+
+	"github.com/banpro/factoring/graph"
+)
+
+// MaxBodyBytes bounds a request body: 1 MiB, far above any real query.
+const MaxBodyBytes = 1 << 20
+
+// Config holds what the server needs.
+type Config struct {
+	Addr           string
+	GraphQL        graph.HandlerConfig
+	Logger         *slog.Logger
+	Playground     bool
+	RequestTimeout time.Duration
+	// Ready reports whether the API can serve: the database answers and its
+	// migrations are current. /readyz calls it.
+	Ready func(ctx context.Context) error
+}
+
+// Server is the API's HTTP server.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+}
+
+// New builds the server: routes first, then the middleware wrapped around
+// them so that a request meets it in the order listed in the package doc.
+func New(cfg Config) *Server {
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", graph.NewHandler(cfg.GraphQL))
+	mux.HandleFunc("GET /schema.graphql", schemaSDL(cfg))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", readyz(cfg))
+	if cfg.Playground {
+		mux.Handle("GET /playground", playground.Handler("Factoring API", "/graphql"))
+		mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, "NOT_FOUND", "Ruta desconocida. La API está en /graphql.")
+	})
+
+	var h http.Handler = mux
+	h = limitBody(h, MaxBodyBytes)
+	h = withDeadline(h, cfg.RequestTimeout)
+	h = securityHeaders(h)
+	h = recoverPanics(h, cfg.Logger)
+	h = accessLog(h, cfg.Logger)
+	h = withRequestID(h)
+	return &Server{cfg: cfg, handler: h}
+}
+
+// Handler returns the server's root handler (tests serve it with httptest).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// ListenAndServe serves on cfg.Addr until ctx is cancelled, then shuts down
+// gracefully: it stops accepting, lets requests in flight finish (up to 20
+// s) and returns. ready, if not nil, receives the address it listens on.
+func (s *Server) ListenAndServe(ctx context.Context, ready chan<- string) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("escuchar en %s: %w", s.cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	s.cfg.Logger.Info("servidor HTTP escuchando", "addr", ln.Addr().String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.cfg.Logger.Info("apagando el servidor HTTP: esperando las solicitudes en curso")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("apagado ordenado: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// schemaSDL serves the full schema as SDL, for codegen and review.
+func schemaSDL(cfg Config) http.HandlerFunc {
+	schema := graph.NewExecutableSchema(graph.NewSchemaConfig(cfg.GraphQL)).Schema()
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		formatter.NewFormatter(w, formatter.WithIndent("  ")).FormatSchema(schema)
+	}
+}
+
+// readyz answers 200 when the database answers and its migrations are
+// current, 503 otherwise (the reason goes to the log, not to the caller).
+func readyz(cfg Config) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if cfg.Ready != nil {
+			if err := cfg.Ready(ctx); err != nil {
+				cfg.Logger.WarnContext(ctx, "no listo", "error", err.Error())
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "no listo"})
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}
+}

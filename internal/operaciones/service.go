@@ -1,0 +1,451 @@
+// Package operaciones holds the rules of the operación de cesión: its
+// creation with the discount calculation, its lifecycle (aprobar, rechazar,
+// desembolsar, finalizar), the credit line it takes and gives back, the
+// invoices it holds and cedes, and its append-only audit trail.
+//
+// Every mutation is one transaction that locks the rows it decides on in
+// the global order (cliente, then operación, then facturas by id) so that
+// concurrent mutations serialize instead of deadlocking, and writes its
+// OperacionEvento in the same transaction.
+package operaciones
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/ent/factura"
+	"github.com/banpro/factoring/ent/operacion"
+	"github.com/banpro/factoring/ent/predicate"
+	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/auth"
+	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/gid"
+	"github.com/banpro/factoring/internal/money"
+	"github.com/banpro/factoring/internal/requestid"
+	"github.com/banpro/factoring/internal/validate"
+)
+
+// MaxFacturas bounds the invoices of one operación.
+const MaxFacturas = 500
+
+const maxMotivo = 500
+
+// Service runs the operación mutations.
+type Service struct {
+	db    *database.DB
+	clock clock.Clock
+	zone  *time.Location
+	tasa  decimal.Decimal
+}
+
+// Config is what the service needs besides the database.
+type Config struct {
+	Clock clock.Clock
+	// TimeZone is the business time zone: "today" is the date there.
+	TimeZone *time.Location
+	// TasaDescuento is the configured discount rate, in percent.
+	TasaDescuento decimal.Decimal
+}
+
+// NewService returns the operación service.
+func NewService(db *database.DB, cfg Config) *Service {
+	return &Service{db: db, clock: cfg.Clock, zone: cfg.TimeZone, tasa: cfg.TasaDescuento}
+}
+
+func (s *Service) hoy() time.Time { return clock.Today(s.clock.Now(), s.zone) }
+
+// CrearInput is the input of Crear (GraphQL CrearOperacionInput).
+type CrearInput struct {
+	ClienteID  int
+	FacturaIDs []int
+}
+
+// Crear opens an operación over a cliente's invoices: it prices the
+// discount, holds the invoices (EN_PROCESO) and records the CREADA event.
+// The credit line is not touched until approval.
+//
+// The checks run in domain.md's order and the first failing one is
+// reported, listing every offending invoice:
+// VALIDATION_ERROR on facturaIds (empty, duplicated, more than 500, missing,
+// of another cliente, not DISPONIBLE, overdue); NOT_FOUND when the cliente
+// does not exist; VALIDATION_ERROR on clienteId when it is not ACTIVO.
+func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, error) {
+	if err := checkFacturaIDs(in.FacturaIDs); err != nil {
+		return nil, err
+	}
+	ids := slices.Sorted(slices.Values(in.FacturaIDs))
+
+	var created *ent.Operacion
+	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		c, err := clientes.Lock(ctx, s.db.Dialect, tx, in.ClienteID)
+		if err != nil {
+			return err
+		}
+		if c.Estado != estado.ClienteActivo {
+			return apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
+		}
+		facturas, err := s.lockFacturas(ctx, tx, factura.IDIn(ids...))
+		if err != nil {
+			return err
+		}
+		hoy := s.hoy()
+		if err := checkFacturasCedibles(c, ids, facturas, hoy); err != nil {
+			return err
+		}
+		total := decimal.Zero
+		vencimiento := facturas[0].FechaVencimiento
+		for _, f := range facturas {
+			total = total.Add(f.MontoTotal)
+			if f.FechaVencimiento.After(vencimiento) {
+				vencimiento = f.FechaVencimiento
+			}
+		}
+		if !total.IsPositive() {
+			return apperror.Invalid("facturaIds", "El monto total de las facturas debe ser mayor que cero.")
+		}
+		dias := clock.DaysBetween(hoy, vencimiento)
+		descuento := money.Descuento(total, s.tasa, dias)
+		now := s.clock.Now()
+		op, err := tx.Operacion.Create().
+			SetClienteID(c.ID).
+			SetFechaSolicitud(now).
+			SetMontoTotalFacturas(total).
+			SetTasaDescuento(s.tasa).
+			SetDiasDescuento(dias).
+			SetMontoDescuento(descuento).
+			SetMontoADesembolsar(total.Sub(descuento)).
+			SetEstado(estado.OperacionPendiente).
+			AddFacturaIDs(ids...).
+			SetCreadoEn(now).
+			SetActualizadoEn(now).
+			Save(ctx)
+		if err != nil {
+			return err
+		}
+		if err := s.moveFacturas(ctx, tx, facturas, estado.RetenerFactura, now); err != nil {
+			return err
+		}
+		created = op
+		return s.appendEvento(ctx, tx, op, estado.EventoCreada, nil, map[string]any{
+			"facturaIds":         gid.EncodeAll(ids),
+			"montoTotalFacturas": money.String(total),
+			"tasaDescuento":      money.String(s.tasa),
+			"diasDescuento":      dias,
+			"montoDescuento":     money.String(descuento),
+			"montoADesembolsar":  money.String(op.MontoADesembolsar),
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("crear operación: %w", err)
+	}
+	return created.Unwrap(), nil
+}
+
+// checkFacturaIDs is step 1: a non-empty set of at most 500 distinct ids.
+func checkFacturaIDs(ids []int) error {
+	switch {
+	case len(ids) == 0:
+		return apperror.Invalid("facturaIds", "Debe incluir al menos una factura.")
+	case len(ids) > MaxFacturas:
+		return apperror.Invalid("facturaIds", fmt.Sprintf("Admite como máximo %d facturas por operación (se recibieron %d).", MaxFacturas, len(ids)))
+	}
+	seen := make(map[int]bool, len(ids))
+	var dup []int
+	for _, id := range ids {
+		if seen[id] && !slices.Contains(dup, id) {
+			dup = append(dup, id)
+		}
+		seen[id] = true
+	}
+	if len(dup) > 0 {
+		return apperror.Invalid("facturaIds", "Facturas repetidas: "+list(dup)+".")
+	}
+	return nil
+}
+
+// checkFacturasCedibles is step 3: every invoice exists, belongs to the
+// cliente, is DISPONIBLE and is not overdue.
+func checkFacturasCedibles(c *ent.Cliente, ids []int, facturas []*ent.Factura, hoy time.Time) error {
+	found := make(map[int]bool, len(facturas))
+	for _, f := range facturas {
+		found[f.ID] = true
+	}
+	var missing []int
+	for _, id := range ids {
+		if !found[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return apperror.Invalid("facturaIds", "No existen las facturas: "+list(missing)+".")
+	}
+	if ajenas := filterIDs(facturas, func(f *ent.Factura) bool { return f.ClienteID != c.ID }); len(ajenas) > 0 {
+		return apperror.Invalid("facturaIds", "No pertenecen al cliente las facturas: "+list(ajenas)+".")
+	}
+	var noDisponibles []string
+	for _, f := range facturas {
+		if !estado.Facturas.Puede(estado.RetenerFactura, f.Estado) {
+			noDisponibles = append(noDisponibles, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
+		}
+	}
+	if len(noDisponibles) > 0 {
+		return apperror.Invalid("facturaIds", "Solo se pueden ceder facturas DISPONIBLE; no lo están: "+strings.Join(noDisponibles, ", ")+".")
+	}
+	if vencidas := filterIDs(facturas, func(f *ent.Factura) bool { return f.FechaVencimiento.Before(hoy) }); len(vencidas) > 0 {
+		return apperror.Invalid("facturaIds", "Están vencidas las facturas: "+list(vencidas)+".")
+	}
+	return nil
+}
+
+// Aprobar approves a PENDIENTE operación: it takes the invoices' total from
+// the cliente's available line and cedes the invoices.
+//
+// Errors: NOT_FOUND; CONFLICT unless PENDIENTE; VALIDATION_ERROR on cliente
+// when the cliente is not ACTIVO, on facturas when an invoice is no longer
+// EN_PROCESO or is overdue, and on lineaDisponible when the available line
+// does not cover the total.
+func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
+	return s.transition(ctx, id, estado.AprobarOperacion, func(t *transitionTx) error {
+		if t.cliente.Estado != estado.ClienteActivo {
+			return apperror.Invalid("cliente", fmt.Sprintf("El cliente debe estar ACTIVO para aprobar (está %s).", t.cliente.Estado))
+		}
+		hoy := s.hoy()
+		var problemas []string
+		for _, f := range t.facturas {
+			switch {
+			case f.Estado != estado.FacturaEnProceso:
+				problemas = append(problemas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
+			case f.FechaVencimiento.Before(hoy):
+				problemas = append(problemas, fmt.Sprintf("%s (vencida el %s)", gid.Encode(f.ID), f.FechaVencimiento.Format(time.DateOnly)))
+			}
+		}
+		if len(problemas) > 0 {
+			return apperror.Invalid("facturas", "Todas las facturas deben seguir EN_PROCESO y sin vencer; no lo están: "+strings.Join(problemas, ", ")+".")
+		}
+		total, anterior := t.op.MontoTotalFacturas, t.cliente.LineaDisponible
+		if total.GreaterThan(anterior) {
+			return apperror.Invalid("lineaDisponible", fmt.Sprintf(
+				"La línea disponible del cliente (%s) no cubre el monto de la operación (%s).", money.String(anterior), money.String(total)))
+		}
+		nueva := anterior.Sub(total)
+		if err := t.setLineaDisponible(nueva); err != nil {
+			return err
+		}
+		if err := s.moveFacturas(ctx, t.tx, t.facturas, estado.CederFactura, t.now); err != nil {
+			return err
+		}
+		t.update.SetFechaAprobacion(t.now)
+		t.detalle = map[string]any{
+			"facturaIds":              gid.EncodeAll(t.facturaIDs()),
+			"lineaDisponibleAnterior": money.String(anterior),
+			"lineaDisponibleNueva":    money.String(nueva),
+		}
+		return nil
+	})
+}
+
+// Rechazar rejects a PENDIENTE operación and releases its invoices
+// (DISPONIBLE again). The credit line is untouched.
+//
+// Errors: VALIDATION_ERROR on motivo (fewer than 3 characters, or more than
+// 500); NOT_FOUND; CONFLICT unless PENDIENTE.
+func (s *Service) Rechazar(ctx context.Context, id int, motivo string) (*ent.Operacion, error) {
+	v := validate.Errors{}
+	m := v.Text("motivo", motivo, 3, maxMotivo)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, id, estado.RechazarOperacion, func(t *transitionTx) error {
+		if err := s.moveFacturas(ctx, t.tx, t.facturas, estado.LiberarFactura, t.now); err != nil {
+			return err
+		}
+		t.update.SetMotivoRechazo(m)
+		t.detalle = map[string]any{"motivo": m}
+		return nil
+	})
+}
+
+// Desembolsar records the payout of an APROBADA operación.
+//
+// Errors: NOT_FOUND; CONFLICT unless APROBADA.
+func (s *Service) Desembolsar(ctx context.Context, id int) (*ent.Operacion, error) {
+	return s.transition(ctx, id, estado.DesembolsarOperacion, func(t *transitionTx) error {
+		t.update.SetFechaDesembolso(t.now)
+		t.detalle = map[string]any{"montoADesembolsar": money.String(t.op.MontoADesembolsar)}
+		return nil
+	})
+}
+
+// Finalizar closes an APROBADA or DESEMBOLSADA operación once every invoice
+// is paid, giving its total back to the cliente's available line.
+//
+// Errors: NOT_FOUND; CONFLICT unless APROBADA or DESEMBOLSADA;
+// VALIDATION_ERROR on facturas listing the invoices not yet PAGADA.
+func (s *Service) Finalizar(ctx context.Context, id int) (*ent.Operacion, error) {
+	return s.transition(ctx, id, estado.FinalizarOperacion, func(t *transitionTx) error {
+		if impagas := filterIDs(t.facturas, func(f *ent.Factura) bool { return f.Estado != estado.FacturaPagada }); len(impagas) > 0 {
+			return apperror.Invalid("facturas", "Todas las facturas deben estar PAGADA para finalizar; faltan: "+list(impagas)+".")
+		}
+		anterior := t.cliente.LineaDisponible
+		nueva := anterior.Add(t.op.MontoTotalFacturas)
+		if err := t.setLineaDisponible(nueva); err != nil {
+			return err
+		}
+		t.update.SetFechaFinalizacion(t.now)
+		t.detalle = map[string]any{
+			"lineaDisponibleAnterior": money.String(anterior),
+			"lineaDisponibleNueva":    money.String(nueva),
+		}
+		return nil
+	})
+}
+
+// transitionTx is one state change of an operación in progress: the rows
+// locked for it and the writes being prepared.
+type transitionTx struct {
+	ctx      context.Context
+	tx       *ent.Tx
+	now      time.Time
+	cliente  *ent.Cliente
+	op       *ent.Operacion
+	facturas []*ent.Factura
+	update   *ent.OperacionUpdateOne
+	detalle  map[string]any
+}
+
+func (t *transitionTx) setLineaDisponible(v decimal.Decimal) error {
+	return t.tx.Cliente.UpdateOne(t.cliente).SetLineaDisponible(v).SetActualizadoEn(t.now).Exec(t.ctx)
+}
+
+func (t *transitionTx) facturaIDs() []int {
+	ids := make([]int, len(t.facturas))
+	for i, f := range t.facturas {
+		ids[i] = f.ID
+	}
+	return ids
+}
+
+// transition is the shape of every state change of an operación: lock the
+// cliente, the operación and its invoices in the global order, check the
+// state machine, let decide check the action's rules and prepare its
+// writes, then save the operación and append its event, all in one
+// transaction.
+func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decide func(*transitionTx) error) (*ent.Operacion, error) {
+	var updated *ent.Operacion
+	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		// The cliente comes first in the lock order, so read which one it
+		// is (an operación never changes cliente) before locking anything.
+		clienteID, err := tx.Operacion.Query().Where(operacion.ID(id)).Select(operacion.FieldClienteID).Int(ctx)
+		if ent.IsNotFound(err) {
+			return apperror.NotFoundf("No existe una operación con ID %s.", gid.Encode(id))
+		}
+		if err != nil {
+			return err
+		}
+		t := &transitionTx{ctx: ctx, tx: tx, now: s.clock.Now()}
+		if t.cliente, err = clientes.Lock(ctx, s.db.Dialect, tx, clienteID); err != nil {
+			return err
+		}
+		t.op, err = database.ForUpdate(s.db.Dialect, tx.Operacion.Query().Where(operacion.ID(id))).Only(ctx)
+		if err != nil {
+			return err
+		}
+		next, err := estado.Operaciones.Siguiente(a, t.op.Estado)
+		if err != nil {
+			return err
+		}
+		if t.facturas, err = s.lockFacturas(ctx, tx, factura.HasOperacionesWith(operacion.ID(id))); err != nil {
+			return err
+		}
+		t.update = tx.Operacion.UpdateOne(t.op).SetEstado(next).SetActualizadoEn(t.now)
+		if err := decide(t); err != nil {
+			return err
+		}
+		anterior := t.op.Estado
+		if updated, err = t.update.Save(ctx); err != nil {
+			return err
+		}
+		return s.appendEvento(ctx, tx, updated, tipoEvento[a], &anterior, t.detalle)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s %d: %w", a, id, err)
+	}
+	return updated.Unwrap(), nil
+}
+
+// tipoEvento is the event each transition writes.
+var tipoEvento = map[estado.Accion]estado.TipoEvento{
+	estado.AprobarOperacion:     estado.EventoAprobada,
+	estado.RechazarOperacion:    estado.EventoRechazada,
+	estado.DesembolsarOperacion: estado.EventoDesembolsada,
+	estado.FinalizarOperacion:   estado.EventoFinalizada,
+}
+
+// lockFacturas reads the invoices matching where, in id order, locking
+// their rows (the last step of the global lock order).
+func (s *Service) lockFacturas(ctx context.Context, tx *ent.Tx, where predicate.Factura) ([]*ent.Factura, error) {
+	q := tx.Factura.Query().Where(where).Order(ent.Asc(factura.FieldID))
+	return database.ForUpdate(s.db.Dialect, q).All(ctx)
+}
+
+// moveFacturas applies action a to every invoice, which the state machine
+// must allow from each one's state.
+func (s *Service) moveFacturas(ctx context.Context, tx *ent.Tx, facturas []*ent.Factura, a estado.Accion, now time.Time) error {
+	if len(facturas) == 0 {
+		return nil
+	}
+	next, err := estado.Facturas.Siguiente(a, facturas[0].Estado)
+	if err != nil {
+		return err
+	}
+	ids := make([]int, len(facturas))
+	for i, f := range facturas {
+		if _, err := estado.Facturas.Siguiente(a, f.Estado); err != nil {
+			return err
+		}
+		ids[i] = f.ID
+	}
+	return tx.Factura.Update().Where(factura.IDIn(ids...)).SetEstado(next).SetActualizadoEn(now).Exec(ctx)
+}
+
+// appendEvento writes op's audit event in tx: who (the request's actor),
+// under which request, from which state to which, and a snapshot.
+func (s *Service) appendEvento(ctx context.Context, tx *ent.Tx, op *ent.Operacion, tipo estado.TipoEvento, anterior *estado.Operacion, detalle map[string]any) error {
+	reqID := requestid.FromContext(ctx)
+	if reqID == "" {
+		reqID = uuid.NewString() // a command or job outside HTTP: still traceable
+	}
+	return tx.OperacionEvento.Create().
+		SetOperacionID(op.ID).
+		SetTipo(tipo).
+		SetFecha(s.clock.Now()).
+		SetNillableEstadoAnterior(anterior).
+		SetEstadoNuevo(op.Estado).
+		SetRequestID(reqID).
+		SetActor(auth.Actor(ctx)).
+		SetDetalle(detalle).
+		Exec(ctx)
+}
+
+func filterIDs(facturas []*ent.Factura, keep func(*ent.Factura) bool) []int {
+	var out []int
+	for _, f := range facturas {
+		if keep(f) {
+			out = append(out, f.ID)
+		}
+	}
+	return out
+}
+
+// list renders ids as the API shows them, comma-separated.
+func list(ids []int) string { return strings.Join(gid.EncodeAll(ids), ", ") }
