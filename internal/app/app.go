@@ -27,6 +27,9 @@ type Options struct {
 	Ready func(ctx context.Context) error
 }
 
+// ServiceSet is the set of domain services (graph.Services).
+type ServiceSet = graph.Services
+
 // Services builds the domain services.
 func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services {
 	return graph.Services{

@@ -1,0 +1,86 @@
+// Package apptest serves the whole API (services, GraphQL, the HTTP
+// middleware) over a test database on an httptest server, the way the
+// command does, so integration tests exercise exactly what runs in
+// production.
+package apptest
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/banpro/factoring/internal/app"
+	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/config"
+	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/gqltest"
+)
+
+// Santiago is the default business time zone.
+var Santiago = mustZone("America/Santiago")
+
+// Hoy is the business date the tests' clock starts on: 2026-11-26 at noon
+// in Santiago. 300000.00 due on 2027-03-26 is then 120 days away, the worked
+// example of domain.md.
+var Hoy = time.Date(2026, 11, 26, 12, 0, 0, 0, Santiago)
+
+// Options adjust the server.
+type Options struct {
+	// Clock defaults to a fixed clock at Hoy.
+	Clock clock.Clock
+	// Config defaults to the production defaults (tasa 2.00, Santiago).
+	Config *config.Config
+	// Logger defaults to one that discards everything.
+	Logger *slog.Logger
+}
+
+// Config returns the production defaults, as the environment would give
+// with nothing set.
+func Config(t testing.TB) config.Config {
+	t.Helper()
+	cfg, err := config.Load(func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("default config: %v", err)
+	}
+	return cfg
+}
+
+// Serve starts the API over db and returns a GraphQL client for it, and the
+// clock the server reads (a *clock.Fixed unless opts gave another).
+func Serve(t testing.TB, db *database.DB, opts Options) (*gqltest.Client, clock.Clock) {
+	t.Helper()
+	if opts.Clock == nil {
+		opts.Clock = clock.NewFixed(Hoy)
+	}
+	cfg := Config(t)
+	if opts.Config != nil {
+		cfg = *opts.Config
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	srv := app.NewServer(app.Options{DB: db, Config: cfg, Clock: opts.Clock, Logger: opts.Logger})
+	return gqltest.New(t, srv.Handler()), opts.Clock
+}
+
+// Services returns the domain services over db, as the server wires them,
+// with a fixed clock at Hoy.
+func Services(t testing.TB, db *database.DB) (app.ServiceSet, *clock.Fixed) {
+	t.Helper()
+	c := clock.NewFixed(Hoy)
+	return app.Services(db, Config(t), c), c
+}
+
+// Dec parses a decimal literal, for test tables.
+func Dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
