@@ -1,0 +1,47 @@
+package auth
+
+import "slices"
+
+// The roles a token may carry (claim "roles").
+const (
+	Lector    Role = "lector"    // reads everything
+	Analista  Role = "analista"  // registers clientes, facturas and operaciones (the maker)
+	Riesgo    Role = "riesgo"    // decides on clientes, lines and approvals (the checker)
+	Tesoreria Role = "tesoreria" // moves money: payouts, payments, closings
+	Admin     Role = "admin"     // everything
+)
+
+// Permission is what a role may do: Consultar (every query) or a mutation,
+// by its GraphQL name.
+type Permission string
+
+// Consultar is the permission of every query, node and nodes included.
+const Consultar Permission = "consultar"
+
+// permisos is the role table (README, "Roles"). Roles do not include one
+// another: every role reads, and each adds its own actions, so makers and
+// checkers stay apart; a person who needs two roles gets both in the token.
+// Admin may do everything.
+var permisos = map[Role][]Permission{
+	Lector:    {Consultar},
+	Analista:  {Consultar, "crearCliente", "actualizarCliente", "registrarFactura", "crearOperacion"},
+	Riesgo:    {Consultar, "activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "aprobarOperacion", "rechazarOperacion"},
+	Tesoreria: {Consultar, "desembolsarOperacion", "pagarFactura", "anularFactura", "finalizarOperacion"},
+}
+
+// Roles lists the known roles, in the order of the README's table.
+func Roles() []Role { return []Role{Lector, Analista, Riesgo, Tesoreria, Admin} }
+
+// PermissionsOf lists what role r may do (nil for admin: everything).
+func PermissionsOf(r Role) []Permission { return slices.Clone(permisos[r]) }
+
+// Can reports whether p may do perm: one of its roles grants it. Unknown
+// roles grant nothing.
+func (p Principal) Can(perm Permission) bool {
+	for _, r := range p.Roles {
+		if r == Admin || slices.Contains(permisos[r], perm) {
+			return true
+		}
+	}
+	return false
+}
