@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -92,6 +94,13 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				apperror.Validationf("Envíe la consulta como JSON con Content-Type: application/json."))
 			return
 		}
+		if trailingJSON(r) {
+			// gqlgen's POST transport decodes the first JSON value and
+			// ignores the rest: `{...} {...}` would run the first one.
+			e.reject(w, r, http.StatusBadRequest, apperror.Validationf(
+				"El cuerpo de la solicitud debe ser un solo objeto JSON de GraphQL ({\"query\": ..., \"variables\": {...}})."))
+			return
+		}
 	default:
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
 		e.reject(w, r, http.StatusMethodNotAllowed,
@@ -99,6 +108,20 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.graphql.ServeHTTP(w, r)
+}
+
+// trailingJSON reports whether the request's body holds something after its
+// first JSON value. The body is already in memory (the server's body limit
+// read it), so it is read here and put back.
+func trailingJSON(r *http.Request) bool {
+	body, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return false // the transport reports the read error
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var first json.RawMessage
+	return dec.Decode(&first) == nil && len(bytes.TrimSpace(body[dec.InputOffset():])) > 0
 }
 
 func (e *endpoint) reject(w http.ResponseWriter, r *http.Request, status int, appErr *apperror.Error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
+	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
 )
 
@@ -28,7 +30,10 @@ const (
 // every row when first and last are both absent. So the default page size is
 // written into the document itself: when a query is parsed (once, before the
 // query cache shares it), every connection field with neither first nor last
-// gets `first: 50`. Values are then checked per request, once variables are
+// gets `first: 50` (`last: 50` when it pages back from a before cursor). An
+// explicit null first, last or orderBy means "not given", as an absent one:
+// the default page and the default order, never every row or entgql's own
+// order by id. Values are then checked per request, once variables are
 // known, by pageSizeGuard.
 
 // validationRules are gqlparser's standard rules plus the default page size.
@@ -43,17 +48,25 @@ func defaultPageSizeRule(observers *core.Events, _ core.AddErrFunc) {
 		if !isConnection(field) {
 			return
 		}
+		field.Arguments = slices.DeleteFunc(field.Arguments, func(a *ast.Argument) bool {
+			return a.Value != nil && a.Value.Kind == ast.NullValue &&
+				(a.Name == "first" || a.Name == "last" || a.Name == "orderBy")
+		})
 		if field.Arguments.ForName("first") != nil || field.Arguments.ForName("last") != nil {
 			return
 		}
+		name := "first"
+		if field.Arguments.ForName("before") != nil && field.Arguments.ForName("after") == nil {
+			name = "last"
+		}
 		field.Arguments = append(field.Arguments, &ast.Argument{
-			Name:     "first",
+			Name:     name,
 			Position: field.Position,
 			Value: &ast.Value{
 				Kind:         ast.IntValue,
 				Raw:          strconv.Itoa(DefaultPageSize),
 				Position:     field.Position,
-				ExpectedType: field.Definition.Arguments.ForName("first").Type,
+				ExpectedType: field.Definition.Arguments.ForName(name).Type,
 			},
 		})
 	})
@@ -68,10 +81,14 @@ func isConnection(field *ast.Field) bool {
 		def.Arguments.ForName("last") != nil
 }
 
-// pageSizeGuard checks, before any resolver runs, that every connection in
-// the operation asks for 1 to 100 rows through first or last (not both). A
-// first or last given as a variable that turns out null falls back to the
-// default page size.
+// pageSizeGuard checks, before any resolver runs, that Query.nodes asks for
+// at most 100 ids and that every connection in
+// the operation asks for 1 to 100 rows through first or last (not both), and
+// pages forwards (first, after) or backwards (last, before): entgql applies a
+// before cursor as if it were an after one when paging forwards (and the
+// reverse), so those mixes would return a wrong page. A first, last or
+// orderBy given as a variable that turns out null falls back to the
+// default.
 type pageSizeGuard struct{}
 
 var _ interface {
@@ -101,6 +118,9 @@ func (w *connectionWalker) walk(set ast.SelectionSet) *gqlerror.Error {
 					return err
 				}
 			}
+			if err := w.checkNodes(s); err != nil {
+				return err
+			}
 			if err := w.walk(s.SelectionSet); err != nil {
 				return err
 			}
@@ -127,13 +147,29 @@ func (w *connectionWalker) check(field *ast.Field) *gqlerror.Error {
 	fail := func(fields map[string]string) *gqlerror.Error {
 		return requestError(apperror.InvalidFields(fields), field.Position)
 	}
+	w.nullOrderVariable(field)
 	switch {
 	case first != nil && last != nil:
 		msg := "Use first o last, no ambos."
 		return fail(map[string]string{"first": msg, "last": msg})
 	case first == nil && last == nil:
 		w.defaultVariable(field)
-		return nil
+		args = field.ArgumentMap(w.oc.Variables)
+		first, last = args["first"], args["last"]
+	}
+	for _, name := range []string{"after", "before"} {
+		// entgql's eager loading of a nested connection would panic on a
+		// cursor that does not decode; the resolvers would report it as an
+		// internal error.
+		if v := args[name]; v != nil && new(ent.Cursor).UnmarshalGQL(v) != nil {
+			return fail(map[string]string{name: "No es un cursor válido: use uno tal como lo entrega la API (edges.cursor o pageInfo.endCursor)."})
+		}
+	}
+	switch {
+	case first != nil && args["before"] != nil:
+		return fail(map[string]string{"before": "Para retroceder use before con last; para avanzar, after con first."})
+	case last != nil && args["after"] != nil:
+		return fail(map[string]string{"after": "Para avanzar use after con first; para retroceder, before con last."})
 	}
 	for name, v := range map[string]any{"first": first, "last": last} {
 		if v == nil {
@@ -148,6 +184,18 @@ func (w *connectionWalker) check(field *ast.Field) *gqlerror.Error {
 	return nil
 }
 
+// checkNodes refuses Query.nodes with more ids than a page, before anything
+// runs (the resolver checks it too, but other fields would have run).
+func (w *connectionWalker) checkNodes(field *ast.Field) *gqlerror.Error {
+	if field.Name != "nodes" || field.ObjectDefinition == nil || field.ObjectDefinition.Name != "Query" {
+		return nil
+	}
+	if ids, ok := field.ArgumentMap(w.oc.Variables)["ids"].([]any); ok && len(ids) > MaxPageSize {
+		return requestError(apperror.Invalid("ids", fmt.Sprintf("Admite como máximo %d IDs por consulta.", MaxPageSize)), field.Position)
+	}
+	return nil
+}
+
 // defaultVariable handles `first: $n` with $n null or omitted: the variable
 // becomes the default page size for this request.
 func (w *connectionWalker) defaultVariable(field *ast.Field) {
@@ -156,14 +204,33 @@ func (w *connectionWalker) defaultVariable(field *ast.Field) {
 		if arg == nil || arg.Value.Kind != ast.Variable {
 			continue
 		}
-		if !w.copiedVs {
-			w.oc.Variables = maps.Clone(w.oc.Variables)
-			if w.oc.Variables == nil {
-				w.oc.Variables = map[string]any{}
-			}
-			w.copiedVs = true
-		}
-		w.oc.Variables[arg.Value.Raw] = int64(DefaultPageSize)
+		w.variables()[arg.Value.Raw] = int64(DefaultPageSize)
 		return
 	}
+}
+
+// nullOrderVariable handles `orderBy: $o` with $o null: the variable is
+// dropped for this request, so the argument's default order applies, as when
+// $o is omitted.
+func (w *connectionWalker) nullOrderVariable(field *ast.Field) {
+	arg := field.Arguments.ForName("orderBy")
+	if arg == nil || arg.Value.Kind != ast.Variable {
+		return
+	}
+	if v, ok := w.oc.Variables[arg.Value.Raw]; ok && v == nil {
+		delete(w.variables(), arg.Value.Raw)
+	}
+}
+
+// variables returns the request's variables, copied before the first write
+// (the map may be shared with the caller).
+func (w *connectionWalker) variables() map[string]any {
+	if !w.copiedVs {
+		w.oc.Variables = maps.Clone(w.oc.Variables)
+		if w.oc.Variables == nil {
+			w.oc.Variables = map[string]any{}
+		}
+		w.copiedVs = true
+	}
+	return w.oc.Variables
 }

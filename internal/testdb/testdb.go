@@ -121,7 +121,25 @@ func EmptyPostgres(t testing.TB) *database.DB {
 	return newPostgres(t, server, "", database.Options{})
 }
 
+// EmptyPostgresURL creates an empty, unmigrated PostgreSQL database private
+// to this test, dropped at cleanup and skipped like Postgres, and returns
+// its URL without opening it: for end-to-end tests that hand the URL to the
+// binary, which migrates and opens it itself.
+func EmptyPostgresURL(t testing.TB) string {
+	t.Helper()
+	server := ServerURL()
+	requirePostgres(t, server)
+	return createPostgres(t, server, "")
+}
+
 func newPostgres(t testing.TB, server, template string, opts database.Options) *database.DB {
+	t.Helper()
+	return open(t, createPostgres(t, server, template), opts)
+}
+
+// createPostgres creates a database private to t (a copy of template when
+// not empty), dropped at cleanup, and returns its URL.
+func createPostgres(t testing.TB, server, template string) string {
 	t.Helper()
 	name := "factoring_test_" + randomHex(t, 8)
 	url, err := database.CreatePostgresDatabase(context.Background(), server, name, template)
@@ -133,7 +151,7 @@ func newPostgres(t testing.TB, server, template string, opts database.Options) *
 			t.Errorf("testdb: %v", err)
 		}
 	})
-	return open(t, url, opts)
+	return url
 }
 
 // Each runs fn against both dialects, as the sub-tests "sqlite" and

@@ -1,0 +1,116 @@
+package graph_test
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/apptest"
+	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/fixture"
+	"github.com/banpro/factoring/internal/gqltest"
+	"github.com/banpro/factoring/internal/testdb"
+)
+
+// syncBuffer is a log destination safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// leaks are fragments that must never reach a client: SQL, driver names
+// and messages, Go type names and stack traces.
+var leaks = []string{
+	"sql", "SQL", "SELECT", "select ", "FROM ", "pq:", "pgx", "pgconn", "SQLSTATE", "sqlite",
+	"database is closed", "*ent.", "ent:", "*errors.", "*fmt.", "goroutine", ".go:", "panic", "runtime error",
+	"0x00", "invalid byte sequence",
+}
+
+func requireNoLeak(t *testing.T, res gqltest.Response) {
+	t.Helper()
+	for _, l := range leaks {
+		assert.NotContains(t, res.Raw, l, "the response leaks an internal detail")
+	}
+}
+
+func TestErroresInternosNoSeFiltran(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		fx := fixture.New(t, db.Client)
+		cliente := fx.Cliente()
+		var logs syncBuffer
+		logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c, _ := apptest.Serve(t, db, apptest.Options{Logger: logger})
+
+		if db.Dialect == dialect.Postgres {
+			t.Run("un_error_del_driver_no_llega_al_cliente", func(t *testing.T) {
+				// PostgreSQL refuses a NUL byte in text; whatever code the
+				// API gives it, the driver's words stay in the log.
+				res := c.Do(`query($q: String) { clientes(where: {razonSocialContains: $q}) { totalCount } }`,
+					map[string]any{"q": "a\u0000b"})
+				require.Len(t, res.Errors, 1, res.Raw)
+				requireNoLeak(t, res)
+				assert.NotEmpty(t, res.Errors[0].Extensions.RequestID)
+			})
+		}
+
+		// Close the database under the running server: every query now
+		// fails inside the driver.
+		require.NoError(t, db.SQL.Close())
+		c.Header.Set("X-Request-ID", "fallo-interno-1")
+
+		for name, q := range map[string]string{
+			"conexion":          `{ clientes { totalCount edges { node { id } } } }`,
+			"entidad":           `query($id: ID!) { cliente(id: $id) { id facturas { totalCount } } }`,
+			"node":              `query($id: ID!) { node(id: $id) { id } }`,
+			"cliente_por_rut":   `{ clientePorRut(rut: "12.345.678-5") { id } }`,
+			"conexion_anidada":  `{ facturas { edges { node { operaciones { totalCount } } } } }`,
+			"nodes_con_un_id":   `query($id: ID!) { nodes(ids: [$id]) { id } }`,
+			"nodes_con_dos_ids": `query($id: ID!) { nodes(ids: [$id, $id]) { id } }`,
+		} {
+			t.Run("base_cerrada_"+name, func(t *testing.T) {
+				res := c.Do(q, map[string]any{"id": idOf(cliente)[0]})
+				require.NotEmpty(t, res.Errors, res.Raw)
+				for _, e := range res.Errors {
+					assert.Equal(t, "INTERNAL_ERROR", e.Extensions.Code)
+					assert.Equal(t, apperror.GenericMessage(), e.Message, "a generic message only")
+					assert.Equal(t, "fallo-interno-1", e.Extensions.RequestID)
+					assert.Empty(t, e.Extensions.Fields)
+				}
+				requireNoLeak(t, res)
+			})
+		}
+
+		t.Run("la_causa_va_al_log_con_el_id_de_la_solicitud", func(t *testing.T) {
+			c.Header.Set("X-Request-ID", "fallo-interno-2")
+			res := c.Do(`{ clientes { totalCount } }`, nil)
+			requireError(t, res, "INTERNAL_ERROR")
+			var line string
+			for l := range strings.Lines(logs.String()) {
+				if strings.Contains(l, `"fallo-interno-2"`) && strings.Contains(l, "database is closed") {
+					line = l
+				}
+			}
+			require.NotEmpty(t, line, "the log has the cause with the request id:\n%s", logs.String())
+			assert.Contains(t, line, `"level":"ERROR"`)
+		})
+	})
+}

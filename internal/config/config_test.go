@@ -1,0 +1,147 @@
+package config_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banpro/factoring/internal/config"
+)
+
+// env is an environment for config.Load.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := vars[name]
+		return v, ok
+	}
+}
+
+func TestPorOmision(t *testing.T) {
+	cfg, err := config.Load(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "sqlite://./data/factoring.db", cfg.DatabaseURL)
+	assert.Equal(t, ":8080", cfg.HTTPAddr)
+	assert.Equal(t, "2.00", cfg.TasaDescuento.StringFixed(2))
+	assert.True(t, cfg.TasaDescuento.Equal(cfg.TasaDescuento.Round(2)))
+	require.NotNil(t, cfg.TimeZone)
+	assert.Equal(t, "America/Santiago", cfg.TimeZone.String())
+	assert.Equal(t, slog.LevelInfo, cfg.LogLevel)
+	assert.Equal(t, "json", cfg.LogFormat)
+	assert.True(t, cfg.Playground)
+	assert.True(t, cfg.Introspection)
+	assert.Equal(t, 16, cfg.DBMaxConns)
+	assert.Equal(t, 30*time.Second, cfg.RequestTimeout)
+
+	t.Run("vacias_valen_como_ausentes", func(t *testing.T) {
+		empty, err := config.Load(env(map[string]string{
+			"FACTORING_DATABASE_URL": "", "FACTORING_HTTP_ADDR": " ", "FACTORING_TASA_DESCUENTO": "",
+			"FACTORING_TIMEZONE": "", "FACTORING_LOG_LEVEL": "", "FACTORING_PLAYGROUND": "",
+		}))
+		require.NoError(t, err)
+		assert.Equal(t, cfg.DatabaseURL, empty.DatabaseURL)
+		assert.Equal(t, cfg.HTTPAddr, empty.HTTPAddr)
+		assert.True(t, cfg.TasaDescuento.Equal(empty.TasaDescuento))
+		assert.Equal(t, cfg.TimeZone.String(), empty.TimeZone.String())
+		assert.True(t, empty.Playground)
+	})
+}
+
+func TestValoresValidos(t *testing.T) {
+	cfg, err := config.Load(env(map[string]string{
+		"FACTORING_DATABASE_URL":   "postgres://app:clave@db:5432/factoring?sslmode=disable",
+		"FACTORING_HTTP_ADDR":      "127.0.0.1:0",
+		"FACTORING_TASA_DESCUENTO": " 2.5 ",
+		"FACTORING_TIMEZONE":       "UTC",
+		"FACTORING_LOG_LEVEL":      "DEBUG",
+		"FACTORING_LOG_FORMAT":     "text",
+		"FACTORING_PLAYGROUND":     "false",
+		"FACTORING_INTROSPECTION":  "0",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, "postgres://app:clave@db:5432/factoring?sslmode=disable", cfg.DatabaseURL)
+	assert.Equal(t, "127.0.0.1:0", cfg.HTTPAddr)
+	assert.Equal(t, "2.50", cfg.TasaDescuento.StringFixed(2))
+	assert.Equal(t, "UTC", cfg.TimeZone.String())
+	assert.Equal(t, slog.LevelDebug, cfg.LogLevel)
+	assert.Equal(t, "text", cfg.LogFormat)
+	assert.False(t, cfg.Playground)
+	assert.False(t, cfg.Introspection)
+
+	for _, tasa := range []string{"100", "100.00", "0.01", "2", "2.1", "2.120"} {
+		t.Run("tasa_aceptada_"+tasa, func(t *testing.T) {
+			cfg, err := config.Load(env(map[string]string{"FACTORING_TASA_DESCUENTO": tasa}))
+			require.NoError(t, err)
+			assert.True(t, cfg.TasaDescuento.IsPositive())
+		})
+	}
+	for _, addr := range []string{":0", "0.0.0.0:8080", "[::1]:9000", "localhost:8080"} {
+		t.Run("direccion_aceptada_"+addr, func(t *testing.T) {
+			_, err := config.Load(env(map[string]string{"FACTORING_HTTP_ADDR": addr}))
+			require.NoError(t, err)
+		})
+	}
+	t.Run("sqlite_con_ruta", func(t *testing.T) {
+		cfg, err := config.Load(env(map[string]string{"FACTORING_DATABASE_URL": "sqlite:///var/lib/factoring/db.sqlite"}))
+		require.NoError(t, err)
+		assert.Equal(t, "sqlite:///var/lib/factoring/db.sqlite", cfg.DatabaseURL)
+	})
+}
+
+// Ensure that each invalid value stops the start with a message that names
+// its variable.
+func TestValoresInvalidos(t *testing.T) {
+	cases := []struct{ name, variable, value string }{
+		{"tasa_cero", "FACTORING_TASA_DESCUENTO", "0"},
+		{"tasa_negativa", "FACTORING_TASA_DESCUENTO", "-1"},
+		{"tasa_sobre_100", "FACTORING_TASA_DESCUENTO", "100.01"},
+		{"tasa_no_numerica", "FACTORING_TASA_DESCUENTO", "abc"},
+		{"tasa_con_tres_decimales", "FACTORING_TASA_DESCUENTO", "2.125"},
+		{"tasa_con_exponente", "FACTORING_TASA_DESCUENTO", "2e0"},
+		{"tasa_con_porcentaje", "FACTORING_TASA_DESCUENTO", "2%"},
+		{"zona_horaria_desconocida", "FACTORING_TIMEZONE", "Mars/Base"},
+		{"direccion_sin_dos_puntos", "FACTORING_HTTP_ADDR", "8080"},
+		{"direccion_sin_puerto", "FACTORING_HTTP_ADDR", "localhost:"},
+		{"nivel_de_log_desconocido", "FACTORING_LOG_LEVEL", "loud"},
+		{"formato_de_log_desconocido", "FACTORING_LOG_FORMAT", "xml"},
+		{"base_mysql", "FACTORING_DATABASE_URL", "mysql://"},
+		{"base_sin_esquema", "FACTORING_DATABASE_URL", "./data/factoring.db"},
+		{"playground_no_booleano", "FACTORING_PLAYGROUND", "quizas"},
+		{"introspeccion_no_booleana", "FACTORING_INTROSPECTION", "si"},
+		{"conexiones_cero", "FACTORING_DB_MAX_CONNS", "0"},
+		{"conexiones_no_numericas", "FACTORING_DB_MAX_CONNS", "muchas"},
+		{"timeout_sin_unidad", "FACTORING_REQUEST_TIMEOUT", "30"},
+		{"timeout_demasiado_corto", "FACTORING_REQUEST_TIMEOUT", "1ms"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Load(env(map[string]string{tc.variable: tc.value}))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.variable, "the message names the variable")
+			for _, c := range cases {
+				if c.variable != tc.variable {
+					assert.NotContains(t, err.Error(), c.variable+":", "only the wrong variable is blamed")
+				}
+			}
+		})
+	}
+}
+
+func TestVariosErroresALaVez(t *testing.T) {
+	_, err := config.Load(env(map[string]string{
+		"FACTORING_TASA_DESCUENTO": "0",
+		"FACTORING_TIMEZONE":       "Mars/Base",
+		"FACTORING_HTTP_ADDR":      "8080",
+		"FACTORING_LOG_LEVEL":      "loud",
+		"FACTORING_DATABASE_URL":   "mysql://",
+	}))
+	require.Error(t, err)
+	msg := err.Error()
+	for _, v := range []string{"FACTORING_TASA_DESCUENTO", "FACTORING_TIMEZONE", "FACTORING_HTTP_ADDR", "FACTORING_LOG_LEVEL", "FACTORING_DATABASE_URL"} {
+		assert.Contains(t, msg, v, "every problem is reported at once")
+	}
+	assert.Equal(t, 5, strings.Count(msg, "\n")+1, "one line per problem:\n%s", msg)
+}

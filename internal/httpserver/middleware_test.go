@@ -1,0 +1,238 @@
+package httpserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banpro/factoring/internal/reqlog"
+	"github.com/banpro/factoring/internal/requestid"
+)
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func jsonLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// apiError is the body of an error answered outside GraphQL.
+type apiError struct {
+	Errors []struct {
+		Message    string `json:"message"`
+		Extensions struct {
+			Code      string `json:"code"`
+			RequestID string `json:"requestId"`
+		} `json:"extensions"`
+	} `json:"errors"`
+}
+
+func decodeError(t *testing.T, rec *httptest.ResponseRecorder) apiError {
+	t.Helper()
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	var body apiError
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
+	require.Len(t, body.Errors, 1, rec.Body.String())
+	return body
+}
+
+func TestWithRequestID(t *testing.T) {
+	var seen string
+	h := withRequestID(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		seen = requestid.FromContext(r.Context())
+	}))
+	serve := func(header *string) string {
+		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+		if header != nil {
+			req.Header.Set(requestid.Header, *header)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		got := rec.Header().Get(requestid.Header)
+		assert.Equal(t, got, seen, "the response header and the request's context carry the same id")
+		return got
+	}
+	ptr := func(s string) *string { return &s }
+
+	t.Run("devuelve_el_id_sensato_del_llamador", func(t *testing.T) {
+		for _, id := range []string{"abc-123", "req_1.2-3", strings.Repeat("a", 128), "A"} {
+			assert.Equal(t, id, serve(ptr(id)))
+		}
+	})
+	for name, id := range map[string]*string{
+		"sin_encabezado":     nil,
+		"vacio":              ptr(""),
+		"de_129_caracteres":  ptr(strings.Repeat("a", 129)),
+		"con_espacios":       ptr("mi id"),
+		"con_unicode":        ptr("año-2026"),
+		"con_salto_de_linea": ptr("a\nb"),
+		"con_comillas":       ptr(`a"b`),
+	} {
+		t.Run("genera_un_uuid_"+name, func(t *testing.T) {
+			got := serve(id)
+			_, err := uuid.Parse(got)
+			require.NoError(t, err, "a new UUID, got %q", got)
+			if id != nil {
+				assert.NotEqual(t, *id, got)
+			}
+		})
+	}
+	t.Run("cada_solicitud_tiene_su_propio_id", func(t *testing.T) {
+		assert.NotEqual(t, serve(nil), serve(nil))
+	})
+}
+
+func TestRecoverPanics(t *testing.T) {
+	var logs syncBuffer
+	log := jsonLogger(&logs)
+	panicky := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom: secreto interno") })
+	// The order New wraps them in.
+	h := withRequestID(accessLog(recoverPanics(securityHeaders(panicky), log), log))
+
+	req := httptest.NewRequest(http.MethodGet, "/cualquiera", nil)
+	req.Header.Set(requestid.Header, "panico-1")
+	rec := httptest.NewRecorder()
+	require.NotPanics(t, func() { h.ServeHTTP(rec, req) })
+
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	body := decodeError(t, rec)
+	assert.Equal(t, "INTERNAL_ERROR", body.Errors[0].Extensions.Code)
+	assert.Equal(t, "panico-1", body.Errors[0].Extensions.RequestID)
+	assert.NotContains(t, rec.Body.String(), "boom")
+	assert.NotContains(t, rec.Body.String(), "goroutine")
+	assert.Equal(t, "panico-1", rec.Header().Get(requestid.Header))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"), "security headers survive a panic")
+
+	out := logs.String()
+	assert.Contains(t, out, "boom: secreto interno", "the panic goes to the log")
+	assert.Contains(t, out, `"request_id":"panico-1"`)
+	assert.Contains(t, out, `"status":500`, "the access log records the 500")
+
+	t.Run("deja_pasar_http_ErrAbortHandler", func(t *testing.T) {
+		abort := recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }), log)
+		assert.PanicsWithValue(t, http.ErrAbortHandler, func() {
+			abort.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+		})
+	})
+}
+
+func TestLimitBody(t *testing.T) {
+	const limit = 16
+	var called bool
+	var got []byte
+	h := withRequestID(limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		called = true
+		got, _ = io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}), limit))
+	serve := func(body io.Reader, contentLength int64) *httptest.ResponseRecorder {
+		called, got = false, nil
+		req := httptest.NewRequest(http.MethodPost, "/graphql", body)
+		req.ContentLength = contentLength
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+
+	t.Run("acepta_exactamente_el_limite", func(t *testing.T) {
+		rec := serve(strings.NewReader(strings.Repeat("x", limit)), limit)
+		assert.Equal(t, http.StatusNoContent, rec.Code)
+		assert.Equal(t, strings.Repeat("x", limit), string(got), "the handler reads the whole body")
+	})
+	t.Run("rechaza_un_byte_de_mas_por_content_length", func(t *testing.T) {
+		rec := serve(strings.NewReader(strings.Repeat("x", limit+1)), limit+1)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+		assert.False(t, called, "nothing behind the limit runs")
+		assert.NotEmpty(t, decodeError(t, rec).Errors[0].Extensions.RequestID)
+	})
+	t.Run("rechaza_un_byte_de_mas_sin_content_length", func(t *testing.T) {
+		// A chunked body announces no length: it is cut while read.
+		rec := serve(io.MultiReader(strings.NewReader(strings.Repeat("x", limit)), strings.NewReader("y")), -1)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+		assert.False(t, called)
+	})
+	t.Run("rechaza_un_content_length_que_miente", func(t *testing.T) {
+		rec := serve(strings.NewReader(strings.Repeat("x", limit+10)), 4)
+		assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+		assert.False(t, called)
+	})
+	t.Run("sin_cuerpo_pasa", func(t *testing.T) {
+		rec := serve(http.NoBody, 0)
+		assert.Equal(t, http.StatusNoContent, rec.Code)
+		assert.True(t, called)
+	})
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	h := securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusTeapot, "VALIDATION_ERROR", "x")
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
+	assert.Equal(t, "no-referrer", rec.Header().Get("Referrer-Policy"))
+	assert.Equal(t, "DENY", rec.Header().Get("X-Frame-Options"))
+}
+
+func TestAccessLog(t *testing.T) {
+	var logs syncBuffer
+	h := withRequestID(accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqlog.SetOperation(r.Context(), "BuscarClientes")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte("hola"))
+	}), jsonLogger(&logs)))
+
+	req := httptest.NewRequest(http.MethodPost, "/graphql?variables=secreto789",
+		strings.NewReader(`{"query":"query BuscarClientes($q: String) { x }","variables":{"q":"secreto456"}}`))
+	req.Header.Set("Authorization", "Bearer secreto123")
+	req.Header.Set(requestid.Header, "log-1")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+
+	var line map[string]any
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(logs.String())), &line), logs.String())
+	assert.Equal(t, "log-1", line["request_id"])
+	assert.Equal(t, "POST", line["method"])
+	assert.Equal(t, "/graphql", line["path"])
+	assert.Equal(t, float64(http.StatusAccepted), line["status"])
+	assert.Equal(t, "BuscarClientes", line["operation"])
+	assert.Equal(t, float64(4), line["bytes"])
+	assert.Contains(t, line, "duration_ms")
+	for _, secret := range []string{"secreto123", "secreto456", "secreto789", "Bearer"} {
+		assert.NotContains(t, logs.String(), secret, "the access log never has headers, the body or the query string")
+	}
+
+	t.Run("healthz_y_readyz_en_debug", func(t *testing.T) {
+		var logs syncBuffer
+		log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		h := withRequestID(accessLog(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), log))
+		for _, p := range []string{"/healthz", "/readyz"} {
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, p, nil))
+		}
+		assert.Empty(t, logs.String(), "probes do not flood the log at info level")
+	})
+}

@@ -1,0 +1,497 @@
+package httpserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banpro/factoring/graph"
+	"github.com/banpro/factoring/internal/apptest"
+	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/fixture"
+	"github.com/banpro/factoring/internal/gqltest"
+	"github.com/banpro/factoring/internal/httpserver"
+	"github.com/banpro/factoring/internal/requestid"
+	"github.com/banpro/factoring/internal/testdb"
+)
+
+// syncBuffer is a log destination safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// bareServer is the HTTP server with no database behind it: enough for
+// every route that does not run a query.
+func bareServer(t *testing.T, playground bool, ready func(context.Context) error, log *slog.Logger) http.Handler {
+	t.Helper()
+	return httpserver.New(httpserver.Config{
+		GraphQL:    graph.HandlerConfig{Logger: log, Introspection: true},
+		Logger:     log,
+		Playground: playground,
+		Ready:      ready,
+	}).Handler()
+}
+
+func get(h http.Handler, path string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec
+}
+
+// errorBody decodes the one error of a JSON error response.
+func errorBody(t *testing.T, raw []byte) gqltest.Error {
+	t.Helper()
+	var body struct{ Errors []gqltest.Error }
+	require.NoError(t, json.Unmarshal(raw, &body), "body: %s", raw)
+	require.Len(t, body.Errors, 1, "body: %s", raw)
+	require.NotEmpty(t, body.Errors[0].Extensions.RequestID, "every error carries extensions.requestId: %s", raw)
+	return body.Errors[0]
+}
+
+func TestRutas(t *testing.T) {
+	h := bareServer(t, true, nil, discard())
+
+	t.Run("healthz", func(t *testing.T) {
+		rec := get(h, "/healthz")
+		assert.Equal(t, http.StatusOK, rec.Code)
+		assert.JSONEq(t, `{"status":"ok"}`, rec.Body.String())
+	})
+	t.Run("readyz_listo", func(t *testing.T) {
+		rec := get(h, "/readyz")
+		assert.Equal(t, http.StatusOK, rec.Code)
+	})
+	t.Run("readyz_no_listo", func(t *testing.T) {
+		var logs syncBuffer
+		log := slog.New(slog.NewJSONHandler(&logs, nil))
+		h := bareServer(t, true, func(context.Context) error {
+			return errors.New("pq: password authentication failed for user postgres")
+		}, log)
+		rec := get(h, "/readyz")
+		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+		assert.NotContains(t, rec.Body.String(), "password", "the reason goes to the log, not to the caller")
+		assert.Contains(t, logs.String(), "password authentication failed")
+	})
+	t.Run("playground", func(t *testing.T) {
+		rec := get(h, "/playground")
+		assert.Equal(t, http.StatusOK, rec.Code)
+		assert.Contains(t, rec.Header().Get("Content-Type"), "text/html")
+		assert.Contains(t, rec.Body.String(), "/graphql", "the IDE points at the API")
+	})
+	t.Run("la_raiz_lleva_al_playground", func(t *testing.T) {
+		rec := get(h, "/")
+		assert.GreaterOrEqual(t, rec.Code, 300)
+		assert.Less(t, rec.Code, 400)
+		assert.Equal(t, "/playground", rec.Header().Get("Location"))
+	})
+	t.Run("schema_graphql", func(t *testing.T) {
+		rec := get(h, "/schema.graphql")
+		assert.Equal(t, http.StatusOK, rec.Code)
+		assert.Contains(t, rec.Header().Get("Content-Type"), "text/plain")
+		sdl := rec.Body.String()
+		for _, want := range []string{"type Cliente implements Node", "type Factura implements Node", "type Operacion implements Node",
+			"type OperacionEvento implements Node", "type Mutation", "type Query", "scalar Decimal", "scalar Date", "clientePorRut(rut: String!): Cliente"} {
+			assert.Contains(t, sdl, want)
+		}
+	})
+	for _, path := range []string{"/no-existe", "/graphql/extra", "/playground/x", "/healthz/x"} {
+		t.Run("ruta_desconocida_"+path, func(t *testing.T) {
+			rec := get(h, path)
+			assert.Equal(t, http.StatusNotFound, rec.Code)
+			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+			assert.Equal(t, "NOT_FOUND", errorBody(t, rec.Body.Bytes()).Extensions.Code)
+		})
+	}
+	t.Run("sin_playground", func(t *testing.T) {
+		h := bareServer(t, false, nil, discard())
+		for _, path := range []string{"/playground", "/"} {
+			rec := get(h, path)
+			assert.Equal(t, http.StatusNotFound, rec.Code, path)
+			assert.Equal(t, "NOT_FOUND", errorBody(t, rec.Body.Bytes()).Extensions.Code)
+		}
+	})
+	t.Run("metodo_no_admitido_en_healthz", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/healthz", nil))
+		assert.GreaterOrEqual(t, rec.Code, 400)
+		assert.Less(t, rec.Code, 500)
+		assert.Equal(t, "application/json", rec.Header().Get("Content-Type"), "never an HTML or plain text error: %s", rec.Body.String())
+	})
+
+	// Ensure that every response, whatever answers it, carries the
+	// security headers and the request id.
+	t.Run("encabezados_en_toda_respuesta", func(t *testing.T) {
+		requests := map[string]*http.Request{
+			"healthz":       httptest.NewRequest(http.MethodGet, "/healthz", nil),
+			"playground":    httptest.NewRequest(http.MethodGet, "/playground", nil),
+			"schema":        httptest.NewRequest(http.MethodGet, "/schema.graphql", nil),
+			"redireccion":   httptest.NewRequest(http.MethodGet, "/", nil),
+			"404":           httptest.NewRequest(http.MethodGet, "/nada", nil),
+			"405":           httptest.NewRequest(http.MethodPut, "/graphql", nil),
+			"415":           httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader("{ clientes { totalCount } }")),
+			"413":           httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(strings.Repeat("x", httpserver.MaxBodyBytes+1))),
+			"sintaxis":      httptest.NewRequest(http.MethodGet, "/graphql?query="+url.QueryEscape("{ clientes {"), nil),
+			"introspeccion": httptest.NewRequest(http.MethodGet, "/graphql?query="+url.QueryEscape("{ __typename }"), nil),
+		}
+		for name, req := range requests {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"), name)
+			assert.Equal(t, "DENY", rec.Header().Get("X-Frame-Options"), name)
+			assert.Equal(t, "no-referrer", rec.Header().Get("Referrer-Policy"), name)
+			_, err := uuid.Parse(rec.Header().Get(requestid.Header))
+			assert.NoError(t, err, "%s: X-Request-ID %q", name, rec.Header().Get(requestid.Header))
+		}
+	})
+}
+
+// post sends body to /graphql with the given content type and headers.
+func post(t *testing.T, c *gqltest.Client, contentType string, body io.Reader, header http.Header) gqltest.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.URL()+"/graphql", body)
+	require.NoError(t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return c.Send(req)
+}
+
+func getGraphQL(t *testing.T, c *gqltest.Client, params url.Values, header http.Header) gqltest.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.URL()+"/graphql?"+params.Encode(), nil)
+	require.NoError(t, err)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	return c.Send(req)
+}
+
+func requireOneError(t *testing.T, res gqltest.Response, code string) gqltest.Error {
+	t.Helper()
+	require.Len(t, res.Errors, 1, "body: %s", res.Raw)
+	e := res.Errors[0]
+	assert.Equal(t, code, e.Extensions.Code, res.Raw)
+	assert.NotEmpty(t, e.Extensions.RequestID, res.Raw)
+	assert.Equal(t, res.Header.Get(requestid.Header), e.Extensions.RequestID, "the error's requestId is the response's X-Request-ID")
+	return e
+}
+
+func TestTransporte(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		fx := fixture.New(t, db.Client)
+		fx.Cliente()
+		fx.Cliente()
+		c, _ := apptest.Serve(t, db, apptest.Options{})
+		const totalCount = `{"clientes":{"totalCount":2}}`
+		accept := func(v string) http.Header { return http.Header{"Accept": {v}} }
+
+		t.Run("get_con_query", func(t *testing.T) {
+			res := getGraphQL(t, c, url.Values{"query": {"{ clientes { totalCount } }"}}, nil)
+			assert.Equal(t, http.StatusOK, res.Status, res.Raw)
+			assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+			assert.JSONEq(t, totalCount, string(res.Data))
+		})
+		t.Run("get_con_variables_y_nombre_de_operacion", func(t *testing.T) {
+			res := getGraphQL(t, c, url.Values{
+				"query":         {"query A { x: clientes { totalCount } } query B($n: Int) { clientes(first: $n) { edges { node { id } } } }"},
+				"operationName": {"B"},
+				"variables":     {`{"n": 1}`},
+			}, nil)
+			assert.Equal(t, http.StatusOK, res.Status, res.Raw)
+			var got struct{ Clientes struct{ Edges []any } }
+			require.NoError(t, json.Unmarshal(res.Data, &got))
+			assert.Len(t, got.Clientes.Edges, 1)
+		})
+		t.Run("get_con_variables_que_no_son_json", func(t *testing.T) {
+			res := getGraphQL(t, c, url.Values{"query": {"{ clientes { totalCount } }"}, "variables": {"{nope"}}, nil)
+			assert.Equal(t, http.StatusBadRequest, res.Status, res.Raw)
+			requireOneError(t, res, "VALIDATION_ERROR")
+		})
+		t.Run("negociacion_graphql_response_json", func(t *testing.T) {
+			for _, a := range []string{"application/graphql-response+json", "application/graphql-response+json, application/json;q=0.9"} {
+				res := post(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), accept(a))
+				assert.Equal(t, http.StatusOK, res.Status)
+				assert.Equal(t, "application/graphql-response+json", res.Header.Get("Content-Type"), "Accept: %s", a)
+				assert.JSONEq(t, totalCount, string(res.Data))
+				res = getGraphQL(t, c, url.Values{"query": {"{ clientes { totalCount } }"}}, accept(a))
+				assert.Equal(t, "application/graphql-response+json", res.Header.Get("Content-Type"), "GET, Accept: %s", a)
+			}
+		})
+		t.Run("negociacion_por_omision_application_json", func(t *testing.T) {
+			for _, a := range []string{"", "application/json", "*/*", "text/html, */*"} {
+				res := post(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), accept(a))
+				assert.Equal(t, "application/json", res.Header.Get("Content-Type"), "Accept: %q", a)
+				assert.JSONEq(t, totalCount, string(res.Data))
+			}
+		})
+		t.Run("content_type_json_con_charset", func(t *testing.T) {
+			res := post(t, c, "application/json; charset=utf-8", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), nil)
+			assert.Equal(t, http.StatusOK, res.Status, res.Raw)
+			assert.JSONEq(t, totalCount, string(res.Data))
+		})
+
+		t.Run("mutacion_por_get_rechazada", func(t *testing.T) {
+			res := getGraphQL(t, c, url.Values{"query": {`mutation { crearCliente(input: {rut: "11.111.111-1", razonSocial: "X", email: "x@x.cl", lineaCredito: "1"}) { id } }`}}, nil)
+			assert.Equal(t, http.StatusMethodNotAllowed, res.Status, res.Raw)
+			assert.Equal(t, "POST", res.Header.Get("Allow"))
+			requireOneError(t, res, "VALIDATION_ERROR")
+			n, err := db.Client.Cliente.Query().Count(t.Context())
+			require.NoError(t, err)
+			assert.Equal(t, 2, n, "the mutation did not run")
+		})
+		t.Run("post_text_plain_415", func(t *testing.T) {
+			res := post(t, c, "text/plain", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), nil)
+			assert.Equal(t, http.StatusUnsupportedMediaType, res.Status, res.Raw)
+			requireOneError(t, res, "VALIDATION_ERROR")
+		})
+		t.Run("post_sin_content_type_415", func(t *testing.T) {
+			res := post(t, c, "", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), nil)
+			assert.Equal(t, http.StatusUnsupportedMediaType, res.Status, res.Raw)
+			requireOneError(t, res, "VALIDATION_ERROR")
+		})
+		for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
+			t.Run("metodo_"+m+"_405", func(t *testing.T) {
+				req, err := http.NewRequest(m, c.URL()+"/graphql", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`))
+				require.NoError(t, err)
+				req.Header.Set("Content-Type", "application/json")
+				res := c.Send(req)
+				assert.Equal(t, http.StatusMethodNotAllowed, res.Status, res.Raw)
+				assert.Contains(t, res.Header.Get("Allow"), "POST")
+				assert.Contains(t, res.Header.Get("Allow"), "GET")
+				requireOneError(t, res, "VALIDATION_ERROR")
+			})
+		}
+
+		t.Run("json_malformado_sin_eco_del_cuerpo", func(t *testing.T) {
+			const secret = "sk_live_SECRETO_9f8e7d"
+			for _, body := range []string{
+				`{"query": "{ clientes { totalCount } }", "token": "` + secret + `"`,
+				`{"query": "` + secret,
+				secret,
+				`{"query": {"` + secret + `": 1}}`,
+				`{"query": "{ clientes { totalCount } }"} {"` + secret + `": 1}`,
+				`{"query": "{ clientes { totalCount } }", "x": "` + secret + `"}}`,
+				`{"query": "{ clientes { totalCount } }", "x": "` + secret + `"}]`,
+			} {
+				res := post(t, c, "application/json", strings.NewReader(body), nil)
+				assert.GreaterOrEqual(t, res.Status, 400, res.Raw)
+				assert.Less(t, res.Status, 500, res.Raw)
+				requireOneError(t, res, "VALIDATION_ERROR")
+				assert.NotContains(t, res.Raw, secret, "a malformed body is never echoed")
+				assert.NotContains(t, res.Raw, "json:", "no decoder internals")
+			}
+		})
+		t.Run("lote_json_rechazado", func(t *testing.T) {
+			res := post(t, c, "application/json", strings.NewReader(`[{"query":"{ clientes { totalCount } }"},{"query":"{ clientes { totalCount } }"}]`), nil)
+			assert.GreaterOrEqual(t, res.Status, 400, res.Raw)
+			assert.Less(t, res.Status, 500, res.Raw)
+			requireOneError(t, res, "VALIDATION_ERROR")
+			if len(res.Data) > 0 {
+				assert.JSONEq(t, "null", string(res.Data), "nothing ran")
+			}
+		})
+		t.Run("cuerpo_de_1_mib_mas_un_byte_413", func(t *testing.T) {
+			res := post(t, c, "application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes+1)), nil)
+			assert.Equal(t, http.StatusRequestEntityTooLarge, res.Status, res.Raw)
+			requireOneError(t, res, "VALIDATION_ERROR")
+		})
+		t.Run("cuerpo_de_exactamente_1_mib_pasa", func(t *testing.T) {
+			res := post(t, c, "application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes)), nil)
+			assert.Equal(t, http.StatusOK, res.Status, res.Raw)
+			assert.Empty(t, res.Errors)
+			assert.JSONEq(t, totalCount, string(res.Data))
+		})
+		t.Run("error_de_sintaxis_graphql", func(t *testing.T) {
+			res := post(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { totalCount "}`), nil)
+			requireOneError(t, res, "VALIDATION_ERROR")
+			assert.GreaterOrEqual(t, res.Status, 400, res.Raw)
+			assert.Less(t, res.Status, 500, res.Raw)
+			res = post(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { totalCount "}`), accept("application/graphql-response+json"))
+			requireOneError(t, res, "VALIDATION_ERROR")
+			assert.Equal(t, http.StatusBadRequest, res.Status, "graphql-response+json: a request that never ran is a 400")
+		})
+		t.Run("campo_inexistente", func(t *testing.T) {
+			res := post(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { noExiste } }"}`), nil)
+			requireOneError(t, res, "VALIDATION_ERROR")
+		})
+		t.Run("sin_query", func(t *testing.T) {
+			res := post(t, c, "application/json", strings.NewReader(`{"variables":{}}`), nil)
+			requireOneError(t, res, "VALIDATION_ERROR")
+			res = getGraphQL(t, c, url.Values{}, nil)
+			requireOneError(t, res, "VALIDATION_ERROR")
+		})
+	})
+}
+
+// paddedBody is a valid GraphQL request body of exactly size bytes, padded
+// in an unused variable.
+func paddedBody(t *testing.T, size int) []byte {
+	t.Helper()
+	head := `{"query":"{ clientes { totalCount } }","variables":{"relleno":"`
+	tail := `"}}`
+	pad := size - len(head) - len(tail)
+	require.Positive(t, pad)
+	body := []byte(head + strings.Repeat("x", pad) + tail)
+	require.Len(t, body, size)
+	return body
+}
+
+func TestIDDeSolicitud(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		c, _ := apptest.Serve(t, db, apptest.Options{})
+		withID := func(id string) http.Header { return http.Header{requestid.Header: {id}} }
+		notFound := fmt.Sprintf(`{"query":"{ cliente(id: \"%s\") { id } }"}`, "Q2xpZW50ZTo5OTk5") // Cliente:9999
+
+		t.Run("devuelve_el_id_sensato_y_lo_pone_en_los_errores", func(t *testing.T) {
+			res := post(t, c, "application/json", strings.NewReader(notFound), withID("mi-solicitud_1.0"))
+			assert.Equal(t, "mi-solicitud_1.0", res.Header.Get(requestid.Header))
+			e := requireOneError(t, res, "NOT_FOUND")
+			assert.Equal(t, "mi-solicitud_1.0", e.Extensions.RequestID)
+		})
+		for name, id := range map[string]string{
+			"129_caracteres": strings.Repeat("a", 129),
+			"espacios":       "mi solicitud",
+			"unicode":        "solicitud-ñandú",
+			"vacio":          "",
+		} {
+			t.Run("genera_un_uuid_si_el_id_es_"+name, func(t *testing.T) {
+				res := post(t, c, "application/json", strings.NewReader(notFound), withID(id))
+				got := res.Header.Get(requestid.Header)
+				_, err := uuid.Parse(got)
+				require.NoError(t, err, "X-Request-ID %q", got)
+				assert.NotEqual(t, id, got)
+				requireOneError(t, res, "NOT_FOUND")
+			})
+		}
+		t.Run("sin_encabezado_genera_uno_distinto_cada_vez", func(t *testing.T) {
+			a := post(t, c, "application/json", strings.NewReader(notFound), nil)
+			b := post(t, c, "application/json", strings.NewReader(notFound), nil)
+			requireOneError(t, a, "NOT_FOUND")
+			requireOneError(t, b, "NOT_FOUND")
+			assert.NotEqual(t, a.Header.Get(requestid.Header), b.Header.Get(requestid.Header))
+		})
+		// Every kind of error carries the request id: field errors,
+		// validation before execution, and errors outside GraphQL.
+		t.Run("todo_error_lleva_el_id", func(t *testing.T) {
+			cases := map[string]func() gqltest.Response{
+				"validacion": func() gqltest.Response {
+					return post(t, c, "application/json", strings.NewReader(`{"query":"{ clientes(first: 0) { totalCount } }"}`), withID("r-1"))
+				},
+				"escalar": func() gqltest.Response {
+					return post(t, c, "application/json", strings.NewReader(`{"query":"{ cliente(id: \"xyz\") { id } }"}`), withID("r-1"))
+				},
+				"sintaxis": func() gqltest.Response {
+					return post(t, c, "application/json", strings.NewReader(`{"query":"{"}`), withID("r-1"))
+				},
+				"json_malformado": func() gqltest.Response {
+					return post(t, c, "application/json", strings.NewReader(`{`), withID("r-1"))
+				},
+				"415": func() gqltest.Response {
+					return post(t, c, "text/plain", strings.NewReader(`{}`), withID("r-1"))
+				},
+				"413": func() gqltest.Response {
+					return post(t, c, "application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes+1)), withID("r-1"))
+				},
+				"ruta_desconocida": func() gqltest.Response {
+					req, err := http.NewRequest(http.MethodGet, c.URL()+"/nada", nil)
+					require.NoError(t, err)
+					req.Header.Set(requestid.Header, "r-1")
+					return c.Send(req)
+				},
+				"mutacion_por_get": func() gqltest.Response {
+					return getGraphQL(t, c, url.Values{"query": {`mutation { activarCliente(id: "Q2xpZW50ZTox") { id } }`}}, withID("r-1"))
+				},
+			}
+			for name, send := range cases {
+				res := send()
+				require.NotEmpty(t, res.Errors, "%s: %s", name, res.Raw)
+				for _, e := range res.Errors {
+					assert.Equal(t, "r-1", e.Extensions.RequestID, "%s: %s", name, res.Raw)
+				}
+				assert.Equal(t, "r-1", res.Header.Get(requestid.Header), name)
+			}
+		})
+	})
+}
+
+func TestRegistroDeAcceso(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		var logs syncBuffer
+		c, _ := apptest.Serve(t, db, apptest.Options{
+			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		})
+		body := `{"query":"query BuscarClientes($q: String) { clientes(where: {razonSocialContains: $q}) { totalCount } }",` +
+			`"operationName":"BuscarClientes","variables":{"q":"secreto456"}}`
+		res := post(t, c, "application/json", strings.NewReader(body), http.Header{
+			"Authorization":  {"Bearer secreto123"},
+			requestid.Header: {"acceso-1"},
+		})
+		require.Empty(t, res.Errors, res.Raw)
+		res = getGraphQL(t, c, url.Values{
+			"query":     {"query PorGet($q: String) { clientes(where: {razonSocialContains: $q}) { totalCount } }"},
+			"variables": {`{"q":"secreto789"}`},
+		}, http.Header{requestid.Header: {"acceso-2"}, "Authorization": {"Bearer secreto123"}})
+		require.Empty(t, res.Errors, res.Raw)
+
+		// The access line is written once the response is on its way.
+		lines := func() map[string]map[string]any {
+			out := map[string]map[string]any{}
+			for l := range strings.Lines(logs.String()) {
+				var m map[string]any
+				if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "solicitud" {
+					out[fmt.Sprint(m["request_id"])] = m
+				}
+			}
+			return out
+		}
+		require.Eventually(t, func() bool { return len(lines()) == 2 }, 5*time.Second, 10*time.Millisecond, logs.String())
+		got := lines()
+		post := got["acceso-1"]
+		require.NotNil(t, post, logs.String())
+		assert.Equal(t, "POST", post["method"])
+		assert.Equal(t, "/graphql", post["path"])
+		assert.Equal(t, float64(200), post["status"])
+		assert.Equal(t, "BuscarClientes", post["operation"])
+		byGet := got["acceso-2"]
+		require.NotNil(t, byGet, logs.String())
+		assert.Equal(t, "GET", byGet["method"])
+		assert.Equal(t, "/graphql", byGet["path"])
+		assert.Equal(t, "PorGet", byGet["operation"])
+
+		for _, secret := range []string{"secreto123", "secreto456", "secreto789"} {
+			assert.NotContains(t, logs.String(), secret, "no variables, query strings or Authorization in the log")
+		}
+	})
+}
