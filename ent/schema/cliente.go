@@ -23,11 +23,11 @@ func (Cliente) Fields() []ent.Field {
 		field.String("rut").MaxLen(12).NotEmpty().Unique().Immutable().
 			Comment("RUT en forma canónica, p. ej. 12.345.678-5").
 			Annotations(entgql.OrderField("RUT")),
-		field.String("razon_social").MaxLen(255).NotEmpty().
+		field.String("razon_social").Validate(maxChars(255)).NotEmpty().
 			Annotations(entgql.OrderField("RAZON_SOCIAL")),
-		field.String("giro").MaxLen(255).Optional().Nillable(),
-		field.String("direccion").MaxLen(255).Optional().Nillable(),
-		field.String("telefono").MaxLen(50).Optional().Nillable(),
+		field.String("giro").Validate(maxChars(255)).Optional().Nillable(),
+		field.String("direccion").Validate(maxChars(255)).Optional().Nillable(),
+		field.String("telefono").Validate(maxChars(50)).Optional().Nillable(),
 		field.String("email").MaxLen(254).NotEmpty(),
 		field.Time("fecha_registro").SchemaType(instantColumn).Immutable(),
 		field.Float("linea_credito").GoType(decimalGo).SchemaType(moneyColumn).
@@ -37,7 +37,7 @@ func (Cliente) Fields() []ent.Field {
 			Annotations(decimalGQL, entgql.OrderField("LINEA_DISPONIBLE")),
 		field.Enum("estado").GoType(estado.Cliente("")).Default(string(estado.ClientePendiente)).
 			Annotations(entgql.Type("EstadoCliente"), entgql.OrderField("ESTADO")),
-		field.String("motivo_estado").MaxLen(500).Optional().Nillable().
+		field.String("motivo_estado").Validate(maxChars(500)).Optional().Nillable().
 			Comment("Motivo de la última suspensión o bloqueo; se borra al activar"),
 	}, timestamps()...)
 }

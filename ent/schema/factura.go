@@ -22,11 +22,11 @@ func (Factura) Fields() []ent.Field {
 	return append([]ent.Field{
 		field.Int("cliente_id").Immutable().
 			Annotations(entgql.Skip()),
-		field.String("numero_factura").MaxLen(50).NotEmpty().Immutable().
+		field.String("numero_factura").Validate(maxChars(50)).NotEmpty().Immutable().
 			Annotations(entgql.OrderField("NUMERO_FACTURA")),
 		field.String("rut_deudor").MaxLen(12).NotEmpty().Immutable().
 			Comment("RUT del deudor en forma canónica, p. ej. 76.543.210-3"),
-		field.String("razon_social_deudor").MaxLen(255).NotEmpty().Immutable(),
+		field.String("razon_social_deudor").Validate(maxChars(255)).NotEmpty().Immutable(),
 		field.Float("monto_total").GoType(decimalGo).SchemaType(moneyColumn).Immutable().
 			Annotations(decimalGQL, entgql.OrderField("MONTO_TOTAL")),
 		field.Time("fecha_emision").SchemaType(dateColumn).Immutable().
@@ -35,7 +35,7 @@ func (Factura) Fields() []ent.Field {
 			Annotations(dateGQL, entgql.OrderField("FECHA_VENCIMIENTO")),
 		field.Enum("estado").GoType(estado.Factura("")).Default(string(estado.FacturaDisponible)).
 			Annotations(entgql.Type("EstadoFactura"), entgql.OrderField("ESTADO")),
-		field.String("motivo_anulacion").MaxLen(500).Optional().Nillable(),
+		field.String("motivo_anulacion").Validate(maxChars(500)).Optional().Nillable(),
 	}, timestamps()...)
 }
 

@@ -39,7 +39,7 @@ func (Operacion) Fields() []ent.Field {
 			Annotations(decimalGQL),
 		field.Enum("estado").GoType(estado.Operacion("")).Default(string(estado.OperacionPendiente)).
 			Annotations(entgql.Type("EstadoOperacion"), entgql.OrderField("ESTADO")),
-		field.String("motivo_rechazo").MaxLen(500).Optional().Nillable(),
+		field.String("motivo_rechazo").Validate(maxChars(500)).Optional().Nillable(),
 	}, timestamps()...)
 }
 

@@ -4,6 +4,9 @@
 package schema
 
 import (
+	"fmt"
+	"unicode/utf8"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -48,4 +51,17 @@ func inList(column string, values []string) string {
 		s += "'" + v + "'"
 	}
 	return s + ")"
+}
+
+// maxChars bounds a text field in characters, as domain.md counts lengths
+// ("razonSocial 1..255"). ent's MaxLen counts bytes, so a value the services
+// accept (255 "ñ") would fail ent's own check and surface as an internal
+// error.
+func maxChars(n int) func(string) error {
+	return func(s string) error {
+		if utf8.RuneCountInString(s) > n {
+			return fmt.Errorf("admite como máximo %d caracteres", n)
+		}
+		return nil
+	}
 }

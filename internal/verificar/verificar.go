@@ -118,7 +118,9 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	for _, f := range facturas {
 		h := holders[f.ID]
 		if len(h) > 1 {
+			// Which state it should be in is undefined then: one violation.
 			add(2, f.ID, "retenida por %d operaciones activas a la vez: %v", len(h), gid.EncodeAll(h))
+			continue
 		}
 		pendiente := len(h) == 1 && opByID[h[0]].Estado == estado.OperacionPendiente
 		if (f.Estado == estado.FacturaEnProceso) != pendiente {

@@ -1,0 +1,157 @@
+package database_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/testdb"
+)
+
+// insertCliente writes one cliente inside tx.
+func insertCliente(t *testing.T, tx *ent.Tx, rut string) {
+	t.Helper()
+	now := time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
+	_, err := tx.Cliente.Create().SetRut(rut).SetRazonSocial("Tx SpA").SetEmail("tx@ejemplo.cl").
+		SetFechaRegistro(now).SetLineaCredito(decimal.NewFromInt(1)).SetLineaDisponible(decimal.NewFromInt(1)).
+		SetEstado(estado.ClientePendiente).SetCreadoEn(now).SetActualizadoEn(now).Save(context.Background())
+	require.NoError(t, err)
+}
+
+func countClientes(t *testing.T, db *database.DB) int {
+	t.Helper()
+	n, err := db.Client.Cliente.Query().Count(context.Background())
+	require.NoError(t, err)
+	return n
+}
+
+func TestWithTx(t *testing.T) {
+	ctx := context.Background()
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		t.Run("confirma_si_fn_termina_bien", func(t *testing.T) {
+			before := countClientes(t, db)
+			require.NoError(t, db.WithTx(ctx, func(tx *ent.Tx) error {
+				insertCliente(t, tx, "1.000.005-6")
+				return nil
+			}))
+			assert.Equal(t, before+1, countClientes(t, db))
+		})
+
+		t.Run("un_error_deshace_todo_y_no_se_reintenta", func(t *testing.T) {
+			// Ensure that an ordinary error rolls back and is returned as is,
+			// after a single attempt.
+			before, retries := countClientes(t, db), db.Retries()
+			boom := errors.New("boom")
+			calls := 0
+			err := db.WithTx(ctx, func(tx *ent.Tx) error {
+				calls++
+				insertCliente(t, tx, "1.000.013-7")
+				return boom
+			})
+			assert.ErrorIs(t, err, boom)
+			assert.Equal(t, 1, calls)
+			assert.Equal(t, before, countClientes(t, db), "rolled back")
+			assert.Equal(t, retries, db.Retries())
+		})
+
+		t.Run("los_errores_de_dominio_no_se_reintentan", func(t *testing.T) {
+			calls := 0
+			err := db.WithTx(ctx, func(tx *ent.Tx) error {
+				calls++
+				return apperror.Conflictf("No se puede: está en estado X.")
+			})
+			assert.Equal(t, apperror.Conflict, apperror.CodeOf(err))
+			assert.Equal(t, 1, calls)
+			// Nor the other SQLSTATEs, a unique violation included.
+			calls = 0
+			err = db.WithTx(ctx, func(tx *ent.Tx) error {
+				calls++
+				return fmt.Errorf("insertar: %w", &pgconn.PgError{Code: "23505"})
+			})
+			require.Error(t, err)
+			assert.Equal(t, 1, calls)
+		})
+
+		for _, code := range []string{"40001", "40P01"} {
+			t.Run("reintenta_la_contencion_"+code, func(t *testing.T) {
+				// Ensure that a serialization failure or a deadlock runs the
+				// transaction again, each attempt from scratch: only the last
+				// attempt's writes stay.
+				before, retries := countClientes(t, db), db.Retries()
+				calls := 0
+				err := db.WithTx(ctx, func(tx *ent.Tx) error {
+					calls++
+					insertCliente(t, tx, "retry-"+code)
+					if calls <= 3 {
+						return fmt.Errorf("aprobar: %w", &pgconn.PgError{Code: code})
+					}
+					return nil
+				})
+				require.NoError(t, err)
+				assert.Equal(t, 4, calls)
+				assert.Equal(t, retries+3, db.Retries(), "each retry is counted")
+				assert.Equal(t, before+1, countClientes(t, db), "the failed attempts left nothing")
+			})
+		}
+
+		t.Run("tras_5_intentos_es_conflict", func(t *testing.T) {
+			before, retries := countClientes(t, db), db.Retries()
+			calls := 0
+			err := db.WithTx(ctx, func(tx *ent.Tx) error {
+				calls++
+				insertCliente(t, tx, "1.000.048-K")
+				return &pgconn.PgError{Code: "40001"}
+			})
+			assert.Equal(t, 5, calls, "at most 5 attempts")
+			assert.Equal(t, apperror.Conflict, apperror.CodeOf(err))
+			var pgErr *pgconn.PgError
+			assert.True(t, errors.As(err, &pgErr), "the cause is kept for the log")
+			assert.Equal(t, retries+4, db.Retries())
+			assert.Equal(t, before, countClientes(t, db))
+		})
+
+		t.Run("un_panic_deshace_todo", func(t *testing.T) {
+			before := countClientes(t, db)
+			func() {
+				defer func() {
+					p := recover()
+					assert.Equal(t, "boom", p, "the panic goes on to the caller")
+				}()
+				_ = db.WithTx(ctx, func(tx *ent.Tx) error {
+					insertCliente(t, tx, "1.000.056-0")
+					panic("boom")
+				})
+			}()
+			assert.Equal(t, before, countClientes(t, db), "rolled back")
+			// The connection went back to the pool usable.
+			require.NoError(t, db.WithTx(ctx, func(tx *ent.Tx) error {
+				insertCliente(t, tx, "1.000.056-0")
+				return nil
+			}))
+		})
+
+		t.Run("contexto_cancelado_durante_la_espera", func(t *testing.T) {
+			cctx, cancel := context.WithCancel(ctx)
+			calls := 0
+			err := db.WithTx(cctx, func(tx *ent.Tx) error {
+				calls++
+				cancel()
+				return &pgconn.PgError{Code: "40001"}
+			})
+			require.Error(t, err)
+			assert.ErrorIs(t, err, context.Canceled)
+			assert.Equal(t, 1, calls, "no attempt after the context ended")
+		})
+	})
+}
