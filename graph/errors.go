@@ -83,6 +83,8 @@ func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 	}
 	if src.Err != nil {
 		switch {
+		case src.Err.Error() == "introspection disabled": // gqlgen's backstop; queryLimits refuses these first
+			return introspectionDisabled()
 		case ent.IsNotFound(src.Err):
 			return apperror.NotFoundf("No existe el recurso solicitado.")
 		case errors.Is(src.Err, context.DeadlineExceeded):
@@ -97,6 +99,12 @@ func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 		return apperror.InternalError(src.Err)
 	}
 	code, _ := src.Extensions["code"].(string)
+	switch {
+	case code == errcode.ParseFailed && strings.HasPrefix(src.Message, "exceeded token limit"):
+		return apperror.Limitf(apperror.TokenLimit, "La consulta es demasiado larga: %s.", src.Message)
+	case code == errcode.ParseFailed && strings.HasPrefix(src.Message, "exceeded maximum nesting depth"):
+		return apperror.Limitf(apperror.DepthLimit, "La consulta anida demasiados niveles.")
+	}
 	switch code {
 	case errcode.ValidationFailed, errcode.ParseFailed:
 		// gqlparser's messages describe the query, never the server.
@@ -109,8 +117,6 @@ func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 		return apperror.Validationf("El cuerpo de la solicitud no es un JSON válido de GraphQL ({\"query\": ..., \"variables\": {...}}).")
 	case strings.HasPrefix(src.Message, "could not read request body"):
 		return apperror.Validationf("No se pudo leer el cuerpo de la solicitud.")
-	case strings.HasPrefix(src.Message, "introspection disabled"):
-		return apperror.Validationf("La introspección del esquema está deshabilitada en este servidor.")
 	}
 	return apperror.InternalError(errors.New(src.Message))
 }
@@ -138,4 +144,8 @@ func describeCause(err error) string {
 		return errors.Unwrap(appErr).Error()
 	}
 	return err.Error()
+}
+
+func introspectionDisabled() *apperror.Error {
+	return apperror.Limitf(apperror.IntrospectionDisabled, "La introspección del esquema está deshabilitada en este servidor.")
 }

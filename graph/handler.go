@@ -1,10 +1,9 @@
 package graph
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
+	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -32,21 +31,31 @@ type HandlerConfig struct {
 	// Introspection allows __schema and __type queries (the playground
 	// needs them). When off, field suggestions ("Did you mean") are off too.
 	Introspection bool
+	// Authorization checks each root field against the caller's roles.
+	// Off only when authentication is disabled (the embedded demo).
+	Authorization bool
+	// Limits bound what one query may ask for; zero values take
+	// DefaultLimits.
+	Limits Limits
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
 const queryCacheSize = 1000
 
 // NewHandler builds the /graphql endpoint: gqlgen's server assembled
-// explicitly (never NewDefaultServer) with GET and POST transports following
-// GraphQL over HTTP, a parsed-query cache, the page-size rules, the error
-// presenter and the panic recovery.
+// explicitly (never NewDefaultServer) with the GET and POST transports of
+// GraphQL over HTTP, a parsed-query cache, and the checks every operation
+// passes before anything runs, in order: page sizes, limits (depth, cost,
+// aliases, tokens), authorization. Then the error presenter and the panic
+// recovery.
 func NewHandler(cfg HandlerConfig) http.Handler {
+	limits := cfg.Limits.orDefaults()
 	srv := handler.New(NewExecutableSchema(NewSchemaConfig(cfg)))
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost}})
 	srv.AddTransport(getTransport{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	srv.SetParserTokenLimit(limits.MaxTokens)
 	srv.SetValidationRulesFn(validationRules)
 	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
@@ -56,8 +65,26 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		srv.SetDisableSuggestion(true)
 	}
 	srv.Use(pageSizeGuard{})
+	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
+	srv.Use(authorization{enabled: cfg.Authorization})
 	srv.AroundOperations(recordOperationName)
 	return &endpoint{graphql: srv, log: cfg.Logger}
+}
+
+func (l Limits) orDefaults() Limits {
+	if l.MaxDepth == 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if l.MaxComplexity == 0 {
+		l.MaxComplexity = DefaultLimits.MaxComplexity
+	}
+	if l.MaxAliases == 0 {
+		l.MaxAliases = DefaultLimits.MaxAliases
+	}
+	if l.MaxTokens == 0 {
+		l.MaxTokens = DefaultLimits.MaxTokens
+	}
+	return l
 }
 
 // NewSchemaConfig wires the resolvers; tests use it to build an executable
@@ -77,7 +104,7 @@ func recordOperationName(ctx context.Context, next graphql.OperationHandler) gra
 	return next(ctx)
 }
 
-// endpoint answers what gqlgen's transports would answer without the API's
+// endpoint answers what gqlgen's server would answer without the API's
 // error format: a method other than GET and POST, or a body that is not JSON.
 type endpoint struct {
 	graphql http.Handler
@@ -94,13 +121,6 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				apperror.Validationf("Envíe la consulta como JSON con Content-Type: application/json."))
 			return
 		}
-		if trailingJSON(r) {
-			// gqlgen's POST transport decodes the first JSON value and
-			// ignores the rest: `{...} {...}` would run the first one.
-			e.reject(w, r, http.StatusBadRequest, apperror.Validationf(
-				"El cuerpo de la solicitud debe ser un solo objeto JSON de GraphQL ({\"query\": ..., \"variables\": {...}})."))
-			return
-		}
 	default:
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
 		e.reject(w, r, http.StatusMethodNotAllowed,
@@ -108,20 +128,6 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.graphql.ServeHTTP(w, r)
-}
-
-// trailingJSON reports whether the request's body holds something after its
-// first JSON value. The body is already in memory (the server's body limit
-// read it), so it is read here and put back.
-func trailingJSON(r *http.Request) bool {
-	body, err := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		return false // the transport reports the read error
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var first json.RawMessage
-	return dec.Decode(&first) == nil && len(bytes.TrimSpace(body[dec.InputOffset():])) > 0
 }
 
 func (e *endpoint) reject(w http.ResponseWriter, r *http.Request, status int, appErr *apperror.Error) {
@@ -140,58 +146,6 @@ func requestError(appErr *apperror.Error, pos *ast.Position) *gqlerror.Error {
 	}
 	errcode.Set(err, errcode.ValidationFailed)
 	return err
-}
-
-// getTransport serves queries over GET (?query=…&variables=…). It replaces
-// gqlgen's, which writes some errors (bad variables, a mutation over GET)
-// without going through the error presenter.
-type getTransport struct{}
-
-var _ graphql.Transport = getTransport{}
-
-func (getTransport) Supports(r *http.Request) bool {
-	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
-}
-
-func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ctx := r.Context()
-	contentType := responseContentType(r)
-	q := r.URL.Query()
-	raw := &graphql.RawParams{
-		Query:         q.Get("query"),
-		OperationName: q.Get("operationName"),
-		Headers:       r.Header,
-	}
-	raw.ReadTime.Start = graphql.Now()
-	for name, dst := range map[string]*map[string]any{"variables": &raw.Variables, "extensions": &raw.Extensions} {
-		if v := q.Get(name); v != "" {
-			dec := json.NewDecoder(strings.NewReader(v))
-			dec.UseNumber()
-			if err := dec.Decode(dst); err != nil {
-				resp := exec.DispatchError(ctx, gqlerror.List{requestError(
-					apperror.Invalid(name, "Debe ser un objeto JSON."), nil)})
-				writeResponse(w, contentType, http.StatusBadRequest, resp)
-				return
-			}
-		}
-	}
-	raw.ReadTime.End = graphql.Now()
-
-	opCtx, errs := exec.CreateOperationContext(ctx, raw)
-	if errs != nil {
-		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		writeResponse(w, contentType, requestErrorStatus(contentType, errs), resp)
-		return
-	}
-	if opCtx.Operation.Operation != ast.Query {
-		w.Header().Set("Allow", "POST")
-		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{requestError(
-			apperror.Validationf("Las mutaciones solo se aceptan por POST."), nil)})
-		writeResponse(w, contentType, http.StatusMethodNotAllowed, resp)
-		return
-	}
-	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, contentType, http.StatusOK, responses(ctx))
 }
 
 const (
@@ -219,10 +173,22 @@ func responseContentType(r *http.Request) string {
 	return mediaJSON
 }
 
-// requestErrorStatus is the status of a request rejected before execution:
-// 400 under application/graphql-response+json, and under application/json
-// the 422 gqlgen's POST transport uses, so both transports agree.
+// requestErrorStatus is the status of a request refused before execution:
+// 401 and 403 for authentication and authorization, and for a query that
+// does not validate 400 under application/graphql-response+json and, under
+// application/json, the 422 gqlgen's transports use.
 func requestErrorStatus(contentType string, errs gqlerror.List) int {
+	for _, e := range errs {
+		var appErr *apperror.Error
+		if errors.As(e, &appErr) {
+			switch appErr.Code {
+			case apperror.Unauthenticated:
+				return http.StatusUnauthorized
+			case apperror.Forbidden:
+				return http.StatusForbidden
+			}
+		}
+	}
 	if errcode.GetErrorKind(errs) != errcode.KindProtocol {
 		return http.StatusOK
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/httpserver"
 	"github.com/banpro/factoring/internal/seed"
 	"github.com/banpro/factoring/internal/verificar"
 )
@@ -115,7 +116,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("iniciando factoring", "version", version, "database", database.Redact(cfg.DatabaseURL),
 		"dialect", db.Dialect, "tasa_descuento", cfg.TasaDescuento.StringFixed(2), "timezone", cfg.TimeZone.String())
-	srv := app.NewServer(app.Options{
+	srv, err := app.NewServer(app.Options{
 		DB:     db,
 		Config: cfg,
 		Clock:  m.clock(),
@@ -127,6 +128,23 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return requireCurrentSchema(ctx, db)
 		},
 	})
+	if err != nil {
+		return err
+	}
+	if !cfg.AuthRequired {
+		log.Warn("AUTENTICACIÓN DESHABILITADA (FACTORING_AUTH=disabled): cualquiera que alcance este puerto " +
+			"puede consultar y ejecutar todas las mutaciones, y la auditoría registra al actor como 'anonimo'. " +
+			"Úselo solo para la demo local.")
+	}
+	if cfg.PprofAddr != "" {
+		go func() {
+			if err := httpserver.ServeDebug(ctx, httpserver.DebugConfig{
+				Addr: cfg.PprofAddr, Logger: log, Statements: db.Statements.Load,
+			}); err != nil {
+				log.Error("escucha de depuración", "error", err.Error())
+			}
+		}()
+	}
 	return srv.ListenAndServe(ctx, m.Ready)
 }
 

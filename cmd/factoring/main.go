@@ -38,6 +38,7 @@ Comandos:
   migrate [status]                             aplica las migraciones pendientes, o muestra su estado
   seed [--solo-disponibles]                    carga los datos de demostración (idempotente)
   verificar                                    comprueba las invariantes del dominio en toda la base de datos
+  token --sub NOMBRE --roles r1,r2 [--ttl 8h]  imprime un token firmado (HS256, FACTORING_JWT_SECRET)
   version                                      versión, commit y versión de Go
 
 La configuración se lee del entorno (FACTORING_DATABASE_URL, FACTORING_HTTP_ADDR, ...);
@@ -60,6 +61,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.seed(ctx, rest)
 	case "verificar":
 		return m.verificar(ctx, rest)
+	case "token":
+		return m.token(rest)
 	case "version":
 		return m.version(rest)
 	case "help", "-h", "--help":

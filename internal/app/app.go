@@ -43,19 +43,36 @@ func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services 
 	}
 }
 
-// NewServer builds the HTTP server of the API.
-func NewServer(o Options) *httpserver.Server {
-	return httpserver.New(httpserver.Config{
+// NewServer builds the HTTP server of the API. Authentication follows the
+// configuration: required (the default) needs a key to verify tokens with.
+func NewServer(o Options) (*httpserver.Server, error) {
+	verifier, err := Verifier(o.Config)
+	if err != nil {
+		return nil, err
+	}
+	cfg := httpserver.Config{
 		Addr: o.Config.HTTPAddr,
 		GraphQL: graph.HandlerConfig{
 			Client:        o.DB.Client,
 			Services:      Services(o.DB, o.Config, o.Clock),
 			Logger:        o.Logger,
 			Introspection: o.Config.Introspection,
+			Authorization: verifier != nil,
+			Limits: graph.Limits{
+				MaxDepth:      o.Config.MaxDepth,
+				MaxComplexity: o.Config.MaxComplexity,
+				MaxAliases:    o.Config.MaxAliases,
+				MaxTokens:     o.Config.MaxTokens,
+			},
 		},
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,
 		RequestTimeout: o.Config.RequestTimeout,
+		CORSOrigins:    o.Config.CORSOrigins,
 		Ready:          o.Ready,
-	})
+	}
+	if verifier != nil {
+		cfg.Verifier = verifier
+	}
+	return httpserver.New(cfg)
 }

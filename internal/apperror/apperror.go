@@ -27,6 +27,24 @@ const (
 	Internal        Code = "INTERNAL_ERROR"
 )
 
+// Codes of a request refused for what it would cost or how it is sent,
+// before anything runs. Each limit has its own code so integrators can tell
+// which one they hit.
+const (
+	DepthLimit            Code = "DEPTH_LIMIT_EXCEEDED"
+	ComplexityLimit       Code = "COMPLEXITY_LIMIT_EXCEEDED"
+	AliasLimit            Code = "ALIAS_LIMIT_EXCEEDED"
+	TokenLimit            Code = "TOKEN_LIMIT_EXCEEDED"
+	PayloadTooLarge       Code = "PAYLOAD_TOO_LARGE"
+	BatchingNotSupported  Code = "BATCHING_NOT_SUPPORTED"
+	IntrospectionDisabled Code = "INTROSPECTION_DISABLED"
+)
+
+// Limitf is an error of one of the limit codes above.
+func Limitf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
 // Messages shown when an error does not carry a more specific one.
 const (
 	msgValidation = "La solicitud contiene datos inválidos"

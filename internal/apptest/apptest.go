@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/banpro/factoring/internal/app"
+	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
@@ -38,14 +39,38 @@ type Options struct {
 }
 
 // Config returns the production defaults, as the environment would give
-// with nothing set.
+// with nothing set, except that authentication is disabled: tests that are
+// about authentication turn it on with WithAuth.
 func Config(t testing.TB) config.Config {
 	t.Helper()
 	cfg, err := config.Load(func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatalf("default config: %v", err)
 	}
+	cfg.AuthRequired = false
 	return cfg
+}
+
+// Secret is the HS256 secret of WithAuth.
+var Secret = []byte("secreto-de-pruebas-de-32-bytes!!")
+
+// WithAuth returns cfg with authentication required, verifying HS256 tokens
+// signed with Secret (see Token).
+func WithAuth(cfg config.Config) config.Config {
+	cfg.AuthRequired = true
+	cfg.JWTSecret = Secret
+	return cfg
+}
+
+// Token signs a one-hour token for subject with roles, as WithAuth's server
+// accepts it.
+func Token(t testing.TB, subject string, roles ...auth.Role) string {
+	t.Helper()
+	tok, err := auth.IssueHS256(Secret, subject, roles, time.Hour, "", "", time.Now())
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	return tok
 }
 
 // Serve starts the API over db and returns a GraphQL client for it, and the
@@ -62,7 +87,10 @@ func Serve(t testing.TB, db *database.DB, opts Options) (*gqltest.Client, clock.
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv := app.NewServer(app.Options{DB: db, Config: cfg, Clock: opts.Clock, Logger: opts.Logger})
+	srv, err := app.NewServer(app.Options{DB: db, Config: cfg, Clock: opts.Clock, Logger: opts.Logger})
+	if err != nil {
+		t.Fatalf("server: %v", err)
+	}
 	return gqltest.New(t, srv.Handler()), opts.Clock
 }
 

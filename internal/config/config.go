@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,26 @@ type Config struct {
 	Introspection  bool
 	DBMaxConns     int
 	RequestTimeout time.Duration // deadline of one request, down to the database
+
+	// Authentication (README, "Security"). AuthRequired is the default;
+	// serve refuses to start without a key to verify tokens with.
+	AuthRequired     bool
+	JWTSecret        []byte
+	JWTPublicKeyFile string
+	JWTIssuer        string
+	JWTAudience      string
+	JWTLeeway        time.Duration
+	CORSOrigins      []string // browsers allowed to call the API; none by default
+
+	// Limits on what one query may ask for.
+	MaxDepth      int
+	MaxComplexity int
+	MaxAliases    int
+	MaxTokens     int
+
+	// PprofAddr, when set, serves pprof and counters there (never the API's
+	// address).
+	PprofAddr string
 }
 
 // Defaults of operations.md.
@@ -53,12 +74,53 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 		Introspection:  r.boolean("FACTORING_INTROSPECTION", true),
 		DBMaxConns:     r.intRange("FACTORING_DB_MAX_CONNS", 16, 1, 1000),
 		RequestTimeout: r.duration("FACTORING_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+
+		AuthRequired:     r.oneOf("FACTORING_AUTH", "required", "required", "disabled") == "required",
+		JWTSecret:        []byte(r.str("FACTORING_JWT_SECRET", "")),
+		JWTPublicKeyFile: r.str("FACTORING_JWT_PUBLIC_KEY_FILE", ""),
+		JWTIssuer:        r.str("FACTORING_JWT_ISSUER", ""),
+		JWTAudience:      r.str("FACTORING_JWT_AUDIENCE", ""),
+		JWTLeeway:        r.duration("FACTORING_JWT_LEEWAY", 30*time.Second, 0, 5*time.Minute),
+		CORSOrigins:      origins(r.str("FACTORING_CORS_ORIGINS", "")),
+
+		MaxDepth:      r.intRange("FACTORING_MAX_DEPTH", 12, 2, 100),
+		MaxComplexity: r.intRange("FACTORING_MAX_COMPLEXITY", 150_000, 100, 10_000_000),
+		MaxAliases:    r.intRange("FACTORING_MAX_ALIASES", 30, 0, 1000),
+		MaxTokens:     r.intRange("FACTORING_MAX_TOKENS", 5_000, 100, 1_000_000),
+
+		PprofAddr: r.str("FACTORING_PPROF_ADDR", ""),
+	}
+	for _, o := range cfg.CORSOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || o == "*" {
+			r.fail("FACTORING_CORS_ORIGINS", "%q no es un origen (p. ej. https://app.banpro.cl); no se admite *", o)
+		}
+	}
+	if len(cfg.JWTSecret) > 0 && len(cfg.JWTSecret) < 32 {
+		r.fail("FACTORING_JWT_SECRET", "debe tener al menos 32 bytes (tiene %d)", len(cfg.JWTSecret))
+	}
+	if cfg.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(cfg.PprofAddr); err != nil {
+			r.fail("FACTORING_PPROF_ADDR", "%q no es una dirección host:puerto", cfg.PprofAddr)
+		} else if cfg.PprofAddr == cfg.HTTPAddr {
+			r.fail("FACTORING_PPROF_ADDR", "debe ser distinta de FACTORING_HTTP_ADDR")
+		}
 	}
 	if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") &&
 		!strings.HasPrefix(cfg.DatabaseURL, "sqlite://") {
 		r.fail("FACTORING_DATABASE_URL", "debe empezar con postgres:// o sqlite://")
 	}
 	return cfg, errors.Join(r.errs...)
+}
+
+// origins reads a comma-separated list of origins (scheme://host[:port]).
+func origins(s string) []string {
+	var out []string
+	for o := range strings.SplitSeq(s, ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 type reader struct {

@@ -35,6 +35,9 @@ type DB struct {
 	Dialect string // dialect.Postgres or dialect.SQLite
 	// Driver is the ent driver under Client, exposed so tests can wrap it.
 	Driver dialect.Driver
+	// Statements counts every SQL statement run through Client (one atomic
+	// add each): the debug listener and the benchmark read it.
+	Statements *StatementCounter
 
 	retries atomic.Int64
 }
@@ -72,11 +75,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("no se pudo conectar a la base de datos (%s): %w", Redact(rawURL), err)
 	}
-	var drv dialect.Driver = entsql.OpenDB(dia, db)
+	drv, counter := CountStatements(entsql.OpenDB(dia, db))
 	if opts.WrapDriver != nil {
 		drv = opts.WrapDriver(drv)
 	}
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Driver: drv}, nil
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Driver: drv, Statements: counter}, nil
 }
 
 // Close closes the database.

@@ -1,7 +1,7 @@
 // Package httpserver assembles the API's HTTP server: the routes (/graphql,
 // /playground, /schema.graphql, /healthz, /readyz) behind the middleware
 // every request meets, in order: request id, access log, panic recovery,
-// security headers, request deadline and body limit.
+// security headers, CORS, request deadline, authentication and body limit.
 package httpserver
 
 import (
@@ -13,10 +13,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/formatter"
 
 	"github.com/banpro/factoring/graph"
+	"github.com/banpro/factoring/internal/playground"
 )
 
 // MaxBodyBytes bounds a request body: 1 MiB, far above any real query.
@@ -29,6 +29,11 @@ type Config struct {
 	Logger         *slog.Logger
 	Playground     bool
 	RequestTimeout time.Duration
+	// Verifier checks bearer tokens on /graphql and /schema.graphql; nil
+	// disables authentication (the embedded demo).
+	Verifier TokenVerifier
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins []string
 	// Ready reports whether the API can serve: the database answers and its
 	// migrations are current. /readyz calls it.
 	Ready func(ctx context.Context) error
@@ -42,19 +47,27 @@ type Server struct {
 
 // New builds the server: routes first, then the middleware wrapped around
 // them so that a request meets it in the order listed in the package doc.
-func New(cfg Config) *Server {
+func New(cfg Config) (*Server, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(cfg.GraphQL))
-	mux.HandleFunc("GET /schema.graphql", schemaSDL(cfg))
+	if cfg.GraphQL.Introspection {
+		// The SDL is what introspection would tell; it follows the same switch.
+		mux.HandleFunc("GET /schema.graphql", schemaSDL(cfg))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", readyz(cfg))
 	if cfg.Playground {
-		mux.Handle("GET /playground", playground.Handler("Factoring API", "/graphql"))
+		pg, err := playground.New("Factoring API", "/playground", "/graphql")
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("GET /playground", pg)
+		mux.Handle("GET /playground/assets/", pg)
 		mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -63,12 +76,14 @@ func New(cfg Config) *Server {
 
 	var h http.Handler = mux
 	h = limitBody(h, MaxBodyBytes)
+	h = authenticate(h, cfg.Verifier, cfg.Logger)
 	h = withDeadline(h, cfg.RequestTimeout)
+	h = cors(h, cfg.CORSOrigins)
 	h = securityHeaders(h)
 	h = recoverPanics(h, cfg.Logger)
 	h = accessLog(h, cfg.Logger)
 	h = withRequestID(h)
-	return &Server{cfg: cfg, handler: h}
+	return &Server{cfg: cfg, handler: h}, nil
 }
 
 // Handler returns the server's root handler (tests serve it with httptest).

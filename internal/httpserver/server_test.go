@@ -54,12 +54,14 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 // every route that does not run a query.
 func bareServer(t *testing.T, playground bool, ready func(context.Context) error, log *slog.Logger) http.Handler {
 	t.Helper()
-	return httpserver.New(httpserver.Config{
+	srv, err := httpserver.New(httpserver.Config{
 		GraphQL:    graph.HandlerConfig{Logger: log, Introspection: true},
 		Logger:     log,
 		Playground: playground,
 		Ready:      ready,
-	}).Handler()
+	})
+	require.NoError(t, err)
+	return srv.Handler()
 }
 
 func get(h http.Handler, path string) *httptest.ResponseRecorder {
@@ -317,7 +319,7 @@ func TestTransporte(t *testing.T) {
 			res := post(t, c, "application/json", strings.NewReader(`[{"query":"{ clientes { totalCount } }"},{"query":"{ clientes { totalCount } }"}]`), nil)
 			assert.GreaterOrEqual(t, res.Status, 400, res.Raw)
 			assert.Less(t, res.Status, 500, res.Raw)
-			requireOneError(t, res, "VALIDATION_ERROR")
+			requireOneError(t, res, "BATCHING_NOT_SUPPORTED")
 			if len(res.Data) > 0 {
 				assert.JSONEq(t, "null", string(res.Data), "nothing ran")
 			}
@@ -325,7 +327,7 @@ func TestTransporte(t *testing.T) {
 		t.Run("cuerpo_de_1_mib_mas_un_byte_413", func(t *testing.T) {
 			res := post(t, c, "application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes+1)), nil)
 			assert.Equal(t, http.StatusRequestEntityTooLarge, res.Status, res.Raw)
-			requireOneError(t, res, "VALIDATION_ERROR")
+			requireOneError(t, res, "PAYLOAD_TOO_LARGE")
 		})
 		t.Run("cuerpo_de_exactamente_1_mib_pasa", func(t *testing.T) {
 			res := post(t, c, "application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes)), nil)

@@ -22,6 +22,7 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
+	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auth"
@@ -210,12 +211,19 @@ func checkFacturasCedibles(c *ent.Cliente, ids []int, facturas []*ent.Factura, h
 // Aprobar approves a PENDIENTE operación: it takes the invoices' total from
 // the cliente's available line and cedes the invoices.
 //
-// Errors: NOT_FOUND; CONFLICT unless PENDIENTE; VALIDATION_ERROR on cliente
-// when the cliente is not ACTIVO, on facturas when an invoice is no longer
-// EN_PROCESO or is overdue, and on lineaDisponible when the available line
-// does not cover the total.
+// Four eyes: whoever created the operación may not approve it, whatever
+// their roles (admin included). Only with authentication disabled, where
+// everyone is "anonimo", is there nobody to tell apart.
+//
+// Errors: NOT_FOUND; CONFLICT unless PENDIENTE; FORBIDDEN for the
+// operación's creator; VALIDATION_ERROR on cliente when the cliente is not
+// ACTIVO, on facturas when an invoice is no longer EN_PROCESO or is overdue,
+// and on lineaDisponible when the available line does not cover the total.
 func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 	return s.transition(ctx, id, estado.AprobarOperacion, func(t *transitionTx) error {
+		if err := checkCuatroOjos(ctx, t.tx, id); err != nil {
+			return err
+		}
 		if t.cliente.Estado != estado.ClienteActivo {
 			return apperror.Invalid("cliente", fmt.Sprintf("El cliente debe estar ACTIVO para aprobar (está %s).", t.cliente.Estado))
 		}
@@ -252,6 +260,27 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 		}
 		return nil
 	})
+}
+
+// checkCuatroOjos refuses an approval by the operación's creator: the actor
+// of its CREADA event.
+func checkCuatroOjos(ctx context.Context, tx *ent.Tx, id int) error {
+	actor := auth.Actor(ctx)
+	if actor == auth.Anonimo {
+		return nil
+	}
+	creador, err := tx.OperacionEvento.Query().
+		Where(operacionevento.OperacionID(id), operacionevento.TipoEQ(estado.EventoCreada)).
+		Select(operacionevento.FieldActor).
+		String(ctx)
+	if err != nil {
+		return fmt.Errorf("leer quién creó la operación: %w", err)
+	}
+	if creador == actor {
+		return apperror.Forbiddenf("No puede aprobar una operación que usted mismo creó: " +
+			"la aprobación la hace otra persona (control de cuatro ojos).")
+	}
+	return nil
 }
 
 // Rechazar rejects a PENDIENTE operación and releases its invoices
