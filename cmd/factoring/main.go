@@ -39,6 +39,7 @@ Comandos:
   seed [--solo-disponibles]                    carga los datos de demostración (idempotente)
   verificar                                    comprueba las invariantes del dominio en toda la base de datos
   token --sub NOMBRE --roles r1,r2 [--ttl 8h]  imprime un token firmado (HS256, FACTORING_JWT_SECRET)
+  marcar-vencidas                              marca VENCIDA las facturas DISPONIBLE o CEDIDA ya vencidas (tarea diaria)
   version                                      versión, commit y versión de Go
 
 La configuración se lee del entorno (FACTORING_DATABASE_URL, FACTORING_HTTP_ADDR, ...);
@@ -63,6 +64,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.verificar(ctx, rest)
 	case "token":
 		return m.token(rest)
+	case "marcar-vencidas":
+		return m.marcarVencidas(ctx, rest)
 	case "version":
 		return m.version(rest)
 	case "help", "-h", "--help":

@@ -137,6 +137,34 @@ func (s *Service) Anular(ctx context.Context, id int, motivo *string) (*ent.Fact
 	return s.transition(ctx, id, estado.AnularFactura, m)
 }
 
+// MarcarVencidas is the overdue job: every DISPONIBLE or CEDIDA invoice due
+// before today (in the business time zone) becomes VENCIDA. It locks the
+// invoices in id order, like every mutation, so it serializes with
+// crearOperacion instead of deadlocking. It returns how many it marked.
+func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int, error) {
+	hoy := clock.Today(s.clock.Now(), zone)
+	var n int
+	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		q := tx.Factura.Query().
+			Where(factura.EstadoIn(estado.FacturaDisponible, estado.FacturaCedida), factura.FechaVencimientoLT(hoy)).
+			Order(ent.Asc(factura.FieldID))
+		ids, err := database.ForUpdate(s.db.Dialect, q).IDs(ctx)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		n, err = tx.Factura.Update().
+			Where(factura.IDIn(ids...)).
+			SetEstado(estado.FacturaVencida).
+			SetActualizadoEn(s.clock.Now()).
+			Save(ctx)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("marcar facturas vencidas: %w", err)
+	}
+	return n, nil
+}
+
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motivo *string) (*ent.Factura, error) {
 	var updated *ent.Factura
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
