@@ -13,8 +13,8 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: build ## Serve on :8080 over the embedded SQLite database (./data), migrated and seeded on first start
-	$(BIN) serve --seed
+run: build ## Serve on :8080 over the embedded SQLite database (./data), migrated and seeded on first start; authentication off (demo)
+	FACTORING_AUTH=disabled $(BIN) serve --seed
 
 .PHONY: test
 test: ## Run the whole test suite (PostgreSQL tests skip loudly when no server answers)
@@ -38,3 +38,11 @@ migration: ## Write the next migration for both dialects from the ent schema: ma
 vet: ## go vet and gofmt check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+BENCH_CLIENTS  ?= 16
+BENCH_DURATION ?= 10s
+BENCH_WARMUP   ?= 3s
+
+.PHONY: bench
+bench: build ## Benchmark the API against hand-written SQL on a fresh PostgreSQL database (BENCHMARKS.md; BENCH_FLAGS=... for more)
+	$(GO) run ./cmd/benchmark -server-bin $(BIN) -clients $(BENCH_CLIENTS) -duration $(BENCH_DURATION) -warmup $(BENCH_WARMUP) $(BENCH_FLAGS)

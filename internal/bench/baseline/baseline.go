@@ -1,0 +1,639 @@
+// Package baseline is the benchmark's raw-SQL limit: the work of each API
+// scenario done by hand with pgx, in process, with no GraphQL, no HTTP and
+// no ent. It reads the same rows and takes the same locks and writes as
+// the API (domain.md's lock order: cliente, operación, facturas by id), in
+// the fewest statements and round trips plain SQL allows, and builds and
+// encodes the same JSON the API would answer. The API's throughput divided
+// by the baseline's is the benchmark's headline figure.
+//
+// Every statement it sends is counted (Statements), as the server counts
+// the statements ent sends; BEGIN and COMMIT are not counted on either side.
+package baseline
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/gid"
+	"github.com/banpro/factoring/internal/money"
+)
+
+// Baseline runs the scenarios over a pgx pool.
+type Baseline struct {
+	pool  *pgxpool.Pool
+	tasa  decimal.Decimal
+	loc   *time.Location
+	clock clock.Clock
+	stmts atomic.Int64
+}
+
+// New returns a baseline over pool, pricing operaciones at tasa percent
+// with "today" in loc, as the server is configured.
+func New(pool *pgxpool.Pool, tasa decimal.Decimal, loc *time.Location) *Baseline {
+	return &Baseline{pool: pool, tasa: tasa, loc: loc, clock: clock.System{}}
+}
+
+// SetClock makes the mutations read c instead of the system clock (tests).
+func (b *Baseline) SetClock(c clock.Clock) { b.clock = c }
+
+// Statements returns the SQL statements sent so far.
+func (b *Baseline) Statements() int64 { return b.stmts.Load() }
+
+// Errors a mutation reports, as the API's VALIDATION_ERROR fields.
+var (
+	ErrLineaDisponible = errors.New("VALIDATION_ERROR lineaDisponible: la línea disponible no cubre el monto")
+	ErrFacturas        = errors.New("VALIDATION_ERROR facturaIds: facturas inexistentes, ajenas, no DISPONIBLE o vencidas")
+	ErrCliente         = errors.New("VALIDATION_ERROR clienteId: el cliente no está ACTIVO")
+	ErrEstado          = errors.New("CONFLICT: la operación no está PENDIENTE")
+)
+
+// The JSON the API answers: connections with edges and nodes.
+type (
+	pageInfo struct {
+		HasNextPage bool    `json:"hasNextPage"`
+		EndCursor   *string `json:"endCursor"`
+	}
+	edge[T any] struct {
+		Node T `json:"node"`
+	}
+	connection[T any] struct {
+		TotalCount *int      `json:"totalCount,omitempty"`
+		Edges      []edge[T] `json:"edges"`
+		PageInfo   *pageInfo `json:"pageInfo,omitempty"`
+	}
+	envelope struct {
+		Data any `json:"data"`
+	}
+)
+
+// encode renders the response body the API would send for data.
+func encode(data any) ([]byte, error) {
+	return json.Marshal(envelope{Data: data})
+}
+
+// cursor is an opaque page cursor over (creadoEn, id), as entgql's.
+func cursor(id int, t time.Time) *string {
+	s := base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(id) + "|" + t.Format(time.RFC3339Nano)))
+	return &s
+}
+
+// Q1 ---------------------------------------------------------------------
+
+type clienteQ1 struct {
+	ID              string `json:"id"`
+	Rut             string `json:"rut"`
+	RazonSocial     string `json:"razonSocial"`
+	LineaDisponible string `json:"lineaDisponible"`
+}
+
+// Q1 is `clientes(first: n) { edges { node { id rut razonSocial
+// lineaDisponible } } pageInfo { hasNextPage endCursor } }`: one statement.
+func (b *Baseline) Q1(ctx context.Context, n int) ([]byte, error) {
+	b.stmts.Add(1)
+	rows, err := b.pool.Query(ctx, `SELECT id, rut, razon_social, linea_disponible::text, creado_en
+		FROM clientes ORDER BY creado_en DESC, id DESC LIMIT $1`, n+1)
+	if err != nil {
+		return nil, err
+	}
+	page := connection[clienteQ1]{Edges: make([]edge[clienteQ1], 0, n), PageInfo: &pageInfo{}}
+	var (
+		id      int
+		c       clienteQ1
+		creado  time.Time
+		lastID  int
+		lastAt  time.Time
+		fetched int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &c.Rut, &c.RazonSocial, &c.LineaDisponible, &creado}, func() error {
+		fetched++
+		if fetched > n {
+			page.PageInfo.HasNextPage = true
+			return nil
+		}
+		c.ID = gid.Encode(id)
+		page.Edges = append(page.Edges, edge[clienteQ1]{Node: c})
+		lastID, lastAt = id, creado
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Edges) > 0 {
+		page.PageInfo.EndCursor = cursor(lastID, lastAt)
+	}
+	return encode(map[string]any{"clientes": page})
+}
+
+// Q2 ---------------------------------------------------------------------
+
+type (
+	operacionQ2 struct {
+		ID                 string    `json:"id"`
+		Estado             string    `json:"estado"`
+		MontoTotalFacturas string    `json:"montoTotalFacturas"`
+		MontoDescuento     string    `json:"montoDescuento"`
+		MontoADesembolsar  string    `json:"montoADesembolsar"`
+		FechaSolicitud     time.Time `json:"fechaSolicitud"`
+	}
+	facturaQ2 struct {
+		ID               string                  `json:"id"`
+		NumeroFactura    string                  `json:"numeroFactura"`
+		MontoTotal       string                  `json:"montoTotal"`
+		Estado           string                  `json:"estado"`
+		FechaVencimiento string                  `json:"fechaVencimiento"`
+		Operaciones      connection[operacionQ2] `json:"operaciones"`
+	}
+	clienteQ2 struct {
+		ID              string                `json:"id"`
+		Rut             string                `json:"rut"`
+		RazonSocial     string                `json:"razonSocial"`
+		Estado          string                `json:"estado"`
+		LineaDisponible string                `json:"lineaDisponible"`
+		Facturas        connection[facturaQ2] `json:"facturas"`
+	}
+)
+
+// Q2 is the frontend page: the newest clientes (first), each with its
+// newest facturas (perCliente), each with its operaciones (default page,
+// 50), and totalCount of clientes when withTotal. Three statements (four
+// with the count), one per level, with LATERAL joins doing the per-parent
+// limits on the indexes.
+func (b *Baseline) Q2(ctx context.Context, first, perCliente int, withTotal bool) ([]byte, error) {
+	const perFactura = 50
+	b.stmts.Add(1)
+	rows, err := b.pool.Query(ctx, `SELECT id, rut, razon_social, estado, linea_disponible::text, creado_en
+		FROM clientes ORDER BY creado_en DESC, id DESC LIMIT $1`, first+1)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		clientes  = make([]*clienteQ2, 0, first)
+		ids       = make([]int64, 0, first)
+		id        int
+		c         clienteQ2
+		creado    time.Time
+		page      = connection[*clienteQ2]{PageInfo: &pageInfo{}}
+		lastID    int
+		lastAt    time.Time
+		clienteBy = make(map[int64]*clienteQ2, first)
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &c.Rut, &c.RazonSocial, &c.Estado, &c.LineaDisponible, &creado}, func() error {
+		if len(clientes) == first {
+			page.PageInfo.HasNextPage = true
+			return nil
+		}
+		cc := c
+		cc.ID = gid.Encode(id)
+		cc.Facturas.Edges = make([]edge[facturaQ2], 0, perCliente)
+		clientes = append(clientes, &cc)
+		ids = append(ids, int64(id))
+		clienteBy[int64(id)] = &cc
+		lastID, lastAt = id, creado
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(clientes) > 0 {
+		page.PageInfo.EndCursor = cursor(lastID, lastAt)
+	}
+
+	b.stmts.Add(1)
+	rows, err = b.pool.Query(ctx, `SELECT f.cliente_id, f.id, f.numero_factura, f.monto_total::text, f.estado, f.fecha_vencimiento::text
+		FROM unnest($1::bigint[]) WITH ORDINALITY AS p(id, ord)
+		CROSS JOIN LATERAL (
+			SELECT * FROM facturas WHERE cliente_id = p.id ORDER BY creado_en DESC, id DESC LIMIT $2
+		) f
+		ORDER BY p.ord, f.creado_en DESC, f.id DESC`, ids, perCliente)
+	if err != nil {
+		return nil, err
+	}
+	type facturaRef struct {
+		cliente *clienteQ2
+		index   int
+	}
+	var (
+		clienteID int64
+		f         facturaQ2
+		fids      = make([]int64, 0, first*perCliente)
+		facturaBy = make(map[int64]facturaRef, first*perCliente)
+	)
+	_, err = pgx.ForEachRow(rows, []any{&clienteID, &id, &f.NumeroFactura, &f.MontoTotal, &f.Estado, &f.FechaVencimiento}, func() error {
+		parent := clienteBy[clienteID]
+		ff := f
+		ff.ID = gid.Encode(id)
+		ff.Operaciones.Edges = []edge[operacionQ2]{}
+		parent.Facturas.Edges = append(parent.Facturas.Edges, edge[facturaQ2]{Node: ff})
+		fids = append(fids, int64(id))
+		facturaBy[int64(id)] = facturaRef{parent, len(parent.Facturas.Edges) - 1}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	b.stmts.Add(1)
+	rows, err = b.pool.Query(ctx, `SELECT p.id, o.id, o.estado, o.monto_total_facturas::text, o.monto_descuento::text,
+			o.monto_a_desembolsar::text, o.fecha_solicitud
+		FROM unnest($1::bigint[]) WITH ORDINALITY AS p(id, ord)
+		CROSS JOIN LATERAL (
+			SELECT o.* FROM operacion_facturas l JOIN operaciones o ON o.id = l.operacion_id
+			WHERE l.factura_id = p.id ORDER BY o.fecha_solicitud DESC, o.id DESC LIMIT $2
+		) o
+		ORDER BY p.ord, o.fecha_solicitud DESC, o.id DESC`, fids, perFactura)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		facturaID int64
+		o         operacionQ2
+	)
+	_, err = pgx.ForEachRow(rows, []any{&facturaID, &id, &o.Estado, &o.MontoTotalFacturas, &o.MontoDescuento, &o.MontoADesembolsar, &o.FechaSolicitud}, func() error {
+		ref := facturaBy[facturaID]
+		oo := o
+		oo.ID = gid.Encode(id)
+		node := &ref.cliente.Facturas.Edges[ref.index].Node
+		node.Operaciones.Edges = append(node.Operaciones.Edges, edge[operacionQ2]{Node: oo})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	if withTotal {
+		var total int
+		b.stmts.Add(1)
+		if err := b.pool.QueryRow(ctx, `SELECT count(*) FROM clientes`).Scan(&total); err != nil {
+			return nil, err
+		}
+		page.TotalCount = &total
+	}
+	page.Edges = make([]edge[*clienteQ2], len(clientes))
+	for i, c := range clientes {
+		page.Edges[i].Node = c
+	}
+	return encode(map[string]any{"clientes": page})
+}
+
+// Q3 ---------------------------------------------------------------------
+
+type (
+	clienteQ3 struct {
+		ID              string `json:"id"`
+		Rut             string `json:"rut"`
+		RazonSocial     string `json:"razonSocial"`
+		LineaDisponible string `json:"lineaDisponible"`
+	}
+	facturaQ3 struct {
+		ID               string `json:"id"`
+		NumeroFactura    string `json:"numeroFactura"`
+		RutDeudor        string `json:"rutDeudor"`
+		MontoTotal       string `json:"montoTotal"`
+		FechaVencimiento string `json:"fechaVencimiento"`
+		Estado           string `json:"estado"`
+	}
+	eventoQ3 struct {
+		ID             string          `json:"id"`
+		Tipo           string          `json:"tipo"`
+		Fecha          time.Time       `json:"fecha"`
+		EstadoAnterior *string         `json:"estadoAnterior"`
+		EstadoNuevo    string          `json:"estadoNuevo"`
+		RequestID      string          `json:"requestId"`
+		Actor          string          `json:"actor"`
+		Detalle        json.RawMessage `json:"detalle"`
+	}
+	operacionQ3 struct {
+		ID                 string                `json:"id"`
+		Estado             string                `json:"estado"`
+		FechaSolicitud     time.Time             `json:"fechaSolicitud"`
+		FechaAprobacion    *time.Time            `json:"fechaAprobacion"`
+		MontoTotalFacturas string                `json:"montoTotalFacturas"`
+		TasaDescuento      string                `json:"tasaDescuento"`
+		DiasDescuento      int                   `json:"diasDescuento"`
+		MontoDescuento     string                `json:"montoDescuento"`
+		MontoADesembolsar  string                `json:"montoADesembolsar"`
+		Cliente            clienteQ3             `json:"cliente"`
+		Facturas           connection[facturaQ3] `json:"facturas"`
+		Eventos            connection[eventoQ3]  `json:"eventos"`
+	}
+)
+
+// Q3 is one operación with its cliente, facturas and eventos: three
+// statements (the operación joined with its cliente, its facturas, its
+// events, each connection's default page of 50) sent in one round trip.
+func (b *Baseline) Q3(ctx context.Context, id int) ([]byte, error) {
+	const page = 50
+	batch := &pgx.Batch{}
+	var (
+		op    operacionQ3
+		opID  int
+		cliID int
+	)
+	batch.Queue(`SELECT o.id, o.estado, o.fecha_solicitud, o.fecha_aprobacion, o.monto_total_facturas::text,
+			o.tasa_descuento::text, o.dias_descuento, o.monto_descuento::text, o.monto_a_desembolsar::text,
+			c.id, c.rut, c.razon_social, c.linea_disponible::text
+		FROM operaciones o JOIN clientes c ON c.id = o.cliente_id WHERE o.id = $1`, id).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&opID, &op.Estado, &op.FechaSolicitud, &op.FechaAprobacion, &op.MontoTotalFacturas,
+			&op.TasaDescuento, &op.DiasDescuento, &op.MontoDescuento, &op.MontoADesembolsar,
+			&cliID, &op.Cliente.Rut, &op.Cliente.RazonSocial, &op.Cliente.LineaDisponible)
+	})
+	op.Facturas.Edges = make([]edge[facturaQ3], 0, 5)
+	batch.Queue(`SELECT f.id, f.numero_factura, f.rut_deudor, f.monto_total::text, f.fecha_vencimiento::text, f.estado
+		FROM operacion_facturas l JOIN facturas f ON f.id = l.factura_id
+		WHERE l.operacion_id = $1 ORDER BY f.creado_en DESC, f.id DESC LIMIT $2`, id, page).Query(func(rows pgx.Rows) error {
+		var (
+			fid int
+			f   facturaQ3
+		)
+		_, err := pgx.ForEachRow(rows, []any{&fid, &f.NumeroFactura, &f.RutDeudor, &f.MontoTotal, &f.FechaVencimiento, &f.Estado}, func() error {
+			f.ID = gid.Encode(fid)
+			op.Facturas.Edges = append(op.Facturas.Edges, edge[facturaQ3]{Node: f})
+			return nil
+		})
+		return err
+	})
+	op.Eventos.Edges = make([]edge[eventoQ3], 0, 4)
+	batch.Queue(`SELECT id, tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle
+		FROM operacion_eventos WHERE operacion_id = $1 ORDER BY fecha, id LIMIT $2`, id, page).Query(func(rows pgx.Rows) error {
+		var (
+			eid int
+			e   eventoQ3
+		)
+		_, err := pgx.ForEachRow(rows, []any{&eid, &e.Tipo, &e.Fecha, &e.EstadoAnterior, &e.EstadoNuevo, &e.RequestID, &e.Actor, &e.Detalle}, func() error {
+			ee := e
+			ee.ID = gid.Encode(eid)
+			ee.Detalle = slices.Clone(e.Detalle)
+			e.EstadoAnterior = nil // the next row must not write through this one's pointer
+			op.Eventos.Edges = append(op.Eventos.Edges, edge[eventoQ3]{Node: ee})
+			return nil
+		})
+		return err
+	})
+	b.stmts.Add(int64(batch.Len()))
+	if err := b.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, err
+	}
+	op.ID, op.Cliente.ID = gid.Encode(opID), gid.Encode(cliID)
+	return encode(map[string]any{"operacion": op})
+}
+
+// M1 ---------------------------------------------------------------------
+
+// Creada is what crearOperacion answers.
+type Creada struct {
+	ID                 string `json:"id"`
+	Estado             string `json:"estado"`
+	MontoTotalFacturas string `json:"montoTotalFacturas"`
+	MontoDescuento     string `json:"montoDescuento"`
+	MontoADesembolsar  string `json:"montoADesembolsar"`
+	dbID               int
+}
+
+// DBID is the operación's database id.
+func (c Creada) DBID() int { return c.dbID }
+
+// Crear is crearOperacion: in one transaction it locks the cliente, then
+// the facturas by id, checks the rules of domain.md (cliente ACTIVO;
+// facturas of the cliente, DISPONIBLE, not overdue), prices the discount,
+// inserts the operación, and then, in one round trip, its links, the
+// facturas' new state and the CREADA event. actor and requestID go into
+// the event.
+func (b *Baseline) Crear(ctx context.Context, clienteID int, facturaIDs []int, actor, requestID string) (Creada, error) {
+	ids := make([]int64, len(facturaIDs))
+	for i, id := range facturaIDs {
+		ids[i] = int64(id)
+	}
+	slices.Sort(ids)
+	var out Creada
+	err := b.inTx(ctx, func(tx pgx.Tx) error {
+		var estadoCliente string
+		b.stmts.Add(1)
+		if err := tx.QueryRow(ctx, `SELECT estado FROM clientes WHERE id = $1 FOR UPDATE`, clienteID).Scan(&estadoCliente); err != nil {
+			return fmt.Errorf("cliente %d: %w", clienteID, err)
+		}
+		if estadoCliente != "ACTIVO" {
+			return ErrCliente
+		}
+		b.stmts.Add(1)
+		rows, err := tx.Query(ctx, `SELECT id, cliente_id, estado, monto_total::text, fecha_vencimiento
+			FROM facturas WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+		if err != nil {
+			return err
+		}
+		var (
+			n                  int
+			fid, cid           int
+			festado, montoText string
+			venc, ultimo       time.Time
+			total              = decimal.Zero
+			hoy                = clock.Today(b.clock.Now(), b.loc)
+			problema           bool
+		)
+		_, err = pgx.ForEachRow(rows, []any{&fid, &cid, &festado, &montoText, &venc}, func() error {
+			n++
+			if cid != clienteID || festado != "DISPONIBLE" || venc.Before(hoy) {
+				problema = true
+			}
+			m, err := decimal.NewFromString(montoText)
+			if err != nil {
+				return err
+			}
+			total = total.Add(m)
+			if venc.After(ultimo) {
+				ultimo = venc
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if problema || n != len(ids) || !total.IsPositive() {
+			return ErrFacturas
+		}
+		dias := clock.DaysBetween(hoy, ultimo)
+		descuento := money.Descuento(total, b.tasa, dias)
+		desembolso := total.Sub(descuento)
+		now := b.clock.Now()
+		var opID int
+		b.stmts.Add(1)
+		if err := tx.QueryRow(ctx, `INSERT INTO operaciones (fecha_solicitud, monto_total_facturas, tasa_descuento,
+				dias_descuento, monto_descuento, monto_a_desembolsar, estado, creado_en, actualizado_en, cliente_id)
+			VALUES ($1, $2, $3, $4, $5, $6, 'PENDIENTE', $1, $1, $7) RETURNING id`,
+			now, total.StringFixed(2), b.tasa.StringFixed(2), dias, descuento.StringFixed(2), desembolso.StringFixed(2), clienteID,
+		).Scan(&opID); err != nil {
+			return err
+		}
+		detalle, err := json.Marshal(map[string]any{
+			"facturaIds":         gid.EncodeAll(toInts(ids)),
+			"montoTotalFacturas": money.String(total),
+			"tasaDescuento":      money.String(b.tasa),
+			"diasDescuento":      dias,
+			"montoDescuento":     money.String(descuento),
+			"montoADesembolsar":  money.String(desembolso),
+		})
+		if err != nil {
+			return err
+		}
+		batch := &pgx.Batch{}
+		batch.Queue(`INSERT INTO operacion_facturas (operacion_id, factura_id) SELECT $1, unnest($2::bigint[])`, opID, ids)
+		batch.Queue(`UPDATE facturas SET estado = 'EN_PROCESO', actualizado_en = $2 WHERE id = ANY($1)`, ids, now)
+		batch.Queue(`INSERT INTO operacion_eventos (tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle, operacion_id)
+			VALUES ('CREADA', $1, NULL, 'PENDIENTE', $2, $3, $4, $5)`, now, requestID, actor, detalle, opID)
+		b.stmts.Add(int64(batch.Len()))
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return err
+		}
+		out = Creada{ID: gid.Encode(opID), Estado: "PENDIENTE", MontoTotalFacturas: money.String(total),
+			MontoDescuento: money.String(descuento), MontoADesembolsar: money.String(desembolso), dbID: opID}
+		return nil
+	})
+	if err != nil {
+		return Creada{}, err
+	}
+	_, err = encode(map[string]any{"crearOperacion": out})
+	return out, err
+}
+
+// Aprobada is what aprobarOperacion answers.
+type Aprobada struct {
+	ID              string    `json:"id"`
+	Estado          string    `json:"estado"`
+	FechaAprobacion time.Time `json:"fechaAprobacion"`
+	Cliente         struct {
+		ID              string `json:"id"`
+		LineaDisponible string `json:"lineaDisponible"`
+	} `json:"cliente"`
+}
+
+// Aprobar is aprobarOperacion: in one transaction it locks the operación's
+// cliente, the operación and its facturas by id, checks the rules (PENDIENTE;
+// cliente ACTIVO; facturas EN_PROCESO and not overdue; the line covers the
+// total), and then, in one round trip, takes the line, cedes the facturas,
+// approves the operación and appends the APROBADA event.
+func (b *Baseline) Aprobar(ctx context.Context, opID int, actor, requestID string) (Aprobada, error) {
+	var out Aprobada
+	err := b.inTx(ctx, func(tx pgx.Tx) error {
+		var (
+			clienteID                int
+			estadoCliente, lineaText string
+		)
+		b.stmts.Add(1)
+		if err := tx.QueryRow(ctx, `SELECT id, estado, linea_disponible::text FROM clientes
+			WHERE id = (SELECT cliente_id FROM operaciones WHERE id = $1) FOR UPDATE`, opID).Scan(&clienteID, &estadoCliente, &lineaText); err != nil {
+			return fmt.Errorf("operación %d: %w", opID, err)
+		}
+		var estadoOp, totalText string
+		b.stmts.Add(1)
+		if err := tx.QueryRow(ctx, `SELECT estado, monto_total_facturas::text FROM operaciones WHERE id = $1 FOR UPDATE`, opID).Scan(&estadoOp, &totalText); err != nil {
+			return err
+		}
+		if estadoOp != "PENDIENTE" {
+			return ErrEstado
+		}
+		b.stmts.Add(1)
+		rows, err := tx.Query(ctx, `SELECT f.id, f.estado, f.fecha_vencimiento
+			FROM facturas f JOIN operacion_facturas l ON l.factura_id = f.id
+			WHERE l.operacion_id = $1 ORDER BY f.id FOR UPDATE OF f`, opID)
+		if err != nil {
+			return err
+		}
+		var (
+			ids      []int64
+			fid      int64
+			festado  string
+			venc     time.Time
+			hoy      = clock.Today(b.clock.Now(), b.loc)
+			problema bool
+		)
+		_, err = pgx.ForEachRow(rows, []any{&fid, &festado, &venc}, func() error {
+			ids = append(ids, fid)
+			if festado != "EN_PROCESO" || venc.Before(hoy) {
+				problema = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if estadoCliente != "ACTIVO" {
+			return ErrCliente
+		}
+		if problema {
+			return ErrFacturas
+		}
+		anterior, err := decimal.NewFromString(lineaText)
+		if err != nil {
+			return err
+		}
+		total, err := decimal.NewFromString(totalText)
+		if err != nil {
+			return err
+		}
+		if total.GreaterThan(anterior) {
+			return ErrLineaDisponible
+		}
+		nueva := anterior.Sub(total)
+		now := b.clock.Now()
+		detalle, err := json.Marshal(map[string]any{
+			"facturaIds":              gid.EncodeAll(toInts(ids)),
+			"lineaDisponibleAnterior": money.String(anterior),
+			"lineaDisponibleNueva":    money.String(nueva),
+		})
+		if err != nil {
+			return err
+		}
+		batch := &pgx.Batch{}
+		batch.Queue(`UPDATE clientes SET linea_disponible = $2, actualizado_en = $3 WHERE id = $1`, clienteID, nueva.StringFixed(2), now)
+		batch.Queue(`UPDATE facturas SET estado = 'CEDIDA', actualizado_en = $2 WHERE id = ANY($1)`, ids, now)
+		batch.Queue(`UPDATE operaciones SET estado = 'APROBADA', fecha_aprobacion = $2, actualizado_en = $2 WHERE id = $1`, opID, now)
+		batch.Queue(`INSERT INTO operacion_eventos (tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle, operacion_id)
+			VALUES ('APROBADA', $1, 'PENDIENTE', 'APROBADA', $2, $3, $4, $5)`, now, requestID, actor, detalle, opID)
+		b.stmts.Add(int64(batch.Len()))
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return err
+		}
+		out = Aprobada{ID: gid.Encode(opID), Estado: "APROBADA", FechaAprobacion: now}
+		out.Cliente.ID, out.Cliente.LineaDisponible = gid.Encode(clienteID), money.String(nueva)
+		return nil
+	})
+	if err != nil {
+		return Aprobada{}, err
+	}
+	_, err = encode(map[string]any{"aprobarOperacion": out})
+	return out, err
+}
+
+// inTx runs fn in a transaction, retrying a serialization failure or a
+// deadlock up to 5 times, as the API's WithTx does.
+func (b *Baseline) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := pgx.BeginFunc(ctx, b.pool, fn)
+		var pgErr *pgconn.PgError
+		if err == nil || !errors.As(err, &pgErr) || (pgErr.Code != "40001" && pgErr.Code != "40P01") || attempt == 5 {
+			return err
+		}
+		time.Sleep(time.Duration(attempt*attempt)*5*time.Millisecond + rand.N(10*time.Millisecond))
+	}
+}
+
+func toInts(ids []int64) []int {
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		out[i] = int(id)
+	}
+	return out
+}

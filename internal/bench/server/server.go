@@ -1,0 +1,277 @@
+// Package server runs the real API binary as a subprocess for the
+// benchmark and samples it: CPU time and memory from /proc/<pid>, and the
+// SQL statement counter from the debug listener's /debug/vars (expvar
+// "sql_statements"). Every sample tolerates a server that does not offer
+// it (no debug listener, not Linux): it reports "unknown" instead.
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat
+// (100 on every Linux architecture Go supports).
+const clockTicks = 100
+
+// Options of Start.
+type Options struct {
+	// Binary is the API's binary (bin/factoring).
+	Binary string
+	// Env is added to the server's environment (FACTORING_DATABASE_URL,
+	// FACTORING_JWT_SECRET, ...). FACTORING_HTTP_ADDR and
+	// FACTORING_PPROF_ADDR are set by Start.
+	Env []string
+	// Log receives the server's stdout and stderr.
+	Log io.Writer
+}
+
+// Server is a running API process, or a server someone else runs
+// (Attach).
+type Server struct {
+	// URL is the GraphQL endpoint, http://127.0.0.1:port/graphql.
+	URL string
+	// Base is http://127.0.0.1:port.
+	Base string
+	// DebugAddr is the debug listener (pprof, expvar), "" if unknown.
+	DebugAddr string
+	// Pid is the process id, 0 if unknown.
+	Pid int
+
+	cmd    *exec.Cmd
+	done   chan error
+	client *http.Client
+}
+
+// Start runs `<binary> serve --addr 127.0.0.1:<free port>` with the debug
+// listener on another free port and waits until /readyz answers 200.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	debugAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(opts.Binary, "serve", "--addr", httpAddr)
+	cmd.Env = append(os.Environ(), opts.Env...)
+	cmd.Env = append(cmd.Env, "FACTORING_HTTP_ADDR="+httpAddr, "FACTORING_PPROF_ADDR="+debugAddr)
+	cmd.Stdout, cmd.Stderr = opts.Log, opts.Log
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("iniciar %s: %w", opts.Binary, err)
+	}
+	s := &Server{
+		URL: "http://" + httpAddr + "/graphql", Base: "http://" + httpAddr, DebugAddr: debugAddr,
+		Pid: cmd.Process.Pid, cmd: cmd, done: make(chan error, 1),
+		client: &http.Client{Timeout: 5 * time.Second},
+	}
+	go func() { s.done <- cmd.Wait() }()
+	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+		_ = s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Attach describes a server already running at base (http://host:port),
+// with its debug listener at debugAddr and its process id, either of which
+// may be unknown ("" and 0).
+func Attach(base, debugAddr string, pid int) *Server {
+	base = strings.TrimSuffix(strings.TrimSuffix(base, "/graphql"), "/")
+	return &Server{URL: base + "/graphql", Base: base, DebugAddr: debugAddr, Pid: pid,
+		client: &http.Client{Timeout: 5 * time.Second}}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("buscar un puerto libre: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.done:
+			s.done <- err
+			return fmt.Errorf("el servidor terminó al iniciar (%v); vea su log", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		resp, err := s.client.Get(s.Base + "/readyz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("el servidor no quedó listo en %s", timeout)
+}
+
+// Stop sends SIGTERM (graceful shutdown) and waits up to 15 s, then kills.
+// It does nothing for an attached server.
+func (s *Server) Stop() error {
+	if s.cmd == nil {
+		return nil
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		s.done <- err
+		return nil
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		return errors.New("el servidor no terminó tras SIGTERM; se le envió SIGKILL")
+	}
+}
+
+// Proc is a sample of the process's counters.
+type Proc struct {
+	CPU time.Duration // user + system time so far
+	RSS int64         // resident set now, bytes
+	HWM int64         // peak resident set, bytes
+}
+
+// Proc samples /proc/<pid>. ok is false when it cannot (pid unknown, not
+// Linux, process gone).
+func (s *Server) Proc() (p Proc, ok bool) {
+	if s.Pid == 0 {
+		return p, false
+	}
+	return ReadProc(s.Pid)
+}
+
+// ReadProc samples /proc/<pid>/stat and /proc/<pid>/status.
+func ReadProc(pid int) (p Proc, ok bool) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return p, false
+	}
+	// The command name (field 2) may hold spaces: count fields after its ')'.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return p, false
+	}
+	fields := strings.Fields(string(stat[i+1:]))
+	// fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(fields) < 13 {
+		return p, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return p, false
+	}
+	p.CPU = time.Duration(utime+stime) * time.Second / clockTicks
+
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return p, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, value, found := strings.Cut(sc.Text(), ":")
+		if !found {
+			continue
+		}
+		var dst *int64
+		switch name {
+		case "VmRSS":
+			dst = &p.RSS
+		case "VmHWM":
+			dst = &p.HWM
+		default:
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		if err == nil {
+			*dst = kb * 1024
+		}
+	}
+	return p, true
+}
+
+// Statements reads the server's SQL statement counter from
+// http://<debug>/debug/vars ("sql_statements"). ok is false when the
+// server has no debug listener or does not publish the counter.
+func (s *Server) Statements(ctx context.Context) (n int64, ok bool) {
+	if s.DebugAddr == "" {
+		return 0, false
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.DebugAddr+"/debug/vars", nil)
+	if err != nil {
+		return 0, false
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, false
+	}
+	var vars map[string]json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
+		return 0, false
+	}
+	raw, found := vars["sql_statements"]
+	if !found {
+		return 0, false
+	}
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// Profile fetches a CPU profile of d (whole seconds, at least one) from the
+// debug listener's /debug/pprof/profile and writes it to path.
+func (s *Server) Profile(ctx context.Context, d time.Duration, path string) error {
+	if s.DebugAddr == "" {
+		return errors.New("sin listener de depuración")
+	}
+	secs := max(int(d.Seconds()), 1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.DebugAddr, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: time.Duration(secs+30) * time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/debug/pprof/profile: HTTP %d", resp.StatusCode)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
