@@ -14,7 +14,7 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	return orNotFound(r.client.Noder(ctx, id))("nodo", id)
+	return orNotFound(r.client.Noder(pagedContext(ctx), id))("nodo", id)
 }
 
 // Nodes is the resolver for the nodes field.
@@ -24,19 +24,19 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, erro
 
 // Clientes is the resolver for the clientes field.
 func (r *queryResolver) Clientes(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClienteOrder, where *ent.ClienteWhereInput) (*ent.ClienteConnection, error) {
-	return r.client.Cliente.Query().Paginate(ctx, after, first, before, last,
+	return r.client.Cliente.Query().Paginate(pagedContext(ctx), after, first, before, last,
 		ent.WithClienteOrder(orderBy), ent.WithClienteFilter(where.Filter))
 }
 
 // Facturas is the resolver for the facturas field.
 func (r *queryResolver) Facturas(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) (*ent.FacturaConnection, error) {
-	return r.client.Factura.Query().Paginate(ctx, after, first, before, last,
+	return r.client.Factura.Query().Paginate(pagedContext(ctx), after, first, before, last,
 		ent.WithFacturaOrder(orderBy), ent.WithFacturaFilter(where.Filter))
 }
 
 // Operaciones is the resolver for the operaciones field.
 func (r *queryResolver) Operaciones(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) (*ent.OperacionConnection, error) {
-	return r.client.Operacion.Query().Paginate(ctx, after, first, before, last,
+	return r.client.Operacion.Query().Paginate(pagedContext(ctx), after, first, before, last,
 		ent.WithOperacionOrder(orderBy), ent.WithOperacionFilter(where.Filter))
 }
 

@@ -44,7 +44,7 @@ func nodes(ctx context.Context, client *ent.Client, ids []int) ([]ent.Noder, err
 	if len(ids) == 1 {
 		// entgql's Noders fails the whole list for a single missing id;
 		// report it at its index like any other.
-		n, err := client.Noder(ctx, ids[0])
+		n, err := client.Noder(pagedContext(ctx), ids[0])
 		if ent.IsNotFound(err) {
 			graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(0)),
 				apperror.NotFoundf("No existe un nodo con ID %s.", gid.Encode(ids[0])))
@@ -55,7 +55,7 @@ func nodes(ctx context.Context, client *ent.Client, ids []int) ([]ent.Noder, err
 		}
 		return []ent.Noder{n}, nil
 	}
-	return client.Noders(ctx, ids)
+	return client.Noders(pagedContext(ctx), ids)
 }
 
 // clientePorRut finds a cliente by any accepted spelling of its RUT.
@@ -64,7 +64,7 @@ func clientePorRut(ctx context.Context, client *ent.Client, raw string) (*ent.Cl
 	if err != nil {
 		return nil, apperror.Invalid("rut", err.Error())
 	}
-	q, err := client.Cliente.Query().Where(cliente.Rut(canonical)).CollectFields(ctx)
+	q, err := client.Cliente.Query().Where(cliente.Rut(canonical)).CollectFields(pagedContext(ctx))
 	if err != nil {
 		return nil, err
 	}

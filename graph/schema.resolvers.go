@@ -96,7 +96,7 @@ func (r *mutationResolver) FinalizarOperacion(ctx context.Context, id int) (*ent
 
 // Cliente is the resolver for the cliente field.
 func (r *queryResolver) Cliente(ctx context.Context, id int) (*ent.Cliente, error) {
-	q, err := r.client.Cliente.Query().Where(cliente.ID(id)).CollectFields(ctx)
+	q, err := r.client.Cliente.Query().Where(cliente.ID(id)).CollectFields(pagedContext(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (r *queryResolver) ClientePorRut(ctx context.Context, rut string) (*ent.Cli
 
 // Factura is the resolver for the factura field.
 func (r *queryResolver) Factura(ctx context.Context, id int) (*ent.Factura, error) {
-	q, err := r.client.Factura.Query().Where(factura.ID(id)).CollectFields(ctx)
+	q, err := r.client.Factura.Query().Where(factura.ID(id)).CollectFields(pagedContext(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (r *queryResolver) Factura(ctx context.Context, id int) (*ent.Factura, erro
 
 // Operacion is the resolver for the operacion field.
 func (r *queryResolver) Operacion(ctx context.Context, id int) (*ent.Operacion, error) {
-	q, err := r.client.Operacion.Query().Where(operacion.ID(id)).CollectFields(ctx)
+	q, err := r.client.Operacion.Query().Where(operacion.ID(id)).CollectFields(pagedContext(ctx))
 	if err != nil {
 		return nil, err
 	}
