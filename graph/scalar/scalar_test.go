@@ -3,10 +3,13 @@ package scalar_test
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -127,4 +130,30 @@ func TestJSON(t *testing.T) {
 	assert.Equal(t, `{"monto":"10.00"}`, render(scalar.MarshalJSON(map[string]any{"monto": "10.00"})))
 	_, err := scalar.UnmarshalJSON("x")
 	requireValidationError(t, err)
+}
+
+// Ensure that the integer fast path of AppendDecimal writes exactly what
+// shopspring's exact formatting writes, for every scale and sign.
+func TestAppendDecimalCoincideConStringFixed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	cases := []string{"0", "-0.5", "0.01", "-0.01", "298000", "298000.1", "9999999999999.99", "-9999999999999.99",
+		"1.005", "1.234567", "12345678901234567890.12", "1e3", "1.5e-7"}
+	for range 20000 {
+		coef := rng.Int64N(1_000_000_000_000_000) - 500_000_000_000_000
+		exp := int32(rng.IntN(12) - 6)
+		cases = append(cases, decimal.New(coef, exp).String())
+	}
+	for _, s := range cases {
+		d := decimal.RequireFromString(s)
+		assert.Equal(t, strconv.Quote(d.StringFixed(2)), string(scalar.AppendDecimal(nil, d)), s)
+	}
+}
+
+func BenchmarkMarshalDecimal(b *testing.B) {
+	d := decimal.RequireFromString("1234567.89")
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		scalar.MarshalDecimal(d).MarshalGQL(&buf)
+	}
 }
