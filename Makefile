@@ -28,6 +28,7 @@ build: ## Build the static binary into bin/
 generate: ## Regenerate ent, entgql and gqlgen code from ent/schema and schema.graphqls
 	$(GO) run ./ent/entc.go
 	$(GO) tool gqlgen generate
+	$(GO) run ./internal/tools/seqmarshal graph/generated.go
 
 .PHONY: migration
 migration: ## Write the next migration for both dialects from the ent schema: make migration name=agrega_algo

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 func main() {
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.LookupEnv}
@@ -25,6 +27,20 @@ func main() {
 	default:
 		fmt.Fprintln(os.Stderr, "factoring:", err)
 		os.Exit(1)
+	}
+}
+
+// tuneGC sets the garbage collector for a request server, unless the
+// operator set GOGC or GOMEMLIMIT: collect when the heap has grown 400 %
+// rather than 100 % (the live heap of this server is small, and profiles
+// showed the default spending a tenth of the CPU marking it), within a soft
+// limit of 128 MiB so memory stays well bounded.
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(128 << 20)
 	}
 }
 
