@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
@@ -56,7 +57,11 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.AddTransport(postTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(limits.MaxTokens)
-	srv.SetValidationRulesFn(validationRules)
+	rulesFn := validationRules
+	if !cfg.Introspection {
+		rulesFn = func() *rules.Rules { return withoutSuggestions(validationRules()) }
+	}
+	srv.SetValidationRulesFn(rulesFn)
 	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
 	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
 	if cfg.Introspection {

@@ -8,6 +8,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/banpro/factoring/internal/apperror"
 )
@@ -101,6 +103,25 @@ func (*queryLimits) InterceptResponse(ctx context.Context, next graphql.Response
 	return next(ctx)
 }
 
+// withoutSuggestions swaps every gqlparser rule that suggests names ("Did
+// you mean ...?") for its silent twin: with introspection off, error
+// messages must not reveal the schema either. gqlgen's SetDisableSuggestion
+// covers only field names and leaf selections; arguments, enum values,
+// input fields and type names would still be suggested.
+func withoutSuggestions(r *rules.Rules) *rules.Rules {
+	for name, silent := range map[string]core.Rule{
+		rules.FieldsOnCorrectTypeRule.Name: rules.FieldsOnCorrectTypeRuleWithoutSuggestions,
+		rules.ScalarLeafsRule.Name:         rules.ScalarLeafsRuleWithoutSuggestions,
+		rules.KnownArgumentNamesRule.Name:  rules.KnownArgumentNamesRuleWithoutSuggestions,
+		rules.KnownTypeNamesRule.Name:      rules.KnownTypeNamesRuleWithoutSuggestions,
+		rules.ValuesOfCorrectTypeRule.Name: rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	} {
+		r.RemoveRule(name)
+		r.AddRule(silent.Name, silent.RuleFunc)
+	}
+	return r
+}
+
 func limitError(code apperror.Code, pos *ast.Position, format string, args ...any) *gqlerror.Error {
 	return requestError(apperror.Limitf(code, format, args...), pos)
 }
@@ -120,7 +141,7 @@ type shape struct {
 // never by a fragment's or an alias's name.
 func measure(oc *graphql.OperationContext, schema *ast.Schema) shape {
 	s := shape{}
-	w := walker{oc: oc, schema: schema, shape: &s}
+	w := walker{oc: oc, schema: schema, shape: &s, fragments: map[fragmentAt]shape{}}
 	s.complexity = w.walk(oc.Operation.SelectionSet, 1, 1)
 	return s
 }
@@ -129,25 +150,62 @@ type walker struct {
 	oc     *graphql.OperationContext
 	schema *ast.Schema
 	shape  *shape
+	// fragments holds what each fragment adds where it is spread, by the
+	// depth it is entered at (see fragment).
+	fragments map[fragmentAt]shape
+}
+
+// fragmentAt is a fragment entered at a depth.
+type fragmentAt struct {
+	name  string
+	depth int
 }
 
 // walk returns the objects set may return, each of its fields repeated
-// mult times (the product of the page sizes above it).
+// mult times (the product of the page sizes above it). Counts saturate
+// instead of overflowing.
 func (w walker) walk(set ast.SelectionSet, depth, mult int) int {
 	cost := 0
 	for _, sel := range set {
 		switch x := sel.(type) {
 		case *ast.Field:
-			cost += w.field(x, depth, mult)
+			cost = addSat(cost, w.field(x, depth, mult))
 		case *ast.InlineFragment:
-			cost += w.walk(x.SelectionSet, depth, mult)
+			cost = addSat(cost, w.walk(x.SelectionSet, depth, mult))
 		case *ast.FragmentSpread:
 			if x.Definition != nil {
-				cost += w.walk(x.Definition.SelectionSet, depth, mult)
+				cost = addSat(cost, w.fragment(x.Definition, depth, mult))
 			}
 		}
 	}
 	return cost
+}
+
+// fragment measures a fragment spread: the fragment is walked once per
+// depth it is entered at, and a spread that meets it again adds what it
+// found then. Walking every spread anew would take exponential time on a
+// document of fragments that each spread the next twice (2^n spreads for n
+// fragments), before any limit could refuse it. A fragment's cost is
+// linear in mult (the one field that is not, nodes with no ids, sits on
+// Query, which only the root selects, with mult 1), so it is kept for mult
+// 1 and scaled.
+func (w walker) fragment(def *ast.FragmentDefinition, depth, mult int) int {
+	key := fragmentAt{name: def.Name, depth: depth}
+	sub, ok := w.fragments[key]
+	if !ok {
+		inner := walker{oc: w.oc, schema: w.schema, shape: &sub, fragments: w.fragments}
+		sub.complexity = inner.walk(def.SelectionSet, depth, 1)
+		w.fragments[key] = sub
+	}
+	s := w.shape
+	if sub.depth > s.depth {
+		s.depth, s.deepestPos = sub.depth, sub.deepestPos
+	}
+	s.aliases = addSat(s.aliases, sub.aliases)
+	if s.introspection == nil {
+		s.introspection = sub.introspection
+	}
+	return mulSat(sub.complexity, mult)
 }
 
 func (w walker) field(f *ast.Field, depth, mult int) int {
@@ -159,7 +217,7 @@ func (w walker) field(f *ast.Field, depth, mult int) int {
 		return 0
 	}
 	if f.Alias != "" && f.Alias != f.Name {
-		s.aliases++
+		s.aliases = addSat(s.aliases, 1)
 	}
 	if depth > s.depth {
 		s.depth, s.deepestPos = depth, f.Position
@@ -167,16 +225,34 @@ func (w walker) field(f *ast.Field, depth, mult int) int {
 	objects := 0
 	switch {
 	case isConnection(f):
-		objects = mult * pageSize(f, w.oc.Variables)
+		objects = mulSat(mult, pageSize(f, w.oc.Variables))
 	case f.Name == "nodes" && f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Query":
 		ids, _ := f.ArgumentMap(w.oc.Variables)["ids"].([]any)
-		objects = mult * len(ids)
+		objects = mulSat(mult, len(ids))
 	case w.returnsNode(f):
 		objects = mult
 	default:
 		return w.walk(f.SelectionSet, depth+1, mult)
 	}
-	return objects + w.walk(f.SelectionSet, depth+1, max(objects, 1))
+	return addSat(objects, w.walk(f.SelectionSet, depth+1, max(objects, 1)))
+}
+
+// maxCount is where counts saturate: 2^53 - 1, the largest integer every
+// JSON client reads exactly. A count that overflowed could wrap to a small
+// one and pass.
+const maxCount = 1<<53 - 1
+
+// addSat and mulSat add and multiply non-negative counts, saturating at
+// maxCount.
+func addSat(a, b int) int {
+	return min(a+min(b, maxCount), maxCount)
+}
+
+func mulSat(a, b int) int {
+	if a != 0 && b > maxCount/a {
+		return maxCount
+	}
+	return a * b
 }
 
 // returnsNode reports whether f returns one entity (a type implementing

@@ -1,0 +1,172 @@
+package operaciones_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/apptest"
+	"github.com/banpro/factoring/internal/auth"
+	"github.com/banpro/factoring/internal/database"
+	dt "github.com/banpro/factoring/internal/domaintest"
+	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/gid"
+	"github.com/banpro/factoring/internal/gqltest"
+	"github.com/banpro/factoring/internal/testdb"
+)
+
+// bearer is a GraphQL client of one server that sends one token.
+type bearer struct {
+	t      *testing.T
+	client *gqltest.Client
+	token  string
+}
+
+func (b bearer) do(query string, vars map[string]any) gqltest.Response {
+	b.t.Helper()
+	b.client.Header.Set("Authorization", "Bearer "+b.token)
+	defer b.client.Header.Del("Authorization")
+	return b.client.Do(query, vars)
+}
+
+// id runs a mutation that must succeed and returns the id of what it
+// returned.
+func (b bearer) id(field, query string, vars map[string]any) string {
+	b.t.Helper()
+	res := b.do(query, vars)
+	require.Empty(b.t, res.Errors, res.Raw)
+	var out map[string]struct{ ID string }
+	require.NoError(b.t, json.Unmarshal(res.Data, &out), res.Raw)
+	require.NotEmpty(b.t, out[field].ID, res.Raw)
+	return out[field].ID
+}
+
+// operacionDe has maker create and activate a cliente, register a factura
+// and open an operación over it, all through GraphQL, and returns the
+// operación's id.
+func operacionDe(t *testing.T, maker bearer) string {
+	t.Helper()
+	in := dt.ClienteInput("1000000")
+	c := maker.id("crearCliente", gqlCrearCliente, map[string]any{"input": map[string]any{
+		"rut": in.Rut, "razonSocial": in.RazonSocial, "email": in.Email, "lineaCredito": "1000000",
+	}})
+	maker.id("activarCliente", gqlActivar, map[string]any{"id": c})
+	id, _, ok := gid.Decode(c)
+	require.True(t, ok)
+	f := dt.FacturaInput(id, "300000.00", dt.Vence(120))
+	fid := maker.id("registrarFactura", gqlRegistrar, map[string]any{"input": map[string]any{
+		"clienteId": c, "numeroFactura": f.NumeroFactura, "rutDeudor": f.RutDeudor, "razonSocialDeudor": f.RazonSocialDeudor,
+		"montoTotal": "300000.00", "fechaEmision": f.FechaEmision.Format("2006-01-02"), "fechaVencimiento": f.FechaVencimiento.Format("2006-01-02"),
+	}})
+	return maker.id("crearOperacion", gqlCrearOperacion, map[string]any{"input": map[string]any{"clienteId": c, "facturaIds": []string{fid}}})
+}
+
+// TestCuatroOjos: whoever created an operación may not approve it, whatever
+// their roles (admin included); someone else may. The refusal is FORBIDDEN
+// with a message that names the rule, and changes nothing.
+func TestCuatroOjos(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		env := dt.New(t, db)
+		cfg := apptest.WithAuth(apptest.Config(t))
+		client, _ := apptest.Serve(t, db, apptest.Options{Config: &cfg})
+		as := func(sub string, roles ...auth.Role) bearer {
+			return bearer{t: t, client: client, token: apptest.Token(t, sub, roles...)}
+		}
+		ana := as("ana", auth.Analista, auth.Riesgo)
+		o := operacionDe(t, ana)
+		opID, _, ok := gid.Decode(o)
+		require.True(t, ok)
+
+		refused := func(t *testing.T, who bearer) {
+			t.Helper()
+			before := env.Snapshot(t)
+			res := who.do(gqlAprobar, map[string]any{"id": o})
+			require.Len(t, res.Errors, 1, res.Raw)
+			e := res.Errors[0]
+			dt.RequireGQLError(t, e, apperror.Forbidden)
+			assert.Contains(t, e.Message, "cuatro ojos", "the message names the rule")
+			assert.Contains(t, e.Message, "usted mismo creó")
+			assert.Equal(t, []any{"aprobarOperacion"}, e.Path)
+			if len(res.Data) > 0 {
+				assert.JSONEq(t, "null", string(res.Data), res.Raw)
+			}
+			assert.Equal(t, before, env.Snapshot(t), "a refused approval changes nothing")
+			assert.Equal(t, estado.OperacionPendiente, env.Operacion(t, opID).Estado)
+		}
+		t.Run("el_creador_no_aprueba", func(t *testing.T) { refused(t, ana) })
+		t.Run("ni_siendo_admin", func(t *testing.T) { refused(t, as("ana", auth.Admin)) })
+		t.Run("ni_con_todos_los_roles", func(t *testing.T) {
+			refused(t, as("ana", auth.Lector, auth.Analista, auth.Riesgo, auth.Tesoreria, auth.Admin))
+		})
+		t.Run("otra_persona_aprueba", func(t *testing.T) {
+			beto := as("beto", auth.Riesgo)
+			res := beto.do(gqlAprobar, map[string]any{"id": o})
+			require.Empty(t, res.Errors, res.Raw)
+			assert.Equal(t, estado.OperacionAprobada, env.Operacion(t, opID).Estado)
+			evs := env.Eventos(t, opID)
+			require.Len(t, evs, 2)
+			assert.Equal(t, "ana", evs[0].Actor)
+			assert.Equal(t, "beto", evs[1].Actor)
+		})
+
+		// A subject named like the audit trail's placeholder for "no
+		// authentication" is still a subject: the rule applies to it.
+		t.Run("un_sujeto_llamado_anonimo_tampoco", func(t *testing.T) {
+			anonimo := as(auth.Anonimo, auth.Analista, auth.Riesgo)
+			o := operacionDe(t, anonimo)
+			id, _, ok := gid.Decode(o)
+			require.True(t, ok)
+			require.Equal(t, auth.Anonimo, env.Eventos(t, id)[0].Actor)
+			before := env.Snapshot(t)
+			res := anonimo.do(gqlAprobar, map[string]any{"id": o})
+			require.Len(t, res.Errors, 1, res.Raw)
+			dt.RequireGQLError(t, res.Errors[0], apperror.Forbidden)
+			assert.Equal(t, before, env.Snapshot(t))
+		})
+
+		// An operación created while authentication was off (actor
+		// anonimo) may be approved by an authenticated person.
+		t.Run("creada_sin_autenticacion", func(t *testing.T) {
+			op, _ := env.MustOperacionPendiente(t, env.MustCrearClienteActivo(t, "1000000").ID, "1000.00")
+			require.Equal(t, auth.Anonimo, env.Eventos(t, op.ID)[0].Actor)
+			res := as("beto", auth.Riesgo).do(gqlAprobar, map[string]any{"id": gid.Encode(op.ID)})
+			require.Empty(t, res.Errors, res.Raw)
+		})
+	})
+}
+
+// TestCuatroOjosEnElServicio: the rule lives in operaciones.Aprobar, for
+// every caller: the principal in the context is the approver.
+func TestCuatroOjosEnElServicio(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		env := dt.New(t, db)
+		ana := auth.NewContext(context.Background(), auth.Principal{Subject: "ana", Roles: []auth.Role{auth.Admin}})
+		beto := auth.NewContext(context.Background(), auth.Principal{Subject: "beto", Roles: []auth.Role{auth.Riesgo}})
+		env.Ctx = ana
+		c := env.MustCrearClienteActivo(t, "1000000")
+		op, ids := env.MustOperacionPendiente(t, c.ID, "1000.00")
+		require.Equal(t, "ana", env.Eventos(t, op.ID)[0].Actor)
+
+		before := env.Snapshot(t)
+		_, err := env.Svc.Operaciones.Aprobar(ana, op.ID)
+		dt.RequireCode(t, err, apperror.Forbidden)
+		assert.Equal(t, before, env.Snapshot(t))
+		env.RequireLinea(t, c.ID, "1000000.00", "1000000.00")
+		env.RequireEstadoFacturas(t, estado.FacturaEnProceso, ids...)
+
+		_, err = env.Svc.Operaciones.Aprobar(beto, op.ID)
+		require.NoError(t, err)
+		env.RequireLinea(t, c.ID, "1000000.00", "999000.00")
+
+		// With authentication disabled there is no principal, and nobody
+		// to tell apart: the check is skipped, as the audit trail's anonimo.
+		env.Ctx = context.Background()
+		op2, _ := env.MustOperacionPendiente(t, c.ID, "1000.00")
+		_, err = env.Svc.Operaciones.Aprobar(context.Background(), op2.ID)
+		require.NoError(t, err)
+	})
+}
