@@ -69,6 +69,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
+	srv.Use(selectionGuard{maxTokens: limits.MaxTokens})
 	srv.Use(pageSizeGuard{})
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
 	srv.Use(authorization{enabled: cfg.Authorization})

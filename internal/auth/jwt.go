@@ -109,6 +109,9 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 	if c.Subject == "" {
 		return Principal{}, fmt.Errorf("%w: falta el claim sub", ErrToken)
 	}
+	if Reserved(c.Subject) {
+		return Principal{}, fmt.Errorf("%w: el sujeto %q está reservado para la auditoría", ErrToken, c.Subject)
+	}
 	p := Principal{Subject: c.Subject}
 	for _, r := range c.Roles {
 		p.Roles = append(p.Roles, Role(r))
@@ -155,6 +158,9 @@ func IssueHS256(secret []byte, subject string, roles []Role, ttl time.Duration, 
 	}
 	if subject == "" {
 		return "", errors.New("el token necesita un sujeto (sub)")
+	}
+	if Reserved(subject) {
+		return "", fmt.Errorf("el sujeto %q está reservado para la auditoría", subject)
 	}
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{

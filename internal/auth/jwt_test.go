@@ -125,6 +125,10 @@ func TestVerifyRechaza(t *testing.T) {
 		{"nbf_futuro", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.NotBefore = jwt.NewNumericDate(now.Add(time.Minute)) }))},
 		{"iat_futuro", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.IssuedAt = jwt.NewNumericDate(now.Add(time.Hour)) }))},
 		{"sin_sub", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "" }))},
+		// The audit trail's own actor names: a token claiming them would
+		// record its changes as the system's, or as nobody's.
+		{"sub_reservado_sistema", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "sistema" }))},
+		{"sub_reservado_anonimo", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "Anonimo" }))},
 		{"basura", hsOnly, "esto.no.es-un-jwt"},
 		{"vacio", hsOnly, ""},
 	}
@@ -134,6 +138,13 @@ func TestVerifyRechaza(t *testing.T) {
 			require.Error(t, err)
 			assert.True(t, errors.Is(err, auth.ErrToken))
 		})
+	}
+}
+
+func TestIssueHS256RechazaSujetosReservados(t *testing.T) {
+	for _, sub := range []string{"sistema", "anonimo", "SISTEMA"} {
+		_, err := auth.IssueHS256(secret, sub, nil, time.Hour, "", "", now)
+		require.Error(t, err, sub)
 	}
 }
 

@@ -3,7 +3,10 @@
 // name the audit trail records for it.
 package auth
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // Actor names recorded in the audit trail when no person is behind a change.
 const (
@@ -12,6 +15,13 @@ const (
 	// Sistema is the actor of scheduled jobs and commands.
 	Sistema = "sistema"
 )
+
+// Reserved reports whether subject is one of the actor names the audit trail
+// uses for no person (anonimo, sistema): no token may claim them, or its
+// changes would be recorded as the system's.
+func Reserved(subject string) bool {
+	return strings.EqualFold(subject, Anonimo) || strings.EqualFold(subject, Sistema)
+}
 
 // Principal is an authenticated caller.
 type Principal struct {

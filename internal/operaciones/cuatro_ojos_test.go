@@ -1,9 +1,14 @@
 package operaciones_test
 
 import (
+	"net/http"
+	"time"
+
 	"context"
 	"encoding/json"
 	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -113,19 +118,21 @@ func TestCuatroOjos(t *testing.T) {
 			assert.Equal(t, "beto", evs[1].Actor)
 		})
 
-		// A subject named like the audit trail's placeholder for "no
-		// authentication" is still a subject: the rule applies to it.
-		t.Run("un_sujeto_llamado_anonimo_tampoco", func(t *testing.T) {
-			anonimo := as(auth.Anonimo, auth.Analista, auth.Riesgo)
-			o := operacionDe(t, anonimo)
-			id, _, ok := gid.Decode(o)
-			require.True(t, ok)
-			require.Equal(t, auth.Anonimo, env.Eventos(t, id)[0].Actor)
-			before := env.Snapshot(t)
-			res := anonimo.do(gqlAprobar, map[string]any{"id": o})
-			require.Len(t, res.Errors, 1, res.Raw)
-			dt.RequireGQLError(t, res.Errors[0], apperror.Forbidden)
-			assert.Equal(t, before, env.Snapshot(t))
+		// A subject named like the audit trail's placeholders (anonimo,
+		// sistema) never gets in: the token is refused before anything
+		// runs, so no change can be recorded under those names.
+		t.Run("un_sujeto_reservado_no_entra", func(t *testing.T) {
+			for _, sub := range []string{auth.Anonimo, auth.Sistema} {
+				claims := jwt.MapClaims{"sub": sub, "roles": []string{"admin"}, "exp": time.Now().Add(time.Hour).Unix()}
+				token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(apptest.Secret)
+				require.NoError(t, err)
+				before := env.Snapshot(t)
+				res := bearer{t: t, client: client, token: token}.do(gqlAprobar, map[string]any{"id": o})
+				assert.Equal(t, http.StatusUnauthorized, res.Status, res.Raw)
+				require.Len(t, res.Errors, 1, res.Raw)
+				assert.Equal(t, string(apperror.Unauthenticated), res.Errors[0].Extensions.Code)
+				assert.Equal(t, before, env.Snapshot(t))
+			}
 		})
 
 		// An operación created while authentication was off (actor
