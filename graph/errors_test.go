@@ -1,10 +1,8 @@
 package graph_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"entgo.io/ent/dialect"
@@ -19,23 +17,8 @@ import (
 	"github.com/banpro/factoring/internal/testdb"
 )
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a log or output destination safe for the server's goroutines.
+type syncBuffer = apptest.SyncBuffer
 
 // leaks are fragments that must never reach a client: SQL, driver names
 // and messages, Go type names and stack traces.

@@ -65,6 +65,20 @@ func (m *Main) open(ctx context.Context, cfg config.Config) (*database.DB, error
 	return database.Open(ctx, cfg.DatabaseURL, database.Options{MaxOpenConns: cfg.DBMaxConns})
 }
 
+// openCurrent opens the database for a command that needs its schema up to
+// date (everything but migrate and serve --migrate).
+func (m *Main) openCurrent(ctx context.Context, cfg config.Config) (*database.DB, error) {
+	db, err := m.open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireCurrentSchema(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // requireCurrentSchema fails when the database has migrations pending: the
 // binary would run against a schema older than the one it was built for.
 func requireCurrentSchema(ctx context.Context, db *database.DB) error {
@@ -234,14 +248,11 @@ func (m *Main) seed(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "--volumen debe ser demo o grande, no %q\n", *volumen)
 		return errUsage
 	}
-	db, err := m.open(ctx, cfg)
+	db, err := m.openCurrent(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := requireCurrentSchema(ctx, db); err != nil {
-		return err
-	}
 	if *volumen == "grande" {
 		sum, err := dataset.LoadDB(ctx, db, dataset.Config{Now: m.clock().Now(), TimeZone: cfg.TimeZone, Tasa: cfg.TasaDescuento})
 		if err != nil {
@@ -276,14 +287,11 @@ func (m *Main) verificar(ctx context.Context, args []string) error {
 	if err := m.parse(m.newFlagSet("verificar"), args); err != nil {
 		return err
 	}
-	db, err := m.open(ctx, cfg)
+	db, err := m.openCurrent(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := requireCurrentSchema(ctx, db); err != nil {
-		return err
-	}
 	rep, err := verificar.Run(ctx, db.Client)
 	if err != nil {
 		return err

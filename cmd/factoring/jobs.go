@@ -19,14 +19,11 @@ func (m *Main) marcarVencidas(ctx context.Context, args []string) error {
 	if err := m.parse(m.newFlagSet("marcar-vencidas"), args); err != nil {
 		return err
 	}
-	db, err := m.open(ctx, cfg)
+	db, err := m.openCurrent(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := requireCurrentSchema(ctx, db); err != nil {
-		return err
-	}
 	ctx = auth.NewContext(ctx, auth.Principal{Subject: auth.Sistema})
 	n, err := app.Services(db, cfg, m.clock()).Facturas.MarcarVencidas(ctx, cfg.TimeZone)
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,30 +16,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent/factura"
+	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/testdb"
 )
 
-// syncBuffer collects a command's output; serve writes to it from its own
-// goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a log or output destination safe for the server's goroutines.
+type syncBuffer = apptest.SyncBuffer
 
 // ahora is the clock of every command run by these tests.
 var ahora = time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)

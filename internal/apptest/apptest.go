@@ -5,8 +5,10 @@
 package apptest
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,4 +113,26 @@ func mustZone(name string) *time.Location {
 		panic(err)
 	}
 	return loc
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers: the destination
+// of a server's log, or of a command's output, that a test reads while the
+// server's goroutines write.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -19,7 +19,9 @@ import (
 	"github.com/banpro/factoring/internal/requestid"
 )
 
-// syncBuffer is a log destination safe for concurrent writers.
+// syncBuffer is a log destination safe for the server's goroutines. (An
+// in-package test cannot use apptest.SyncBuffer: apptest imports this
+// package.)
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
