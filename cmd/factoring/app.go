@@ -153,13 +153,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			"Úselo solo para la demo local.")
 	}
 	if cfg.PprofAddr != "" {
-		go func() {
-			if err := httpserver.ServeDebug(ctx, httpserver.DebugConfig{
-				Addr: cfg.PprofAddr, Logger: log, Statements: db.Statements.Load,
-			}); err != nil {
-				log.Error("escucha de depuración", "error", err.Error())
-			}
-		}()
+		_, err := httpserver.ListenDebug(ctx, httpserver.DebugConfig{
+			Addr: cfg.PprofAddr, Logger: log, Statements: db.Statements.Load,
+		})
+		if err != nil {
+			return fmt.Errorf("FACTORING_PPROF_ADDR: %w", err)
+		}
 	}
 	return srv.ListenAndServe(ctx, m.Ready)
 }

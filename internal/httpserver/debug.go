@@ -21,9 +21,10 @@ type DebugConfig struct {
 	Statements func() int64
 }
 
-// ServeDebug serves /debug/pprof/* and /debug/vars on cfg.Addr until ctx is
-// cancelled.
-func ServeDebug(ctx context.Context, cfg DebugConfig) error {
+// ListenDebug binds cfg.Addr now, so that an address that cannot be used
+// stops the start, and serves /debug/pprof/* and /debug/vars there in the
+// background until ctx is cancelled. It returns the address it bound.
+func ListenDebug(ctx context.Context, cfg DebugConfig) (string, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -50,18 +51,21 @@ func ServeDebug(ctx context.Context, cfg DebugConfig) error {
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return err
+		return "", err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	cfg.Logger.Warn("escucha de depuración (pprof) activa: no la exponga fuera de la red interna", "addr", ln.Addr().String())
+	addr := ln.Addr().String()
+	cfg.Logger.Warn("escucha de depuración (pprof) activa: no la exponga fuera de la red interna", "addr", addr)
 	go func() {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdownCtx)
 	}()
-	if err := srv.Serve(ln); err != http.ErrServerClosed {
-		return err
-	}
-	return nil
+	go func() {
+		if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+			cfg.Logger.Error("escucha de depuración", "error", err.Error())
+		}
+	}()
+	return addr, nil
 }

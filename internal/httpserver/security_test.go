@@ -324,25 +324,13 @@ func TestEscuchaDeDepuracion(t *testing.T) {
 
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- httpserver.ServeDebug(ctx, httpserver.DebugConfig{
-			Addr:       "127.0.0.1:0",
-			Logger:     slog.New(slog.NewJSONHandler(&logs, nil)),
-			Statements: db.Statements.Load,
-		})
-	}()
-	var addr string
-	require.Eventually(t, func() bool {
-		for line := range strings.SplitSeq(logs.String(), "\n") {
-			var entry struct{ Addr string }
-			if json.Unmarshal([]byte(line), &entry) == nil && entry.Addr != "" {
-				addr = entry.Addr
-				return true
-			}
-		}
-		return false
-	}, 5*time.Second, 10*time.Millisecond, "the debug listener logs its address")
+	addr, err := httpserver.ListenDebug(ctx, httpserver.DebugConfig{
+		Addr:       "127.0.0.1:0",
+		Logger:     slog.New(slog.NewJSONHandler(&logs, nil)),
+		Statements: db.Statements.Load,
+	})
+	require.NoError(t, err)
+	assert.Contains(t, logs.String(), addr, "the debug listener logs its address")
 	assert.Contains(t, logs.String(), "pprof", "and warns that it is on")
 
 	res2 := enviar(t, http.MethodGet, "http://"+addr+"/debug/vars", "", nil)
@@ -364,10 +352,11 @@ func TestEscuchaDeDepuracion(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("the debug listener did not stop with its context")
-	}
+	require.Eventually(t, func() bool {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+		}
+		return err != nil
+	}, 10*time.Second, 20*time.Millisecond, "the debug listener stops with its context")
 }
