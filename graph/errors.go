@@ -15,6 +15,7 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/requestid"
 )
 
@@ -87,6 +88,8 @@ func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 			return introspectionDisabled()
 		case ent.IsNotFound(src.Err):
 			return apperror.NotFoundf("No existe el recurso solicitado.")
+		case database.IsInvalidValue(src.Err):
+			return apperror.Validationf("Un valor de la consulta no es admisible (por ejemplo, un texto con caracteres nulos).")
 		case errors.Is(src.Err, context.DeadlineExceeded):
 			return apperror.InternalError(src.Err).WithMessage("La solicitud excedió su tiempo máximo de ejecución.")
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -97,4 +98,12 @@ func IsUniqueViolation(err error) bool {
 		return pgErr.Code == "23505"
 	}
 	return sqlgraph.IsUniqueConstraintError(err)
+}
+
+// IsInvalidValue reports whether err is PostgreSQL refusing a value the
+// client sent (SQLSTATE class 22, data exception: a NUL byte in text, a
+// number out of range): the client's mistake, not the server's.
+func IsInvalidValue(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22")
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -35,11 +36,14 @@ func (e Errors) Err() error {
 }
 
 // Text returns v trimmed, recording an error unless it has between min and
-// max characters.
+// max characters, none of them a control character other than tab and line
+// breaks.
 func (e Errors) Text(field, v string, min, max int) string {
 	v = strings.TrimSpace(v)
 	n := utf8.RuneCountInString(v)
 	switch {
+	case hasControl(v):
+		e.Add(field, "Contiene caracteres de control no permitidos.")
 	case n == 0 && min > 0:
 		e.Add(field, "Es obligatorio.")
 	case n < min:
@@ -60,10 +64,25 @@ func (e Errors) OptionalText(field string, v *string, max int) *string {
 	if t == "" {
 		return nil
 	}
-	if utf8.RuneCountInString(t) > max {
+	switch {
+	case hasControl(t):
+		e.Add(field, "Contiene caracteres de control no permitidos.")
+	case utf8.RuneCountInString(t) > max:
 		e.Add(field, "Admite como máximo %d caracteres.", max)
 	}
 	return &t
+}
+
+// hasControl reports whether s has a control character other than tab,
+// line feed and carriage return: a NUL, which PostgreSQL cannot store, or
+// anything a person did not mean to type.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return true
+		}
+	}
+	return false
 }
 
 // Email returns v trimmed, recording an error unless it is a plain address
