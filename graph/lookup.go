@@ -35,12 +35,10 @@ func article(what string) string {
 	}
 }
 
-// nodes resolves Query.nodes: at most one page of ids, null in place of each
-// id that names no node, with a NOT_FOUND error at that index.
+// nodes resolves Query.nodes: null in place of each id that names no node,
+// with a NOT_FOUND error at that index. (pageSizeGuard has already refused
+// more than a page of ids, before anything ran.)
 func nodes(ctx context.Context, client *ent.Client, ids []int) ([]ent.Noder, error) {
-	if len(ids) > MaxPageSize {
-		return nil, apperror.Invalid("ids", "Admite como máximo 100 IDs por consulta.")
-	}
 	if len(ids) == 1 {
 		// entgql's Noders fails the whole list for a single missing id;
 		// report it at its index like any other.

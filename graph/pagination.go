@@ -185,7 +185,7 @@ func (w *connectionWalker) check(field *ast.Field) *gqlerror.Error {
 }
 
 // checkNodes refuses Query.nodes with more ids than a page, before anything
-// runs (the resolver checks it too, but other fields would have run).
+// runs: in a resolver, other fields of the operation would already have run.
 func (w *connectionWalker) checkNodes(field *ast.Field) *gqlerror.Error {
 	if field.Name != "nodes" || field.ObjectDefinition == nil || field.ObjectDefinition.Name != "Query" {
 		return nil
