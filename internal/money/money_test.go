@@ -22,8 +22,7 @@ func TestDescuento(t *testing.T) {
 		assert.Equal(t, "298000.00", money.String(d("300000.00").Sub(desc)))
 	})
 	t.Run("redondea_mitad_hacia_arriba_donde_mitad_par_redondearia_abajo", func(t *testing.T) {
-		// 4500.00 × 2.00 % × 1/360 = 0.25 exactly… times 1 day: 0.25 → no
-		// rounding. 900.00 × 1.00 % × 1/360 = 0.025: half-up gives 0.03,
+		// 900.00 × 1.00 % × 1/360 = 0.025 exactly: half-up gives 0.03,
 		// half-even (banker's) would give 0.02.
 		exact := d("900.00").Mul(d("1.00")).Div(d("36000"))
 		require.Equal(t, "0.025", exact.String())
