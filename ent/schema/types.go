@@ -53,8 +53,8 @@ func inList(column string, values []string) string {
 	return s + ")"
 }
 
-// maxChars bounds a text field in characters, as domain.md counts lengths
-// ("razonSocial 1..255"). ent's MaxLen counts bytes, so a value the services
+// maxChars bounds a text field in characters, as docs/dominio.md counts
+// lengths ("razonSocial 1..255"). ent's MaxLen counts bytes, so a value the services
 // accept (255 "ñ") would fail ent's own check and surface as an internal
 // error.
 func maxChars(n int) func(string) error {

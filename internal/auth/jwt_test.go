@@ -200,7 +200,7 @@ func TestPermisos(t *testing.T) {
 	for _, ms := range mutations {
 		all = append(all, ms...)
 	}
-	require.Len(t, all, 14, "the 14 mutations of api.md")
+	require.Len(t, all, 14, "the 14 mutations of docs/api.md")
 	for _, role := range auth.Roles() {
 		p := auth.Principal{Subject: "x", Roles: []auth.Role{role}}
 		assert.True(t, p.Can(auth.Consultar), "%s reads", role)

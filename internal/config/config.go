@@ -51,7 +51,7 @@ type Config struct {
 	PprofAddr string
 }
 
-// Defaults of operations.md.
+// Defaults, as docs/operaciones.md lists them.
 const (
 	DefaultDatabaseURL = "sqlite://./data/factoring.db"
 	DefaultHTTPAddr    = ":8080"
