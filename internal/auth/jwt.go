@@ -94,25 +94,45 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 // Methods lists the accepted algorithms.
 func (v *Verifier) Methods() []string { return slices.Clone(v.methods) }
 
-// ErrToken is the error of every rejected token. Its message is what a client
-// sees: the details of why a token failed stay in the wrapped error, for the
-// log.
-var ErrToken = errors.New("token inválido o vencido")
+// ErrToken is the error of every rejected token; ErrTokenExpired wraps it
+// for a token that was valid and has expired, so that a client knows to
+// refresh it rather than fix it. Their messages are what a client sees
+// (ClientMessage): the details of why a token failed stay in the wrapped
+// error, for the log.
+var (
+	ErrToken        = errors.New("token inválido")
+	ErrTokenExpired = fmt.Errorf("%w: vencido", ErrToken)
+)
+
+// ClientMessage is what a caller is told about a rejected token: whether it
+// expired (obtain a new one) or is not valid at all, never why in detail.
+func ClientMessage(err error) string {
+	if errors.Is(err, ErrTokenExpired) {
+		return "El token venció: obtenga uno nuevo."
+	}
+	return "Token inválido: revise su firma, emisor, audiencia y fechas."
+}
 
 // Verify checks a token and returns who it names.
 func (v *Verifier) Verify(token string) (Principal, error) {
 	var c claims
 	_, err := v.parser.ParseWithClaims(token, &c, v.key)
+	if errors.Is(err, jwt.ErrTokenExpired) {
+		// Only a token whose signature verified reaches the exp check, so
+		// "expired" is never said of a forged token.
+		return Principal{}, fmt.Errorf("%w: %w", ErrTokenExpired, err)
+	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrToken, err)
 	}
-	if c.Subject == "" {
-		return Principal{}, fmt.Errorf("%w: falta el claim sub", ErrToken)
+	subject, err := NormalizeSubject(c.Subject)
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: %w", ErrToken, err)
 	}
-	if Reserved(c.Subject) {
+	if Reserved(subject) {
 		return Principal{}, fmt.Errorf("%w: el sujeto %q está reservado para la auditoría", ErrToken, c.Subject)
 	}
-	p := Principal{Subject: c.Subject}
+	p := Principal{Subject: subject}
 	for _, r := range c.Roles {
 		p.Roles = append(p.Roles, Role(r))
 	}
@@ -158,6 +178,9 @@ func IssueHS256(secret []byte, subject string, roles []Role, ttl time.Duration, 
 	}
 	if subject == "" {
 		return "", errors.New("el token necesita un sujeto (sub)")
+	}
+	if _, err := NormalizeSubject(subject); err != nil {
+		return "", err
 	}
 	if Reserved(subject) {
 		return "", fmt.Errorf("el sujeto %q está reservado para la auditoría", subject)

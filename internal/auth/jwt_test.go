@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,6 +130,13 @@ func TestVerifyRechaza(t *testing.T) {
 		// record its changes as the system's, or as nobody's.
 		{"sub_reservado_sistema", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "sistema" }))},
 		{"sub_reservado_anonimo", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "Anonimo" }))},
+		{"sub_reservado_con_espacio", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "sistema " }))},
+		{"sub_reservado_ancho_completo", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "ｓｉｓｔｅｍａ" }))},
+		{"sub_reservado_en_cirilico", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "ѕіѕтема" }))},
+		{"sub_alfabetos_mezclados", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "аna" }))},
+		{"sub_con_control", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "ana\u0000" }))},
+		{"sub_con_invisible", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = "a\u200bna" }))},
+		{"sub_mas_largo_que_la_columna", hsOnly, sign(t, jwt.SigningMethodHS256, secret, with(func(c *tokenClaims) { c.Subject = strings.Repeat("a", auth.MaxSubjectLen+1) }))},
 		{"basura", hsOnly, "esto.no.es-un-jwt"},
 		{"vacio", hsOnly, ""},
 	}
@@ -137,12 +145,73 @@ func TestVerifyRechaza(t *testing.T) {
 			_, err := tc.v.Verify(tc.token)
 			require.Error(t, err)
 			assert.True(t, errors.Is(err, auth.ErrToken))
+			assert.Equal(t, tc.name == "exp_vencido", errors.Is(err, auth.ErrTokenExpired),
+				"only a token that expired is reported as expired")
 		})
 	}
 }
 
+func TestClientMessageDistingueVencidoDeInvalido(t *testing.T) {
+	v := verifier(t, auth.VerifierConfig{Secret: secret, Issuer: "banpro", Audience: "factoring-api"})
+	expired := validClaims()
+	expired.ExpiresAt = jwt.NewNumericDate(now.Add(-time.Minute))
+	_, errExpired := v.Verify(sign(t, jwt.SigningMethodHS256, secret, expired))
+	_, errForged := v.Verify(sign(t, jwt.SigningMethodHS256, []byte("ffffffffffffffffffffffffffffffff"), expired))
+	assert.Contains(t, auth.ClientMessage(errExpired), "venció")
+	assert.NotContains(t, auth.ClientMessage(errForged), "venció",
+		"a forged token is never said to be merely expired")
+}
+
+func TestVerifyNormalizaElSujeto(t *testing.T) {
+	v := verifier(t, auth.VerifierConfig{Secret: secret, Issuer: "banpro", Audience: "factoring-api"})
+	for _, sub := range []string{"ana", "ANA", "Ana", "ａｎａ"} {
+		c := validClaims()
+		c.Subject = sub
+		p, err := v.Verify(sign(t, jwt.SigningMethodHS256, secret, c))
+		require.NoError(t, err, sub)
+		assert.Equal(t, "ana", p.Subject, "%q is the same person as ana", sub)
+	}
+	c := validClaims()
+	c.Subject = strings.Repeat("a", auth.MaxSubjectLen)
+	p, err := v.Verify(sign(t, jwt.SigningMethodHS256, secret, c))
+	require.NoError(t, err, "a subject of exactly the maximum length is accepted")
+	assert.Len(t, p.Subject, auth.MaxSubjectLen)
+	c.Subject = strings.Repeat("á", auth.MaxSubjectLen)
+	_, err = v.Verify(sign(t, jwt.SigningMethodHS256, secret, c))
+	require.Error(t, err, "128 two-byte characters do not fit the audit column's 255 bytes")
+}
+
+func TestNormalizeSubject(t *testing.T) {
+	ok := map[string]string{
+		"ana@banpro.cl":      "ana@banpro.cl",
+		"auth0|5f1e":         "auth0|5f1e",
+		"José.Pérez":         "josé.pérez",
+		"ＪＯＳＥ":               "jose",
+		"1234567890":         "1234567890",
+		"иван":               "иван",
+		"analista-riesgo_01": "analista-riesgo_01",
+		"ΣΟΦΙΑ":              "σοφια",
+	}
+	for in, want := range ok {
+		got, err := auth.NormalizeSubject(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", " ana", "ana ", "an a", "ana\t", "ana\u00a0", "a\u200dna", "pаypal", "\xff"} {
+		_, err := auth.NormalizeSubject(bad)
+		assert.Error(t, err, "%q", bad)
+	}
+}
+
+func TestSameSubject(t *testing.T) {
+	assert.True(t, auth.SameSubject("ANA", "ana"))
+	assert.True(t, auth.SameSubject("ana", "ａｎａ"))
+	assert.False(t, auth.SameSubject("ana", "anabel"))
+	assert.False(t, auth.SameSubject("ana", "аna"), "a Cyrillic look-alike is not ana")
+}
+
 func TestIssueHS256RechazaSujetosReservados(t *testing.T) {
-	for _, sub := range []string{"sistema", "anonimo", "SISTEMA"} {
+	for _, sub := range []string{"sistema", "anonimo", "SISTEMA", "ѕіѕтема", "ａｎｏｎｉｍｏ"} {
 		_, err := auth.IssueHS256(secret, sub, nil, time.Hour, "", "", now)
 		require.Error(t, err, sub)
 	}

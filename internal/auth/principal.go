@@ -19,8 +19,33 @@ const (
 // Reserved reports whether subject is one of the actor names the audit trail
 // uses for no person (anonimo, sistema): no token may claim them, or its
 // changes would be recorded as the system's.
+// The comparison is on the normalized subject's look-alike skeleton, so
+// "SISTEMA", a full-width "ｓｉｓｔｅｍａ" or an all-Cyrillic "ѕіѕтема" are
+// reserved too.
 func Reserved(subject string) bool {
-	return strings.EqualFold(subject, Anonimo) || strings.EqualFold(subject, Sistema)
+	s, err := NormalizeSubject(subject)
+	if err != nil {
+		s = strings.ToLower(strings.TrimSpace(subject))
+	}
+	s = skeleton(s)
+	return s == Anonimo || s == Sistema
+}
+
+// lookAlikes maps Cyrillic and Greek letters that render like Latin ones
+// to those, for Reserved's comparison.
+var lookAlikes = map[rune]rune{
+	'а': 'a', 'е': 'e', 'о': 'o', 'с': 'c', 'і': 'i', 'ѕ': 's', 'т': 't', 'м': 'm',
+	'н': 'n', 'р': 'p', 'х': 'x', 'у': 'y', 'к': 'k', 'ј': 'j', 'ԁ': 'd',
+	'α': 'a', 'ε': 'e', 'ο': 'o', 'ι': 'i', 'ν': 'v', 'τ': 't', 'μ': 'm', 'κ': 'k', 'ρ': 'p',
+}
+
+func skeleton(s string) string {
+	return strings.Map(func(r rune) rune {
+		if l, ok := lookAlikes[r]; ok {
+			return l
+		}
+		return r
+	}, s)
 }
 
 // Principal is an authenticated caller.
