@@ -137,24 +137,31 @@ func (s *Service) Anular(ctx context.Context, id int, motivo *string) (*ent.Fact
 	return s.transition(ctx, id, estado.AnularFactura, m)
 }
 
-// MarcarVencidas is the overdue job: every DISPONIBLE or CEDIDA invoice due
-// before today (in the business time zone) becomes VENCIDA. It locks the
-// invoices in id order, like every mutation, so it serializes with
-// crearOperacion instead of deadlocking. It returns how many it marked.
+// MarcarVencidas is the overdue job: every invoice VencerFactura may start
+// from (DISPONIBLE, CEDIDA) that fell due before today in the business time
+// zone becomes VENCIDA. It locks the invoices in id order, like every
+// mutation, so it serializes with crearOperacion instead of deadlocking. It
+// returns how many it marked.
+//
+// Errors: none of its own; a database failure is returned as it is.
 func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int, error) {
 	hoy := clock.Today(s.clock.Now(), zone)
 	var n int
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
 		q := tx.Factura.Query().
-			Where(factura.EstadoIn(estado.FacturaDisponible, estado.FacturaCedida), factura.FechaVencimientoLT(hoy)).
+			Where(factura.EstadoIn(estado.Facturas.Desde(estado.VencerFactura)...), factura.FechaVencimientoLT(hoy)).
 			Order(ent.Asc(factura.FieldID))
 		ids, err := database.ForUpdate(s.db.Dialect, q).IDs(ctx)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
+		vencida, err := estado.Facturas.Siguiente(estado.VencerFactura, estado.FacturaDisponible)
+		if err != nil {
+			return err
+		}
 		n, err = tx.Factura.Update().
 			Where(factura.IDIn(ids...)).
-			SetEstado(estado.FacturaVencida).
+			SetEstado(vencida).
 			SetActualizadoEn(s.clock.Now()).
 			Save(ctx)
 		return err

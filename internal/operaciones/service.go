@@ -231,7 +231,7 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 		var problemas []string
 		for _, f := range t.facturas {
 			switch {
-			case f.Estado != estado.FacturaEnProceso:
+			case !estado.Facturas.Puede(estado.CederFactura, f.Estado):
 				problemas = append(problemas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
 			case f.FechaVencimiento.Before(hoy):
 				problemas = append(problemas, fmt.Sprintf("%s (vencida el %s)", gid.Encode(f.ID), f.FechaVencimiento.Format(time.DateOnly)))
@@ -407,20 +407,12 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decid
 		if updated, err = t.update.Save(ctx); err != nil {
 			return err
 		}
-		return s.appendEvento(ctx, tx, updated, tipoEvento[a], &anterior, t.detalle)
+		return s.appendEvento(ctx, tx, updated, estado.EventoDe(a), &anterior, t.detalle)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %d: %w", a, id, err)
 	}
 	return updated.Unwrap(), nil
-}
-
-// tipoEvento is the event each transition writes.
-var tipoEvento = map[estado.Accion]estado.TipoEvento{
-	estado.AprobarOperacion:     estado.EventoAprobada,
-	estado.RechazarOperacion:    estado.EventoRechazada,
-	estado.DesembolsarOperacion: estado.EventoDesembolsada,
-	estado.FinalizarOperacion:   estado.EventoFinalizada,
 }
 
 // lockFacturas reads the invoices matching where, in id order, locking
