@@ -13,7 +13,6 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/internal/apperror"
-	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
@@ -73,10 +72,11 @@ func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factur
 
 	var created *ent.Factura
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		c, err := clientes.Lock(ctx, s.db.Dialect, tx, in.ClienteID)
+		l, err := s.db.Lock(ctx, tx, database.LockSet{ClienteID: &in.ClienteID})
 		if err != nil {
 			return err
 		}
+		c := l.Cliente
 		if c.Estado == estado.ClienteBloqueado {
 			return apperror.Invalid("clienteId", "El cliente está BLOQUEADO: no se le pueden registrar facturas.")
 		}
@@ -139,21 +139,25 @@ func (s *Service) Anular(ctx context.Context, id int, motivo *string) (*ent.Fact
 
 // MarcarVencidas is the overdue job: every invoice VencerFactura may start
 // from (DISPONIBLE, CEDIDA) that fell due before today in the business time
-// zone becomes VENCIDA. It locks the invoices in id order, like every
-// mutation, so it serializes with crearOperacion instead of deadlocking. It
-// returns how many it marked.
+// zone becomes VENCIDA. It locks them through the global lock order, like
+// every mutation, so it serializes with crearOperacion instead of
+// deadlocking. It returns how many it marked.
 //
 // Errors: none of its own; a database failure is returned as it is.
 func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int, error) {
 	hoy := clock.Today(s.clock.Now(), zone)
 	var n int
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		q := tx.Factura.Query().
-			Where(factura.EstadoIn(estado.Facturas.Desde(estado.VencerFactura)...), factura.FechaVencimientoLT(hoy)).
-			Order(ent.Asc(factura.FieldID))
-		ids, err := database.ForUpdate(s.db.Dialect, q).IDs(ctx)
-		if err != nil || len(ids) == 0 {
+		l, err := s.db.Lock(ctx, tx, database.LockSet{Facturas: factura.And(
+			factura.EstadoIn(estado.Facturas.Desde(estado.VencerFactura)...),
+			factura.FechaVencimientoLT(hoy),
+		)})
+		if err != nil || len(l.Facturas) == 0 {
 			return err
+		}
+		ids := make([]int, len(l.Facturas))
+		for i, f := range l.Facturas {
+			ids[i] = f.ID
 		}
 		vencida, err := estado.Facturas.Siguiente(estado.VencerFactura, estado.FacturaDisponible)
 		if err != nil {
@@ -175,13 +179,14 @@ func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int,
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motivo *string) (*ent.Factura, error) {
 	var updated *ent.Factura
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		f, err := database.ForUpdate(s.db.Dialect, tx.Factura.Query().Where(factura.ID(id))).Only(ctx)
-		if ent.IsNotFound(err) {
-			return apperror.NotFoundf("No existe una factura con ID %s.", gid.Encode(id))
-		}
+		l, err := s.db.Lock(ctx, tx, database.LockSet{FacturaIDs: []int{id}})
 		if err != nil {
 			return err
 		}
+		if len(l.Facturas) == 0 {
+			return apperror.NotFoundf("No existe una factura con ID %s.", gid.Encode(id))
+		}
+		f := l.Facturas[0]
 		next, err := estado.Facturas.Siguiente(a, f.Estado)
 		if err != nil {
 			return err

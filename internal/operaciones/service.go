@@ -3,10 +3,10 @@
 // desembolsar, finalizar), the credit line it takes and gives back, the
 // invoices it holds and cedes, and its append-only audit trail.
 //
-// Every mutation is one transaction that locks the rows it decides on in
-// the global order (cliente, then operación, then facturas by id) so that
-// concurrent mutations serialize instead of deadlocking, and writes its
-// OperacionEvento in the same transaction.
+// Every mutation is one transaction that locks the rows it decides on with
+// database.Lock, in the global order (cliente, then operación, then
+// facturas by id) so that concurrent mutations serialize instead of
+// deadlocking, and writes its OperacionEvento in the same transaction.
 package operaciones
 
 import (
@@ -23,10 +23,8 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
-	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auth"
-	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
@@ -88,16 +86,13 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 
 	var created *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		c, err := clientes.Lock(ctx, s.db.Dialect, tx, in.ClienteID)
+		l, err := s.db.Lock(ctx, tx, database.LockSet{ClienteID: &in.ClienteID, FacturaIDs: ids})
 		if err != nil {
 			return err
 		}
+		c, facturas := l.Cliente, l.Facturas
 		if c.Estado != estado.ClienteActivo {
 			return apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
-		}
-		facturas, err := s.lockFacturas(ctx, tx, factura.IDIn(ids...))
-		if err != nil {
-			return err
 		}
 		hoy := s.hoy()
 		if err := checkFacturasCedibles(c, ids, facturas, hoy); err != nil {
@@ -368,37 +363,25 @@ func (t *transitionTx) facturaIDs() []int {
 }
 
 // transition is the shape of every state change of an operación: lock the
-// cliente, the operación and its invoices in the global order, check the
-// state machine, let decide check the action's rules and prepare its
-// writes, then save the operación and append its event, all in one
-// transaction.
+// cliente, the operación and its invoices, check the state machine, let
+// decide check the action's rules and prepare its writes, then save the
+// operación and append its event, all in one transaction.
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decide func(*transitionTx) error) (*ent.Operacion, error) {
 	var updated *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		// The cliente comes first in the lock order, so read which one it
-		// is (an operación never changes cliente) before locking anything.
-		clienteID, err := tx.Operacion.Query().Where(operacion.ID(id)).Select(operacion.FieldClienteID).Int(ctx)
-		if ent.IsNotFound(err) {
-			return apperror.NotFoundf("No existe una operación con ID %s.", gid.Encode(id))
-		}
+		l, err := s.db.Lock(ctx, tx, database.LockSet{
+			ClienteDeOperacion: true,
+			OperacionID:        &id,
+			Facturas:           factura.HasOperacionesWith(operacion.ID(id)),
+		})
 		if err != nil {
 			return err
 		}
-		t := &transitionTx{ctx: ctx, tx: tx, now: s.clock.Now()}
-		if t.cliente, err = clientes.Lock(ctx, s.db.Dialect, tx, clienteID); err != nil {
-			return err
-		}
-		t.op, err = database.ForUpdate(s.db.Dialect, tx.Operacion.Query().Where(operacion.ID(id))).Only(ctx)
+		next, err := estado.Operaciones.Siguiente(a, l.Operacion.Estado)
 		if err != nil {
 			return err
 		}
-		next, err := estado.Operaciones.Siguiente(a, t.op.Estado)
-		if err != nil {
-			return err
-		}
-		if t.facturas, err = s.lockFacturas(ctx, tx, factura.HasOperacionesWith(operacion.ID(id))); err != nil {
-			return err
-		}
+		t := &transitionTx{ctx: ctx, tx: tx, now: s.clock.Now(), cliente: l.Cliente, op: l.Operacion, facturas: l.Facturas}
 		t.update = tx.Operacion.UpdateOne(t.op).SetEstado(next).SetActualizadoEn(t.now)
 		if err := decide(t); err != nil {
 			return err
@@ -413,13 +396,6 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decid
 		return nil, fmt.Errorf("%s %d: %w", a, id, err)
 	}
 	return updated.Unwrap(), nil
-}
-
-// lockFacturas reads the invoices matching where, in id order, locking
-// their rows (the last step of the global lock order).
-func (s *Service) lockFacturas(ctx context.Context, tx *ent.Tx, where predicate.Factura) ([]*ent.Factura, error) {
-	q := tx.Factura.Query().Where(where).Order(ent.Asc(factura.FieldID))
-	return database.ForUpdate(s.db.Dialect, q).All(ctx)
 }
 
 // moveFacturas applies action a to every invoice, which the state machine
