@@ -72,6 +72,7 @@ func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factur
 
 	var created *ent.Factura
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		now := s.clock.Now()
 		l, err := s.db.Lock(ctx, tx, database.LockSet{ClienteID: &in.ClienteID})
 		if err != nil {
 			return err
@@ -90,7 +91,6 @@ func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factur
 		if exists {
 			return duplicate
 		}
-		now := s.clock.Now()
 		created, err = tx.Factura.Create().
 			SetClienteID(c.ID).
 			SetNumeroFactura(numero).
@@ -145,12 +145,12 @@ func (s *Service) Anular(ctx context.Context, id int, motivo *string) (*ent.Fact
 //
 // Errors: none of its own; a database failure is returned as it is.
 func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int, error) {
-	hoy := clock.Today(s.clock.Now(), zone)
 	var n int
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		now := s.clock.Now()
 		l, err := s.db.Lock(ctx, tx, database.LockSet{Facturas: factura.And(
 			factura.EstadoIn(estado.Facturas.Desde(estado.VencerFactura)...),
-			factura.FechaVencimientoLT(hoy),
+			factura.FechaVencimientoLT(clock.Today(now, zone)),
 		)})
 		if err != nil || len(l.Facturas) == 0 {
 			return err
@@ -166,7 +166,7 @@ func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int,
 		n, err = tx.Factura.Update().
 			Where(factura.IDIn(ids...)).
 			SetEstado(vencida).
-			SetActualizadoEn(s.clock.Now()).
+			SetActualizadoEn(now).
 			Save(ctx)
 		return err
 	})
@@ -179,6 +179,7 @@ func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int,
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motivo *string) (*ent.Factura, error) {
 	var updated *ent.Factura
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		now := s.clock.Now()
 		l, err := s.db.Lock(ctx, tx, database.LockSet{FacturaIDs: []int{id}})
 		if err != nil {
 			return err
@@ -194,7 +195,7 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motiv
 		updated, err = tx.Factura.UpdateOne(f).
 			SetEstado(next).
 			SetNillableMotivoAnulacion(motivo).
-			SetActualizadoEn(s.clock.Now()).
+			SetActualizadoEn(now).
 			Save(ctx)
 		return err
 	})

@@ -3,10 +3,11 @@
 // desembolsar, finalizar), the credit line it takes and gives back, the
 // invoices it holds and cedes, and its append-only audit trail.
 //
-// Every mutation is one transaction that locks the rows it decides on with
-// database.Lock, in the global order (cliente, then operación, then
-// facturas by id) so that concurrent mutations serialize instead of
-// deadlocking, and writes its OperacionEvento in the same transaction.
+// Every mutation is one transaction that reads the clock once, locks the
+// rows it decides on with database.Lock, in the global order (cliente, then
+// operación, then facturas by id) so that concurrent mutations serialize
+// instead of deadlocking, and writes its OperacionEvento in the same
+// transaction, stamped with the same instant as the rows it describes.
 package operaciones
 
 import (
@@ -61,8 +62,6 @@ func NewService(db *database.DB, cfg Config) *Service {
 	return &Service{db: db, clock: cfg.Clock, zone: cfg.TimeZone, tasa: cfg.TasaDescuento}
 }
 
-func (s *Service) hoy() time.Time { return clock.Today(s.clock.Now(), s.zone) }
-
 // CrearInput is the input of Crear (GraphQL CrearOperacionInput).
 type CrearInput struct {
 	ClienteID  int
@@ -86,6 +85,7 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 
 	var created *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		now := s.clock.Now()
 		l, err := s.db.Lock(ctx, tx, database.LockSet{ClienteID: &in.ClienteID, FacturaIDs: ids})
 		if err != nil {
 			return err
@@ -94,7 +94,7 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 		if c.Estado != estado.ClienteActivo {
 			return apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
 		}
-		hoy := s.hoy()
+		hoy := clock.Today(now, s.zone)
 		if err := checkFacturasCedibles(c, ids, facturas, hoy); err != nil {
 			return err
 		}
@@ -111,7 +111,6 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 		}
 		dias := clock.DaysBetween(hoy, vencimiento)
 		descuento := money.Descuento(total, s.tasa, dias)
-		now := s.clock.Now()
 		op, err := tx.Operacion.Create().
 			SetClienteID(c.ID).
 			SetFechaSolicitud(now).
@@ -132,7 +131,7 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 			return err
 		}
 		created = op
-		return s.appendEvento(ctx, tx, op, estado.EventoCreada, nil, map[string]any{
+		return appendEvento(ctx, tx, now, op, estado.EventoCreada, nil, map[string]any{
 			"facturaIds":         gid.EncodeAll(ids),
 			"montoTotalFacturas": money.String(total),
 			"tasaDescuento":      money.String(s.tasa),
@@ -222,13 +221,12 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 		if t.cliente.Estado != estado.ClienteActivo {
 			return apperror.Invalid("cliente", fmt.Sprintf("El cliente debe estar ACTIVO para aprobar (está %s).", t.cliente.Estado))
 		}
-		hoy := s.hoy()
 		var problemas []string
 		for _, f := range t.facturas {
 			switch {
 			case !estado.Facturas.Puede(estado.CederFactura, f.Estado):
 				problemas = append(problemas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
-			case f.FechaVencimiento.Before(hoy):
+			case f.FechaVencimiento.Before(t.hoy):
 				problemas = append(problemas, fmt.Sprintf("%s (vencida el %s)", gid.Encode(f.ID), f.FechaVencimiento.Format(time.DateOnly)))
 			}
 		}
@@ -337,12 +335,13 @@ func (s *Service) Finalizar(ctx context.Context, id int) (*ent.Operacion, error)
 	})
 }
 
-// transitionTx is one state change of an operación in progress: the rows
-// locked for it and the writes being prepared.
+// transitionTx is one state change of an operación in progress: the
+// instant it happens, the rows locked for it and the writes being prepared.
 type transitionTx struct {
 	ctx      context.Context
 	tx       *ent.Tx
-	now      time.Time
+	now      time.Time // the one clock reading of the transaction
+	hoy      time.Time // the business date of now
 	cliente  *ent.Cliente
 	op       *ent.Operacion
 	facturas []*ent.Factura
@@ -362,13 +361,15 @@ func (t *transitionTx) facturaIDs() []int {
 	return ids
 }
 
-// transition is the shape of every state change of an operación: lock the
-// cliente, the operación and its invoices, check the state machine, let
+// transition is the shape of every state change of an operación: read the
+// clock, lock the cliente, the operación and its invoices, check the state
+// machine, let
 // decide check the action's rules and prepare its writes, then save the
 // operación and append its event, all in one transaction.
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decide func(*transitionTx) error) (*ent.Operacion, error) {
 	var updated *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
+		now := s.clock.Now()
 		l, err := s.db.Lock(ctx, tx, database.LockSet{
 			ClienteDeOperacion: true,
 			OperacionID:        &id,
@@ -381,7 +382,7 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decid
 		if err != nil {
 			return err
 		}
-		t := &transitionTx{ctx: ctx, tx: tx, now: s.clock.Now(), cliente: l.Cliente, op: l.Operacion, facturas: l.Facturas}
+		t := &transitionTx{ctx: ctx, tx: tx, now: now, hoy: clock.Today(now, s.zone), cliente: l.Cliente, op: l.Operacion, facturas: l.Facturas}
 		t.update = tx.Operacion.UpdateOne(t.op).SetEstado(next).SetActualizadoEn(t.now)
 		if err := decide(t); err != nil {
 			return err
@@ -390,7 +391,7 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decid
 		if updated, err = t.update.Save(ctx); err != nil {
 			return err
 		}
-		return s.appendEvento(ctx, tx, updated, estado.EventoDe(a), &anterior, t.detalle)
+		return appendEvento(ctx, tx, now, updated, estado.EventoDe(a), &anterior, t.detalle)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %d: %w", a, id, err)
@@ -418,9 +419,10 @@ func (s *Service) moveFacturas(ctx context.Context, tx *ent.Tx, facturas []*ent.
 	return tx.Factura.Update().Where(factura.IDIn(ids...)).SetEstado(next).SetActualizadoEn(now).Exec(ctx)
 }
 
-// appendEvento writes op's audit event in tx: who (the request's actor),
-// under which request, from which state to which, and a snapshot.
-func (s *Service) appendEvento(ctx context.Context, tx *ent.Tx, op *ent.Operacion, tipo estado.TipoEvento, anterior *estado.Operacion, detalle map[string]any) error {
+// appendEvento writes op's audit event in tx: when (now, the instant the
+// transaction stamped op with), who (the request's actor), under which
+// request, from which state to which, and a snapshot.
+func appendEvento(ctx context.Context, tx *ent.Tx, now time.Time, op *ent.Operacion, tipo estado.TipoEvento, anterior *estado.Operacion, detalle map[string]any) error {
 	reqID := requestid.FromContext(ctx)
 	if reqID == "" {
 		reqID = uuid.NewString() // a command or job outside HTTP: still traceable
@@ -428,7 +430,7 @@ func (s *Service) appendEvento(ctx context.Context, tx *ent.Tx, op *ent.Operacio
 	return tx.OperacionEvento.Create().
 		SetOperacionID(op.ID).
 		SetTipo(tipo).
-		SetFecha(s.clock.Now()).
+		SetFecha(now).
 		SetNillableEstadoAnterior(anterior).
 		SetEstadoNuevo(op.Estado).
 		SetRequestID(reqID).
