@@ -1,6 +1,7 @@
-// Package facturas holds the rules of the Factura: registration and the
-// actions a user takes on one invoice (paying it, voiding it). Holding,
-// releasing and ceding invoices belong to the operaciones that do it.
+// Package facturas holds the rules of the Factura: registration, the
+// actions a user takes on one invoice (paying it, voiding it) and the
+// overdue job. Holding, releasing and ceding invoices belong to the
+// operaciones that do it; they move the invoices with Aplicar.
 package facturas
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/factura"
+	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
@@ -31,7 +33,7 @@ func NewService(db *database.DB, c clock.Clock) *Service {
 	return &Service{db: db, clock: c}
 }
 
-// Field lengths (domain.md).
+// Field lengths (docs/dominio.md, "Factura").
 const (
 	maxNumero      = 50
 	maxRazonSocial = 255
@@ -150,30 +152,45 @@ func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int,
 		now := s.clock.Now()
 		l, err := s.db.Lock(ctx, tx, database.LockSet{Facturas: factura.And(
 			factura.EstadoIn(estado.Facturas.Desde(estado.VencerFactura)...),
-			factura.FechaVencimientoLT(clock.Today(now, zone)),
+			vencidaAl(clock.Today(now, zone)),
 		)})
-		if err != nil || len(l.Facturas) == 0 {
-			return err
-		}
-		ids := make([]int, len(l.Facturas))
-		for i, f := range l.Facturas {
-			ids[i] = f.ID
-		}
-		vencida, err := estado.Facturas.Siguiente(estado.VencerFactura, estado.FacturaDisponible)
 		if err != nil {
 			return err
 		}
-		n, err = tx.Factura.Update().
-			Where(factura.IDIn(ids...)).
-			SetEstado(vencida).
-			SetActualizadoEn(now).
-			Save(ctx)
-		return err
+		n = len(l.Facturas)
+		return Aplicar(ctx, tx, l.Facturas, estado.VencerFactura, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("marcar facturas vencidas: %w", err)
 	}
 	return n, nil
+}
+
+// Vencida reports whether f is overdue on hoy: due before today. On its due
+// date an invoice is still current.
+func Vencida(f *ent.Factura, hoy time.Time) bool { return f.FechaVencimiento.Before(hoy) }
+
+// vencidaAl is Vencida as a query condition.
+func vencidaAl(hoy time.Time) predicate.Factura { return factura.FechaVencimientoLT(hoy) }
+
+// Aplicar applies action a to every factura in one statement, stamping them
+// with now. The state machine must allow a from each one's state (a
+// CONFLICT otherwise); every action leads to one state whatever it starts
+// from. The facturas must be locked by the caller's transaction tx.
+func Aplicar(ctx context.Context, tx *ent.Tx, facturas []*ent.Factura, a estado.Accion, now time.Time) error {
+	if len(facturas) == 0 {
+		return nil
+	}
+	var next estado.Factura
+	ids := make([]int, len(facturas))
+	for i, f := range facturas {
+		var err error
+		if next, err = estado.Facturas.Siguiente(a, f.Estado); err != nil {
+			return err
+		}
+		ids[i] = f.ID
+	}
+	return tx.Factura.Update().Where(factura.IDIn(ids...)).SetEstado(next).SetActualizadoEn(now).Exec(ctx)
 }
 
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motivo *string) (*ent.Factura, error) {

@@ -3,11 +3,12 @@
 // desembolsar, finalizar), the credit line it takes and gives back, the
 // invoices it holds and cedes, and its append-only audit trail.
 //
-// Every mutation is one transaction that reads the clock once, locks the
-// rows it decides on with database.Lock, in the global order (cliente, then
-// operación, then facturas by id) so that concurrent mutations serialize
-// instead of deadlocking, and writes its OperacionEvento in the same
-// transaction, stamped with the same instant as the rows it describes.
+// Every mutation is one transaction of the same shape: read the clock
+// once, lock the rows it decides on (database.Lock, in the global order
+// cliente, operación, facturas by id, so that concurrent mutations
+// serialize instead of deadlocking), decide with a pure function of those
+// rows, write, and append its OperacionEvento stamped with the same
+// instant as the rows it describes.
 package operaciones
 
 import (
@@ -29,6 +30,7 @@ import (
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/money"
 	"github.com/banpro/factoring/internal/requestid"
@@ -72,11 +74,12 @@ type CrearInput struct {
 // discount, holds the invoices (EN_PROCESO) and records the CREADA event.
 // The credit line is not touched until approval.
 //
-// The checks run in domain.md's order and the first failing one is
-// reported, listing every offending invoice:
-// VALIDATION_ERROR on facturaIds (empty, duplicated, more than 500, missing,
-// of another cliente, not DISPONIBLE, overdue); NOT_FOUND when the cliente
-// does not exist; VALIDATION_ERROR on clienteId when it is not ACTIVO.
+// The checks run in this order and the first failing one is reported,
+// listing every offending invoice:
+// VALIDATION_ERROR on facturaIds (empty, duplicated, more than 500);
+// NOT_FOUND when the cliente does not exist; VALIDATION_ERROR on clienteId
+// when it is not ACTIVO; VALIDATION_ERROR on facturaIds (missing, of another
+// cliente, not DISPONIBLE, overdue, a total that is not positive).
 func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, error) {
 	if err := checkFacturaIDs(in.FacturaIDs); err != nil {
 		return nil, err
@@ -90,35 +93,18 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 		if err != nil {
 			return err
 		}
-		c, facturas := l.Cliente, l.Facturas
-		if c.Estado != estado.ClienteActivo {
-			return apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
+		p, refused := decideCrear(l.Cliente, ids, l.Facturas, clock.Today(now, s.zone), s.tasa)
+		if refused != nil {
+			return refused
 		}
-		hoy := clock.Today(now, s.zone)
-		if err := checkFacturasCedibles(c, ids, facturas, hoy); err != nil {
-			return err
-		}
-		total := decimal.Zero
-		vencimiento := facturas[0].FechaVencimiento
-		for _, f := range facturas {
-			total = total.Add(f.MontoTotal)
-			if f.FechaVencimiento.After(vencimiento) {
-				vencimiento = f.FechaVencimiento
-			}
-		}
-		if !total.IsPositive() {
-			return apperror.Invalid("facturaIds", "El monto total de las facturas debe ser mayor que cero.")
-		}
-		dias := clock.DaysBetween(hoy, vencimiento)
-		descuento := money.Descuento(total, s.tasa, dias)
 		op, err := tx.Operacion.Create().
-			SetClienteID(c.ID).
+			SetClienteID(in.ClienteID).
 			SetFechaSolicitud(now).
-			SetMontoTotalFacturas(total).
+			SetMontoTotalFacturas(p.total).
 			SetTasaDescuento(s.tasa).
-			SetDiasDescuento(dias).
-			SetMontoDescuento(descuento).
-			SetMontoADesembolsar(total.Sub(descuento)).
+			SetDiasDescuento(p.dias).
+			SetMontoDescuento(p.descuento).
+			SetMontoADesembolsar(p.total.Sub(p.descuento)).
 			SetEstado(estado.OperacionPendiente).
 			AddFacturaIDs(ids...).
 			SetCreadoEn(now).
@@ -127,16 +113,16 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 		if err != nil {
 			return err
 		}
-		if err := s.moveFacturas(ctx, tx, facturas, estado.RetenerFactura, now); err != nil {
+		if err := facturas.Aplicar(ctx, tx, l.Facturas, estado.RetenerFactura, now); err != nil {
 			return err
 		}
 		created = op
 		return appendEvento(ctx, tx, now, op, estado.EventoCreada, nil, map[string]any{
 			"facturaIds":         gid.EncodeAll(ids),
-			"montoTotalFacturas": money.String(total),
+			"montoTotalFacturas": money.String(p.total),
 			"tasaDescuento":      money.String(s.tasa),
-			"diasDescuento":      dias,
-			"montoDescuento":     money.String(descuento),
+			"diasDescuento":      p.dias,
+			"montoDescuento":     money.String(p.descuento),
 			"montoADesembolsar":  money.String(op.MontoADesembolsar),
 		})
 	})
@@ -146,8 +132,9 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 	return created.Unwrap(), nil
 }
 
-// checkFacturaIDs is step 1: a non-empty set of at most 500 distinct ids.
-func checkFacturaIDs(ids []int) error {
+// checkFacturaIDs is the first check of Crear, before anything is read: a
+// non-empty set of at most 500 distinct ids.
+func checkFacturaIDs(ids []int) *apperror.Error {
 	switch {
 	case len(ids) == 0:
 		return apperror.Invalid("facturaIds", "Debe incluir al menos una factura.")
@@ -168,11 +155,30 @@ func checkFacturaIDs(ids []int) error {
 	return nil
 }
 
-// checkFacturasCedibles is step 3: every invoice exists, belongs to the
-// cliente, is DISPONIBLE and is not overdue.
-func checkFacturasCedibles(c *ent.Cliente, ids []int, facturas []*ent.Factura, hoy time.Time) error {
-	found := make(map[int]bool, len(facturas))
-	for _, f := range facturas {
+// decideCrear is Crear's rule over the locked rows, in order: the cliente
+// is ACTIVO (on clienteId); every invoice of ids exists, belongs to the
+// cliente, is DISPONIBLE and is not overdue on hoy, each failure listing
+// every offending invoice; their total is positive (all on facturaIds). It
+// returns the operación's price at tasa.
+func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy time.Time, tasa decimal.Decimal) (cotizacion, *apperror.Error) {
+	if c.Estado != estado.ClienteActivo {
+		return cotizacion{}, apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
+	}
+	if err := checkFacturasCedibles(c, ids, fs, hoy); err != nil {
+		return cotizacion{}, err
+	}
+	p := cotizar(fs, tasa, hoy)
+	if !p.total.IsPositive() {
+		return cotizacion{}, apperror.Invalid("facturaIds", "El monto total de las facturas debe ser mayor que cero.")
+	}
+	return p, nil
+}
+
+// checkFacturasCedibles checks that every invoice of ids exists, belongs to
+// the cliente, is DISPONIBLE and is not overdue.
+func checkFacturasCedibles(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy time.Time) *apperror.Error {
+	found := make(map[int]bool, len(fs))
+	for _, f := range fs {
 		found[f.ID] = true
 	}
 	var missing []int
@@ -184,11 +190,11 @@ func checkFacturasCedibles(c *ent.Cliente, ids []int, facturas []*ent.Factura, h
 	if len(missing) > 0 {
 		return apperror.Invalid("facturaIds", "No existen las facturas: "+list(missing)+".")
 	}
-	if ajenas := filterIDs(facturas, func(f *ent.Factura) bool { return f.ClienteID != c.ID }); len(ajenas) > 0 {
+	if ajenas := filterIDs(fs, func(f *ent.Factura) bool { return f.ClienteID != c.ID }); len(ajenas) > 0 {
 		return apperror.Invalid("facturaIds", "No pertenecen al cliente las facturas: "+list(ajenas)+".")
 	}
 	var noDisponibles []string
-	for _, f := range facturas {
+	for _, f := range fs {
 		if !estado.Facturas.Puede(estado.RetenerFactura, f.Estado) {
 			noDisponibles = append(noDisponibles, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
 		}
@@ -196,10 +202,31 @@ func checkFacturasCedibles(c *ent.Cliente, ids []int, facturas []*ent.Factura, h
 	if len(noDisponibles) > 0 {
 		return apperror.Invalid("facturaIds", "Solo se pueden ceder facturas DISPONIBLE; no lo están: "+strings.Join(noDisponibles, ", ")+".")
 	}
-	if vencidas := filterIDs(facturas, func(f *ent.Factura) bool { return f.FechaVencimiento.Before(hoy) }); len(vencidas) > 0 {
+	if vencidas := filterIDs(fs, func(f *ent.Factura) bool { return facturas.Vencida(f, hoy) }); len(vencidas) > 0 {
 		return apperror.Invalid("facturaIds", "Están vencidas las facturas: "+list(vencidas)+".")
 	}
 	return nil
+}
+
+// cotizacion is the price of an operación over its invoices.
+type cotizacion struct {
+	total     decimal.Decimal // montoTotalFacturas: Σ montoTotal
+	dias      int             // diasDescuento: from hoy to the latest due date
+	descuento decimal.Decimal // montoDescuento at tasa for dias
+}
+
+// cotizar prices an operación over fs (at least one) at tasa on hoy.
+func cotizar(fs []*ent.Factura, tasa decimal.Decimal, hoy time.Time) cotizacion {
+	total := decimal.Zero
+	vencimiento := fs[0].FechaVencimiento
+	for _, f := range fs {
+		total = total.Add(f.MontoTotal)
+		if f.FechaVencimiento.After(vencimiento) {
+			vencimiento = f.FechaVencimiento
+		}
+	}
+	dias := clock.DaysBetween(hoy, vencimiento)
+	return cotizacion{total: total, dias: dias, descuento: money.Descuento(total, tasa, dias)}
 }
 
 // Aprobar approves a PENDIENTE operación: it takes the invoices' total from
@@ -218,31 +245,15 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 		if err := checkCuatroOjos(ctx, t.tx, id); err != nil {
 			return err
 		}
-		if t.cliente.Estado != estado.ClienteActivo {
-			return apperror.Invalid("cliente", fmt.Sprintf("El cliente debe estar ACTIVO para aprobar (está %s).", t.cliente.Estado))
+		if err := decideAprobar(t.cliente, t.op, t.facturas, t.hoy); err != nil {
+			return err
 		}
-		var problemas []string
-		for _, f := range t.facturas {
-			switch {
-			case !estado.Facturas.Puede(estado.CederFactura, f.Estado):
-				problemas = append(problemas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
-			case f.FechaVencimiento.Before(t.hoy):
-				problemas = append(problemas, fmt.Sprintf("%s (vencida el %s)", gid.Encode(f.ID), f.FechaVencimiento.Format(time.DateOnly)))
-			}
-		}
-		if len(problemas) > 0 {
-			return apperror.Invalid("facturas", "Todas las facturas deben seguir EN_PROCESO y sin vencer; no lo están: "+strings.Join(problemas, ", ")+".")
-		}
-		total, anterior := t.op.MontoTotalFacturas, t.cliente.LineaDisponible
-		if total.GreaterThan(anterior) {
-			return apperror.Invalid("lineaDisponible", fmt.Sprintf(
-				"La línea disponible del cliente (%s) no cubre el monto de la operación (%s).", money.String(anterior), money.String(total)))
-		}
-		nueva := anterior.Sub(total)
+		anterior := t.cliente.LineaDisponible
+		nueva := anterior.Sub(t.op.MontoTotalFacturas)
 		if err := t.setLineaDisponible(nueva); err != nil {
 			return err
 		}
-		if err := s.moveFacturas(ctx, t.tx, t.facturas, estado.CederFactura, t.now); err != nil {
+		if err := facturas.Aplicar(ctx, t.tx, t.facturas, estado.CederFactura, t.now); err != nil {
 			return err
 		}
 		t.update.SetFechaAprobacion(t.now)
@@ -253,6 +264,34 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 		}
 		return nil
 	})
+}
+
+// decideAprobar is the approval's rule over the locked rows, in order: the
+// cliente is ACTIVO (on cliente); every invoice can still be ceded, that is
+// EN_PROCESO and not overdue on hoy (on facturas, listing every one that
+// cannot); the cliente's available line covers montoTotalFacturas, an equal
+// amount included (on lineaDisponible).
+func decideAprobar(c *ent.Cliente, op *ent.Operacion, fs []*ent.Factura, hoy time.Time) *apperror.Error {
+	if c.Estado != estado.ClienteActivo {
+		return apperror.Invalid("cliente", fmt.Sprintf("El cliente debe estar ACTIVO para aprobar (está %s).", c.Estado))
+	}
+	var problemas []string
+	for _, f := range fs {
+		switch {
+		case !estado.Facturas.Puede(estado.CederFactura, f.Estado):
+			problemas = append(problemas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
+		case facturas.Vencida(f, hoy):
+			problemas = append(problemas, fmt.Sprintf("%s (vencida el %s)", gid.Encode(f.ID), f.FechaVencimiento.Format(time.DateOnly)))
+		}
+	}
+	if len(problemas) > 0 {
+		return apperror.Invalid("facturas", "Todas las facturas deben seguir EN_PROCESO y sin vencer; no lo están: "+strings.Join(problemas, ", ")+".")
+	}
+	if total, disponible := op.MontoTotalFacturas, c.LineaDisponible; total.GreaterThan(disponible) {
+		return apperror.Invalid("lineaDisponible", fmt.Sprintf(
+			"La línea disponible del cliente (%s) no cubre el monto de la operación (%s).", money.String(disponible), money.String(total)))
+	}
+	return nil
 }
 
 // checkCuatroOjos refuses an approval by the operación's creator: the actor
@@ -291,7 +330,7 @@ func (s *Service) Rechazar(ctx context.Context, id int, motivo string) (*ent.Ope
 		return nil, err
 	}
 	return s.transition(ctx, id, estado.RechazarOperacion, func(t *transitionTx) error {
-		if err := s.moveFacturas(ctx, t.tx, t.facturas, estado.LiberarFactura, t.now); err != nil {
+		if err := facturas.Aplicar(ctx, t.tx, t.facturas, estado.LiberarFactura, t.now); err != nil {
 			return err
 		}
 		t.update.SetMotivoRechazo(m)
@@ -363,10 +402,9 @@ func (t *transitionTx) facturaIDs() []int {
 
 // transition is the shape of every state change of an operación: read the
 // clock, lock the cliente, the operación and its invoices, check the state
-// machine, let
-// decide check the action's rules and prepare its writes, then save the
-// operación and append its event, all in one transaction.
-func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decide func(*transitionTx) error) (*ent.Operacion, error) {
+// machine, let act check the action's own rules and prepare its writes,
+// then save the operación and append its event, all in one transaction.
+func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act func(*transitionTx) error) (*ent.Operacion, error) {
 	var updated *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
 		now := s.clock.Now()
@@ -382,9 +420,12 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decid
 		if err != nil {
 			return err
 		}
-		t := &transitionTx{ctx: ctx, tx: tx, now: now, hoy: clock.Today(now, s.zone), cliente: l.Cliente, op: l.Operacion, facturas: l.Facturas}
-		t.update = tx.Operacion.UpdateOne(t.op).SetEstado(next).SetActualizadoEn(t.now)
-		if err := decide(t); err != nil {
+		t := &transitionTx{
+			ctx: ctx, tx: tx, now: now, hoy: clock.Today(now, s.zone),
+			cliente: l.Cliente, op: l.Operacion, facturas: l.Facturas,
+			update: tx.Operacion.UpdateOne(l.Operacion).SetEstado(next).SetActualizadoEn(now),
+		}
+		if err := act(t); err != nil {
 			return err
 		}
 		anterior := t.op.Estado
@@ -397,26 +438,6 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decid
 		return nil, fmt.Errorf("%s %d: %w", a, id, err)
 	}
 	return updated.Unwrap(), nil
-}
-
-// moveFacturas applies action a to every invoice, which the state machine
-// must allow from each one's state.
-func (s *Service) moveFacturas(ctx context.Context, tx *ent.Tx, facturas []*ent.Factura, a estado.Accion, now time.Time) error {
-	if len(facturas) == 0 {
-		return nil
-	}
-	next, err := estado.Facturas.Siguiente(a, facturas[0].Estado)
-	if err != nil {
-		return err
-	}
-	ids := make([]int, len(facturas))
-	for i, f := range facturas {
-		if _, err := estado.Facturas.Siguiente(a, f.Estado); err != nil {
-			return err
-		}
-		ids[i] = f.ID
-	}
-	return tx.Factura.Update().Where(factura.IDIn(ids...)).SetEstado(next).SetActualizadoEn(now).Exec(ctx)
 }
 
 // appendEvento writes op's audit event in tx: when (now, the instant the
@@ -439,9 +460,9 @@ func appendEvento(ctx context.Context, tx *ent.Tx, now time.Time, op *ent.Operac
 		Exec(ctx)
 }
 
-func filterIDs(facturas []*ent.Factura, keep func(*ent.Factura) bool) []int {
+func filterIDs(fs []*ent.Factura, keep func(*ent.Factura) bool) []int {
 	var out []int
-	for _, f := range facturas {
+	for _, f := range fs {
 		if keep(f) {
 			out = append(out, f.ID)
 		}
