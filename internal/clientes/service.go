@@ -12,7 +12,6 @@ import (
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
-	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/money"
 	"github.com/banpro/factoring/internal/validate"
 )
@@ -29,7 +28,7 @@ func NewService(db *database.DB, c clock.Clock) *Service {
 	return &Service{db: db, clock: c}
 }
 
-// Field lengths (domain.md).
+// Field lengths (docs/dominio.md, "Cliente").
 const (
 	maxRazonSocial = 255
 	maxGiro        = 255
@@ -239,12 +238,13 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motiv
 func (s *Service) update(ctx context.Context, id int, what string, decide func(*ent.Cliente, *ent.ClienteUpdateOne) error) (*ent.Cliente, error) {
 	var updated *ent.Cliente
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		c, err := Lock(ctx, s.db.Dialect, tx, id)
+		now := s.clock.Now()
+		l, err := s.db.Lock(ctx, tx, database.LockSet{ClienteID: &id})
 		if err != nil {
 			return err
 		}
-		u := tx.Cliente.UpdateOne(c).SetActualizadoEn(s.clock.Now())
-		if err := decide(c, u); err != nil {
+		u := tx.Cliente.UpdateOne(l.Cliente).SetActualizadoEn(now)
+		if err := decide(l.Cliente, u); err != nil {
 			return err
 		}
 		updated, err = u.Save(ctx)
@@ -254,16 +254,4 @@ func (s *Service) update(ctx context.Context, id int, what string, decide func(*
 		return nil, fmt.Errorf("%s %d: %w", what, id, err)
 	}
 	return updated.Unwrap(), nil
-}
-
-// Lock reads cliente id inside tx and locks its row until tx ends (the first
-// lock of the global order: cliente, operación, facturas).
-//
-// Errors: NOT_FOUND.
-func Lock(ctx context.Context, dialect string, tx *ent.Tx, id int) (*ent.Cliente, error) {
-	c, err := database.ForUpdate(dialect, tx.Cliente.Query().Where(cliente.ID(id))).Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, apperror.NotFoundf("No existe un cliente con ID %s.", gid.Encode(id))
-	}
-	return c, err
 }

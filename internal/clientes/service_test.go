@@ -70,7 +70,7 @@ func TestCrear(t *testing.T) {
 			}
 		})
 
-		t.Run("ejemplos_de_domain_md", func(t *testing.T) {
+		t.Run("ejemplos_documentados", func(t *testing.T) {
 			// The seed stored 9876543-3 as 09.876.543-3 but 9.876.543-3 as
 			// itself, so one company could be registered twice.
 			for _, tc := range []struct{ first, again, canonical string }{
@@ -345,8 +345,8 @@ func TestAjustarLineaCredito(t *testing.T) {
 }
 
 func TestTransicionesDeEstado(t *testing.T) {
-	// Every (action, state) pair through the service, written out from
-	// domain.md's table.
+	// Every (action, state) pair through the service, written out from the
+	// cliente's state table (docs/dominio.md, "Cliente").
 	type accion struct {
 		name string
 		run  func(env *dt.Env, id int) (*ent.Cliente, error)

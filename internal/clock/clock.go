@@ -51,6 +51,31 @@ func (f *Fixed) Advance(d time.Duration) {
 	f.t = f.t.Add(d)
 }
 
+// Stepping is a clock for tests that moves forward by a step every time it
+// is read, so that no two reads agree: a test sees whether code read the
+// time once for what is meant to be one instant, or read it again.
+type Stepping struct {
+	mu   sync.Mutex
+	t    time.Time
+	step time.Duration
+}
+
+// NewStepping returns a clock whose first read is start and each later one
+// step after the one before. step is kept to whole microseconds (at least
+// one), the precision every instant has here.
+func NewStepping(start time.Time, step time.Duration) *Stepping {
+	return &Stepping{t: start.UTC().Truncate(time.Microsecond), step: max(step.Truncate(time.Microsecond), time.Microsecond)}
+}
+
+// Now returns the clock's instant and moves it forward by its step.
+func (s *Stepping) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.t
+	s.t = s.t.Add(s.step)
+	return t
+}
+
 // Today returns the calendar date of instant t in the business time zone loc,
 // as midnight UTC: the form every Date value takes in this code base.
 func Today(t time.Time, loc *time.Location) time.Time {

@@ -1,23 +1,127 @@
 package database
 
 import (
+	"context"
+	"fmt"
+
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/factura"
+	"github.com/banpro/factoring/ent/operacion"
+	"github.com/banpro/factoring/ent/predicate"
+	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/gid"
 )
+
+// LockSet names the rows one mutation decides on. Its fields are the global
+// lock order: the cliente, then the operación, then the facturas by id.
+// Every mutation takes its locks through Lock, so two mutations that meet
+// on a row always take the rows they share in the same order: they
+// serialize instead of deadlocking.
+type LockSet struct {
+	// ClienteID names the cliente to lock; nil locks none.
+	ClienteID *int
+	// ClienteDeOperacion locks the cliente of OperacionID (which must be
+	// set) instead: which one it is is read before anything is locked, as
+	// the cliente comes first in the order (an operación never changes
+	// cliente).
+	ClienteDeOperacion bool
+	// OperacionID names the operación to lock; nil locks none.
+	OperacionID *int
+	// FacturaIDs names facturas to lock by id, in any order.
+	FacturaIDs []int
+	// Facturas selects facturas to lock by a condition (an operación's
+	// invoices, the overdue ones). With FacturaIDs as well, only the named
+	// facturas that match it are locked.
+	Facturas predicate.Factura
+}
+
+// Locked is what Lock read: the rows as they stand now that no other
+// transaction can change them until this one ends.
+type Locked struct {
+	Cliente   *ent.Cliente   // nil when the set named none
+	Operacion *ent.Operacion // nil when the set named none
+	Facturas  []*ent.Factura // in id order; the ones that exist
+}
+
+// Lock reads the rows of set inside tx and locks them until tx ends, in the
+// global order. On SQLite nothing is locked row by row: every transaction
+// there starts with BEGIN IMMEDIATE and so already holds the database's
+// only write lock (see forUpdate).
+//
+// A named cliente or operación that does not exist is NOT_FOUND. Facturas
+// that do not exist are left out of Locked.Facturas: whether that is an
+// error, and which, is the caller's rule.
+func (d *DB) Lock(ctx context.Context, tx *ent.Tx, set LockSet) (Locked, error) {
+	var l Locked
+	var err error
+	clienteID := set.ClienteID
+	if set.ClienteDeOperacion {
+		id, err := tx.Operacion.Query().Where(operacion.ID(*set.OperacionID)).Select(operacion.FieldClienteID).Int(ctx)
+		if ent.IsNotFound(err) {
+			return l, noOperacion(*set.OperacionID)
+		}
+		if err != nil {
+			return l, fmt.Errorf("leer el cliente de la operación %d: %w", *set.OperacionID, err)
+		}
+		clienteID = &id
+	}
+	if clienteID != nil {
+		l.Cliente, err = forUpdate(d.Dialect, tx.Cliente.Query().Where(cliente.ID(*clienteID))).Only(ctx)
+		if ent.IsNotFound(err) {
+			return l, apperror.NotFoundf("No existe un cliente con ID %s.", gid.Encode(*clienteID))
+		}
+		if err != nil {
+			return l, fmt.Errorf("bloquear cliente %d: %w", *clienteID, err)
+		}
+	}
+	if set.OperacionID != nil {
+		l.Operacion, err = forUpdate(d.Dialect, tx.Operacion.Query().Where(operacion.ID(*set.OperacionID))).Only(ctx)
+		if ent.IsNotFound(err) {
+			return l, noOperacion(*set.OperacionID)
+		}
+		if err != nil {
+			return l, fmt.Errorf("bloquear operación %d: %w", *set.OperacionID, err)
+		}
+	}
+	var where []predicate.Factura
+	if len(set.FacturaIDs) > 0 {
+		where = append(where, factura.IDIn(set.FacturaIDs...))
+	}
+	if set.Facturas != nil {
+		where = append(where, set.Facturas)
+	}
+	if len(where) > 0 {
+		// ORDER BY id: PostgreSQL locks the rows in the order it returns
+		// them.
+		q := tx.Factura.Query().Where(where...).Order(ent.Asc(factura.FieldID))
+		if l.Facturas, err = forUpdate(d.Dialect, q).All(ctx); err != nil {
+			return l, fmt.Errorf("bloquear facturas: %w", err)
+		}
+	}
+	return l, nil
+}
+
+func noOperacion(id int) error {
+	return apperror.NotFoundf("No existe una operación con ID %s.", gid.Encode(id))
+}
 
 // lockable is any ent query builder with ent's sql/lock feature.
 type lockable[Q any] interface {
 	ForUpdate(opts ...entsql.LockOption) Q
 }
 
-// ForUpdate adds SELECT … FOR UPDATE to q on PostgreSQL, so the rows a
+// forUpdate adds SELECT … FOR UPDATE to q on PostgreSQL, so the rows a
 // mutation decides on stay locked until it commits. On SQLite the query is
 // returned as is: every transaction there starts with BEGIN IMMEDIATE and so
 // already holds the database's only write lock.
 //
 // This is the one place in the code base that knows row locks are
 // PostgreSQL-only.
-func ForUpdate[Q lockable[Q]](dia string, q Q) Q {
+func forUpdate[Q lockable[Q]](dia string, q Q) Q {
 	if dia == dialect.Postgres {
 		return q.ForUpdate()
 	}

@@ -15,7 +15,7 @@ import (
 	"strconv"
 )
 
-// Cliente is the state of a cliente (domain.md, "Cliente").
+// Cliente is the state of a cliente (docs/dominio.md, "Cliente").
 type Cliente string
 
 // The states of a cliente.
@@ -26,7 +26,7 @@ const (
 	ClienteBloqueado  Cliente = "BLOQUEADO"
 )
 
-// Factura is the state of a factura (domain.md, "Factura").
+// Factura is the state of a factura (docs/dominio.md, "Factura").
 type Factura string
 
 // The states of a factura.
@@ -39,7 +39,8 @@ const (
 	FacturaAnulada    Factura = "ANULADA"
 )
 
-// Operacion is the state of an operación de cesión.
+// Operacion is the state of an operación de cesión (docs/dominio.md,
+// "Operación").
 type Operacion string
 
 // The states of an operación.

@@ -11,7 +11,8 @@ import (
 // another, as the API calls it.
 type Accion string
 
-// The actions of the state machines (domain.md).
+// The actions of the state machines (docs/dominio.md, "Cliente", "Factura",
+// "Operación").
 const (
 	ActivarCliente   Accion = "activarCliente"
 	SuspenderCliente Accion = "suspenderCliente"
@@ -77,10 +78,71 @@ var Operaciones = Maquina[Operacion]{
 	},
 }
 
+// OperacionActiva reports whether an operación in state e is still open:
+// from its creation until a final state (RECHAZADA, FINALIZADA), the states
+// no action leaves. An open operación holds its invoices, so none of them
+// may join another one.
+func OperacionActiva(e Operacion) bool { return !Operaciones.Final(e) }
+
+// OperacionOcupaLinea reports whether an operación in state e holds part of
+// its cliente's credit line: approval takes montoTotalFacturas from it and
+// finalization gives it back, so an open operación holds it once it is past
+// approval (APROBADA, DESEMBOLSADA).
+func OperacionOcupaLinea(e Operacion) bool {
+	return OperacionActiva(e) && !Operaciones.Puede(AprobarOperacion, e)
+}
+
+// eventos is the event each transition of an operación writes.
+var eventos = map[Accion]TipoEvento{
+	AprobarOperacion:     EventoAprobada,
+	RechazarOperacion:    EventoRechazada,
+	DesembolsarOperacion: EventoDesembolsada,
+	FinalizarOperacion:   EventoFinalizada,
+}
+
+// EventoDe is the event that records action a of the operación's machine.
+func EventoDe(a Accion) TipoEvento {
+	t, ok := eventos[a]
+	if !ok {
+		panic("estado: acción sin evento: " + string(a))
+	}
+	return t
+}
+
+// AccionDe is the action an event records; false for CREADA, which records
+// the creation, not a transition.
+func AccionDe(t TipoEvento) (Accion, bool) {
+	for a, e := range eventos {
+		if e == t {
+			return a, true
+		}
+	}
+	return "", false
+}
+
 // Puede reports whether action a is allowed from state actual.
 func (m Maquina[S]) Puede(a Accion, actual S) bool {
 	t, ok := m.transiciones[a]
 	return ok && slices.Contains(t.Desde, actual)
+}
+
+// Desde lists the states action a may start from.
+func (m Maquina[S]) Desde(a Accion) []S {
+	t, ok := m.transiciones[a]
+	if !ok {
+		panic("estado: acción sin transición: " + string(a))
+	}
+	return slices.Clone(t.Desde)
+}
+
+// Final reports whether s is a final state: no action leaves it.
+func (m Maquina[S]) Final(s S) bool {
+	for _, t := range m.transiciones {
+		if slices.Contains(t.Desde, s) {
+			return false
+		}
+	}
+	return true
 }
 
 // Siguiente is the pure check of the machine: the state action a leads to

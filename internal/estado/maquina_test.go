@@ -12,12 +12,13 @@ import (
 
 // pairs lists, for one machine, every (action, from) pair that is allowed
 // and where it leads; every other pair must be refused. The expectations are
-// written out here, from domain.md, independently of the machine's data.
+// written out here, from docs/dominio.md, independently of the machine's
+// data.
 type pairs[S ~string] map[estado.Accion]map[S]S
 
 func checkMachine[S ~string](t *testing.T, m estado.Maquina[S], states []S, allowed pairs[S]) {
 	t.Helper()
-	require.ElementsMatch(t, keys(allowed), m.Acciones(), "the machine has exactly the actions of domain.md")
+	require.ElementsMatch(t, keys(allowed), m.Acciones(), "the machine has exactly the documented actions")
 	for _, a := range m.Acciones() {
 		for _, from := range states {
 			want, ok := allowed[a][from]
@@ -105,4 +106,59 @@ func TestValoresCoincidenConConstantes(t *testing.T) {
 	require.NoError(t, e.UnmarshalGQL("APROBADA"))
 	assert.Equal(t, estado.OperacionAprobada, e)
 	assert.Error(t, e.UnmarshalGQL("aprobada"))
+}
+
+// TestDesde ensures that the from-states other packages query by (the
+// overdue job selects the invoices VencerFactura may start from) are the
+// machine's.
+func TestDesde(t *testing.T) {
+	assert.Equal(t, []estado.Factura{estado.FacturaDisponible, estado.FacturaCedida}, estado.Facturas.Desde(estado.VencerFactura))
+	assert.Equal(t, []estado.Factura{estado.FacturaEnProceso}, estado.Facturas.Desde(estado.CederFactura))
+	desde := estado.Operaciones.Desde(estado.FinalizarOperacion)
+	desde[0] = estado.OperacionRechazada
+	assert.Equal(t, []estado.Operacion{estado.OperacionAprobada, estado.OperacionDesembolsada},
+		estado.Operaciones.Desde(estado.FinalizarOperacion), "Desde returns a copy")
+	assert.Panics(t, func() { estado.Facturas.Desde(estado.SuspenderCliente) })
+}
+
+// TestOperacionActivaYOcupaLinea lists, per state, whether an operación
+// holds its invoices and whether it holds part of the credit line.
+func TestOperacionActivaYOcupaLinea(t *testing.T) {
+	for _, tc := range []struct {
+		e             estado.Operacion
+		activa, ocupa bool
+	}{
+		{estado.OperacionPendiente, true, false},
+		{estado.OperacionAprobada, true, true},
+		{estado.OperacionRechazada, false, false},
+		{estado.OperacionDesembolsada, true, true},
+		{estado.OperacionFinalizada, false, false},
+	} {
+		t.Run(string(tc.e), func(t *testing.T) {
+			assert.Equal(t, tc.activa, estado.OperacionActiva(tc.e), "activa")
+			assert.Equal(t, tc.ocupa, estado.OperacionOcupaLinea(tc.e), "ocupa línea")
+			assert.Equal(t, !tc.activa, estado.Operaciones.Final(tc.e), "final")
+		})
+	}
+}
+
+// TestEventos ensures that every transition of the operación writes its own
+// event and that each event reads back as the action it records.
+func TestEventos(t *testing.T) {
+	want := map[estado.Accion]estado.TipoEvento{
+		estado.AprobarOperacion:     estado.EventoAprobada,
+		estado.RechazarOperacion:    estado.EventoRechazada,
+		estado.DesembolsarOperacion: estado.EventoDesembolsada,
+		estado.FinalizarOperacion:   estado.EventoFinalizada,
+	}
+	require.Len(t, estado.Operaciones.Acciones(), len(want))
+	for _, a := range estado.Operaciones.Acciones() {
+		assert.Equal(t, want[a], estado.EventoDe(a), "event of %s", a)
+		back, ok := estado.AccionDe(want[a])
+		assert.True(t, ok)
+		assert.Equal(t, a, back)
+	}
+	_, ok := estado.AccionDe(estado.EventoCreada)
+	assert.False(t, ok, "CREADA records the creation, not a transition")
+	assert.Panics(t, func() { estado.EventoDe(estado.PagarFactura) })
 }

@@ -1,6 +1,7 @@
-// Package facturas holds the rules of the Factura: registration and the
-// actions a user takes on one invoice (paying it, voiding it). Holding,
-// releasing and ceding invoices belong to the operaciones that do it.
+// Package facturas holds the rules of the Factura: registration, the
+// actions a user takes on one invoice (paying it, voiding it) and the
+// overdue job. Holding, releasing and ceding invoices belong to the
+// operaciones that do it; they move the invoices with Aplicar.
 package facturas
 
 import (
@@ -12,8 +13,8 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/factura"
+	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/internal/apperror"
-	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
@@ -32,7 +33,7 @@ func NewService(db *database.DB, c clock.Clock) *Service {
 	return &Service{db: db, clock: c}
 }
 
-// Field lengths (domain.md).
+// Field lengths (docs/dominio.md, "Factura").
 const (
 	maxNumero      = 50
 	maxRazonSocial = 255
@@ -73,10 +74,12 @@ func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factur
 
 	var created *ent.Factura
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		c, err := clientes.Lock(ctx, s.db.Dialect, tx, in.ClienteID)
+		now := s.clock.Now()
+		l, err := s.db.Lock(ctx, tx, database.LockSet{ClienteID: &in.ClienteID})
 		if err != nil {
 			return err
 		}
+		c := l.Cliente
 		if c.Estado == estado.ClienteBloqueado {
 			return apperror.Invalid("clienteId", "El cliente está BLOQUEADO: no se le pueden registrar facturas.")
 		}
@@ -90,7 +93,6 @@ func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factur
 		if exists {
 			return duplicate
 		}
-		now := s.clock.Now()
 		created, err = tx.Factura.Create().
 			SetClienteID(c.ID).
 			SetNumeroFactura(numero).
@@ -137,27 +139,26 @@ func (s *Service) Anular(ctx context.Context, id int, motivo *string) (*ent.Fact
 	return s.transition(ctx, id, estado.AnularFactura, m)
 }
 
-// MarcarVencidas is the overdue job: every DISPONIBLE or CEDIDA invoice due
-// before today (in the business time zone) becomes VENCIDA. It locks the
-// invoices in id order, like every mutation, so it serializes with
-// crearOperacion instead of deadlocking. It returns how many it marked.
+// MarcarVencidas is the overdue job: every invoice VencerFactura may start
+// from (DISPONIBLE, CEDIDA) that fell due before today in the business time
+// zone becomes VENCIDA. It locks them through the global lock order, like
+// every mutation, so it serializes with crearOperacion instead of
+// deadlocking. It returns how many it marked.
+//
+// Errors: none of its own; a database failure is returned as it is.
 func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int, error) {
-	hoy := clock.Today(s.clock.Now(), zone)
 	var n int
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		q := tx.Factura.Query().
-			Where(factura.EstadoIn(estado.FacturaDisponible, estado.FacturaCedida), factura.FechaVencimientoLT(hoy)).
-			Order(ent.Asc(factura.FieldID))
-		ids, err := database.ForUpdate(s.db.Dialect, q).IDs(ctx)
-		if err != nil || len(ids) == 0 {
+		now := s.clock.Now()
+		l, err := s.db.Lock(ctx, tx, database.LockSet{Facturas: factura.And(
+			factura.EstadoIn(estado.Facturas.Desde(estado.VencerFactura)...),
+			vencidaAl(clock.Today(now, zone)),
+		)})
+		if err != nil {
 			return err
 		}
-		n, err = tx.Factura.Update().
-			Where(factura.IDIn(ids...)).
-			SetEstado(estado.FacturaVencida).
-			SetActualizadoEn(s.clock.Now()).
-			Save(ctx)
-		return err
+		n = len(l.Facturas)
+		return Aplicar(ctx, tx, l.Facturas, estado.VencerFactura, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("marcar facturas vencidas: %w", err)
@@ -165,16 +166,45 @@ func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int,
 	return n, nil
 }
 
+// Vencida reports whether f is overdue on hoy: due before today. On its due
+// date an invoice is still current.
+func Vencida(f *ent.Factura, hoy time.Time) bool { return f.FechaVencimiento.Before(hoy) }
+
+// vencidaAl is Vencida as a query condition.
+func vencidaAl(hoy time.Time) predicate.Factura { return factura.FechaVencimientoLT(hoy) }
+
+// Aplicar applies action a to every factura in one statement, stamping them
+// with now. The state machine must allow a from each one's state (a
+// CONFLICT otherwise); every action leads to one state whatever it starts
+// from. The facturas must be locked by the caller's transaction tx.
+func Aplicar(ctx context.Context, tx *ent.Tx, facturas []*ent.Factura, a estado.Accion, now time.Time) error {
+	if len(facturas) == 0 {
+		return nil
+	}
+	var next estado.Factura
+	ids := make([]int, len(facturas))
+	for i, f := range facturas {
+		var err error
+		if next, err = estado.Facturas.Siguiente(a, f.Estado); err != nil {
+			return err
+		}
+		ids[i] = f.ID
+	}
+	return tx.Factura.Update().Where(factura.IDIn(ids...)).SetEstado(next).SetActualizadoEn(now).Exec(ctx)
+}
+
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motivo *string) (*ent.Factura, error) {
 	var updated *ent.Factura
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		f, err := database.ForUpdate(s.db.Dialect, tx.Factura.Query().Where(factura.ID(id))).Only(ctx)
-		if ent.IsNotFound(err) {
-			return apperror.NotFoundf("No existe una factura con ID %s.", gid.Encode(id))
-		}
+		now := s.clock.Now()
+		l, err := s.db.Lock(ctx, tx, database.LockSet{FacturaIDs: []int{id}})
 		if err != nil {
 			return err
 		}
+		if len(l.Facturas) == 0 {
+			return apperror.NotFoundf("No existe una factura con ID %s.", gid.Encode(id))
+		}
+		f := l.Facturas[0]
 		next, err := estado.Facturas.Siguiente(a, f.Estado)
 		if err != nil {
 			return err
@@ -182,7 +212,7 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motiv
 		updated, err = tx.Factura.UpdateOne(f).
 			SetEstado(next).
 			SetNillableMotivoAnulacion(motivo).
-			SetActualizadoEn(s.clock.Now()).
+			SetActualizadoEn(now).
 			Save(ctx)
 		return err
 	})

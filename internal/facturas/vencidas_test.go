@@ -7,7 +7,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banpro/factoring/internal/app"
 	"github.com/banpro/factoring/internal/apptest"
+	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
@@ -54,5 +56,28 @@ func TestMarcarVencidas(t *testing.T) {
 		require.NoError(t, err, "a VENCIDA invoice can still be paid")
 		e.RequireEstadoFacturas(t, estado.FacturaPagada, cedida.ID)
 		domaintest.RequireVerificado(t, db)
+	})
+}
+
+// Ensure that the overdue job reads the clock once: the instant it stamps
+// the invoices with is the one whose date decided they were overdue. Its
+// clock moves a day on every read, so a second reading would stamp the
+// invoices a day after the date it judged them by.
+func TestMarcarVencidasUnInstante(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		e := domaintest.New(t, db)
+		c := e.MustCrearClienteActivo(t, "10000000.00")
+		ayer := e.MustRegistrarFactura(t, c.ID, "1000.00", domaintest.Vence(6))
+		hoy := e.MustRegistrarFactura(t, c.ID, "1000.00", domaintest.Vence(7))
+
+		start := apptest.Hoy.AddDate(0, 0, 7) // today is Vence(7)
+		svc := app.Services(db, apptest.Config(t), clock.NewStepping(start, 24*time.Hour)).Facturas
+		n, err := svc.MarcarVencidas(e.Ctx, apptest.Santiago)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "only the invoice due before the day of the first reading")
+		e.RequireEstadoFacturas(t, estado.FacturaVencida, ayer.ID)
+		e.RequireEstadoFacturas(t, estado.FacturaDisponible, hoy.ID)
+		got := e.Factura(t, ayer.ID).ActualizadoEn
+		assert.True(t, got.Equal(start), "stamped %s, judged on %s", got, start)
 	})
 }

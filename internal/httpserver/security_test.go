@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/config"
@@ -235,7 +234,7 @@ func TestPlazoDeLaSolicitudLlegaALaBase(t *testing.T) {
 	ctx := context.Background()
 	tx, err := db.Client.Tx(ctx)
 	require.NoError(t, err)
-	_, err = database.ForUpdate(db.Dialect, tx.Cliente.Query().Where(cliente.ID(c.ID))).Only(ctx)
+	_, err = db.Lock(ctx, tx, database.LockSet{ClienteID: &c.ID})
 	require.NoError(t, err)
 
 	// Should the deadline not reach the database, the request would wait

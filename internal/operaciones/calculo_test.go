@@ -15,7 +15,7 @@ import (
 	"github.com/banpro/factoring/internal/testdb"
 )
 
-// TestCalculo checks the discount of domain.md step 5 through
+// TestCalculo checks the discount (docs/dominio.md, "Operación") through
 // crearOperacion: the configured rate, the days to the furthest due date
 // counted from the Santiago date, and one half-up rounding of the exact
 // result.
@@ -24,7 +24,7 @@ func TestCalculo(t *testing.T) {
 		env := dt.New(t, db)
 		c := env.MustCrearClienteActivo(t, "100000000.00")
 
-		t.Run("ejemplo_de_domain_md", func(t *testing.T) {
+		t.Run("ejemplo_documentado", func(t *testing.T) {
 			// 300000.00 at 2.00 % due 120 days from today: 2000.00 off,
 			// 298000.00 paid out.
 			f := env.MustRegistrarFactura(t, c.ID, "300000.00", dt.Vence(120))

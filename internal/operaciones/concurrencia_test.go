@@ -20,11 +20,11 @@ import (
 	"github.com/banpro/factoring/internal/testdb"
 )
 
-// TestAprobarConcurrenteLineaParaDiez is domain.md's example: 50 concurrent
-// aprobarOperacion calls on different operaciones of one cliente whose
-// line covers only 10 of them. Exactly 10 succeed, 40 fail on
-// lineaDisponible, the line ends at exactly 0 and there are 10 APROBADA
-// events.
+// TestAprobarConcurrenteLineaParaDiez is the documented example
+// (docs/dominio.md, "Concurrency"): 50 concurrent aprobarOperacion calls on
+// different operaciones of one cliente whose line covers only 10 of them.
+// Exactly 10 succeed, 40 fail on lineaDisponible, the line ends at exactly
+// 0 and there are 10 APROBADA events.
 func TestAprobarConcurrenteLineaParaDiez(t *testing.T) {
 	db := testdb.Postgres(t)
 	env := dt.New(t, db)

@@ -3,15 +3,21 @@ package operaciones_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/internal/app"
+	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/auth"
+	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/requestid"
 	"github.com/banpro/factoring/internal/testdb"
@@ -82,5 +88,77 @@ func TestEventosQuienYDesdeQueSolicitud(t *testing.T) {
 			evs := env.Eventos(t, op.ID)
 			assert.Equal(t, auth.Anonimo, evs[1].Actor)
 		})
+	})
+}
+
+// TestUnInstantePorTransaccion ensures that every mutation of an operación
+// reads the clock once: its event's fecha is the very instant it stamped
+// the rows it describes with (the operación's dates and actualizadoEn, its
+// invoices', the cliente's when the line moved). The services here run on
+// a clock that moves a second on every read, so a second reading shows.
+func TestUnInstantePorTransaccion(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		env := dt.New(t, db)
+		svc := app.Services(db, apptest.Config(t), clock.NewStepping(apptest.Hoy, time.Second)).Operaciones
+		c := env.MustCrearClienteActivo(t, "1000000.00")
+
+		// evento checks the last event of op: its kind, and that its fecha
+		// is each of stamps.
+		evento := func(t *testing.T, op *ent.Operacion, tipo estado.TipoEvento, stamps map[string]time.Time) {
+			t.Helper()
+			evs := env.Eventos(t, op.ID)
+			ev := evs[len(evs)-1]
+			require.Equal(t, tipo, ev.Tipo)
+			for name, at := range stamps {
+				assert.True(t, ev.Fecha.Equal(at), "evento %s: fecha %s, %s %s", tipo, ev.Fecha, name, at)
+			}
+		}
+		// stamps adds to rows the actualizadoEn of every factura of ids.
+		stamps := func(ids []int, rows map[string]time.Time) map[string]time.Time {
+			for _, id := range ids {
+				rows["actualizadoEn de la factura "+gid.Encode(id)] = env.Factura(t, id).ActualizadoEn
+			}
+			return rows
+		}
+
+		_, ids := env.MustRegistrarFacturas(t, c.ID, "1000.00", "2000.00")
+		op, err := svc.Crear(ctx, operaciones.CrearInput{ClienteID: c.ID, FacturaIDs: ids})
+		require.NoError(t, err)
+		op = env.Operacion(t, op.ID)
+		evento(t, op, estado.EventoCreada, stamps(ids, map[string]time.Time{
+			"fechaSolicitud": op.FechaSolicitud, "creadoEn": op.CreadoEn, "actualizadoEn": op.ActualizadoEn,
+		}))
+
+		_, err = svc.Aprobar(ctx, op.ID)
+		require.NoError(t, err)
+		op = env.Operacion(t, op.ID)
+		evento(t, op, estado.EventoAprobada, stamps(ids, map[string]time.Time{
+			"fechaAprobacion": *op.FechaAprobacion, "actualizadoEn": op.ActualizadoEn,
+			"actualizadoEn del cliente": env.Cliente(t, c.ID).ActualizadoEn,
+		}))
+
+		_, err = svc.Desembolsar(ctx, op.ID)
+		require.NoError(t, err)
+		op = env.Operacion(t, op.ID)
+		evento(t, op, estado.EventoDesembolsada, map[string]time.Time{
+			"fechaDesembolso": *op.FechaDesembolso, "actualizadoEn": op.ActualizadoEn,
+		})
+
+		env.MustPagarTodas(t, ids...)
+		_, err = svc.Finalizar(ctx, op.ID)
+		require.NoError(t, err)
+		op = env.Operacion(t, op.ID)
+		evento(t, op, estado.EventoFinalizada, map[string]time.Time{
+			"fechaFinalizacion": *op.FechaFinalizacion, "actualizadoEn": op.ActualizadoEn,
+			"actualizadoEn del cliente": env.Cliente(t, c.ID).ActualizadoEn,
+		})
+
+		rechazada, ids := env.MustOperacionPendiente(t, c.ID, "500.00")
+		_, err = svc.Rechazar(ctx, rechazada.ID, "Sin respaldo")
+		require.NoError(t, err)
+		rechazada = env.Operacion(t, rechazada.ID)
+		evento(t, rechazada, estado.EventoRechazada, stamps(ids, map[string]time.Time{
+			"actualizadoEn": rechazada.ActualizadoEn,
+		}))
 	})
 }

@@ -3,10 +3,12 @@
 // desembolsar, finalizar), the credit line it takes and gives back, the
 // invoices it holds and cedes, and its append-only audit trail.
 //
-// Every mutation is one transaction that locks the rows it decides on in
-// the global order (cliente, then operación, then facturas by id) so that
-// concurrent mutations serialize instead of deadlocking, and writes its
-// OperacionEvento in the same transaction.
+// Every mutation is one transaction of the same shape: read the clock
+// once, lock the rows it decides on (database.Lock, in the global order
+// cliente, operación, facturas by id, so that concurrent mutations
+// serialize instead of deadlocking), decide with a pure function of those
+// rows, write, and append its OperacionEvento stamped with the same
+// instant as the rows it describes.
 package operaciones
 
 import (
@@ -23,13 +25,12 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
-	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auth"
-	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/money"
 	"github.com/banpro/factoring/internal/requestid"
@@ -63,8 +64,6 @@ func NewService(db *database.DB, cfg Config) *Service {
 	return &Service{db: db, clock: cfg.Clock, zone: cfg.TimeZone, tasa: cfg.TasaDescuento}
 }
 
-func (s *Service) hoy() time.Time { return clock.Today(s.clock.Now(), s.zone) }
-
 // CrearInput is the input of Crear (GraphQL CrearOperacionInput).
 type CrearInput struct {
 	ClienteID  int
@@ -75,11 +74,12 @@ type CrearInput struct {
 // discount, holds the invoices (EN_PROCESO) and records the CREADA event.
 // The credit line is not touched until approval.
 //
-// The checks run in domain.md's order and the first failing one is
-// reported, listing every offending invoice:
-// VALIDATION_ERROR on facturaIds (empty, duplicated, more than 500, missing,
-// of another cliente, not DISPONIBLE, overdue); NOT_FOUND when the cliente
-// does not exist; VALIDATION_ERROR on clienteId when it is not ACTIVO.
+// The checks run in this order and the first failing one is reported,
+// listing every offending invoice:
+// VALIDATION_ERROR on facturaIds (empty, duplicated, more than 500);
+// NOT_FOUND when the cliente does not exist; VALIDATION_ERROR on clienteId
+// when it is not ACTIVO; VALIDATION_ERROR on facturaIds (missing, of another
+// cliente, not DISPONIBLE, overdue, a total that is not positive).
 func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, error) {
 	if err := checkFacturaIDs(in.FacturaIDs); err != nil {
 		return nil, err
@@ -88,43 +88,23 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 
 	var created *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		c, err := clientes.Lock(ctx, s.db.Dialect, tx, in.ClienteID)
-		if err != nil {
-			return err
-		}
-		if c.Estado != estado.ClienteActivo {
-			return apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
-		}
-		facturas, err := s.lockFacturas(ctx, tx, factura.IDIn(ids...))
-		if err != nil {
-			return err
-		}
-		hoy := s.hoy()
-		if err := checkFacturasCedibles(c, ids, facturas, hoy); err != nil {
-			return err
-		}
-		total := decimal.Zero
-		vencimiento := facturas[0].FechaVencimiento
-		for _, f := range facturas {
-			total = total.Add(f.MontoTotal)
-			if f.FechaVencimiento.After(vencimiento) {
-				vencimiento = f.FechaVencimiento
-			}
-		}
-		if !total.IsPositive() {
-			return apperror.Invalid("facturaIds", "El monto total de las facturas debe ser mayor que cero.")
-		}
-		dias := clock.DaysBetween(hoy, vencimiento)
-		descuento := money.Descuento(total, s.tasa, dias)
 		now := s.clock.Now()
+		l, err := s.db.Lock(ctx, tx, database.LockSet{ClienteID: &in.ClienteID, FacturaIDs: ids})
+		if err != nil {
+			return err
+		}
+		p, refused := decideCrear(l.Cliente, ids, l.Facturas, clock.Today(now, s.zone), s.tasa)
+		if refused != nil {
+			return refused
+		}
 		op, err := tx.Operacion.Create().
-			SetClienteID(c.ID).
+			SetClienteID(in.ClienteID).
 			SetFechaSolicitud(now).
-			SetMontoTotalFacturas(total).
+			SetMontoTotalFacturas(p.total).
 			SetTasaDescuento(s.tasa).
-			SetDiasDescuento(dias).
-			SetMontoDescuento(descuento).
-			SetMontoADesembolsar(total.Sub(descuento)).
+			SetDiasDescuento(p.dias).
+			SetMontoDescuento(p.descuento).
+			SetMontoADesembolsar(p.total.Sub(p.descuento)).
 			SetEstado(estado.OperacionPendiente).
 			AddFacturaIDs(ids...).
 			SetCreadoEn(now).
@@ -133,16 +113,16 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 		if err != nil {
 			return err
 		}
-		if err := s.moveFacturas(ctx, tx, facturas, estado.RetenerFactura, now); err != nil {
+		if err := facturas.Aplicar(ctx, tx, l.Facturas, estado.RetenerFactura, now); err != nil {
 			return err
 		}
 		created = op
-		return s.appendEvento(ctx, tx, op, estado.EventoCreada, nil, map[string]any{
+		return appendEvento(ctx, tx, now, op, estado.EventoCreada, nil, map[string]any{
 			"facturaIds":         gid.EncodeAll(ids),
-			"montoTotalFacturas": money.String(total),
+			"montoTotalFacturas": money.String(p.total),
 			"tasaDescuento":      money.String(s.tasa),
-			"diasDescuento":      dias,
-			"montoDescuento":     money.String(descuento),
+			"diasDescuento":      p.dias,
+			"montoDescuento":     money.String(p.descuento),
 			"montoADesembolsar":  money.String(op.MontoADesembolsar),
 		})
 	})
@@ -152,8 +132,9 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 	return created.Unwrap(), nil
 }
 
-// checkFacturaIDs is step 1: a non-empty set of at most 500 distinct ids.
-func checkFacturaIDs(ids []int) error {
+// checkFacturaIDs is the first check of Crear, before anything is read: a
+// non-empty set of at most 500 distinct ids.
+func checkFacturaIDs(ids []int) *apperror.Error {
 	switch {
 	case len(ids) == 0:
 		return apperror.Invalid("facturaIds", "Debe incluir al menos una factura.")
@@ -174,11 +155,30 @@ func checkFacturaIDs(ids []int) error {
 	return nil
 }
 
-// checkFacturasCedibles is step 3: every invoice exists, belongs to the
-// cliente, is DISPONIBLE and is not overdue.
-func checkFacturasCedibles(c *ent.Cliente, ids []int, facturas []*ent.Factura, hoy time.Time) error {
-	found := make(map[int]bool, len(facturas))
-	for _, f := range facturas {
+// decideCrear is Crear's rule over the locked rows, in order: the cliente
+// is ACTIVO (on clienteId); every invoice of ids exists, belongs to the
+// cliente, is DISPONIBLE and is not overdue on hoy, each failure listing
+// every offending invoice; their total is positive (all on facturaIds). It
+// returns the operación's price at tasa.
+func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy time.Time, tasa decimal.Decimal) (cotizacion, *apperror.Error) {
+	if c.Estado != estado.ClienteActivo {
+		return cotizacion{}, apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
+	}
+	if err := checkFacturasCedibles(c, ids, fs, hoy); err != nil {
+		return cotizacion{}, err
+	}
+	p := cotizar(fs, tasa, hoy)
+	if !p.total.IsPositive() {
+		return cotizacion{}, apperror.Invalid("facturaIds", "El monto total de las facturas debe ser mayor que cero.")
+	}
+	return p, nil
+}
+
+// checkFacturasCedibles checks that every invoice of ids exists, belongs to
+// the cliente, is DISPONIBLE and is not overdue.
+func checkFacturasCedibles(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy time.Time) *apperror.Error {
+	found := make(map[int]bool, len(fs))
+	for _, f := range fs {
 		found[f.ID] = true
 	}
 	var missing []int
@@ -190,11 +190,11 @@ func checkFacturasCedibles(c *ent.Cliente, ids []int, facturas []*ent.Factura, h
 	if len(missing) > 0 {
 		return apperror.Invalid("facturaIds", "No existen las facturas: "+list(missing)+".")
 	}
-	if ajenas := filterIDs(facturas, func(f *ent.Factura) bool { return f.ClienteID != c.ID }); len(ajenas) > 0 {
+	if ajenas := filterIDs(fs, func(f *ent.Factura) bool { return f.ClienteID != c.ID }); len(ajenas) > 0 {
 		return apperror.Invalid("facturaIds", "No pertenecen al cliente las facturas: "+list(ajenas)+".")
 	}
 	var noDisponibles []string
-	for _, f := range facturas {
+	for _, f := range fs {
 		if !estado.Facturas.Puede(estado.RetenerFactura, f.Estado) {
 			noDisponibles = append(noDisponibles, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
 		}
@@ -202,10 +202,31 @@ func checkFacturasCedibles(c *ent.Cliente, ids []int, facturas []*ent.Factura, h
 	if len(noDisponibles) > 0 {
 		return apperror.Invalid("facturaIds", "Solo se pueden ceder facturas DISPONIBLE; no lo están: "+strings.Join(noDisponibles, ", ")+".")
 	}
-	if vencidas := filterIDs(facturas, func(f *ent.Factura) bool { return f.FechaVencimiento.Before(hoy) }); len(vencidas) > 0 {
+	if vencidas := filterIDs(fs, func(f *ent.Factura) bool { return facturas.Vencida(f, hoy) }); len(vencidas) > 0 {
 		return apperror.Invalid("facturaIds", "Están vencidas las facturas: "+list(vencidas)+".")
 	}
 	return nil
+}
+
+// cotizacion is the price of an operación over its invoices.
+type cotizacion struct {
+	total     decimal.Decimal // montoTotalFacturas: Σ montoTotal
+	dias      int             // diasDescuento: from hoy to the latest due date
+	descuento decimal.Decimal // montoDescuento at tasa for dias
+}
+
+// cotizar prices an operación over fs (at least one) at tasa on hoy.
+func cotizar(fs []*ent.Factura, tasa decimal.Decimal, hoy time.Time) cotizacion {
+	total := decimal.Zero
+	vencimiento := fs[0].FechaVencimiento
+	for _, f := range fs {
+		total = total.Add(f.MontoTotal)
+		if f.FechaVencimiento.After(vencimiento) {
+			vencimiento = f.FechaVencimiento
+		}
+	}
+	dias := clock.DaysBetween(hoy, vencimiento)
+	return cotizacion{total: total, dias: dias, descuento: money.Descuento(total, tasa, dias)}
 }
 
 // Aprobar approves a PENDIENTE operación: it takes the invoices' total from
@@ -224,32 +245,15 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 		if err := checkCuatroOjos(ctx, t.tx, id); err != nil {
 			return err
 		}
-		if t.cliente.Estado != estado.ClienteActivo {
-			return apperror.Invalid("cliente", fmt.Sprintf("El cliente debe estar ACTIVO para aprobar (está %s).", t.cliente.Estado))
+		if err := decideAprobar(t.cliente, t.op, t.facturas, t.hoy); err != nil {
+			return err
 		}
-		hoy := s.hoy()
-		var problemas []string
-		for _, f := range t.facturas {
-			switch {
-			case f.Estado != estado.FacturaEnProceso:
-				problemas = append(problemas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
-			case f.FechaVencimiento.Before(hoy):
-				problemas = append(problemas, fmt.Sprintf("%s (vencida el %s)", gid.Encode(f.ID), f.FechaVencimiento.Format(time.DateOnly)))
-			}
-		}
-		if len(problemas) > 0 {
-			return apperror.Invalid("facturas", "Todas las facturas deben seguir EN_PROCESO y sin vencer; no lo están: "+strings.Join(problemas, ", ")+".")
-		}
-		total, anterior := t.op.MontoTotalFacturas, t.cliente.LineaDisponible
-		if total.GreaterThan(anterior) {
-			return apperror.Invalid("lineaDisponible", fmt.Sprintf(
-				"La línea disponible del cliente (%s) no cubre el monto de la operación (%s).", money.String(anterior), money.String(total)))
-		}
-		nueva := anterior.Sub(total)
+		anterior := t.cliente.LineaDisponible
+		nueva := anterior.Sub(t.op.MontoTotalFacturas)
 		if err := t.setLineaDisponible(nueva); err != nil {
 			return err
 		}
-		if err := s.moveFacturas(ctx, t.tx, t.facturas, estado.CederFactura, t.now); err != nil {
+		if err := facturas.Aplicar(ctx, t.tx, t.facturas, estado.CederFactura, t.now); err != nil {
 			return err
 		}
 		t.update.SetFechaAprobacion(t.now)
@@ -260,6 +264,34 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 		}
 		return nil
 	})
+}
+
+// decideAprobar is the approval's rule over the locked rows, in order: the
+// cliente is ACTIVO (on cliente); every invoice can still be ceded, that is
+// EN_PROCESO and not overdue on hoy (on facturas, listing every one that
+// cannot); the cliente's available line covers montoTotalFacturas, an equal
+// amount included (on lineaDisponible).
+func decideAprobar(c *ent.Cliente, op *ent.Operacion, fs []*ent.Factura, hoy time.Time) *apperror.Error {
+	if c.Estado != estado.ClienteActivo {
+		return apperror.Invalid("cliente", fmt.Sprintf("El cliente debe estar ACTIVO para aprobar (está %s).", c.Estado))
+	}
+	var problemas []string
+	for _, f := range fs {
+		switch {
+		case !estado.Facturas.Puede(estado.CederFactura, f.Estado):
+			problemas = append(problemas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
+		case facturas.Vencida(f, hoy):
+			problemas = append(problemas, fmt.Sprintf("%s (vencida el %s)", gid.Encode(f.ID), f.FechaVencimiento.Format(time.DateOnly)))
+		}
+	}
+	if len(problemas) > 0 {
+		return apperror.Invalid("facturas", "Todas las facturas deben seguir EN_PROCESO y sin vencer; no lo están: "+strings.Join(problemas, ", ")+".")
+	}
+	if total, disponible := op.MontoTotalFacturas, c.LineaDisponible; total.GreaterThan(disponible) {
+		return apperror.Invalid("lineaDisponible", fmt.Sprintf(
+			"La línea disponible del cliente (%s) no cubre el monto de la operación (%s).", money.String(disponible), money.String(total)))
+	}
+	return nil
 }
 
 // checkCuatroOjos refuses an approval by the operación's creator: the actor
@@ -298,7 +330,7 @@ func (s *Service) Rechazar(ctx context.Context, id int, motivo string) (*ent.Ope
 		return nil, err
 	}
 	return s.transition(ctx, id, estado.RechazarOperacion, func(t *transitionTx) error {
-		if err := s.moveFacturas(ctx, t.tx, t.facturas, estado.LiberarFactura, t.now); err != nil {
+		if err := facturas.Aplicar(ctx, t.tx, t.facturas, estado.LiberarFactura, t.now); err != nil {
 			return err
 		}
 		t.update.SetMotivoRechazo(m)
@@ -342,12 +374,13 @@ func (s *Service) Finalizar(ctx context.Context, id int) (*ent.Operacion, error)
 	})
 }
 
-// transitionTx is one state change of an operación in progress: the rows
-// locked for it and the writes being prepared.
+// transitionTx is one state change of an operación in progress: the
+// instant it happens, the rows locked for it and the writes being prepared.
 type transitionTx struct {
 	ctx      context.Context
 	tx       *ent.Tx
-	now      time.Time
+	now      time.Time // the one clock reading of the transaction
+	hoy      time.Time // the business date of now
 	cliente  *ent.Cliente
 	op       *ent.Operacion
 	facturas []*ent.Factura
@@ -367,47 +400,39 @@ func (t *transitionTx) facturaIDs() []int {
 	return ids
 }
 
-// transition is the shape of every state change of an operación: lock the
-// cliente, the operación and its invoices in the global order, check the
-// state machine, let decide check the action's rules and prepare its
-// writes, then save the operación and append its event, all in one
-// transaction.
-func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decide func(*transitionTx) error) (*ent.Operacion, error) {
+// transition is the shape of every state change of an operación: read the
+// clock, lock the cliente, the operación and its invoices, check the state
+// machine, let act check the action's own rules and prepare its writes,
+// then save the operación and append its event, all in one transaction.
+func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act func(*transitionTx) error) (*ent.Operacion, error) {
 	var updated *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		// The cliente comes first in the lock order, so read which one it
-		// is (an operación never changes cliente) before locking anything.
-		clienteID, err := tx.Operacion.Query().Where(operacion.ID(id)).Select(operacion.FieldClienteID).Int(ctx)
-		if ent.IsNotFound(err) {
-			return apperror.NotFoundf("No existe una operación con ID %s.", gid.Encode(id))
-		}
+		now := s.clock.Now()
+		l, err := s.db.Lock(ctx, tx, database.LockSet{
+			ClienteDeOperacion: true,
+			OperacionID:        &id,
+			Facturas:           factura.HasOperacionesWith(operacion.ID(id)),
+		})
 		if err != nil {
 			return err
 		}
-		t := &transitionTx{ctx: ctx, tx: tx, now: s.clock.Now()}
-		if t.cliente, err = clientes.Lock(ctx, s.db.Dialect, tx, clienteID); err != nil {
-			return err
-		}
-		t.op, err = database.ForUpdate(s.db.Dialect, tx.Operacion.Query().Where(operacion.ID(id))).Only(ctx)
+		next, err := estado.Operaciones.Siguiente(a, l.Operacion.Estado)
 		if err != nil {
 			return err
 		}
-		next, err := estado.Operaciones.Siguiente(a, t.op.Estado)
-		if err != nil {
-			return err
+		t := &transitionTx{
+			ctx: ctx, tx: tx, now: now, hoy: clock.Today(now, s.zone),
+			cliente: l.Cliente, op: l.Operacion, facturas: l.Facturas,
+			update: tx.Operacion.UpdateOne(l.Operacion).SetEstado(next).SetActualizadoEn(now),
 		}
-		if t.facturas, err = s.lockFacturas(ctx, tx, factura.HasOperacionesWith(operacion.ID(id))); err != nil {
-			return err
-		}
-		t.update = tx.Operacion.UpdateOne(t.op).SetEstado(next).SetActualizadoEn(t.now)
-		if err := decide(t); err != nil {
+		if err := act(t); err != nil {
 			return err
 		}
 		anterior := t.op.Estado
 		if updated, err = t.update.Save(ctx); err != nil {
 			return err
 		}
-		return s.appendEvento(ctx, tx, updated, tipoEvento[a], &anterior, t.detalle)
+		return appendEvento(ctx, tx, now, updated, estado.EventoDe(a), &anterior, t.detalle)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %d: %w", a, id, err)
@@ -415,44 +440,10 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, decid
 	return updated.Unwrap(), nil
 }
 
-// tipoEvento is the event each transition writes.
-var tipoEvento = map[estado.Accion]estado.TipoEvento{
-	estado.AprobarOperacion:     estado.EventoAprobada,
-	estado.RechazarOperacion:    estado.EventoRechazada,
-	estado.DesembolsarOperacion: estado.EventoDesembolsada,
-	estado.FinalizarOperacion:   estado.EventoFinalizada,
-}
-
-// lockFacturas reads the invoices matching where, in id order, locking
-// their rows (the last step of the global lock order).
-func (s *Service) lockFacturas(ctx context.Context, tx *ent.Tx, where predicate.Factura) ([]*ent.Factura, error) {
-	q := tx.Factura.Query().Where(where).Order(ent.Asc(factura.FieldID))
-	return database.ForUpdate(s.db.Dialect, q).All(ctx)
-}
-
-// moveFacturas applies action a to every invoice, which the state machine
-// must allow from each one's state.
-func (s *Service) moveFacturas(ctx context.Context, tx *ent.Tx, facturas []*ent.Factura, a estado.Accion, now time.Time) error {
-	if len(facturas) == 0 {
-		return nil
-	}
-	next, err := estado.Facturas.Siguiente(a, facturas[0].Estado)
-	if err != nil {
-		return err
-	}
-	ids := make([]int, len(facturas))
-	for i, f := range facturas {
-		if _, err := estado.Facturas.Siguiente(a, f.Estado); err != nil {
-			return err
-		}
-		ids[i] = f.ID
-	}
-	return tx.Factura.Update().Where(factura.IDIn(ids...)).SetEstado(next).SetActualizadoEn(now).Exec(ctx)
-}
-
-// appendEvento writes op's audit event in tx: who (the request's actor),
-// under which request, from which state to which, and a snapshot.
-func (s *Service) appendEvento(ctx context.Context, tx *ent.Tx, op *ent.Operacion, tipo estado.TipoEvento, anterior *estado.Operacion, detalle map[string]any) error {
+// appendEvento writes op's audit event in tx: when (now, the instant the
+// transaction stamped op with), who (the request's actor), under which
+// request, from which state to which, and a snapshot.
+func appendEvento(ctx context.Context, tx *ent.Tx, now time.Time, op *ent.Operacion, tipo estado.TipoEvento, anterior *estado.Operacion, detalle map[string]any) error {
 	reqID := requestid.FromContext(ctx)
 	if reqID == "" {
 		reqID = uuid.NewString() // a command or job outside HTTP: still traceable
@@ -460,7 +451,7 @@ func (s *Service) appendEvento(ctx context.Context, tx *ent.Tx, op *ent.Operacio
 	return tx.OperacionEvento.Create().
 		SetOperacionID(op.ID).
 		SetTipo(tipo).
-		SetFecha(s.clock.Now()).
+		SetFecha(now).
 		SetNillableEstadoAnterior(anterior).
 		SetEstadoNuevo(op.Estado).
 		SetRequestID(reqID).
@@ -469,9 +460,9 @@ func (s *Service) appendEvento(ctx context.Context, tx *ent.Tx, op *ent.Operacio
 		Exec(ctx)
 }
 
-func filterIDs(facturas []*ent.Factura, keep func(*ent.Factura) bool) []int {
+func filterIDs(fs []*ent.Factura, keep func(*ent.Factura) bool) []int {
 	var out []int
-	for _, f := range facturas {
+	for _, f := range fs {
 		if keep(f) {
 			out = append(out, f.ID)
 		}

@@ -1,12 +1,12 @@
-// Package verificar checks the invariants of domain.md over a whole
-// database and reports every violation it finds:
+// Package verificar checks the domain's invariants (docs/dominio.md,
+// "Invariants") over a whole database and reports every violation it finds:
 //
 //  1. For every cliente, 0 <= lineaDisponible <= lineaCredito and
 //     lineaCredito − lineaDisponible = Σ montoTotalFacturas of its
-//     operaciones APROBADA or DESEMBOLSADA.
-//  2. A factura is held by at most one operación PENDIENTE, APROBADA or
-//     DESEMBOLSADA, and is EN_PROCESO exactly when that operación is
-//     PENDIENTE.
+//     operaciones APROBADA or DESEMBOLSADA (estado.OperacionOcupaLinea).
+//  2. A factura is held by at most one open operación (PENDIENTE, APROBADA
+//     or DESEMBOLSADA: estado.OperacionActiva), and is EN_PROCESO exactly
+//     when that operación is PENDIENTE.
 //  3. The events of every operación, in order, replay its state history
 //     from CREADA: one event per state change, each one's estadoAnterior
 //     the previous one's estadoNuevo, the last one's estadoNuevo the
@@ -33,7 +33,7 @@ import (
 
 // Violation is one broken invariant.
 type Violation struct {
-	Invariante int    // 1, 2 or 3 as in domain.md; 0 for amount consistency
+	Invariante int    // 1, 2 or 3 as numbered above; 0 for amount consistency
 	Entidad    string // the opaque ID of the entity at fault
 	Detalle    string
 }
@@ -89,7 +89,7 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	holders := make(map[int][]int)    // factura -> active operaciones
 	for _, l := range links {
 		facturasDe[l.OperacionID] = append(facturasDe[l.OperacionID], l.FacturaID)
-		if activa(opByID[l.OperacionID].Estado) {
+		if estado.OperacionActiva(opByID[l.OperacionID].Estado) {
 			holders[l.FacturaID] = append(holders[l.FacturaID], l.OperacionID)
 		}
 	}
@@ -100,7 +100,7 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	// 1. The credit line.
 	exposicion := make(map[int]decimal.Decimal)
 	for _, o := range ops {
-		if o.Estado == estado.OperacionAprobada || o.Estado == estado.OperacionDesembolsada {
+		if estado.OperacionOcupaLinea(o.Estado) {
 			exposicion[o.ClienteID] = exposicion[o.ClienteID].Add(o.MontoTotalFacturas)
 		}
 	}
@@ -161,10 +161,6 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	return r, nil
 }
 
-func activa(e estado.Operacion) bool {
-	return e == estado.OperacionPendiente || e == estado.OperacionAprobada || e == estado.OperacionDesembolsada
-}
-
 // replay walks an operación's events and says what is wrong with them, or
 // "" when they replay its history up to its current state.
 func replay(evs []*ent.OperacionEvento, actual estado.Operacion) string {
@@ -180,7 +176,7 @@ func replay(evs []*ent.OperacionEvento, actual estado.Operacion) string {
 		if e.EstadoAnterior == nil || *e.EstadoAnterior != state {
 			return fmt.Sprintf("el evento %d (%s) parte de %v, pero el estado era %s", i+2, e.Tipo, deref(e.EstadoAnterior), state)
 		}
-		a, ok := accionDe[e.Tipo]
+		a, ok := estado.AccionDe(e.Tipo)
 		if !ok {
 			return fmt.Sprintf("el evento %d es %s: solo el primero puede ser CREADA", i+2, e.Tipo)
 		}
@@ -194,13 +190,6 @@ func replay(evs []*ent.OperacionEvento, actual estado.Operacion) string {
 		return fmt.Sprintf("los eventos terminan en %s pero la operación está %s", state, actual)
 	}
 	return ""
-}
-
-var accionDe = map[estado.TipoEvento]estado.Accion{
-	estado.EventoAprobada:     estado.AprobarOperacion,
-	estado.EventoRechazada:    estado.RechazarOperacion,
-	estado.EventoDesembolsada: estado.DesembolsarOperacion,
-	estado.EventoFinalizada:   estado.FinalizarOperacion,
 }
 
 func deref(e *estado.Operacion) any {
