@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,12 @@ type Config struct {
 	MaxAliases    int
 	MaxTokens     int
 
+	// ServingRole and ServingRolePassword: the PostgreSQL role that
+	// `factoring migrate` creates or updates with only the privileges
+	// `factoring serve` needs (no DDL, no UPDATE/DELETE of audit events).
+	ServingRole         string
+	ServingRolePassword string
+
 	// PprofAddr, when set, serves pprof and counters there (never the API's
 	// address).
 	PprofAddr string
@@ -57,7 +64,12 @@ const (
 	DefaultHTTPAddr    = ":8080"
 	DefaultTasa        = "2.00"
 	DefaultTimeZone    = "America/Santiago"
+	DefaultServingRole = "factoring_app"
 )
+
+// roleName is a plain PostgreSQL identifier (internal/database checks the
+// same when it creates the role).
+var roleName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // Load reads the configuration through getenv (os.LookupEnv in main) and
 // returns every problem at once.
@@ -88,7 +100,13 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 		MaxAliases:    r.intRange("FACTORING_MAX_ALIASES", 30, 1, 1000), // 0 would read as "unset" (graph.Limits)
 		MaxTokens:     r.intRange("FACTORING_MAX_TOKENS", 5_000, 100, 1_000_000),
 
+		ServingRole:         r.str("FACTORING_DB_SERVING_ROLE", DefaultServingRole),
+		ServingRolePassword: r.str("FACTORING_DB_SERVING_PASSWORD", ""),
+
 		PprofAddr: r.str("FACTORING_PPROF_ADDR", ""),
+	}
+	if !roleName.MatchString(cfg.ServingRole) {
+		r.fail("FACTORING_DB_SERVING_ROLE", "%q no es un nombre de rol: use minúsculas, dígitos y _ (máximo 63)", cfg.ServingRole)
 	}
 	for _, o := range cfg.CORSOrigins {
 		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || o == "*" {

@@ -115,6 +115,8 @@ func TestValoresInvalidos(t *testing.T) {
 		{"conexiones_no_numericas", "FACTORING_DB_MAX_CONNS", "muchas"},
 		{"timeout_sin_unidad", "FACTORING_REQUEST_TIMEOUT", "30"},
 		{"timeout_demasiado_corto", "FACTORING_REQUEST_TIMEOUT", "1ms"},
+		{"rol_con_mayusculas", "FACTORING_DB_SERVING_ROLE", "Factoring"},
+		{"rol_con_inyeccion", "FACTORING_DB_SERVING_ROLE", "x; DROP TABLE clientes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
