@@ -25,10 +25,8 @@ build: ## Build the static binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/factoring
 
 .PHONY: generate
-generate: ## Regenerate ent, entgql and gqlgen code from ent/schema and schema.graphqls
-	$(GO) run ./ent/entc.go
-	$(GO) tool gqlgen generate
-	$(GO) run ./internal/tools/seqmarshal graph/generated.go
+generate: ## Regenerate ent, entgql and gqlgen code from ent/schema and schema.graphqls (the root generate.go)
+	$(GO) generate .
 
 .PHONY: migration
 migration: ## Write the next migration for both dialects from the ent schema: make migration name=agrega_algo
