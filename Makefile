@@ -42,6 +42,10 @@ BENCH_CLIENTS  ?= 16
 BENCH_DURATION ?= 10s
 BENCH_WARMUP   ?= 3s
 
+.PHONY: explain
+explain: ## EXPLAIN the SQL of the README's queries and Q1-Q3 on the benchmark dataset; fails on a sequential scan of a large table
+	FACTORING_BENCH_EXPLAIN=1 FACTORING_REQUIRE_POSTGRES=1 $(GO) test -count=1 -run '^TestExplain$$' ./cmd/benchmark/internal/bench/
+
 .PHONY: bench
-bench: build ## Benchmark the API against hand-written SQL on a fresh PostgreSQL database (BENCHMARKS.md; BENCH_FLAGS=... for more)
+bench: build explain ## Benchmark the API against hand-written SQL on a fresh PostgreSQL database, after make explain (BENCHMARKS.md; BENCH_FLAGS=... for more)
 	$(GO) run ./cmd/benchmark -server-bin $(BIN) -clients $(BENCH_CLIENTS) -duration $(BENCH_DURATION) -warmup $(BENCH_WARMUP) $(BENCH_FLAGS)
