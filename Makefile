@@ -25,10 +25,8 @@ build: ## Build the static binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/factoring
 
 .PHONY: generate
-generate: ## Regenerate ent, entgql and gqlgen code from ent/schema and schema.graphqls
-	$(GO) run ./ent/entc.go
-	$(GO) tool gqlgen generate
-	$(GO) run ./internal/tools/seqmarshal graph/generated.go
+generate: ## Regenerate ent, entgql and gqlgen code from ent/schema and schema.graphqls (the root generate.go)
+	$(GO) generate .
 
 .PHONY: migration
 migration: ## Write the next migration for both dialects from the ent schema: make migration name=agrega_algo
@@ -44,6 +42,10 @@ BENCH_CLIENTS  ?= 16
 BENCH_DURATION ?= 10s
 BENCH_WARMUP   ?= 3s
 
+.PHONY: explain
+explain: ## EXPLAIN the SQL of the README's queries and Q1-Q3 on the benchmark dataset; fails on a sequential scan of a large table
+	FACTORING_BENCH_EXPLAIN=1 FACTORING_REQUIRE_POSTGRES=1 $(GO) test -count=1 -run '^TestExplain$$' ./cmd/benchmark/internal/bench/
+
 .PHONY: bench
-bench: build ## Benchmark the API against hand-written SQL on a fresh PostgreSQL database (BENCHMARKS.md; BENCH_FLAGS=... for more)
+bench: build explain ## Benchmark the API against hand-written SQL on a fresh PostgreSQL database, after make explain (BENCHMARKS.md; BENCH_FLAGS=... for more)
 	$(GO) run ./cmd/benchmark -server-bin $(BIN) -clients $(BENCH_CLIENTS) -duration $(BENCH_DURATION) -warmup $(BENCH_WARMUP) $(BENCH_FLAGS)

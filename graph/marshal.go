@@ -14,7 +14,7 @@ import (
 // their stacks grow and are copied again for every element. Profiles of
 // `make bench` put that at 18 % of the server's CPU for a 50-row page.
 //
-// `make generate` points the generated code here (internal/tools/seqmarshal);
+// `make generate` points the generated code here (internal/tools/gqlgen);
 // the signature and the per-element panic recovery match gqlgen's.
 func marshalSequentially(
 	ctx context.Context,

@@ -8,6 +8,12 @@
 //
 // The PostgreSQL server comes from FACTORING_BENCH_DATABASE_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable).
+//
+// `benchmark seed -database-url URL` only migrates that database and loads
+// the dataset into it (it must have no clientes), to look at the API over
+// the benchmark's volume by hand:
+//
+//	go run ./cmd/benchmark seed -database-url postgres://postgres@127.0.0.1:5432/factoring_grande?sslmode=disable
 package main
 
 import (
@@ -21,7 +27,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/banpro/factoring/internal/bench"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/dataset"
+	"github.com/banpro/factoring/internal/database"
 )
 
 const defaultPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
@@ -34,6 +42,9 @@ func main() {
 }
 
 func run() error {
+	if len(os.Args) > 1 && os.Args[1] == "seed" {
+		return seed(os.Args[2:])
+	}
 	var cfg bench.Config
 	fs := flag.NewFlagSet("benchmark", flag.ContinueOnError)
 	fs.IntVar(&cfg.Clients, "clients", 16, "concurrent clients (closed loop) of every scenario")
@@ -91,4 +102,40 @@ func run() error {
 		}
 	}
 	return err
+}
+
+// seed migrates the database of -database-url and loads the benchmark's
+// dataset into it (the dataset's defaults: rate 2.00, America/Santiago,
+// as the benchmark serves it).
+func seed(args []string) error {
+	fs := flag.NewFlagSet("benchmark seed", flag.ContinueOnError)
+	url := fs.String("database-url", "", "PostgreSQL database to migrate and load (it must have no clientes)")
+	clientes := fs.Int("clientes", dataset.DefaultClientes, "dataset size in clientes (50 facturas and 10 operaciones each)")
+	semilla := fs.Uint64("seed", dataset.DefaultSeed, "dataset seed")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if *url == "" {
+		return fmt.Errorf("seed necesita -database-url: la base PostgreSQL donde cargar el dataset")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	db, err := database.Open(ctx, *url, database.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := database.Migrate(ctx, db); err != nil {
+		return err
+	}
+	sum, err := dataset.LoadDB(ctx, db, dataset.Config{Clientes: *clientes, Seed: *semilla})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("dataset cargado en %s: %d clientes, %d facturas, %d operaciones, %d eventos\n",
+		sum.Total().Round(time.Millisecond), sum.Clientes, sum.Facturas, sum.Operaciones, sum.Eventos)
+	return nil
 }

@@ -9,10 +9,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/banpro/factoring/internal/app"
-	"github.com/banpro/factoring/internal/bench/dataset"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
@@ -239,28 +237,14 @@ func (m *Main) seed(ctx context.Context, args []string) error {
 	}
 	fs := m.newFlagSet("seed")
 	soloDisponibles := fs.Bool("solo-disponibles", false, "dejar todas las facturas DISPONIBLE")
-	volumen := fs.String("volumen", "demo", "demo, o grande: 2.000 clientes, 100.000 facturas, 20.000 operaciones (solo PostgreSQL, base vacía)")
 	if err := m.parse(fs, args); err != nil {
 		return err
-	}
-	if *volumen != "demo" && *volumen != "grande" {
-		fmt.Fprintf(m.Stderr, "--volumen debe ser demo o grande, no %q\n", *volumen)
-		return errUsage
 	}
 	db, err := m.openCurrent(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if *volumen == "grande" {
-		sum, err := dataset.LoadDB(ctx, db, dataset.Config{Now: m.clock().Now(), TimeZone: cfg.TimeZone, Tasa: cfg.TasaDescuento})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(m.Stdout, "volumen grande cargado en %s: %d clientes, %d facturas, %d operaciones, %d eventos\n",
-			sum.Total().Round(time.Millisecond), sum.Clientes, sum.Facturas, sum.Operaciones, sum.Eventos)
-		return nil
-	}
 	res, err := seed.Run(ctx, db.Client, seed.Options{
 		SoloDisponibles: *soloDisponibles,
 		Clock:           m.clock(),

@@ -53,7 +53,7 @@ const usage = `Uso: factoring <comando> [opciones]
 Comandos:
   serve [--migrate] [--seed] [--addr :8080]   servidor HTTP (GraphQL en /graphql)
   migrate [status]                             aplica las migraciones pendientes, o muestra su estado
-  seed [--solo-disponibles] [--volumen grande] carga los datos de demostración (idempotente), o el volumen de benchmark
+  seed [--solo-disponibles]                    carga los datos de demostración (idempotente)
   verificar                                    comprueba las invariantes del dominio en toda la base de datos
   token --sub NOMBRE --roles r1,r2 [--ttl 8h]  imprime un token firmado (HS256, FACTORING_JWT_SECRET)
   marcar-vencidas                              marca VENCIDA las facturas DISPONIBLE o CEDIDA ya vencidas (tarea diaria)

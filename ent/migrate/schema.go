@@ -162,6 +162,24 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{OperacionesColumns[1]},
 			},
+			{
+				Name:    "operacion_id_listado",
+				Unique:  false,
+				Columns: []*schema.Column{OperacionesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					IncludeColumns: []string{
+						OperacionesColumns[10].Name,
+
+						OperacionesColumns[1].Name,
+
+						OperacionesColumns[5].Name,
+
+						OperacionesColumns[8].Name,
+
+						OperacionesColumns[9].Name,
+					},
+				},
+			},
 		},
 	}
 	// OperacionEventosColumns holds the columns for the "operacion_eventos" table.
@@ -233,9 +251,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "operacionfactura_factura_id",
+				Name:    "operacionfactura_factura_id_operacion_id",
 				Unique:  false,
-				Columns: []*schema.Column{OperacionFacturasColumns[1]},
+				Columns: []*schema.Column{OperacionFacturasColumns[1], OperacionFacturasColumns[0]},
 			},
 		},
 	}

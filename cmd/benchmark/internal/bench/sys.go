@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/banpro/factoring/internal/bench/server"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/server"
 )
 
 // userHZ is the unit of /proc/stat's and /proc/<pid>/stat's CPU times.

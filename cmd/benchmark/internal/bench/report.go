@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/banpro/factoring/internal/bench/loadgen"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/loadgen"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/money"
 )

@@ -1,7 +1,7 @@
 // Package dataset fills an empty, migrated PostgreSQL database with the
 // benchmark's large dataset: by default 2,000 clientes, 100,000 facturas,
 // 20,000 operaciones holding 60,000 facturas and about 60,000 events, all
-// consistent with the invariants of domain.md (internal/verificar passes on
+// consistent with the domain's invariants (internal/verificar passes on
 // it). It writes with COPY (pgx.CopyFrom) in one transaction, so the whole
 // set loads in seconds.
 //
@@ -142,7 +142,7 @@ type Summary struct {
 func (s Summary) Total() time.Duration { return s.Generate + s.Copy + s.Analyze }
 
 // ErrNotEmpty is returned when the database already has clientes.
-var ErrNotEmpty = errors.New("dataset: la base de datos ya tiene clientes; el volumen grande se carga solo en una base vacía")
+var ErrNotEmpty = errors.New("dataset: la base de datos ya tiene clientes; el dataset del benchmark se carga solo en una base vacía")
 
 // Load generates the dataset and writes it into db, which must be migrated
 // and empty, in one transaction; then it runs VACUUM (ANALYZE) on the five

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/bench/dataset"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/dataset"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/testdb"
 	"github.com/banpro/factoring/internal/verificar"

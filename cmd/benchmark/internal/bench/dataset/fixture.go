@@ -22,10 +22,10 @@ import (
 )
 
 // ErrNotPostgres is LoadDB's answer on SQLite.
-var ErrNotPostgres = errors.New("el volumen grande solo se carga en PostgreSQL (FACTORING_DATABASE_URL=postgres://…); SQLite no lo admite")
+var ErrNotPostgres = errors.New("el dataset del benchmark solo se carga en PostgreSQL (postgres://…); SQLite no lo admite")
 
 // LoadDB is Load over the API's own database handle, for
-// `factoring seed --volumen grande`: it borrows one pgx connection from
+// `benchmark seed` and the tests: it borrows one pgx connection from
 // db's pool. It refuses SQLite with ErrNotPostgres.
 func LoadDB(ctx context.Context, db *database.DB, cfg Config) (Summary, error) {
 	if db.Dialect != dialect.Postgres {
@@ -75,9 +75,10 @@ type Contention struct {
 
 // NewContention adds to a loaded database one ACTIVO cliente with
 // cfg.Operaciones PENDIENTE operaciones (one EN_PROCESO invoice each, with
-// their CREADA events) whose line covers exactly cfg.Cubiertas of them: the
-// setting of domain.md's concurrency example. Ids come from the identity
-// sequences, so it can run any number of times on one database.
+// their CREADA events) whose line covers exactly cfg.Cubiertas of them:
+// scenario M2, where of concurrent approvals only the covered ones may
+// pass. Ids come from the identity sequences, so it can run any number of
+// times on one database.
 func NewContention(ctx context.Context, db DB, cfg ContentionConfig) (Contention, error) {
 	if cfg.Operaciones == 0 {
 		cfg.Operaciones = 200

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/bench/server"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/server"
 )
 
 func TestReadProc(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package baseline is the benchmark's raw-SQL limit: the work of each API
 // scenario done by hand with pgx, in process, with no GraphQL, no HTTP and
 // no ent. It reads the same rows and takes the same locks and writes as
-// the API (domain.md's lock order: cliente, operación, facturas by id), in
+// the API (the services' lock order: cliente, operación, facturas by id), in
 // the fewest statements and round trips plain SQL allows, and builds and
 // encodes the same JSON the API would answer. The API's throughput divided
 // by the baseline's is the benchmark's headline figure.
@@ -407,7 +407,7 @@ type Creada struct {
 func (c Creada) DBID() int { return c.dbID }
 
 // Crear is crearOperacion: in one transaction it locks the cliente, then
-// the facturas by id, checks the rules of domain.md (cliente ACTIVO;
+// the facturas by id, checks the services' rules (cliente ACTIVO;
 // facturas of the cliente, DISPONIBLE, not overdue), prices the discount,
 // inserts the operación, and then, in one round trip, its links, the
 // facturas' new state and the CREADA event. actor and requestID go into

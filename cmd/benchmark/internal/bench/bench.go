@@ -1,11 +1,11 @@
 // Package bench is the API's reproducible performance benchmark: it builds
-// a fresh PostgreSQL database with the large dataset (internal/bench/dataset),
-// starts the real server binary on it (internal/bench/server), drives it
-// over HTTP with a closed-loop load generator (internal/bench/loadgen), and
-// right beside each API run measures the same work done with hand-written
-// SQL over pgx (internal/bench/baseline), the limit the API is compared
-// with. cmd/benchmark is its command line; BENCHMARKS.md explains the
-// figures.
+// a fresh PostgreSQL database with the large dataset (package dataset below
+// this one), starts the real server binary on it (server), drives it over
+// HTTP with a closed-loop load generator (loadgen), and right beside each
+// API run measures the same work done with hand-written SQL over pgx
+// (baseline), the limit the API is compared with. cmd/benchmark is its
+// command line; BENCHMARKS.md explains the figures. It lives under
+// cmd/benchmark so that the product binary never links it.
 //
 // The scenarios: Q1 a page of clientes; Q2 the frontend page (clientes →
 // facturas → operaciones), and Q2+tc with totalCount; Q3 one operación with
@@ -30,12 +30,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/baseline"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/dataset"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/gqlclient"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/loadgen"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/server"
 	"github.com/banpro/factoring/internal/auth"
-	"github.com/banpro/factoring/internal/bench/baseline"
-	"github.com/banpro/factoring/internal/bench/dataset"
-	"github.com/banpro/factoring/internal/bench/gqlclient"
-	"github.com/banpro/factoring/internal/bench/loadgen"
-	"github.com/banpro/factoring/internal/bench/server"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/money"
 	"github.com/banpro/factoring/internal/verificar"
@@ -642,7 +642,7 @@ func m2Check(ctx context.Context, e *env, clienteID int, side *M2Side) error {
 	return err
 }
 
-// OK reports whether the side ended as domain.md requires: exactly covered
+// OK reports whether the side ended as the domain's rules require: exactly covered
 // approvals, the rest refused on the line, the line used up, one event per
 // approval.
 func (s M2Side) OK(ops, covered int) bool {

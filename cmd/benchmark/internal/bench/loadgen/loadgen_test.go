@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/banpro/factoring/internal/bench/loadgen"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/loadgen"
 )
 
 func TestPercentile(t *testing.T) {

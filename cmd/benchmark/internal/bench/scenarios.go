@@ -12,10 +12,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/banpro/factoring/internal/bench/baseline"
-	"github.com/banpro/factoring/internal/bench/dataset"
-	"github.com/banpro/factoring/internal/bench/gqlclient"
-	"github.com/banpro/factoring/internal/bench/loadgen"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/baseline"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/dataset"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/gqlclient"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/loadgen"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/gid"
 )

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/bench/loadgen"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/loadgen"
 	"github.com/banpro/factoring/internal/verificar"
 )
 

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/baseline"
+	"github.com/banpro/factoring/cmd/benchmark/internal/bench/dataset"
 	"github.com/banpro/factoring/internal/apptest"
-	"github.com/banpro/factoring/internal/bench/baseline"
-	"github.com/banpro/factoring/internal/bench/dataset"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/gid"
@@ -114,7 +114,7 @@ func TestBaselineParity(t *testing.T) {
 
 	t.Run("M2", func(t *testing.T) {
 		// Ensure that the baseline's approvals under contention end as
-		// domain.md's example: exactly the covered ones succeed.
+		// the domain's concurrency rule: exactly the covered ones succeed.
 		fix, err := dataset.NewContention(ctx, pool, dataset.ContentionConfig{Operaciones: 30, Cubiertas: 7, Now: apptest.Hoy})
 		require.NoError(t, err)
 		e := &env{base: base}

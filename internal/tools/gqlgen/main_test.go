@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"testing"
+)
+
+// TestRewrite ensures that every concurrent list marshaling is rewritten and
+// that a file with none is an error, not a silent no-op.
+func TestRewrite(t *testing.T) {
+	src := []byte("a := graphql.MarshalSliceConcurrently(ctx, 1)\nb := graphql.MarshalSliceConcurrently(ctx, 2)\n")
+	out, n, err := rewrite(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("rewrote %d calls, want 2", n)
+	}
+	if want := "a := marshalSequentially(ctx, 1)\nb := marshalSequentially(ctx, 2)\n"; string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	if _, _, err := rewrite(out); err == nil {
+		t.Error("a file with nothing to rewrite was accepted")
+	}
+}
+
+// TestGeneratedIsSequential ensures that the committed executor went through
+// this program: a graph/generated.go written by plain gqlgen marshals lists
+// concurrently again.
+func TestGeneratedIsSequential(t *testing.T) {
+	src, err := os.ReadFile("../../../graph/generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(src, concurrent) {
+		t.Error("graph/generated.go calls graphql.MarshalSliceConcurrently: regenerate it with `make generate`")
+	}
+	if !bytes.Contains(src, sequential) {
+		t.Error("graph/generated.go never calls marshalSequentially: regenerate it with `make generate`")
+	}
+}
