@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
 
+	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
@@ -62,7 +64,7 @@ func recoverPanics(next http.Handler, log *slog.Logger) http.Handler {
 				log.ErrorContext(r.Context(), "panic en el servidor HTTP",
 					"request_id", requestid.FromContext(r.Context()),
 					"panic", p, "stack", string(debug.Stack()))
-				writeError(w, r, http.StatusInternalServerError, "INTERNAL_ERROR", "Error interno del servidor")
+				writeError(w, r, apperror.InternalError(fmt.Errorf("panic: %v", p)))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -103,8 +105,8 @@ func limitBody(next http.Handler, limit int64) http.Handler {
 			return
 		}
 		tooLarge := func() {
-			writeError(w, r, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
-				"El cuerpo de la solicitud supera el máximo de 1 MiB.")
+			writeError(w, r, apperror.Errorf(apperror.PayloadTooLarge,
+				"El cuerpo de la solicitud supera el máximo de 1 MiB."))
 		}
 		if r.ContentLength > limit {
 			tooLarge()
@@ -117,7 +119,7 @@ func limitBody(next http.Handler, limit int64) http.Handler {
 				tooLarge()
 				return
 			}
-			writeError(w, r, http.StatusBadRequest, "VALIDATION_ERROR", "No se pudo leer el cuerpo de la solicitud.")
+			writeError(w, r, apperror.Validationf("No se pudo leer el cuerpo de la solicitud."))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -149,11 +151,12 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// writeError answers outside GraphQL in the API's error format.
-func writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	writeJSON(w, status, map[string]any{"errors": []map[string]any{{
-		"message":    message,
-		"extensions": map[string]any{"code": code, "requestId": requestid.FromContext(r.Context())},
+// writeError answers outside GraphQL in the API's error format, with the
+// status of the error's code.
+func writeError(w http.ResponseWriter, r *http.Request, err *apperror.Error) {
+	writeJSON(w, err.Code.HTTPStatus(), map[string]any{"errors": []map[string]any{{
+		"message":    err.Message,
+		"extensions": err.Extensions(requestid.FromContext(r.Context())),
 	}}})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
@@ -192,7 +193,7 @@ func TestLimitBody(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	h := securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, http.StatusTeapot, "VALIDATION_ERROR", "x")
+		writeError(w, r, apperror.Validationf("x"))
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))

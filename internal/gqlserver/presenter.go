@@ -1,4 +1,4 @@
-package graph
+package gqlserver
 
 import (
 	"context"
@@ -49,32 +49,27 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		src = gqlerror.WrapPath(graphql.GetPath(ctx), err)
 	}
 	appErr := classify(ctx, src)
-	out := &gqlerror.Error{
-		Message:    appErr.Message,
-		Path:       src.Path,
-		Locations:  src.Locations,
-		Extensions: map[string]any{"code": string(appErr.Code), "requestId": requestid.FromContext(ctx)},
-	}
+	path := src.Path
 	if appErr.Code == apperror.Validation && len(appErr.Fields) == 0 {
 		// A scalar or input that failed to parse does not know which argument
 		// it was: its path does. Blame that argument and report the error at
 		// the field, where GraphQL paths point.
 		if arg, fieldPath, ok := argumentOf(ctx, src.Path); ok {
 			appErr = apperror.Invalid(arg, appErr.Message)
-			out.Message = appErr.Message
-			out.Path = fieldPath
+			path = fieldPath
 		}
 	}
-	if len(appErr.Fields) > 0 {
-		out.Extensions["fields"] = appErr.Fields
-	}
+	requestID := requestid.FromContext(ctx)
 	if appErr.Code == apperror.Internal {
 		log.ErrorContext(ctx, "error interno",
-			"request_id", requestid.FromContext(ctx),
-			"path", src.Path.String(),
-			"error", describeCause(err))
+			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
 	}
-	return out
+	return &gqlerror.Error{
+		Message:    appErr.Message,
+		Path:       path,
+		Locations:  src.Locations,
+		Extensions: appErr.Extensions(requestID),
+	}
 }
 
 // classify maps any error to the *apperror.Error a client may see.
@@ -85,9 +80,9 @@ func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 	if src.Err != nil {
 		switch {
 		case src.Err.Error() == "introspection disabled": // gqlgen's backstop; queryLimits refuses these first
-			return introspectionDisabled()
+			return apperror.New(apperror.IntrospectionDisabled)
 		case ent.IsNotFound(src.Err):
-			return apperror.NotFoundf("No existe el recurso solicitado.")
+			return apperror.New(apperror.NotFound)
 		case database.IsInvalidValue(src.Err):
 			return apperror.Validationf("Un valor de la consulta no es admisible (por ejemplo, un texto con caracteres nulos).")
 		case errors.Is(src.Err, context.DeadlineExceeded):
@@ -104,22 +99,16 @@ func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 	code, _ := src.Extensions["code"].(string)
 	switch {
 	case code == errcode.ParseFailed && strings.HasPrefix(src.Message, "exceeded token limit"):
-		return apperror.Limitf(apperror.TokenLimit, "La consulta es demasiado larga: %s.", src.Message)
+		return apperror.Errorf(apperror.TokenLimit, "La consulta es demasiado larga: %s.", src.Message)
 	case code == errcode.ParseFailed && strings.HasPrefix(src.Message, "exceeded maximum nesting depth"):
-		return apperror.Limitf(apperror.DepthLimit, "La consulta anida demasiados niveles.")
+		return apperror.New(apperror.DepthLimit)
 	}
 	switch code {
 	case errcode.ValidationFailed, errcode.ParseFailed:
 		// gqlparser's messages describe the query, never the server.
 		return apperror.Validationf("Consulta GraphQL inválida: %s", src.Message)
-	case "NOT_FOUND": // entgql: a node id that resolves to no row
+	case string(apperror.NotFound): // entgql.ErrNodeNotFound: a node id that resolves to no row
 		return apperror.NotFoundf("No existe un nodo con el ID indicado.")
-	}
-	switch {
-	case strings.HasPrefix(src.Message, "json request body could not be decoded"):
-		return apperror.Validationf("El cuerpo de la solicitud no es un JSON válido de GraphQL ({\"query\": ..., \"variables\": {...}}).")
-	case strings.HasPrefix(src.Message, "could not read request body"):
-		return apperror.Validationf("No se pudo leer el cuerpo de la solicitud.")
 	}
 	return apperror.InternalError(errors.New(src.Message))
 }
@@ -147,8 +136,4 @@ func describeCause(err error) string {
 		return errors.Unwrap(appErr).Error()
 	}
 	return err.Error()
-}
-
-func introspectionDisabled() *apperror.Error {
-	return apperror.Limitf(apperror.IntrospectionDisabled, "La introspección del esquema está deshabilitada en este servidor.")
 }
