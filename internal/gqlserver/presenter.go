@@ -24,7 +24,9 @@ import (
 // extensions.requestId, and extensions.fields when input fields are to
 // blame. Anything it does not recognise is logged with the request id and
 // shown as a generic INTERNAL_ERROR: no driver message, SQL or Go type ever
-// reaches a client.
+// reaches a client. Unless the request's context ended first: then it is
+// CANCELLED, logged at INFO (the client went away; no one reads it), or
+// TIMEOUT, logged at WARN (the request's deadline passed).
 func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		return present(ctx, log, err)
@@ -60,8 +62,15 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		}
 	}
 	requestID := requestid.FromContext(ctx)
-	if appErr.Code == apperror.Internal {
+	switch appErr.Code {
+	case apperror.Internal:
 		log.ErrorContext(ctx, "error interno",
+			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+	case apperror.Timeout:
+		log.WarnContext(ctx, "la solicitud excedió su plazo",
+			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+	case apperror.Cancelled:
+		log.InfoContext(ctx, "solicitud cancelada por el cliente",
 			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
 	}
 	return &gqlerror.Error{
@@ -72,8 +81,27 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	}
 }
 
-// classify maps any error to the *apperror.Error a client may see.
+// classify maps any error to the *apperror.Error a client may see. What
+// would be an INTERNAL_ERROR is first read against the request's context:
+// once the client went away or the deadline passed, the failure is that,
+// whatever the driver made of it (a cancelled statement, an interrupted
+// SQLite call).
 func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
+	appErr := classifyError(ctx, src)
+	if appErr.Code != apperror.Internal {
+		return appErr
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return apperror.New(apperror.Cancelled).WithCause(src)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return apperror.New(apperror.Timeout).WithCause(src)
+	}
+	return appErr
+}
+
+// classifyError maps err by what it is, whatever the request's state.
+func classifyError(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 	if appErr, ok := apperror.As(src); ok {
 		return appErr
 	}
@@ -85,8 +113,6 @@ func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 			return apperror.New(apperror.NotFound)
 		case database.IsInvalidValue(src.Err):
 			return apperror.Validationf("Un valor de la consulta no es admisible (por ejemplo, un texto con caracteres nulos).")
-		case errors.Is(src.Err, context.DeadlineExceeded):
-			return apperror.InternalError(src.Err).WithMessage("La solicitud excedió su tiempo máximo de ejecución.")
 		}
 		if _, _, ok := argumentOf(ctx, src.Path); ok {
 			// An argument that failed to parse with an error of a library

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -110,6 +111,13 @@ func refuse(w http.ResponseWriter, ctx context.Context, exec graphql.GraphExecut
 
 // respond runs a prepared operation, or reports why it could not be
 // prepared, and writes the response: the shared tail of both transports.
+//
+// A request whose context ended is answered by how it ended. The client
+// went away (context.Canceled: net/http cancels a request whose connection
+// closed): nothing is written, as no one would read it; the access log
+// records it. The request's deadline passed: TIMEOUT. gqlgen's executor
+// hands back no response at all (nil) when the context ended before the
+// operation started.
 func respond(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, opCtx *graphql.OperationContext, errs gqlerror.List, contentType string) {
 	ctx := r.Context()
 	if errs != nil {
@@ -118,7 +126,32 @@ func respond(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, contentType, http.StatusOK, responses(ctx))
+	resp := responses(ctx)
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return
+	}
+	if resp == nil {
+		appErr := apperror.New(apperror.Timeout)
+		if ctx.Err() == nil {
+			// Not expected with a live context; answer rather than crash.
+			appErr = apperror.InternalError(errors.New("el ejecutor GraphQL no produjo respuesta"))
+		}
+		resp = exec.DispatchError(ctx, gqlerror.List{requestError(appErr, nil)})
+	}
+	writeResponse(w, contentType, executedStatus(resp), resp)
+}
+
+// executedStatus is the status of an operation that was dispatched: 200
+// whatever its field errors, as GraphQL over HTTP asks, unless its
+// deadline cut it short: then TIMEOUT's status, so that proxies and
+// clients see a timeout without reading the body.
+func executedStatus(resp *graphql.Response) int {
+	for _, e := range resp.Errors {
+		if code, _ := e.Extensions["code"].(string); apperror.Code(code) == apperror.Timeout {
+			return apperror.Timeout.HTTPStatus()
+		}
+	}
+	return http.StatusOK
 }
 
 // requestError is an error that stops an operation before execution (a

@@ -28,14 +28,23 @@ func withRequestID(next http.Handler) http.Handler {
 }
 
 // accessLog writes one structured line per request: id, method, path,
-// GraphQL operation name, status, size and duration. Never the query's
-// variables, the body or headers such as Authorization.
+// GraphQL operation name, status, outcome, size and duration. Never the
+// query's variables, the body or headers such as Authorization.
+//
+// A request whose client went away before the answer (net/http cancels the
+// request's context when its connection closes) is logged as nginx logs
+// it: status 499, outcome "cancelled", whatever the handler wrote to the
+// closed connection. Any other request's outcome is "completed".
 func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx, entry := reqlog.NewContext(r.Context())
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
+		status, outcome := rec.status, "completed"
+		if errors.Is(ctx.Err(), context.Canceled) {
+			status, outcome = apperror.Cancelled.HTTPStatus(), "cancelled"
+		}
 		level := slog.LevelInfo
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			level = slog.LevelDebug
@@ -45,7 +54,8 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("operation", entry.Operation()),
-			slog.Int("status", rec.status),
+			slog.Int("status", status),
+			slog.String("outcome", outcome),
 			slog.Int("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		)
