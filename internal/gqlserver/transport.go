@@ -35,11 +35,11 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	start := graphql.Now()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		refuse(w, ctx, exec, contentType, apperror.Validationf("No se pudo leer el cuerpo de la solicitud."))
+		refuse(ctx, w, exec, contentType, apperror.Validationf("No se pudo leer el cuerpo de la solicitud."))
 		return
 	}
 	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
-		refuse(w, ctx, exec, contentType, apperror.Errorf(apperror.BatchingNotSupported,
+		refuse(ctx, w, exec, contentType, apperror.Errorf(apperror.BatchingNotSupported,
 			"No se admiten lotes de operaciones (un arreglo JSON): envíe una operación por solicitud."))
 		return
 	}
@@ -47,7 +47,7 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(params); err != nil || len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
-		refuse(w, ctx, exec, contentType, apperror.Validationf(
+		refuse(ctx, w, exec, contentType, apperror.Validationf(
 			"El cuerpo de la solicitud no es un JSON válido de GraphQL: {\"query\": \"...\", \"variables\": {...}}."))
 		return
 	}
@@ -83,7 +83,7 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 			dec := json.NewDecoder(strings.NewReader(v))
 			dec.UseNumber()
 			if err := dec.Decode(dst); err != nil {
-				refuse(w, ctx, exec, contentType, apperror.Invalid(name, "Debe ser un objeto JSON."))
+				refuse(ctx, w, exec, contentType, apperror.Invalid(name, "Debe ser un objeto JSON."))
 				return
 			}
 		}
@@ -104,7 +104,7 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 
 // refuse answers a request that could not even be read as GraphQL, with the
 // status of appErr's code.
-func refuse(w http.ResponseWriter, ctx context.Context, exec graphql.GraphExecutor, contentType string, appErr *apperror.Error) {
+func refuse(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, contentType string, appErr *apperror.Error) {
 	resp := exec.DispatchError(ctx, gqlerror.List{requestError(appErr, nil)})
 	writeResponse(w, contentType, appErr.Code.HTTPStatus(), resp)
 }
