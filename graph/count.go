@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -94,4 +95,14 @@ func hasFragments(set ast.SelectionSet) bool {
 		}
 	}
 	return false
+}
+
+// isConnection reports whether field is a Relay connection with first/last.
+// (internal/gqlserver applies the page-size policy to the same fields.)
+func isConnection(field *ast.Field) bool {
+	def := field.Definition
+	return def != nil &&
+		strings.HasSuffix(def.Type.Name(), "Connection") &&
+		def.Arguments.ForName("first") != nil &&
+		def.Arguments.ForName("last") != nil
 }

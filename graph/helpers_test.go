@@ -123,14 +123,6 @@ func requireError(t *testing.T, res gqltest.Response, code string, fields ...str
 	return e
 }
 
-// requireNullData asserts that the response's data is null or absent.
-func requireNullData(t *testing.T, res gqltest.Response) {
-	t.Helper()
-	if len(res.Data) > 0 {
-		assert.JSONEq(t, "null", string(res.Data), res.Raw)
-	}
-}
-
 // field decodes data.<name> of a response.
 func field(t *testing.T, res gqltest.Response, name string) json.RawMessage {
 	t.Helper()

@@ -36,8 +36,8 @@ func article(what string) string {
 }
 
 // nodes resolves Query.nodes: null in place of each id that names no node,
-// with a NOT_FOUND error at that index. (pageSizeGuard has already refused
-// more than a page of ids, before anything ran.)
+// with a NOT_FOUND error at that index. (internal/gqlserver has already
+// refused more than a page of ids, before anything ran.)
 func nodes(ctx context.Context, client *ent.Client, ids []int) ([]ent.Noder, error) {
 	if len(ids) == 1 {
 		// entgql's Noders fails the whole list for a single missing id;

@@ -1,5 +1,8 @@
-// Package graph is the GraphQL layer: gqlgen's generated executor
-// (generated.go), the resolvers, and the HTTP handler that serves them.
+// Package graph is the GraphQL schema of the API: gqlgen's generated
+// executor (generated.go), the resolvers and the helpers they call, and
+// NewSchema, the one seam through which the rest of the program gets an
+// executable schema. How requests reach it (transports, limits, roles,
+// the error presenter) is internal/gqlserver's business.
 //
 // Resolvers are thin: they translate GraphQL arguments into one call (an
 // entgql query for reads, a domain service for mutations) and the result
@@ -7,6 +10,8 @@
 package graph
 
 import (
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/facturas"
@@ -24,4 +29,10 @@ type Services struct {
 	Clientes    *clientes.Service
 	Facturas    *facturas.Service
 	Operaciones *operaciones.Service
+}
+
+// NewSchema is the API's executable schema: reads go to client, mutations
+// to services.
+func NewSchema(client *ent.Client, services Services) graphql.ExecutableSchema {
+	return NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})
 }

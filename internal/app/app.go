@@ -1,6 +1,8 @@
 // Package app wires the API from its parts: the domain services over an open
-// database, the GraphQL handler and the HTTP server. The command and the
-// end-to-end tests build the server the same way, through here.
+// database, the GraphQL schema over them (graph), the GraphQL endpoint's
+// request policy around the schema (gqlserver) and the HTTP server around
+// the endpoint (httpserver). The command and the end-to-end tests build the
+// server the same way, through here.
 package app
 
 import (
@@ -13,6 +15,7 @@ import (
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/facturas"
+	"github.com/banpro/factoring/internal/gqlserver"
 	"github.com/banpro/factoring/internal/httpserver"
 	"github.com/banpro/factoring/internal/operaciones"
 )
@@ -50,26 +53,29 @@ func NewServer(o Options) (*httpserver.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	schema := graph.NewSchema(o.DB.Client, Services(o.DB, o.Config, o.Clock))
 	cfg := httpserver.Config{
 		Addr: o.Config.HTTPAddr,
-		GraphQL: graph.HandlerConfig{
-			Client:        o.DB.Client,
-			Services:      Services(o.DB, o.Config, o.Clock),
+		GraphQL: gqlserver.New(gqlserver.Config{
+			Schema:        schema,
 			Logger:        o.Logger,
 			Introspection: o.Config.Introspection,
 			Authorization: verifier != nil,
-			Limits: graph.Limits{
+			Limits: gqlserver.Limits{
 				MaxDepth:      o.Config.MaxDepth,
 				MaxComplexity: o.Config.MaxComplexity,
 				MaxAliases:    o.Config.MaxAliases,
 				MaxTokens:     o.Config.MaxTokens,
 			},
-		},
+		}),
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,
 		RequestTimeout: o.Config.RequestTimeout,
 		CORSOrigins:    o.Config.CORSOrigins,
 		Ready:          o.Ready,
+	}
+	if o.Config.Introspection {
+		cfg.SDL = gqlserver.SDL(schema)
 	}
 	if verifier != nil {
 		cfg.Verifier = verifier

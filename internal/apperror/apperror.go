@@ -1,9 +1,11 @@
-// Package apperror defines the closed set of error codes the API returns and
-// the error value that carries them from the domain services to the GraphQL
-// error presenter.
+// Package apperror defines the closed set of error codes the API returns,
+// what each one means on the wire (codes.go: its HTTP status, whether a
+// retry may succeed, its default Spanish message), and the error value that
+// carries a code from the domain services to whoever answers the client:
+// the GraphQL error presenter (internal/gqlserver) or the HTTP middleware
+// (internal/httpserver).
 //
-// It imports only the standard library: domain packages depend on it, and the
-// mapping to GraphQL lives in package graph.
+// It imports only the standard library: domain packages depend on it.
 package apperror
 
 import (
@@ -12,43 +14,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-)
-
-// Code is one of the error codes of the API contract (domain.md, "Error codes").
-type Code string
-
-// The codes every client can rely on.
-const (
-	Validation      Code = "VALIDATION_ERROR"
-	NotFound        Code = "NOT_FOUND"
-	Conflict        Code = "CONFLICT"
-	Unauthenticated Code = "UNAUTHENTICATED"
-	Forbidden       Code = "FORBIDDEN"
-	Internal        Code = "INTERNAL_ERROR"
-)
-
-// Codes of a request refused for what it would cost or how it is sent,
-// before anything runs. Each limit has its own code so integrators can tell
-// which one they hit.
-const (
-	DepthLimit            Code = "DEPTH_LIMIT_EXCEEDED"
-	ComplexityLimit       Code = "COMPLEXITY_LIMIT_EXCEEDED"
-	AliasLimit            Code = "ALIAS_LIMIT_EXCEEDED"
-	TokenLimit            Code = "TOKEN_LIMIT_EXCEEDED"
-	PayloadTooLarge       Code = "PAYLOAD_TOO_LARGE"
-	BatchingNotSupported  Code = "BATCHING_NOT_SUPPORTED"
-	IntrospectionDisabled Code = "INTROSPECTION_DISABLED"
-)
-
-// Limitf is an error of one of the limit codes above.
-func Limitf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// Messages shown when an error does not carry a more specific one.
-const (
-	msgValidation = "La solicitud contiene datos inválidos"
-	msgInternal   = "Error interno del servidor"
 )
 
 // Error is a failure a client is meant to see: a code, a Spanish message and,
@@ -79,30 +44,54 @@ func (e *Error) Error() string {
 // Unwrap exposes the cause to errors.Is and errors.As.
 func (e *Error) Unwrap() error { return e.cause }
 
+// Extensions is the error's extensions object, the same in a GraphQL error
+// and in an error answered outside GraphQL: code, requestId, and fields
+// when input fields are to blame, retryable when a retry may succeed.
+func (e *Error) Extensions(requestID string) map[string]any {
+	ext := map[string]any{"code": string(e.Code), "requestId": requestID}
+	if len(e.Fields) > 0 {
+		ext["fields"] = e.Fields
+	}
+	if e.Code.Retryable() {
+		ext["retryable"] = true
+	}
+	return ext
+}
+
+// New is an error of code with the code's default message.
+func New(code Code) *Error {
+	return &Error{Code: code, Message: code.DefaultMessage()}
+}
+
+// Errorf is an error of code with its own message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
 // Invalid is a VALIDATION_ERROR blaming one input field.
 func Invalid(field, message string) *Error {
-	return &Error{Code: Validation, Message: msgValidation, Fields: map[string]string{field: message}}
+	return &Error{Code: Validation, Message: Validation.DefaultMessage(), Fields: map[string]string{field: message}}
 }
 
 // InvalidFields is a VALIDATION_ERROR blaming several input fields at once.
 func InvalidFields(fields map[string]string) *Error {
-	return &Error{Code: Validation, Message: msgValidation, Fields: maps.Clone(fields)}
+	return &Error{Code: Validation, Message: Validation.DefaultMessage(), Fields: maps.Clone(fields)}
 }
 
 // Validationf is a VALIDATION_ERROR that no single field is to blame for.
 func Validationf(format string, args ...any) *Error {
-	return &Error{Code: Validation, Message: fmt.Sprintf(format, args...)}
+	return Errorf(Validation, format, args...)
 }
 
 // NotFoundf is a NOT_FOUND: an entity named by id does not exist.
 func NotFoundf(format string, args ...any) *Error {
-	return &Error{Code: NotFound, Message: fmt.Sprintf(format, args...)}
+	return Errorf(NotFound, format, args...)
 }
 
 // Conflictf is a CONFLICT: a transition not allowed from the current state, a
 // uniqueness clash, or contention that outlived its retries.
 func Conflictf(format string, args ...any) *Error {
-	return &Error{Code: Conflict, Message: fmt.Sprintf(format, args...)}
+	return Errorf(Conflict, format, args...)
 }
 
 // ConflictOn is a CONFLICT blamed on one input field (a duplicate RUT, say).
@@ -112,18 +101,18 @@ func ConflictOn(field, message string) *Error {
 
 // Unauthenticatedf is an UNAUTHENTICATED: no valid credentials.
 func Unauthenticatedf(format string, args ...any) *Error {
-	return &Error{Code: Unauthenticated, Message: fmt.Sprintf(format, args...)}
+	return Errorf(Unauthenticated, format, args...)
 }
 
 // Forbiddenf is a FORBIDDEN: valid credentials that may not do this.
 func Forbiddenf(format string, args ...any) *Error {
-	return &Error{Code: Forbidden, Message: fmt.Sprintf(format, args...)}
+	return Errorf(Forbidden, format, args...)
 }
 
 // InternalError hides cause behind the generic INTERNAL_ERROR message. The
 // cause stays reachable through errors.Unwrap for the log.
 func InternalError(cause error) *Error {
-	return &Error{Code: Internal, Message: msgInternal, cause: cause}
+	return New(Internal).WithCause(cause)
 }
 
 // WithCause returns a copy of e that also records cause for the log.
@@ -163,4 +152,4 @@ func CodeOf(err error) Code {
 }
 
 // GenericMessage is the message shown for an INTERNAL_ERROR.
-func GenericMessage() string { return msgInternal }
+func GenericMessage() string { return Internal.DefaultMessage() }

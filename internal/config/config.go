@@ -97,7 +97,7 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 
 		MaxDepth:      r.intRange("FACTORING_MAX_DEPTH", 12, 2, 100),
 		MaxComplexity: r.intRange("FACTORING_MAX_COMPLEXITY", 150_000, 100, 10_000_000),
-		MaxAliases:    r.intRange("FACTORING_MAX_ALIASES", 30, 1, 1000), // 0 would read as "unset" (graph.Limits)
+		MaxAliases:    r.intRange("FACTORING_MAX_ALIASES", 30, 1, 1000), // 0 would read as "unset" (gqlserver.Limits)
 		MaxTokens:     r.intRange("FACTORING_MAX_TOKENS", 5_000, 100, 1_000_000),
 
 		ServingRole:         r.str("FACTORING_DB_SERVING_ROLE", DefaultServingRole),

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/requestid"
 )
@@ -48,5 +49,5 @@ func authenticate(next http.Handler, v TokenVerifier, log *slog.Logger) http.Han
 
 func unauthorized(w http.ResponseWriter, r *http.Request, message string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="factoring"`)
-	writeError(w, r, http.StatusUnauthorized, "UNAUTHENTICATED", message)
+	writeError(w, r, apperror.Unauthenticatedf("%s", message))
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
 
+	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
@@ -26,14 +28,23 @@ func withRequestID(next http.Handler) http.Handler {
 }
 
 // accessLog writes one structured line per request: id, method, path,
-// GraphQL operation name, status, size and duration. Never the query's
-// variables, the body or headers such as Authorization.
+// GraphQL operation name, status, outcome, size and duration. Never the
+// query's variables, the body or headers such as Authorization.
+//
+// A request whose client went away before the answer (net/http cancels the
+// request's context when its connection closes) is logged as nginx logs
+// it: status 499, outcome "cancelled", whatever the handler wrote to the
+// closed connection. Any other request's outcome is "completed".
 func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx, entry := reqlog.NewContext(r.Context())
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
+		status, outcome := rec.status, "completed"
+		if errors.Is(ctx.Err(), context.Canceled) {
+			status, outcome = apperror.Cancelled.HTTPStatus(), "cancelled"
+		}
 		level := slog.LevelInfo
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			level = slog.LevelDebug
@@ -43,7 +54,8 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("operation", entry.Operation()),
-			slog.Int("status", rec.status),
+			slog.Int("status", status),
+			slog.String("outcome", outcome),
 			slog.Int("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		)
@@ -62,7 +74,7 @@ func recoverPanics(next http.Handler, log *slog.Logger) http.Handler {
 				log.ErrorContext(r.Context(), "panic en el servidor HTTP",
 					"request_id", requestid.FromContext(r.Context()),
 					"panic", p, "stack", string(debug.Stack()))
-				writeError(w, r, http.StatusInternalServerError, "INTERNAL_ERROR", "Error interno del servidor")
+				writeError(w, r, apperror.InternalError(fmt.Errorf("panic: %v", p)))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -103,8 +115,8 @@ func limitBody(next http.Handler, limit int64) http.Handler {
 			return
 		}
 		tooLarge := func() {
-			writeError(w, r, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE",
-				"El cuerpo de la solicitud supera el máximo de 1 MiB.")
+			writeError(w, r, apperror.Errorf(apperror.PayloadTooLarge,
+				"El cuerpo de la solicitud supera el máximo de 1 MiB."))
 		}
 		if r.ContentLength > limit {
 			tooLarge()
@@ -117,7 +129,7 @@ func limitBody(next http.Handler, limit int64) http.Handler {
 				tooLarge()
 				return
 			}
-			writeError(w, r, http.StatusBadRequest, "VALIDATION_ERROR", "No se pudo leer el cuerpo de la solicitud.")
+			writeError(w, r, apperror.Validationf("No se pudo leer el cuerpo de la solicitud."))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -149,11 +161,12 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// writeError answers outside GraphQL in the API's error format.
-func writeError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	writeJSON(w, status, map[string]any{"errors": []map[string]any{{
-		"message":    message,
-		"extensions": map[string]any{"code": code, "requestId": requestid.FromContext(r.Context())},
+// writeError answers outside GraphQL in the API's error format, with the
+// status of the error's code.
+func writeError(w http.ResponseWriter, r *http.Request, err *apperror.Error) {
+	writeJSON(w, err.Code.HTTPStatus(), map[string]any{"errors": []map[string]any{{
+		"message":    err.Message,
+		"extensions": err.Extensions(requestid.FromContext(r.Context())),
 	}}})
 }
 

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
@@ -192,7 +194,7 @@ func TestLimitBody(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	h := securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, http.StatusTeapot, "VALIDATION_ERROR", "x")
+		writeError(w, r, apperror.Validationf("x"))
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
@@ -221,12 +223,41 @@ func TestAccessLog(t *testing.T) {
 	assert.Equal(t, "POST", line["method"])
 	assert.Equal(t, "/graphql", line["path"])
 	assert.Equal(t, float64(http.StatusAccepted), line["status"])
+	assert.Equal(t, "completed", line["outcome"])
 	assert.Equal(t, "BuscarClientes", line["operation"])
 	assert.Equal(t, float64(4), line["bytes"])
 	assert.Contains(t, line, "duration_ms")
 	for _, secret := range []string{"secreto123", "secreto456", "secreto789", "Bearer"} {
 		assert.NotContains(t, logs.String(), secret, "the access log never has headers, the body or the query string")
 	}
+
+	// Ensure that a request whose client went away is logged as nginx logs
+	// it, whatever the handler wrote; a request that only ran out of time
+	// is not.
+	t.Run("cliente_que_se_fue_499", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			end     func(context.Context) (context.Context, context.CancelFunc)
+			status  float64
+			outcome string
+		}{
+			"cancelada":     {context.WithCancel, 499, "cancelled"},
+			"plazo_vencido": {func(ctx context.Context) (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 0) }, 200, "completed"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				var logs syncBuffer
+				h := withRequestID(accessLog(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					_, _ = w.Write([]byte("{}"))
+				}), jsonLogger(&logs)))
+				ctx, cancel := tc.end(context.Background())
+				cancel()
+				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", nil))
+				var line map[string]any
+				require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(logs.String())), &line), logs.String())
+				assert.Equal(t, tc.status, line["status"])
+				assert.Equal(t, tc.outcome, line["outcome"])
+			})
+		}
+	})
 
 	t.Run("healthz_y_readyz_en_debug", func(t *testing.T) {
 		var logs syncBuffer

@@ -219,8 +219,8 @@ func TestCORS(t *testing.T) {
 }
 
 // TestPlazoDeLaSolicitudLlegaALaBase: a request waiting on a row lock
-// another connection holds ends at FACTORING_REQUEST_TIMEOUT with an
-// error, its statement cancelled in the database: when the lock is
+// another connection holds ends at FACTORING_REQUEST_TIMEOUT with TIMEOUT
+// (HTTP 504), its statement cancelled in the database: when the lock is
 // released later, nothing of it happens.
 func TestPlazoDeLaSolicitudLlegaALaBase(t *testing.T) {
 	db := testdb.Postgres(t)
@@ -249,7 +249,8 @@ func TestPlazoDeLaSolicitudLlegaALaBase(t *testing.T) {
 	require.NoError(t, release())
 
 	require.Len(t, res.Errors, 1, res.Raw)
-	assert.Equal(t, "INTERNAL_ERROR", res.Errors[0].Extensions.Code, res.Raw)
+	assert.Equal(t, "TIMEOUT", res.Errors[0].Extensions.Code, res.Raw)
+	assert.Equal(t, http.StatusGatewayTimeout, res.Status, res.Raw)
 	assert.Contains(t, res.Errors[0].Message, "tiempo máximo", res.Raw)
 	for _, l := range securityLeaks {
 		assert.NotContains(t, res.Raw, l)

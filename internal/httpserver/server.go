@@ -2,20 +2,24 @@
 // /playground, /schema.graphql, /healthz, /readyz) behind the middleware
 // every request meets, in order: request id, access log, panic recovery,
 // security headers, CORS, request deadline, authentication and body limit.
+//
+// It knows nothing of GraphQL: it is handed the /graphql handler and the
+// schema's SDL (internal/app wires them from internal/gqlserver and graph).
+// Errors it answers itself take their status from internal/apperror's
+// table, in the same format as GraphQL errors.
 package httpserver
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
-	"github.com/vektah/gqlparser/v2/formatter"
-
-	"github.com/banpro/factoring/graph"
+	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/playground"
 )
 
@@ -24,8 +28,12 @@ const MaxBodyBytes = 1 << 20
 
 // Config holds what the server needs.
 type Config struct {
-	Addr           string
-	GraphQL        graph.HandlerConfig
+	Addr string
+	// GraphQL serves /graphql; nil leaves the route out.
+	GraphQL http.Handler
+	// SDL is served at /schema.graphql; empty leaves the route out (it is
+	// what introspection would tell, so it follows the same switch).
+	SDL            string
 	Logger         *slog.Logger
 	Playground     bool
 	RequestTimeout time.Duration
@@ -52,10 +60,14 @@ func New(cfg Config) (*Server, error) {
 		cfg.RequestTimeout = 30 * time.Second
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", graph.NewHandler(cfg.GraphQL))
-	if cfg.GraphQL.Introspection {
-		// The SDL is what introspection would tell; it follows the same switch.
-		mux.HandleFunc("GET /schema.graphql", schemaSDL(cfg))
+	if cfg.GraphQL != nil {
+		mux.Handle("/graphql", cfg.GraphQL)
+	}
+	if cfg.SDL != "" {
+		mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = io.WriteString(w, cfg.SDL)
+		})
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -71,7 +83,7 @@ func New(cfg Config) (*Server, error) {
 		mux.Handle("GET /{$}", http.RedirectHandler("/playground", http.StatusFound))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, http.StatusNotFound, "NOT_FOUND", "Ruta desconocida. La API está en /graphql.")
+		writeError(w, r, apperror.NotFoundf("Ruta desconocida. La API está en /graphql."))
 	})
 
 	var h http.Handler = mux
@@ -128,15 +140,6 @@ func (s *Server) ListenAndServe(ctx context.Context, ready chan<- string) error 
 		return err
 	}
 	return nil
-}
-
-// schemaSDL serves the full schema as SDL, for codegen and review.
-func schemaSDL(cfg Config) http.HandlerFunc {
-	schema := graph.NewExecutableSchema(graph.NewSchemaConfig(cfg.GraphQL)).Schema()
-	return func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		formatter.NewFormatter(w, formatter.WithIndent("  ")).FormatSchema(schema)
-	}
 }
 
 // readyz answers 200 when the database answers and its migrations are

@@ -1,4 +1,4 @@
-package graph
+package gqlserver
 
 import (
 	"context"
@@ -24,7 +24,9 @@ import (
 // extensions.requestId, and extensions.fields when input fields are to
 // blame. Anything it does not recognise is logged with the request id and
 // shown as a generic INTERNAL_ERROR: no driver message, SQL or Go type ever
-// reaches a client.
+// reaches a client. Unless the request's context ended first: then it is
+// CANCELLED, logged at INFO (the client went away; no one reads it), or
+// TIMEOUT, logged at WARN (the request's deadline passed).
 func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		return present(ctx, log, err)
@@ -49,49 +51,68 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		src = gqlerror.WrapPath(graphql.GetPath(ctx), err)
 	}
 	appErr := classify(ctx, src)
-	out := &gqlerror.Error{
-		Message:    appErr.Message,
-		Path:       src.Path,
-		Locations:  src.Locations,
-		Extensions: map[string]any{"code": string(appErr.Code), "requestId": requestid.FromContext(ctx)},
-	}
+	path := src.Path
 	if appErr.Code == apperror.Validation && len(appErr.Fields) == 0 {
 		// A scalar or input that failed to parse does not know which argument
 		// it was: its path does. Blame that argument and report the error at
 		// the field, where GraphQL paths point.
 		if arg, fieldPath, ok := argumentOf(ctx, src.Path); ok {
 			appErr = apperror.Invalid(arg, appErr.Message)
-			out.Message = appErr.Message
-			out.Path = fieldPath
+			path = fieldPath
 		}
 	}
-	if len(appErr.Fields) > 0 {
-		out.Extensions["fields"] = appErr.Fields
-	}
-	if appErr.Code == apperror.Internal {
+	requestID := requestid.FromContext(ctx)
+	switch appErr.Code {
+	case apperror.Internal:
 		log.ErrorContext(ctx, "error interno",
-			"request_id", requestid.FromContext(ctx),
-			"path", src.Path.String(),
-			"error", describeCause(err))
+			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+	case apperror.Timeout:
+		log.WarnContext(ctx, "la solicitud excedió su plazo",
+			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+	case apperror.Cancelled:
+		log.InfoContext(ctx, "solicitud cancelada por el cliente",
+			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
 	}
-	return out
+	return &gqlerror.Error{
+		Message:    appErr.Message,
+		Path:       path,
+		Locations:  src.Locations,
+		Extensions: appErr.Extensions(requestID),
+	}
 }
 
-// classify maps any error to the *apperror.Error a client may see.
+// classify maps any error to the *apperror.Error a client may see. What
+// would be an INTERNAL_ERROR is first read against the request's context:
+// once the client went away or the deadline passed, the failure is that,
+// whatever the driver made of it (a cancelled statement, an interrupted
+// SQLite call).
 func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
+	appErr := classifyError(ctx, src)
+	if appErr.Code != apperror.Internal {
+		return appErr
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return apperror.New(apperror.Cancelled).WithCause(src)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return apperror.New(apperror.Timeout).WithCause(src)
+	}
+	return appErr
+}
+
+// classifyError maps err by what it is, whatever the request's state.
+func classifyError(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 	if appErr, ok := apperror.As(src); ok {
 		return appErr
 	}
 	if src.Err != nil {
 		switch {
 		case src.Err.Error() == "introspection disabled": // gqlgen's backstop; queryLimits refuses these first
-			return introspectionDisabled()
+			return apperror.New(apperror.IntrospectionDisabled)
 		case ent.IsNotFound(src.Err):
-			return apperror.NotFoundf("No existe el recurso solicitado.")
+			return apperror.New(apperror.NotFound)
 		case database.IsInvalidValue(src.Err):
 			return apperror.Validationf("Un valor de la consulta no es admisible (por ejemplo, un texto con caracteres nulos).")
-		case errors.Is(src.Err, context.DeadlineExceeded):
-			return apperror.InternalError(src.Err).WithMessage("La solicitud excedió su tiempo máximo de ejecución.")
 		}
 		if _, _, ok := argumentOf(ctx, src.Path); ok {
 			// An argument that failed to parse with an error of a library
@@ -104,22 +125,16 @@ func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 	code, _ := src.Extensions["code"].(string)
 	switch {
 	case code == errcode.ParseFailed && strings.HasPrefix(src.Message, "exceeded token limit"):
-		return apperror.Limitf(apperror.TokenLimit, "La consulta es demasiado larga: %s.", src.Message)
+		return apperror.Errorf(apperror.TokenLimit, "La consulta es demasiado larga: %s.", src.Message)
 	case code == errcode.ParseFailed && strings.HasPrefix(src.Message, "exceeded maximum nesting depth"):
-		return apperror.Limitf(apperror.DepthLimit, "La consulta anida demasiados niveles.")
+		return apperror.New(apperror.DepthLimit)
 	}
 	switch code {
 	case errcode.ValidationFailed, errcode.ParseFailed:
 		// gqlparser's messages describe the query, never the server.
 		return apperror.Validationf("Consulta GraphQL inválida: %s", src.Message)
-	case "NOT_FOUND": // entgql: a node id that resolves to no row
+	case string(apperror.NotFound): // entgql.ErrNodeNotFound: a node id that resolves to no row
 		return apperror.NotFoundf("No existe un nodo con el ID indicado.")
-	}
-	switch {
-	case strings.HasPrefix(src.Message, "json request body could not be decoded"):
-		return apperror.Validationf("El cuerpo de la solicitud no es un JSON válido de GraphQL ({\"query\": ..., \"variables\": {...}}).")
-	case strings.HasPrefix(src.Message, "could not read request body"):
-		return apperror.Validationf("No se pudo leer el cuerpo de la solicitud.")
 	}
 	return apperror.InternalError(errors.New(src.Message))
 }
@@ -147,8 +162,4 @@ func describeCause(err error) string {
 		return errors.Unwrap(appErr).Error()
 	}
 	return err.Error()
-}
-
-func introspectionDisabled() *apperror.Error {
-	return apperror.Limitf(apperror.IntrospectionDisabled, "La introspección del esquema está deshabilitada en este servidor.")
 }

@@ -1,4 +1,4 @@
-package graph_test
+package gqlserver_test
 
 import (
 	"strings"
@@ -7,12 +7,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/graph"
 	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/gqlserver"
 )
 
-// Ensure that a selection set wider than graph.MaxFieldsPerSelection is
+// Ensure that a selection set wider than gqlserver.MaxFieldsPerSelection is
 // refused before it is parsed or validated (gqlparser's validation is
 // quadratic in it), and that one at the limit runs.
 func TestSeleccionDemasiadoAncha(t *testing.T) {
@@ -23,10 +23,10 @@ func TestSeleccionDemasiadoAncha(t *testing.T) {
 		}
 
 		n.Reset()
-		res := c.Do(query(graph.MaxFieldsPerSelection), nil)
+		res := c.Do(query(gqlserver.MaxFieldsPerSelection), nil)
 		assert.Empty(t, res.Errors, res.Raw)
 
-		for _, fields := range []int{graph.MaxFieldsPerSelection + 1, 5000} {
+		for _, fields := range []int{gqlserver.MaxFieldsPerSelection + 1, 5000} {
 			n.Reset()
 			res = c.Do(query(fields), nil)
 			require.Len(t, res.Errors, 1, res.Raw)

@@ -1,4 +1,4 @@
-package graph
+package gqlserver
 
 import (
 	"context"
@@ -77,7 +77,7 @@ func (q *queryLimits) MutateOperationContext(_ context.Context, oc *graphql.Oper
 	oc.Stats.SetExtension(costExtension, Cost{Requested: shape.complexity, Limit: q.limits.MaxComplexity})
 	switch {
 	case shape.introspection != nil && !q.introspection:
-		return requestError(introspectionDisabled(), shape.introspection)
+		return requestError(apperror.New(apperror.IntrospectionDisabled), shape.introspection)
 	case shape.depth > q.limits.MaxDepth:
 		return limitError(apperror.DepthLimit, shape.deepestPos,
 			"La consulta anida %d niveles; el máximo es %d.", shape.depth, q.limits.MaxDepth)
@@ -123,7 +123,7 @@ func withoutSuggestions(r *rules.Rules) *rules.Rules {
 }
 
 func limitError(code apperror.Code, pos *ast.Position, format string, args ...any) *gqlerror.Error {
-	return requestError(apperror.Limitf(code, format, args...), pos)
+	return requestError(apperror.Errorf(code, format, args...), pos)
 }
 
 // shape is what measure finds out about an operation.

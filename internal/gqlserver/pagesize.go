@@ -1,4 +1,4 @@
-package graph
+package gqlserver
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 	"github.com/banpro/factoring/internal/apperror"
 )
 
-// Page sizes of every connection, root and nested (api.md): no query returns
-// an unbounded list.
+// Page sizes of every connection, root and nested (README, "Security"): no
+// query returns an unbounded list.
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 100

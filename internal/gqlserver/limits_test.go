@@ -1,4 +1,4 @@
-package graph_test
+package gqlserver_test
 
 import (
 	"bytes"
@@ -19,13 +19,13 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/banpro/factoring/ent"
-	"github.com/banpro/factoring/graph"
 	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
 	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/fixture"
 	"github.com/banpro/factoring/internal/gid"
+	"github.com/banpro/factoring/internal/gqlserver"
 	"github.com/banpro/factoring/internal/gqltest"
 	"github.com/banpro/factoring/internal/testdb"
 )
@@ -178,7 +178,7 @@ func TestLimiteDeProfundidad(t *testing.T) {
 		datosProfundos(t, db)
 		c := servir(t, db, nil)
 		sinIntrospeccion := servir(t, db, func(cfg *config.Config) { cfg.Introspection = false })
-		require.Equal(t, 12, graph.DefaultLimits.MaxDepth)
+		require.Equal(t, 12, gqlserver.DefaultLimits.MaxDepth)
 
 		t.Run("12_pasa_13_se_rechaza", func(t *testing.T) {
 			res := pasa(t, c, profunda(12), nil)
@@ -328,7 +328,7 @@ func TestLimiteDeAlias(t *testing.T) {
 			b.WriteString("}")
 			return b.String()
 		}
-		require.Equal(t, 30, graph.DefaultLimits.MaxAliases)
+		require.Equal(t, 30, gqlserver.DefaultLimits.MaxAliases)
 		res := pasa(t, c, aliases(30, ""), nil)
 		assert.Contains(t, string(res.Data), `"a29":{"totalCount":1}`)
 		res = rechazada(t, db, c, aliases(31, ""), nil, "ALIAS_LIMIT_EXCEEDED")
@@ -394,7 +394,7 @@ func TestLimiteDeTokens(t *testing.T) {
 		assert.Contains(t, res.Errors[0].Message, "100")
 	})
 	t.Run("por_omision_5000", func(t *testing.T) {
-		require.Equal(t, 5000, graph.DefaultLimits.MaxTokens)
+		require.Equal(t, 5000, gqlserver.DefaultLimits.MaxTokens)
 		c := servir(t, db, nil)
 		pasa(t, c, conTokens(t, 5000), nil)
 		rechazada(t, db, c, conTokens(t, 5001), nil, "TOKEN_LIMIT_EXCEEDED")
@@ -721,7 +721,7 @@ func TestLimitesConsultasDelREADME(t *testing.T) {
 		_, err := env.Svc.Clientes.Crear(env.Ctx, in)
 		require.NoError(t, err)
 
-		readme, err := os.ReadFile("../README.md")
+		readme, err := os.ReadFile("../../README.md")
 		require.NoError(t, err)
 		for _, b := range readmeBlocks {
 			require.Contains(t, string(readme), b, "README.md changed: copy its GraphQL blocks here again")
@@ -739,11 +739,11 @@ func TestLimitesConsultasDelREADME(t *testing.T) {
 			depth, _ := strconv.Atoi(m[1])
 			res = pasa(t, c, q, vars)
 			cost, limit := costo(t, res)
-			assert.Equal(t, graph.DefaultLimits.MaxComplexity, limit)
-			assert.LessOrEqual(t, depth, graph.DefaultLimits.MaxDepth)
+			assert.Equal(t, gqlserver.DefaultLimits.MaxComplexity, limit)
+			assert.LessOrEqual(t, depth, gqlserver.DefaultLimits.MaxDepth)
 			got[name] = medida{depth, cost}
 			n := tokens(t, q)
-			assert.Less(t, n, graph.DefaultLimits.MaxTokens)
+			assert.Less(t, n, gqlserver.DefaultLimits.MaxTokens)
 			t.Logf("%-16s depth %2d  cost %5d  tokens %3d", name, depth, cost, n)
 			return res.Data
 		}

@@ -1,4 +1,4 @@
-package graph_test
+package gqlserver_test
 
 import (
 	"log/slog"
