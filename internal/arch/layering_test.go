@@ -90,8 +90,8 @@ func isTestHelper(path string) bool {
 	return strings.HasPrefix(last, "test") || strings.HasSuffix(last, "test") || last == "fixture"
 }
 
-// isBenchmark reports whether path is part of the benchmark (internal/bench
-// today, cmd/benchmark's packages tomorrow).
+// isBenchmark reports whether path is part of the benchmark
+// (cmd/benchmark and its internal packages).
 func isBenchmark(path string) bool {
 	return within(path, module) && strings.Contains(path, "/bench")
 }
@@ -144,11 +144,7 @@ var rules = []rule{
 // pending are violations known when the rule was written, each waiting on
 // a change under way. An entry that no longer happens fails the test too:
 // delete it then.
-var pending = []violation{
-	// `factoring seed --volumen grande` loads the benchmark's dataset; the
-	// loader is moving out of the benchmark.
-	{"the factoring binary does not link the benchmark", module + "/cmd/factoring", module + "/internal/bench/dataset"},
-}
+var pending = []violation{}
 
 // listModule asks go list for every package of the module.
 func listModule(t *testing.T) []pkg {
