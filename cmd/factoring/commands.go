@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/banpro/factoring/internal/app"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/config"
@@ -128,6 +130,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if warning, err := database.ServingPrivilegeWarning(ctx, db); err != nil {
+		return err
+	} else if warning != "" {
+		log.Warn(warning)
+	}
 	log.Info("iniciando factoring", "version", version, "database", database.Redact(cfg.DatabaseURL),
 		"dialect", db.Dialect, "tasa_descuento", cfg.TasaDescuento.StringFixed(2), "timezone", cfg.TimeZone.String())
 	srv, err := app.NewServer(app.Options{
@@ -226,6 +233,13 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 		fmt.Fprintln(m.Stdout, "sin migraciones pendientes: el esquema está al día")
 	} else {
 		fmt.Fprintf(m.Stdout, "%d migración(es) aplicada(s)\n", len(applied))
+	}
+	if db.Dialect == dialect.Postgres {
+		role := database.ServingRole{Name: cfg.ServingRole, Password: cfg.ServingRolePassword}
+		if err := database.EnsureServingRole(ctx, db, role); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "rol de servicio %s: privilegios al día (filas sí; DDL y cambios a la auditoría no)\n", role.Name)
 	}
 	return nil
 }

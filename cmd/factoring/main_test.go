@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -361,7 +363,19 @@ func TestServeSQLite(t *testing.T) {
 }
 
 func TestServePostgres(t *testing.T) {
-	c := newCLI(t, testdb.EmptyPostgresURL(t))
+	dbURL := testdb.EmptyPostgresURL(t)
+	c := newCLI(t, dbURL)
+	role := fmt.Sprintf("factoring_app_%d", time.Now().UnixNano()%1_000_000_000)
+	c.env["FACTORING_DB_SERVING_ROLE"] = role
+	t.Cleanup(func() {
+		owner, err := database.Open(context.Background(), dbURL, database.Options{})
+		if err != nil {
+			return
+		}
+		defer owner.Close()
+		_, _ = owner.SQL.Exec("DROP OWNED BY " + role)
+		_, _ = owner.SQL.Exec("DROP ROLE IF EXISTS " + role)
+	})
 
 	t.Run("serve_sin_migrar_falla_y_pide_migrate", func(t *testing.T) {
 		_, _, err := c.run("serve")
@@ -371,12 +385,18 @@ func TestServePostgres(t *testing.T) {
 
 	out := c.mustRun("migrate")
 	assert.Contains(t, out, "aplicada ")
+	assert.Contains(t, out, "rol de servicio "+role)
 	assert.Contains(t, c.mustRun("migrate"), "sin migraciones pendientes")
 	assert.Contains(t, c.mustRun("seed"), "clientes: 4 creados")
 	assert.Contains(t, c.mustRun("seed"), "clientes: 0 creados, 4 ya existían")
 	assert.Contains(t, c.mustRun("verificar"), "sin violaciones")
 
-	base, stop := c.serve()
+	// The API serves as the role migrate made, not as the owner.
+	u, err := url.Parse(dbURL)
+	require.NoError(t, err)
+	u.User = url.User(role)
+	served := newCLI(t, u.String())
+	base, stop := served.serve()
 	askArbol(t, base)
 	require.NoError(t, stop())
 }

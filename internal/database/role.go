@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ServingRole is the PostgreSQL role `factoring serve` connects as: it may
@@ -72,22 +73,39 @@ func grantServing(ctx context.Context, tx *sql.Tx, role ServingRole) error {
 	if owner == role.Name {
 		return errors.New("migrate debe correr como el dueño del esquema, no como el rol de servicio")
 	}
-	// Serialize concurrent migrate runs on the role: CREATE ROLE is not
-	// idempotent.
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('factoring_serving_role'))`); err != nil {
+	// Roles belong to the whole server, so migrate runs of two databases
+	// may race here: a CREATE that loses becomes the ALTER path, and an
+	// ALTER happens only when an attribute differs (two concurrent ALTERs
+	// of one role can fail with "tuple concurrently updated").
+	var exists, wellFormed bool
+	if err := tx.QueryRowContext(ctx, `
+		SELECT true, rolcanlogin AND NOT rolsuper AND NOT rolcreatedb AND NOT rolcreaterole
+		       AND NOT rolreplication AND NOT rolbypassrls AND NOT rolinherit
+		FROM pg_roles WHERE rolname = $1`, role.Name).Scan(&exists, &wellFormed); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, role.Name).Scan(&exists); err != nil {
-		return err
-	}
-	attrs := "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
-	verb := "ALTER"
+	const attrs = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
 	if !exists {
-		verb = "CREATE"
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT crear_rol`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE ROLE %s %s`, ident, attrs))
+		var pgErr *pgconn.PgError
+		switch {
+		case err == nil:
+			wellFormed = true
+		case errors.As(err, &pgErr) && pgErr.Code == "42710": // created meanwhile by another migrate
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT crear_rol`); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`%s ROLE %s %s`, verb, ident, attrs)); err != nil {
-		return err
+	if !wellFormed {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`ALTER ROLE %s %s`, ident, attrs)); err != nil {
+			return err
+		}
 	}
 	if role.Password != "" {
 		// ALTER ROLE takes no bind parameters: the password goes in as a
@@ -156,4 +174,32 @@ func appendOnlyTables(ctx context.Context, tx *sql.Tx) ([]string, error) {
 
 func quoteLiteral(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// ServingPrivilegeWarning says what is wrong with the role db is connected
+// as for serving: a superuser, or the owner of the audit trail, can switch
+// off its append-only triggers. Empty when the role is fit (and always on
+// SQLite).
+func ServingPrivilegeWarning(ctx context.Context, db *DB) (string, error) {
+	if db.Dialect != dialect.Postgres {
+		return "", nil
+	}
+	var user string
+	var super, owner bool
+	err := db.SQL.QueryRowContext(ctx, `
+		SELECT current_user, r.rolsuper,
+		       EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user)
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&user, &super, &owner)
+	if err != nil {
+		return "", fmt.Errorf("leer los privilegios de la conexión: %w", err)
+	}
+	switch {
+	case super:
+		return fmt.Sprintf("la API está conectada como %q, un superusuario: puede desactivar los triggers que protegen la auditoría; "+
+			"sirva con el rol que crea `factoring migrate` (FACTORING_DB_SERVING_ROLE)", user), nil
+	case owner:
+		return fmt.Sprintf("la API está conectada como %q, dueño de las tablas: puede alterarlas y desactivar los triggers de la auditoría; "+
+			"sirva con el rol que crea `factoring migrate` (FACTORING_DB_SERVING_ROLE)", user), nil
+	}
+	return "", nil
 }

@@ -40,7 +40,7 @@ func authenticate(next http.Handler, v TokenVerifier, log *slog.Logger) http.Han
 			// only learns that it did. The token itself is never logged.
 			log.InfoContext(r.Context(), "token rechazado",
 				"request_id", requestid.FromContext(r.Context()), "motivo", err.Error())
-			unauthorized(w, r, "Token inválido o vencido.")
+			unauthorized(w, r, auth.ClientMessage(err))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), p)))

@@ -104,6 +104,10 @@ func TestCuatroOjos(t *testing.T) {
 		}
 		t.Run("el_creador_no_aprueba", func(t *testing.T) { refused(t, ana) })
 		t.Run("ni_siendo_admin", func(t *testing.T) { refused(t, as("ana", auth.Admin)) })
+		// The same person under another spelling of the subject (case,
+		// full-width letters) is still the creator.
+		t.Run("ni_en_mayusculas", func(t *testing.T) { refused(t, as("ANA", auth.Riesgo)) })
+		t.Run("ni_en_ancho_completo", func(t *testing.T) { refused(t, as("ａｎａ", auth.Riesgo)) })
 		t.Run("ni_con_todos_los_roles", func(t *testing.T) {
 			refused(t, as("ana", auth.Lector, auth.Analista, auth.Riesgo, auth.Tesoreria, auth.Admin))
 		})

@@ -311,7 +311,7 @@ func checkCuatroOjos(ctx context.Context, tx *ent.Tx, id int) error {
 	if err != nil {
 		return fmt.Errorf("leer quién creó la operación: %w", err)
 	}
-	if creador == actor {
+	if auth.SameSubject(creador, actor) {
 		return apperror.Forbiddenf("No puede aprobar una operación que usted mismo creó: " +
 			"la aprobación la hace otra persona (control de cuatro ojos).")
 	}
