@@ -7,9 +7,9 @@
 // # How an event travels
 //
 //  1. The mutation's transaction writes an outbox_eventos row (Enqueue).
-//  2. Fan-out: one replica at a time (a PostgreSQL advisory lock; SQLite
-//     has one writer anyway) reads the events not fanned out yet in id
-//     order and writes one entregas row per destination: each active
+//  2. Fan-out: one replica at a time (the events are read FOR UPDATE on
+//     PostgreSQL; SQLite has one writer anyway) reads the events not
+//     fanned out yet in id order and writes one entregas row per destination: each active
 //     webhook subscribed to the type, NATS, and the e-mail of an
 //     operacion.aprobada.
 //  3. Claim: a replica takes a batch of due deliveries (FOR UPDATE SKIP
@@ -31,7 +31,6 @@ package despacho
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -248,35 +247,24 @@ func (d *Despachador) Ciclo(ctx context.Context) (bool, error) {
 	return n+m > 0, err
 }
 
-// avisoKey is the PostgreSQL advisory lock that serializes fan-out.
-var fanoutKey = func() int64 {
-	h := fnv.New64a()
-	h.Write([]byte("github.com/banpro/factoring/despacho/distribuir"))
-	return int64(h.Sum64())
-}()
-
 // maxDistribuir bounds the events one fan-out transaction handles.
 const maxDistribuir = 500
 
 // Distribuir fans out up to 500 waiting events into deliveries, in id
 // order, and returns how many events it handled. Fan-out is serialized
-// across replicas, so the deliveries of one subject are created in the
-// order of its events.
+// across replicas: on PostgreSQL the events are read FOR UPDATE in id
+// order, so a second replica waits for the first to commit and then finds
+// only later events (SQLite has one writer anyway). The deliveries of one
+// subject are therefore created in the order of its events.
 func (d *Despachador) Distribuir(ctx context.Context) (int, error) {
 	var n int
 	err := d.db.WithTx(ctx, func(tx *ent.Tx) error {
 		n = 0
-		if d.db.Dialect == dialect.Postgres {
-			ok, err := tryAdvisoryXactLock(ctx, tx, fanoutKey)
-			if err != nil || !ok {
-				return err
-			}
-		}
-		evs, err := tx.OutboxEvento.Query().
+		q := tx.OutboxEvento.Query().
 			Where(outboxevento.DespachadoEnIsNil()).
 			Order(outboxevento.ByID()).
-			Limit(maxDistribuir).
-			All(ctx)
+			Limit(maxDistribuir)
+		evs, err := database.ForUpdate(d.db.Dialect, q).All(ctx)
 		if err != nil || len(evs) == 0 {
 			return err
 		}
@@ -328,27 +316,12 @@ func (d *Despachador) Distribuir(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func tryAdvisoryXactLock(ctx context.Context, tx *ent.Tx, key int64) (bool, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT pg_try_advisory_xact_lock($1)", key)
-	if err != nil {
-		return false, err
-	}
-	defer rows.Close()
-	var ok bool
-	if rows.Next() {
-		if err := rows.Scan(&ok); err != nil {
-			return false, err
-		}
-	}
-	return ok, rows.Err()
-}
-
 // cabeza keeps the deliveries with no earlier PENDIENTE delivery of the
 // same subject to the same destination: the head of each queue.
 func cabeza(s *entsql.Selector) {
 	prev := entsql.Table(entrega.Table).As("anterior")
 	s.Where(entsql.NotExists(
-		entsql.Select("1").From(prev).Where(entsql.And(
+		entsql.Select(prev.C(entrega.FieldID)).From(prev).Where(entsql.And(
 			entsql.ColumnsEQ(prev.C(entrega.FieldDestino), s.C(entrega.FieldDestino)),
 			entsql.ColumnsEQ(prev.C(entrega.FieldSujeto), s.C(entrega.FieldSujeto)),
 			entsql.EQ(prev.C(entrega.FieldEstado), entrega.EstadoPENDIENTE),
@@ -446,8 +419,16 @@ func (d *Despachador) registrar(ctx context.Context, e *ent.Entrega, in Intento)
 		up.SetEstado(entrega.EstadoENTREGADA).ClearProximoIntento().ClearError()
 	} else {
 		up.SetError(truncar(in.Err.Error(), 1000))
+		// The window counts from the series' first attempt, not from when
+		// the delivery was queued: one stuck behind an earlier delivery of
+		// its subject has not been tried yet.
+		desde := e.ReintentosDesde
+		if e.IntentadoEn == nil || e.IntentadoEn.Before(desde) {
+			desde = now
+			up.SetReintentosDesde(desde)
+		}
 		prox := now.Add(d.reintentos.Espera(e.Canal, e.Intento+1, in.RetryAfter))
-		if in.Permanente || (e.Canal != entrega.CanalNATS && prox.After(e.ReintentosDesde.Add(d.reintentos.Ventana))) {
+		if in.Permanente || (e.Canal != entrega.CanalNATS && prox.After(desde.Add(d.reintentos.Ventana))) {
 			up.SetEstado(entrega.EstadoFALLIDA).ClearProximoIntento()
 			resultado = "fallida"
 		} else {
