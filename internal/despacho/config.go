@@ -14,8 +14,7 @@ import (
 )
 
 // Config is the configuration of the events-out machinery, read from the
-// environment like the rest (12-factor); README "Eventos de integración"
-// documents every variable.
+// environment like the rest (12-factor); each field names its variable.
 type Config struct {
 	// NATSURL enables publishing to NATS JetStream (FACTORING_NATS_URL).
 	NATSURL     string

@@ -114,16 +114,16 @@ func TestValidarURL(t *testing.T) {
 		assert.NoError(t, webhooks.ValidarURL(ctx, pol, u), u)
 	}
 	bad := map[string]string{
-		"http://hooks.ejemplo.cl/x":                           "https",
-		"ftp://hooks.ejemplo.cl/x":                            "https",
-		"https://127.0.0.1/x":                                 "127.0.0.1",
-		"https://[::1]/x":                                     "::1",
-		"https://169.254.169.254/latest/meta-data":            "169.254.169.254",
-		"https://interno.ejemplo/x":                           "resuelve a una dirección privada",
-		"https://no-existe.ejemplo/x":                         "no se pudo resolver",
-		"https://user:pw@hooks.ejemplo.cl/x":                  "usuario",
-		"hooks.ejemplo.cl/x":                                  "absoluta",
-		"":                                                    "obligatoria",
+		"http://hooks.ejemplo.cl/x":                "https",
+		"ftp://hooks.ejemplo.cl/x":                 "https",
+		"https://127.0.0.1/x":                      "127.0.0.1",
+		"https://[::1]/x":                          "::1",
+		"https://169.254.169.254/latest/meta-data": "169.254.169.254",
+		"https://interno.ejemplo/x":                "resuelve a una dirección privada",
+		"https://no-existe.ejemplo/x":              "no se pudo resolver",
+		"https://user:pw@hooks.ejemplo.cl/x":       "usuario",
+		"hooks.ejemplo.cl/x":                       "absoluta",
+		"":                                         "obligatoria",
 		"https://hooks.ejemplo.cl/" + strings.Repeat("a", 10_240): "2048",
 	}
 	for u, want := range bad {
