@@ -117,7 +117,10 @@ func TestCaidaEntreCommitYEntrega(t *testing.T) {
 			t.Fatal("la réplica colgada no tomó la entrega")
 		}
 		correr(t, nuevo(t, db)) // a healthy replica takes over once the lease ends
-		esperar(t, 20*time.Second, "la entrega de op-b llega", func() bool { n, _ := r.resumen(); return n == 6 })
+		esperar(t, 20*time.Second, "la entrega de op-b registrada ENTREGADA", func() bool {
+			n, _ := db.Client.Entrega.Query().Where(entrega.Sujeto("op-b"), entrega.EstadoEQ(entrega.EstadoENTREGADA)).Count(ctx)
+			return n == 1
+		})
 		close(colgado.liberar) // the hung one "wakes up" and reports a failure
 		stopMuerta()
 		e := db.Client.Entrega.Query().Where(entrega.Sujeto("op-b")).OnlyX(ctx)
