@@ -16,10 +16,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/operacionfactura"
+	"github.com/banpro/factoring/ent/outboxevento"
+	"github.com/banpro/factoring/ent/tareaejecucion"
+	"github.com/banpro/factoring/ent/webhook"
 
 	stdsql "database/sql"
 )
@@ -31,6 +35,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// Cliente is the client for interacting with the Cliente builders.
 	Cliente *ClienteClient
+	// Entrega is the client for interacting with the Entrega builders.
+	Entrega *EntregaClient
 	// Factura is the client for interacting with the Factura builders.
 	Factura *FacturaClient
 	// Operacion is the client for interacting with the Operacion builders.
@@ -39,6 +45,12 @@ type Client struct {
 	OperacionEvento *OperacionEventoClient
 	// OperacionFactura is the client for interacting with the OperacionFactura builders.
 	OperacionFactura *OperacionFacturaClient
+	// OutboxEvento is the client for interacting with the OutboxEvento builders.
+	OutboxEvento *OutboxEventoClient
+	// TareaEjecucion is the client for interacting with the TareaEjecucion builders.
+	TareaEjecucion *TareaEjecucionClient
+	// Webhook is the client for interacting with the Webhook builders.
+	Webhook *WebhookClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -51,10 +63,14 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Cliente = NewClienteClient(c.config)
+	c.Entrega = NewEntregaClient(c.config)
 	c.Factura = NewFacturaClient(c.config)
 	c.Operacion = NewOperacionClient(c.config)
 	c.OperacionEvento = NewOperacionEventoClient(c.config)
 	c.OperacionFactura = NewOperacionFacturaClient(c.config)
+	c.OutboxEvento = NewOutboxEventoClient(c.config)
+	c.TareaEjecucion = NewTareaEjecucionClient(c.config)
+	c.Webhook = NewWebhookClient(c.config)
 }
 
 type (
@@ -148,10 +164,14 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:              ctx,
 		config:           cfg,
 		Cliente:          NewClienteClient(cfg),
+		Entrega:          NewEntregaClient(cfg),
 		Factura:          NewFacturaClient(cfg),
 		Operacion:        NewOperacionClient(cfg),
 		OperacionEvento:  NewOperacionEventoClient(cfg),
 		OperacionFactura: NewOperacionFacturaClient(cfg),
+		OutboxEvento:     NewOutboxEventoClient(cfg),
+		TareaEjecucion:   NewTareaEjecucionClient(cfg),
+		Webhook:          NewWebhookClient(cfg),
 	}, nil
 }
 
@@ -172,10 +192,14 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:              ctx,
 		config:           cfg,
 		Cliente:          NewClienteClient(cfg),
+		Entrega:          NewEntregaClient(cfg),
 		Factura:          NewFacturaClient(cfg),
 		Operacion:        NewOperacionClient(cfg),
 		OperacionEvento:  NewOperacionEventoClient(cfg),
 		OperacionFactura: NewOperacionFacturaClient(cfg),
+		OutboxEvento:     NewOutboxEventoClient(cfg),
+		TareaEjecucion:   NewTareaEjecucionClient(cfg),
+		Webhook:          NewWebhookClient(cfg),
 	}, nil
 }
 
@@ -204,21 +228,23 @@ func (c *Client) Close() error {
 // Use adds the mutation hooks to all the entity clients.
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
-	c.Cliente.Use(hooks...)
-	c.Factura.Use(hooks...)
-	c.Operacion.Use(hooks...)
-	c.OperacionEvento.Use(hooks...)
-	c.OperacionFactura.Use(hooks...)
+	for _, n := range []interface{ Use(...Hook) }{
+		c.Cliente, c.Entrega, c.Factura, c.Operacion, c.OperacionEvento,
+		c.OperacionFactura, c.OutboxEvento, c.TareaEjecucion, c.Webhook,
+	} {
+		n.Use(hooks...)
+	}
 }
 
 // Intercept adds the query interceptors to all the entity clients.
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
-	c.Cliente.Intercept(interceptors...)
-	c.Factura.Intercept(interceptors...)
-	c.Operacion.Intercept(interceptors...)
-	c.OperacionEvento.Intercept(interceptors...)
-	c.OperacionFactura.Intercept(interceptors...)
+	for _, n := range []interface{ Intercept(...Interceptor) }{
+		c.Cliente, c.Entrega, c.Factura, c.Operacion, c.OperacionEvento,
+		c.OperacionFactura, c.OutboxEvento, c.TareaEjecucion, c.Webhook,
+	} {
+		n.Intercept(interceptors...)
+	}
 }
 
 // Mutate implements the ent.Mutator interface.
@@ -226,6 +252,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *ClienteMutation:
 		return c.Cliente.mutate(ctx, m)
+	case *EntregaMutation:
+		return c.Entrega.mutate(ctx, m)
 	case *FacturaMutation:
 		return c.Factura.mutate(ctx, m)
 	case *OperacionMutation:
@@ -234,6 +262,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OperacionEvento.mutate(ctx, m)
 	case *OperacionFacturaMutation:
 		return c.OperacionFactura.mutate(ctx, m)
+	case *OutboxEventoMutation:
+		return c.OutboxEvento.mutate(ctx, m)
+	case *TareaEjecucionMutation:
+		return c.TareaEjecucion.mutate(ctx, m)
+	case *WebhookMutation:
+		return c.Webhook.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -401,6 +435,171 @@ func (c *ClienteClient) mutate(ctx context.Context, m *ClienteMutation) (Value, 
 		return (&ClienteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Cliente mutation op: %q", m.Op())
+	}
+}
+
+// EntregaClient is a client for the Entrega schema.
+type EntregaClient struct {
+	config
+}
+
+// NewEntregaClient returns a client for the Entrega from the given config.
+func NewEntregaClient(c config) *EntregaClient {
+	return &EntregaClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `entrega.Hooks(f(g(h())))`.
+func (c *EntregaClient) Use(hooks ...Hook) {
+	c.hooks.Entrega = append(c.hooks.Entrega, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `entrega.Intercept(f(g(h())))`.
+func (c *EntregaClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Entrega = append(c.inters.Entrega, interceptors...)
+}
+
+// Create returns a builder for creating a Entrega entity.
+func (c *EntregaClient) Create() *EntregaCreate {
+	mutation := newEntregaMutation(c.config, OpCreate)
+	return &EntregaCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Entrega entities.
+func (c *EntregaClient) CreateBulk(builders ...*EntregaCreate) *EntregaCreateBulk {
+	return &EntregaCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EntregaClient) MapCreateBulk(slice any, setFunc func(*EntregaCreate, int)) *EntregaCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EntregaCreateBulk{err: fmt.Errorf("calling to EntregaClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EntregaCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EntregaCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Entrega.
+func (c *EntregaClient) Update() *EntregaUpdate {
+	mutation := newEntregaMutation(c.config, OpUpdate)
+	return &EntregaUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EntregaClient) UpdateOne(_m *Entrega) *EntregaUpdateOne {
+	mutation := newEntregaMutation(c.config, OpUpdateOne, withEntrega(_m))
+	return &EntregaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EntregaClient) UpdateOneID(id int) *EntregaUpdateOne {
+	mutation := newEntregaMutation(c.config, OpUpdateOne, withEntregaID(id))
+	return &EntregaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Entrega.
+func (c *EntregaClient) Delete() *EntregaDelete {
+	mutation := newEntregaMutation(c.config, OpDelete)
+	return &EntregaDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EntregaClient) DeleteOne(_m *Entrega) *EntregaDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EntregaClient) DeleteOneID(id int) *EntregaDeleteOne {
+	builder := c.Delete().Where(entrega.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EntregaDeleteOne{builder}
+}
+
+// Query returns a query builder for Entrega.
+func (c *EntregaClient) Query() *EntregaQuery {
+	return &EntregaQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEntrega},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Entrega entity by its id.
+func (c *EntregaClient) Get(ctx context.Context, id int) (*Entrega, error) {
+	return c.Query().Where(entrega.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EntregaClient) GetX(ctx context.Context, id int) *Entrega {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryOutbox queries the outbox edge of a Entrega.
+func (c *EntregaClient) QueryOutbox(_m *Entrega) *OutboxEventoQuery {
+	query := (&OutboxEventoClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(entrega.Table, entrega.FieldID, id),
+			sqlgraph.To(outboxevento.Table, outboxevento.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, entrega.OutboxTable, entrega.OutboxColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryWebhook queries the webhook edge of a Entrega.
+func (c *EntregaClient) QueryWebhook(_m *Entrega) *WebhookQuery {
+	query := (&WebhookClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(entrega.Table, entrega.FieldID, id),
+			sqlgraph.To(webhook.Table, webhook.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, entrega.WebhookTable, entrega.WebhookColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *EntregaClient) Hooks() []Hook {
+	return c.hooks.Entrega
+}
+
+// Interceptors returns the client interceptors.
+func (c *EntregaClient) Interceptors() []Interceptor {
+	return c.inters.Entrega
+}
+
+func (c *EntregaClient) mutate(ctx context.Context, m *EntregaMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EntregaCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EntregaUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EntregaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EntregaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Entrega mutation op: %q", m.Op())
 	}
 }
 
@@ -1047,13 +1246,446 @@ func (c *OperacionFacturaClient) mutate(ctx context.Context, m *OperacionFactura
 	}
 }
 
+// OutboxEventoClient is a client for the OutboxEvento schema.
+type OutboxEventoClient struct {
+	config
+}
+
+// NewOutboxEventoClient returns a client for the OutboxEvento from the given config.
+func NewOutboxEventoClient(c config) *OutboxEventoClient {
+	return &OutboxEventoClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboxevento.Hooks(f(g(h())))`.
+func (c *OutboxEventoClient) Use(hooks ...Hook) {
+	c.hooks.OutboxEvento = append(c.hooks.OutboxEvento, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboxevento.Intercept(f(g(h())))`.
+func (c *OutboxEventoClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboxEvento = append(c.inters.OutboxEvento, interceptors...)
+}
+
+// Create returns a builder for creating a OutboxEvento entity.
+func (c *OutboxEventoClient) Create() *OutboxEventoCreate {
+	mutation := newOutboxEventoMutation(c.config, OpCreate)
+	return &OutboxEventoCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboxEvento entities.
+func (c *OutboxEventoClient) CreateBulk(builders ...*OutboxEventoCreate) *OutboxEventoCreateBulk {
+	return &OutboxEventoCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboxEventoClient) MapCreateBulk(slice any, setFunc func(*OutboxEventoCreate, int)) *OutboxEventoCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboxEventoCreateBulk{err: fmt.Errorf("calling to OutboxEventoClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboxEventoCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboxEventoCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboxEvento.
+func (c *OutboxEventoClient) Update() *OutboxEventoUpdate {
+	mutation := newOutboxEventoMutation(c.config, OpUpdate)
+	return &OutboxEventoUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboxEventoClient) UpdateOne(_m *OutboxEvento) *OutboxEventoUpdateOne {
+	mutation := newOutboxEventoMutation(c.config, OpUpdateOne, withOutboxEvento(_m))
+	return &OutboxEventoUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboxEventoClient) UpdateOneID(id int) *OutboxEventoUpdateOne {
+	mutation := newOutboxEventoMutation(c.config, OpUpdateOne, withOutboxEventoID(id))
+	return &OutboxEventoUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboxEvento.
+func (c *OutboxEventoClient) Delete() *OutboxEventoDelete {
+	mutation := newOutboxEventoMutation(c.config, OpDelete)
+	return &OutboxEventoDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboxEventoClient) DeleteOne(_m *OutboxEvento) *OutboxEventoDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboxEventoClient) DeleteOneID(id int) *OutboxEventoDeleteOne {
+	builder := c.Delete().Where(outboxevento.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboxEventoDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboxEvento.
+func (c *OutboxEventoClient) Query() *OutboxEventoQuery {
+	return &OutboxEventoQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboxEvento},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboxEvento entity by its id.
+func (c *OutboxEventoClient) Get(ctx context.Context, id int) (*OutboxEvento, error) {
+	return c.Query().Where(outboxevento.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboxEventoClient) GetX(ctx context.Context, id int) *OutboxEvento {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryEntregas queries the entregas edge of a OutboxEvento.
+func (c *OutboxEventoClient) QueryEntregas(_m *OutboxEvento) *EntregaQuery {
+	query := (&EntregaClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboxevento.Table, outboxevento.FieldID, id),
+			sqlgraph.To(entrega.Table, entrega.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, outboxevento.EntregasTable, outboxevento.EntregasColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *OutboxEventoClient) Hooks() []Hook {
+	return c.hooks.OutboxEvento
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboxEventoClient) Interceptors() []Interceptor {
+	return c.inters.OutboxEvento
+}
+
+func (c *OutboxEventoClient) mutate(ctx context.Context, m *OutboxEventoMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboxEventoCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboxEventoUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboxEventoUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboxEventoDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboxEvento mutation op: %q", m.Op())
+	}
+}
+
+// TareaEjecucionClient is a client for the TareaEjecucion schema.
+type TareaEjecucionClient struct {
+	config
+}
+
+// NewTareaEjecucionClient returns a client for the TareaEjecucion from the given config.
+func NewTareaEjecucionClient(c config) *TareaEjecucionClient {
+	return &TareaEjecucionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tareaejecucion.Hooks(f(g(h())))`.
+func (c *TareaEjecucionClient) Use(hooks ...Hook) {
+	c.hooks.TareaEjecucion = append(c.hooks.TareaEjecucion, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tareaejecucion.Intercept(f(g(h())))`.
+func (c *TareaEjecucionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TareaEjecucion = append(c.inters.TareaEjecucion, interceptors...)
+}
+
+// Create returns a builder for creating a TareaEjecucion entity.
+func (c *TareaEjecucionClient) Create() *TareaEjecucionCreate {
+	mutation := newTareaEjecucionMutation(c.config, OpCreate)
+	return &TareaEjecucionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TareaEjecucion entities.
+func (c *TareaEjecucionClient) CreateBulk(builders ...*TareaEjecucionCreate) *TareaEjecucionCreateBulk {
+	return &TareaEjecucionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TareaEjecucionClient) MapCreateBulk(slice any, setFunc func(*TareaEjecucionCreate, int)) *TareaEjecucionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TareaEjecucionCreateBulk{err: fmt.Errorf("calling to TareaEjecucionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TareaEjecucionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TareaEjecucionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TareaEjecucion.
+func (c *TareaEjecucionClient) Update() *TareaEjecucionUpdate {
+	mutation := newTareaEjecucionMutation(c.config, OpUpdate)
+	return &TareaEjecucionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TareaEjecucionClient) UpdateOne(_m *TareaEjecucion) *TareaEjecucionUpdateOne {
+	mutation := newTareaEjecucionMutation(c.config, OpUpdateOne, withTareaEjecucion(_m))
+	return &TareaEjecucionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TareaEjecucionClient) UpdateOneID(id int) *TareaEjecucionUpdateOne {
+	mutation := newTareaEjecucionMutation(c.config, OpUpdateOne, withTareaEjecucionID(id))
+	return &TareaEjecucionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TareaEjecucion.
+func (c *TareaEjecucionClient) Delete() *TareaEjecucionDelete {
+	mutation := newTareaEjecucionMutation(c.config, OpDelete)
+	return &TareaEjecucionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TareaEjecucionClient) DeleteOne(_m *TareaEjecucion) *TareaEjecucionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TareaEjecucionClient) DeleteOneID(id int) *TareaEjecucionDeleteOne {
+	builder := c.Delete().Where(tareaejecucion.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TareaEjecucionDeleteOne{builder}
+}
+
+// Query returns a query builder for TareaEjecucion.
+func (c *TareaEjecucionClient) Query() *TareaEjecucionQuery {
+	return &TareaEjecucionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTareaEjecucion},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TareaEjecucion entity by its id.
+func (c *TareaEjecucionClient) Get(ctx context.Context, id int) (*TareaEjecucion, error) {
+	return c.Query().Where(tareaejecucion.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TareaEjecucionClient) GetX(ctx context.Context, id int) *TareaEjecucion {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TareaEjecucionClient) Hooks() []Hook {
+	return c.hooks.TareaEjecucion
+}
+
+// Interceptors returns the client interceptors.
+func (c *TareaEjecucionClient) Interceptors() []Interceptor {
+	return c.inters.TareaEjecucion
+}
+
+func (c *TareaEjecucionClient) mutate(ctx context.Context, m *TareaEjecucionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TareaEjecucionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TareaEjecucionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TareaEjecucionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TareaEjecucionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TareaEjecucion mutation op: %q", m.Op())
+	}
+}
+
+// WebhookClient is a client for the Webhook schema.
+type WebhookClient struct {
+	config
+}
+
+// NewWebhookClient returns a client for the Webhook from the given config.
+func NewWebhookClient(c config) *WebhookClient {
+	return &WebhookClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `webhook.Hooks(f(g(h())))`.
+func (c *WebhookClient) Use(hooks ...Hook) {
+	c.hooks.Webhook = append(c.hooks.Webhook, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `webhook.Intercept(f(g(h())))`.
+func (c *WebhookClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Webhook = append(c.inters.Webhook, interceptors...)
+}
+
+// Create returns a builder for creating a Webhook entity.
+func (c *WebhookClient) Create() *WebhookCreate {
+	mutation := newWebhookMutation(c.config, OpCreate)
+	return &WebhookCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Webhook entities.
+func (c *WebhookClient) CreateBulk(builders ...*WebhookCreate) *WebhookCreateBulk {
+	return &WebhookCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WebhookClient) MapCreateBulk(slice any, setFunc func(*WebhookCreate, int)) *WebhookCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WebhookCreateBulk{err: fmt.Errorf("calling to WebhookClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WebhookCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WebhookCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Webhook.
+func (c *WebhookClient) Update() *WebhookUpdate {
+	mutation := newWebhookMutation(c.config, OpUpdate)
+	return &WebhookUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WebhookClient) UpdateOne(_m *Webhook) *WebhookUpdateOne {
+	mutation := newWebhookMutation(c.config, OpUpdateOne, withWebhook(_m))
+	return &WebhookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WebhookClient) UpdateOneID(id int) *WebhookUpdateOne {
+	mutation := newWebhookMutation(c.config, OpUpdateOne, withWebhookID(id))
+	return &WebhookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Webhook.
+func (c *WebhookClient) Delete() *WebhookDelete {
+	mutation := newWebhookMutation(c.config, OpDelete)
+	return &WebhookDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WebhookClient) DeleteOne(_m *Webhook) *WebhookDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WebhookClient) DeleteOneID(id int) *WebhookDeleteOne {
+	builder := c.Delete().Where(webhook.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WebhookDeleteOne{builder}
+}
+
+// Query returns a query builder for Webhook.
+func (c *WebhookClient) Query() *WebhookQuery {
+	return &WebhookQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWebhook},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Webhook entity by its id.
+func (c *WebhookClient) Get(ctx context.Context, id int) (*Webhook, error) {
+	return c.Query().Where(webhook.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WebhookClient) GetX(ctx context.Context, id int) *Webhook {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryEntregas queries the entregas edge of a Webhook.
+func (c *WebhookClient) QueryEntregas(_m *Webhook) *EntregaQuery {
+	query := (&EntregaClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhook.Table, webhook.FieldID, id),
+			sqlgraph.To(entrega.Table, entrega.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, webhook.EntregasTable, webhook.EntregasColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WebhookClient) Hooks() []Hook {
+	return c.hooks.Webhook
+}
+
+// Interceptors returns the client interceptors.
+func (c *WebhookClient) Interceptors() []Interceptor {
+	return c.inters.Webhook
+}
+
+func (c *WebhookClient) mutate(ctx context.Context, m *WebhookMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WebhookCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WebhookUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WebhookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WebhookDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Webhook mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Cliente, Factura, Operacion, OperacionEvento, OperacionFactura []ent.Hook
+		Cliente, Entrega, Factura, Operacion, OperacionEvento, OperacionFactura,
+		OutboxEvento, TareaEjecucion, Webhook []ent.Hook
 	}
 	inters struct {
-		Cliente, Factura, Operacion, OperacionEvento, OperacionFactura []ent.Interceptor
+		Cliente, Entrega, Factura, Operacion, OperacionEvento, OperacionFactura,
+		OutboxEvento, TareaEjecucion, Webhook []ent.Interceptor
 	}
 )
 

@@ -13,10 +13,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/operacionfactura"
+	"github.com/banpro/factoring/ent/outboxevento"
+	"github.com/banpro/factoring/ent/tareaejecucion"
+	"github.com/banpro/factoring/ent/webhook"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -78,10 +82,14 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			cliente.Table:          cliente.ValidColumn,
+			entrega.Table:          entrega.ValidColumn,
 			factura.Table:          factura.ValidColumn,
 			operacion.Table:        operacion.ValidColumn,
 			operacionevento.Table:  operacionevento.ValidColumn,
 			operacionfactura.Table: operacionfactura.ValidColumn,
+			outboxevento.Table:     outboxevento.ValidColumn,
+			tareaejecucion.Table:   tareaejecucion.ValidColumn,
+			webhook.Table:          webhook.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

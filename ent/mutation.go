@@ -12,11 +12,15 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/operacionfactura"
+	"github.com/banpro/factoring/ent/outboxevento"
 	"github.com/banpro/factoring/ent/predicate"
+	"github.com/banpro/factoring/ent/tareaejecucion"
+	"github.com/banpro/factoring/ent/webhook"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/shopspring/decimal"
 )
@@ -31,10 +35,14 @@ const (
 
 	// Node types.
 	TypeCliente          = "Cliente"
+	TypeEntrega          = "Entrega"
 	TypeFactura          = "Factura"
 	TypeOperacion        = "Operacion"
 	TypeOperacionEvento  = "OperacionEvento"
 	TypeOperacionFactura = "OperacionFactura"
+	TypeOutboxEvento     = "OutboxEvento"
+	TypeTareaEjecucion   = "TareaEjecucion"
+	TypeWebhook          = "Webhook"
 )
 
 // ClienteMutation represents an operation that mutates the Cliente nodes in the graph.
@@ -1333,6 +1341,1622 @@ func (m *ClienteMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Cliente edge %s", name)
+}
+
+// EntregaMutation represents an operation that mutates the Entrega nodes in the graph.
+type EntregaMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	evento_id        *string
+	tipo             *string
+	sujeto           *string
+	canal            *entrega.Canal
+	destino          *string
+	estado           *entrega.Estado
+	intento          *int
+	addintento       *int
+	status_http      *int
+	addstatus_http   *int
+	error            *string
+	duracion_ms      *int
+	addduracion_ms   *int
+	proximo_intento  *time.Time
+	fecha            *time.Time
+	intentado_en     *time.Time
+	reintentos_desde *time.Time
+	reclamada_hasta  *time.Time
+	reclamada_por    *string
+	clearedFields    map[string]struct{}
+	outbox           *int
+	clearedoutbox    bool
+	webhook          *int
+	clearedwebhook   bool
+	done             bool
+	oldValue         func(context.Context) (*Entrega, error)
+	predicates       []predicate.Entrega
+}
+
+var _ ent.Mutation = (*EntregaMutation)(nil)
+
+// entregaOption allows management of the mutation configuration using functional options.
+type entregaOption func(*EntregaMutation)
+
+// newEntregaMutation creates new mutation for the Entrega entity.
+func newEntregaMutation(c config, op Op, opts ...entregaOption) *EntregaMutation {
+	m := &EntregaMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEntrega,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEntregaID sets the ID field of the mutation.
+func withEntregaID(id int) entregaOption {
+	return func(m *EntregaMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Entrega
+		)
+		m.oldValue = func(ctx context.Context) (*Entrega, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Entrega.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEntrega sets the old Entrega of the mutation.
+func withEntrega(node *Entrega) entregaOption {
+	return func(m *EntregaMutation) {
+		m.oldValue = func(context.Context) (*Entrega, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EntregaMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EntregaMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EntregaMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EntregaMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Entrega.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetEventoSeq sets the "evento_seq" field.
+func (m *EntregaMutation) SetEventoSeq(i int) {
+	m.outbox = &i
+}
+
+// EventoSeq returns the value of the "evento_seq" field in the mutation.
+func (m *EntregaMutation) EventoSeq() (r int, exists bool) {
+	v := m.outbox
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventoSeq returns the old "evento_seq" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldEventoSeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventoSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventoSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventoSeq: %w", err)
+	}
+	return oldValue.EventoSeq, nil
+}
+
+// ResetEventoSeq resets all changes to the "evento_seq" field.
+func (m *EntregaMutation) ResetEventoSeq() {
+	m.outbox = nil
+}
+
+// SetEventoID sets the "evento_id" field.
+func (m *EntregaMutation) SetEventoID(s string) {
+	m.evento_id = &s
+}
+
+// EventoID returns the value of the "evento_id" field in the mutation.
+func (m *EntregaMutation) EventoID() (r string, exists bool) {
+	v := m.evento_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventoID returns the old "evento_id" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldEventoID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventoID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventoID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventoID: %w", err)
+	}
+	return oldValue.EventoID, nil
+}
+
+// ResetEventoID resets all changes to the "evento_id" field.
+func (m *EntregaMutation) ResetEventoID() {
+	m.evento_id = nil
+}
+
+// SetTipo sets the "tipo" field.
+func (m *EntregaMutation) SetTipo(s string) {
+	m.tipo = &s
+}
+
+// Tipo returns the value of the "tipo" field in the mutation.
+func (m *EntregaMutation) Tipo() (r string, exists bool) {
+	v := m.tipo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTipo returns the old "tipo" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldTipo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTipo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTipo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTipo: %w", err)
+	}
+	return oldValue.Tipo, nil
+}
+
+// ResetTipo resets all changes to the "tipo" field.
+func (m *EntregaMutation) ResetTipo() {
+	m.tipo = nil
+}
+
+// SetSujeto sets the "sujeto" field.
+func (m *EntregaMutation) SetSujeto(s string) {
+	m.sujeto = &s
+}
+
+// Sujeto returns the value of the "sujeto" field in the mutation.
+func (m *EntregaMutation) Sujeto() (r string, exists bool) {
+	v := m.sujeto
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSujeto returns the old "sujeto" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldSujeto(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSujeto is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSujeto requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSujeto: %w", err)
+	}
+	return oldValue.Sujeto, nil
+}
+
+// ResetSujeto resets all changes to the "sujeto" field.
+func (m *EntregaMutation) ResetSujeto() {
+	m.sujeto = nil
+}
+
+// SetCanal sets the "canal" field.
+func (m *EntregaMutation) SetCanal(e entrega.Canal) {
+	m.canal = &e
+}
+
+// Canal returns the value of the "canal" field in the mutation.
+func (m *EntregaMutation) Canal() (r entrega.Canal, exists bool) {
+	v := m.canal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCanal returns the old "canal" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldCanal(ctx context.Context) (v entrega.Canal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCanal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCanal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCanal: %w", err)
+	}
+	return oldValue.Canal, nil
+}
+
+// ResetCanal resets all changes to the "canal" field.
+func (m *EntregaMutation) ResetCanal() {
+	m.canal = nil
+}
+
+// SetWebhookID sets the "webhook_id" field.
+func (m *EntregaMutation) SetWebhookID(i int) {
+	m.webhook = &i
+}
+
+// WebhookID returns the value of the "webhook_id" field in the mutation.
+func (m *EntregaMutation) WebhookID() (r int, exists bool) {
+	v := m.webhook
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebhookID returns the old "webhook_id" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldWebhookID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebhookID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebhookID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebhookID: %w", err)
+	}
+	return oldValue.WebhookID, nil
+}
+
+// ClearWebhookID clears the value of the "webhook_id" field.
+func (m *EntregaMutation) ClearWebhookID() {
+	m.webhook = nil
+	m.clearedFields[entrega.FieldWebhookID] = struct{}{}
+}
+
+// WebhookIDCleared returns if the "webhook_id" field was cleared in this mutation.
+func (m *EntregaMutation) WebhookIDCleared() bool {
+	_, ok := m.clearedFields[entrega.FieldWebhookID]
+	return ok
+}
+
+// ResetWebhookID resets all changes to the "webhook_id" field.
+func (m *EntregaMutation) ResetWebhookID() {
+	m.webhook = nil
+	delete(m.clearedFields, entrega.FieldWebhookID)
+}
+
+// SetDestino sets the "destino" field.
+func (m *EntregaMutation) SetDestino(s string) {
+	m.destino = &s
+}
+
+// Destino returns the value of the "destino" field in the mutation.
+func (m *EntregaMutation) Destino() (r string, exists bool) {
+	v := m.destino
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDestino returns the old "destino" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldDestino(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDestino is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDestino requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDestino: %w", err)
+	}
+	return oldValue.Destino, nil
+}
+
+// ResetDestino resets all changes to the "destino" field.
+func (m *EntregaMutation) ResetDestino() {
+	m.destino = nil
+}
+
+// SetEstado sets the "estado" field.
+func (m *EntregaMutation) SetEstado(e entrega.Estado) {
+	m.estado = &e
+}
+
+// Estado returns the value of the "estado" field in the mutation.
+func (m *EntregaMutation) Estado() (r entrega.Estado, exists bool) {
+	v := m.estado
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEstado returns the old "estado" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldEstado(ctx context.Context) (v entrega.Estado, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEstado is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEstado requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEstado: %w", err)
+	}
+	return oldValue.Estado, nil
+}
+
+// ResetEstado resets all changes to the "estado" field.
+func (m *EntregaMutation) ResetEstado() {
+	m.estado = nil
+}
+
+// SetIntento sets the "intento" field.
+func (m *EntregaMutation) SetIntento(i int) {
+	m.intento = &i
+	m.addintento = nil
+}
+
+// Intento returns the value of the "intento" field in the mutation.
+func (m *EntregaMutation) Intento() (r int, exists bool) {
+	v := m.intento
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIntento returns the old "intento" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldIntento(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIntento is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIntento requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIntento: %w", err)
+	}
+	return oldValue.Intento, nil
+}
+
+// AddIntento adds i to the "intento" field.
+func (m *EntregaMutation) AddIntento(i int) {
+	if m.addintento != nil {
+		*m.addintento += i
+	} else {
+		m.addintento = &i
+	}
+}
+
+// AddedIntento returns the value that was added to the "intento" field in this mutation.
+func (m *EntregaMutation) AddedIntento() (r int, exists bool) {
+	v := m.addintento
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetIntento resets all changes to the "intento" field.
+func (m *EntregaMutation) ResetIntento() {
+	m.intento = nil
+	m.addintento = nil
+}
+
+// SetStatusHTTP sets the "status_http" field.
+func (m *EntregaMutation) SetStatusHTTP(i int) {
+	m.status_http = &i
+	m.addstatus_http = nil
+}
+
+// StatusHTTP returns the value of the "status_http" field in the mutation.
+func (m *EntregaMutation) StatusHTTP() (r int, exists bool) {
+	v := m.status_http
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatusHTTP returns the old "status_http" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldStatusHTTP(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatusHTTP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatusHTTP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatusHTTP: %w", err)
+	}
+	return oldValue.StatusHTTP, nil
+}
+
+// AddStatusHTTP adds i to the "status_http" field.
+func (m *EntregaMutation) AddStatusHTTP(i int) {
+	if m.addstatus_http != nil {
+		*m.addstatus_http += i
+	} else {
+		m.addstatus_http = &i
+	}
+}
+
+// AddedStatusHTTP returns the value that was added to the "status_http" field in this mutation.
+func (m *EntregaMutation) AddedStatusHTTP() (r int, exists bool) {
+	v := m.addstatus_http
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearStatusHTTP clears the value of the "status_http" field.
+func (m *EntregaMutation) ClearStatusHTTP() {
+	m.status_http = nil
+	m.addstatus_http = nil
+	m.clearedFields[entrega.FieldStatusHTTP] = struct{}{}
+}
+
+// StatusHTTPCleared returns if the "status_http" field was cleared in this mutation.
+func (m *EntregaMutation) StatusHTTPCleared() bool {
+	_, ok := m.clearedFields[entrega.FieldStatusHTTP]
+	return ok
+}
+
+// ResetStatusHTTP resets all changes to the "status_http" field.
+func (m *EntregaMutation) ResetStatusHTTP() {
+	m.status_http = nil
+	m.addstatus_http = nil
+	delete(m.clearedFields, entrega.FieldStatusHTTP)
+}
+
+// SetError sets the "error" field.
+func (m *EntregaMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *EntregaMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *EntregaMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[entrega.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *EntregaMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[entrega.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *EntregaMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, entrega.FieldError)
+}
+
+// SetDuracionMs sets the "duracion_ms" field.
+func (m *EntregaMutation) SetDuracionMs(i int) {
+	m.duracion_ms = &i
+	m.addduracion_ms = nil
+}
+
+// DuracionMs returns the value of the "duracion_ms" field in the mutation.
+func (m *EntregaMutation) DuracionMs() (r int, exists bool) {
+	v := m.duracion_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDuracionMs returns the old "duracion_ms" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldDuracionMs(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDuracionMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDuracionMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDuracionMs: %w", err)
+	}
+	return oldValue.DuracionMs, nil
+}
+
+// AddDuracionMs adds i to the "duracion_ms" field.
+func (m *EntregaMutation) AddDuracionMs(i int) {
+	if m.addduracion_ms != nil {
+		*m.addduracion_ms += i
+	} else {
+		m.addduracion_ms = &i
+	}
+}
+
+// AddedDuracionMs returns the value that was added to the "duracion_ms" field in this mutation.
+func (m *EntregaMutation) AddedDuracionMs() (r int, exists bool) {
+	v := m.addduracion_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDuracionMs clears the value of the "duracion_ms" field.
+func (m *EntregaMutation) ClearDuracionMs() {
+	m.duracion_ms = nil
+	m.addduracion_ms = nil
+	m.clearedFields[entrega.FieldDuracionMs] = struct{}{}
+}
+
+// DuracionMsCleared returns if the "duracion_ms" field was cleared in this mutation.
+func (m *EntregaMutation) DuracionMsCleared() bool {
+	_, ok := m.clearedFields[entrega.FieldDuracionMs]
+	return ok
+}
+
+// ResetDuracionMs resets all changes to the "duracion_ms" field.
+func (m *EntregaMutation) ResetDuracionMs() {
+	m.duracion_ms = nil
+	m.addduracion_ms = nil
+	delete(m.clearedFields, entrega.FieldDuracionMs)
+}
+
+// SetProximoIntento sets the "proximo_intento" field.
+func (m *EntregaMutation) SetProximoIntento(t time.Time) {
+	m.proximo_intento = &t
+}
+
+// ProximoIntento returns the value of the "proximo_intento" field in the mutation.
+func (m *EntregaMutation) ProximoIntento() (r time.Time, exists bool) {
+	v := m.proximo_intento
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProximoIntento returns the old "proximo_intento" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldProximoIntento(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProximoIntento is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProximoIntento requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProximoIntento: %w", err)
+	}
+	return oldValue.ProximoIntento, nil
+}
+
+// ClearProximoIntento clears the value of the "proximo_intento" field.
+func (m *EntregaMutation) ClearProximoIntento() {
+	m.proximo_intento = nil
+	m.clearedFields[entrega.FieldProximoIntento] = struct{}{}
+}
+
+// ProximoIntentoCleared returns if the "proximo_intento" field was cleared in this mutation.
+func (m *EntregaMutation) ProximoIntentoCleared() bool {
+	_, ok := m.clearedFields[entrega.FieldProximoIntento]
+	return ok
+}
+
+// ResetProximoIntento resets all changes to the "proximo_intento" field.
+func (m *EntregaMutation) ResetProximoIntento() {
+	m.proximo_intento = nil
+	delete(m.clearedFields, entrega.FieldProximoIntento)
+}
+
+// SetFecha sets the "fecha" field.
+func (m *EntregaMutation) SetFecha(t time.Time) {
+	m.fecha = &t
+}
+
+// Fecha returns the value of the "fecha" field in the mutation.
+func (m *EntregaMutation) Fecha() (r time.Time, exists bool) {
+	v := m.fecha
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFecha returns the old "fecha" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldFecha(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFecha is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFecha requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFecha: %w", err)
+	}
+	return oldValue.Fecha, nil
+}
+
+// ResetFecha resets all changes to the "fecha" field.
+func (m *EntregaMutation) ResetFecha() {
+	m.fecha = nil
+}
+
+// SetIntentadoEn sets the "intentado_en" field.
+func (m *EntregaMutation) SetIntentadoEn(t time.Time) {
+	m.intentado_en = &t
+}
+
+// IntentadoEn returns the value of the "intentado_en" field in the mutation.
+func (m *EntregaMutation) IntentadoEn() (r time.Time, exists bool) {
+	v := m.intentado_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIntentadoEn returns the old "intentado_en" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldIntentadoEn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIntentadoEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIntentadoEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIntentadoEn: %w", err)
+	}
+	return oldValue.IntentadoEn, nil
+}
+
+// ClearIntentadoEn clears the value of the "intentado_en" field.
+func (m *EntregaMutation) ClearIntentadoEn() {
+	m.intentado_en = nil
+	m.clearedFields[entrega.FieldIntentadoEn] = struct{}{}
+}
+
+// IntentadoEnCleared returns if the "intentado_en" field was cleared in this mutation.
+func (m *EntregaMutation) IntentadoEnCleared() bool {
+	_, ok := m.clearedFields[entrega.FieldIntentadoEn]
+	return ok
+}
+
+// ResetIntentadoEn resets all changes to the "intentado_en" field.
+func (m *EntregaMutation) ResetIntentadoEn() {
+	m.intentado_en = nil
+	delete(m.clearedFields, entrega.FieldIntentadoEn)
+}
+
+// SetReintentosDesde sets the "reintentos_desde" field.
+func (m *EntregaMutation) SetReintentosDesde(t time.Time) {
+	m.reintentos_desde = &t
+}
+
+// ReintentosDesde returns the value of the "reintentos_desde" field in the mutation.
+func (m *EntregaMutation) ReintentosDesde() (r time.Time, exists bool) {
+	v := m.reintentos_desde
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReintentosDesde returns the old "reintentos_desde" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldReintentosDesde(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReintentosDesde is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReintentosDesde requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReintentosDesde: %w", err)
+	}
+	return oldValue.ReintentosDesde, nil
+}
+
+// ResetReintentosDesde resets all changes to the "reintentos_desde" field.
+func (m *EntregaMutation) ResetReintentosDesde() {
+	m.reintentos_desde = nil
+}
+
+// SetReclamadaHasta sets the "reclamada_hasta" field.
+func (m *EntregaMutation) SetReclamadaHasta(t time.Time) {
+	m.reclamada_hasta = &t
+}
+
+// ReclamadaHasta returns the value of the "reclamada_hasta" field in the mutation.
+func (m *EntregaMutation) ReclamadaHasta() (r time.Time, exists bool) {
+	v := m.reclamada_hasta
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReclamadaHasta returns the old "reclamada_hasta" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldReclamadaHasta(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReclamadaHasta is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReclamadaHasta requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReclamadaHasta: %w", err)
+	}
+	return oldValue.ReclamadaHasta, nil
+}
+
+// ClearReclamadaHasta clears the value of the "reclamada_hasta" field.
+func (m *EntregaMutation) ClearReclamadaHasta() {
+	m.reclamada_hasta = nil
+	m.clearedFields[entrega.FieldReclamadaHasta] = struct{}{}
+}
+
+// ReclamadaHastaCleared returns if the "reclamada_hasta" field was cleared in this mutation.
+func (m *EntregaMutation) ReclamadaHastaCleared() bool {
+	_, ok := m.clearedFields[entrega.FieldReclamadaHasta]
+	return ok
+}
+
+// ResetReclamadaHasta resets all changes to the "reclamada_hasta" field.
+func (m *EntregaMutation) ResetReclamadaHasta() {
+	m.reclamada_hasta = nil
+	delete(m.clearedFields, entrega.FieldReclamadaHasta)
+}
+
+// SetReclamadaPor sets the "reclamada_por" field.
+func (m *EntregaMutation) SetReclamadaPor(s string) {
+	m.reclamada_por = &s
+}
+
+// ReclamadaPor returns the value of the "reclamada_por" field in the mutation.
+func (m *EntregaMutation) ReclamadaPor() (r string, exists bool) {
+	v := m.reclamada_por
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReclamadaPor returns the old "reclamada_por" field's value of the Entrega entity.
+// If the Entrega object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntregaMutation) OldReclamadaPor(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReclamadaPor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReclamadaPor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReclamadaPor: %w", err)
+	}
+	return oldValue.ReclamadaPor, nil
+}
+
+// ClearReclamadaPor clears the value of the "reclamada_por" field.
+func (m *EntregaMutation) ClearReclamadaPor() {
+	m.reclamada_por = nil
+	m.clearedFields[entrega.FieldReclamadaPor] = struct{}{}
+}
+
+// ReclamadaPorCleared returns if the "reclamada_por" field was cleared in this mutation.
+func (m *EntregaMutation) ReclamadaPorCleared() bool {
+	_, ok := m.clearedFields[entrega.FieldReclamadaPor]
+	return ok
+}
+
+// ResetReclamadaPor resets all changes to the "reclamada_por" field.
+func (m *EntregaMutation) ResetReclamadaPor() {
+	m.reclamada_por = nil
+	delete(m.clearedFields, entrega.FieldReclamadaPor)
+}
+
+// SetOutboxID sets the "outbox" edge to the OutboxEvento entity by id.
+func (m *EntregaMutation) SetOutboxID(id int) {
+	m.outbox = &id
+}
+
+// ClearOutbox clears the "outbox" edge to the OutboxEvento entity.
+func (m *EntregaMutation) ClearOutbox() {
+	m.clearedoutbox = true
+	m.clearedFields[entrega.FieldEventoSeq] = struct{}{}
+}
+
+// OutboxCleared reports if the "outbox" edge to the OutboxEvento entity was cleared.
+func (m *EntregaMutation) OutboxCleared() bool {
+	return m.clearedoutbox
+}
+
+// OutboxID returns the "outbox" edge ID in the mutation.
+func (m *EntregaMutation) OutboxID() (id int, exists bool) {
+	if m.outbox != nil {
+		return *m.outbox, true
+	}
+	return
+}
+
+// OutboxIDs returns the "outbox" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OutboxID instead. It exists only for internal usage by the builders.
+func (m *EntregaMutation) OutboxIDs() (ids []int) {
+	if id := m.outbox; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOutbox resets all changes to the "outbox" edge.
+func (m *EntregaMutation) ResetOutbox() {
+	m.outbox = nil
+	m.clearedoutbox = false
+}
+
+// ClearWebhook clears the "webhook" edge to the Webhook entity.
+func (m *EntregaMutation) ClearWebhook() {
+	m.clearedwebhook = true
+	m.clearedFields[entrega.FieldWebhookID] = struct{}{}
+}
+
+// WebhookCleared reports if the "webhook" edge to the Webhook entity was cleared.
+func (m *EntregaMutation) WebhookCleared() bool {
+	return m.WebhookIDCleared() || m.clearedwebhook
+}
+
+// WebhookIDs returns the "webhook" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WebhookID instead. It exists only for internal usage by the builders.
+func (m *EntregaMutation) WebhookIDs() (ids []int) {
+	if id := m.webhook; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWebhook resets all changes to the "webhook" edge.
+func (m *EntregaMutation) ResetWebhook() {
+	m.webhook = nil
+	m.clearedwebhook = false
+}
+
+// Where appends a list predicates to the EntregaMutation builder.
+func (m *EntregaMutation) Where(ps ...predicate.Entrega) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EntregaMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EntregaMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Entrega, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EntregaMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EntregaMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Entrega).
+func (m *EntregaMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EntregaMutation) Fields() []string {
+	fields := make([]string, 0, 18)
+	if m.outbox != nil {
+		fields = append(fields, entrega.FieldEventoSeq)
+	}
+	if m.evento_id != nil {
+		fields = append(fields, entrega.FieldEventoID)
+	}
+	if m.tipo != nil {
+		fields = append(fields, entrega.FieldTipo)
+	}
+	if m.sujeto != nil {
+		fields = append(fields, entrega.FieldSujeto)
+	}
+	if m.canal != nil {
+		fields = append(fields, entrega.FieldCanal)
+	}
+	if m.webhook != nil {
+		fields = append(fields, entrega.FieldWebhookID)
+	}
+	if m.destino != nil {
+		fields = append(fields, entrega.FieldDestino)
+	}
+	if m.estado != nil {
+		fields = append(fields, entrega.FieldEstado)
+	}
+	if m.intento != nil {
+		fields = append(fields, entrega.FieldIntento)
+	}
+	if m.status_http != nil {
+		fields = append(fields, entrega.FieldStatusHTTP)
+	}
+	if m.error != nil {
+		fields = append(fields, entrega.FieldError)
+	}
+	if m.duracion_ms != nil {
+		fields = append(fields, entrega.FieldDuracionMs)
+	}
+	if m.proximo_intento != nil {
+		fields = append(fields, entrega.FieldProximoIntento)
+	}
+	if m.fecha != nil {
+		fields = append(fields, entrega.FieldFecha)
+	}
+	if m.intentado_en != nil {
+		fields = append(fields, entrega.FieldIntentadoEn)
+	}
+	if m.reintentos_desde != nil {
+		fields = append(fields, entrega.FieldReintentosDesde)
+	}
+	if m.reclamada_hasta != nil {
+		fields = append(fields, entrega.FieldReclamadaHasta)
+	}
+	if m.reclamada_por != nil {
+		fields = append(fields, entrega.FieldReclamadaPor)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EntregaMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case entrega.FieldEventoSeq:
+		return m.EventoSeq()
+	case entrega.FieldEventoID:
+		return m.EventoID()
+	case entrega.FieldTipo:
+		return m.Tipo()
+	case entrega.FieldSujeto:
+		return m.Sujeto()
+	case entrega.FieldCanal:
+		return m.Canal()
+	case entrega.FieldWebhookID:
+		return m.WebhookID()
+	case entrega.FieldDestino:
+		return m.Destino()
+	case entrega.FieldEstado:
+		return m.Estado()
+	case entrega.FieldIntento:
+		return m.Intento()
+	case entrega.FieldStatusHTTP:
+		return m.StatusHTTP()
+	case entrega.FieldError:
+		return m.Error()
+	case entrega.FieldDuracionMs:
+		return m.DuracionMs()
+	case entrega.FieldProximoIntento:
+		return m.ProximoIntento()
+	case entrega.FieldFecha:
+		return m.Fecha()
+	case entrega.FieldIntentadoEn:
+		return m.IntentadoEn()
+	case entrega.FieldReintentosDesde:
+		return m.ReintentosDesde()
+	case entrega.FieldReclamadaHasta:
+		return m.ReclamadaHasta()
+	case entrega.FieldReclamadaPor:
+		return m.ReclamadaPor()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EntregaMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case entrega.FieldEventoSeq:
+		return m.OldEventoSeq(ctx)
+	case entrega.FieldEventoID:
+		return m.OldEventoID(ctx)
+	case entrega.FieldTipo:
+		return m.OldTipo(ctx)
+	case entrega.FieldSujeto:
+		return m.OldSujeto(ctx)
+	case entrega.FieldCanal:
+		return m.OldCanal(ctx)
+	case entrega.FieldWebhookID:
+		return m.OldWebhookID(ctx)
+	case entrega.FieldDestino:
+		return m.OldDestino(ctx)
+	case entrega.FieldEstado:
+		return m.OldEstado(ctx)
+	case entrega.FieldIntento:
+		return m.OldIntento(ctx)
+	case entrega.FieldStatusHTTP:
+		return m.OldStatusHTTP(ctx)
+	case entrega.FieldError:
+		return m.OldError(ctx)
+	case entrega.FieldDuracionMs:
+		return m.OldDuracionMs(ctx)
+	case entrega.FieldProximoIntento:
+		return m.OldProximoIntento(ctx)
+	case entrega.FieldFecha:
+		return m.OldFecha(ctx)
+	case entrega.FieldIntentadoEn:
+		return m.OldIntentadoEn(ctx)
+	case entrega.FieldReintentosDesde:
+		return m.OldReintentosDesde(ctx)
+	case entrega.FieldReclamadaHasta:
+		return m.OldReclamadaHasta(ctx)
+	case entrega.FieldReclamadaPor:
+		return m.OldReclamadaPor(ctx)
+	}
+	return nil, fmt.Errorf("unknown Entrega field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntregaMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case entrega.FieldEventoSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventoSeq(v)
+		return nil
+	case entrega.FieldEventoID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventoID(v)
+		return nil
+	case entrega.FieldTipo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTipo(v)
+		return nil
+	case entrega.FieldSujeto:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSujeto(v)
+		return nil
+	case entrega.FieldCanal:
+		v, ok := value.(entrega.Canal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCanal(v)
+		return nil
+	case entrega.FieldWebhookID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebhookID(v)
+		return nil
+	case entrega.FieldDestino:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDestino(v)
+		return nil
+	case entrega.FieldEstado:
+		v, ok := value.(entrega.Estado)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEstado(v)
+		return nil
+	case entrega.FieldIntento:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIntento(v)
+		return nil
+	case entrega.FieldStatusHTTP:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatusHTTP(v)
+		return nil
+	case entrega.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case entrega.FieldDuracionMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDuracionMs(v)
+		return nil
+	case entrega.FieldProximoIntento:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProximoIntento(v)
+		return nil
+	case entrega.FieldFecha:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFecha(v)
+		return nil
+	case entrega.FieldIntentadoEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIntentadoEn(v)
+		return nil
+	case entrega.FieldReintentosDesde:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReintentosDesde(v)
+		return nil
+	case entrega.FieldReclamadaHasta:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReclamadaHasta(v)
+		return nil
+	case entrega.FieldReclamadaPor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReclamadaPor(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Entrega field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EntregaMutation) AddedFields() []string {
+	var fields []string
+	if m.addintento != nil {
+		fields = append(fields, entrega.FieldIntento)
+	}
+	if m.addstatus_http != nil {
+		fields = append(fields, entrega.FieldStatusHTTP)
+	}
+	if m.addduracion_ms != nil {
+		fields = append(fields, entrega.FieldDuracionMs)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EntregaMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case entrega.FieldIntento:
+		return m.AddedIntento()
+	case entrega.FieldStatusHTTP:
+		return m.AddedStatusHTTP()
+	case entrega.FieldDuracionMs:
+		return m.AddedDuracionMs()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntregaMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case entrega.FieldIntento:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddIntento(v)
+		return nil
+	case entrega.FieldStatusHTTP:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStatusHTTP(v)
+		return nil
+	case entrega.FieldDuracionMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDuracionMs(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Entrega numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EntregaMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(entrega.FieldWebhookID) {
+		fields = append(fields, entrega.FieldWebhookID)
+	}
+	if m.FieldCleared(entrega.FieldStatusHTTP) {
+		fields = append(fields, entrega.FieldStatusHTTP)
+	}
+	if m.FieldCleared(entrega.FieldError) {
+		fields = append(fields, entrega.FieldError)
+	}
+	if m.FieldCleared(entrega.FieldDuracionMs) {
+		fields = append(fields, entrega.FieldDuracionMs)
+	}
+	if m.FieldCleared(entrega.FieldProximoIntento) {
+		fields = append(fields, entrega.FieldProximoIntento)
+	}
+	if m.FieldCleared(entrega.FieldIntentadoEn) {
+		fields = append(fields, entrega.FieldIntentadoEn)
+	}
+	if m.FieldCleared(entrega.FieldReclamadaHasta) {
+		fields = append(fields, entrega.FieldReclamadaHasta)
+	}
+	if m.FieldCleared(entrega.FieldReclamadaPor) {
+		fields = append(fields, entrega.FieldReclamadaPor)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EntregaMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EntregaMutation) ClearField(name string) error {
+	switch name {
+	case entrega.FieldWebhookID:
+		m.ClearWebhookID()
+		return nil
+	case entrega.FieldStatusHTTP:
+		m.ClearStatusHTTP()
+		return nil
+	case entrega.FieldError:
+		m.ClearError()
+		return nil
+	case entrega.FieldDuracionMs:
+		m.ClearDuracionMs()
+		return nil
+	case entrega.FieldProximoIntento:
+		m.ClearProximoIntento()
+		return nil
+	case entrega.FieldIntentadoEn:
+		m.ClearIntentadoEn()
+		return nil
+	case entrega.FieldReclamadaHasta:
+		m.ClearReclamadaHasta()
+		return nil
+	case entrega.FieldReclamadaPor:
+		m.ClearReclamadaPor()
+		return nil
+	}
+	return fmt.Errorf("unknown Entrega nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EntregaMutation) ResetField(name string) error {
+	switch name {
+	case entrega.FieldEventoSeq:
+		m.ResetEventoSeq()
+		return nil
+	case entrega.FieldEventoID:
+		m.ResetEventoID()
+		return nil
+	case entrega.FieldTipo:
+		m.ResetTipo()
+		return nil
+	case entrega.FieldSujeto:
+		m.ResetSujeto()
+		return nil
+	case entrega.FieldCanal:
+		m.ResetCanal()
+		return nil
+	case entrega.FieldWebhookID:
+		m.ResetWebhookID()
+		return nil
+	case entrega.FieldDestino:
+		m.ResetDestino()
+		return nil
+	case entrega.FieldEstado:
+		m.ResetEstado()
+		return nil
+	case entrega.FieldIntento:
+		m.ResetIntento()
+		return nil
+	case entrega.FieldStatusHTTP:
+		m.ResetStatusHTTP()
+		return nil
+	case entrega.FieldError:
+		m.ResetError()
+		return nil
+	case entrega.FieldDuracionMs:
+		m.ResetDuracionMs()
+		return nil
+	case entrega.FieldProximoIntento:
+		m.ResetProximoIntento()
+		return nil
+	case entrega.FieldFecha:
+		m.ResetFecha()
+		return nil
+	case entrega.FieldIntentadoEn:
+		m.ResetIntentadoEn()
+		return nil
+	case entrega.FieldReintentosDesde:
+		m.ResetReintentosDesde()
+		return nil
+	case entrega.FieldReclamadaHasta:
+		m.ResetReclamadaHasta()
+		return nil
+	case entrega.FieldReclamadaPor:
+		m.ResetReclamadaPor()
+		return nil
+	}
+	return fmt.Errorf("unknown Entrega field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EntregaMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.outbox != nil {
+		edges = append(edges, entrega.EdgeOutbox)
+	}
+	if m.webhook != nil {
+		edges = append(edges, entrega.EdgeWebhook)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EntregaMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case entrega.EdgeOutbox:
+		if id := m.outbox; id != nil {
+			return []ent.Value{*id}
+		}
+	case entrega.EdgeWebhook:
+		if id := m.webhook; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EntregaMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EntregaMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EntregaMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedoutbox {
+		edges = append(edges, entrega.EdgeOutbox)
+	}
+	if m.clearedwebhook {
+		edges = append(edges, entrega.EdgeWebhook)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EntregaMutation) EdgeCleared(name string) bool {
+	switch name {
+	case entrega.EdgeOutbox:
+		return m.clearedoutbox
+	case entrega.EdgeWebhook:
+		return m.clearedwebhook
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EntregaMutation) ClearEdge(name string) error {
+	switch name {
+	case entrega.EdgeOutbox:
+		m.ClearOutbox()
+		return nil
+	case entrega.EdgeWebhook:
+		m.ClearWebhook()
+		return nil
+	}
+	return fmt.Errorf("unknown Entrega unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EntregaMutation) ResetEdge(name string) error {
+	switch name {
+	case entrega.EdgeOutbox:
+		m.ResetOutbox()
+		return nil
+	case entrega.EdgeWebhook:
+		m.ResetWebhook()
+		return nil
+	}
+	return fmt.Errorf("unknown Entrega edge %s", name)
 }
 
 // FacturaMutation represents an operation that mutates the Factura nodes in the graph.
@@ -5058,4 +6682,2333 @@ func (m *OperacionFacturaMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown OperacionFactura edge %s", name)
+}
+
+// OutboxEventoMutation represents an operation that mutates the OutboxEvento nodes in the graph.
+type OutboxEventoMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	evento_id       *string
+	tipo            *string
+	sujeto          *string
+	fecha           *time.Time
+	request_id      *string
+	cuerpo          *string
+	despachado_en   *time.Time
+	clearedFields   map[string]struct{}
+	entregas        map[int]struct{}
+	removedentregas map[int]struct{}
+	clearedentregas bool
+	done            bool
+	oldValue        func(context.Context) (*OutboxEvento, error)
+	predicates      []predicate.OutboxEvento
+}
+
+var _ ent.Mutation = (*OutboxEventoMutation)(nil)
+
+// outboxeventoOption allows management of the mutation configuration using functional options.
+type outboxeventoOption func(*OutboxEventoMutation)
+
+// newOutboxEventoMutation creates new mutation for the OutboxEvento entity.
+func newOutboxEventoMutation(c config, op Op, opts ...outboxeventoOption) *OutboxEventoMutation {
+	m := &OutboxEventoMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOutboxEvento,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOutboxEventoID sets the ID field of the mutation.
+func withOutboxEventoID(id int) outboxeventoOption {
+	return func(m *OutboxEventoMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OutboxEvento
+		)
+		m.oldValue = func(ctx context.Context) (*OutboxEvento, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OutboxEvento.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOutboxEvento sets the old OutboxEvento of the mutation.
+func withOutboxEvento(node *OutboxEvento) outboxeventoOption {
+	return func(m *OutboxEventoMutation) {
+		m.oldValue = func(context.Context) (*OutboxEvento, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OutboxEventoMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OutboxEventoMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OutboxEventoMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OutboxEventoMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OutboxEvento.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetEventoID sets the "evento_id" field.
+func (m *OutboxEventoMutation) SetEventoID(s string) {
+	m.evento_id = &s
+}
+
+// EventoID returns the value of the "evento_id" field in the mutation.
+func (m *OutboxEventoMutation) EventoID() (r string, exists bool) {
+	v := m.evento_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventoID returns the old "evento_id" field's value of the OutboxEvento entity.
+// If the OutboxEvento object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxEventoMutation) OldEventoID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventoID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventoID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventoID: %w", err)
+	}
+	return oldValue.EventoID, nil
+}
+
+// ResetEventoID resets all changes to the "evento_id" field.
+func (m *OutboxEventoMutation) ResetEventoID() {
+	m.evento_id = nil
+}
+
+// SetTipo sets the "tipo" field.
+func (m *OutboxEventoMutation) SetTipo(s string) {
+	m.tipo = &s
+}
+
+// Tipo returns the value of the "tipo" field in the mutation.
+func (m *OutboxEventoMutation) Tipo() (r string, exists bool) {
+	v := m.tipo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTipo returns the old "tipo" field's value of the OutboxEvento entity.
+// If the OutboxEvento object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxEventoMutation) OldTipo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTipo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTipo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTipo: %w", err)
+	}
+	return oldValue.Tipo, nil
+}
+
+// ResetTipo resets all changes to the "tipo" field.
+func (m *OutboxEventoMutation) ResetTipo() {
+	m.tipo = nil
+}
+
+// SetSujeto sets the "sujeto" field.
+func (m *OutboxEventoMutation) SetSujeto(s string) {
+	m.sujeto = &s
+}
+
+// Sujeto returns the value of the "sujeto" field in the mutation.
+func (m *OutboxEventoMutation) Sujeto() (r string, exists bool) {
+	v := m.sujeto
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSujeto returns the old "sujeto" field's value of the OutboxEvento entity.
+// If the OutboxEvento object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxEventoMutation) OldSujeto(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSujeto is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSujeto requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSujeto: %w", err)
+	}
+	return oldValue.Sujeto, nil
+}
+
+// ResetSujeto resets all changes to the "sujeto" field.
+func (m *OutboxEventoMutation) ResetSujeto() {
+	m.sujeto = nil
+}
+
+// SetFecha sets the "fecha" field.
+func (m *OutboxEventoMutation) SetFecha(t time.Time) {
+	m.fecha = &t
+}
+
+// Fecha returns the value of the "fecha" field in the mutation.
+func (m *OutboxEventoMutation) Fecha() (r time.Time, exists bool) {
+	v := m.fecha
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFecha returns the old "fecha" field's value of the OutboxEvento entity.
+// If the OutboxEvento object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxEventoMutation) OldFecha(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFecha is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFecha requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFecha: %w", err)
+	}
+	return oldValue.Fecha, nil
+}
+
+// ResetFecha resets all changes to the "fecha" field.
+func (m *OutboxEventoMutation) ResetFecha() {
+	m.fecha = nil
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *OutboxEventoMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *OutboxEventoMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the OutboxEvento entity.
+// If the OutboxEvento object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxEventoMutation) OldRequestID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *OutboxEventoMutation) ResetRequestID() {
+	m.request_id = nil
+}
+
+// SetCuerpo sets the "cuerpo" field.
+func (m *OutboxEventoMutation) SetCuerpo(s string) {
+	m.cuerpo = &s
+}
+
+// Cuerpo returns the value of the "cuerpo" field in the mutation.
+func (m *OutboxEventoMutation) Cuerpo() (r string, exists bool) {
+	v := m.cuerpo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCuerpo returns the old "cuerpo" field's value of the OutboxEvento entity.
+// If the OutboxEvento object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxEventoMutation) OldCuerpo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCuerpo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCuerpo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCuerpo: %w", err)
+	}
+	return oldValue.Cuerpo, nil
+}
+
+// ResetCuerpo resets all changes to the "cuerpo" field.
+func (m *OutboxEventoMutation) ResetCuerpo() {
+	m.cuerpo = nil
+}
+
+// SetDespachadoEn sets the "despachado_en" field.
+func (m *OutboxEventoMutation) SetDespachadoEn(t time.Time) {
+	m.despachado_en = &t
+}
+
+// DespachadoEn returns the value of the "despachado_en" field in the mutation.
+func (m *OutboxEventoMutation) DespachadoEn() (r time.Time, exists bool) {
+	v := m.despachado_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDespachadoEn returns the old "despachado_en" field's value of the OutboxEvento entity.
+// If the OutboxEvento object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboxEventoMutation) OldDespachadoEn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDespachadoEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDespachadoEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDespachadoEn: %w", err)
+	}
+	return oldValue.DespachadoEn, nil
+}
+
+// ClearDespachadoEn clears the value of the "despachado_en" field.
+func (m *OutboxEventoMutation) ClearDespachadoEn() {
+	m.despachado_en = nil
+	m.clearedFields[outboxevento.FieldDespachadoEn] = struct{}{}
+}
+
+// DespachadoEnCleared returns if the "despachado_en" field was cleared in this mutation.
+func (m *OutboxEventoMutation) DespachadoEnCleared() bool {
+	_, ok := m.clearedFields[outboxevento.FieldDespachadoEn]
+	return ok
+}
+
+// ResetDespachadoEn resets all changes to the "despachado_en" field.
+func (m *OutboxEventoMutation) ResetDespachadoEn() {
+	m.despachado_en = nil
+	delete(m.clearedFields, outboxevento.FieldDespachadoEn)
+}
+
+// AddEntregaIDs adds the "entregas" edge to the Entrega entity by ids.
+func (m *OutboxEventoMutation) AddEntregaIDs(ids ...int) {
+	if m.entregas == nil {
+		m.entregas = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.entregas[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEntregas clears the "entregas" edge to the Entrega entity.
+func (m *OutboxEventoMutation) ClearEntregas() {
+	m.clearedentregas = true
+}
+
+// EntregasCleared reports if the "entregas" edge to the Entrega entity was cleared.
+func (m *OutboxEventoMutation) EntregasCleared() bool {
+	return m.clearedentregas
+}
+
+// RemoveEntregaIDs removes the "entregas" edge to the Entrega entity by IDs.
+func (m *OutboxEventoMutation) RemoveEntregaIDs(ids ...int) {
+	if m.removedentregas == nil {
+		m.removedentregas = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.entregas, ids[i])
+		m.removedentregas[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEntregas returns the removed IDs of the "entregas" edge to the Entrega entity.
+func (m *OutboxEventoMutation) RemovedEntregasIDs() (ids []int) {
+	for id := range m.removedentregas {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EntregasIDs returns the "entregas" edge IDs in the mutation.
+func (m *OutboxEventoMutation) EntregasIDs() (ids []int) {
+	for id := range m.entregas {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEntregas resets all changes to the "entregas" edge.
+func (m *OutboxEventoMutation) ResetEntregas() {
+	m.entregas = nil
+	m.clearedentregas = false
+	m.removedentregas = nil
+}
+
+// Where appends a list predicates to the OutboxEventoMutation builder.
+func (m *OutboxEventoMutation) Where(ps ...predicate.OutboxEvento) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OutboxEventoMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OutboxEventoMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OutboxEvento, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OutboxEventoMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OutboxEventoMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OutboxEvento).
+func (m *OutboxEventoMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OutboxEventoMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.evento_id != nil {
+		fields = append(fields, outboxevento.FieldEventoID)
+	}
+	if m.tipo != nil {
+		fields = append(fields, outboxevento.FieldTipo)
+	}
+	if m.sujeto != nil {
+		fields = append(fields, outboxevento.FieldSujeto)
+	}
+	if m.fecha != nil {
+		fields = append(fields, outboxevento.FieldFecha)
+	}
+	if m.request_id != nil {
+		fields = append(fields, outboxevento.FieldRequestID)
+	}
+	if m.cuerpo != nil {
+		fields = append(fields, outboxevento.FieldCuerpo)
+	}
+	if m.despachado_en != nil {
+		fields = append(fields, outboxevento.FieldDespachadoEn)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OutboxEventoMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case outboxevento.FieldEventoID:
+		return m.EventoID()
+	case outboxevento.FieldTipo:
+		return m.Tipo()
+	case outboxevento.FieldSujeto:
+		return m.Sujeto()
+	case outboxevento.FieldFecha:
+		return m.Fecha()
+	case outboxevento.FieldRequestID:
+		return m.RequestID()
+	case outboxevento.FieldCuerpo:
+		return m.Cuerpo()
+	case outboxevento.FieldDespachadoEn:
+		return m.DespachadoEn()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OutboxEventoMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case outboxevento.FieldEventoID:
+		return m.OldEventoID(ctx)
+	case outboxevento.FieldTipo:
+		return m.OldTipo(ctx)
+	case outboxevento.FieldSujeto:
+		return m.OldSujeto(ctx)
+	case outboxevento.FieldFecha:
+		return m.OldFecha(ctx)
+	case outboxevento.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case outboxevento.FieldCuerpo:
+		return m.OldCuerpo(ctx)
+	case outboxevento.FieldDespachadoEn:
+		return m.OldDespachadoEn(ctx)
+	}
+	return nil, fmt.Errorf("unknown OutboxEvento field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutboxEventoMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case outboxevento.FieldEventoID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventoID(v)
+		return nil
+	case outboxevento.FieldTipo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTipo(v)
+		return nil
+	case outboxevento.FieldSujeto:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSujeto(v)
+		return nil
+	case outboxevento.FieldFecha:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFecha(v)
+		return nil
+	case outboxevento.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case outboxevento.FieldCuerpo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCuerpo(v)
+		return nil
+	case outboxevento.FieldDespachadoEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDespachadoEn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxEvento field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OutboxEventoMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OutboxEventoMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutboxEventoMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown OutboxEvento numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OutboxEventoMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(outboxevento.FieldDespachadoEn) {
+		fields = append(fields, outboxevento.FieldDespachadoEn)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OutboxEventoMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OutboxEventoMutation) ClearField(name string) error {
+	switch name {
+	case outboxevento.FieldDespachadoEn:
+		m.ClearDespachadoEn()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxEvento nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OutboxEventoMutation) ResetField(name string) error {
+	switch name {
+	case outboxevento.FieldEventoID:
+		m.ResetEventoID()
+		return nil
+	case outboxevento.FieldTipo:
+		m.ResetTipo()
+		return nil
+	case outboxevento.FieldSujeto:
+		m.ResetSujeto()
+		return nil
+	case outboxevento.FieldFecha:
+		m.ResetFecha()
+		return nil
+	case outboxevento.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case outboxevento.FieldCuerpo:
+		m.ResetCuerpo()
+		return nil
+	case outboxevento.FieldDespachadoEn:
+		m.ResetDespachadoEn()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxEvento field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OutboxEventoMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.entregas != nil {
+		edges = append(edges, outboxevento.EdgeEntregas)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OutboxEventoMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case outboxevento.EdgeEntregas:
+		ids := make([]ent.Value, 0, len(m.entregas))
+		for id := range m.entregas {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OutboxEventoMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedentregas != nil {
+		edges = append(edges, outboxevento.EdgeEntregas)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OutboxEventoMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case outboxevento.EdgeEntregas:
+		ids := make([]ent.Value, 0, len(m.removedentregas))
+		for id := range m.removedentregas {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OutboxEventoMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedentregas {
+		edges = append(edges, outboxevento.EdgeEntregas)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OutboxEventoMutation) EdgeCleared(name string) bool {
+	switch name {
+	case outboxevento.EdgeEntregas:
+		return m.clearedentregas
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OutboxEventoMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown OutboxEvento unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OutboxEventoMutation) ResetEdge(name string) error {
+	switch name {
+	case outboxevento.EdgeEntregas:
+		m.ResetEntregas()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboxEvento edge %s", name)
+}
+
+// TareaEjecucionMutation represents an operation that mutates the TareaEjecucion nodes in the graph.
+type TareaEjecucionMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	tarea           *string
+	programada_para *time.Time
+	replica         *string
+	iniciada_en     *time.Time
+	terminada_en    *time.Time
+	error           *string
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*TareaEjecucion, error)
+	predicates      []predicate.TareaEjecucion
+}
+
+var _ ent.Mutation = (*TareaEjecucionMutation)(nil)
+
+// tareaejecucionOption allows management of the mutation configuration using functional options.
+type tareaejecucionOption func(*TareaEjecucionMutation)
+
+// newTareaEjecucionMutation creates new mutation for the TareaEjecucion entity.
+func newTareaEjecucionMutation(c config, op Op, opts ...tareaejecucionOption) *TareaEjecucionMutation {
+	m := &TareaEjecucionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTareaEjecucion,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTareaEjecucionID sets the ID field of the mutation.
+func withTareaEjecucionID(id int) tareaejecucionOption {
+	return func(m *TareaEjecucionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TareaEjecucion
+		)
+		m.oldValue = func(ctx context.Context) (*TareaEjecucion, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TareaEjecucion.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTareaEjecucion sets the old TareaEjecucion of the mutation.
+func withTareaEjecucion(node *TareaEjecucion) tareaejecucionOption {
+	return func(m *TareaEjecucionMutation) {
+		m.oldValue = func(context.Context) (*TareaEjecucion, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TareaEjecucionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TareaEjecucionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TareaEjecucionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TareaEjecucionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TareaEjecucion.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTarea sets the "tarea" field.
+func (m *TareaEjecucionMutation) SetTarea(s string) {
+	m.tarea = &s
+}
+
+// Tarea returns the value of the "tarea" field in the mutation.
+func (m *TareaEjecucionMutation) Tarea() (r string, exists bool) {
+	v := m.tarea
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTarea returns the old "tarea" field's value of the TareaEjecucion entity.
+// If the TareaEjecucion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TareaEjecucionMutation) OldTarea(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTarea is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTarea requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTarea: %w", err)
+	}
+	return oldValue.Tarea, nil
+}
+
+// ResetTarea resets all changes to the "tarea" field.
+func (m *TareaEjecucionMutation) ResetTarea() {
+	m.tarea = nil
+}
+
+// SetProgramadaPara sets the "programada_para" field.
+func (m *TareaEjecucionMutation) SetProgramadaPara(t time.Time) {
+	m.programada_para = &t
+}
+
+// ProgramadaPara returns the value of the "programada_para" field in the mutation.
+func (m *TareaEjecucionMutation) ProgramadaPara() (r time.Time, exists bool) {
+	v := m.programada_para
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgramadaPara returns the old "programada_para" field's value of the TareaEjecucion entity.
+// If the TareaEjecucion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TareaEjecucionMutation) OldProgramadaPara(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgramadaPara is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgramadaPara requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgramadaPara: %w", err)
+	}
+	return oldValue.ProgramadaPara, nil
+}
+
+// ResetProgramadaPara resets all changes to the "programada_para" field.
+func (m *TareaEjecucionMutation) ResetProgramadaPara() {
+	m.programada_para = nil
+}
+
+// SetReplica sets the "replica" field.
+func (m *TareaEjecucionMutation) SetReplica(s string) {
+	m.replica = &s
+}
+
+// Replica returns the value of the "replica" field in the mutation.
+func (m *TareaEjecucionMutation) Replica() (r string, exists bool) {
+	v := m.replica
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplica returns the old "replica" field's value of the TareaEjecucion entity.
+// If the TareaEjecucion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TareaEjecucionMutation) OldReplica(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplica is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplica requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplica: %w", err)
+	}
+	return oldValue.Replica, nil
+}
+
+// ResetReplica resets all changes to the "replica" field.
+func (m *TareaEjecucionMutation) ResetReplica() {
+	m.replica = nil
+}
+
+// SetIniciadaEn sets the "iniciada_en" field.
+func (m *TareaEjecucionMutation) SetIniciadaEn(t time.Time) {
+	m.iniciada_en = &t
+}
+
+// IniciadaEn returns the value of the "iniciada_en" field in the mutation.
+func (m *TareaEjecucionMutation) IniciadaEn() (r time.Time, exists bool) {
+	v := m.iniciada_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIniciadaEn returns the old "iniciada_en" field's value of the TareaEjecucion entity.
+// If the TareaEjecucion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TareaEjecucionMutation) OldIniciadaEn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIniciadaEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIniciadaEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIniciadaEn: %w", err)
+	}
+	return oldValue.IniciadaEn, nil
+}
+
+// ResetIniciadaEn resets all changes to the "iniciada_en" field.
+func (m *TareaEjecucionMutation) ResetIniciadaEn() {
+	m.iniciada_en = nil
+}
+
+// SetTerminadaEn sets the "terminada_en" field.
+func (m *TareaEjecucionMutation) SetTerminadaEn(t time.Time) {
+	m.terminada_en = &t
+}
+
+// TerminadaEn returns the value of the "terminada_en" field in the mutation.
+func (m *TareaEjecucionMutation) TerminadaEn() (r time.Time, exists bool) {
+	v := m.terminada_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTerminadaEn returns the old "terminada_en" field's value of the TareaEjecucion entity.
+// If the TareaEjecucion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TareaEjecucionMutation) OldTerminadaEn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTerminadaEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTerminadaEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTerminadaEn: %w", err)
+	}
+	return oldValue.TerminadaEn, nil
+}
+
+// ClearTerminadaEn clears the value of the "terminada_en" field.
+func (m *TareaEjecucionMutation) ClearTerminadaEn() {
+	m.terminada_en = nil
+	m.clearedFields[tareaejecucion.FieldTerminadaEn] = struct{}{}
+}
+
+// TerminadaEnCleared returns if the "terminada_en" field was cleared in this mutation.
+func (m *TareaEjecucionMutation) TerminadaEnCleared() bool {
+	_, ok := m.clearedFields[tareaejecucion.FieldTerminadaEn]
+	return ok
+}
+
+// ResetTerminadaEn resets all changes to the "terminada_en" field.
+func (m *TareaEjecucionMutation) ResetTerminadaEn() {
+	m.terminada_en = nil
+	delete(m.clearedFields, tareaejecucion.FieldTerminadaEn)
+}
+
+// SetError sets the "error" field.
+func (m *TareaEjecucionMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *TareaEjecucionMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the TareaEjecucion entity.
+// If the TareaEjecucion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TareaEjecucionMutation) OldError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *TareaEjecucionMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[tareaejecucion.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *TareaEjecucionMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[tareaejecucion.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *TareaEjecucionMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, tareaejecucion.FieldError)
+}
+
+// Where appends a list predicates to the TareaEjecucionMutation builder.
+func (m *TareaEjecucionMutation) Where(ps ...predicate.TareaEjecucion) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TareaEjecucionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TareaEjecucionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TareaEjecucion, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TareaEjecucionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TareaEjecucionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TareaEjecucion).
+func (m *TareaEjecucionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TareaEjecucionMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.tarea != nil {
+		fields = append(fields, tareaejecucion.FieldTarea)
+	}
+	if m.programada_para != nil {
+		fields = append(fields, tareaejecucion.FieldProgramadaPara)
+	}
+	if m.replica != nil {
+		fields = append(fields, tareaejecucion.FieldReplica)
+	}
+	if m.iniciada_en != nil {
+		fields = append(fields, tareaejecucion.FieldIniciadaEn)
+	}
+	if m.terminada_en != nil {
+		fields = append(fields, tareaejecucion.FieldTerminadaEn)
+	}
+	if m.error != nil {
+		fields = append(fields, tareaejecucion.FieldError)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TareaEjecucionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case tareaejecucion.FieldTarea:
+		return m.Tarea()
+	case tareaejecucion.FieldProgramadaPara:
+		return m.ProgramadaPara()
+	case tareaejecucion.FieldReplica:
+		return m.Replica()
+	case tareaejecucion.FieldIniciadaEn:
+		return m.IniciadaEn()
+	case tareaejecucion.FieldTerminadaEn:
+		return m.TerminadaEn()
+	case tareaejecucion.FieldError:
+		return m.Error()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TareaEjecucionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case tareaejecucion.FieldTarea:
+		return m.OldTarea(ctx)
+	case tareaejecucion.FieldProgramadaPara:
+		return m.OldProgramadaPara(ctx)
+	case tareaejecucion.FieldReplica:
+		return m.OldReplica(ctx)
+	case tareaejecucion.FieldIniciadaEn:
+		return m.OldIniciadaEn(ctx)
+	case tareaejecucion.FieldTerminadaEn:
+		return m.OldTerminadaEn(ctx)
+	case tareaejecucion.FieldError:
+		return m.OldError(ctx)
+	}
+	return nil, fmt.Errorf("unknown TareaEjecucion field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TareaEjecucionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case tareaejecucion.FieldTarea:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTarea(v)
+		return nil
+	case tareaejecucion.FieldProgramadaPara:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgramadaPara(v)
+		return nil
+	case tareaejecucion.FieldReplica:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplica(v)
+		return nil
+	case tareaejecucion.FieldIniciadaEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIniciadaEn(v)
+		return nil
+	case tareaejecucion.FieldTerminadaEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTerminadaEn(v)
+		return nil
+	case tareaejecucion.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TareaEjecucion field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TareaEjecucionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TareaEjecucionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TareaEjecucionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown TareaEjecucion numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TareaEjecucionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(tareaejecucion.FieldTerminadaEn) {
+		fields = append(fields, tareaejecucion.FieldTerminadaEn)
+	}
+	if m.FieldCleared(tareaejecucion.FieldError) {
+		fields = append(fields, tareaejecucion.FieldError)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TareaEjecucionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TareaEjecucionMutation) ClearField(name string) error {
+	switch name {
+	case tareaejecucion.FieldTerminadaEn:
+		m.ClearTerminadaEn()
+		return nil
+	case tareaejecucion.FieldError:
+		m.ClearError()
+		return nil
+	}
+	return fmt.Errorf("unknown TareaEjecucion nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TareaEjecucionMutation) ResetField(name string) error {
+	switch name {
+	case tareaejecucion.FieldTarea:
+		m.ResetTarea()
+		return nil
+	case tareaejecucion.FieldProgramadaPara:
+		m.ResetProgramadaPara()
+		return nil
+	case tareaejecucion.FieldReplica:
+		m.ResetReplica()
+		return nil
+	case tareaejecucion.FieldIniciadaEn:
+		m.ResetIniciadaEn()
+		return nil
+	case tareaejecucion.FieldTerminadaEn:
+		m.ResetTerminadaEn()
+		return nil
+	case tareaejecucion.FieldError:
+		m.ResetError()
+		return nil
+	}
+	return fmt.Errorf("unknown TareaEjecucion field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TareaEjecucionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TareaEjecucionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TareaEjecucionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TareaEjecucionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TareaEjecucionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TareaEjecucionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TareaEjecucionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown TareaEjecucion unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TareaEjecucionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown TareaEjecucion edge %s", name)
+}
+
+// WebhookMutation represents an operation that mutates the Webhook nodes in the graph.
+type WebhookMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *int
+	url                    *string
+	tipos                  *[]string
+	appendtipos            []string
+	descripcion            *string
+	activo                 *bool
+	secreto                *string
+	secreto_anterior       *string
+	secreto_anterior_hasta *time.Time
+	creado_en              *time.Time
+	actualizado_en         *time.Time
+	clearedFields          map[string]struct{}
+	entregas               map[int]struct{}
+	removedentregas        map[int]struct{}
+	clearedentregas        bool
+	done                   bool
+	oldValue               func(context.Context) (*Webhook, error)
+	predicates             []predicate.Webhook
+}
+
+var _ ent.Mutation = (*WebhookMutation)(nil)
+
+// webhookOption allows management of the mutation configuration using functional options.
+type webhookOption func(*WebhookMutation)
+
+// newWebhookMutation creates new mutation for the Webhook entity.
+func newWebhookMutation(c config, op Op, opts ...webhookOption) *WebhookMutation {
+	m := &WebhookMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWebhook,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWebhookID sets the ID field of the mutation.
+func withWebhookID(id int) webhookOption {
+	return func(m *WebhookMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Webhook
+		)
+		m.oldValue = func(ctx context.Context) (*Webhook, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Webhook.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWebhook sets the old Webhook of the mutation.
+func withWebhook(node *Webhook) webhookOption {
+	return func(m *WebhookMutation) {
+		m.oldValue = func(context.Context) (*Webhook, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WebhookMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WebhookMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WebhookMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WebhookMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Webhook.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetURL sets the "url" field.
+func (m *WebhookMutation) SetURL(s string) {
+	m.url = &s
+}
+
+// URL returns the value of the "url" field in the mutation.
+func (m *WebhookMutation) URL() (r string, exists bool) {
+	v := m.url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldURL returns the old "url" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldURL: %w", err)
+	}
+	return oldValue.URL, nil
+}
+
+// ResetURL resets all changes to the "url" field.
+func (m *WebhookMutation) ResetURL() {
+	m.url = nil
+}
+
+// SetTipos sets the "tipos" field.
+func (m *WebhookMutation) SetTipos(s []string) {
+	m.tipos = &s
+	m.appendtipos = nil
+}
+
+// Tipos returns the value of the "tipos" field in the mutation.
+func (m *WebhookMutation) Tipos() (r []string, exists bool) {
+	v := m.tipos
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTipos returns the old "tipos" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldTipos(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTipos is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTipos requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTipos: %w", err)
+	}
+	return oldValue.Tipos, nil
+}
+
+// AppendTipos adds s to the "tipos" field.
+func (m *WebhookMutation) AppendTipos(s []string) {
+	m.appendtipos = append(m.appendtipos, s...)
+}
+
+// AppendedTipos returns the list of values that were appended to the "tipos" field in this mutation.
+func (m *WebhookMutation) AppendedTipos() ([]string, bool) {
+	if len(m.appendtipos) == 0 {
+		return nil, false
+	}
+	return m.appendtipos, true
+}
+
+// ResetTipos resets all changes to the "tipos" field.
+func (m *WebhookMutation) ResetTipos() {
+	m.tipos = nil
+	m.appendtipos = nil
+}
+
+// SetDescripcion sets the "descripcion" field.
+func (m *WebhookMutation) SetDescripcion(s string) {
+	m.descripcion = &s
+}
+
+// Descripcion returns the value of the "descripcion" field in the mutation.
+func (m *WebhookMutation) Descripcion() (r string, exists bool) {
+	v := m.descripcion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescripcion returns the old "descripcion" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldDescripcion(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescripcion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescripcion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescripcion: %w", err)
+	}
+	return oldValue.Descripcion, nil
+}
+
+// ClearDescripcion clears the value of the "descripcion" field.
+func (m *WebhookMutation) ClearDescripcion() {
+	m.descripcion = nil
+	m.clearedFields[webhook.FieldDescripcion] = struct{}{}
+}
+
+// DescripcionCleared returns if the "descripcion" field was cleared in this mutation.
+func (m *WebhookMutation) DescripcionCleared() bool {
+	_, ok := m.clearedFields[webhook.FieldDescripcion]
+	return ok
+}
+
+// ResetDescripcion resets all changes to the "descripcion" field.
+func (m *WebhookMutation) ResetDescripcion() {
+	m.descripcion = nil
+	delete(m.clearedFields, webhook.FieldDescripcion)
+}
+
+// SetActivo sets the "activo" field.
+func (m *WebhookMutation) SetActivo(b bool) {
+	m.activo = &b
+}
+
+// Activo returns the value of the "activo" field in the mutation.
+func (m *WebhookMutation) Activo() (r bool, exists bool) {
+	v := m.activo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActivo returns the old "activo" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldActivo(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActivo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActivo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActivo: %w", err)
+	}
+	return oldValue.Activo, nil
+}
+
+// ResetActivo resets all changes to the "activo" field.
+func (m *WebhookMutation) ResetActivo() {
+	m.activo = nil
+}
+
+// SetSecreto sets the "secreto" field.
+func (m *WebhookMutation) SetSecreto(s string) {
+	m.secreto = &s
+}
+
+// Secreto returns the value of the "secreto" field in the mutation.
+func (m *WebhookMutation) Secreto() (r string, exists bool) {
+	v := m.secreto
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecreto returns the old "secreto" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldSecreto(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecreto is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecreto requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecreto: %w", err)
+	}
+	return oldValue.Secreto, nil
+}
+
+// ResetSecreto resets all changes to the "secreto" field.
+func (m *WebhookMutation) ResetSecreto() {
+	m.secreto = nil
+}
+
+// SetSecretoAnterior sets the "secreto_anterior" field.
+func (m *WebhookMutation) SetSecretoAnterior(s string) {
+	m.secreto_anterior = &s
+}
+
+// SecretoAnterior returns the value of the "secreto_anterior" field in the mutation.
+func (m *WebhookMutation) SecretoAnterior() (r string, exists bool) {
+	v := m.secreto_anterior
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecretoAnterior returns the old "secreto_anterior" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldSecretoAnterior(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecretoAnterior is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecretoAnterior requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecretoAnterior: %w", err)
+	}
+	return oldValue.SecretoAnterior, nil
+}
+
+// ClearSecretoAnterior clears the value of the "secreto_anterior" field.
+func (m *WebhookMutation) ClearSecretoAnterior() {
+	m.secreto_anterior = nil
+	m.clearedFields[webhook.FieldSecretoAnterior] = struct{}{}
+}
+
+// SecretoAnteriorCleared returns if the "secreto_anterior" field was cleared in this mutation.
+func (m *WebhookMutation) SecretoAnteriorCleared() bool {
+	_, ok := m.clearedFields[webhook.FieldSecretoAnterior]
+	return ok
+}
+
+// ResetSecretoAnterior resets all changes to the "secreto_anterior" field.
+func (m *WebhookMutation) ResetSecretoAnterior() {
+	m.secreto_anterior = nil
+	delete(m.clearedFields, webhook.FieldSecretoAnterior)
+}
+
+// SetSecretoAnteriorHasta sets the "secreto_anterior_hasta" field.
+func (m *WebhookMutation) SetSecretoAnteriorHasta(t time.Time) {
+	m.secreto_anterior_hasta = &t
+}
+
+// SecretoAnteriorHasta returns the value of the "secreto_anterior_hasta" field in the mutation.
+func (m *WebhookMutation) SecretoAnteriorHasta() (r time.Time, exists bool) {
+	v := m.secreto_anterior_hasta
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecretoAnteriorHasta returns the old "secreto_anterior_hasta" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldSecretoAnteriorHasta(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecretoAnteriorHasta is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecretoAnteriorHasta requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecretoAnteriorHasta: %w", err)
+	}
+	return oldValue.SecretoAnteriorHasta, nil
+}
+
+// ClearSecretoAnteriorHasta clears the value of the "secreto_anterior_hasta" field.
+func (m *WebhookMutation) ClearSecretoAnteriorHasta() {
+	m.secreto_anterior_hasta = nil
+	m.clearedFields[webhook.FieldSecretoAnteriorHasta] = struct{}{}
+}
+
+// SecretoAnteriorHastaCleared returns if the "secreto_anterior_hasta" field was cleared in this mutation.
+func (m *WebhookMutation) SecretoAnteriorHastaCleared() bool {
+	_, ok := m.clearedFields[webhook.FieldSecretoAnteriorHasta]
+	return ok
+}
+
+// ResetSecretoAnteriorHasta resets all changes to the "secreto_anterior_hasta" field.
+func (m *WebhookMutation) ResetSecretoAnteriorHasta() {
+	m.secreto_anterior_hasta = nil
+	delete(m.clearedFields, webhook.FieldSecretoAnteriorHasta)
+}
+
+// SetCreadoEn sets the "creado_en" field.
+func (m *WebhookMutation) SetCreadoEn(t time.Time) {
+	m.creado_en = &t
+}
+
+// CreadoEn returns the value of the "creado_en" field in the mutation.
+func (m *WebhookMutation) CreadoEn() (r time.Time, exists bool) {
+	v := m.creado_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreadoEn returns the old "creado_en" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldCreadoEn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreadoEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreadoEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreadoEn: %w", err)
+	}
+	return oldValue.CreadoEn, nil
+}
+
+// ResetCreadoEn resets all changes to the "creado_en" field.
+func (m *WebhookMutation) ResetCreadoEn() {
+	m.creado_en = nil
+}
+
+// SetActualizadoEn sets the "actualizado_en" field.
+func (m *WebhookMutation) SetActualizadoEn(t time.Time) {
+	m.actualizado_en = &t
+}
+
+// ActualizadoEn returns the value of the "actualizado_en" field in the mutation.
+func (m *WebhookMutation) ActualizadoEn() (r time.Time, exists bool) {
+	v := m.actualizado_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActualizadoEn returns the old "actualizado_en" field's value of the Webhook entity.
+// If the Webhook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WebhookMutation) OldActualizadoEn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActualizadoEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActualizadoEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActualizadoEn: %w", err)
+	}
+	return oldValue.ActualizadoEn, nil
+}
+
+// ResetActualizadoEn resets all changes to the "actualizado_en" field.
+func (m *WebhookMutation) ResetActualizadoEn() {
+	m.actualizado_en = nil
+}
+
+// AddEntregaIDs adds the "entregas" edge to the Entrega entity by ids.
+func (m *WebhookMutation) AddEntregaIDs(ids ...int) {
+	if m.entregas == nil {
+		m.entregas = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.entregas[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEntregas clears the "entregas" edge to the Entrega entity.
+func (m *WebhookMutation) ClearEntregas() {
+	m.clearedentregas = true
+}
+
+// EntregasCleared reports if the "entregas" edge to the Entrega entity was cleared.
+func (m *WebhookMutation) EntregasCleared() bool {
+	return m.clearedentregas
+}
+
+// RemoveEntregaIDs removes the "entregas" edge to the Entrega entity by IDs.
+func (m *WebhookMutation) RemoveEntregaIDs(ids ...int) {
+	if m.removedentregas == nil {
+		m.removedentregas = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.entregas, ids[i])
+		m.removedentregas[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEntregas returns the removed IDs of the "entregas" edge to the Entrega entity.
+func (m *WebhookMutation) RemovedEntregasIDs() (ids []int) {
+	for id := range m.removedentregas {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EntregasIDs returns the "entregas" edge IDs in the mutation.
+func (m *WebhookMutation) EntregasIDs() (ids []int) {
+	for id := range m.entregas {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEntregas resets all changes to the "entregas" edge.
+func (m *WebhookMutation) ResetEntregas() {
+	m.entregas = nil
+	m.clearedentregas = false
+	m.removedentregas = nil
+}
+
+// Where appends a list predicates to the WebhookMutation builder.
+func (m *WebhookMutation) Where(ps ...predicate.Webhook) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WebhookMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WebhookMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Webhook, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WebhookMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WebhookMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Webhook).
+func (m *WebhookMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WebhookMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.url != nil {
+		fields = append(fields, webhook.FieldURL)
+	}
+	if m.tipos != nil {
+		fields = append(fields, webhook.FieldTipos)
+	}
+	if m.descripcion != nil {
+		fields = append(fields, webhook.FieldDescripcion)
+	}
+	if m.activo != nil {
+		fields = append(fields, webhook.FieldActivo)
+	}
+	if m.secreto != nil {
+		fields = append(fields, webhook.FieldSecreto)
+	}
+	if m.secreto_anterior != nil {
+		fields = append(fields, webhook.FieldSecretoAnterior)
+	}
+	if m.secreto_anterior_hasta != nil {
+		fields = append(fields, webhook.FieldSecretoAnteriorHasta)
+	}
+	if m.creado_en != nil {
+		fields = append(fields, webhook.FieldCreadoEn)
+	}
+	if m.actualizado_en != nil {
+		fields = append(fields, webhook.FieldActualizadoEn)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WebhookMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case webhook.FieldURL:
+		return m.URL()
+	case webhook.FieldTipos:
+		return m.Tipos()
+	case webhook.FieldDescripcion:
+		return m.Descripcion()
+	case webhook.FieldActivo:
+		return m.Activo()
+	case webhook.FieldSecreto:
+		return m.Secreto()
+	case webhook.FieldSecretoAnterior:
+		return m.SecretoAnterior()
+	case webhook.FieldSecretoAnteriorHasta:
+		return m.SecretoAnteriorHasta()
+	case webhook.FieldCreadoEn:
+		return m.CreadoEn()
+	case webhook.FieldActualizadoEn:
+		return m.ActualizadoEn()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WebhookMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case webhook.FieldURL:
+		return m.OldURL(ctx)
+	case webhook.FieldTipos:
+		return m.OldTipos(ctx)
+	case webhook.FieldDescripcion:
+		return m.OldDescripcion(ctx)
+	case webhook.FieldActivo:
+		return m.OldActivo(ctx)
+	case webhook.FieldSecreto:
+		return m.OldSecreto(ctx)
+	case webhook.FieldSecretoAnterior:
+		return m.OldSecretoAnterior(ctx)
+	case webhook.FieldSecretoAnteriorHasta:
+		return m.OldSecretoAnteriorHasta(ctx)
+	case webhook.FieldCreadoEn:
+		return m.OldCreadoEn(ctx)
+	case webhook.FieldActualizadoEn:
+		return m.OldActualizadoEn(ctx)
+	}
+	return nil, fmt.Errorf("unknown Webhook field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WebhookMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case webhook.FieldURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetURL(v)
+		return nil
+	case webhook.FieldTipos:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTipos(v)
+		return nil
+	case webhook.FieldDescripcion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescripcion(v)
+		return nil
+	case webhook.FieldActivo:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActivo(v)
+		return nil
+	case webhook.FieldSecreto:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecreto(v)
+		return nil
+	case webhook.FieldSecretoAnterior:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecretoAnterior(v)
+		return nil
+	case webhook.FieldSecretoAnteriorHasta:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecretoAnteriorHasta(v)
+		return nil
+	case webhook.FieldCreadoEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreadoEn(v)
+		return nil
+	case webhook.FieldActualizadoEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActualizadoEn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Webhook field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WebhookMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WebhookMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WebhookMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Webhook numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WebhookMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(webhook.FieldDescripcion) {
+		fields = append(fields, webhook.FieldDescripcion)
+	}
+	if m.FieldCleared(webhook.FieldSecretoAnterior) {
+		fields = append(fields, webhook.FieldSecretoAnterior)
+	}
+	if m.FieldCleared(webhook.FieldSecretoAnteriorHasta) {
+		fields = append(fields, webhook.FieldSecretoAnteriorHasta)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WebhookMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WebhookMutation) ClearField(name string) error {
+	switch name {
+	case webhook.FieldDescripcion:
+		m.ClearDescripcion()
+		return nil
+	case webhook.FieldSecretoAnterior:
+		m.ClearSecretoAnterior()
+		return nil
+	case webhook.FieldSecretoAnteriorHasta:
+		m.ClearSecretoAnteriorHasta()
+		return nil
+	}
+	return fmt.Errorf("unknown Webhook nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WebhookMutation) ResetField(name string) error {
+	switch name {
+	case webhook.FieldURL:
+		m.ResetURL()
+		return nil
+	case webhook.FieldTipos:
+		m.ResetTipos()
+		return nil
+	case webhook.FieldDescripcion:
+		m.ResetDescripcion()
+		return nil
+	case webhook.FieldActivo:
+		m.ResetActivo()
+		return nil
+	case webhook.FieldSecreto:
+		m.ResetSecreto()
+		return nil
+	case webhook.FieldSecretoAnterior:
+		m.ResetSecretoAnterior()
+		return nil
+	case webhook.FieldSecretoAnteriorHasta:
+		m.ResetSecretoAnteriorHasta()
+		return nil
+	case webhook.FieldCreadoEn:
+		m.ResetCreadoEn()
+		return nil
+	case webhook.FieldActualizadoEn:
+		m.ResetActualizadoEn()
+		return nil
+	}
+	return fmt.Errorf("unknown Webhook field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WebhookMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.entregas != nil {
+		edges = append(edges, webhook.EdgeEntregas)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WebhookMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case webhook.EdgeEntregas:
+		ids := make([]ent.Value, 0, len(m.entregas))
+		for id := range m.entregas {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WebhookMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.removedentregas != nil {
+		edges = append(edges, webhook.EdgeEntregas)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WebhookMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case webhook.EdgeEntregas:
+		ids := make([]ent.Value, 0, len(m.removedentregas))
+		for id := range m.removedentregas {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WebhookMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedentregas {
+		edges = append(edges, webhook.EdgeEntregas)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WebhookMutation) EdgeCleared(name string) bool {
+	switch name {
+	case webhook.EdgeEntregas:
+		return m.clearedentregas
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WebhookMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Webhook unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WebhookMutation) ResetEdge(name string) error {
+	switch name {
+	case webhook.EdgeEntregas:
+		m.ResetEntregas()
+		return nil
+	}
+	return fmt.Errorf("unknown Webhook edge %s", name)
 }

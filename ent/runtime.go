@@ -4,10 +4,14 @@ package ent
 
 import (
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
+	"github.com/banpro/factoring/ent/outboxevento"
 	"github.com/banpro/factoring/ent/schema"
+	"github.com/banpro/factoring/ent/tareaejecucion"
+	"github.com/banpro/factoring/ent/webhook"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -86,6 +90,94 @@ func init() {
 	clienteDescMotivoEstado := clienteFields[10].Descriptor()
 	// cliente.MotivoEstadoValidator is a validator for the "motivo_estado" field. It is called by the builders before save.
 	cliente.MotivoEstadoValidator = clienteDescMotivoEstado.Validators[0].(func(string) error)
+	entregaFields := schema.Entrega{}.Fields()
+	_ = entregaFields
+	// entregaDescEventoID is the schema descriptor for evento_id field.
+	entregaDescEventoID := entregaFields[1].Descriptor()
+	// entrega.EventoIDValidator is a validator for the "evento_id" field. It is called by the builders before save.
+	entrega.EventoIDValidator = func() func(string) error {
+		validators := entregaDescEventoID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(evento_id string) error {
+			for _, fn := range fns {
+				if err := fn(evento_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// entregaDescTipo is the schema descriptor for tipo field.
+	entregaDescTipo := entregaFields[2].Descriptor()
+	// entrega.TipoValidator is a validator for the "tipo" field. It is called by the builders before save.
+	entrega.TipoValidator = func() func(string) error {
+		validators := entregaDescTipo.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(tipo string) error {
+			for _, fn := range fns {
+				if err := fn(tipo); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// entregaDescSujeto is the schema descriptor for sujeto field.
+	entregaDescSujeto := entregaFields[3].Descriptor()
+	// entrega.SujetoValidator is a validator for the "sujeto" field. It is called by the builders before save.
+	entrega.SujetoValidator = func() func(string) error {
+		validators := entregaDescSujeto.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(sujeto string) error {
+			for _, fn := range fns {
+				if err := fn(sujeto); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// entregaDescDestino is the schema descriptor for destino field.
+	entregaDescDestino := entregaFields[6].Descriptor()
+	// entrega.DestinoValidator is a validator for the "destino" field. It is called by the builders before save.
+	entrega.DestinoValidator = func() func(string) error {
+		validators := entregaDescDestino.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(destino string) error {
+			for _, fn := range fns {
+				if err := fn(destino); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// entregaDescIntento is the schema descriptor for intento field.
+	entregaDescIntento := entregaFields[8].Descriptor()
+	// entrega.DefaultIntento holds the default value on creation for the intento field.
+	entrega.DefaultIntento = entregaDescIntento.Default.(int)
+	// entrega.IntentoValidator is a validator for the "intento" field. It is called by the builders before save.
+	entrega.IntentoValidator = entregaDescIntento.Validators[0].(func(int) error)
+	// entregaDescError is the schema descriptor for error field.
+	entregaDescError := entregaFields[10].Descriptor()
+	// entrega.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	entrega.ErrorValidator = entregaDescError.Validators[0].(func(string) error)
+	// entregaDescReclamadaPor is the schema descriptor for reclamada_por field.
+	entregaDescReclamadaPor := entregaFields[17].Descriptor()
+	// entrega.ReclamadaPorValidator is a validator for the "reclamada_por" field. It is called by the builders before save.
+	entrega.ReclamadaPorValidator = entregaDescReclamadaPor.Validators[0].(func(string) error)
 	facturaFields := schema.Factura{}.Fields()
 	_ = facturaFields
 	// facturaDescNumeroFactura is the schema descriptor for numero_factura field.
@@ -194,4 +286,156 @@ func init() {
 			return nil
 		}
 	}()
+	outboxeventoFields := schema.OutboxEvento{}.Fields()
+	_ = outboxeventoFields
+	// outboxeventoDescEventoID is the schema descriptor for evento_id field.
+	outboxeventoDescEventoID := outboxeventoFields[0].Descriptor()
+	// outboxevento.EventoIDValidator is a validator for the "evento_id" field. It is called by the builders before save.
+	outboxevento.EventoIDValidator = func() func(string) error {
+		validators := outboxeventoDescEventoID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(evento_id string) error {
+			for _, fn := range fns {
+				if err := fn(evento_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// outboxeventoDescTipo is the schema descriptor for tipo field.
+	outboxeventoDescTipo := outboxeventoFields[1].Descriptor()
+	// outboxevento.TipoValidator is a validator for the "tipo" field. It is called by the builders before save.
+	outboxevento.TipoValidator = func() func(string) error {
+		validators := outboxeventoDescTipo.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(tipo string) error {
+			for _, fn := range fns {
+				if err := fn(tipo); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// outboxeventoDescSujeto is the schema descriptor for sujeto field.
+	outboxeventoDescSujeto := outboxeventoFields[2].Descriptor()
+	// outboxevento.SujetoValidator is a validator for the "sujeto" field. It is called by the builders before save.
+	outboxevento.SujetoValidator = func() func(string) error {
+		validators := outboxeventoDescSujeto.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(sujeto string) error {
+			for _, fn := range fns {
+				if err := fn(sujeto); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// outboxeventoDescRequestID is the schema descriptor for request_id field.
+	outboxeventoDescRequestID := outboxeventoFields[4].Descriptor()
+	// outboxevento.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	outboxevento.RequestIDValidator = func() func(string) error {
+		validators := outboxeventoDescRequestID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(request_id string) error {
+			for _, fn := range fns {
+				if err := fn(request_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// outboxeventoDescCuerpo is the schema descriptor for cuerpo field.
+	outboxeventoDescCuerpo := outboxeventoFields[5].Descriptor()
+	// outboxevento.CuerpoValidator is a validator for the "cuerpo" field. It is called by the builders before save.
+	outboxevento.CuerpoValidator = outboxeventoDescCuerpo.Validators[0].(func(string) error)
+	tareaejecucionFields := schema.TareaEjecucion{}.Fields()
+	_ = tareaejecucionFields
+	// tareaejecucionDescTarea is the schema descriptor for tarea field.
+	tareaejecucionDescTarea := tareaejecucionFields[0].Descriptor()
+	// tareaejecucion.TareaValidator is a validator for the "tarea" field. It is called by the builders before save.
+	tareaejecucion.TareaValidator = func() func(string) error {
+		validators := tareaejecucionDescTarea.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(tarea string) error {
+			for _, fn := range fns {
+				if err := fn(tarea); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// tareaejecucionDescReplica is the schema descriptor for replica field.
+	tareaejecucionDescReplica := tareaejecucionFields[2].Descriptor()
+	// tareaejecucion.ReplicaValidator is a validator for the "replica" field. It is called by the builders before save.
+	tareaejecucion.ReplicaValidator = func() func(string) error {
+		validators := tareaejecucionDescReplica.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(replica string) error {
+			for _, fn := range fns {
+				if err := fn(replica); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// tareaejecucionDescError is the schema descriptor for error field.
+	tareaejecucionDescError := tareaejecucionFields[5].Descriptor()
+	// tareaejecucion.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	tareaejecucion.ErrorValidator = tareaejecucionDescError.Validators[0].(func(string) error)
+	webhookFields := schema.Webhook{}.Fields()
+	_ = webhookFields
+	// webhookDescURL is the schema descriptor for url field.
+	webhookDescURL := webhookFields[0].Descriptor()
+	// webhook.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhook.URLValidator = func() func(string) error {
+		validators := webhookDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookDescDescripcion is the schema descriptor for descripcion field.
+	webhookDescDescripcion := webhookFields[2].Descriptor()
+	// webhook.DescripcionValidator is a validator for the "descripcion" field. It is called by the builders before save.
+	webhook.DescripcionValidator = webhookDescDescripcion.Validators[0].(func(string) error)
+	// webhookDescActivo is the schema descriptor for activo field.
+	webhookDescActivo := webhookFields[3].Descriptor()
+	// webhook.DefaultActivo holds the default value on creation for the activo field.
+	webhook.DefaultActivo = webhookDescActivo.Default.(bool)
+	// webhookDescSecreto is the schema descriptor for secreto field.
+	webhookDescSecreto := webhookFields[4].Descriptor()
+	// webhook.SecretoValidator is a validator for the "secreto" field. It is called by the builders before save.
+	webhook.SecretoValidator = webhookDescSecreto.Validators[0].(func(string) error)
 }

@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// Cliente is the client for interacting with the Cliente builders.
 	Cliente *ClienteClient
+	// Entrega is the client for interacting with the Entrega builders.
+	Entrega *EntregaClient
 	// Factura is the client for interacting with the Factura builders.
 	Factura *FacturaClient
 	// Operacion is the client for interacting with the Operacion builders.
@@ -24,6 +26,12 @@ type Tx struct {
 	OperacionEvento *OperacionEventoClient
 	// OperacionFactura is the client for interacting with the OperacionFactura builders.
 	OperacionFactura *OperacionFacturaClient
+	// OutboxEvento is the client for interacting with the OutboxEvento builders.
+	OutboxEvento *OutboxEventoClient
+	// TareaEjecucion is the client for interacting with the TareaEjecucion builders.
+	TareaEjecucion *TareaEjecucionClient
+	// Webhook is the client for interacting with the Webhook builders.
+	Webhook *WebhookClient
 
 	// lazily loaded.
 	client     *Client
@@ -156,10 +164,14 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Cliente = NewClienteClient(tx.config)
+	tx.Entrega = NewEntregaClient(tx.config)
 	tx.Factura = NewFacturaClient(tx.config)
 	tx.Operacion = NewOperacionClient(tx.config)
 	tx.OperacionEvento = NewOperacionEventoClient(tx.config)
 	tx.OperacionFactura = NewOperacionFacturaClient(tx.config)
+	tx.OutboxEvento = NewOutboxEventoClient(tx.config)
+	tx.TareaEjecucion = NewTareaEjecucionClient(tx.config)
+	tx.Webhook = NewWebhookClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -21,6 +21,18 @@ func (f ClienteFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ClienteMutation", m)
 }
 
+// The EntregaFunc type is an adapter to allow the use of ordinary
+// function as Entrega mutator.
+type EntregaFunc func(context.Context, *ent.EntregaMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EntregaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EntregaMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EntregaMutation", m)
+}
+
 // The FacturaFunc type is an adapter to allow the use of ordinary
 // function as Factura mutator.
 type FacturaFunc func(context.Context, *ent.FacturaMutation) (ent.Value, error)
@@ -67,6 +79,42 @@ func (f OperacionFacturaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OperacionFacturaMutation", m)
+}
+
+// The OutboxEventoFunc type is an adapter to allow the use of ordinary
+// function as OutboxEvento mutator.
+type OutboxEventoFunc func(context.Context, *ent.OutboxEventoMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OutboxEventoFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OutboxEventoMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxEventoMutation", m)
+}
+
+// The TareaEjecucionFunc type is an adapter to allow the use of ordinary
+// function as TareaEjecucion mutator.
+type TareaEjecucionFunc func(context.Context, *ent.TareaEjecucionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TareaEjecucionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TareaEjecucionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TareaEjecucionMutation", m)
+}
+
+// The WebhookFunc type is an adapter to allow the use of ordinary
+// function as Webhook mutator.
+type WebhookFunc func(context.Context, *ent.WebhookMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WebhookFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WebhookMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WebhookMutation", m)
 }
 
 // Condition is a hook condition function.

@@ -49,6 +49,76 @@ var (
 			},
 		},
 	}
+	// EntregasColumns holds the columns for the "entregas" table.
+	EntregasColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "evento_id", Type: field.TypeString, Size: 64},
+		{Name: "tipo", Type: field.TypeString, Size: 64},
+		{Name: "sujeto", Type: field.TypeString, Size: 128},
+		{Name: "canal", Type: field.TypeEnum, Enums: []string{"WEBHOOK", "NATS", "EMAIL"}},
+		{Name: "destino", Type: field.TypeString, Size: 64},
+		{Name: "estado", Type: field.TypeEnum, Enums: []string{"PENDIENTE", "ENTREGADA", "FALLIDA"}, Default: "PENDIENTE"},
+		{Name: "intento", Type: field.TypeInt, Default: 0},
+		{Name: "status_http", Type: field.TypeInt, Nullable: true},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 1000},
+		{Name: "duracion_ms", Type: field.TypeInt, Nullable: true},
+		{Name: "proximo_intento", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "fecha", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "intentado_en", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "reintentos_desde", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "reclamada_hasta", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "reclamada_por", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "evento_seq", Type: field.TypeInt},
+		{Name: "webhook_id", Type: field.TypeInt, Nullable: true},
+	}
+	// EntregasTable holds the schema information for the "entregas" table.
+	EntregasTable = &schema.Table{
+		Name:       "entregas",
+		Columns:    EntregasColumns,
+		PrimaryKey: []*schema.Column{EntregasColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "entregas_outbox_eventos_entregas",
+				Columns:    []*schema.Column{EntregasColumns[17]},
+				RefColumns: []*schema.Column{OutboxEventosColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "entregas_webhooks_entregas",
+				Columns:    []*schema.Column{EntregasColumns[18]},
+				RefColumns: []*schema.Column{WebhooksColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "entrega_evento_seq_destino",
+				Unique:  true,
+				Columns: []*schema.Column{EntregasColumns[17], EntregasColumns[5]},
+			},
+			{
+				Name:    "entregas_pendientes_por_vencer",
+				Unique:  false,
+				Columns: []*schema.Column{EntregasColumns[11]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "estado = 'PENDIENTE'",
+				},
+			},
+			{
+				Name:    "entregas_pendientes_por_sujeto",
+				Unique:  false,
+				Columns: []*schema.Column{EntregasColumns[5], EntregasColumns[3], EntregasColumns[17]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "estado = 'PENDIENTE'",
+				},
+			},
+			{
+				Name:    "entrega_webhook_id_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{EntregasColumns[18], EntregasColumns[12]},
+			},
+		},
+	}
 	// FacturasColumns holds the columns for the "facturas" table.
 	FacturasColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -257,13 +327,91 @@ var (
 			},
 		},
 	}
+	// OutboxEventosColumns holds the columns for the "outbox_eventos" table.
+	OutboxEventosColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "evento_id", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "tipo", Type: field.TypeString, Size: 64},
+		{Name: "sujeto", Type: field.TypeString, Size: 128},
+		{Name: "fecha", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "request_id", Type: field.TypeString, Size: 128},
+		{Name: "cuerpo", Type: field.TypeString, Size: 2147483647},
+		{Name: "despachado_en", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "timestamptz"}},
+	}
+	// OutboxEventosTable holds the schema information for the "outbox_eventos" table.
+	OutboxEventosTable = &schema.Table{
+		Name:       "outbox_eventos",
+		Columns:    OutboxEventosColumns,
+		PrimaryKey: []*schema.Column{OutboxEventosColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outbox_eventos_sin_despachar",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxEventosColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "despachado_en IS NULL",
+				},
+			},
+			{
+				Name:    "outboxevento_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxEventosColumns[4]},
+			},
+		},
+	}
+	// TareasEjecucionesColumns holds the columns for the "tareas_ejecuciones" table.
+	TareasEjecucionesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "tarea", Type: field.TypeString, Size: 64},
+		{Name: "programada_para", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "replica", Type: field.TypeString, Size: 128},
+		{Name: "iniciada_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "terminada_en", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 1000},
+	}
+	// TareasEjecucionesTable holds the schema information for the "tareas_ejecuciones" table.
+	TareasEjecucionesTable = &schema.Table{
+		Name:       "tareas_ejecuciones",
+		Columns:    TareasEjecucionesColumns,
+		PrimaryKey: []*schema.Column{TareasEjecucionesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "tareaejecucion_tarea_programada_para",
+				Unique:  true,
+				Columns: []*schema.Column{TareasEjecucionesColumns[1], TareasEjecucionesColumns[2]},
+			},
+		},
+	}
+	// WebhooksColumns holds the columns for the "webhooks" table.
+	WebhooksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "url", Type: field.TypeString, Size: 2048},
+		{Name: "tipos", Type: field.TypeJSON},
+		{Name: "descripcion", Type: field.TypeString, Nullable: true},
+		{Name: "activo", Type: field.TypeBool, Default: true},
+		{Name: "secreto", Type: field.TypeString},
+		{Name: "secreto_anterior", Type: field.TypeString, Nullable: true},
+		{Name: "secreto_anterior_hasta", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "creado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "actualizado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+	}
+	// WebhooksTable holds the schema information for the "webhooks" table.
+	WebhooksTable = &schema.Table{
+		Name:       "webhooks",
+		Columns:    WebhooksColumns,
+		PrimaryKey: []*schema.Column{WebhooksColumns[0]},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		ClientesTable,
+		EntregasTable,
 		FacturasTable,
 		OperacionesTable,
 		OperacionEventosTable,
 		OperacionFacturasTable,
+		OutboxEventosTable,
+		TareasEjecucionesTable,
+		WebhooksTable,
 	}
 )
 
@@ -275,6 +423,15 @@ func init() {
 		"clientes_estado_valido":             "estado IN ('PENDIENTE', 'ACTIVO', 'SUSPENDIDO', 'BLOQUEADO')",
 		"clientes_linea_credito_no_negativa": "linea_credito >= 0",
 		"clientes_linea_disponible_en_rango": "linea_disponible >= 0 AND linea_disponible <= linea_credito",
+	}
+	EntregasTable.ForeignKeys[0].RefTable = OutboxEventosTable
+	EntregasTable.ForeignKeys[1].RefTable = WebhooksTable
+	EntregasTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(283467841536),
+	}
+	EntregasTable.Annotation.Checks = map[string]string{
+		"entregas_canal_valido":  "canal IN ('WEBHOOK', 'NATS', 'EMAIL')",
+		"entregas_estado_valido": "estado IN ('PENDIENTE', 'ENTREGADA', 'FALLIDA')",
 	}
 	FacturasTable.ForeignKeys[0].RefTable = ClientesTable
 	FacturasTable.Annotation = &entsql.Annotation{
@@ -308,5 +465,15 @@ func init() {
 	OperacionFacturasTable.ForeignKeys[1].RefTable = FacturasTable
 	OperacionFacturasTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(17179869184),
+	}
+	OutboxEventosTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(274877906944),
+	}
+	TareasEjecucionesTable.Annotation = &entsql.Annotation{
+		Table:          "tareas_ejecuciones",
+		IncrementStart: func(i int) *int { return &i }(287762808832),
+	}
+	WebhooksTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(279172874240),
 	}
 }

@@ -9,6 +9,9 @@ import (
 // Cliente is the predicate function for cliente builders.
 type Cliente func(*sql.Selector)
 
+// Entrega is the predicate function for entrega builders.
+type Entrega func(*sql.Selector)
+
 // Factura is the predicate function for factura builders.
 type Factura func(*sql.Selector)
 
@@ -20,3 +23,12 @@ type OperacionEvento func(*sql.Selector)
 
 // OperacionFactura is the predicate function for operacionfactura builders.
 type OperacionFactura func(*sql.Selector)
+
+// OutboxEvento is the predicate function for outboxevento builders.
+type OutboxEvento func(*sql.Selector)
+
+// TareaEjecucion is the predicate function for tareaejecucion builders.
+type TareaEjecucion func(*sql.Selector)
+
+// Webhook is the predicate function for webhook builders.
+type Webhook func(*sql.Selector)

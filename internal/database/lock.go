@@ -9,9 +9,11 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/predicate"
+	"github.com/banpro/factoring/ent/webhook"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/gid"
 )
@@ -37,6 +39,11 @@ type LockSet struct {
 	// invoices, the overdue ones). With FacturaIDs as well, only the named
 	// facturas that match it are locked.
 	Facturas predicate.Factura
+	// WebhookID and EntregaID name a webhook subscription or one of its
+	// deliveries: administrative rows, locked last and never in the same
+	// transaction as a cliente (no domain mutation touches them).
+	WebhookID *int
+	EntregaID *int
 }
 
 // Locked is what Lock read: the rows as they stand now that no other
@@ -45,6 +52,8 @@ type Locked struct {
 	Cliente   *ent.Cliente   // nil when the set named none
 	Operacion *ent.Operacion // nil when the set named none
 	Facturas  []*ent.Factura // in id order; the ones that exist
+	Webhook   *ent.Webhook   // nil when the set named none
+	Entrega   *ent.Entrega   // nil when the set named none
 }
 
 // Lock reads the rows of set inside tx and locks them until tx ends, in the
@@ -102,8 +111,32 @@ func (d *DB) Lock(ctx context.Context, tx *ent.Tx, set LockSet) (Locked, error) 
 			return l, fmt.Errorf("bloquear facturas: %w", err)
 		}
 	}
+	if set.WebhookID != nil {
+		l.Webhook, err = forUpdate(d.Dialect, tx.Webhook.Query().Where(webhook.ID(*set.WebhookID))).Only(ctx)
+		if ent.IsNotFound(err) {
+			return l, apperror.NotFoundf("No existe un webhook con ID %s.", gid.Encode(*set.WebhookID))
+		}
+		if err != nil {
+			return l, fmt.Errorf("bloquear webhook %d: %w", *set.WebhookID, err)
+		}
+	}
+	if set.EntregaID != nil {
+		l.Entrega, err = forUpdate(d.Dialect, tx.Entrega.Query().Where(entrega.ID(*set.EntregaID))).Only(ctx)
+		if ent.IsNotFound(err) {
+			return l, apperror.NotFoundf("No existe una entrega con ID %s.", gid.Encode(*set.EntregaID))
+		}
+		if err != nil {
+			return l, fmt.Errorf("bloquear entrega %d: %w", *set.EntregaID, err)
+		}
+	}
 	return l, nil
 }
+
+// LockQueue locks the rows q selects (FOR UPDATE on PostgreSQL) for the
+// outbox dispatcher, which takes events and deliveries as a queue: those
+// tables are outside the mutations' lock order and no transaction that
+// uses it holds a domain lock.
+func LockQueue[Q lockable[Q]](dia string, q Q) Q { return forUpdate(dia, q) }
 
 func noOperacion(id int) error {
 	return apperror.NotFoundf("No existe una operación con ID %s.", gid.Encode(id))

@@ -28,6 +28,8 @@ var nodeTypes = []nodeType{
 	{"Factura", rangeStart(migrate.FacturasTable)},
 	{"Operacion", rangeStart(migrate.OperacionesTable)},
 	{"OperacionEvento", rangeStart(migrate.OperacionEventosTable)},
+	{"Webhook", rangeStart(migrate.WebhooksTable)},
+	{"Entrega", rangeStart(migrate.EntregasTable)},
 }
 
 const rangeSize = 1 << 32
