@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,8 @@ var ahora = time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
 type cli struct {
 	t   *testing.T
 	env map[string]string
+	// now is the commands' clock; ahora when zero.
+	now time.Time
 }
 
 func newCLI(t *testing.T, databaseURL string) *cli {
@@ -59,7 +62,7 @@ func (c *cli) main(stdout, stderr *syncBuffer) *Main {
 			v, ok := c.env[name]
 			return v, ok
 		},
-		Clock: clock.NewFixed(ahora),
+		Clock: clock.NewFixed(cmp.Or(c.now, ahora)),
 	}
 }
 
