@@ -18,5 +18,8 @@ COPY --from=build /out/factoring /factoring
 USER nonroot:nonroot
 EXPOSE 8080
 ENV FACTORING_HTTP_ADDR=:8080
+# No shell or curl in a distroless image: the binary checks its own /healthz.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
+    CMD ["/factoring", "healthcheck"]
 ENTRYPOINT ["/factoring"]
 CMD ["serve"]

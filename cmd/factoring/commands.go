@@ -94,17 +94,19 @@ func requireCurrentSchema(ctx context.Context, db *database.DB) error {
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
-	cfg, err := m.config()
-	if err != nil {
-		return err
-	}
+	// The flags' defaults come from the configuration; an invalid one is
+	// reported after the flags, so -h answers whatever the environment.
+	cfg, cfgErr := m.config()
 	fs := m.newFlagSet("serve")
 	embedded := strings.HasPrefix(cfg.DatabaseURL, "sqlite://")
 	migrate := fs.Bool("migrate", embedded, "aplicar las migraciones pendientes antes de servir (por omisión sí en SQLite, no en PostgreSQL)")
 	seedDemo := fs.Bool("seed", false, "cargar los datos de demostración si la base de datos no tiene clientes")
-	addr := fs.String("addr", cfg.HTTPAddr, "dirección donde escuchar")
+	addr := fs.String("addr", cfg.HTTPAddr, "dirección donde escuchar (por omisión FACTORING_HTTP_ADDR)")
 	if err := m.parse(fs, args); err != nil {
 		return err
+	}
+	if cfgErr != nil {
+		return cfgErr
 	}
 	cfg.HTTPAddr = *addr
 	log := m.logger(cfg)
@@ -173,21 +175,31 @@ func (m *Main) seedIfEmpty(ctx context.Context, db *database.DB, cfg config.Conf
 	if err != nil || !empty {
 		return err
 	}
-	res, err := seed.Run(ctx, db.Client, seed.Options{Clock: m.clock(), TimeZone: cfg.TimeZone})
+	res, err := seed.Run(ctx, db, m.seedOptions(cfg, false))
 	if err != nil {
 		return err
 	}
-	log.Info("datos de demostración cargados", "clientes", res.ClientesCreados, "facturas", res.FacturasCreadas)
+	log.Info("datos de demostración cargados", "clientes", res.ClientesCreados, "facturas", res.FacturasCreadas,
+		"operaciones", res.OperacionesCreadas)
 	return nil
 }
 
-func (m *Main) migrate(ctx context.Context, args []string) error {
-	cfg, err := m.config()
-	if err != nil {
-		return err
+func (m *Main) seedOptions(cfg config.Config, soloDisponibles bool) seed.Options {
+	return seed.Options{
+		SoloDisponibles: soloDisponibles,
+		Clock:           m.clock(),
+		TimeZone:        cfg.TimeZone,
+		TasaDescuento:   cfg.TasaDescuento,
 	}
+}
+
+func (m *Main) migrate(ctx context.Context, args []string) error {
 	fs := m.newFlagSet("migrate")
 	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := m.config()
+	if err != nil {
 		return err
 	}
 	statusOnly := false
@@ -202,6 +214,17 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 	default:
 		fmt.Fprintln(m.Stderr, "demasiados argumentos: use `factoring migrate` o `factoring migrate status`")
 		return errUsage
+	}
+	if !statusOnly {
+		// migrate runs as the schema's owner: it may make the database
+		// itself, so a server needs no createdb first.
+		created, err := database.CreateDatabaseIfMissing(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(m.Stdout, "base de datos creada: %s\n", database.Redact(cfg.DatabaseURL))
+		}
 	}
 	db, err := m.open(ctx, cfg)
 	if err != nil {
@@ -245,13 +268,14 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 }
 
 func (m *Main) seed(ctx context.Context, args []string) error {
-	cfg, err := m.config()
-	if err != nil {
+	fs := m.newFlagSet("seed")
+	soloDisponibles := fs.Bool("solo-disponibles", false,
+		"cargar los clientes y solo las facturas que aún se pueden ceder, todas DISPONIBLE, sin operaciones")
+	if err := m.parse(fs, args); err != nil {
 		return err
 	}
-	fs := m.newFlagSet("seed")
-	soloDisponibles := fs.Bool("solo-disponibles", false, "dejar todas las facturas DISPONIBLE")
-	if err := m.parse(fs, args); err != nil {
+	cfg, err := m.config()
+	if err != nil {
 		return err
 	}
 	db, err := m.openCurrent(ctx, cfg)
@@ -259,16 +283,16 @@ func (m *Main) seed(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := seed.Run(ctx, db.Client, seed.Options{
-		SoloDisponibles: *soloDisponibles,
-		Clock:           m.clock(),
-		TimeZone:        cfg.TimeZone,
-	})
+	res, err := seed.Run(ctx, db, m.seedOptions(cfg, *soloDisponibles))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "clientes: %d creados, %d ya existían\n", res.ClientesCreados, res.ClientesExistentes)
 	fmt.Fprintf(m.Stdout, "facturas: %d creadas, %d ya existían\n", res.FacturasCreadas, res.FacturasExistentes)
+	fmt.Fprintf(m.Stdout, "operaciones: %d creadas\n", res.OperacionesCreadas)
+	if res.FacturasVencidas > 0 {
+		fmt.Fprintf(m.Stdout, "facturas marcadas VENCIDA: %d\n", res.FacturasVencidas)
+	}
 	return nil
 }
 
@@ -277,11 +301,11 @@ func (m *Main) seed(ctx context.Context, args []string) error {
 var errViolations = errors.New("se encontraron violaciones de invariantes")
 
 func (m *Main) verificar(ctx context.Context, args []string) error {
-	cfg, err := m.config()
-	if err != nil {
+	if err := m.parse(m.newFlagSet("verificar"), args); err != nil {
 		return err
 	}
-	if err := m.parse(m.newFlagSet("verificar"), args); err != nil {
+	cfg, err := m.config()
+	if err != nil {
 		return err
 	}
 	db, err := m.openCurrent(ctx, cfg)

@@ -12,11 +12,11 @@ import (
 // invoice due before today becomes VENCIDA. Schedule it daily (cron,
 // a Kubernetes CronJob) shortly after midnight in the business time zone.
 func (m *Main) marcarVencidas(ctx context.Context, args []string) error {
-	cfg, err := m.config()
-	if err != nil {
+	if err := m.parse(m.newFlagSet("marcar-vencidas"), args); err != nil {
 		return err
 	}
-	if err := m.parse(m.newFlagSet("marcar-vencidas"), args); err != nil {
+	cfg, err := m.config()
+	if err != nil {
 		return err
 	}
 	db, err := m.openCurrent(ctx, cfg)

@@ -16,7 +16,7 @@ import (
 func TestMarcarVencidas(t *testing.T) {
 	c := sqliteCLI(t)
 	c.mustRun("migrate")
-	c.mustRun("seed", "--solo-disponibles") // due 15, 20, 30, 45 and 60 days after ahora
+	c.mustRun("seed", "--solo-disponibles") // due 15, 20, 25, 30 (two), 35, 40, 45, 50, 60 (two) and 120 days after ahora
 
 	later := func(args ...string) string {
 		t.Helper()
@@ -26,7 +26,7 @@ func TestMarcarVencidas(t *testing.T) {
 		require.NoError(t, m.Run(t.Context(), args), errOut.String())
 		return out.String()
 	}
-	assert.Equal(t, "2 factura(s) marcada(s) VENCIDA\n", later("marcar-vencidas"), "due in 15 and 20 days; the one due in 30 is due today, not overdue")
+	assert.Equal(t, "3 factura(s) marcada(s) VENCIDA\n", later("marcar-vencidas"), "due in 15, 20 and 25 days; those due in 30 are due today, not overdue")
 	assert.Equal(t, "0 factura(s) marcada(s) VENCIDA\n", later("marcar-vencidas"))
 	assert.Contains(t, c.mustRun("verificar"), "sin violaciones")
 }

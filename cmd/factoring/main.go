@@ -4,6 +4,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -22,7 +23,9 @@ func main() {
 	err := m.Run(ctx, os.Args[1:])
 	switch {
 	case err == nil:
-	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, flag.ErrHelp):
+		// -h asked for the usage, which went to stdout: not an error.
+	case errors.Is(err, errUsage):
 		os.Exit(2)
 	default:
 		fmt.Fprintln(os.Stderr, "factoring:", err)
@@ -57,8 +60,10 @@ Comandos:
   verificar                                    comprueba las invariantes del dominio en toda la base de datos
   token --sub NOMBRE --roles r1,r2 [--ttl 8h]  imprime un token firmado (HS256, FACTORING_JWT_SECRET)
   marcar-vencidas                              marca VENCIDA las facturas DISPONIBLE o CEDIDA ya vencidas (tarea diaria)
+  healthcheck [--addr HOST:PUERTO]             consulta /healthz del servidor local: estado 0 si está vivo, 1 si no
   version                                      versión, commit y versión de Go
 
+"factoring <comando> -h" describe un comando, sus opciones y un ejemplo.
 La configuración se lee del entorno (FACTORING_DATABASE_URL, FACTORING_HTTP_ADDR, ...);
 ver README.md.
 `
@@ -83,6 +88,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.token(rest)
 	case "marcar-vencidas":
 		return m.marcarVencidas(ctx, rest)
+	case "healthcheck":
+		return m.healthcheck(ctx, rest)
 	case "version":
 		return m.version(rest)
 	case "help", "-h", "--help":
@@ -94,18 +101,30 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	}
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting.
+// newFlagSet returns the flag set of command name (one of ayudas): it
+// reports errors instead of exiting, and -h describes the command.
 func (m *Main) newFlagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("factoring "+name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
+	fs.Usage = usageOf(fs, name)
 	return fs
 }
 
+// parse parses args into fs. Asked for with -h, the usage goes to stdout
+// (it is the answer, not an error) and parse returns flag.ErrHelp; a bad
+// command line prints the error and the usage to stderr and returns
+// errUsage.
 func (m *Main) parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
+	var printed bytes.Buffer
+	fs.SetOutput(&printed)
+	err := fs.Parse(args)
+	fs.SetOutput(m.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = printed.WriteTo(m.Stdout)
+		return err
+	case err != nil:
+		_, _ = printed.WriteTo(m.Stderr)
 		return errUsage
 	}
 	return nil

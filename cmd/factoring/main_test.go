@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,8 @@ var ahora = time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
 type cli struct {
 	t   *testing.T
 	env map[string]string
+	// now is the commands' clock; ahora when zero.
+	now time.Time
 }
 
 func newCLI(t *testing.T, databaseURL string) *cli {
@@ -59,7 +62,7 @@ func (c *cli) main(stdout, stderr *syncBuffer) *Main {
 			v, ok := c.env[name]
 			return v, ok
 		},
-		Clock: clock.NewFixed(ahora),
+		Clock: clock.NewFixed(cmp.Or(c.now, ahora)),
 	}
 }
 
@@ -223,8 +226,10 @@ func TestMigrateSeedVerificarSQLite(t *testing.T) {
 
 	t.Run("seed_crea_los_datos_de_demostracion", func(t *testing.T) {
 		out := c.mustRun("seed")
-		assert.Contains(t, out, "clientes: 4 creados, 0 ya existían")
-		assert.Contains(t, out, "facturas: 5 creadas, 0 ya existían")
+		assert.Contains(t, out, "clientes: 7 creados, 0 ya existían")
+		assert.Contains(t, out, "facturas: 14 creadas, 0 ya existían")
+		assert.Contains(t, out, "operaciones: 5 creadas")
+		assert.Contains(t, out, "facturas marcadas VENCIDA: 1")
 		db := c.open()
 		facturas, err := db.Client.Factura.Query().All(t.Context())
 		require.NoError(t, err)
@@ -235,6 +240,9 @@ func TestMigrateSeedVerificarSQLite(t *testing.T) {
 		assert.Equal(t, map[string]estado.Factura{
 			"F-1001": estado.FacturaPagada, "F-2001": estado.FacturaPagada, "F-3001": estado.FacturaPagada,
 			"F-1002": estado.FacturaAnulada, "F-2002": estado.FacturaAnulada,
+			"F-1101": estado.FacturaPagada, "F-2101": estado.FacturaCedida, "F-2103": estado.FacturaVencida,
+			"F-1102": estado.FacturaCedida, "F-2102": estado.FacturaDisponible, "A-1001": estado.FacturaDisponible,
+			"F-1105": estado.FacturaDisponible, "F-1103": estado.FacturaEnProceso, "F-1104": estado.FacturaEnProceso,
 		}, got)
 		clientes, err := db.Client.Cliente.Query().All(t.Context())
 		require.NoError(t, err)
@@ -242,16 +250,19 @@ func TestMigrateSeedVerificarSQLite(t *testing.T) {
 		for _, cl := range clientes {
 			porEstado[cl.Estado]++
 		}
-		assert.Equal(t, map[estado.Cliente]int{estado.ClienteActivo: 2, estado.ClienteSuspendido: 2}, porEstado)
+		assert.Equal(t, map[estado.Cliente]int{estado.ClienteActivo: 3, estado.ClienteSuspendido: 2,
+			estado.ClientePendiente: 1, estado.ClienteBloqueado: 1}, porEstado)
 	})
 	t.Run("seed_es_idempotente", func(t *testing.T) {
 		out := c.mustRun("seed")
-		assert.Contains(t, out, "clientes: 0 creados, 4 ya existían")
-		assert.Contains(t, out, "facturas: 0 creadas, 5 ya existían")
+		assert.Contains(t, out, "clientes: 0 creados, 7 ya existían")
+		assert.Contains(t, out, "facturas: 0 creadas, 14 ya existían")
+		assert.Contains(t, out, "operaciones: 0 creadas")
+		assert.NotContains(t, out, "VENCIDA")
 	})
 	t.Run("verificar_sin_violaciones", func(t *testing.T) {
 		out := c.mustRun("verificar")
-		assert.Contains(t, out, "revisados: 4 clientes, 5 facturas, 0 operaciones, 0 eventos")
+		assert.Contains(t, out, "revisados: 7 clientes, 14 facturas, 5 operaciones, 12 eventos")
 		assert.Contains(t, out, "sin violaciones")
 	})
 }
@@ -260,11 +271,12 @@ func TestSeedSoloDisponibles(t *testing.T) {
 	c := sqliteCLI(t)
 	c.mustRun("migrate")
 	out := c.mustRun("seed", "--solo-disponibles")
-	assert.Contains(t, out, "facturas: 5 creadas")
+	assert.Contains(t, out, "facturas: 12 creadas")
+	assert.Contains(t, out, "operaciones: 0 creadas")
 	db := c.open()
 	n, err := db.Client.Factura.Query().Where(factura.EstadoEQ(estado.FacturaDisponible)).Count(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, 5, n)
+	assert.Equal(t, 12, n)
 	assert.Contains(t, c.mustRun("verificar"), "sin violaciones")
 }
 
@@ -308,21 +320,29 @@ func askArbol(t *testing.T, base string) {
 	var got arbolData
 	require.NoError(t, json.NewDecoder(res.Body).Decode(&got))
 	require.Empty(t, got.Errors)
-	assert.Equal(t, 4, got.Data.Clientes.TotalCount)
-	require.Len(t, got.Data.Clientes.Edges, 4)
+	assert.Equal(t, 7, got.Data.Clientes.TotalCount)
+	require.Len(t, got.Data.Clientes.Edges, 7)
 	facturas := map[string]string{}
+	enOperacion := map[string]bool{}
 	for _, e := range got.Data.Clientes.Edges {
 		for _, f := range e.Node.Facturas.Edges {
 			facturas[f.Node.NumeroFactura] = e.Node.Rut
-			assert.Zero(t, f.Node.Operaciones.TotalCount)
-			assert.Empty(t, f.Node.Operaciones.Edges)
+			assert.Len(t, f.Node.Operaciones.Edges, f.Node.Operaciones.TotalCount)
+			if f.Node.Operaciones.TotalCount > 0 {
+				enOperacion[f.Node.NumeroFactura] = true
+			}
 		}
 	}
 	assert.Equal(t, map[string]string{
-		"F-1001": "12.345.678-5", "F-1002": "12.345.678-5",
-		"F-2001": "11.111.111-1", "F-2002": "11.111.111-1",
+		"F-1001": "12.345.678-5", "F-1002": "12.345.678-5", "F-1101": "12.345.678-5", "F-1102": "12.345.678-5",
+		"F-1103": "12.345.678-5", "F-1104": "12.345.678-5", "F-1105": "12.345.678-5",
+		"F-2001": "11.111.111-1", "F-2002": "11.111.111-1", "F-2101": "11.111.111-1", "F-2102": "11.111.111-1",
+		"F-2103": "11.111.111-1",
 		"F-3001": "9.876.543-3",
+		"A-1001": "76.086.428-5",
 	}, facturas)
+	assert.Equal(t, map[string]bool{"F-1101": true, "F-2101": true, "F-2103": true, "F-1102": true,
+		"F-2102": true, "F-1103": true, "F-1104": true}, enOperacion)
 
 	ready, err := http.Get(base + "/readyz")
 	require.NoError(t, err)
@@ -387,8 +407,8 @@ func TestServePostgres(t *testing.T) {
 	assert.Contains(t, out, "aplicada ")
 	assert.Contains(t, out, "rol de servicio "+role)
 	assert.Contains(t, c.mustRun("migrate"), "sin migraciones pendientes")
-	assert.Contains(t, c.mustRun("seed"), "clientes: 4 creados")
-	assert.Contains(t, c.mustRun("seed"), "clientes: 0 creados, 4 ya existían")
+	assert.Contains(t, c.mustRun("seed"), "clientes: 7 creados")
+	assert.Contains(t, c.mustRun("seed"), "clientes: 0 creados, 7 ya existían")
 	assert.Contains(t, c.mustRun("verificar"), "sin violaciones")
 
 	// The API serves as the role migrate made, not as the owner.

@@ -13,15 +13,15 @@ import (
 //
 //	factoring token --sub ana --roles analista,lector --ttl 8h
 func (m *Main) token(args []string) error {
-	cfg, err := m.config()
-	if err != nil {
-		return err
-	}
 	fs := m.newFlagSet("token")
 	sub := fs.String("sub", "", "sujeto del token: quién actúa (queda en la auditoría)")
 	roles := fs.String("roles", "", "roles separados por coma: lector, analista, riesgo, tesoreria, admin")
-	ttl := fs.Duration("ttl", 8*time.Hour, "vigencia del token")
+	ttl := fs.Duration("ttl", 8*time.Hour, "vigencia del token (a lo más 720h)")
 	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := m.config()
+	if err != nil {
 		return err
 	}
 	if *sub == "" {

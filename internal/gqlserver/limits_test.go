@@ -20,13 +20,14 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apptest"
+	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/fixture"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/gqlserver"
 	"github.com/banpro/factoring/internal/gqltest"
+	"github.com/banpro/factoring/internal/seed"
 	"github.com/banpro/factoring/internal/testdb"
 )
 
@@ -626,7 +627,7 @@ func TestFragmentosRepetidosNoExplotan(t *testing.T) {
 	})
 }
 
-// README's GraphQL blocks, verbatim (README.md, "Querying" and "Mutations").
+// README's GraphQL blocks, verbatim (README.md, "Querying" and "The cesión lifecycle").
 const (
 	readmeCartera = `query Cartera {
   clientes(first: 20, where: { estado: ACTIVO }) {
@@ -666,59 +667,80 @@ const (
     or: [{ razonSocialContainsFold: "alpha" }, { rutContains: "345" }]
   }) { edges { node { rut razonSocial } } }
 
-  # facturas of a cliente, by state, debtor and an issue-date range
+  # facturas of a cliente, by state, debtor and issue date (fechaEmisionLTE bounds it above)
   facturas(where: {
     hasClienteWith: { rut: "12.345.678-5" }, estado: DISPONIBLE,
-    rutDeudor: "76.543.210-3", fechaEmisionGTE: "2026-01-01", fechaEmisionLTE: "2026-12-31"
+    rutDeudor: "76.543.210-3", fechaEmisionGTE: "2026-01-01"
   }) { totalCount edges { node { numeroFactura montoTotal } } }
 
-  # operaciones of a cliente, by state and a request-date range
+  # operaciones of a cliente, by state and request date (fechaSolicitudLTE bounds it above)
   operaciones(where: {
     hasClienteWith: { rut: "12.345.678-5" }, estado: APROBADA,
-    fechaSolicitudGTE: "2026-11-01T00:00:00Z"
+    fechaSolicitudGTE: "2026-01-01T00:00:00Z"
   }, orderBy: { field: MONTO_TOTAL_FACTURAS, direction: DESC }) {
     edges { node { id montoTotalFacturas } }
   }
 
   clientePorRut(rut: "12345678-5") { id razonSocial }   # any spelling of the RUT
 }`
-	readmeCrearCliente = `mutation { crearCliente(input: { rut: "76.086.428-5", razonSocial: "Comercial Sur SpA",
-  email: "finanzas@sur.cl", lineaCredito: "1000000" }) { id estado lineaDisponible } }`
-	readmeActivar   = `mutation($c: ID!) { activarCliente(id: $c) { estado } }`
-	readmeRegistrar = `mutation($c: ID!) { registrarFactura(input: { clienteId: $c, numeroFactura: "A-1001",
-  rutDeudor: "76.543.210-3", razonSocialDeudor: "Deudor Uno SpA", montoTotal: "300000.00",
-  fechaEmision: "2026-11-01", fechaVencimiento: "2027-03-26" }) { id estado } }`
-	readmeCrearOperacion = `mutation($c: ID!, $f: ID!) { crearOperacion(input: { clienteId: $c, facturaIds: [$f] }) {
-  id estado diasDescuento montoDescuento montoADesembolsar } }`
-	readmeAprobar     = `mutation($o: ID!) { aprobarOperacion(id: $o) { estado cliente { lineaDisponible lineaUtilizada } } }`
-	readmeDesembolsar = `mutation($o: ID!) { desembolsarOperacion(id: $o) { estado fechaDesembolso } }`
-	readmePagar       = `mutation($f: ID!) { pagarFactura(id: $f) { estado } }`
-	readmeFinalizar   = `mutation($o: ID!) { finalizarOperacion(id: $o) {
+	readmeEjemploCesion = `query EjemploCesion {
+  clientePorRut(rut: "76.086.428-5") {
+    id razonSocial estado lineaDisponible
+    facturas(where: { numeroFactura: "A-1001" }) {
+      edges { node { id montoTotal fechaVencimiento estado } }
+    }
+  }
+}`
+	readmeCrearOperacion = `mutation CrearOperacion($c: ID!, $f: ID!) {
+  crearOperacion(input: { clienteId: $c, facturaIds: [$f] }) {
+    id estado diasDescuento montoDescuento montoADesembolsar
+  }
+}`
+	readmeAprobar     = `mutation Aprobar($o: ID!) { aprobarOperacion(id: $o) { estado cliente { lineaDisponible lineaUtilizada } } }`
+	readmeDesembolsar = `mutation Desembolsar($o: ID!) { desembolsarOperacion(id: $o) { estado fechaDesembolso } }`
+	readmePagar       = `mutation Pagar($f: ID!) { pagarFactura(id: $f) { numeroFactura estado } }`
+	readmeFinalizar   = `mutation Finalizar($o: ID!) { finalizarOperacion(id: $o) {
   estado cliente { lineaDisponible }
   eventos { edges { node { tipo estadoAnterior estadoNuevo requestId actor detalle } } } } }`
-	readmeRechazar = `mutation($o: ID!) { rechazarOperacion(id: $o, motivo: "Deudor con mora") { estado facturas { edges { node { estado } } } } }`
-	readmeCurl     = `{ clientes(first: 5) { totalCount } }`
+	readmeRechazar = `mutation Rechazar($o: ID!) { rechazarOperacion(id: $o, motivo: "Deudor con mora") {
+  estado facturas { edges { node { numeroFactura estado } } } } }`
+	readmeCrearCliente = `mutation { crearCliente(input: { rut: "78.222.333-K", razonSocial: "Comercial Oriente SpA",
+  email: "finanzas@oriente.cl", lineaCredito: "1000000" }) { id estado lineaDisponible } }`
+	readmeActivar   = `mutation Activar($c: ID!) { activarCliente(id: $c) { razonSocial estado } }`
+	readmeRegistrar = `mutation Registrar($c: ID!) { registrarFactura(input: { clienteId: $c, numeroFactura: "N-0001",
+  rutDeudor: "76.543.210-3", razonSocialDeudor: "Deudor Uno SpA", montoTotal: "450000.00",
+  fechaEmision: "2026-11-20", fechaVencimiento: "2027-02-18" }) { id numeroFactura estado } }`
+	readmeCurl = `{ clientes(first: 5) { totalCount } }`
+)
+
+// The ids the README's variables name: those of a freshly seeded demo.
+const (
+	readmeIDSur        = "Q2xpZW50ZTo1"
+	readmeIDNorte      = "Q2xpZW50ZTo2"
+	readmeIDA1001      = "RmFjdHVyYToxMQ"
+	readmeIDFinalizada = "T3BlcmFjaW9uOjE"
+	readmeIDPendiente  = "T3BlcmFjaW9uOjU"
+	readmeIDNueva      = "T3BlcmFjaW9uOjY"
 )
 
 // readmeBlocks are the copies above, which must stay verbatim in README.md.
-var readmeBlocks = []string{readmeCartera, readmeOperacion, readmeFiltros, readmeCrearCliente, readmeActivar,
-	readmeRegistrar, readmeCrearOperacion, readmeAprobar, readmeDesembolsar, readmePagar, readmeFinalizar, readmeRechazar, readmeCurl}
+var readmeBlocks = []string{readmeCartera, readmeOperacion, readmeFiltros, readmeEjemploCesion, readmeCrearOperacion,
+	readmeAprobar, readmeDesembolsar, readmePagar, readmeFinalizar, readmeRechazar, readmeCrearCliente, readmeActivar,
+	readmeRegistrar, readmeCurl}
 
 // TestLimitesConsultasDelREADME runs every GraphQL block of the README
-// under the default limits: all pass. It measures each one's depth (as the
-// server counts it, read from its refusal under a limit of 1) and cost
+// under the default limits, over the demo data the README's examples are
+// written for: all pass. It measures each one's depth (as the server
+// counts it, read from its refusal under a limit of 1) and cost
 // (extensions.cost), and pins them, so a change of limits or README that
 // would refuse a documented query fails here.
 func TestLimitesConsultasDelREADME(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
 		c := servir(t, db, nil)
 		estricto := servir(t, db, func(cfg *config.Config) { cfg.MaxDepth = 1 })
 
-		// The cliente of the filter examples exists, so clientePorRut finds it.
-		in := dt.ClienteInput("5000000")
-		in.Rut = "12.345.678-5"
-		_, err := env.Svc.Clientes.Crear(env.Ctx, in)
+		// The demo data, loaded on the server's business date.
+		_, err := seed.Run(t.Context(), db, seed.Options{Clock: clock.NewFixed(apptest.Hoy), TimeZone: apptest.Santiago})
 		require.NoError(t, err)
 
 		readme, err := os.ReadFile("../../README.md")
@@ -754,22 +776,24 @@ func TestLimitesConsultasDelREADME(t *testing.T) {
 			return m[field].ID
 		}
 
-		cl := id(run("crearCliente", readmeCrearCliente, nil), "crearCliente")
-		run("activarCliente", readmeActivar, map[string]any{"c": cl})
-		f := id(run("registrarFactura", readmeRegistrar, map[string]any{"c": cl}), "registrarFactura")
-		o := id(run("crearOperacion", readmeCrearOperacion, map[string]any{"c": cl, "f": f}), "crearOperacion")
+		run("Cartera", readmeCartera, nil)
+		run("Operacion", readmeOperacion, map[string]any{"id": readmeIDFinalizada})
+		run("filtros", readmeFiltros, nil)
+		run("EjemploCesion", readmeEjemploCesion, nil)
+		o := id(run("crearOperacion", readmeCrearOperacion, map[string]any{"c": readmeIDSur, "f": readmeIDA1001}), "crearOperacion")
+		require.Equal(t, readmeIDNueva, o)
 		run("aprobarOperacion", readmeAprobar, map[string]any{"o": o})
 		run("desembolsar", readmeDesembolsar, map[string]any{"o": o})
-		run("pagarFactura", readmePagar, map[string]any{"f": f})
+		run("pagarFactura", readmePagar, map[string]any{"f": readmeIDA1001})
 		run("finalizar", readmeFinalizar, map[string]any{"o": o})
-		run("Operacion", readmeOperacion, map[string]any{"id": o})
-		run("Cartera", readmeCartera, nil)
-		run("filtros", readmeFiltros, nil)
-		pendiente, _ := env.MustOperacionPendiente(t, env.MustCrearClienteActivo(t, "1000000").ID, "1000.00")
-		run("rechazar", readmeRechazar, map[string]any{"o": gid.Encode(pendiente.ID)})
+		run("rechazar", readmeRechazar, map[string]any{"o": readmeIDPendiente})
+		id(run("crearCliente", readmeCrearCliente, nil), "crearCliente")
+		run("activarCliente", readmeActivar, map[string]any{"c": readmeIDNorte})
+		run("registrarFactura", readmeRegistrar, map[string]any{"c": readmeIDNorte})
 		run("curl", readmeCurl, nil)
 
 		assert.Equal(t, map[string]medida{
+			"EjemploCesion":    {5, 51},
 			"crearCliente":     {2, 1},
 			"activarCliente":   {2, 1},
 			"registrarFactura": {2, 1},

@@ -259,10 +259,33 @@ func requirePostgres(t testing.TB, server string) {
 		t.Fatalf("PostgreSQL no disponible en %s y %s=1: %v", database.Redact(server), EnvRequire, err)
 	}
 	if first {
-		t.Skipf("PostgreSQL no disponible en %s: %v (pruebas PostgreSQL omitidas; %s=1 para exigirlo)",
+		msg := fmt.Sprintf("PostgreSQL no disponible en %s: %v (pruebas PostgreSQL omitidas; %s=1 para exigirlo)",
 			database.Redact(server), err, EnvRequire)
+		reportSkip(msg)
+		t.Skip(msg)
 	}
 	t.Skip("PostgreSQL no disponible (ver el primer aviso)")
+}
+
+// EnvSkipReport names a file that a skipped PostgreSQL test reports to,
+// one line per test process: go test shows a skip only with -v, so `make
+// test` points this at a file of its own and prints it after the run.
+const EnvSkipReport = "FACTORING_TEST_SKIP_REPORT"
+
+func reportSkip(msg string) {
+	path := os.Getenv(EnvSkipReport)
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testdb: %s: %v\n", EnvSkipReport, err)
+		return
+	}
+	defer f.Close()
+	// One short write with O_APPEND: lines of parallel test processes do
+	// not interleave.
+	_, _ = f.WriteString(msg + "\n")
 }
 
 func ping(server string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -147,7 +148,7 @@ func TestPostgresUnavailable(t *testing.T) {
 	t.Run("Skipped", func(t *testing.T) {
 		// Ensure that without PostgreSQL the tests skip, with the loud line
 		// printed once.
-		out, err := runHelper(t, "")
+		out, err := runHelper(t, "", "")
 		require.NoError(t, err, out)
 		assert.Equal(t, 1, strings.Count(out, "PostgreSQL no disponible en postgres://postgres@127.0.0.1:1/"), out)
 		assert.Contains(t, out, "FACTORING_REQUIRE_POSTGRES=1 para exigirlo")
@@ -159,20 +160,42 @@ func TestPostgresUnavailable(t *testing.T) {
 	t.Run("RequiredFails", func(t *testing.T) {
 		// Ensure that FACTORING_REQUIRE_POSTGRES=1 turns the skip into a
 		// failure.
-		out, err := runHelper(t, "1")
+		report := filepath.Join(t.TempDir(), "omitidas")
+		out, err := runHelper(t, "1", report)
 		require.Error(t, err, out)
 		assert.Contains(t, out, "--- FAIL: TestHelperPostgres/first")
 		assert.Contains(t, out, "PostgreSQL no disponible en postgres://postgres@127.0.0.1:1/")
+		assert.NoFileExists(t, report, "a failure is not a skip")
+	})
+
+	t.Run("SkipReported", func(t *testing.T) {
+		// Ensure that each test process that skips writes the loud line,
+		// once, to the file of FACTORING_TEST_SKIP_REPORT, which make test
+		// prints after the run (go test hides skips without -v).
+		report := filepath.Join(t.TempDir(), "omitidas")
+		for range 2 {
+			out, err := runHelper(t, "", report)
+			require.NoError(t, err, out)
+		}
+		got, err := os.ReadFile(report)
+		require.NoError(t, err)
+		lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+		require.Len(t, lines, 2, "one line per process: %q", got)
+		for _, l := range lines {
+			assert.Contains(t, l, "PostgreSQL no disponible en postgres://postgres@127.0.0.1:1/")
+			assert.Contains(t, l, "FACTORING_REQUIRE_POSTGRES=1 para exigirlo")
+		}
 	})
 }
 
-func runHelper(t *testing.T, requireEnv string) (string, error) {
+func runHelper(t *testing.T, requireEnv, report string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPostgres$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(),
 		"TESTDB_HELPER=1",
 		testdb.EnvURL+"="+closedServer,
 		testdb.EnvRequire+"="+requireEnv,
+		testdb.EnvSkipReport+"="+report,
 	)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
