@@ -14,7 +14,7 @@ import (
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/seed"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 	"github.com/banpro/factoring/internal/verificar"
 )
 
@@ -73,7 +73,7 @@ func facturasPorNumero(t *testing.T, db *database.DB) map[string]*ent.Factura {
 }
 
 func TestSeed(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		ctx := t.Context()
 		empty, err := seed.Empty(ctx, db.Client)
 		require.NoError(t, err)
@@ -165,7 +165,7 @@ func TestSeed(t *testing.T) {
 }
 
 func TestSeedSoloDisponibles(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		ctx := t.Context()
 		res, err := seed.Run(ctx, db.Client, options(true))
 		require.NoError(t, err)
@@ -186,7 +186,7 @@ func TestSeedSoloDisponibles(t *testing.T) {
 }
 
 func TestSeedSinMigrarFalla(t *testing.T) {
-	db := testdb.EmptySQLite(t)
+	db := testkit.EmptySQLite(t)
 	_, err := seed.Run(t.Context(), db.Client, options(false))
 	require.Error(t, err)
 	n, _ := db.Client.Cliente.Query().Count(t.Context())
