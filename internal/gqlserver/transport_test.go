@@ -131,12 +131,12 @@ func TestTransporte(t *testing.T) {
 			}
 		})
 		t.Run("cuerpo_de_1_mib_mas_un_byte_413", func(t *testing.T) {
-			res := c.Post("application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes+1)), nil)
+			res := c.Post("application/json", bytes.NewReader(testkit.PaddedBody(t, httpserver.MaxBodyBytes+1)), nil)
 			assert.Equal(t, http.StatusRequestEntityTooLarge, res.Status, res.Raw)
 			testkit.RequireGQLError(t, res, "PAYLOAD_TOO_LARGE")
 		})
 		t.Run("cuerpo_de_exactamente_1_mib_pasa", func(t *testing.T) {
-			res := c.Post("application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes)), nil)
+			res := c.Post("application/json", bytes.NewReader(testkit.PaddedBody(t, httpserver.MaxBodyBytes)), nil)
 			assert.Equal(t, http.StatusOK, res.Status, res.Raw)
 			assert.Empty(t, res.Errors)
 			assert.JSONEq(t, totalCount, string(res.Data))
@@ -161,17 +161,4 @@ func TestTransporte(t *testing.T) {
 			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 		})
 	})
-}
-
-// paddedBody is a valid GraphQL request body of exactly size bytes, padded
-// in an unused variable.
-func paddedBody(t *testing.T, size int) []byte {
-	t.Helper()
-	head := `{"query":"{ clientes { totalCount } }","variables":{"relleno":"`
-	tail := `"}}`
-	pad := size - len(head) - len(tail)
-	require.Positive(t, pad)
-	body := []byte(head + strings.Repeat("x", pad) + tail)
-	require.Len(t, body, size)
-	return body
 }

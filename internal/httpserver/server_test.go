@@ -163,19 +163,6 @@ func TestRutas(t *testing.T) {
 	})
 }
 
-// paddedBody is a valid GraphQL request body of exactly size bytes, padded
-// in an unused variable.
-func paddedBody(t *testing.T, size int) []byte {
-	t.Helper()
-	head := `{"query":"{ clientes { totalCount } }","variables":{"relleno":"`
-	tail := `"}}`
-	pad := size - len(head) - len(tail)
-	require.Positive(t, pad)
-	body := []byte(head + strings.Repeat("x", pad) + tail)
-	require.Len(t, body, size)
-	return body
-}
-
 func TestIDDeSolicitud(t *testing.T) {
 	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
@@ -230,7 +217,7 @@ func TestIDDeSolicitud(t *testing.T) {
 					return c.Post("text/plain", strings.NewReader(`{}`), withID("r-1"))
 				},
 				"413": func() testkit.Response {
-					return c.Post("application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes+1)), withID("r-1"))
+					return c.Post("application/json", bytes.NewReader(testkit.PaddedBody(t, httpserver.MaxBodyBytes+1)), withID("r-1"))
 				},
 				"ruta_desconocida": func() testkit.Response {
 					req, err := http.NewRequest(http.MethodGet, c.URL()+"/nada", nil)

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -118,6 +119,19 @@ func (c *Client) Send(req *http.Request) Response {
 		require.NoError(c.t, json.Unmarshal(raw, &out), "body: %s", raw)
 	}
 	return out
+}
+
+// PaddedBody is a valid GraphQL request body of exactly size bytes, padded
+// in an unused variable: for the limits on the size of a request.
+func PaddedBody(t testing.TB, size int) []byte {
+	t.Helper()
+	head := `{"query":"{ clientes { totalCount } }","variables":{"relleno":"`
+	tail := `"}}`
+	pad := size - len(head) - len(tail)
+	require.Positive(t, pad)
+	body := []byte(head + strings.Repeat("x", pad) + tail)
+	require.Len(t, body, size)
+	return body
 }
 
 // Data posts query, requires that it succeeded (200, no errors) and decodes

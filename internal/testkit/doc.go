@@ -53,8 +53,9 @@
 //	  node, ids, idOf, reversed, data,        IDs, IDOf, Reversed, Data,
 //	  requireError, requireNullData,          RequireGQLError, RequireNullData,
 //	  countedDB, eachCounted                  CountedDB, EachDBCounted
-//	send/post, getGraphQL (gqlserver,       → Client.Post, Client.Get
-//	  httpserver)
+//	gqlserver's and httpserver's send/post, → Client.Post, Client.Get,
+//	  getGraphQL, requireOneError,            RequireGQLError, PaddedBody
+//	  paddedBody
 //
 // Mutations' GraphQL tests live with the read tests in graph (package
 // graph_test); the domain packages keep their service-level tests.
