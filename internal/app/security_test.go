@@ -28,6 +28,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
@@ -64,45 +65,16 @@ func como(t *testing.T, c *testkit.Client, token, query string, vars map[string]
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	res := c.Send(req)
-	sinFugas(t, res)
-	return res
-}
-
-// leaks are texts no error may carry: SQL, driver names, stack traces, Go
-// source files, ent's messages.
-var leaks = []string{"SELECT", "INSERT", "UPDATE ", "pq:", "pgx", "pgconn", "sqlite", "goroutine ", ".go:", "panic", "ent:"}
-
-// sinFugas requires that no error message of res exposes the server's
-// internals.
-func sinFugas(t *testing.T, res testkit.Response) {
-	t.Helper()
-	for _, e := range res.Errors {
-		for _, l := range leaks {
-			assert.NotContains(t, e.Message, l, "an error exposes internals: %s", res.Raw)
-		}
-	}
-}
-
-// sinSQL runs do and requires that no SQL statement ran meanwhile.
-func sinSQL(t *testing.T, db *database.DB, do func() testkit.Response) testkit.Response {
-	t.Helper()
-	before := db.Statements.Load()
-	res := do()
-	require.Equal(t, before, db.Statements.Load(), "no SQL statement may run: %s", res.Raw)
+	testkit.RequireNoLeaks(t, res)
 	return res
 }
 
 // requireUnico asserts res carries exactly one error, of code, with a
 // request id, and no data.
-func requireUnico(t *testing.T, res testkit.Response, code string) testkit.GQLError {
+func requireUnico(t *testing.T, res testkit.Response, code apperror.Code) testkit.GQLError {
 	t.Helper()
-	require.Len(t, res.Errors, 1, res.Raw)
-	e := res.Errors[0]
-	require.Equal(t, code, e.Extensions.Code, res.Raw)
-	require.NotEmpty(t, e.Extensions.RequestID, res.Raw)
-	if len(res.Data) > 0 {
-		require.JSONEq(t, "null", string(res.Data), res.Raw)
-	}
+	e := testkit.RequireGQLError(t, res, code)
+	testkit.RequireNullData(t, res)
 	return e
 }
 
@@ -269,7 +241,7 @@ func TestMatrizDeRolesPorMutacion(t *testing.T) {
 							assert.Contains(t, string(res.Data), m.want, res.Raw)
 							return
 						}
-						res := sinSQL(t, db, func() testkit.Response { return como(t, c, token, m.query, vars) })
+						res := testkit.RequireNoSQL(t, db, func() testkit.Response { return como(t, c, token, m.query, vars) })
 						requireForbidden(t, res, m.name)
 						assert.Equal(t, before, env.Snapshot(t), "a refused mutation changes nothing")
 					})
@@ -314,7 +286,7 @@ func TestConsultasRequierenLector(t *testing.T) {
 			for _, r := range roles {
 				token := testkit.Token(t, "usuario-"+r.name, r.roles...)
 				if r.name == "sin_roles" || r.name == "rol_desconocido" {
-					res := sinSQL(t, db, func() testkit.Response { return como(t, c, token, q, used) })
+					res := testkit.RequireNoSQL(t, db, func() testkit.Response { return como(t, c, token, q, used) })
 					requireForbidden(t, res)
 					continue
 				}
@@ -346,7 +318,7 @@ func TestUnaOperacionSeRechazaEntera(t *testing.T) {
 			op, _ := env.MustOperacionPendiente(t, env.MustCrearClienteActivo(t, "1000000").ID, "1000.00")
 			before := env.Snapshot(t)
 			q := `mutation($in: CrearClienteInput!, $o: ID!) { crearCliente(input: $in) { id } aprobarOperacion(id: $o) { id } }`
-			res := sinSQL(t, db, func() testkit.Response {
+			res := testkit.RequireNoSQL(t, db, func() testkit.Response {
 				return como(t, c, analista, q, map[string]any{"in": crear, "o": ids(op.ID)})
 			})
 			requireForbidden(t, res, "aprobarOperacion")
@@ -355,7 +327,7 @@ func TestUnaOperacionSeRechazaEntera(t *testing.T) {
 		})
 		t.Run("mutacion_en_un_fragmento", func(t *testing.T) {
 			q := "mutation($in: CrearClienteInput!) { ...M }\nfragment M on Mutation { crearCliente(input: $in) { id } }"
-			res := sinSQL(t, db, func() testkit.Response {
+			res := testkit.RequireNoSQL(t, db, func() testkit.Response {
 				return como(t, c, testkit.Token(t, "luis", auth.Lector), q, map[string]any{"in": crear})
 			})
 			requireForbidden(t, res, "crearCliente")
@@ -368,7 +340,7 @@ func TestUnaOperacionSeRechazaEntera(t *testing.T) {
 			res := como(t, c, both, q, map[string]any{"in": crear, "f": ids(f.ID)})
 			require.Empty(t, res.Errors, res.Raw)
 			op, _ := env.MustOperacionPendiente(t, cl.ID, "1000.00")
-			res = sinSQL(t, db, func() testkit.Response {
+			res = testkit.RequireNoSQL(t, db, func() testkit.Response {
 				return como(t, c, both, `mutation($o: ID!) { aprobarOperacion(id: $o) { id } }`, map[string]any{"o": ids(op.ID)})
 			})
 			requireForbidden(t, res, "aprobarOperacion")
@@ -516,11 +488,11 @@ func TestJWTPorHTTP(t *testing.T) {
 				if tc.header != "" {
 					req.Header.Set("Authorization", tc.header)
 				}
-				res := sinSQL(t, db, func() testkit.Response { return tc.srv.Send(req) })
+				res := testkit.RequireNoSQL(t, db, func() testkit.Response { return tc.srv.Send(req) })
 				require.Equal(t, http.StatusUnauthorized, res.Status, "%s: %s", method, res.Raw)
 				assert.True(t, strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer"), res.Header.Get("WWW-Authenticate"))
 				e := requireUnico(t, res, "UNAUTHENTICATED")
-				sinFugas(t, res)
+				testkit.RequireNoLeaks(t, res)
 				if tok, ok := strings.CutPrefix(tc.header, "Bearer "); ok && tok != "" {
 					assert.NotContains(t, res.Raw, tok)
 				}
@@ -617,7 +589,7 @@ func TestRutasAbiertasYCerradas(t *testing.T) {
 	})
 	for _, path := range []string{"/graphql", "/schema.graphql", "/graphql?query=%7B__typename%7D", "/%67raphql?query=%7B__typename%7D", "/schema%2Egraphql"} {
 		t.Run("cerrada"+path, func(t *testing.T) {
-			res := sinSQL(t, db, func() testkit.Response { return get(path, "") })
+			res := testkit.RequireNoSQL(t, db, func() testkit.Response { return get(path, "") })
 			require.Equal(t, http.StatusUnauthorized, res.Status, res.Raw)
 			requireUnico(t, res, "UNAUTHENTICATED")
 			assert.NotContains(t, res.Raw, "type Cliente")
@@ -642,7 +614,7 @@ func TestRutasAbiertasYCerradas(t *testing.T) {
 		req, err := http.NewRequest(http.MethodOptions, c.URL()+"/graphql", strings.NewReader(body))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
-		res := sinSQL(t, db, func() testkit.Response { return c.Send(req) })
+		res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Send(req) })
 		assert.Less(t, res.Status, 300, res.Raw)
 		assert.NotContains(t, res.Raw, "crearCliente")
 	})
@@ -735,9 +707,9 @@ func TestLimitesDesdeElEntorno(t *testing.T) {
 		res := como(t, c, tok, q, nil)
 		require.Empty(t, res.Errors, res.Raw)
 	}
-	rechaza := func(q, code string) {
+	rechaza := func(q string, code apperror.Code) {
 		t.Helper()
-		res := sinSQL(t, db, func() testkit.Response { return como(t, c, tok, q, nil) })
+		res := testkit.RequireNoSQL(t, db, func() testkit.Response { return como(t, c, tok, q, nil) })
 		requireUnico(t, res, code)
 	}
 	pasa(`{ clientes(first: 1) { edges { node { id } } } }`)                                                 // depth 4

@@ -44,27 +44,17 @@ func servir(t *testing.T, db *database.DB, edit func(*config.Config)) *testkit.C
 	return c
 }
 
-// sinSQL runs do and requires that no SQL statement ran meanwhile.
-func sinSQL(t *testing.T, db *database.DB, do func() testkit.Response) testkit.Response {
-	t.Helper()
-	before := db.Statements.Load()
-	res := do()
-	require.Equal(t, before, db.Statements.Load(), "no SQL statement may run for a refused request: %s", res.Raw)
-	sinFugas(t, res)
-	return res
-}
-
 // rechazada posts query and requires that it was refused before execution:
 // a 4xx, exactly one error with code, no data, no SQL statement run. It
 // returns the response.
 func rechazada(t *testing.T, db *database.DB, c *testkit.Client, query string, vars map[string]any, code apperror.Code) testkit.Response {
 	t.Helper()
-	res := sinSQL(t, db, func() testkit.Response { return c.Do(query, vars) })
+	res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Do(query, vars) })
 	require.GreaterOrEqual(t, res.Status, 400, res.Raw)
 	require.Less(t, res.Status, 500, res.Raw)
 	testkit.RequireGQLError(t, res, code)
 	testkit.RequireNullData(t, res)
-	sinFugas(t, res)
+	testkit.RequireNoLeaks(t, res)
 	return res
 }
 
@@ -87,17 +77,6 @@ func costo(t *testing.T, res testkit.Response) (requested, limit int) {
 	l, ok2 := raw["limit"].(float64)
 	require.True(t, ok1 && ok2, "extensions.cost is {requested, limit}: %s", res.Raw)
 	return int(r), int(l)
-}
-
-// sinFugas requires that no error message of res exposes the server's
-// internals (errors_test.go's leaks, and INSERT).
-func sinFugas(t *testing.T, res testkit.Response) {
-	t.Helper()
-	for _, e := range res.Errors {
-		for _, l := range append(leaks, "INSERT") {
-			assert.NotContains(t, e.Message, l, "an error exposes internals: %s", res.Raw)
-		}
-	}
 }
 
 // paso is one field of a chain of nested fields and the type it returns.
@@ -210,7 +189,7 @@ func TestLimiteDeProfundidad(t *testing.T) {
 			for name, srv := range map[string]*testkit.Client{"con_introspeccion": c, "sin_introspeccion": sinIntrospeccion} {
 				t.Run(name, func(t *testing.T) {
 					deep := profundaEnFragmento(13, 3, "__schema")
-					res := sinSQL(t, db, func() testkit.Response { return srv.Do(deep, nil) })
+					res := testkit.RequireNoSQL(t, db, func() testkit.Response { return srv.Do(deep, nil) })
 					require.Len(t, res.Errors, 1, res.Raw)
 					if res.Errors[0].Extensions.Code == "VALIDATION_ERROR" {
 						// gqlparser refusing the reserved name would be as good.
@@ -409,7 +388,7 @@ func TestNodesAdmiteCienIDs(t *testing.T) {
 		q := `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`
 		out := testkit.Data[struct{ Nodes []testkit.Node }](t, c, q, map[string]any{"ids": ids[:100]})
 		assert.Len(t, out.Nodes, 100)
-		res := sinSQL(t, db, func() testkit.Response { return c.Do(q, map[string]any{"ids": ids}) })
+		res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Do(q, map[string]any{"ids": ids}) })
 		testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "ids")
 		testkit.RequireNullData(t, res)
 		// The same with the ids written in the query.
@@ -417,7 +396,7 @@ func TestNodesAdmiteCienIDs(t *testing.T) {
 		for i, id := range ids {
 			lit[i] = strconv.Quote(id.(string))
 		}
-		res = sinSQL(t, db, func() testkit.Response {
+		res = testkit.RequireNoSQL(t, db, func() testkit.Response {
 			return c.Do(`{ nodes(ids: [`+strings.Join(lit, ", ")+`]) { id } }`, nil)
 		})
 		testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "ids")
@@ -440,7 +419,7 @@ func TestCuerpoDeUnMiB(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Status, "%.300s", res.Raw)
 	require.Empty(t, res.Errors)
 
-	res = sinSQL(t, db, func() testkit.Response { return c.Post("application/json", bytes.NewReader(cuerpo(mib+1)), nil) })
+	res = testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Post("application/json", bytes.NewReader(cuerpo(mib+1)), nil) })
 	require.Equal(t, http.StatusRequestEntityTooLarge, res.Status, "%.300s", res.Raw)
 	testkit.RequireGQLError(t, res, "PAYLOAD_TOO_LARGE")
 
@@ -450,7 +429,7 @@ func TestCuerpoDeUnMiB(t *testing.T) {
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
 		require.Zero(t, req.ContentLength, "sent chunked")
-		res := sinSQL(t, db, func() testkit.Response { return c.Send(req) })
+		res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Send(req) })
 		require.Equal(t, http.StatusRequestEntityTooLarge, res.Status, "%.300s", res.Raw)
 		testkit.RequireGQLError(t, res, "PAYLOAD_TOO_LARGE")
 	})
@@ -466,7 +445,7 @@ func TestSinLotes(t *testing.T) {
 		"con_blancos":     " \n\t[{\"query\":\"{ clientes { totalCount } }\"}]",
 	} {
 		t.Run(name, func(t *testing.T) {
-			res := sinSQL(t, db, func() testkit.Response { return c.Post("application/json", strings.NewReader(body), nil) })
+			res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Post("application/json", strings.NewReader(body), nil) })
 			require.Equal(t, http.StatusBadRequest, res.Status, res.Raw)
 			testkit.RequireGQLError(t, res, "BATCHING_NOT_SUPPORTED")
 			testkit.RequireNullData(t, res)
@@ -542,13 +521,13 @@ func TestIntrospeccionDeshabilitada(t *testing.T) {
 				if strings.Contains(tc.query, "$w: ClienteWhereInput") {
 					vars = map[string]any{"w": map[string]any{"estado": "ACTIV"}}
 				}
-				res := sinSQL(t, db, func() testkit.Response { return off.Do(tc.query, vars) })
+				res := testkit.RequireNoSQL(t, db, func() testkit.Response { return off.Do(tc.query, vars) })
 				require.NotEmpty(t, res.Errors, res.Raw)
 				for _, e := range res.Errors {
 					assert.Equal(t, "VALIDATION_ERROR", e.Extensions.Code, res.Raw)
 					assert.NotContains(t, strings.ToLower(e.Message), "did you mean", res.Raw)
 				}
-				sinFugas(t, res)
+				testkit.RequireNoLeaks(t, res)
 				if tc.sugiere {
 					resOn := on.Do(tc.query, vars)
 					require.NotEmpty(t, resOn.Errors, resOn.Raw)

@@ -14,21 +14,6 @@ import (
 	"github.com/banpro/factoring/internal/testkit"
 )
 
-// leaks are fragments that must never reach a client: SQL, driver names
-// and messages, Go type names and stack traces.
-var leaks = []string{
-	"sql", "SQL", "SELECT", "select ", "FROM ", "pq:", "pgx", "pgconn", "SQLSTATE", "sqlite",
-	"database is closed", "*ent.", "ent:", "*errors.", "*fmt.", "goroutine", ".go:", "panic", "runtime error",
-	"0x00", "invalid byte sequence",
-}
-
-func requireNoLeak(t *testing.T, res testkit.Response) {
-	t.Helper()
-	for _, l := range leaks {
-		assert.NotContains(t, res.Raw, l, "the response leaks an internal detail")
-	}
-}
-
 func TestErroresInternosNoSeFiltran(t *testing.T) {
 	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		fx := testkit.NewFixture(t, db.Client)
@@ -44,7 +29,7 @@ func TestErroresInternosNoSeFiltran(t *testing.T) {
 				res := c.Do(`query($q: String) { clientes(where: {razonSocialContains: $q}) { totalCount } }`,
 					map[string]any{"q": "a\u0000b"})
 				require.Len(t, res.Errors, 1, res.Raw)
-				requireNoLeak(t, res)
+				testkit.RequireNoLeaks(t, res)
 				assert.NotEmpty(t, res.Errors[0].Extensions.RequestID)
 			})
 		}
@@ -72,7 +57,7 @@ func TestErroresInternosNoSeFiltran(t *testing.T) {
 					assert.Equal(t, "fallo-interno-1", e.Extensions.RequestID)
 					assert.Empty(t, e.Extensions.Fields)
 				}
-				requireNoLeak(t, res)
+				testkit.RequireNoLeaks(t, res)
 			})
 		}
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/requestid"
 )
@@ -178,6 +179,35 @@ func RequireNullData(t testing.TB, res Response) {
 	if len(res.Data) > 0 {
 		assert.JSONEq(t, "null", string(res.Data), res.Raw)
 	}
+}
+
+// leaks are fragments that must never reach a client: SQL, driver names and
+// messages, Go type names, source files and stack traces.
+var leaks = []string{
+	"sql", "SQL", "SELECT", "select ", "INSERT", "UPDATE ", "FROM ", "pq:", "pgx", "pgconn", "SQLSTATE", "sqlite",
+	"database is closed", "*ent.", "ent:", "*errors.", "*fmt.", "goroutine", ".go:", "panic", "runtime error",
+	"0x00", "invalid byte sequence",
+}
+
+// RequireNoLeaks asserts that no internal detail of the server (see leaks)
+// reaches the client anywhere in res.
+func RequireNoLeaks(t testing.TB, res Response) {
+	t.Helper()
+	for _, l := range leaks {
+		assert.NotContains(t, res.Raw, l, "the response leaks an internal detail")
+	}
+}
+
+// RequireNoSQL runs do, a request the server must refuse before it reaches
+// the database, and requires that no SQL statement ran meanwhile and that
+// the response leaks nothing. It returns the response.
+func RequireNoSQL(t testing.TB, db *database.DB, do func() Response) Response {
+	t.Helper()
+	before := db.Statements.Load()
+	res := do()
+	require.Equal(t, before, db.Statements.Load(), "no SQL statement may run for a refused request: %s", res.Raw)
+	RequireNoLeaks(t, res)
+	return res
 }
 
 // PageInfo is a connection's PageInfo.

@@ -56,6 +56,8 @@
 //	gqlserver's and httpserver's send/post, → Client.Post, Client.Get,
 //	  getGraphQL, requireOneError,            RequireGQLError, PaddedBody
 //	  paddedBody
+//	app's and gqlserver's sinSQL, sinFugas, → RequireNoSQL, RequireNoLeaks
+//	  leaks; gqlserver's requireNoLeak
 //
 // Mutations' GraphQL tests live with the read tests in graph (package
 // graph_test); the domain packages keep their service-level tests.
