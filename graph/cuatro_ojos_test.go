@@ -27,9 +27,7 @@ type bearer struct {
 
 func (b bearer) do(query string, vars map[string]any) testkit.Response {
 	b.t.Helper()
-	b.client.Header.Set("Authorization", "Bearer "+b.token)
-	defer b.client.Header.Del("Authorization")
-	return b.client.Do(query, vars)
+	return b.client.DoAs(b.token, query, vars)
 }
 
 // id runs a mutation that must succeed and returns the id of what it

@@ -4,7 +4,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -56,15 +55,7 @@ func servir(t *testing.T, db *database.DB, edit func(*config.Config), log io.Wri
 // como posts query as the bearer of token ("" sends no Authorization).
 func como(t *testing.T, c *testkit.Client, token, query string, vars map[string]any) testkit.Response {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, c.URL()+"/graphql", bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res := c.Send(req)
+	res := c.DoAs(token, query, vars)
 	testkit.RequireNoLeaks(t, res)
 	return res
 }

@@ -72,9 +72,19 @@ type Response struct {
 // answer.
 func (c *Client) Do(query string, variables map[string]any) Response {
 	c.t.Helper()
+	return c.DoAs("", query, variables)
+}
+
+// DoAs is Do as the bearer of token (none when token is empty): see Token.
+func (c *Client) DoAs(token, query string, variables map[string]any) Response {
+	c.t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": variables})
 	require.NoError(c.t, err)
-	return c.Post("application/json", bytes.NewReader(body), nil)
+	header := http.Header{}
+	if token != "" {
+		header.Set("Authorization", "Bearer "+token)
+	}
+	return c.Post("application/json", bytes.NewReader(body), header)
 }
 
 // Post posts body to /graphql with the given content type (none when

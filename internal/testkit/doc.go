@@ -58,6 +58,7 @@
 //	  paddedBody
 //	app's and gqlserver's sinSQL, sinFugas, → RequireNoSQL, RequireNoLeaks
 //	  leaks; gqlserver's requireNoLeak
+//	app's como, operaciones' bearer.do      → Client.DoAs(token, q, v)
 //
 // Mutations' GraphQL tests live with the read tests in graph (package
 // graph_test); the domain packages keep their service-level tests.
