@@ -21,8 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/app"
-	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
@@ -122,11 +120,8 @@ func (r *registro) requireCancelada(t *testing.T, id string) {
 // reg.
 func servidor(t *testing.T, db *database.DB, reg *registro) http.Handler {
 	t.Helper()
-	srv, err := app.NewServer(app.Options{
-		DB: db, Config: testkit.Config(t), Clock: clock.NewFixed(testkit.Hoy), Logger: reg.logger(),
-	})
-	require.NoError(t, err)
-	return srv.Handler()
+	h, _ := testkit.Handler(t, db, testkit.ServeOptions{Logger: reg.logger()})
+	return h
 }
 
 // cancelAtEOF is a request body that cancels the request once it has been

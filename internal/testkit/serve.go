@@ -8,6 +8,7 @@ package testkit
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
@@ -75,6 +76,14 @@ func Token(t testing.TB, subject string, roles ...auth.Role) string {
 // clock the server reads (a *clock.Fixed unless opts gave another).
 func Serve(t testing.TB, db *database.DB, opts ServeOptions) (*Client, clock.Clock) {
 	t.Helper()
+	h, c := Handler(t, db, opts)
+	return NewClient(t, h), c
+}
+
+// Handler is the API over db as Serve serves it, for tests that call its
+// ServeHTTP themselves, and the clock it reads.
+func Handler(t testing.TB, db *database.DB, opts ServeOptions) (http.Handler, clock.Clock) {
+	t.Helper()
 	if opts.Clock == nil {
 		opts.Clock = clock.NewFixed(Hoy)
 	}
@@ -89,7 +98,7 @@ func Serve(t testing.TB, db *database.DB, opts ServeOptions) (*Client, clock.Clo
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
-	return NewClient(t, srv.Handler()), opts.Clock
+	return srv.Handler(), opts.Clock
 }
 
 // Services returns the domain services over db, as the server wires them,
