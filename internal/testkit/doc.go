@@ -4,11 +4,13 @@
 //   - databases (db.go): a real database per test, built by the real
 //     migrations, on SQLite and on PostgreSQL (EachDB, SQLite, Postgres);
 //   - the served API (serve.go): the whole server, as the command builds
-//     it, over a test database on an httptest server (Serve), with the
-//     tests' clock (Hoy), configuration (Config, WithAuth) and tokens;
+//     it, over a test database on an httptest server (Serve, or Handler
+//     to call ServeHTTP directly), with the tests' clock (Hoy),
+//     configuration (Config, WithAuth) and tokens (Token);
 //   - the GraphQL client (client.go): posts real GraphQL and decodes the
-//     answer (Client, Data), with the assertions on GraphQL errors
-//     (RequireGQLError) and the shapes of Relay connections (Conn);
+//     answer (Client, Data), with the assertions on responses
+//     (RequireGQLError, RequireNullData, RequireNoLeaks, RequireNoSQL) and
+//     the shapes of Relay connections (Conn);
 //   - builders through the domain services (domain.go): an Env whose
 //     clientes, facturas and operaciones went through the services, so
 //     they obey the rules the tests check, and the assertions the domain
@@ -59,6 +61,10 @@
 //	app's and gqlserver's sinSQL, sinFugas, → RequireNoSQL, RequireNoLeaks
 //	  leaks; gqlserver's requireNoLeak
 //	app's como, operaciones' bearer.do      → Client.DoAs(token, q, v)
+//	app's servidor (app.NewServer by hand)  → testkit.Handler
+//
+// RequireGQLError takes an apperror.Code; a string literal ("NOT_FOUND")
+// still converts, a string variable needs apperror.Code(v).
 //
 // Mutations' GraphQL tests live with the read tests in graph (package
 // graph_test); the domain packages keep their service-level tests.
