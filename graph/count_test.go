@@ -7,24 +7,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/fixture"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // Ensure that pageInfo alone never costs a COUNT(*): entgql computes it from
 // the page (first + 1 rows); only totalCount, or pageInfo without edges,
 // needs the count. Root and nested connections, both dialects.
 func TestPageInfoSinCount(t *testing.T) {
-	eachCounted(t, func(t *testing.T, db *database.DB, n *database.StatementCounter) {
-		fx := fixture.New(t, db.Client)
+	testkit.EachDBCounted(t, func(t *testing.T, db *database.DB, n *database.StatementCounter) {
+		fx := testkit.NewFixture(t, db.Client)
 		for range 3 {
 			c := fx.Cliente()
 			for range 3 {
 				fx.Factura(c)
 			}
 		}
-		c, _ := apptest.Serve(t, db, apptest.Options{})
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 		type page struct {
 			TotalCount int
 			PageInfo   struct{ HasNextPage bool }
@@ -41,8 +40,7 @@ func TestPageInfoSinCount(t *testing.T) {
 		run := func(query string) (page, int64) {
 			t.Helper()
 			n.Reset()
-			var got struct{ Clientes page }
-			c.MustData(query, nil, &got)
+			got := testkit.Data[struct{ Clientes page }](t, c, query, nil)
 			return got.Clientes, n.Load()
 		}
 

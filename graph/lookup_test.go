@@ -10,10 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/fixture"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // wireID is a well-formed API id of type tipo that names row n of its type
@@ -23,8 +21,8 @@ func wireID(tipo string, n int) string {
 }
 
 func TestBusquedaPorID(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		fx := fixture.New(t, db.Client)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		fx := testkit.NewFixture(t, db.Client)
 		cliente := fx.Cliente(clienteRut("12.345.678-5"), clienteRazonSocial("Empresa Alpha SpA"))
 		conK := fx.Cliente(clienteRut("10.000.013-K"))
 		factura := fx.Factura(cliente)
@@ -33,11 +31,11 @@ func TestBusquedaPorID(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, eventos, 1)
 		evento := eventos[0]
-		c, _ := apptest.Serve(t, db, apptest.Options{})
-		idCliente, idFactura, idOperacion, idEvento := idOf(cliente)[0], idOf(factura)[0], idOf(operacion)[0], idOf(evento)[0]
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
+		idCliente, idFactura, idOperacion, idEvento := testkit.IDOf(cliente)[0], testkit.IDOf(factura)[0], testkit.IDOf(operacion)[0], testkit.IDOf(evento)[0]
 
 		t.Run("encuentra_cada_entidad_por_su_id", func(t *testing.T) {
-			got := data[struct {
+			got := testkit.Data[struct {
 				Cliente   struct{ ID, Rut string }
 				Factura   struct{ ID, NumeroFactura string }
 				Operacion struct {
@@ -78,7 +76,7 @@ func TestBusquedaPorID(t *testing.T) {
 		for _, tc := range notFound {
 			t.Run("no_encontrado_"+tc.name, func(t *testing.T) {
 				res := c.Do(tc.query, map[string]any{"id": tc.id})
-				e := requireError(t, res, "NOT_FOUND")
+				e := testkit.RequireGQLError(t, res, "NOT_FOUND")
 				var m map[string]json.RawMessage
 				require.NoError(t, json.Unmarshal(res.Data, &m), res.Raw)
 				require.Len(t, m, 1, res.Raw)
@@ -92,35 +90,35 @@ func TestBusquedaPorID(t *testing.T) {
 
 		t.Run("no_encontrado_como_literal", func(t *testing.T) {
 			res := c.Do(fmt.Sprintf(`{ cliente(id: %q) { id } }`, wireID("Cliente", 424242)), nil)
-			requireError(t, res, "NOT_FOUND")
+			testkit.RequireGQLError(t, res, "NOT_FOUND")
 			assert.JSONEq(t, "null", string(field(t, res, "cliente")))
 		})
 
 		t.Run("no_encontrado_no_afecta_a_los_demas_campos", func(t *testing.T) {
 			res := c.Do(`query($c: ID!, $x: ID!) { a: cliente(id: $c) { id } b: cliente(id: $x) { id } }`,
 				map[string]any{"c": idCliente, "x": wireID("Cliente", 424242)})
-			e := requireError(t, res, "NOT_FOUND")
+			e := testkit.RequireGQLError(t, res, "NOT_FOUND")
 			assert.Equal(t, []any{"b"}, e.Path)
 			assert.JSONEq(t, fmt.Sprintf(`{"a": {"id": %q}, "b": null}`, idCliente), string(res.Data))
 		})
 
 		t.Run("cliente_por_rut_en_cualquier_forma", func(t *testing.T) {
 			for _, spelling := range []string{"12.345.678-5", "12345678-5", "123456785", " 12.345.678-5 ", "012.345.678-5", "0012345678-5"} {
-				got := data[struct{ ClientePorRut struct{ ID, Rut string } }](t, c,
+				got := testkit.Data[struct{ ClientePorRut struct{ ID, Rut string } }](t, c,
 					`query($rut: String!) { clientePorRut(rut: $rut) { id rut } }`, map[string]any{"rut": spelling})
 				assert.Equal(t, idCliente, got.ClientePorRut.ID, "spelling %q", spelling)
 				assert.Equal(t, "12.345.678-5", got.ClientePorRut.Rut)
 			}
 			for _, spelling := range []string{"10.000.013-K", "10.000.013-k", "10000013k", " 010.000.013-k "} {
-				got := data[struct{ ClientePorRut struct{ ID string } }](t, c,
+				got := testkit.Data[struct{ ClientePorRut struct{ ID string } }](t, c,
 					`query($rut: String!) { clientePorRut(rut: $rut) { id } }`, map[string]any{"rut": spelling})
-				assert.Equal(t, idOf(conK)[0], got.ClientePorRut.ID, "spelling %q", spelling)
+				assert.Equal(t, testkit.IDOf(conK)[0], got.ClientePorRut.ID, "spelling %q", spelling)
 			}
 		})
 
 		t.Run("cliente_por_rut_desconocido", func(t *testing.T) {
 			res := c.Do(`{ clientePorRut(rut: "11.111.111-1") { id } }`, nil)
-			e := requireError(t, res, "NOT_FOUND")
+			e := testkit.RequireGQLError(t, res, "NOT_FOUND")
 			assert.Equal(t, []any{"clientePorRut"}, e.Path)
 			assert.JSONEq(t, "null", string(field(t, res, "clientePorRut")))
 		})
@@ -128,7 +126,7 @@ func TestBusquedaPorID(t *testing.T) {
 		for _, bad := range []string{"12.345.678-9", "abc", "", "12.345.678"} {
 			t.Run(fmt.Sprintf("cliente_por_rut_invalido_%q", bad), func(t *testing.T) {
 				res := c.Do(`query($rut: String!) { clientePorRut(rut: $rut) { id } }`, map[string]any{"rut": bad})
-				requireError(t, res, "VALIDATION_ERROR", "rut")
+				testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "rut")
 				assert.JSONEq(t, "null", string(field(t, res, "clientePorRut")))
 			})
 		}
@@ -140,7 +138,7 @@ func TestBusquedaPorID(t *testing.T) {
 			  o: node(id: $o) { __typename id ... on Operacion { estado facturas { totalCount } } }
 			  e: node(id: $e) { __typename id ... on OperacionEvento { tipo operacion { id } } }
 			}`
-			got := data[map[string]map[string]any](t, c, q, map[string]any{"c": idCliente, "f": idFactura, "o": idOperacion, "e": idEvento})
+			got := testkit.Data[map[string]map[string]any](t, c, q, map[string]any{"c": idCliente, "f": idFactura, "o": idOperacion, "e": idEvento})
 			assert.Equal(t, map[string]any{"__typename": "Cliente", "id": idCliente, "rut": "12.345.678-5"}, got["c"])
 			assert.Equal(t, map[string]any{"__typename": "Factura", "id": idFactura, "numeroFactura": factura.NumeroFactura,
 				"cliente": map[string]any{"rut": "12.345.678-5"}}, got["f"])
@@ -154,7 +152,7 @@ func TestBusquedaPorID(t *testing.T) {
 			missing := wireID("Cliente", 424242)
 			res := c.Do(`query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Cliente { rut } } }`,
 				map[string]any{"ids": []string{idCliente, missing}})
-			e := requireError(t, res, "NOT_FOUND")
+			e := testkit.RequireGQLError(t, res, "NOT_FOUND")
 			assert.Equal(t, []any{"nodes", float64(1)}, e.Path)
 			assert.JSONEq(t, fmt.Sprintf(`[{"id": %q, "rut": "12.345.678-5"}, null]`, idCliente), string(field(t, res, "nodes")))
 		})
@@ -176,13 +174,13 @@ func TestBusquedaPorID(t *testing.T) {
 
 		t.Run("nodes_con_un_solo_id_inexistente", func(t *testing.T) {
 			res := c.Do(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []string{wireID("Cliente", 424242)}})
-			e := requireError(t, res, "NOT_FOUND")
+			e := testkit.RequireGQLError(t, res, "NOT_FOUND")
 			assert.Equal(t, []any{"nodes", float64(0)}, e.Path)
 			assert.JSONEq(t, `[null]`, string(field(t, res, "nodes")))
 		})
 
 		t.Run("nodes_vacio", func(t *testing.T) {
-			got := data[struct{ Nodes []any }](t, c, `{ nodes(ids: []) { id } }`, nil)
+			got := testkit.Data[struct{ Nodes []any }](t, c, `{ nodes(ids: []) { id } }`, nil)
 			assert.Empty(t, got.Nodes)
 		})
 	})

@@ -9,11 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
-	"github.com/banpro/factoring/internal/fixture"
-	"github.com/banpro/factoring/internal/gqltest"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // arbol builds nClientes clientes with nFacturas facturas each. Each
@@ -23,7 +21,7 @@ import (
 // a factura can have several operaciones.
 func arbol(t *testing.T, db *database.DB, nClientes, nFacturas int) []*ent.Cliente {
 	t.Helper()
-	fx := fixture.New(t, db.Client)
+	fx := testkit.NewFixture(t, db.Client)
 	pendiente := estado.OperacionPendiente
 	var clientes []*ent.Cliente
 	for range nClientes {
@@ -109,10 +107,10 @@ const (
 )
 
 // measure runs query and returns the statements it took and its data.
-func measure(t *testing.T, c *gqltest.Client, n *database.StatementCounter, query string, vars map[string]any) (int64, json.RawMessage) {
+func measure(t *testing.T, c *testkit.Client, n *database.StatementCounter, query string, vars map[string]any) (int64, json.RawMessage) {
 	t.Helper()
 	n.Reset()
-	got := data[json.RawMessage](t, c, query, vars)
+	got := testkit.Data[json.RawMessage](t, c, query, vars)
 	return n.Load(), got
 }
 
@@ -121,17 +119,17 @@ func measure(t *testing.T, c *gqltest.Client, n *database.StatementCounter, quer
 func TestSinNMasUno(t *testing.T) {
 	for name, dia := range map[string]string{"sqlite": dialect.SQLite, "postgres": dialect.Postgres} {
 		t.Run(name, func(t *testing.T) {
-			small, nSmall := countedDB(t, dia)
-			big, nBig := countedDB(t, dia)
+			small, nSmall := testkit.CountedDB(t, dia)
+			big, nBig := testkit.CountedDB(t, dia)
 			clientesSmall := arbol(t, small, 2, 1)
 			clientesBig := arbol(t, big, 20, 10)
 			// These queries ask for whole default pages at every level on
 			// purpose: the point is the statement count, not the query
 			// limits, which are raised here.
-			cfg := apptest.Config(t)
+			cfg := testkit.Config(t)
 			cfg.MaxDepth, cfg.MaxComplexity = 20, 1<<40
-			cSmall, _ := apptest.Serve(t, small, apptest.Options{Config: &cfg})
-			cBig, _ := apptest.Serve(t, big, apptest.Options{Config: &cfg})
+			cSmall, _ := testkit.Serve(t, small, testkit.ServeOptions{Config: &cfg})
+			cBig, _ := testkit.Serve(t, big, testkit.ServeOptions{Config: &cfg})
 
 			cases := []struct {
 				name      string
@@ -142,32 +140,32 @@ func TestSinNMasUno(t *testing.T) {
 			}{
 				{name: "clientes_facturas_operaciones_eventos", query: arbolDesdeClientes, checkBig: func(t *testing.T, raw json.RawMessage) {
 					var got struct {
-						Clientes conn[struct {
-							Facturas conn[struct {
-								Operaciones conn[struct {
-									Eventos  conn[node]
-									Facturas conn[node]
+						Clientes testkit.Conn[struct {
+							Facturas testkit.Conn[struct {
+								Operaciones testkit.Conn[struct {
+									Eventos  testkit.Conn[testkit.Node]
+									Facturas testkit.Conn[testkit.Node]
 								}]
 							}]
-							Operaciones conn[struct{ Eventos conn[node] }]
+							Operaciones testkit.Conn[struct{ Eventos testkit.Conn[testkit.Node] }]
 						}]
 					}
 					require.NoError(t, json.Unmarshal(raw, &got))
 					require.Len(t, got.Clientes.Edges, 20)
 					assert.Equal(t, 20, got.Clientes.TotalCount)
-					for _, cl := range got.Clientes.nodes() {
+					for _, cl := range got.Clientes.Nodes() {
 						require.Len(t, cl.Facturas.Edges, 10)
 						assert.Equal(t, 10, cl.Facturas.TotalCount)
 						require.Len(t, cl.Operaciones.Edges, 6)
 						assert.Equal(t, 6, cl.Operaciones.TotalCount)
-						for _, op := range cl.Operaciones.nodes() {
+						for _, op := range cl.Operaciones.Nodes() {
 							assert.Len(t, op.Eventos.Edges, 2)
 						}
-						fs := cl.Facturas.nodes()
+						fs := cl.Facturas.Nodes()
 						oldest := fs[len(fs)-1]
 						require.Len(t, oldest.Operaciones.Edges, 2, "the first factura is in two operaciones")
 						assert.Equal(t, 2, oldest.Operaciones.TotalCount)
-						for _, op := range oldest.Operaciones.nodes() {
+						for _, op := range oldest.Operaciones.Nodes() {
 							assert.Equal(t, 2, op.Eventos.TotalCount)
 							assert.Len(t, op.Eventos.Edges, 2)
 							assert.NotEmpty(t, op.Facturas.Edges)
@@ -176,70 +174,70 @@ func TestSinNMasUno(t *testing.T) {
 				}},
 				{name: "operaciones_facturas_operaciones", query: arbolDesdeOperaciones, checkBig: func(t *testing.T, raw json.RawMessage) {
 					var got struct {
-						Operaciones conn[struct {
-							Facturas conn[struct{ Operaciones conn[node] }]
-							Eventos  conn[node]
+						Operaciones testkit.Conn[struct {
+							Facturas testkit.Conn[struct{ Operaciones testkit.Conn[testkit.Node] }]
+							Eventos  testkit.Conn[testkit.Node]
 						}]
 					}
 					require.NoError(t, json.Unmarshal(raw, &got))
 					assert.Equal(t, 120, got.Operaciones.TotalCount)
 					require.Len(t, got.Operaciones.Edges, 100)
-					for _, op := range got.Operaciones.nodes() {
+					for _, op := range got.Operaciones.Nodes() {
 						assert.NotEmpty(t, op.Facturas.Edges)
 						assert.Len(t, op.Eventos.Edges, 2)
-						for _, f := range op.Facturas.nodes() {
+						for _, f := range op.Facturas.Nodes() {
 							assert.NotEmpty(t, f.Operaciones.Edges)
 						}
 					}
 				}},
 				{name: "facturas_operaciones_facturas", query: arbolDesdeFacturas, checkBig: func(t *testing.T, raw json.RawMessage) {
 					var got struct {
-						Facturas conn[struct {
-							Operaciones conn[struct {
-								Facturas conn[node]
-								Eventos  conn[node]
+						Facturas testkit.Conn[struct {
+							Operaciones testkit.Conn[struct {
+								Facturas testkit.Conn[testkit.Node]
+								Eventos  testkit.Conn[testkit.Node]
 							}]
 						}]
 					}
 					require.NoError(t, json.Unmarshal(raw, &got))
 					assert.Equal(t, 200, got.Facturas.TotalCount)
 					require.Len(t, got.Facturas.Edges, 100)
-					for _, f := range got.Facturas.nodes() {
+					for _, f := range got.Facturas.Nodes() {
 						require.NotEmpty(t, f.Operaciones.Edges)
-						for _, op := range f.Operaciones.nodes() {
+						for _, op := range f.Operaciones.Nodes() {
 							assert.NotEmpty(t, op.Facturas.Edges)
 							assert.Len(t, op.Eventos.Edges, 2)
 						}
 					}
 				}},
 				{name: "un_cliente_por_id", query: arbolDesdeUnCliente,
-					vars: func(cs []*ent.Cliente) map[string]any { return map[string]any{"id": idOf(cs[0])[0]} },
+					vars: func(cs []*ent.Cliente) map[string]any { return map[string]any{"id": testkit.IDOf(cs[0])[0]} },
 					checkBig: func(t *testing.T, raw json.RawMessage) {
 						var got struct {
 							Cliente struct {
-								Facturas conn[struct {
-									Operaciones conn[struct{ Eventos conn[node] }]
+								Facturas testkit.Conn[struct {
+									Operaciones testkit.Conn[struct{ Eventos testkit.Conn[testkit.Node] }]
 								}]
-								Operaciones conn[struct{ Facturas conn[node] }]
+								Operaciones testkit.Conn[struct{ Facturas testkit.Conn[testkit.Node] }]
 							}
 						}
 						require.NoError(t, json.Unmarshal(raw, &got))
 						require.Len(t, got.Cliente.Facturas.Edges, 10)
 						require.Len(t, got.Cliente.Operaciones.Edges, 6)
-						for _, f := range got.Cliente.Facturas.nodes() {
+						for _, f := range got.Cliente.Facturas.Nodes() {
 							require.NotEmpty(t, f.Operaciones.Edges)
-							for _, op := range f.Operaciones.nodes() {
+							for _, op := range f.Operaciones.Nodes() {
 								assert.Len(t, op.Eventos.Edges, 2)
 							}
 						}
 					}},
 				{name: "nodes_de_clientes", query: arbolDesdeNodes,
-					vars: func(cs []*ent.Cliente) map[string]any { return map[string]any{"ids": idOf(cs...)} },
+					vars: func(cs []*ent.Cliente) map[string]any { return map[string]any{"ids": testkit.IDOf(cs...)} },
 					checkBig: func(t *testing.T, raw json.RawMessage) {
 						var got struct {
 							Nodes []struct {
-								Facturas conn[struct {
-									Operaciones conn[struct{ Eventos conn[node] }]
+								Facturas testkit.Conn[struct {
+									Operaciones testkit.Conn[struct{ Eventos testkit.Conn[testkit.Node] }]
 								}]
 							}
 						}
@@ -247,7 +245,7 @@ func TestSinNMasUno(t *testing.T) {
 						require.Len(t, got.Nodes, 20)
 						for _, n := range got.Nodes {
 							require.Len(t, n.Facturas.Edges, 10)
-							for _, f := range n.Facturas.nodes() {
+							for _, f := range n.Facturas.Nodes() {
 								require.NotEmpty(t, f.Operaciones.Edges)
 								assert.Len(t, f.Operaciones.Edges[0].Node.Eventos.Edges, 2)
 							}

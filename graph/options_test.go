@@ -3,10 +3,9 @@ package graph_test
 import (
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // Options for the fixture's builders, so a test states only what matters to it.
@@ -26,7 +25,7 @@ func clienteEstado(e estado.Cliente) func(*ent.ClienteCreate) {
 // clienteLinea sets the credit line, all of it available.
 func clienteLinea(s string) func(*ent.ClienteCreate) {
 	return func(c *ent.ClienteCreate) {
-		d := decimal.RequireFromString(s)
+		d := testkit.Dec(s)
 		c.SetLineaCredito(d).SetLineaDisponible(d)
 	}
 }
@@ -49,7 +48,7 @@ func facturaEmitida(s string) func(*ent.FacturaCreate) {
 }
 
 func facturaMonto(s string) func(*ent.FacturaCreate) {
-	return func(f *ent.FacturaCreate) { f.SetMontoTotal(decimal.RequireFromString(s)) }
+	return func(f *ent.FacturaCreate) { f.SetMontoTotal(testkit.Dec(s)) }
 }
 
 func facturaCreadaEn(t time.Time) func(*ent.FacturaCreate) {

@@ -13,12 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
-	"github.com/banpro/factoring/internal/fixture"
-	"github.com/banpro/factoring/internal/gqltest"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // evento is an OperacionEvento as the order tests read it.
@@ -27,7 +24,7 @@ type evento struct {
 	Tipo string `json:"tipo"`
 }
 
-func tipos(c conn[evento]) []string {
+func tipos(c testkit.Conn[evento]) []string {
 	out := make([]string, len(c.Edges))
 	for i, e := range c.Edges {
 		out[i] = e.Node.Tipo
@@ -36,8 +33,8 @@ func tipos(c conn[evento]) []string {
 }
 
 func TestOrdenPorDefecto(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		fx := fixture.New(t, db.Client)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		fx := testkit.NewFixture(t, db.Client)
 		// Rows are written in one order and dated in another, so an order
 		// by id (either way) cannot pass for the order by date.
 		c1 := fx.Cliente(clienteCreadoEn(instant("2026-02-01T00:00:00Z")))
@@ -59,55 +56,55 @@ func TestOrdenPorDefecto(t *testing.T) {
 		fx.EventoEn(instant("2026-03-05T00:00:00Z"), o1, estado.EventoDesembolsada, &aprobada, estado.OperacionDesembolsada)
 		fx.EventoEn(instant("2026-03-01T00:00:00Z"), o1, estado.EventoAprobada, &pendiente, estado.OperacionAprobada)
 		historia := []string{"CREADA", "APROBADA", "DESEMBOLSADA", "FINALIZADA"}
-		c, _ := apptest.Serve(t, db, apptest.Options{})
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 
-		clientesNuevosPrimero := idOf(c3, c1, c4, c2)
-		facturasNuevasPrimero := idOf(f4, f3, f1, f2)
-		facturasDeC1 := idOf(f3, f1, f2)
-		operacionesDeC1 := idOf(o2, o1, o3) // by fechaSolicitud, not by creation
+		clientesNuevosPrimero := testkit.IDOf(c3, c1, c4, c2)
+		facturasNuevasPrimero := testkit.IDOf(f4, f3, f1, f2)
+		facturasDeC1 := testkit.IDOf(f3, f1, f2)
+		operacionesDeC1 := testkit.IDOf(o2, o1, o3) // by fechaSolicitud, not by creation
 
 		t.Run("raiz", func(t *testing.T) {
-			got := data[struct {
-				Clientes    conn[node]
-				Facturas    conn[node]
-				Operaciones conn[node]
+			got := testkit.Data[struct {
+				Clientes    testkit.Conn[testkit.Node]
+				Facturas    testkit.Conn[testkit.Node]
+				Operaciones testkit.Conn[testkit.Node]
 			}](t, c, `{
 			  clientes { edges { node { id } } }
 			  facturas { edges { node { id } } }
 			  operaciones { edges { node { id } } }
 			}`, nil)
-			assert.Equal(t, clientesNuevosPrimero, ids(got.Clientes), "clientes: creadoEn descendente")
-			assert.Equal(t, facturasNuevasPrimero, ids(got.Facturas), "facturas: creadoEn descendente")
-			assert.Equal(t, operacionesDeC1, ids(got.Operaciones), "operaciones: fechaSolicitud descendente")
+			assert.Equal(t, clientesNuevosPrimero, testkit.IDs(got.Clientes), "clientes: creadoEn descendente")
+			assert.Equal(t, facturasNuevasPrimero, testkit.IDs(got.Facturas), "facturas: creadoEn descendente")
+			assert.Equal(t, operacionesDeC1, testkit.IDs(got.Operaciones), "operaciones: fechaSolicitud descendente")
 		})
 
 		t.Run("raiz_con_orderBy_de_una_variable_omitida", func(t *testing.T) {
-			got := data[struct{ Clientes conn[node] }](t, c, `query($orden: ClienteOrder) {
+			got := testkit.Data[struct{ Clientes testkit.Conn[testkit.Node] }](t, c, `query($orden: ClienteOrder) {
 			  clientes(orderBy: $orden) { edges { node { id } } }
 			}`, nil)
-			assert.Equal(t, clientesNuevosPrimero, ids(got.Clientes))
+			assert.Equal(t, clientesNuevosPrimero, testkit.IDs(got.Clientes))
 		})
 
 		t.Run("raiz_con_orderBy_null", func(t *testing.T) {
-			got := data[struct{ Clientes conn[node] }](t, c, `{ clientes(orderBy: null) { edges { node { id } } } }`, nil)
-			assert.Equal(t, clientesNuevosPrimero, ids(got.Clientes), "null is no order given: the default one")
-			got = data[struct{ Clientes conn[node] }](t, c, `query($orden: ClienteOrder) {
+			got := testkit.Data[struct{ Clientes testkit.Conn[testkit.Node] }](t, c, `{ clientes(orderBy: null) { edges { node { id } } } }`, nil)
+			assert.Equal(t, clientesNuevosPrimero, testkit.IDs(got.Clientes), "null is no order given: the default one")
+			got = testkit.Data[struct{ Clientes testkit.Conn[testkit.Node] }](t, c, `query($orden: ClienteOrder) {
 			  clientes(orderBy: $orden) { edges { node { id } } }
 			}`, map[string]any{"orden": nil})
-			assert.Equal(t, clientesNuevosPrimero, ids(got.Clientes))
+			assert.Equal(t, clientesNuevosPrimero, testkit.IDs(got.Clientes))
 		})
 
 		t.Run("anidado_con_orderBy_null", func(t *testing.T) {
-			got := data[struct {
-				Cliente struct{ Facturas conn[node] }
+			got := testkit.Data[struct {
+				Cliente struct{ Facturas testkit.Conn[testkit.Node] }
 			}](t, c, `query($id: ID!, $orden: FacturaOrder) { cliente(id: $id) { facturas(orderBy: $orden) { edges { node { id } } } } }`,
-				map[string]any{"id": idOf(c1)[0], "orden": nil})
-			assert.Equal(t, facturasDeC1, ids(got.Cliente.Facturas))
-			got = data[struct {
-				Cliente struct{ Facturas conn[node] }
+				map[string]any{"id": testkit.IDOf(c1)[0], "orden": nil})
+			assert.Equal(t, facturasDeC1, testkit.IDs(got.Cliente.Facturas))
+			got = testkit.Data[struct {
+				Cliente struct{ Facturas testkit.Conn[testkit.Node] }
 			}](t, c, `query($id: ID!) { cliente(id: $id) { facturas(orderBy: null) { edges { node { id } } } } }`,
-				map[string]any{"id": idOf(c1)[0]})
-			assert.Equal(t, facturasDeC1, ids(got.Cliente.Facturas))
+				map[string]any{"id": testkit.IDOf(c1)[0]})
+			assert.Equal(t, facturasDeC1, testkit.IDs(got.Cliente.Facturas))
 		})
 
 		// The nested lists are loaded along three paths (eager loading under
@@ -115,10 +112,10 @@ func TestOrdenPorDefecto(t *testing.T) {
 		// must keep the default order.
 		type anidado struct {
 			ID          string
-			Facturas    conn[node]
-			Operaciones conn[struct {
+			Facturas    testkit.Conn[testkit.Node]
+			Operaciones testkit.Conn[struct {
 				ID      string
-				Eventos conn[evento]
+				Eventos testkit.Conn[evento]
 			}]
 		}
 		const camposAnidados = `id
@@ -126,11 +123,11 @@ func TestOrdenPorDefecto(t *testing.T) {
 		  operaciones { edges { node { id eventos { edges { node { id tipo } } } } } }`
 		checkAnidado := func(t *testing.T, got anidado) {
 			t.Helper()
-			assert.Equal(t, facturasDeC1, ids(got.Facturas), "Cliente.facturas: creadoEn descendente")
+			assert.Equal(t, facturasDeC1, testkit.IDs(got.Facturas), "Cliente.facturas: creadoEn descendente")
 			var ops []string
-			for _, o := range got.Operaciones.nodes() {
+			for _, o := range got.Operaciones.Nodes() {
 				ops = append(ops, o.ID)
-				if o.ID == idOf(o1)[0] {
+				if o.ID == testkit.IDOf(o1)[0] {
 					assert.Equal(t, historia, tipos(o.Eventos), "Operacion.eventos: cronológico")
 				}
 			}
@@ -138,7 +135,7 @@ func TestOrdenPorDefecto(t *testing.T) {
 		}
 
 		t.Run("anidado_bajo_la_conexion_raiz", func(t *testing.T) {
-			got := data[struct{ Clientes conn[anidado] }](t, c, `{
+			got := testkit.Data[struct{ Clientes testkit.Conn[anidado] }](t, c, `{
 			  clientes(where: {hasFacturas: true, hasOperaciones: true}) { edges { node { `+camposAnidados+` } } }
 			}`, nil)
 			require.Len(t, got.Clientes.Edges, 1)
@@ -146,60 +143,60 @@ func TestOrdenPorDefecto(t *testing.T) {
 		})
 
 		t.Run("anidado_bajo_cliente_por_id", func(t *testing.T) {
-			got := data[struct{ Cliente anidado }](t, c, `query($id: ID!) { cliente(id: $id) { `+camposAnidados+` } }`,
-				map[string]any{"id": idOf(c1)[0]})
+			got := testkit.Data[struct{ Cliente anidado }](t, c, `query($id: ID!) { cliente(id: $id) { `+camposAnidados+` } }`,
+				map[string]any{"id": testkit.IDOf(c1)[0]})
 			checkAnidado(t, got.Cliente)
 		})
 
 		t.Run("anidado_bajo_node", func(t *testing.T) {
-			got := data[struct{ Node anidado }](t, c, `query($id: ID!) { node(id: $id) { ... on Cliente { `+camposAnidados+` } } }`,
-				map[string]any{"id": idOf(c1)[0]})
+			got := testkit.Data[struct{ Node anidado }](t, c, `query($id: ID!) { node(id: $id) { ... on Cliente { `+camposAnidados+` } } }`,
+				map[string]any{"id": testkit.IDOf(c1)[0]})
 			checkAnidado(t, got.Node)
 		})
 
 		t.Run("eventos_cronologicos_bajo_la_conexion_de_operaciones", func(t *testing.T) {
-			got := data[struct {
-				Operaciones conn[struct{ Eventos conn[evento] }]
+			got := testkit.Data[struct {
+				Operaciones testkit.Conn[struct{ Eventos testkit.Conn[evento] }]
 			}](t, c, `{ operaciones(where: {hasEventosWith: [{tipo: FINALIZADA}]}) { edges { node { eventos { edges { node { id tipo } } } } } } }`, nil)
 			require.Len(t, got.Operaciones.Edges, 1)
 			assert.Equal(t, historia, tipos(got.Operaciones.Edges[0].Node.Eventos))
 		})
 
 		t.Run("eventos_cronologicos_bajo_operacion_por_id", func(t *testing.T) {
-			got := data[struct {
-				Operacion struct{ Eventos conn[evento] }
+			got := testkit.Data[struct {
+				Operacion struct{ Eventos testkit.Conn[evento] }
 			}](t, c, `query($id: ID!) {
 			  operacion(id: $id) { eventos { edges { node { id tipo } } } }
-			}`, map[string]any{"id": idOf(o1)[0]})
+			}`, map[string]any{"id": testkit.IDOf(o1)[0]})
 			assert.Equal(t, historia, tipos(got.Operacion.Eventos))
 		})
 
 		t.Run("facturas_de_una_operacion_y_operaciones_de_una_factura", func(t *testing.T) {
-			got := data[struct {
-				Operacion struct{ Facturas conn[node] }
-				Factura   struct{ Operaciones conn[node] }
+			got := testkit.Data[struct {
+				Operacion struct{ Facturas testkit.Conn[testkit.Node] }
+				Factura   struct{ Operaciones testkit.Conn[testkit.Node] }
 			}](t, c, `query($o: ID!, $f: ID!) {
 			  operacion(id: $o) { facturas { edges { node { id } } } }
 			  factura(id: $f) { operaciones { edges { node { id } } } }
-			}`, map[string]any{"o": idOf(o1)[0], "f": idOf(f1)[0]})
-			assert.Equal(t, facturasDeC1, ids(got.Operacion.Facturas), "Operacion.facturas: creadoEn descendente")
-			assert.Equal(t, operacionesDeC1, ids(got.Factura.Operaciones), "Factura.operaciones: fechaSolicitud descendente")
+			}`, map[string]any{"o": testkit.IDOf(o1)[0], "f": testkit.IDOf(f1)[0]})
+			assert.Equal(t, facturasDeC1, testkit.IDs(got.Operacion.Facturas), "Operacion.facturas: creadoEn descendente")
+			assert.Equal(t, operacionesDeC1, testkit.IDs(got.Factura.Operaciones), "Factura.operaciones: fechaSolicitud descendente")
 		})
 
 		t.Run("eventos_en_orden_inverso_si_se_pide", func(t *testing.T) {
-			got := data[struct {
-				Operacion struct{ Eventos conn[evento] }
+			got := testkit.Data[struct {
+				Operacion struct{ Eventos testkit.Conn[evento] }
 			}](t, c, `query($id: ID!) {
 			  operacion(id: $id) { eventos(orderBy: {field: FECHA, direction: DESC}) { edges { node { id tipo } } } }
-			}`, map[string]any{"id": idOf(o1)[0]})
-			assert.Equal(t, reversed(historia), tipos(got.Operacion.Eventos))
+			}`, map[string]any{"id": testkit.IDOf(o1)[0]})
+			assert.Equal(t, testkit.Reversed(historia), tipos(got.Operacion.Eventos))
 		})
 	})
 }
 
 // clienteLineas builds clientes with these credit lines (ties included) and
 // returns them in the order lineaCredito ASC, id ASC.
-func clienteLineas(fx *fixture.Builder, lineas ...string) []*ent.Cliente {
+func clienteLineas(fx *testkit.Fixture, lineas ...string) []*ent.Cliente {
 	var rows []*ent.Cliente
 	for _, l := range lineas {
 		rows = append(rows, fx.Cliente(clienteLinea(l)))
@@ -227,7 +224,7 @@ const clientesPaginados = `query($orden: ClienteOrder, $first: Int, $after: Curs
 // connection's order. query takes $first, $after, $last and $before besides
 // vars; path leads from data to the connection. It checks the page flags
 // and that totalCount never changes.
-func pageThrough(t *testing.T, c *gqltest.Client, query string, vars map[string]any, path []string, size int, forwards bool, total int) []string {
+func pageThrough(t *testing.T, c *testkit.Client, query string, vars map[string]any, path []string, size int, forwards bool, total int) []string {
 	t.Helper()
 	var pages [][]string
 	var cursor *string
@@ -241,7 +238,7 @@ func pageThrough(t *testing.T, c *gqltest.Client, query string, vars map[string]
 		} else {
 			v["last"], v["before"] = size, cursor
 		}
-		raw := data[json.RawMessage](t, c, query, v)
+		raw := testkit.Data[json.RawMessage](t, c, query, v)
 		for _, name := range path {
 			if i, err := strconv.Atoi(name); err == nil {
 				var a []json.RawMessage
@@ -254,13 +251,13 @@ func pageThrough(t *testing.T, c *gqltest.Client, query string, vars map[string]
 			require.NoError(t, json.Unmarshal(raw, &m))
 			raw = m[name]
 		}
-		var got conn[node]
+		var got testkit.Conn[testkit.Node]
 		require.NoError(t, json.Unmarshal(raw, &got))
 		assert.Equal(t, total, got.TotalCount, "totalCount counts the whole connection on every page")
 		require.NotEmpty(t, got.Edges, "a page after a cursor that said there was more")
 		assert.Equal(t, got.Edges[0].Cursor, *got.PageInfo.StartCursor)
 		assert.Equal(t, got.Edges[len(got.Edges)-1].Cursor, *got.PageInfo.EndCursor)
-		pages = append(pages, ids(got))
+		pages = append(pages, testkit.IDs(got))
 		more := got.PageInfo.HasNextPage
 		cursor = got.PageInfo.EndCursor
 		if !forwards {
@@ -278,18 +275,18 @@ func pageThrough(t *testing.T, c *gqltest.Client, query string, vars map[string]
 }
 
 func TestOrdenExplicitoConPaginacion(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		fx := fixture.New(t, db.Client)
-		asc := idOf(clienteLineas(fx, "3000000.00", "1000000.00", "2000000.00", "1000000.00", "5000000.00", "2000000.00", "4000000.00")...)
-		c, _ := apptest.Serve(t, db, apptest.Options{})
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		fx := testkit.NewFixture(t, db.Client)
+		asc := testkit.IDOf(clienteLineas(fx, "3000000.00", "1000000.00", "2000000.00", "1000000.00", "5000000.00", "2000000.00", "4000000.00")...)
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 		porLineaAsc := map[string]any{"field": "LINEA_CREDITO", "direction": "ASC"}
 		porLineaDesc := map[string]any{"field": "LINEA_CREDITO", "direction": "DESC"}
 
 		t.Run("una_sola_pagina", func(t *testing.T) {
-			got := data[struct{ Clientes conn[node] }](t, c, `{
+			got := testkit.Data[struct{ Clientes testkit.Conn[testkit.Node] }](t, c, `{
 			  clientes(orderBy: {field: LINEA_CREDITO, direction: ASC}) { edges { node { id } } }
 			}`, nil).Clientes
-			assert.Equal(t, asc, ids(got))
+			assert.Equal(t, asc, testkit.IDs(got))
 		})
 		// Ensure that cursors carry the order's value: pages of 2 over rows
 		// with equal lines neither skip nor repeat a row.
@@ -301,10 +298,10 @@ func TestOrdenExplicitoConPaginacion(t *testing.T) {
 				assert.Equal(t, asc, pageThrough(t, c, clientesPaginados, map[string]any{"orden": porLineaAsc}, []string{"clientes"}, size, false, len(asc)))
 			})
 			t.Run(fmt.Sprintf("hacia_adelante_desc_de_a_%d", size), func(t *testing.T) {
-				assert.Equal(t, reversed(asc), pageThrough(t, c, clientesPaginados, map[string]any{"orden": porLineaDesc}, []string{"clientes"}, size, true, len(asc)))
+				assert.Equal(t, testkit.Reversed(asc), pageThrough(t, c, clientesPaginados, map[string]any{"orden": porLineaDesc}, []string{"clientes"}, size, true, len(asc)))
 			})
 			t.Run(fmt.Sprintf("hacia_atras_desc_de_a_%d", size), func(t *testing.T) {
-				assert.Equal(t, reversed(asc), pageThrough(t, c, clientesPaginados, map[string]any{"orden": porLineaDesc}, []string{"clientes"}, size, false, len(asc)))
+				assert.Equal(t, testkit.Reversed(asc), pageThrough(t, c, clientesPaginados, map[string]any{"orden": porLineaDesc}, []string{"clientes"}, size, false, len(asc)))
 			})
 		}
 		// The same through the nested loading paths, which read the cursor
@@ -349,25 +346,25 @@ func TestOrdenExplicitoConPaginacion(t *testing.T) {
 		    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } }
 		  }
 		}`
-		idCliente := map[string]any{"id": idOf(cliente)[0]}
+		idCliente := map[string]any{"id": testkit.IDOf(cliente)[0]}
 		for _, forwards := range []bool{true, false} {
 			t.Run(direccion("facturas_por_monto_bajo_cliente_por_id", forwards), func(t *testing.T) {
-				assert.Equal(t, idOf(porMonto...),
+				assert.Equal(t, testkit.IDOf(porMonto...),
 					pageThrough(t, c, facturasDeUnCliente, idCliente, []string{"cliente", "facturas"}, 2, forwards, len(facturas)))
 			})
 			t.Run(direccion("facturas_por_monto_bajo_la_conexion_de_clientes", forwards), func(t *testing.T) {
-				assert.Equal(t, idOf(porMonto...),
+				assert.Equal(t, testkit.IDOf(porMonto...),
 					pageThrough(t, c, facturasBajoClientes, idCliente, []string{"clientes", "edges", "0", "node", "facturas"}, 2, forwards, len(facturas)))
 			})
 			t.Run(direccion("facturas_por_fecha_de_emision", forwards), func(t *testing.T) {
-				assert.Equal(t, idOf(porEmision...),
+				assert.Equal(t, testkit.IDOf(porEmision...),
 					pageThrough(t, c, facturasPorEmision, nil, []string{"facturas"}, 3, forwards, len(facturas)))
 			})
 		}
 
 		t.Run("orden_por_omision_paginado", func(t *testing.T) {
 			// Rows were built one second apart: newest first is id DESC here.
-			newest := reversed(idOf(fxClientesByID(t, db)...))
+			newest := testkit.Reversed(testkit.IDOf(fxClientesByID(t, db)...))
 			assert.Equal(t, newest, pageThrough(t, c, clientesPaginados, nil, []string{"clientes"}, 3, true, len(newest)))
 			assert.Equal(t, newest, pageThrough(t, c, clientesPaginados, nil, []string{"clientes"}, 3, false, len(newest)))
 		})

@@ -8,20 +8,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/fixture"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // A value that fails its scalar's parsing is a VALIDATION_ERROR naming the
 // argument or input field, as a literal and as a variable, and nothing runs.
 func TestEscalaresInvalidos(t *testing.T) {
-	eachCounted(t, func(t *testing.T, db *database.DB, stmts *database.StatementCounter) {
-		fx := fixture.New(t, db.Client)
+	testkit.EachDBCounted(t, func(t *testing.T, db *database.DB, stmts *database.StatementCounter) {
+		fx := testkit.NewFixture(t, db.Client)
 		cliente := fx.Cliente()
 		fx.Factura(cliente)
-		c, _ := apptest.Serve(t, db, apptest.Options{})
-		idCliente := idOf(cliente)[0]
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
+		idCliente := testkit.IDOf(cliente)[0]
 
 		cases := []struct {
 			name  string
@@ -71,7 +70,7 @@ func TestEscalaresInvalidos(t *testing.T) {
 			t.Run("rechaza_"+tc.name, func(t *testing.T) {
 				stmts.Reset()
 				res := c.Do(tc.query, tc.vars)
-				e := requireError(t, res, "VALIDATION_ERROR", tc.field)
+				e := testkit.RequireGQLError(t, res, "VALIDATION_ERROR", tc.field)
 				assert.NotContains(t, res.Raw, "strconv", "no Go internals in a message")
 				assert.NotContains(t, res.Raw, "msgpack")
 				assert.NotContains(t, res.Raw, "base64")
@@ -85,7 +84,7 @@ func TestEscalaresInvalidos(t *testing.T) {
 
 		t.Run("un_decimal_entero_o_texto_si_se_acepta", func(t *testing.T) {
 			for _, v := range []any{"10", "10.5", "10.50", 10} {
-				data[struct{ Clientes conn[node] }](t, c, `query($d: Decimal) { clientes(where: {lineaCreditoGTE: $d}) { totalCount } }`,
+				testkit.Data[struct{ Clientes testkit.Conn[testkit.Node] }](t, c, `query($d: Decimal) { clientes(where: {lineaCreditoGTE: $d}) { totalCount } }`,
 					map[string]any{"d": v})
 			}
 		})
@@ -99,17 +98,17 @@ var (
 )
 
 func TestEscalaresEnLaRespuesta(t *testing.T) {
-	eachCounted(t, func(t *testing.T, db *database.DB, _ *database.StatementCounter) {
-		fx := fixture.New(t, db.Client)
+	testkit.EachDBCounted(t, func(t *testing.T, db *database.DB, _ *database.StatementCounter) {
+		fx := testkit.NewFixture(t, db.Client)
 		cliente := fx.Cliente(clienteLinea("7500000.5"), func(c *ent.ClienteCreate) {
-			c.SetLineaDisponible(apptest.Dec("5000000"))
+			c.SetLineaDisponible(testkit.Dec("5000000"))
 		})
 		f1 := fx.Factura(cliente, facturaMonto("1000"), facturaEmitida("2026-02-03"))
 		f2 := fx.Factura(cliente, facturaMonto("0.1"))
 		op := fx.Operacion(cliente, []*ent.Factura{f1, f2})
-		c, _ := apptest.Serve(t, db, apptest.Options{})
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 
-		got := data[struct {
+		got := testkit.Data[struct {
 			Cliente struct {
 				LineaCredito, LineaDisponible, LineaUtilizada string
 				FechaRegistro, CreadoEn, ActualizadoEn        string
@@ -118,10 +117,10 @@ func TestEscalaresEnLaRespuesta(t *testing.T) {
 				MontoTotalFacturas, TasaDescuento, MontoDescuento, MontoADesembolsar string
 				FechaSolicitud                                                       string
 				FechaAprobacion                                                      *string
-				Facturas                                                             conn[struct {
+				Facturas                                                             testkit.Conn[struct {
 					MontoTotal, FechaEmision, FechaVencimiento string
 				}]
-				Eventos conn[struct {
+				Eventos testkit.Conn[struct {
 					Fecha   string
 					Detalle map[string]any
 				}]
@@ -133,7 +132,7 @@ func TestEscalaresEnLaRespuesta(t *testing.T) {
 		    facturas { edges { node { montoTotal fechaEmision fechaVencimiento } } }
 		    eventos { edges { node { fecha detalle } } }
 		  }
-		}`, map[string]any{"c": idOf(cliente)[0], "o": idOf(op)[0]})
+		}`, map[string]any{"c": testkit.IDOf(cliente)[0], "o": testkit.IDOf(op)[0]})
 
 		t.Run("decimal_es_texto_con_dos_decimales", func(t *testing.T) {
 			assert.Equal(t, "7500000.50", got.Cliente.LineaCredito)
@@ -145,14 +144,14 @@ func TestEscalaresEnLaRespuesta(t *testing.T) {
 				assert.Regexp(t, twoDecimals, v)
 			}
 			var montos []string
-			for _, f := range got.Operacion.Facturas.nodes() {
+			for _, f := range got.Operacion.Facturas.Nodes() {
 				montos = append(montos, f.MontoTotal)
 			}
 			assert.Equal(t, []string{"0.10", "1000.00"}, montos)
 		})
 
 		t.Run("date_es_aaaa_mm_dd", func(t *testing.T) {
-			fs := got.Operacion.Facturas.nodes()
+			fs := got.Operacion.Facturas.Nodes()
 			require.Len(t, fs, 2)
 			assert.Equal(t, "2026-02-03", fs[1].FechaEmision)
 			assert.Equal(t, "2026-12-31", fs[1].FechaVencimiento)
@@ -176,13 +175,13 @@ func TestEscalaresEnLaRespuesta(t *testing.T) {
 		t.Run("linea_utilizada_sola_no_depende_de_otros_campos_pedidos", func(t *testing.T) {
 			// Ensure that field collection, which selects only the asked
 			// columns, still loads what a derived field needs.
-			got := data[struct {
+			got := testkit.Data[struct {
 				Cliente  struct{ LineaUtilizada string }
-				Clientes conn[struct{ LineaUtilizada string }]
+				Clientes testkit.Conn[struct{ LineaUtilizada string }]
 			}](t, c, `query($c: ID!) {
 			  cliente(id: $c) { lineaUtilizada }
 			  clientes { edges { node { lineaUtilizada } } }
-			}`, map[string]any{"c": idOf(cliente)[0]})
+			}`, map[string]any{"c": testkit.IDOf(cliente)[0]})
 			assert.Equal(t, "2500000.50", got.Cliente.LineaUtilizada)
 			assert.Equal(t, "2500000.50", got.Clientes.Edges[0].Node.LineaUtilizada)
 		})

@@ -4,14 +4,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,15 +17,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent/factura"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // syncBuffer is a log or output destination safe for the server's goroutines.
-type syncBuffer = apptest.SyncBuffer
+type syncBuffer = testkit.SyncBuffer
 
 // ahora is the clock of every command run by these tests.
 var ahora = time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
@@ -86,38 +83,8 @@ func (c *cli) mustRun(args ...string) string {
 // listens on and a stop function that cancels it and returns Run's error.
 func (c *cli) serve(args ...string) (string, func() error) {
 	c.t.Helper()
-	ctx, cancel := context.WithCancel(c.t.Context())
-	ready := make(chan string, 1)
-	var out, errOut syncBuffer
-	m := c.main(&out, &errOut)
-	m.Ready = ready
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, append([]string{"serve"}, args...)) }()
-	select {
-	case addr := <-ready:
-		var once sync.Once
-		var stopErr error
-		stop := func() error {
-			once.Do(func() {
-				cancel()
-				select {
-				case stopErr = <-done:
-				case <-time.After(30 * time.Second):
-					stopErr = errors.New("serve did not stop within 30 s of the cancellation")
-				}
-			})
-			return stopErr
-		}
-		c.t.Cleanup(func() { _ = stop() })
-		return "http://" + addr, stop
-	case err := <-done:
-		cancel()
-		c.t.Fatalf("serve ended before listening: %v\nstderr: %s", err, errOut.String())
-	case <-time.After(30 * time.Second):
-		cancel()
-		c.t.Fatalf("serve did not listen within 30 s\nstderr: %s", errOut.String())
-	}
-	return "", nil
+	base, _, stop := c.serveCapturando(args...)
+	return base, stop
 }
 
 func (c *cli) open() *database.DB {
@@ -383,7 +350,7 @@ func TestServeSQLite(t *testing.T) {
 }
 
 func TestServePostgres(t *testing.T) {
-	dbURL := testdb.EmptyPostgresURL(t)
+	dbURL := testkit.EmptyPostgresURL(t)
 	c := newCLI(t, dbURL)
 	role := fmt.Sprintf("factoring_app_%d", time.Now().UnixNano()%1_000_000_000)
 	c.env["FACTORING_DB_SERVING_ROLE"] = role

@@ -11,14 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // Ensure that the README's PostgreSQL steps work on a server without the
 // database: `factoring migrate` creates it, migrates it and makes the
 // serving role; seed and verificar follow.
 func TestMigrateCreaLaBaseDeDatos(t *testing.T) {
-	server, err := url.Parse(testdb.EmptyPostgresURL(t)) // skips or fails without PostgreSQL
+	server, err := url.Parse(testkit.EmptyPostgresURL(t)) // skips or fails without PostgreSQL
 	require.NoError(t, err)
 	name := fmt.Sprintf("factoring_migrate_%d", time.Now().UnixNano()%1_000_000_000)
 	u := *server
@@ -51,7 +51,7 @@ func TestMigrateCreaLaBaseDeDatos(t *testing.T) {
 // Ensure that `migrate status` only looks: it does not create a missing
 // database.
 func TestMigrateStatusNoCreaLaBase(t *testing.T) {
-	server, err := url.Parse(testdb.EmptyPostgresURL(t))
+	server, err := url.Parse(testkit.EmptyPostgresURL(t))
 	require.NoError(t, err)
 	u := *server
 	u.Path = fmt.Sprintf("/factoring_status_%d", time.Now().UnixNano()%1_000_000_000)

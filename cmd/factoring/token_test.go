@@ -110,8 +110,9 @@ func TestToken(t *testing.T) {
 	})
 }
 
-// serveCapturando starts `factoring serve args...` like cli.serve and also
-// returns its log (stderr).
+// serveCapturando starts `factoring serve args...` and returns the base URL
+// it listens on, its log (stderr), and a stop function that cancels it and
+// returns Run's error (run at cleanup too).
 func (c *cli) serveCapturando(args ...string) (string, *syncBuffer, func() error) {
 	c.t.Helper()
 	ctx, cancel := context.WithCancel(c.t.Context())

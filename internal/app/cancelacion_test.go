@@ -21,15 +21,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/app"
-	"github.com/banpro/factoring/internal/apptest"
-	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/requestid"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // These tests specify what happens when a client goes away before its
@@ -46,7 +42,7 @@ const crearOperacion = `mutation($c: ID!, $f: [ID!]!) { crearOperacion(input: {c
 // escenario is an ACTIVO cliente with one DISPONIBLE factura, and the body
 // of a crearOperacion over them.
 type escenario struct {
-	env       *dt.Env
+	env       *testkit.Env
 	clienteID int
 	facturaID int
 	body      []byte
@@ -54,7 +50,7 @@ type escenario struct {
 
 func nuevoEscenario(t *testing.T, db *database.DB) escenario {
 	t.Helper()
-	env := dt.New(t, db)
+	env := testkit.NewEnv(t, db)
 	c := env.MustCrearClienteActivo(t, "1000000")
 	_, ids := env.MustRegistrarFacturas(t, c.ID, "100000")
 	body, err := json.Marshal(map[string]any{"query": crearOperacion, "variables": map[string]any{
@@ -75,7 +71,7 @@ func (e escenario) requireNadaEscrito(t *testing.T) {
 }
 
 // registro is a server's JSON log.
-type registro struct{ buf apptest.SyncBuffer }
+type registro struct{ buf testkit.SyncBuffer }
 
 func (r *registro) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(&r.buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -124,11 +120,8 @@ func (r *registro) requireCancelada(t *testing.T, id string) {
 // reg.
 func servidor(t *testing.T, db *database.DB, reg *registro) http.Handler {
 	t.Helper()
-	srv, err := app.NewServer(app.Options{
-		DB: db, Config: apptest.Config(t), Clock: clock.NewFixed(apptest.Hoy), Logger: reg.logger(),
-	})
-	require.NoError(t, err)
-	return srv.Handler()
+	h, _ := testkit.Handler(t, db, testkit.ServeOptions{Logger: reg.logger()})
+	return h
 }
 
 // cancelAtEOF is a request body that cancels the request once it has been
@@ -161,7 +154,7 @@ func (w brokenWriter) Write([]byte) (int, error) {
 }
 
 func TestClienteQueSeVaAntesDeLaEjecucion(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		e := nuevoEscenario(t, db)
 		var reg registro
 		h := servidor(t, db, &reg)
@@ -181,7 +174,7 @@ func TestClienteQueSeVaAntesDeLaEjecucion(t *testing.T) {
 }
 
 func TestClienteQueSeVaMientrasSeEscribeLaRespuesta(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		e := nuevoEscenario(t, db)
 		var reg registro
 		h := servidor(t, db, &reg)
@@ -231,10 +224,10 @@ func TestClienteQueSeVaMientrasEsperaUnBloqueo(t *testing.T) {
 		signal.Driver = d
 		return signal
 	}}
-	testdb.EachWith(t, opts, func(t *testing.T, db *database.DB) {
+	testkit.EachDBWith(t, opts, func(t *testing.T, db *database.DB) {
 		e := nuevoEscenario(t, db)
 		var reg registro
-		api, _ := apptest.Serve(t, db, apptest.Options{Logger: reg.logger()})
+		api, _ := testkit.Serve(t, db, testkit.ServeOptions{Logger: reg.logger()})
 
 		// Another transaction holds what crearOperacion must lock first:
 		// the cliente's row in PostgreSQL, the database's one write lock

@@ -4,7 +4,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -28,93 +27,51 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
-	"github.com/banpro/factoring/internal/apptest"
+	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/gid"
-	"github.com/banpro/factoring/internal/gqltest"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
-// syncBuffer is a log or output destination safe for the server's goroutines.
-type syncBuffer = apptest.SyncBuffer
-
 // servir serves the API over db with authentication required (HS256 with
-// apptest.Secret), as edit leaves the configuration, logging into log when
+// testkit.Secret), as edit leaves the configuration, logging into log when
 // not nil.
-func servir(t *testing.T, db *database.DB, edit func(*config.Config), log io.Writer) *gqltest.Client {
+func servir(t *testing.T, db *database.DB, edit func(*config.Config), log io.Writer) *testkit.Client {
 	t.Helper()
-	cfg := apptest.WithAuth(apptest.Config(t))
+	cfg := testkit.WithAuth(testkit.Config(t))
 	if edit != nil {
 		edit(&cfg)
 	}
-	opts := apptest.Options{Config: &cfg}
+	opts := testkit.ServeOptions{Config: &cfg}
 	if log != nil {
 		opts.Logger = slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	c, _ := apptest.Serve(t, db, opts)
+	c, _ := testkit.Serve(t, db, opts)
 	return c
 }
 
 // como posts query as the bearer of token ("" sends no Authorization).
-func como(t *testing.T, c *gqltest.Client, token, query string, vars map[string]any) gqltest.Response {
+func como(t *testing.T, c *testkit.Client, token, query string, vars map[string]any) testkit.Response {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, c.URL()+"/graphql", bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res := c.Send(req)
-	sinFugas(t, res)
-	return res
-}
-
-// leaks are texts no error may carry: SQL, driver names, stack traces, Go
-// source files, ent's messages.
-var leaks = []string{"SELECT", "INSERT", "UPDATE ", "pq:", "pgx", "pgconn", "sqlite", "goroutine ", ".go:", "panic", "ent:"}
-
-// sinFugas requires that no error message of res exposes the server's
-// internals.
-func sinFugas(t *testing.T, res gqltest.Response) {
-	t.Helper()
-	for _, e := range res.Errors {
-		for _, l := range leaks {
-			assert.NotContains(t, e.Message, l, "an error exposes internals: %s", res.Raw)
-		}
-	}
-}
-
-// sinSQL runs do and requires that no SQL statement ran meanwhile.
-func sinSQL(t *testing.T, db *database.DB, do func() gqltest.Response) gqltest.Response {
-	t.Helper()
-	before := db.Statements.Load()
-	res := do()
-	require.Equal(t, before, db.Statements.Load(), "no SQL statement may run: %s", res.Raw)
+	res := c.DoAs(token, query, vars)
+	testkit.RequireNoLeaks(t, res)
 	return res
 }
 
 // requireUnico asserts res carries exactly one error, of code, with a
 // request id, and no data.
-func requireUnico(t *testing.T, res gqltest.Response, code string) gqltest.Error {
+func requireUnico(t *testing.T, res testkit.Response, code apperror.Code) testkit.GQLError {
 	t.Helper()
-	require.Len(t, res.Errors, 1, res.Raw)
-	e := res.Errors[0]
-	require.Equal(t, code, e.Extensions.Code, res.Raw)
-	require.NotEmpty(t, e.Extensions.RequestID, res.Raw)
-	if len(res.Data) > 0 {
-		require.JSONEq(t, "null", string(res.Data), res.Raw)
-	}
+	e := testkit.RequireGQLError(t, res, code)
+	testkit.RequireNullData(t, res)
 	return e
 }
 
 // requireForbidden asserts an operation refused for the caller's roles
 // before anything ran: 403, FORBIDDEN naming the refused fields.
-func requireForbidden(t *testing.T, res gqltest.Response, fields ...string) {
+func requireForbidden(t *testing.T, res testkit.Response, fields ...string) {
 	t.Helper()
 	require.Equal(t, http.StatusForbidden, res.Status, res.Raw)
 	e := requireUnico(t, res, "FORBIDDEN")
@@ -154,7 +111,7 @@ var permitidas = map[string][]string{
 type mutacion struct {
 	name    string
 	query   string
-	prepara func(t *testing.T, env *dt.Env) map[string]any
+	prepara func(t *testing.T, env *testkit.Env) map[string]any
 	want    string
 }
 
@@ -162,34 +119,34 @@ func ids(id int) string { return gid.Encode(id) }
 
 var mutaciones = []mutacion{
 	{"crearCliente", `mutation($input: CrearClienteInput!) { crearCliente(input: $input) { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			return map[string]any{"input": map[string]any{
-				"rut": dt.NewRUT(), "razonSocial": "Nueva Empresa SpA", "email": "finanzas@nueva.cl", "lineaCredito": "1000000",
+				"rut": testkit.NewRUT(), "razonSocial": "Nueva Empresa SpA", "email": "finanzas@nueva.cl", "lineaCredito": "1000000",
 			}}
 		}, `"estado":"PENDIENTE"`},
 	{"actualizarCliente", `mutation($id: ID!, $input: ActualizarClienteInput!) { actualizarCliente(id: $id, input: $input) { id razonSocial } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			return map[string]any{"id": ids(env.MustCrearCliente(t, "1000000").ID), "input": map[string]any{"razonSocial": "Razón Nueva SpA"}}
 		}, `"razonSocial":"Razón Nueva SpA"`},
 	{"ajustarLineaCredito", `mutation($id: ID!) { ajustarLineaCredito(id: $id, lineaCredito: "2500000") { id lineaCredito } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			return map[string]any{"id": ids(env.MustCrearClienteActivo(t, "1000000").ID)}
 		}, `"lineaCredito":"2500000.00"`},
 	{"activarCliente", `mutation($id: ID!) { activarCliente(id: $id) { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			return map[string]any{"id": ids(env.MustCrearCliente(t, "1000000").ID)}
 		}, `"estado":"ACTIVO"`},
 	{"suspenderCliente", `mutation($id: ID!) { suspenderCliente(id: $id, motivo: "Revisión de antecedentes") { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			return map[string]any{"id": ids(env.MustCrearClienteActivo(t, "1000000").ID)}
 		}, `"estado":"SUSPENDIDO"`},
 	{"bloquearCliente", `mutation($id: ID!) { bloquearCliente(id: $id, motivo: "Fraude comprobado") { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			return map[string]any{"id": ids(env.MustCrearClienteActivo(t, "1000000").ID)}
 		}, `"estado":"BLOQUEADO"`},
 	{"registrarFactura", `mutation($input: RegistrarFacturaInput!) { registrarFactura(input: $input) { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
-			in := dt.FacturaInput(env.MustCrearClienteActivo(t, "1000000").ID, "300000.00", dt.Vence(90))
+		func(t *testing.T, env *testkit.Env) map[string]any {
+			in := testkit.FacturaInput(env.MustCrearClienteActivo(t, "1000000").ID, "300000.00", testkit.Vence(90))
 			return map[string]any{"input": map[string]any{
 				"clienteId": ids(in.ClienteID), "numeroFactura": in.NumeroFactura, "rutDeudor": in.RutDeudor,
 				"razonSocialDeudor": in.RazonSocialDeudor, "montoTotal": in.MontoTotal.StringFixed(2),
@@ -197,38 +154,38 @@ var mutaciones = []mutacion{
 			}}
 		}, `"estado":"DISPONIBLE"`},
 	{"pagarFactura", `mutation($id: ID!) { pagarFactura(id: $id) { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			c := env.MustCrearClienteActivo(t, "1000000")
-			return map[string]any{"id": ids(env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(30)).ID)}
+			return map[string]any{"id": ids(env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30)).ID)}
 		}, `"estado":"PAGADA"`},
 	{"anularFactura", `mutation($id: ID!) { anularFactura(id: $id, motivo: "Emitida por error") { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			c := env.MustCrearClienteActivo(t, "1000000")
-			return map[string]any{"id": ids(env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(30)).ID)}
+			return map[string]any{"id": ids(env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30)).ID)}
 		}, `"estado":"ANULADA"`},
 	{"crearOperacion", `mutation($input: CrearOperacionInput!) { crearOperacion(input: $input) { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			c := env.MustCrearClienteActivo(t, "1000000")
-			f := env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(30))
+			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
 			return map[string]any{"input": map[string]any{"clienteId": ids(c.ID), "facturaIds": []string{ids(f.ID)}}}
 		}, `"estado":"PENDIENTE"`},
 	{"aprobarOperacion", `mutation($id: ID!) { aprobarOperacion(id: $id) { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			op, _ := env.MustOperacionPendiente(t, env.MustCrearClienteActivo(t, "1000000").ID, "1000.00")
 			return map[string]any{"id": ids(op.ID)}
 		}, `"estado":"APROBADA"`},
 	{"rechazarOperacion", `mutation($id: ID!) { rechazarOperacion(id: $id, motivo: "Deudor con mora") { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			op, _ := env.MustOperacionPendiente(t, env.MustCrearClienteActivo(t, "1000000").ID, "1000.00")
 			return map[string]any{"id": ids(op.ID)}
 		}, `"estado":"RECHAZADA"`},
 	{"desembolsarOperacion", `mutation($id: ID!) { desembolsarOperacion(id: $id) { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			op, _ := aprobada(t, env)
 			return map[string]any{"id": ids(op.ID)}
 		}, `"estado":"DESEMBOLSADA"`},
 	{"finalizarOperacion", `mutation($id: ID!) { finalizarOperacion(id: $id) { id estado } }`,
-		func(t *testing.T, env *dt.Env) map[string]any {
+		func(t *testing.T, env *testkit.Env) map[string]any {
 			op, fs := aprobada(t, env)
 			env.MustPagarTodas(t, fs...)
 			return map[string]any{"id": ids(op.ID)}
@@ -237,7 +194,7 @@ var mutaciones = []mutacion{
 
 // aprobada lays out an APROBADA operación: created by env's subject,
 // approved by another one (the four-eyes rule).
-func aprobada(t *testing.T, env *dt.Env) (*ent.Operacion, []int) {
+func aprobada(t *testing.T, env *testkit.Env) (*ent.Operacion, []int) {
 	t.Helper()
 	op, fs := env.MustOperacionPendiente(t, env.MustCrearClienteActivo(t, "1000000").ID, "1000.00")
 	op, err := env.Svc.Operaciones.Aprobar(auth.NewContext(context.Background(), auth.Principal{Subject: "aprobador"}), op.ID)
@@ -256,8 +213,8 @@ const preparador = "preparador"
 // runs (no SQL statement) and nothing changes.
 func TestMatrizDeRolesPorMutacion(t *testing.T) {
 	require.Len(t, mutaciones, 14, "every mutation of the API")
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		env.Ctx = auth.NewContext(context.Background(), auth.Principal{Subject: preparador})
 		c := servir(t, db, nil, nil)
 		for _, m := range mutaciones {
@@ -265,7 +222,7 @@ func TestMatrizDeRolesPorMutacion(t *testing.T) {
 				for _, r := range roles {
 					t.Run(r.name, func(t *testing.T) {
 						vars := m.prepara(t, env)
-						token := apptest.Token(t, "usuario-"+r.name, r.roles...)
+						token := testkit.Token(t, "usuario-"+r.name, r.roles...)
 						allowed := r.name == "admin" || slices.Contains(permitidas[r.name], m.name)
 						before := env.Snapshot(t)
 						if allowed {
@@ -275,7 +232,7 @@ func TestMatrizDeRolesPorMutacion(t *testing.T) {
 							assert.Contains(t, string(res.Data), m.want, res.Raw)
 							return
 						}
-						res := sinSQL(t, db, func() gqltest.Response { return como(t, c, token, m.query, vars) })
+						res := testkit.RequireNoSQL(t, db, func() testkit.Response { return como(t, c, token, m.query, vars) })
 						requireForbidden(t, res, m.name)
 						assert.Equal(t, before, env.Snapshot(t), "a refused mutation changes nothing")
 					})
@@ -289,8 +246,8 @@ func TestMatrizDeRolesPorMutacion(t *testing.T) {
 // needs a role; every role reads; no role, or only unknown ones, is
 // FORBIDDEN before anything runs.
 func TestConsultasRequierenLector(t *testing.T) {
-	db := testdb.SQLite(t)
-	env := dt.New(t, db)
+	db := testkit.SQLite(t)
+	env := testkit.NewEnv(t, db)
 	cl := env.MustCrearClienteActivo(t, "1000000")
 	op, fs := env.MustOperacionPendiente(t, cl.ID, "1000.00")
 	c := servir(t, db, nil, nil)
@@ -318,9 +275,9 @@ func TestConsultasRequierenLector(t *testing.T) {
 				}
 			}
 			for _, r := range roles {
-				token := apptest.Token(t, "usuario-"+r.name, r.roles...)
+				token := testkit.Token(t, "usuario-"+r.name, r.roles...)
 				if r.name == "sin_roles" || r.name == "rol_desconocido" {
-					res := sinSQL(t, db, func() gqltest.Response { return como(t, c, token, q, used) })
+					res := testkit.RequireNoSQL(t, db, func() testkit.Response { return como(t, c, token, q, used) })
 					requireForbidden(t, res)
 					continue
 				}
@@ -331,7 +288,7 @@ func TestConsultasRequierenLector(t *testing.T) {
 		})
 	}
 	t.Run("__typename_no_revela_nada_y_no_pide_rol", func(t *testing.T) {
-		res := como(t, c, apptest.Token(t, "nadie"), `{ __typename }`, nil)
+		res := como(t, c, testkit.Token(t, "nadie"), `{ __typename }`, nil)
 		require.Empty(t, res.Errors, res.Raw)
 		assert.JSONEq(t, `{"__typename":"Query"}`, string(res.Data))
 	})
@@ -341,18 +298,18 @@ func TestConsultasRequierenLector(t *testing.T) {
 // refuses the whole document, so nothing runs halfway; however the
 // mutation is reached (fragments, several roles).
 func TestUnaOperacionSeRechazaEntera(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		env.Ctx = auth.NewContext(context.Background(), auth.Principal{Subject: preparador})
 		c := servir(t, db, nil, nil)
-		analista := apptest.Token(t, "ana", auth.Analista)
-		crear := map[string]any{"rut": dt.NewRUT(), "razonSocial": "Mitad SpA", "email": "a@mitad.cl", "lineaCredito": "1000"}
+		analista := testkit.Token(t, "ana", auth.Analista)
+		crear := map[string]any{"rut": testkit.NewRUT(), "razonSocial": "Mitad SpA", "email": "a@mitad.cl", "lineaCredito": "1000"}
 
 		t.Run("una_permitida_y_otra_no", func(t *testing.T) {
 			op, _ := env.MustOperacionPendiente(t, env.MustCrearClienteActivo(t, "1000000").ID, "1000.00")
 			before := env.Snapshot(t)
 			q := `mutation($in: CrearClienteInput!, $o: ID!) { crearCliente(input: $in) { id } aprobarOperacion(id: $o) { id } }`
-			res := sinSQL(t, db, func() gqltest.Response {
+			res := testkit.RequireNoSQL(t, db, func() testkit.Response {
 				return como(t, c, analista, q, map[string]any{"in": crear, "o": ids(op.ID)})
 			})
 			requireForbidden(t, res, "aprobarOperacion")
@@ -361,20 +318,20 @@ func TestUnaOperacionSeRechazaEntera(t *testing.T) {
 		})
 		t.Run("mutacion_en_un_fragmento", func(t *testing.T) {
 			q := "mutation($in: CrearClienteInput!) { ...M }\nfragment M on Mutation { crearCliente(input: $in) { id } }"
-			res := sinSQL(t, db, func() gqltest.Response {
-				return como(t, c, apptest.Token(t, "luis", auth.Lector), q, map[string]any{"in": crear})
+			res := testkit.RequireNoSQL(t, db, func() testkit.Response {
+				return como(t, c, testkit.Token(t, "luis", auth.Lector), q, map[string]any{"in": crear})
 			})
 			requireForbidden(t, res, "crearCliente")
 		})
 		t.Run("varios_roles_suman", func(t *testing.T) {
-			both := apptest.Token(t, "multi", auth.Analista, auth.Tesoreria)
+			both := testkit.Token(t, "multi", auth.Analista, auth.Tesoreria)
 			cl := env.MustCrearClienteActivo(t, "1000000")
-			f := env.MustRegistrarFactura(t, cl.ID, "1000.00", dt.Vence(30))
+			f := env.MustRegistrarFactura(t, cl.ID, "1000.00", testkit.Vence(30))
 			q := `mutation($in: CrearClienteInput!, $f: ID!) { crearCliente(input: $in) { id } pagarFactura(id: $f) { estado } }`
 			res := como(t, c, both, q, map[string]any{"in": crear, "f": ids(f.ID)})
 			require.Empty(t, res.Errors, res.Raw)
 			op, _ := env.MustOperacionPendiente(t, cl.ID, "1000.00")
-			res = sinSQL(t, db, func() gqltest.Response {
+			res = testkit.RequireNoSQL(t, db, func() testkit.Response {
 				return como(t, c, both, `mutation($o: ID!) { aprobarOperacion(id: $o) { id } }`, map[string]any{"o": ids(op.ID)})
 			})
 			requireForbidden(t, res, "aprobarOperacion")
@@ -418,8 +375,8 @@ const (
 // SQL runs; good RS256, ES256 and HS256 tokens are accepted; no token ever
 // reaches the log.
 func TestJWTPorHTTP(t *testing.T) {
-	db := testdb.SQLite(t)
-	dt.New(t, db).MustCrearClienteActivo(t, "1000000")
+	db := testkit.SQLite(t)
+	testkit.NewEnv(t, db).MustCrearClienteActivo(t, "1000000")
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	otraRSA, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -431,7 +388,7 @@ func TestJWTPorHTTP(t *testing.T) {
 	rsaDER, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
 	require.NoError(t, err)
 
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	hs := servir(t, db, func(cfg *config.Config) {
 		cfg.JWTIssuer, cfg.JWTAudience = emisor, audiencia
 	}, &logs)
@@ -461,13 +418,13 @@ func TestJWTPorHTTP(t *testing.T) {
 		}
 		return c
 	}
-	hs256 := func(edit func(*claims)) string { return firmar(t, jwt.SigningMethodHS256, apptest.Secret, valid(edit)) }
+	hs256 := func(edit func(*claims)) string { return firmar(t, jwt.SigningMethodHS256, testkit.Secret, valid(edit)) }
 	const query = `{ clientes { totalCount } }`
 	var used []string // every token sent, to look for in the log
 
 	rechazos := []struct {
 		name   string
-		srv    *gqltest.Client
+		srv    *testkit.Client
 		header string // the whole Authorization header; "" sends none
 	}{
 		{"sin_cabecera", hs, ""},
@@ -522,11 +479,11 @@ func TestJWTPorHTTP(t *testing.T) {
 				if tc.header != "" {
 					req.Header.Set("Authorization", tc.header)
 				}
-				res := sinSQL(t, db, func() gqltest.Response { return tc.srv.Send(req) })
+				res := testkit.RequireNoSQL(t, db, func() testkit.Response { return tc.srv.Send(req) })
 				require.Equal(t, http.StatusUnauthorized, res.Status, "%s: %s", method, res.Raw)
 				assert.True(t, strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Bearer"), res.Header.Get("WWW-Authenticate"))
 				e := requireUnico(t, res, "UNAUTHENTICATED")
-				sinFugas(t, res)
+				testkit.RequireNoLeaks(t, res)
 				if tok, ok := strings.CutPrefix(tc.header, "Bearer "); ok && tok != "" {
 					assert.NotContains(t, res.Raw, tok)
 				}
@@ -537,7 +494,7 @@ func TestJWTPorHTTP(t *testing.T) {
 
 	aceptados := []struct {
 		name  string
-		srv   *gqltest.Client
+		srv   *testkit.Client
 		token string
 	}{
 		{"hs256", hs, hs256(nil)},
@@ -585,9 +542,9 @@ func TestJWTPorHTTP(t *testing.T) {
 // and assets) answer without a token; /graphql and /schema.graphql do not,
 // however the path is spelled.
 func TestRutasAbiertasYCerradas(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	c := servir(t, db, nil, nil)
-	get := func(path, token string) gqltest.Response {
+	get := func(path, token string) testkit.Response {
 		t.Helper()
 		req, err := http.NewRequest(http.MethodGet, c.URL()+path, nil)
 		require.NoError(t, err)
@@ -623,14 +580,14 @@ func TestRutasAbiertasYCerradas(t *testing.T) {
 	})
 	for _, path := range []string{"/graphql", "/schema.graphql", "/graphql?query=%7B__typename%7D", "/%67raphql?query=%7B__typename%7D", "/schema%2Egraphql"} {
 		t.Run("cerrada"+path, func(t *testing.T) {
-			res := sinSQL(t, db, func() gqltest.Response { return get(path, "") })
+			res := testkit.RequireNoSQL(t, db, func() testkit.Response { return get(path, "") })
 			require.Equal(t, http.StatusUnauthorized, res.Status, res.Raw)
 			requireUnico(t, res, "UNAUTHENTICATED")
 			assert.NotContains(t, res.Raw, "type Cliente")
 		})
 	}
 	t.Run("schema.graphql_con_token", func(t *testing.T) {
-		res := get("/schema.graphql", apptest.Token(t, "luis", auth.Lector))
+		res := get("/schema.graphql", testkit.Token(t, "luis", auth.Lector))
 		require.Equal(t, http.StatusOK, res.Status)
 		assert.Contains(t, res.Raw, "type Cliente")
 	})
@@ -648,7 +605,7 @@ func TestRutasAbiertasYCerradas(t *testing.T) {
 		req, err := http.NewRequest(http.MethodOptions, c.URL()+"/graphql", strings.NewReader(body))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
-		res := sinSQL(t, db, func() gqltest.Response { return c.Send(req) })
+		res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Send(req) })
 		assert.Less(t, res.Status, 300, res.Raw)
 		assert.NotContains(t, res.Raw, "crearCliente")
 	})
@@ -671,7 +628,7 @@ func TestActorDeLosEventos(t *testing.T) {
 			}
 		}
 	}
-	actores := func(t *testing.T, res gqltest.Response) []string {
+	actores := func(t *testing.T, res testkit.Response) []string {
 		t.Helper()
 		require.Empty(t, res.Errors, res.Raw)
 		var out evs
@@ -683,14 +640,14 @@ func TestActorDeLosEventos(t *testing.T) {
 		return got
 	}
 	crear := `mutation($in: CrearOperacionInput!) { crearOperacion(input: $in) { id } }`
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		preparar := func() map[string]any {
 			cl := env.MustCrearClienteActivo(t, "1000000")
-			f := env.MustRegistrarFactura(t, cl.ID, "1000.00", dt.Vence(30))
+			f := env.MustRegistrarFactura(t, cl.ID, "1000.00", testkit.Vence(30))
 			return map[string]any{"in": map[string]any{"clienteId": ids(cl.ID), "facturaIds": []string{ids(f.ID)}}}
 		}
-		opID := func(res gqltest.Response) string {
+		opID := func(res testkit.Response) string {
 			require.Empty(t, res.Errors, res.Raw)
 			var out struct{ CrearOperacion struct{ ID string } }
 			require.NoError(t, json.Unmarshal(res.Data, &out))
@@ -699,8 +656,8 @@ func TestActorDeLosEventos(t *testing.T) {
 
 		t.Run("con_autenticacion_el_sujeto", func(t *testing.T) {
 			c := servir(t, db, nil, nil)
-			ana := apptest.Token(t, "ana.perez@banpro.cl", auth.Analista)
-			beto := apptest.Token(t, "beto", auth.Riesgo)
+			ana := testkit.Token(t, "ana.perez@banpro.cl", auth.Analista)
+			beto := testkit.Token(t, "beto", auth.Riesgo)
 			o := opID(como(t, c, ana, crear, preparar()))
 			res := como(t, c, beto, `mutation($o: ID!) { aprobarOperacion(id: $o) { id } }`, map[string]any{"o": o})
 			require.Empty(t, res.Errors, res.Raw)
@@ -708,7 +665,7 @@ func TestActorDeLosEventos(t *testing.T) {
 			assert.Equal(t, []string{"CREADA:ana.perez@banpro.cl", "APROBADA:beto"}, got)
 		})
 		t.Run("sin_autenticacion_anonimo", func(t *testing.T) {
-			c, _ := apptest.Serve(t, db, apptest.Options{}) // apptest's default: auth off
+			c, _ := testkit.Serve(t, db, testkit.ServeOptions{}) // testkit's default: auth off
 			o := opID(como(t, c, "", crear, preparar()))
 			res := como(t, c, "", `mutation($o: ID!) { aprobarOperacion(id: $o) { id } }`, map[string]any{"o": o})
 			require.Empty(t, res.Errors, res.Raw)
@@ -722,7 +679,7 @@ func TestActorDeLosEventos(t *testing.T) {
 // server: each configured limit passes at its value and refuses one more,
 // with its code. A value that would mean "no limit" is refused at start.
 func TestLimitesDesdeElEntorno(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	env := map[string]string{
 		"FACTORING_MAX_DEPTH":      "4",
 		"FACTORING_MAX_COMPLEXITY": "120",
@@ -732,18 +689,18 @@ func TestLimitesDesdeElEntorno(t *testing.T) {
 	}
 	cfg, err := config.Load(func(name string) (string, bool) { v, ok := env[name]; return v, ok })
 	require.NoError(t, err)
-	cfg = apptest.WithAuth(cfg)
-	c, _ := apptest.Serve(t, db, apptest.Options{Config: &cfg})
-	tok := apptest.Token(t, "luis", auth.Lector)
+	cfg = testkit.WithAuth(cfg)
+	c, _ := testkit.Serve(t, db, testkit.ServeOptions{Config: &cfg})
+	tok := testkit.Token(t, "luis", auth.Lector)
 
 	pasa := func(q string) {
 		t.Helper()
 		res := como(t, c, tok, q, nil)
 		require.Empty(t, res.Errors, res.Raw)
 	}
-	rechaza := func(q, code string) {
+	rechaza := func(q string, code apperror.Code) {
 		t.Helper()
-		res := sinSQL(t, db, func() gqltest.Response { return como(t, c, tok, q, nil) })
+		res := testkit.RequireNoSQL(t, db, func() testkit.Response { return como(t, c, tok, q, nil) })
 		requireUnico(t, res, code)
 	}
 	pasa(`{ clientes(first: 1) { edges { node { id } } } }`)                                                 // depth 4

@@ -80,15 +80,12 @@ var (
 	transportLayers = []string{module + "/graph", module + "/internal/gqlserver", module + "/internal/httpserver"}
 )
 
-// isTestHelper reports whether path is a package that exists for tests:
-// servers over test databases, fixtures, GraphQL test clients.
-func isTestHelper(path string) bool {
-	if !within(path, module) {
-		return false
-	}
-	last := path[strings.LastIndex(path, "/")+1:]
-	return strings.HasPrefix(last, "test") || strings.HasSuffix(last, "test") || last == "fixture"
-}
+// testHelpers are the packages that exist for tests: test databases, the
+// served API, the GraphQL test client, builders and assertions.
+var testHelpers = []string{module + "/internal/testkit"}
+
+// isTestHelper reports whether path is a package that exists for tests.
+func isTestHelper(path string) bool { return anyOf(testHelpers...)(path) }
 
 // isBenchmark reports whether path is part of the benchmark
 // (cmd/benchmark and its internal packages).
@@ -202,7 +199,8 @@ func TestReglasDeCapas(t *testing.T) {
 		{path: m("internal/app"), imports: []string{m("graph"), m("internal/gqlserver"), m("internal/httpserver")},
 			deps: []string{m("graph"), m("internal/gqlserver"), m("internal/httpserver")}},
 		{path: m("cmd/factoring"), imports: []string{m("internal/app")}, deps: []string{m("internal/app"), m("graph")}},
-		{path: m("internal/apptest"), imports: []string{m("internal/gqltest")}, deps: []string{m("internal/gqltest"), m("internal/testdb")}},
+		{path: m("internal/testkit"), imports: []string{m("internal/app"), m("internal/database")},
+			deps: []string{m("internal/app"), m("internal/database"), m("graph")}},
 		{path: m("cmd/benchmark"), imports: []string{m("internal/bench")}, deps: []string{m("internal/bench")}},
 	}
 	require.Empty(t, check(clean, rules), "a module that keeps its layers")
@@ -233,9 +231,9 @@ func TestReglasDeCapas(t *testing.T) {
 			"the factoring binary does not link the benchmark"},
 		{"el_binario_enlaza_cmd_benchmark_internal", pkg{path: m("cmd/factoring"), deps: []string{m("cmd/benchmark/internal/loadgen")}},
 			"the factoring binary does not link the benchmark"},
-		{"producto_importa_testdb", pkg{path: m("internal/seed"), deps: []string{m("internal/testdb")}},
+		{"producto_alcanza_testkit_indirectamente", pkg{path: m("internal/seed"), deps: []string{m("internal/testkit")}},
 			"product code does not depend on test helpers"},
-		{"producto_importa_fixture", pkg{path: m("cmd/factoring"), deps: []string{m("internal/fixture")}},
+		{"el_binario_enlaza_testkit", pkg{path: m("cmd/factoring"), deps: []string{m("internal/testkit")}},
 			"product code does not depend on test helpers"},
 		{"producto_importa_testkit", pkg{path: m("internal/app"), deps: []string{m("internal/testkit")}},
 			"product code does not depend on test helpers"},

@@ -9,9 +9,8 @@ import (
 
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/internal/apperror"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/rut"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestCrearMismoRUTConcurrente ensures that clientes created at the same
@@ -19,25 +18,25 @@ import (
 // one cliente: every other request is a CONFLICT on rut (the unique index
 // caught the race), never an INTERNAL_ERROR.
 func TestCrearMismoRUTConcurrente(t *testing.T) {
-	db := testdb.Postgres(t)
-	env := dt.New(t, db)
+	db := testkit.Postgres(t)
+	env := testkit.NewEnv(t, db)
 	const rounds = 30
 	start := time.Now()
 	total := map[string]int{}
 	for range rounds {
-		b := dt.Body()
-		spellings := dt.Spellings(b)
-		errs := dt.Race(len(spellings), func(i int) error {
-			in := dt.ClienteInput("1000")
+		b := testkit.Body()
+		spellings := testkit.Spellings(b)
+		errs := testkit.Race(len(spellings), func(i int) error {
+			in := testkit.ClienteInput("1000")
 			in.Rut = spellings[i]
 			_, err := env.Svc.Clientes.Crear(ctx, in)
 			return err
 		})
-		tally := dt.Tally(errs)
+		tally := testkit.Tally(errs)
 		require.Equal(t, map[string]int{"OK": 1, string(apperror.Conflict): len(spellings) - 1}, tally, "errors: %v", errs)
 		for _, err := range errs {
 			if err != nil {
-				dt.RequireCode(t, err, apperror.Conflict, "rut")
+				testkit.RequireCode(t, err, apperror.Conflict, "rut")
 			}
 		}
 		n, err := db.Client.Cliente.Query().Where(cliente.Rut(rut.Format(b, rut.CheckDigit(b)))).Count(ctx)
@@ -47,7 +46,7 @@ func TestCrearMismoRUTConcurrente(t *testing.T) {
 			total[k] += v
 		}
 	}
-	dt.RequireVerificado(t, db)
+	testkit.RequireVerificado(t, db)
 	t.Logf("crearCliente mismo RUT: %d rondas × %d grafías en %v: %v, reintentos %d",
-		rounds, len(dt.Spellings(1_000_000)), time.Since(start).Round(time.Millisecond), total, db.Retries())
+		rounds, len(testkit.Spellings(1_000_000)), time.Since(start).Round(time.Millisecond), total, db.Retries())
 }

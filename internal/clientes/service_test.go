@@ -10,13 +10,11 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/rut"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 var ctx = context.Background()
@@ -25,21 +23,21 @@ var ctx = context.Background()
 const missingID = 999_999
 
 func TestCrear(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		svc := env.Svc.Clientes
 
 		t.Run("crea_pendiente_con_toda_la_linea_disponible", func(t *testing.T) {
 			// Ensure that a new cliente starts PENDIENTE, with lineaDisponible
 			// equal to lineaCredito and the registration date of the clock.
-			in := dt.ClienteInput("1500000.50")
+			in := testkit.ClienteInput("1500000.50")
 			c, err := svc.Crear(ctx, in)
 			require.NoError(t, err)
 			assert.Equal(t, estado.ClientePendiente, c.Estado)
 			assert.Equal(t, "1500000.50", c.LineaCredito.StringFixed(2))
 			assert.Equal(t, "1500000.50", c.LineaDisponible.StringFixed(2))
 			assert.Nil(t, c.MotivoEstado)
-			assert.True(t, c.FechaRegistro.Equal(apptest.Hoy), "fechaRegistro is the clock's now")
+			assert.True(t, c.FechaRegistro.Equal(testkit.Hoy), "fechaRegistro is the clock's now")
 			stored := env.Cliente(t, c.ID)
 			assert.Equal(t, estado.ClientePendiente, stored.Estado)
 			assert.True(t, stored.LineaDisponible.Equal(stored.LineaCredito))
@@ -48,7 +46,7 @@ func TestCrear(t *testing.T) {
 		})
 
 		t.Run("acepta_linea_cero", func(t *testing.T) {
-			c, err := svc.Crear(ctx, dt.ClienteInput("0"))
+			c, err := svc.Crear(ctx, testkit.ClienteInput("0"))
 			require.NoError(t, err)
 			assert.Equal(t, "0.00", c.LineaDisponible.StringFixed(2))
 		})
@@ -57,10 +55,10 @@ func TestCrear(t *testing.T) {
 			// Ensure that every accepted spelling of a RUT is stored in the one
 			// canonical form (dots, hyphen, no leading zeros, uppercase K).
 			// Each spelling on a fresh body (8 digits, check digit K, 7 digits).
-			for i := range len(dt.Spellings(dt.Body())) {
-				for _, b := range []int{dt.Body(), dt.BodyK(), dt.Body7()} {
-					s := dt.Spellings(b)[i]
-					in := dt.ClienteInput("1000")
+			for i := range len(testkit.Spellings(testkit.Body())) {
+				for _, b := range []int{testkit.Body(), testkit.BodyK(), testkit.Body7()} {
+					s := testkit.Spellings(b)[i]
+					in := testkit.ClienteInput("1000")
 					in.Rut = s
 					c, err := svc.Crear(ctx, in)
 					require.NoError(t, err, "spelling %q", s)
@@ -77,92 +75,92 @@ func TestCrear(t *testing.T) {
 				{"09.876.543-3", " 9876543-3 ", "9.876.543-3"},
 				{"12345678-5", "12.345.678-5", "12.345.678-5"},
 			} {
-				in := dt.ClienteInput("1000")
+				in := testkit.ClienteInput("1000")
 				in.Rut = tc.first
 				c, err := svc.Crear(ctx, in)
 				require.NoError(t, err)
 				assert.Equal(t, tc.canonical, c.Rut)
-				in = dt.ClienteInput("1000")
+				in = testkit.ClienteInput("1000")
 				in.Rut = tc.again
 				_, err = svc.Crear(ctx, in)
-				dt.RequireCode(t, err, apperror.Conflict, "rut")
+				testkit.RequireCode(t, err, apperror.Conflict, "rut")
 			}
 		})
 
 		t.Run("rechaza_rut_duplicado_en_cualquier_grafia", func(t *testing.T) {
 			// Ensure that (change) one company cannot be registered twice by
 			// spelling its RUT differently: CONFLICT on rut.
-			for _, b := range []int{dt.Body(), dt.BodyK(), dt.Body7()} {
-				spellings := dt.Spellings(b)
-				in := dt.ClienteInput("1000")
+			for _, b := range []int{testkit.Body(), testkit.BodyK(), testkit.Body7()} {
+				spellings := testkit.Spellings(b)
+				in := testkit.ClienteInput("1000")
 				in.Rut = spellings[0]
 				_, err := svc.Crear(ctx, in)
 				require.NoError(t, err)
 				for _, s := range spellings {
-					in := dt.ClienteInput("1000")
+					in := testkit.ClienteInput("1000")
 					in.Rut = s
 					_, err := svc.Crear(ctx, in)
-					dt.RequireCode(t, err, apperror.Conflict, "rut")
+					testkit.RequireCode(t, err, apperror.Conflict, "rut")
 				}
 			}
 		})
 
 		t.Run("rechaza_rut_invalido", func(t *testing.T) {
-			b := dt.Body()
+			b := testkit.Body()
 			wrongDV := byte('0')
 			if rut.CheckDigit(b) == '0' {
 				wrongDV = '1'
 			}
 			for _, s := range []string{"", "abc", "12.345.678", "1234-5", rut.Format(b, wrongDV), "12.345678-5"} {
-				in := dt.ClienteInput("1000")
+				in := testkit.ClienteInput("1000")
 				in.Rut = s
 				_, err := svc.Crear(ctx, in)
-				dt.RequireCode(t, err, apperror.Validation, "rut")
+				testkit.RequireCode(t, err, apperror.Validation, "rut")
 			}
 		})
 
 		t.Run("razon_social_recortada_de_1_a_255", func(t *testing.T) {
-			in := dt.ClienteInput("1000")
+			in := testkit.ClienteInput("1000")
 			in.RazonSocial = "  Comercial Ñuñoa SpA \t"
 			c, err := svc.Crear(ctx, in)
 			require.NoError(t, err)
 			assert.Equal(t, "Comercial Ñuñoa SpA", c.RazonSocial)
 
-			in = dt.ClienteInput("1000")
+			in = testkit.ClienteInput("1000")
 			in.RazonSocial = strings.Repeat("ñ", 255) // counted in characters, not bytes
 			_, err = svc.Crear(ctx, in)
 			require.NoError(t, err)
 
 			for _, bad := range []string{"", "   ", strings.Repeat("a", 256)} {
-				in := dt.ClienteInput("1000")
+				in := testkit.ClienteInput("1000")
 				in.RazonSocial = bad
 				_, err := svc.Crear(ctx, in)
-				dt.RequireCode(t, err, apperror.Validation, "razonSocial")
+				testkit.RequireCode(t, err, apperror.Validation, "razonSocial")
 			}
 		})
 
 		t.Run("largos_de_giro_direccion_telefono", func(t *testing.T) {
-			in := dt.ClienteInput("1000")
-			in.Giro, in.Direccion, in.Telefono = dt.Ptr(strings.Repeat("g", 255)), dt.Ptr(strings.Repeat("d", 255)), dt.Ptr(strings.Repeat("1", 50))
+			in := testkit.ClienteInput("1000")
+			in.Giro, in.Direccion, in.Telefono = testkit.Ptr(strings.Repeat("g", 255)), testkit.Ptr(strings.Repeat("d", 255)), testkit.Ptr(strings.Repeat("1", 50))
 			_, err := svc.Crear(ctx, in)
 			require.NoError(t, err, "the maximum lengths are allowed")
 
-			in = dt.ClienteInput("1000")
-			in.Giro = dt.Ptr(strings.Repeat("g", 256))
+			in = testkit.ClienteInput("1000")
+			in.Giro = testkit.Ptr(strings.Repeat("g", 256))
 			_, err = svc.Crear(ctx, in)
-			dt.RequireCode(t, err, apperror.Validation, "giro")
+			testkit.RequireCode(t, err, apperror.Validation, "giro")
 
-			in = dt.ClienteInput("1000")
-			in.Direccion = dt.Ptr(strings.Repeat("d", 256))
+			in = testkit.ClienteInput("1000")
+			in.Direccion = testkit.Ptr(strings.Repeat("d", 256))
 			_, err = svc.Crear(ctx, in)
-			dt.RequireCode(t, err, apperror.Validation, "direccion")
+			testkit.RequireCode(t, err, apperror.Validation, "direccion")
 
-			in = dt.ClienteInput("1000")
-			in.Telefono = dt.Ptr(strings.Repeat("1", 51))
+			in = testkit.ClienteInput("1000")
+			in.Telefono = testkit.Ptr(strings.Repeat("1", 51))
 			_, err = svc.Crear(ctx, in)
-			dt.RequireCode(t, err, apperror.Validation, "telefono")
+			testkit.RequireCode(t, err, apperror.Validation, "telefono")
 
-			in = dt.ClienteInput("1000")
+			in = testkit.ClienteInput("1000")
 			in.Giro, in.Direccion, in.Telefono = nil, nil, nil
 			c, err := svc.Crear(ctx, in)
 			require.NoError(t, err, "the optional fields are optional")
@@ -172,12 +170,12 @@ func TestCrear(t *testing.T) {
 
 		t.Run("email_valido", func(t *testing.T) {
 			for _, bad := range []string{"", "  ", "no-es-correo", "a@b", "Juan <juan@empresa.cl>", "juan@@empresa.cl", "juan empresa@x.cl"} {
-				in := dt.ClienteInput("1000")
+				in := testkit.ClienteInput("1000")
 				in.Email = bad
 				_, err := svc.Crear(ctx, in)
-				dt.RequireCode(t, err, apperror.Validation, "email")
+				testkit.RequireCode(t, err, apperror.Validation, "email")
 			}
-			in := dt.ClienteInput("1000")
+			in := testkit.ClienteInput("1000")
 			in.Email = " contacto@empresa.cl "
 			c, err := svc.Crear(ctx, in)
 			require.NoError(t, err)
@@ -185,20 +183,20 @@ func TestCrear(t *testing.T) {
 		})
 
 		t.Run("linea_credito_no_negativa", func(t *testing.T) {
-			in := dt.ClienteInput("-0.01")
+			in := testkit.ClienteInput("-0.01")
 			_, err := svc.Crear(ctx, in)
-			dt.RequireCode(t, err, apperror.Validation, "lineaCredito")
+			testkit.RequireCode(t, err, apperror.Validation, "lineaCredito")
 		})
 
 		t.Run("reporta_todos_los_campos_a_la_vez", func(t *testing.T) {
-			in := clientes.CrearInput{Rut: "x", RazonSocial: " ", Email: "y", LineaCredito: dt.Dec("-1")}
+			in := clientes.CrearInput{Rut: "x", RazonSocial: " ", Email: "y", LineaCredito: testkit.Dec("-1")}
 			_, err := svc.Crear(ctx, in)
-			dt.RequireCode(t, err, apperror.Validation, "rut", "razonSocial", "email", "lineaCredito")
+			testkit.RequireCode(t, err, apperror.Validation, "rut", "razonSocial", "email", "lineaCredito")
 		})
 
 		t.Run("un_error_no_deja_filas", func(t *testing.T) {
 			before := env.Count(t)
-			in := dt.ClienteInput("1000")
+			in := testkit.ClienteInput("1000")
 			in.Email = "malo"
 			_, err := svc.Crear(ctx, in)
 			require.Error(t, err)
@@ -208,19 +206,19 @@ func TestCrear(t *testing.T) {
 }
 
 func TestActualizar(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		svc := env.Svc.Clientes
 
 		t.Run("cambia_los_campos_editables", func(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000")
 			env.Clock.Advance(3600e9)
 			u, err := svc.Actualizar(ctx, c.ID, clientes.ActualizarInput{
-				RazonSocial: dt.Ptr("  Nueva Razón SpA "),
-				Giro:        dt.Ptr("Transporte"),
-				Direccion:   dt.Ptr("Calle 2"),
-				Telefono:    dt.Ptr("+56 9 1234 5678"),
-				Email:       dt.Ptr("nuevo@empresa.cl"),
+				RazonSocial: testkit.Ptr("  Nueva Razón SpA "),
+				Giro:        testkit.Ptr("Transporte"),
+				Direccion:   testkit.Ptr("Calle 2"),
+				Telefono:    testkit.Ptr("+56 9 1234 5678"),
+				Email:       testkit.Ptr("nuevo@empresa.cl"),
 			})
 			require.NoError(t, err)
 			stored := env.Cliente(t, c.ID)
@@ -241,7 +239,7 @@ func TestActualizar(t *testing.T) {
 
 		t.Run("omitido_no_cambia_y_vacio_borra", func(t *testing.T) {
 			c := env.MustCrearCliente(t, "1000")
-			u, err := svc.Actualizar(ctx, c.ID, clientes.ActualizarInput{Giro: dt.Ptr(""), Telefono: dt.Ptr("   ")})
+			u, err := svc.Actualizar(ctx, c.ID, clientes.ActualizarInput{Giro: testkit.Ptr(""), Telefono: testkit.Ptr("   ")})
 			require.NoError(t, err)
 			assert.Nil(t, u.Giro, "blank giro clears it")
 			assert.Nil(t, u.Telefono, "blank telefono clears it")
@@ -258,40 +256,40 @@ func TestActualizar(t *testing.T) {
 		t.Run("valida_como_al_crear", func(t *testing.T) {
 			c := env.MustCrearCliente(t, "1000")
 			cases := map[string]clientes.ActualizarInput{
-				"razonSocial": {RazonSocial: dt.Ptr("  ")},
-				"email":       {Email: dt.Ptr("sin-arroba")},
-				"giro":        {Giro: dt.Ptr(strings.Repeat("g", 256))},
-				"direccion":   {Direccion: dt.Ptr(strings.Repeat("d", 256))},
-				"telefono":    {Telefono: dt.Ptr(strings.Repeat("1", 51))},
+				"razonSocial": {RazonSocial: testkit.Ptr("  ")},
+				"email":       {Email: testkit.Ptr("sin-arroba")},
+				"giro":        {Giro: testkit.Ptr(strings.Repeat("g", 256))},
+				"direccion":   {Direccion: testkit.Ptr(strings.Repeat("d", 256))},
+				"telefono":    {Telefono: testkit.Ptr(strings.Repeat("1", 51))},
 			}
 			for field, in := range cases {
 				_, err := svc.Actualizar(ctx, c.ID, in)
-				dt.RequireCode(t, err, apperror.Validation, field)
+				testkit.RequireCode(t, err, apperror.Validation, field)
 			}
 			assert.Equal(t, c.RazonSocial, env.Cliente(t, c.ID).RazonSocial, "nothing changed")
 		})
 
 		t.Run("cliente_inexistente", func(t *testing.T) {
-			_, err := svc.Actualizar(ctx, missingID, clientes.ActualizarInput{Giro: dt.Ptr("x")})
-			dt.RequireCode(t, err, apperror.NotFound)
+			_, err := svc.Actualizar(ctx, missingID, clientes.ActualizarInput{Giro: testkit.Ptr("x")})
+			testkit.RequireCode(t, err, apperror.NotFound)
 		})
 	})
 }
 
 func TestAjustarLineaCredito(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		svc := env.Svc.Clientes
 
 		t.Run("sin_uso_la_disponible_sigue_a_la_de_credito", func(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
-			u, err := svc.AjustarLineaCredito(ctx, c.ID, dt.Dec("2500000.50"))
+			u, err := svc.AjustarLineaCredito(ctx, c.ID, testkit.Dec("2500000.50"))
 			require.NoError(t, err)
 			assert.Equal(t, "2500000.50", u.LineaCredito.StringFixed(2))
 			assert.Equal(t, "2500000.50", u.LineaDisponible.StringFixed(2))
 			env.RequireLinea(t, c.ID, "2500000.50", "2500000.50")
 
-			_, err = svc.AjustarLineaCredito(ctx, c.ID, dt.Dec("0"))
+			_, err = svc.AjustarLineaCredito(ctx, c.ID, testkit.Dec("0"))
 			require.NoError(t, err, "with nothing in use the line may go to zero")
 			env.RequireLinea(t, c.ID, "0.00", "0.00")
 		})
@@ -304,42 +302,42 @@ func TestAjustarLineaCredito(t *testing.T) {
 			env.MustOperacionAprobada(t, c.ID, "300000.00")
 			env.RequireLinea(t, c.ID, "1000000.00", "700000.00")
 
-			_, err := svc.AjustarLineaCredito(ctx, c.ID, dt.Dec("500000.00"))
+			_, err := svc.AjustarLineaCredito(ctx, c.ID, testkit.Dec("500000.00"))
 			require.NoError(t, err)
 			env.RequireLinea(t, c.ID, "500000.00", "200000.00")
 
-			_, err = svc.AjustarLineaCredito(ctx, c.ID, dt.Dec("1800000.25"))
+			_, err = svc.AjustarLineaCredito(ctx, c.ID, testkit.Dec("1800000.25"))
 			require.NoError(t, err)
 			env.RequireLinea(t, c.ID, "1800000.25", "1500000.25")
 
-			_, err = svc.AjustarLineaCredito(ctx, c.ID, dt.Dec("300000.00"))
+			_, err = svc.AjustarLineaCredito(ctx, c.ID, testkit.Dec("300000.00"))
 			require.NoError(t, err, "exactly the line in use is allowed")
 			env.RequireLinea(t, c.ID, "300000.00", "0.00")
 
-			_, err = svc.AjustarLineaCredito(ctx, c.ID, dt.Dec("299999.99"))
-			dt.RequireCode(t, err, apperror.Validation, "lineaCredito")
+			_, err = svc.AjustarLineaCredito(ctx, c.ID, testkit.Dec("299999.99"))
+			testkit.RequireCode(t, err, apperror.Validation, "lineaCredito")
 			env.RequireLinea(t, c.ID, "300000.00", "0.00")
-			dt.RequireVerificado(t, db)
+			testkit.RequireVerificado(t, db)
 		})
 
 		t.Run("una_operacion_pendiente_no_usa_linea", func(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "100000.00")
 			env.MustOperacionPendiente(t, c.ID, "100000.00")
-			_, err := svc.AjustarLineaCredito(ctx, c.ID, dt.Dec("0"))
+			_, err := svc.AjustarLineaCredito(ctx, c.ID, testkit.Dec("0"))
 			require.NoError(t, err)
 			env.RequireLinea(t, c.ID, "0.00", "0.00")
 		})
 
 		t.Run("negativa", func(t *testing.T) {
 			c := env.MustCrearCliente(t, "1000")
-			_, err := svc.AjustarLineaCredito(ctx, c.ID, dt.Dec("-0.01"))
-			dt.RequireCode(t, err, apperror.Validation, "lineaCredito")
+			_, err := svc.AjustarLineaCredito(ctx, c.ID, testkit.Dec("-0.01"))
+			testkit.RequireCode(t, err, apperror.Validation, "lineaCredito")
 			env.RequireLinea(t, c.ID, "1000.00", "1000.00")
 		})
 
 		t.Run("cliente_inexistente", func(t *testing.T) {
-			_, err := svc.AjustarLineaCredito(ctx, missingID, dt.Dec("1"))
-			dt.RequireCode(t, err, apperror.NotFound)
+			_, err := svc.AjustarLineaCredito(ctx, missingID, testkit.Dec("1"))
+			testkit.RequireCode(t, err, apperror.NotFound)
 		})
 	})
 }
@@ -349,13 +347,13 @@ func TestTransicionesDeEstado(t *testing.T) {
 	// cliente's state table (docs/dominio.md, "Cliente").
 	type accion struct {
 		name string
-		run  func(env *dt.Env, id int) (*ent.Cliente, error)
+		run  func(env *testkit.Env, id int) (*ent.Cliente, error)
 	}
-	activar := accion{"activar", func(env *dt.Env, id int) (*ent.Cliente, error) { return env.Svc.Clientes.Activar(ctx, id) }}
-	suspender := accion{"suspender", func(env *dt.Env, id int) (*ent.Cliente, error) {
-		return env.Svc.Clientes.Suspender(ctx, id, dt.Ptr("Mora de 60 días"))
+	activar := accion{"activar", func(env *testkit.Env, id int) (*ent.Cliente, error) { return env.Svc.Clientes.Activar(ctx, id) }}
+	suspender := accion{"suspender", func(env *testkit.Env, id int) (*ent.Cliente, error) {
+		return env.Svc.Clientes.Suspender(ctx, id, testkit.Ptr("Mora de 60 días"))
 	}}
-	bloquear := accion{"bloquear", func(env *dt.Env, id int) (*ent.Cliente, error) {
+	bloquear := accion{"bloquear", func(env *testkit.Env, id int) (*ent.Cliente, error) {
 		return env.Svc.Clientes.Bloquear(ctx, id, "Fraude documentado")
 	}}
 	// to: "" means refused with CONFLICT.
@@ -377,8 +375,8 @@ func TestTransicionesDeEstado(t *testing.T) {
 		{bloquear, estado.ClienteSuspendido, estado.ClienteBloqueado},
 		{bloquear, estado.ClienteBloqueado, ""},
 	}
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		for _, tc := range cases {
 			t.Run(tc.a.name+"_desde_"+string(tc.from), func(t *testing.T) {
 				c := clienteEn(t, env, tc.from)
@@ -386,7 +384,7 @@ func TestTransicionesDeEstado(t *testing.T) {
 				got, err := tc.a.run(env, c.ID)
 				stored := env.Cliente(t, c.ID)
 				if tc.to == "" {
-					appErr := dt.RequireCode(t, err, apperror.Conflict)
+					appErr := testkit.RequireCode(t, err, apperror.Conflict)
 					assert.Contains(t, appErr.Message, "estado "+string(tc.from), "the CONFLICT names the current state")
 					assert.Equal(t, tc.from, stored.Estado)
 					assert.Equal(t, before.MotivoEstado, stored.MotivoEstado)
@@ -418,7 +416,7 @@ func TestTransicionesDeEstado(t *testing.T) {
 
 		t.Run("reactivar_borra_el_motivo_de_la_suspension", func(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000")
-			_, err := env.Svc.Clientes.Suspender(ctx, c.ID, dt.Ptr("  Revisión  "))
+			_, err := env.Svc.Clientes.Suspender(ctx, c.ID, testkit.Ptr("  Revisión  "))
 			require.NoError(t, err)
 			assert.Equal(t, "Revisión", *env.Cliente(t, c.ID).MotivoEstado, "motivo is trimmed")
 			_, err = env.Svc.Clientes.Activar(ctx, c.ID)
@@ -430,24 +428,24 @@ func TestTransicionesDeEstado(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000")
 			for _, m := range []string{"", "   ", strings.Repeat("m", 501)} {
 				_, err := env.Svc.Clientes.Bloquear(ctx, c.ID, m)
-				dt.RequireCode(t, err, apperror.Validation, "motivo")
+				testkit.RequireCode(t, err, apperror.Validation, "motivo")
 			}
 			assert.Equal(t, estado.ClienteActivo, env.Cliente(t, c.ID).Estado)
 		})
 
 		t.Run("cliente_inexistente", func(t *testing.T) {
 			_, err := env.Svc.Clientes.Activar(ctx, missingID)
-			dt.RequireCode(t, err, apperror.NotFound)
+			testkit.RequireCode(t, err, apperror.NotFound)
 			_, err = env.Svc.Clientes.Suspender(ctx, missingID, nil)
-			dt.RequireCode(t, err, apperror.NotFound)
+			testkit.RequireCode(t, err, apperror.NotFound)
 			_, err = env.Svc.Clientes.Bloquear(ctx, missingID, "motivo")
-			dt.RequireCode(t, err, apperror.NotFound)
+			testkit.RequireCode(t, err, apperror.NotFound)
 		})
 	})
 }
 
 // clienteEn builds, through the service, a cliente in state e.
-func clienteEn(t *testing.T, env *dt.Env, e estado.Cliente) *ent.Cliente {
+func clienteEn(t *testing.T, env *testkit.Env, e estado.Cliente) *ent.Cliente {
 	t.Helper()
 	c := env.MustCrearCliente(t, "1000")
 	var err error
@@ -457,7 +455,7 @@ func clienteEn(t *testing.T, env *dt.Env, e estado.Cliente) *ent.Cliente {
 		c, err = env.Svc.Clientes.Activar(ctx, c.ID)
 	case estado.ClienteSuspendido:
 		c = env.MustCrearClienteActivo(t, "1000")
-		c, err = env.Svc.Clientes.Suspender(ctx, c.ID, dt.Ptr("Previo"))
+		c, err = env.Svc.Clientes.Suspender(ctx, c.ID, testkit.Ptr("Previo"))
 	case estado.ClienteBloqueado:
 		c, err = env.Svc.Clientes.Bloquear(ctx, c.ID, "Previo")
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // missingDatabase returns the URL of a database that does not exist yet on
@@ -21,7 +21,7 @@ import (
 // when no server answers.
 func missingDatabase(t *testing.T, name string) (string, *url.URL) {
 	t.Helper()
-	server, err := url.Parse(testdb.EmptyPostgresURL(t)) // skips or fails without PostgreSQL
+	server, err := url.Parse(testkit.EmptyPostgresURL(t)) // skips or fails without PostgreSQL
 	require.NoError(t, err)
 	name = fmt.Sprintf("%s_%d", name, randomSuffix(t))
 	u := *server
@@ -75,7 +75,7 @@ func TestCreateDatabaseIfMissing(t *testing.T) {
 	t.Run("sin_permiso_explica_como_crearla", func(t *testing.T) {
 		_, u := missingDatabase(t, "factoring_sin_permiso")
 		role := fmt.Sprintf("factoring_sin_createdb_%d", randomSuffix(t))
-		admin, err := database.Open(ctx, testdb.ServerURL(), database.Options{})
+		admin, err := database.Open(ctx, testkit.PostgresServerURL(), database.Options{})
 		require.NoError(t, err)
 		t.Cleanup(func() {
 			_, _ = admin.SQL.Exec("DROP ROLE IF EXISTS " + role)

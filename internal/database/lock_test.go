@@ -13,9 +13,8 @@ import (
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestLock ensures that Lock reads exactly the rows its set names: the
@@ -24,11 +23,11 @@ import (
 // NOT_FOUND.
 func TestLock(t *testing.T) {
 	ctx := context.Background()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "1000000.00")
 		op, ids := env.MustOperacionPendiente(t, c.ID, "1000.00", "2000.00")
-		libre := env.MustRegistrarFactura(t, c.ID, "10.00", dt.Vence(30))
+		libre := env.MustRegistrarFactura(t, c.ID, "10.00", testkit.Vence(30))
 		lock := func(set database.LockSet) (database.Locked, error) {
 			var l database.Locked
 			err := db.WithTx(ctx, func(tx *ent.Tx) (err error) {
@@ -102,8 +101,8 @@ func TestLock(t *testing.T) {
 // and then reads what the first one wrote, not what was there before.
 func TestLockEspera(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.Postgres(t)
-	env := dt.New(t, db)
+	db := testkit.Postgres(t)
+	env := testkit.NewEnv(t, db)
 	c := env.MustCrearClienteActivo(t, "1000000.00")
 
 	first, err := db.Client.Tx(ctx)

@@ -12,7 +12,6 @@ import (
 	atlassqlite "ariga.io/atlas/sql/sqlite"
 	"entgo.io/ent/dialect"
 	entschema "entgo.io/ent/dialect/sql/schema"
-	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,14 +20,14 @@ import (
 	"github.com/banpro/factoring/ent/migrate/migrations"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // eachEmpty runs fn on an empty, unmigrated database of each dialect.
 func eachEmpty(t *testing.T, fn func(t *testing.T, db *database.DB)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { fn(t, testdb.EmptySQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, testdb.EmptyPostgres(t)) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, testkit.EmptySQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, testkit.EmptyPostgres(t)) })
 }
 
 // versions lists the versions of the embedded migrations of dia.
@@ -232,13 +231,13 @@ func TestMigrate(t *testing.T) {
 		// dollar quotes, a SQLite BEGIN … END block) is split correctly and
 		// makes operacion_eventos append-only for the application's own
 		// connection: UPDATE and DELETE (and TRUNCATE in PostgreSQL) fail.
-		testdb.Each(t, func(t *testing.T, db *database.DB) {
+		testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 			ctx := context.Background()
 			c := mustCrearCliente(t, db.Client, "76.086.428-5", "1000", "1000")
 			now := time.Now()
 			o, err := db.Client.Operacion.Create().SetClienteID(c.ID).SetFechaSolicitud(now).
-				SetMontoTotalFacturas(dec("100")).SetTasaDescuento(dec("2")).SetDiasDescuento(30).
-				SetMontoDescuento(dec("2")).SetMontoADesembolsar(dec("98")).
+				SetMontoTotalFacturas(testkit.Dec("100")).SetTasaDescuento(testkit.Dec("2")).SetDiasDescuento(30).
+				SetMontoDescuento(testkit.Dec("2")).SetMontoADesembolsar(testkit.Dec("98")).
 				SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
 			require.NoError(t, err)
 			e, err := db.Client.OperacionEvento.Create().SetOperacionID(o.ID).SetTipo(estado.EventoCreada).
@@ -288,7 +287,7 @@ func TestMigratedSchema(t *testing.T) {
 		// Ensure that every type's ids start right after the start of its
 		// 2^32 range (ent's globalid), the same on both dialects: the first
 		// Factura is 4294967297.
-		testdb.Each(t, func(t *testing.T, db *database.DB) {
+		testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 			ctx := context.Background()
 			c := mustCrearCliente(t, db.Client, "76.086.428-5", "1000000", "1000000")
 			assert.Equal(t, 1, c.ID)
@@ -300,8 +299,8 @@ func TestMigratedSchema(t *testing.T) {
 
 			now := time.Now()
 			o, err := db.Client.Operacion.Create().SetClienteID(c.ID).SetFechaSolicitud(now).
-				SetMontoTotalFacturas(dec("500000")).SetTasaDescuento(dec("2.5")).SetDiasDescuento(30).
-				SetMontoDescuento(dec("12500")).SetMontoADesembolsar(dec("487500")).
+				SetMontoTotalFacturas(testkit.Dec("500000")).SetTasaDescuento(testkit.Dec("2.5")).SetDiasDescuento(30).
+				SetMontoDescuento(testkit.Dec("12500")).SetMontoADesembolsar(testkit.Dec("487500")).
 				SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, firstID(entmigrate.OperacionesTable), o.ID)
@@ -317,7 +316,7 @@ func TestMigratedSchema(t *testing.T) {
 	t.Run("ChecksEnforced", func(t *testing.T) {
 		// Ensure that the CHECK constraints of the ent schema hold in the
 		// database itself.
-		testdb.Each(t, func(t *testing.T, db *database.DB) {
+		testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 			ctx := context.Background()
 			_, err := nuevoCliente(db.Client, "76.086.428-5", "1000", "1001").Save(ctx)
 			requireConstraint(t, err, "clientes_linea_disponible_en_rango")
@@ -339,7 +338,7 @@ func TestMigratedSchema(t *testing.T) {
 	t.Run("UniqueRut", func(t *testing.T) {
 		// Ensure that two clientes cannot share a RUT, nor a cliente two
 		// facturas with one número.
-		testdb.Each(t, func(t *testing.T, db *database.DB) {
+		testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 			ctx := context.Background()
 			c := mustCrearCliente(t, db.Client, "76.086.428-5", "1000", "1000")
 			_, err := nuevoCliente(db.Client, "76.086.428-5", "1000", "1000").Save(ctx)
@@ -357,7 +356,7 @@ func TestMigratedSchema(t *testing.T) {
 	t.Run("EveryCheckAndIndexPresent", func(t *testing.T) {
 		// Ensure that every CHECK and index the ent schema declares exists,
 		// by name, in the migrated database.
-		testdb.Each(t, func(t *testing.T, db *database.DB) {
+		testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 			s := inspect(t, db)
 			for _, et := range entmigrate.Tables {
 				at, ok := s.Table(et.Name)
@@ -387,13 +386,11 @@ func TestMigratedSchema(t *testing.T) {
 // global-id range.
 func firstID(t *entschema.Table) int { return *t.Annotation.IncrementStart + 1 }
 
-func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
-
 func nuevoCliente(c *ent.Client, rut, linea, disponible string) *ent.ClienteCreate {
 	now := time.Now()
 	return c.Cliente.Create().SetRut(rut).SetRazonSocial("Comercial Prueba SpA").
 		SetEmail("finanzas@prueba.cl").SetFechaRegistro(now).
-		SetLineaCredito(dec(linea)).SetLineaDisponible(dec(disponible)).
+		SetLineaCredito(testkit.Dec(linea)).SetLineaDisponible(testkit.Dec(disponible)).
 		SetCreadoEn(now).SetActualizadoEn(now)
 }
 
@@ -407,7 +404,7 @@ func mustCrearCliente(t *testing.T, c *ent.Client, rut, linea, disponible string
 func nuevaFactura(c *ent.Client, clienteID int, numero, monto string) *ent.FacturaCreate {
 	now := time.Now()
 	return c.Factura.Create().SetClienteID(clienteID).SetNumeroFactura(numero).
-		SetRutDeudor("76.543.210-3").SetRazonSocialDeudor("Deudor SA").SetMontoTotal(dec(monto)).
+		SetRutDeudor("76.543.210-3").SetRazonSocialDeudor("Deudor SA").SetMontoTotal(testkit.Dec(monto)).
 		SetFechaEmision(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).
 		SetFechaVencimiento(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)).
 		SetCreadoEn(now).SetActualizadoEn(now)

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // Ensure that the role `factoring serve` runs as can serve (read and write
@@ -24,7 +24,7 @@ import (
 // its trigger, no session_replication_role, no DDL.
 func TestServingRoleCannotTamperWithTheAuditTrail(t *testing.T) {
 	ctx := context.Background()
-	dbURL := testdb.EmptyPostgresURL(t)
+	dbURL := testkit.EmptyPostgresURL(t)
 	owner, err := database.Open(ctx, dbURL, database.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = owner.Close() })

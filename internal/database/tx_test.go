@@ -16,7 +16,7 @@ import (
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // insertCliente writes one cliente inside tx.
@@ -38,7 +38,7 @@ func countClientes(t *testing.T, db *database.DB) int {
 
 func TestWithTx(t *testing.T) {
 	ctx := context.Background()
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		t.Run("confirma_si_fn_termina_bien", func(t *testing.T) {
 			before := countClientes(t, db)
 			require.NoError(t, db.WithTx(ctx, func(tx *ent.Tx) error {

@@ -13,20 +13,19 @@ import (
 	"github.com/banpro/factoring/internal/correo/smtptest"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/despacho"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/money"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestCorreoAprobacion: an operacion.aprobada event e-mails the cliente
 // (its address as stored), with the operation's amounts; other events
 // send nothing; a server refusing the first try (451) gets it on a retry.
 func TestCorreoAprobacion(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		srv := smtptest.Nuevo(t)
 		srv.Fallar(1)
-		env := dt.New(t, db)
+		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "10000000")
 		op, facturaIDs := env.MustOperacionAprobada(t, c.ID, "300000", "150000")
 		require.NoError(t, db.WithTx(ctx, func(tx *ent.Tx) error {

@@ -18,14 +18,14 @@ import (
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/despacho"
 	"github.com/banpro/factoring/internal/eventos"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 	"github.com/banpro/factoring/internal/webhooks"
 )
 
 // TestRollbackSinEvento: an event enqueued in a transaction that rolls
 // back never exists, so nothing is ever delivered.
 func TestRollbackSinEvento(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		r := nuevoReceptor(t)
 		suscribir(t, db, r)
 		boom := errors.New("la mutación falla después de encolar")
@@ -50,7 +50,7 @@ func TestRollbackSinEvento(t *testing.T) {
 // once, signed, in commit order per subject; a webhook subscribed to one
 // type gets only that type; the outbox drains.
 func TestEntregaFirmadaEnOrden(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		todos, solo := nuevoReceptor(t), nuevoReceptor(t)
 		suscribir(t, db, todos)
 		suscribir(t, db, solo, string(eventos.ClienteCreado))
@@ -88,7 +88,7 @@ func TestEntregaFirmadaEnOrden(t *testing.T) {
 // finishes) loses the delivery to another replica when its lease runs
 // out, and its late outcome does not overwrite the other's.
 func TestCaidaEntreCommitYEntrega(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		r := nuevoReceptor(t)
 		suscribir(t, db, r)
 
@@ -148,7 +148,7 @@ func (c *canalColgado) Entregar(_ context.Context, e *ent.Entrega) despacho.Inte
 // 50 subjects; each event arrives, the duplicates are counted (none are
 // expected without a crash) and every subject's events arrive in order.
 func TestDosReplicas(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		const total, sujetos = 1000, 50
 		r := nuevoReceptor(t)
 		suscribir(t, db, r)
@@ -196,7 +196,7 @@ func (c contador) Entregar(ctx context.Context, e *ent.Entrega) despacho.Intento
 // and fails the same way. Once the receiver is fixed, re-sending delivers
 // each exactly once.
 func TestReceptorQueSiempreFalla(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		r := nuevoReceptor(t)
 		suscribir(t, db, r)
 		r.modo.Store("500")
@@ -237,7 +237,7 @@ func TestReceptorQueSiempreFalla(t *testing.T) {
 // address where nobody listens are failed attempts with a reason, retried
 // later; a deactivated webhook's delivery ends FALLIDA at once.
 func TestFallasDeTransporte(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	lento := nuevoReceptor(t)
 	lento.modo.Store("lento")
 	suscribir(t, db, lento)

@@ -17,7 +17,7 @@ import (
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/natspub"
 	"github.com/banpro/factoring/internal/natspub/natstest"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestNATSCaido: with NATS down, events wait in the outbox (their NATS
@@ -25,7 +25,7 @@ import (
 // once each in the stream, in order per subject.
 func TestNATSCaido(t *testing.T) {
 	srv := natstest.Privado(t)
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	stream, prefijo := natstest.Nombre("FACTORING_TEST_"), natstest.Nombre("factoringtest")
 	pub, err := natspub.Conectar(srv.URL(), natspub.Opciones{Stream: stream, Prefijo: prefijo, Timeout: 500 * time.Millisecond})
 	require.NoError(t, err)

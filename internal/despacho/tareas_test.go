@@ -12,14 +12,14 @@ import (
 
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/despacho"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestTareaProgramadaUnaVez: four replicas wake for the same scheduled run
 // of the overdue job; exactly one runs it, the run records who, and the
 // next day's run is a new one.
 func TestTareaProgramadaUnaVez(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		var runs atomic.Int32
 		tarea := despacho.Tarea{Nombre: "marcar-vencidas", Cron: "0 6 * * *", Ejecutar: func(context.Context) error {
 			runs.Add(1)
@@ -58,7 +58,7 @@ func TestTareaProgramadaUnaVez(t *testing.T) {
 // missed (within Recuperar) runs it at once; a second replica starting
 // later does not run it again.
 func TestTareaRecuperaLaPerdida(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	santiago, err := time.LoadLocation("America/Santiago")
 	require.NoError(t, err)
 	var runs atomic.Int32

@@ -12,19 +12,18 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/requestid"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestEnqueueSobre: a committed event is stored as the CloudEvents
 // envelope, with the request id, the subject's global id and the seed's
 // payload for an operación; a rolled-back one is not stored at all.
 func TestEnqueueSobre(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "10000000")
 		op, facturaIDs := env.MustOperacionAprobada(t, c.ID, "300000")
 		ctx := requestid.NewContext(context.Background(), "req-42")
@@ -79,7 +78,7 @@ func TestEnqueueSobre(t *testing.T) {
 }
 
 func TestEnqueueRechazaTipoDesconocido(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	ctx := context.Background()
 	err := db.WithTx(ctx, func(tx *ent.Tx) error {
 		return eventos.Enqueue(ctx, tx, eventos.Event{Tipo: "operacion.inventada", Sujeto: "x"})

@@ -8,9 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/apperror"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestPagarContraAnularConcurrente ensures that paying and voiding one
@@ -18,25 +17,25 @@ import (
 // serializes them, exactly one wins and the other sees the winner's state
 // and is a CONFLICT.
 func TestPagarContraAnularConcurrente(t *testing.T) {
-	db := testdb.Postgres(t)
-	env := dt.New(t, db)
+	db := testkit.Postgres(t)
+	env := testkit.NewEnv(t, db)
 	c := env.MustCrearClienteActivo(t, "1000000")
 	const rounds = 20
 	start := time.Now()
 	wins := map[estado.Factura]int{}
 	total := map[string]int{}
 	for range rounds {
-		f := env.MustRegistrarFactura(t, c.ID, "1000", dt.Vence(30))
-		errs := dt.Race(2, func(i int) error {
+		f := env.MustRegistrarFactura(t, c.ID, "1000", testkit.Vence(30))
+		errs := testkit.Race(2, func(i int) error {
 			var err error
 			if i == 0 {
 				_, err = env.Svc.Facturas.Pagar(ctx, f.ID)
 			} else {
-				_, err = env.Svc.Facturas.Anular(ctx, f.ID, dt.Ptr("Carrera"))
+				_, err = env.Svc.Facturas.Anular(ctx, f.ID, testkit.Ptr("Carrera"))
 			}
 			return err
 		})
-		tally := dt.Tally(errs)
+		tally := testkit.Tally(errs)
 		require.Equal(t, map[string]int{"OK": 1, string(apperror.Conflict): 1}, tally, "errors: %v", errs)
 		stored := env.Factura(t, f.ID)
 		if errs[0] == nil {
@@ -52,7 +51,7 @@ func TestPagarContraAnularConcurrente(t *testing.T) {
 			total[k] += v
 		}
 	}
-	dt.RequireVerificado(t, db)
+	testkit.RequireVerificado(t, db)
 	t.Logf("pagarFactura contra anularFactura: %d rondas en %v: %v; gana pagar %d, gana anular %d; reintentos %d",
 		rounds, time.Since(start).Round(time.Millisecond), total, wins[estado.FacturaPagada], wins[estado.FacturaAnulada], db.Retries())
 }

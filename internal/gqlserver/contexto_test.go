@@ -15,7 +15,7 @@ import (
 
 	"github.com/banpro/factoring/graph"
 	"github.com/banpro/factoring/internal/gqlserver"
-	"github.com/banpro/factoring/internal/gqltest"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // Ensure that a request whose context ended before its operation ran (gqlgen
@@ -25,7 +25,7 @@ import (
 func TestContextoTerminadoAntesDeEjecutar(t *testing.T) {
 	serve := func(t *testing.T, ctx context.Context) (*httptest.ResponseRecorder, string) {
 		t.Helper()
-		var logs syncBuffer
+		var logs testkit.SyncBuffer
 		h := gqlserver.New(gqlserver.Config{
 			Schema: graph.NewSchema(nil, graph.Services{}),
 			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -49,7 +49,7 @@ func TestContextoTerminadoAntesDeEjecutar(t *testing.T) {
 		defer cancel()
 		rec, _ := serve(t, ctx)
 		assert.Equal(t, http.StatusGatewayTimeout, rec.Code, rec.Body.String())
-		var res gqltest.Response
+		var res testkit.Response
 		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &res), rec.Body.String())
 		require.Len(t, res.Errors, 1, rec.Body.String())
 		assert.Equal(t, "TIMEOUT", res.Errors[0].Extensions.Code)

@@ -19,16 +19,14 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/banpro/factoring/ent"
-	"github.com/banpro/factoring/internal/apptest"
+	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/fixture"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/gqlserver"
-	"github.com/banpro/factoring/internal/gqltest"
 	"github.com/banpro/factoring/internal/seed"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // These tests specify the limits of the issue "Security": every limit at
@@ -38,42 +36,32 @@ import (
 
 // servir serves the API over db with the default configuration (auth off)
 // as edit leaves it.
-func servir(t *testing.T, db *database.DB, edit func(*config.Config)) *gqltest.Client {
+func servir(t *testing.T, db *database.DB, edit func(*config.Config)) *testkit.Client {
 	t.Helper()
-	cfg := apptest.Config(t)
+	cfg := testkit.Config(t)
 	if edit != nil {
 		edit(&cfg)
 	}
-	c, _ := apptest.Serve(t, db, apptest.Options{Config: &cfg})
+	c, _ := testkit.Serve(t, db, testkit.ServeOptions{Config: &cfg})
 	return c
-}
-
-// sinSQL runs do and requires that no SQL statement ran meanwhile.
-func sinSQL(t *testing.T, db *database.DB, do func() gqltest.Response) gqltest.Response {
-	t.Helper()
-	before := db.Statements.Load()
-	res := do()
-	require.Equal(t, before, db.Statements.Load(), "no SQL statement may run for a refused request: %s", res.Raw)
-	sinFugas(t, res)
-	return res
 }
 
 // rechazada posts query and requires that it was refused before execution:
 // a 4xx, exactly one error with code, no data, no SQL statement run. It
 // returns the response.
-func rechazada(t *testing.T, db *database.DB, c *gqltest.Client, query string, vars map[string]any, code string) gqltest.Response {
+func rechazada(t *testing.T, db *database.DB, c *testkit.Client, query string, vars map[string]any, code apperror.Code) testkit.Response {
 	t.Helper()
-	res := sinSQL(t, db, func() gqltest.Response { return c.Do(query, vars) })
+	res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Do(query, vars) })
 	require.GreaterOrEqual(t, res.Status, 400, res.Raw)
 	require.Less(t, res.Status, 500, res.Raw)
-	requireError(t, res, code)
-	requireNullData(t, res)
-	sinFugas(t, res)
+	testkit.RequireGQLError(t, res, code)
+	testkit.RequireNullData(t, res)
+	testkit.RequireNoLeaks(t, res)
 	return res
 }
 
 // pasa posts query and requires that it ran without errors.
-func pasa(t *testing.T, c *gqltest.Client, query string, vars map[string]any) gqltest.Response {
+func pasa(t *testing.T, c *testkit.Client, query string, vars map[string]any) testkit.Response {
 	t.Helper()
 	res := c.Do(query, vars)
 	require.Equal(t, http.StatusOK, res.Status, res.Raw)
@@ -83,7 +71,7 @@ func pasa(t *testing.T, c *gqltest.Client, query string, vars map[string]any) gq
 }
 
 // costo reads extensions.cost of a response, requiring it is there.
-func costo(t *testing.T, res gqltest.Response) (requested, limit int) {
+func costo(t *testing.T, res testkit.Response) (requested, limit int) {
 	t.Helper()
 	raw, ok := res.Extensions["cost"].(map[string]any)
 	require.True(t, ok, "every response reports extensions.cost: %s", res.Raw)
@@ -91,17 +79,6 @@ func costo(t *testing.T, res gqltest.Response) (requested, limit int) {
 	l, ok2 := raw["limit"].(float64)
 	require.True(t, ok1 && ok2, "extensions.cost is {requested, limit}: %s", res.Raw)
 	return int(r), int(l)
-}
-
-// sinFugas requires that no error message of res exposes the server's
-// internals (errors_test.go's leaks, and INSERT).
-func sinFugas(t *testing.T, res gqltest.Response) {
-	t.Helper()
-	for _, e := range res.Errors {
-		for _, l := range append(leaks, "INSERT") {
-			assert.NotContains(t, e.Message, l, "an error exposes internals: %s", res.Raw)
-		}
-	}
 }
 
 // paso is one field of a chain of nested fields and the type it returns.
@@ -163,7 +140,7 @@ func profundaConAlias(depth int, alias string) string {
 // the chains above resolve to real rows at every level.
 func datosProfundos(t *testing.T, db *database.DB) {
 	t.Helper()
-	b := fixture.New(t, db.Client)
+	b := testkit.NewFixture(t, db.Client)
 	c := b.Cliente()
 	b.Operacion(c, []*ent.Factura{b.Factura(c)})
 }
@@ -175,7 +152,7 @@ func TestLimiteDeProfundidad(t *testing.T) {
 	// The chain builder itself: the depth is counted as documented.
 	require.Equal(t, "{ clientes(first: 1) { edges { node { id } } } }", profunda(4))
 
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		datosProfundos(t, db)
 		c := servir(t, db, nil)
 		sinIntrospeccion := servir(t, db, func(cfg *config.Config) { cfg.Introspection = false })
@@ -211,23 +188,23 @@ func TestLimiteDeProfundidad(t *testing.T) {
 		// query through under that name: introspection is told by the
 		// field, never by a fragment's or an alias's name.
 		t.Run("fragmento_llamado___schema", func(t *testing.T) {
-			for name, srv := range map[string]*gqltest.Client{"con_introspeccion": c, "sin_introspeccion": sinIntrospeccion} {
+			for name, srv := range map[string]*testkit.Client{"con_introspeccion": c, "sin_introspeccion": sinIntrospeccion} {
 				t.Run(name, func(t *testing.T) {
 					deep := profundaEnFragmento(13, 3, "__schema")
-					res := sinSQL(t, db, func() gqltest.Response { return srv.Do(deep, nil) })
+					res := testkit.RequireNoSQL(t, db, func() testkit.Response { return srv.Do(deep, nil) })
 					require.Len(t, res.Errors, 1, res.Raw)
 					if res.Errors[0].Extensions.Code == "VALIDATION_ERROR" {
 						// gqlparser refusing the reserved name would be as good.
 						t.Logf("gqlparser refuses a fragment named __schema: %s", res.Errors[0].Message)
 						return
 					}
-					requireError(t, res, "DEPTH_LIMIT_EXCEEDED")
+					testkit.RequireGQLError(t, res, "DEPTH_LIMIT_EXCEEDED")
 					pasa(t, srv, profundaEnFragmento(12, 3, "__schema"), nil)
 				})
 			}
 		})
 		t.Run("alias___schema_en_un_campo_real", func(t *testing.T) {
-			for name, srv := range map[string]*gqltest.Client{"con_introspeccion": c, "sin_introspeccion": sinIntrospeccion} {
+			for name, srv := range map[string]*testkit.Client{"con_introspeccion": c, "sin_introspeccion": sinIntrospeccion} {
 				t.Run(name, func(t *testing.T) {
 					res := pasa(t, srv, profundaConAlias(12, "__schema"), nil)
 					assert.Contains(t, string(res.Data), `"__schema":{"edges"`)
@@ -242,8 +219,8 @@ func TestLimiteDeProfundidad(t *testing.T) {
 const anchoPorAncho = `query($n: Int, $m: Int) { clientes(first: $n) { edges { node { facturas(first: $m) { totalCount } } } } }`
 
 func TestLimiteDeComplejidad(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		b := fixture.New(t, db.Client)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		b := testkit.NewFixture(t, db.Client)
 		b.Factura(b.Cliente())
 		c := servir(t, db, func(cfg *config.Config) { cfg.MaxComplexity = 2550 })
 
@@ -313,8 +290,8 @@ func TestLimiteDeComplejidad(t *testing.T) {
 }
 
 func TestLimiteDeAlias(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		fixture.New(t, db.Client).Cliente()
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		testkit.NewFixture(t, db.Client).Cliente()
 		c := servir(t, db, nil)
 		aliases := func(n int, first string) string {
 			var b strings.Builder
@@ -385,8 +362,8 @@ func conTokens(t *testing.T, n int) string {
 }
 
 func TestLimiteDeTokens(t *testing.T) {
-	db := testdb.SQLite(t)
-	fixture.New(t, db.Client).Cliente()
+	db := testkit.SQLite(t)
+	testkit.NewFixture(t, db.Client).Cliente()
 	t.Run("configurado_100", func(t *testing.T) {
 		c := servir(t, db, func(cfg *config.Config) { cfg.MaxTokens = 100 })
 		res := pasa(t, c, conTokens(t, 100), nil)
@@ -403,42 +380,33 @@ func TestLimiteDeTokens(t *testing.T) {
 }
 
 func TestNodesAdmiteCienIDs(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		b := fixture.New(t, db.Client)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		b := testkit.NewFixture(t, db.Client)
 		ids := make([]any, 101)
 		for i := range ids {
 			ids[i] = gid.Encode(b.Cliente().ID)
 		}
 		c := servir(t, db, nil)
 		q := `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`
-		out := data[struct{ Nodes []node }](t, c, q, map[string]any{"ids": ids[:100]})
+		out := testkit.Data[struct{ Nodes []testkit.Node }](t, c, q, map[string]any{"ids": ids[:100]})
 		assert.Len(t, out.Nodes, 100)
-		res := sinSQL(t, db, func() gqltest.Response { return c.Do(q, map[string]any{"ids": ids}) })
-		requireError(t, res, "VALIDATION_ERROR", "ids")
-		requireNullData(t, res)
+		res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Do(q, map[string]any{"ids": ids}) })
+		testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "ids")
+		testkit.RequireNullData(t, res)
 		// The same with the ids written in the query.
 		lit := make([]string, 101)
 		for i, id := range ids {
 			lit[i] = strconv.Quote(id.(string))
 		}
-		res = sinSQL(t, db, func() gqltest.Response {
+		res = testkit.RequireNoSQL(t, db, func() testkit.Response {
 			return c.Do(`{ nodes(ids: [`+strings.Join(lit, ", ")+`]) { id } }`, nil)
 		})
-		requireError(t, res, "VALIDATION_ERROR", "ids")
+		testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "ids")
 	})
 }
 
-// post sends body to /graphql as JSON.
-func post(t *testing.T, c *gqltest.Client, body []byte) gqltest.Response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, c.URL()+"/graphql", bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	return c.Send(req)
-}
-
 func TestCuerpoDeUnMiB(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	c := servir(t, db, nil)
 	// A valid request padded with blanks inside the query (blanks are no
 	// tokens) to exactly size bytes.
@@ -449,13 +417,13 @@ func TestCuerpoDeUnMiB(t *testing.T) {
 		return b
 	}
 	const mib = 1 << 20
-	res := post(t, c, cuerpo(mib))
+	res := c.Post("application/json", bytes.NewReader(cuerpo(mib)), nil)
 	require.Equal(t, http.StatusOK, res.Status, "%.300s", res.Raw)
 	require.Empty(t, res.Errors)
 
-	res = sinSQL(t, db, func() gqltest.Response { return post(t, c, cuerpo(mib+1)) })
+	res = testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Post("application/json", bytes.NewReader(cuerpo(mib+1)), nil) })
 	require.Equal(t, http.StatusRequestEntityTooLarge, res.Status, "%.300s", res.Raw)
-	requireError(t, res, "PAYLOAD_TOO_LARGE")
+	testkit.RequireGQLError(t, res, "PAYLOAD_TOO_LARGE")
 
 	t.Run("sin_content_length", func(t *testing.T) {
 		// A chunked body declares no length: it is cut at the limit.
@@ -463,15 +431,15 @@ func TestCuerpoDeUnMiB(t *testing.T) {
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
 		require.Zero(t, req.ContentLength, "sent chunked")
-		res := sinSQL(t, db, func() gqltest.Response { return c.Send(req) })
+		res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Send(req) })
 		require.Equal(t, http.StatusRequestEntityTooLarge, res.Status, "%.300s", res.Raw)
-		requireError(t, res, "PAYLOAD_TOO_LARGE")
+		testkit.RequireGQLError(t, res, "PAYLOAD_TOO_LARGE")
 	})
 }
 
 func TestSinLotes(t *testing.T) {
-	db := testdb.SQLite(t)
-	fixture.New(t, db.Client).Cliente()
+	db := testkit.SQLite(t)
+	testkit.NewFixture(t, db.Client).Cliente()
 	c := servir(t, db, nil)
 	for name, body := range map[string]string{
 		"dos_operaciones": `[{"query":"{ clientes { totalCount } }"},{"query":"mutation { activarCliente(id: \"x\") { id } }"}]`,
@@ -479,17 +447,17 @@ func TestSinLotes(t *testing.T) {
 		"con_blancos":     " \n\t[{\"query\":\"{ clientes { totalCount } }\"}]",
 	} {
 		t.Run(name, func(t *testing.T) {
-			res := sinSQL(t, db, func() gqltest.Response { return post(t, c, []byte(body)) })
+			res := testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Post("application/json", strings.NewReader(body), nil) })
 			require.Equal(t, http.StatusBadRequest, res.Status, res.Raw)
-			requireError(t, res, "BATCHING_NOT_SUPPORTED")
-			requireNullData(t, res)
+			testkit.RequireGQLError(t, res, "BATCHING_NOT_SUPPORTED")
+			testkit.RequireNullData(t, res)
 		})
 	}
 }
 
 func TestIntrospeccionDeshabilitada(t *testing.T) {
-	db := testdb.SQLite(t)
-	fixture.New(t, db.Client).Cliente()
+	db := testkit.SQLite(t)
+	testkit.NewFixture(t, db.Client).Cliente()
 	off := servir(t, db, func(cfg *config.Config) { cfg.Introspection = false })
 	on := servir(t, db, nil)
 
@@ -555,13 +523,13 @@ func TestIntrospeccionDeshabilitada(t *testing.T) {
 				if strings.Contains(tc.query, "$w: ClienteWhereInput") {
 					vars = map[string]any{"w": map[string]any{"estado": "ACTIV"}}
 				}
-				res := sinSQL(t, db, func() gqltest.Response { return off.Do(tc.query, vars) })
+				res := testkit.RequireNoSQL(t, db, func() testkit.Response { return off.Do(tc.query, vars) })
 				require.NotEmpty(t, res.Errors, res.Raw)
 				for _, e := range res.Errors {
 					assert.Equal(t, "VALIDATION_ERROR", e.Extensions.Code, res.Raw)
 					assert.NotContains(t, strings.ToLower(e.Message), "did you mean", res.Raw)
 				}
-				sinFugas(t, res)
+				testkit.RequireNoLeaks(t, res)
 				if tc.sugiere {
 					resOn := on.Do(tc.query, vars)
 					require.NotEmpty(t, resOn.Errors, resOn.Raw)
@@ -577,8 +545,8 @@ func TestIntrospeccionDeshabilitada(t *testing.T) {
 // measure it in time linear in the document, or a 2 KB query would hold a
 // CPU for hours before anything is refused.
 func TestFragmentosRepetidosNoExplotan(t *testing.T) {
-	db := testdb.SQLite(t)
-	fixture.New(t, db.Client).Cliente()
+	db := testkit.SQLite(t)
+	cliente := testkit.NewFixture(t, db.Client).Cliente()
 	c := servir(t, db, nil)
 	doc := func(n int, last string) string {
 		var b strings.Builder
@@ -589,8 +557,8 @@ func TestFragmentosRepetidosNoExplotan(t *testing.T) {
 		fmt.Fprintf(&b, "fragment F%d on Cliente { %s }\n", n, last)
 		return b.String()
 	}
-	run := func(q string) gqltest.Response {
-		done := make(chan gqltest.Response, 1)
+	run := func(q string) testkit.Response {
+		done := make(chan testkit.Response, 1)
 		go func() { done <- c.Do(q, nil) }()
 		select {
 		case res := <-done:
@@ -598,13 +566,13 @@ func TestFragmentosRepetidosNoExplotan(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("the server has not answered a %d-byte query in 10 s", len(q))
 		}
-		return gqltest.Response{}
+		return testkit.Response{}
 	}
 	t.Run("sin_costo", func(t *testing.T) {
 		start := time.Now()
 		res := run(doc(60, "id rut"))
 		require.Empty(t, res.Errors, res.Raw)
-		assert.JSONEq(t, `{"clientes":{"edges":[{"node":{"id":"`+gid.Encode(1)+`","rut":"`+fixture.RUT(1)+`"}}]}}`, string(res.Data))
+		assert.JSONEq(t, `{"clientes":{"edges":[{"node":{"id":"`+gid.Encode(1)+`","rut":"`+cliente.Rut+`"}}]}}`, string(res.Data))
 		assert.Less(t, time.Since(start), 2*time.Second)
 	})
 	t.Run("con_costo", func(t *testing.T) {
@@ -615,7 +583,7 @@ func TestFragmentosRepetidosNoExplotan(t *testing.T) {
 		res := run(doc(60, "facturas(first: 100) { totalCount }"))
 		assert.Less(t, time.Since(start), 2*time.Second)
 		// A query charged for each copy: far over the limit, refused.
-		requireError(t, res, "COMPLEXITY_LIMIT_EXCEEDED")
+		testkit.RequireGQLError(t, res, "COMPLEXITY_LIMIT_EXCEEDED")
 		r, _ := costo(t, res)
 		assert.Greater(t, r, 150_000)
 	})
@@ -623,7 +591,7 @@ func TestFragmentosRepetidosNoExplotan(t *testing.T) {
 		start := time.Now()
 		res := run(doc(60, "a: __typename"))
 		assert.Less(t, time.Since(start), 2*time.Second)
-		requireError(t, res, "ALIAS_LIMIT_EXCEEDED") // 2^60 copies of the alias
+		testkit.RequireGQLError(t, res, "ALIAS_LIMIT_EXCEEDED") // 2^60 copies of the alias
 	})
 }
 
@@ -735,12 +703,12 @@ var readmeBlocks = []string{readmeCartera, readmeOperacion, readmeFiltros, readm
 // (extensions.cost), and pins them, so a change of limits or README that
 // would refuse a documented query fails here.
 func TestLimitesConsultasDelREADME(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		c := servir(t, db, nil)
 		estricto := servir(t, db, func(cfg *config.Config) { cfg.MaxDepth = 1 })
 
 		// The demo data, loaded on the server's business date.
-		_, err := seed.Run(t.Context(), db, seed.Options{Clock: clock.NewFixed(apptest.Hoy), TimeZone: apptest.Santiago})
+		_, err := seed.Run(t.Context(), db, seed.Options{Clock: clock.NewFixed(testkit.Hoy), TimeZone: testkit.Santiago})
 		require.NoError(t, err)
 
 		readme, err := os.ReadFile("../../README.md")

@@ -6,17 +6,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // Ensure that a value the database cannot store or compare (a NUL byte in
 // text, which PostgreSQL refuses) is the client's VALIDATION_ERROR, never an
 // INTERNAL_ERROR, in a filter and in a mutation's input.
 func TestValorInaceptableParaLaBaseDeDatos(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c, _ := apptest.Serve(t, db, apptest.Options{})
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 		res := c.Do(`query($q: String!) { clientes(where: {razonSocialContains: $q}) { totalCount } }`,
 			map[string]any{"q": "a\u0000b"})
 		if len(res.Errors) > 0 {

@@ -10,15 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/fixture"
 	"github.com/banpro/factoring/internal/gid"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 func TestPaginacion(t *testing.T) {
-	eachCounted(t, func(t *testing.T, db *database.DB, stmts *database.StatementCounter) {
-		fx := fixture.New(t, db.Client)
+	testkit.EachDBCounted(t, func(t *testing.T, db *database.DB, stmts *database.StatementCounter) {
+		fx := testkit.NewFixture(t, db.Client)
 		var clientes []*ent.Cliente
 		for range 7 {
 			clientes = append(clientes, fx.Cliente())
@@ -29,9 +28,9 @@ func TestPaginacion(t *testing.T) {
 		for range 60 {
 			facturas = append(facturas, fx.Factura(conFacturas))
 		}
-		c, _ := apptest.Serve(t, db, apptest.Options{})
-		newest := reversed(idOf(clientes...))         // c7 … c1
-		facturasNewest := reversed(idOf(facturas...)) // f60 … f1
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
+		newest := testkit.Reversed(testkit.IDOf(clientes...))         // c7 … c1
+		facturasNewest := testkit.Reversed(testkit.IDOf(facturas...)) // f60 … f1
 
 		const q = `query($first: Int, $after: Cursor, $last: Int, $before: Cursor) {
 		  clientes(first: $first, after: $after, last: $last, before: $before) {
@@ -40,25 +39,25 @@ func TestPaginacion(t *testing.T) {
 		    edges { cursor node { id } }
 		  }
 		}`
-		page := func(t *testing.T, vars map[string]any) conn[node] {
+		page := func(t *testing.T, vars map[string]any) testkit.Conn[testkit.Node] {
 			t.Helper()
-			return data[struct{ Clientes conn[node] }](t, c, q, vars).Clientes
+			return testkit.Data[struct{ Clientes testkit.Conn[testkit.Node] }](t, c, q, vars).Clientes
 		}
 
 		t.Run("hacia_adelante", func(t *testing.T) {
 			p1 := page(t, map[string]any{"first": 3})
-			assert.Equal(t, newest[0:3], ids(p1))
-			assert.Equal(t, pageInfo{HasNextPage: true, HasPreviousPage: false, StartCursor: &p1.Edges[0].Cursor, EndCursor: &p1.Edges[2].Cursor}, p1.PageInfo)
+			assert.Equal(t, newest[0:3], testkit.IDs(p1))
+			assert.Equal(t, testkit.PageInfo{HasNextPage: true, HasPreviousPage: false, StartCursor: &p1.Edges[0].Cursor, EndCursor: &p1.Edges[2].Cursor}, p1.PageInfo)
 			assert.Equal(t, 7, p1.TotalCount)
 
 			p2 := page(t, map[string]any{"first": 3, "after": *p1.PageInfo.EndCursor})
-			assert.Equal(t, newest[3:6], ids(p2))
+			assert.Equal(t, newest[3:6], testkit.IDs(p2))
 			assert.True(t, p2.PageInfo.HasNextPage)
 			assert.True(t, p2.PageInfo.HasPreviousPage, "a page after a cursor has rows before it")
 			assert.Equal(t, 7, p2.TotalCount, "totalCount counts the whole connection, not the page")
 
 			p3 := page(t, map[string]any{"first": 3, "after": *p2.PageInfo.EndCursor})
-			assert.Equal(t, newest[6:], ids(p3))
+			assert.Equal(t, newest[6:], testkit.IDs(p3))
 			assert.False(t, p3.PageInfo.HasNextPage)
 			assert.Equal(t, 7, p3.TotalCount)
 
@@ -71,38 +70,38 @@ func TestPaginacion(t *testing.T) {
 
 		t.Run("hacia_atras", func(t *testing.T) {
 			p1 := page(t, map[string]any{"last": 3})
-			assert.Equal(t, newest[4:7], ids(p1), "the last rows, still in the connection's order")
+			assert.Equal(t, newest[4:7], testkit.IDs(p1), "the last rows, still in the connection's order")
 			assert.True(t, p1.PageInfo.HasPreviousPage)
 			assert.False(t, p1.PageInfo.HasNextPage)
 			assert.Equal(t, 7, p1.TotalCount)
 
 			p2 := page(t, map[string]any{"last": 3, "before": *p1.PageInfo.StartCursor})
-			assert.Equal(t, newest[1:4], ids(p2))
+			assert.Equal(t, newest[1:4], testkit.IDs(p2))
 			assert.True(t, p2.PageInfo.HasPreviousPage)
 			assert.True(t, p2.PageInfo.HasNextPage, "a page before a cursor has rows after it")
 			assert.Equal(t, 7, p2.TotalCount)
 
 			p3 := page(t, map[string]any{"last": 3, "before": *p2.PageInfo.StartCursor})
-			assert.Equal(t, newest[0:1], ids(p3))
+			assert.Equal(t, newest[0:1], testkit.IDs(p3))
 			assert.False(t, p3.PageInfo.HasPreviousPage)
 			assert.Equal(t, 7, p3.TotalCount)
 		})
 
 		t.Run("una_pagina_exacta_no_tiene_siguiente", func(t *testing.T) {
 			p := page(t, map[string]any{"first": 7})
-			assert.Equal(t, newest, ids(p))
+			assert.Equal(t, newest, testkit.IDs(p))
 			assert.False(t, p.PageInfo.HasNextPage)
 			p = page(t, map[string]any{"first": 100})
-			assert.Equal(t, newest, ids(p))
+			assert.Equal(t, newest, testkit.IDs(p))
 			assert.False(t, p.PageInfo.HasNextPage)
 		})
 
 		t.Run("before_sin_last_es_la_pagina_anterior_al_cursor", func(t *testing.T) {
 			all := page(t, map[string]any{"first": 7})
-			got := data[struct{ Clientes conn[node] }](t, c, `query($before: Cursor) {
+			got := testkit.Data[struct{ Clientes testkit.Conn[testkit.Node] }](t, c, `query($before: Cursor) {
 			  clientes(before: $before) { pageInfo { hasNextPage hasPreviousPage } edges { node { id } } }
 			}`, map[string]any{"before": all.Edges[3].Cursor}).Clientes
-			assert.Equal(t, newest[0:3], ids(got))
+			assert.Equal(t, newest[0:3], testkit.IDs(got))
 			assert.True(t, got.PageInfo.HasNextPage)
 			assert.False(t, got.PageInfo.HasPreviousPage)
 		})
@@ -131,8 +130,8 @@ func TestPaginacion(t *testing.T) {
 				}
 				stmts.Reset()
 				res := c.Do(q, vars)
-				requireError(t, res, "VALIDATION_ERROR", tc.field)
-				requireNullData(t, res)
+				testkit.RequireGQLError(t, res, "VALIDATION_ERROR", tc.field)
+				testkit.RequireNullData(t, res)
 				assert.Zero(t, stmts.Load())
 			})
 		}
@@ -177,8 +176,8 @@ func TestPaginacion(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				stmts.Reset()
 				res := c.Do(tc.query, tc.vars)
-				requireError(t, res, "VALIDATION_ERROR", tc.fields...)
-				requireNullData(t, res)
+				testkit.RequireGQLError(t, res, "VALIDATION_ERROR", tc.fields...)
+				testkit.RequireNullData(t, res)
 				assert.Zero(t, stmts.Load(), "a refused query runs no SQL")
 			})
 		}
@@ -194,8 +193,8 @@ func TestPaginacion(t *testing.T) {
 		// at the root and nested, however the field is reached.
 		type facturasPage struct {
 			TotalCount int
-			PageInfo   pageInfo
-			Edges      []struct{ Node node }
+			PageInfo   testkit.PageInfo
+			Edges      []struct{ Node testkit.Node }
 		}
 		checkDefault := func(t *testing.T, got facturasPage) {
 			t.Helper()
@@ -241,7 +240,7 @@ func TestPaginacion(t *testing.T) {
 		}
 		for _, tc := range defaults {
 			t.Run("pagina_por_omision_"+tc.name, func(t *testing.T) {
-				raw := data[map[string]any](t, c, tc.query, tc.vars)
+				raw := testkit.Data[map[string]any](t, c, tc.query, tc.vars)
 				var got facturasPage
 				decodePath(t, raw, tc.path, &got)
 				checkDefault(t, got)
@@ -249,14 +248,14 @@ func TestPaginacion(t *testing.T) {
 		}
 
 		t.Run("pagina_por_omision_con_last_null_en_variable", func(t *testing.T) {
-			got := data[struct{ Facturas facturasPage }](t, c, `query($n: Int) { facturas(last: $n) { totalCount edges { node { id } } } }`,
+			got := testkit.Data[struct{ Facturas facturasPage }](t, c, `query($n: Int) { facturas(last: $n) { totalCount edges { node { id } } } }`,
 				map[string]any{"n": nil}).Facturas
 			assert.Len(t, got.Edges, 50)
 			assert.Equal(t, 60, got.TotalCount)
 		})
 
 		t.Run("una_variable_compartida_se_resuelve_en_cada_conexion", func(t *testing.T) {
-			got := data[struct {
+			got := testkit.Data[struct {
 				Facturas facturasPage
 				Clientes struct {
 					Edges []struct {

@@ -10,38 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/apperror"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/fixture"
-	"github.com/banpro/factoring/internal/gqltest"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
-// syncBuffer is a log or output destination safe for the server's goroutines.
-type syncBuffer = apptest.SyncBuffer
-
-// leaks are fragments that must never reach a client: SQL, driver names
-// and messages, Go type names and stack traces.
-var leaks = []string{
-	"sql", "SQL", "SELECT", "select ", "FROM ", "pq:", "pgx", "pgconn", "SQLSTATE", "sqlite",
-	"database is closed", "*ent.", "ent:", "*errors.", "*fmt.", "goroutine", ".go:", "panic", "runtime error",
-	"0x00", "invalid byte sequence",
-}
-
-func requireNoLeak(t *testing.T, res gqltest.Response) {
-	t.Helper()
-	for _, l := range leaks {
-		assert.NotContains(t, res.Raw, l, "the response leaks an internal detail")
-	}
-}
-
 func TestErroresInternosNoSeFiltran(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		fx := fixture.New(t, db.Client)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		fx := testkit.NewFixture(t, db.Client)
 		cliente := fx.Cliente()
-		var logs syncBuffer
+		var logs testkit.SyncBuffer
 		logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		c, _ := apptest.Serve(t, db, apptest.Options{Logger: logger})
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{Logger: logger})
 
 		if db.Dialect == dialect.Postgres {
 			t.Run("un_error_del_driver_no_llega_al_cliente", func(t *testing.T) {
@@ -50,7 +29,7 @@ func TestErroresInternosNoSeFiltran(t *testing.T) {
 				res := c.Do(`query($q: String) { clientes(where: {razonSocialContains: $q}) { totalCount } }`,
 					map[string]any{"q": "a\u0000b"})
 				require.Len(t, res.Errors, 1, res.Raw)
-				requireNoLeak(t, res)
+				testkit.RequireNoLeaks(t, res)
 				assert.NotEmpty(t, res.Errors[0].Extensions.RequestID)
 			})
 		}
@@ -70,7 +49,7 @@ func TestErroresInternosNoSeFiltran(t *testing.T) {
 			"nodes_con_dos_ids": `query($id: ID!) { nodes(ids: [$id, $id]) { id } }`,
 		} {
 			t.Run("base_cerrada_"+name, func(t *testing.T) {
-				res := c.Do(q, map[string]any{"id": idOf(cliente)[0]})
+				res := c.Do(q, map[string]any{"id": testkit.IDOf(cliente)[0]})
 				require.NotEmpty(t, res.Errors, res.Raw)
 				for _, e := range res.Errors {
 					assert.Equal(t, "INTERNAL_ERROR", e.Extensions.Code)
@@ -78,14 +57,14 @@ func TestErroresInternosNoSeFiltran(t *testing.T) {
 					assert.Equal(t, "fallo-interno-1", e.Extensions.RequestID)
 					assert.Empty(t, e.Extensions.Fields)
 				}
-				requireNoLeak(t, res)
+				testkit.RequireNoLeaks(t, res)
 			})
 		}
 
 		t.Run("la_causa_va_al_log_con_el_id_de_la_solicitud", func(t *testing.T) {
 			c.Header.Set("X-Request-ID", "fallo-interno-2")
 			res := c.Do(`{ clientes { totalCount } }`, nil)
-			requireError(t, res, "INTERNAL_ERROR")
+			testkit.RequireGQLError(t, res, "INTERNAL_ERROR")
 			var line string
 			for l := range strings.Lines(logs.String()) {
 				if strings.Contains(l, `"fallo-interno-2"`) && strings.Contains(l, "database is closed") {

@@ -7,17 +7,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/gqlserver"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // Ensure that a selection set wider than gqlserver.MaxFieldsPerSelection is
 // refused before it is parsed or validated (gqlparser's validation is
 // quadratic in it), and that one at the limit runs.
 func TestSeleccionDemasiadoAncha(t *testing.T) {
-	eachCounted(t, func(t *testing.T, db *database.DB, n *database.StatementCounter) {
-		c, _ := apptest.Serve(t, db, apptest.Options{})
+	testkit.EachDBCounted(t, func(t *testing.T, db *database.DB, n *database.StatementCounter) {
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 		query := func(fields int) string {
 			return "{ clientes(first: 1) { edges { node { " + strings.Repeat("id ", fields) + "} } } }"
 		}

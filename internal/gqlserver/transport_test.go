@@ -3,7 +3,6 @@ package gqlserver_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,66 +11,28 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/fixture"
-	"github.com/banpro/factoring/internal/gqltest"
 	"github.com/banpro/factoring/internal/httpserver"
-	"github.com/banpro/factoring/internal/requestid"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
-// send sends body to /graphql with the given content type and headers.
-func send(t *testing.T, c *gqltest.Client, contentType string, body io.Reader, header http.Header) gqltest.Response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, c.URL()+"/graphql", body)
-	require.NoError(t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	return c.Send(req)
-}
-
-func getGraphQL(t *testing.T, c *gqltest.Client, params url.Values, header http.Header) gqltest.Response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.URL()+"/graphql?"+params.Encode(), nil)
-	require.NoError(t, err)
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	return c.Send(req)
-}
-
-func requireOneError(t *testing.T, res gqltest.Response, code string) gqltest.Error {
-	t.Helper()
-	require.Len(t, res.Errors, 1, "body: %s", res.Raw)
-	e := res.Errors[0]
-	assert.Equal(t, code, e.Extensions.Code, res.Raw)
-	assert.NotEmpty(t, e.Extensions.RequestID, res.Raw)
-	assert.Equal(t, res.Header.Get(requestid.Header), e.Extensions.RequestID, "the error's requestId is the response's X-Request-ID")
-	return e
-}
-
 func TestTransporte(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		fx := fixture.New(t, db.Client)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		fx := testkit.NewFixture(t, db.Client)
 		fx.Cliente()
 		fx.Cliente()
-		c, _ := apptest.Serve(t, db, apptest.Options{})
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 		const totalCount = `{"clientes":{"totalCount":2}}`
 		accept := func(v string) http.Header { return http.Header{"Accept": {v}} }
 
 		t.Run("get_con_query", func(t *testing.T) {
-			res := getGraphQL(t, c, url.Values{"query": {"{ clientes { totalCount } }"}}, nil)
+			res := c.Get(url.Values{"query": {"{ clientes { totalCount } }"}}, nil)
 			assert.Equal(t, http.StatusOK, res.Status, res.Raw)
 			assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
 			assert.JSONEq(t, totalCount, string(res.Data))
 		})
 		t.Run("get_con_variables_y_nombre_de_operacion", func(t *testing.T) {
-			res := getGraphQL(t, c, url.Values{
+			res := c.Get(url.Values{
 				"query":         {"query A { x: clientes { totalCount } } query B($n: Int) { clientes(first: $n) { edges { node { id } } } }"},
 				"operationName": {"B"},
 				"variables":     {`{"n": 1}`},
@@ -82,51 +43,51 @@ func TestTransporte(t *testing.T) {
 			assert.Len(t, got.Clientes.Edges, 1)
 		})
 		t.Run("get_con_variables_que_no_son_json", func(t *testing.T) {
-			res := getGraphQL(t, c, url.Values{"query": {"{ clientes { totalCount } }"}, "variables": {"{nope"}}, nil)
+			res := c.Get(url.Values{"query": {"{ clientes { totalCount } }"}, "variables": {"{nope"}}, nil)
 			assert.Equal(t, http.StatusBadRequest, res.Status, res.Raw)
-			requireOneError(t, res, "VALIDATION_ERROR")
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "variables")
 		})
 		t.Run("negociacion_graphql_response_json", func(t *testing.T) {
 			for _, a := range []string{"application/graphql-response+json", "application/graphql-response+json, application/json;q=0.9"} {
-				res := send(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), accept(a))
+				res := c.Post("application/json", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), accept(a))
 				assert.Equal(t, http.StatusOK, res.Status)
 				assert.Equal(t, "application/graphql-response+json", res.Header.Get("Content-Type"), "Accept: %s", a)
 				assert.JSONEq(t, totalCount, string(res.Data))
-				res = getGraphQL(t, c, url.Values{"query": {"{ clientes { totalCount } }"}}, accept(a))
+				res = c.Get(url.Values{"query": {"{ clientes { totalCount } }"}}, accept(a))
 				assert.Equal(t, "application/graphql-response+json", res.Header.Get("Content-Type"), "GET, Accept: %s", a)
 			}
 		})
 		t.Run("negociacion_por_omision_application_json", func(t *testing.T) {
 			for _, a := range []string{"", "application/json", "*/*", "text/html, */*"} {
-				res := send(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), accept(a))
+				res := c.Post("application/json", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), accept(a))
 				assert.Equal(t, "application/json", res.Header.Get("Content-Type"), "Accept: %q", a)
 				assert.JSONEq(t, totalCount, string(res.Data))
 			}
 		})
 		t.Run("content_type_json_con_charset", func(t *testing.T) {
-			res := send(t, c, "application/json; charset=utf-8", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), nil)
+			res := c.Post("application/json; charset=utf-8", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), nil)
 			assert.Equal(t, http.StatusOK, res.Status, res.Raw)
 			assert.JSONEq(t, totalCount, string(res.Data))
 		})
 
 		t.Run("mutacion_por_get_rechazada", func(t *testing.T) {
-			res := getGraphQL(t, c, url.Values{"query": {`mutation { crearCliente(input: {rut: "11.111.111-1", razonSocial: "X", email: "x@x.cl", lineaCredito: "1"}) { id } }`}}, nil)
+			res := c.Get(url.Values{"query": {`mutation { crearCliente(input: {rut: "11.111.111-1", razonSocial: "X", email: "x@x.cl", lineaCredito: "1"}) { id } }`}}, nil)
 			assert.Equal(t, http.StatusMethodNotAllowed, res.Status, res.Raw)
 			assert.Equal(t, "POST", res.Header.Get("Allow"))
-			requireOneError(t, res, "VALIDATION_ERROR")
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 			n, err := db.Client.Cliente.Query().Count(t.Context())
 			require.NoError(t, err)
 			assert.Equal(t, 2, n, "the mutation did not run")
 		})
 		t.Run("post_text_plain_415", func(t *testing.T) {
-			res := send(t, c, "text/plain", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), nil)
+			res := c.Post("text/plain", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), nil)
 			assert.Equal(t, http.StatusUnsupportedMediaType, res.Status, res.Raw)
-			requireOneError(t, res, "VALIDATION_ERROR")
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 		})
 		t.Run("post_sin_content_type_415", func(t *testing.T) {
-			res := send(t, c, "", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), nil)
+			res := c.Post("", strings.NewReader(`{"query":"{ clientes { totalCount } }"}`), nil)
 			assert.Equal(t, http.StatusUnsupportedMediaType, res.Status, res.Raw)
-			requireOneError(t, res, "VALIDATION_ERROR")
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 		})
 		for _, m := range []string{http.MethodPut, http.MethodDelete, http.MethodPatch} {
 			t.Run("metodo_"+m+"_405", func(t *testing.T) {
@@ -137,7 +98,7 @@ func TestTransporte(t *testing.T) {
 				assert.Equal(t, http.StatusMethodNotAllowed, res.Status, res.Raw)
 				assert.Contains(t, res.Header.Get("Allow"), "POST")
 				assert.Contains(t, res.Header.Get("Allow"), "GET")
-				requireOneError(t, res, "VALIDATION_ERROR")
+				testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 			})
 		}
 
@@ -152,65 +113,52 @@ func TestTransporte(t *testing.T) {
 				`{"query": "{ clientes { totalCount } }", "x": "` + secret + `"}}`,
 				`{"query": "{ clientes { totalCount } }", "x": "` + secret + `"}]`,
 			} {
-				res := send(t, c, "application/json", strings.NewReader(body), nil)
+				res := c.Post("application/json", strings.NewReader(body), nil)
 				assert.GreaterOrEqual(t, res.Status, 400, res.Raw)
 				assert.Less(t, res.Status, 500, res.Raw)
-				requireOneError(t, res, "VALIDATION_ERROR")
+				testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 				assert.NotContains(t, res.Raw, secret, "a malformed body is never echoed")
 				assert.NotContains(t, res.Raw, "json:", "no decoder internals")
 			}
 		})
 		t.Run("lote_json_rechazado", func(t *testing.T) {
-			res := send(t, c, "application/json", strings.NewReader(`[{"query":"{ clientes { totalCount } }"},{"query":"{ clientes { totalCount } }"}]`), nil)
+			res := c.Post("application/json", strings.NewReader(`[{"query":"{ clientes { totalCount } }"},{"query":"{ clientes { totalCount } }"}]`), nil)
 			assert.GreaterOrEqual(t, res.Status, 400, res.Raw)
 			assert.Less(t, res.Status, 500, res.Raw)
-			requireOneError(t, res, "BATCHING_NOT_SUPPORTED")
+			testkit.RequireGQLError(t, res, "BATCHING_NOT_SUPPORTED")
 			if len(res.Data) > 0 {
 				assert.JSONEq(t, "null", string(res.Data), "nothing ran")
 			}
 		})
 		t.Run("cuerpo_de_1_mib_mas_un_byte_413", func(t *testing.T) {
-			res := send(t, c, "application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes+1)), nil)
+			res := c.Post("application/json", bytes.NewReader(testkit.PaddedBody(t, httpserver.MaxBodyBytes+1)), nil)
 			assert.Equal(t, http.StatusRequestEntityTooLarge, res.Status, res.Raw)
-			requireOneError(t, res, "PAYLOAD_TOO_LARGE")
+			testkit.RequireGQLError(t, res, "PAYLOAD_TOO_LARGE")
 		})
 		t.Run("cuerpo_de_exactamente_1_mib_pasa", func(t *testing.T) {
-			res := send(t, c, "application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes)), nil)
+			res := c.Post("application/json", bytes.NewReader(testkit.PaddedBody(t, httpserver.MaxBodyBytes)), nil)
 			assert.Equal(t, http.StatusOK, res.Status, res.Raw)
 			assert.Empty(t, res.Errors)
 			assert.JSONEq(t, totalCount, string(res.Data))
 		})
 		t.Run("error_de_sintaxis_graphql", func(t *testing.T) {
-			res := send(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { totalCount "}`), nil)
-			requireOneError(t, res, "VALIDATION_ERROR")
+			res := c.Post("application/json", strings.NewReader(`{"query":"{ clientes { totalCount "}`), nil)
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 			assert.GreaterOrEqual(t, res.Status, 400, res.Raw)
 			assert.Less(t, res.Status, 500, res.Raw)
-			res = send(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { totalCount "}`), accept("application/graphql-response+json"))
-			requireOneError(t, res, "VALIDATION_ERROR")
+			res = c.Post("application/json", strings.NewReader(`{"query":"{ clientes { totalCount "}`), accept("application/graphql-response+json"))
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 			assert.Equal(t, http.StatusBadRequest, res.Status, "graphql-response+json: a request that never ran is a 400")
 		})
 		t.Run("campo_inexistente", func(t *testing.T) {
-			res := send(t, c, "application/json", strings.NewReader(`{"query":"{ clientes { noExiste } }"}`), nil)
-			requireOneError(t, res, "VALIDATION_ERROR")
+			res := c.Post("application/json", strings.NewReader(`{"query":"{ clientes { noExiste } }"}`), nil)
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 		})
 		t.Run("sin_query", func(t *testing.T) {
-			res := send(t, c, "application/json", strings.NewReader(`{"variables":{}}`), nil)
-			requireOneError(t, res, "VALIDATION_ERROR")
-			res = getGraphQL(t, c, url.Values{}, nil)
-			requireOneError(t, res, "VALIDATION_ERROR")
+			res := c.Post("application/json", strings.NewReader(`{"variables":{}}`), nil)
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
+			res = c.Get(url.Values{}, nil)
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
 		})
 	})
-}
-
-// paddedBody is a valid GraphQL request body of exactly size bytes, padded
-// in an unused variable.
-func paddedBody(t *testing.T, size int) []byte {
-	t.Helper()
-	head := `{"query":"{ clientes { totalCount } }","variables":{"relleno":"`
-	tail := `"}}`
-	pad := size - len(head) - len(tail)
-	require.Positive(t, pad)
-	body := []byte(head + strings.Repeat("x", pad) + tail)
-	require.Len(t, body, size)
-	return body
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -20,26 +19,6 @@ import (
 	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
-
-// syncBuffer is a log destination safe for the server's goroutines. (An
-// in-package test cannot use apptest.SyncBuffer: apptest imports this
-// package.)
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func jsonLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -112,7 +91,7 @@ func TestWithRequestID(t *testing.T) {
 }
 
 func TestRecoverPanics(t *testing.T) {
-	var logs syncBuffer
+	var logs bytes.Buffer
 	log := jsonLogger(&logs)
 	panicky := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom: secreto interno") })
 	// The order New wraps them in.
@@ -204,7 +183,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestAccessLog(t *testing.T) {
-	var logs syncBuffer
+	var logs bytes.Buffer
 	h := withRequestID(accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetOperation(r.Context(), "BuscarClientes")
 		w.WriteHeader(http.StatusAccepted)
@@ -244,7 +223,7 @@ func TestAccessLog(t *testing.T) {
 			"plazo_vencido": {func(ctx context.Context) (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 0) }, 200, "completed"},
 		} {
 			t.Run(name, func(t *testing.T) {
-				var logs syncBuffer
+				var logs bytes.Buffer
 				h := withRequestID(accessLog(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 					_, _ = w.Write([]byte("{}"))
 				}), jsonLogger(&logs)))
@@ -260,7 +239,7 @@ func TestAccessLog(t *testing.T) {
 	})
 
 	t.Run("healthz_y_readyz_en_debug", func(t *testing.T) {
-		var logs syncBuffer
+		var logs bytes.Buffer
 		log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		h := withRequestID(accessLog(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), log))
 		for _, p := range []string{"/healthz", "/readyz"} {

@@ -18,19 +18,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/httpserver"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // configDe is the configuration the environment env gives, with the
-// apptest defaults (auth on here: these tests are about the hardening of
+// testkit defaults (auth on here: these tests are about the hardening of
 // a production server).
 func configDe(t *testing.T, env map[string]string) config.Config {
 	t.Helper()
@@ -39,7 +37,7 @@ func configDe(t *testing.T, env map[string]string) config.Config {
 		return v, ok
 	})
 	require.NoError(t, err)
-	return apptest.WithAuth(cfg)
+	return testkit.WithAuth(cfg)
 }
 
 // respuesta is a raw HTTP answer.
@@ -76,11 +74,11 @@ var securityLeaks = []string{"SELECT", "INSERT", "pq:", "pgx", "sqlite", "gorout
 // carries nosniff and a Content-Security-Policy; the API's policy allows
 // nothing, the playground's allows its own scripts and calls to the API.
 func TestCabecerasDeSeguridad(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	cfg := configDe(t, nil)
-	c, _ := apptest.Serve(t, db, apptest.Options{Config: &cfg})
+	c, _ := testkit.Serve(t, db, testkit.ServeOptions{Config: &cfg})
 	base := c.URL()
-	tok := "Bearer " + apptest.Token(t, "luis", auth.Lector)
+	tok := "Bearer " + testkit.Token(t, "luis", auth.Lector)
 	json := map[string]string{"Content-Type": "application/json", "Authorization": tok}
 	cases := []struct {
 		name, method, path, body string
@@ -139,9 +137,9 @@ func TestCabecerasDeSeguridad(t *testing.T) {
 // a listed origin gets its preflight (Authorization allowed) and its
 // answers, any other gets no Access-Control-Allow-Origin ever.
 func TestCORS(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	const app = "https://app.banpro.cl"
-	tok := "Bearer " + apptest.Token(t, "luis", auth.Lector)
+	tok := "Bearer " + testkit.Token(t, "luis", auth.Lector)
 	query := `{"query":"{ clientes { totalCount } }"}`
 	preflight := func(base, origin string) respuesta {
 		return enviar(t, http.MethodOptions, base+"/graphql", "", map[string]string{
@@ -161,7 +159,7 @@ func TestCORS(t *testing.T) {
 	t.Run("sin_configurar_ningun_origen", func(t *testing.T) {
 		cfg := configDe(t, nil)
 		require.Empty(t, cfg.CORSOrigins)
-		c, _ := apptest.Serve(t, db, apptest.Options{Config: &cfg})
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{Config: &cfg})
 		for _, origin := range []string{app, "https://evil.example", "null"} {
 			for _, res := range []respuesta{
 				preflight(c.URL(), origin),
@@ -179,7 +177,7 @@ func TestCORS(t *testing.T) {
 	t.Run("con_un_origen_permitido", func(t *testing.T) {
 		cfg := configDe(t, map[string]string{"FACTORING_CORS_ORIGINS": app + "/"})
 		require.Equal(t, []string{app}, cfg.CORSOrigins)
-		c, _ := apptest.Serve(t, db, apptest.Options{Config: &cfg})
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{Config: &cfg})
 
 		res := preflight(c.URL(), app)
 		assert.Equal(t, http.StatusNoContent, res.status)
@@ -223,13 +221,13 @@ func TestCORS(t *testing.T) {
 // (HTTP 504), its statement cancelled in the database: when the lock is
 // released later, nothing of it happens.
 func TestPlazoDeLaSolicitudLlegaALaBase(t *testing.T) {
-	db := testdb.Postgres(t)
-	env := dt.New(t, db)
+	db := testkit.Postgres(t)
+	env := testkit.NewEnv(t, db)
 	c := env.MustCrearCliente(t, "1000000")
 	cfg := configDe(t, map[string]string{"FACTORING_REQUEST_TIMEOUT": "1s"})
 	require.Equal(t, time.Second, cfg.RequestTimeout)
-	client, _ := apptest.Serve(t, db, apptest.Options{Config: &cfg})
-	client.Header.Set("Authorization", "Bearer "+apptest.Token(t, "rita", auth.Riesgo))
+	client, _ := testkit.Serve(t, db, testkit.ServeOptions{Config: &cfg})
+	client.Header.Set("Authorization", "Bearer "+testkit.Token(t, "rita", auth.Riesgo))
 
 	ctx := context.Background()
 	tx, err := db.Client.Tx(ctx)
@@ -314,15 +312,15 @@ func TestTiemposDelServidor(t *testing.T) {
 // /debug/vars (with the SQL statement count) on its own address; the API's
 // handler serves none of it.
 func TestEscuchaDeDepuracion(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	cfg := configDe(t, nil)
-	c, _ := apptest.Serve(t, db, apptest.Options{Config: &cfg})
-	c.Header.Set("Authorization", "Bearer "+apptest.Token(t, "luis", auth.Lector))
+	c, _ := testkit.Serve(t, db, testkit.ServeOptions{Config: &cfg})
+	c.Header.Set("Authorization", "Bearer "+testkit.Token(t, "luis", auth.Lector))
 	res := c.Do(`{ clientes { totalCount } }`, nil)
 	require.Empty(t, res.Errors, res.Raw)
 	require.Positive(t, db.Statements.Load())
 
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	addr, err := httpserver.ListenDebug(ctx, httpserver.DebugConfig{
 		Addr:       "127.0.0.1:0",

@@ -19,16 +19,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/gqltest"
 	"github.com/banpro/factoring/internal/httpserver"
 	"github.com/banpro/factoring/internal/requestid"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
-
-// syncBuffer is a log or output destination safe for the server's goroutines.
-type syncBuffer = apptest.SyncBuffer
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -64,9 +59,9 @@ func get(h http.Handler, path string) *httptest.ResponseRecorder {
 }
 
 // errorBody decodes the one error of a JSON error response.
-func errorBody(t *testing.T, raw []byte) gqltest.Error {
+func errorBody(t *testing.T, raw []byte) testkit.GQLError {
 	t.Helper()
-	var body struct{ Errors []gqltest.Error }
+	var body struct{ Errors []testkit.GQLError }
 	require.NoError(t, json.Unmarshal(raw, &body), "body: %s", raw)
 	require.Len(t, body.Errors, 1, "body: %s", raw)
 	require.NotEmpty(t, body.Errors[0].Extensions.RequestID, "every error carries extensions.requestId: %s", raw)
@@ -86,7 +81,7 @@ func TestRutas(t *testing.T) {
 		assert.Equal(t, http.StatusOK, rec.Code)
 	})
 	t.Run("readyz_no_listo", func(t *testing.T) {
-		var logs syncBuffer
+		var logs testkit.SyncBuffer
 		log := slog.New(slog.NewJSONHandler(&logs, nil))
 		h := bareServer(t, true, func(context.Context) error {
 			return errors.New("pq: password authentication failed for user postgres")
@@ -168,63 +163,16 @@ func TestRutas(t *testing.T) {
 	})
 }
 
-// post sends body to /graphql with the given content type and headers.
-func post(t *testing.T, c *gqltest.Client, contentType string, body io.Reader, header http.Header) gqltest.Response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, c.URL()+"/graphql", body)
-	require.NoError(t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	return c.Send(req)
-}
-
-func getGraphQL(t *testing.T, c *gqltest.Client, params url.Values, header http.Header) gqltest.Response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, c.URL()+"/graphql?"+params.Encode(), nil)
-	require.NoError(t, err)
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	return c.Send(req)
-}
-
-func requireOneError(t *testing.T, res gqltest.Response, code string) gqltest.Error {
-	t.Helper()
-	require.Len(t, res.Errors, 1, "body: %s", res.Raw)
-	e := res.Errors[0]
-	assert.Equal(t, code, e.Extensions.Code, res.Raw)
-	assert.NotEmpty(t, e.Extensions.RequestID, res.Raw)
-	assert.Equal(t, res.Header.Get(requestid.Header), e.Extensions.RequestID, "the error's requestId is the response's X-Request-ID")
-	return e
-}
-
-// paddedBody is a valid GraphQL request body of exactly size bytes, padded
-// in an unused variable.
-func paddedBody(t *testing.T, size int) []byte {
-	t.Helper()
-	head := `{"query":"{ clientes { totalCount } }","variables":{"relleno":"`
-	tail := `"}}`
-	pad := size - len(head) - len(tail)
-	require.Positive(t, pad)
-	body := []byte(head + strings.Repeat("x", pad) + tail)
-	require.Len(t, body, size)
-	return body
-}
-
 func TestIDDeSolicitud(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		c, _ := apptest.Serve(t, db, apptest.Options{})
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 		withID := func(id string) http.Header { return http.Header{requestid.Header: {id}} }
 		notFound := fmt.Sprintf(`{"query":"{ cliente(id: \"%s\") { id } }"}`, "Q2xpZW50ZTo5OTk5") // Cliente:9999
 
 		t.Run("devuelve_el_id_sensato_y_lo_pone_en_los_errores", func(t *testing.T) {
-			res := post(t, c, "application/json", strings.NewReader(notFound), withID("mi-solicitud_1.0"))
+			res := c.Post("application/json", strings.NewReader(notFound), withID("mi-solicitud_1.0"))
 			assert.Equal(t, "mi-solicitud_1.0", res.Header.Get(requestid.Header))
-			e := requireOneError(t, res, "NOT_FOUND")
+			e := testkit.RequireGQLError(t, res, "NOT_FOUND")
 			assert.Equal(t, "mi-solicitud_1.0", e.Extensions.RequestID)
 		})
 		for name, id := range map[string]string{
@@ -234,51 +182,51 @@ func TestIDDeSolicitud(t *testing.T) {
 			"vacio":          "",
 		} {
 			t.Run("genera_un_uuid_si_el_id_es_"+name, func(t *testing.T) {
-				res := post(t, c, "application/json", strings.NewReader(notFound), withID(id))
+				res := c.Post("application/json", strings.NewReader(notFound), withID(id))
 				got := res.Header.Get(requestid.Header)
 				_, err := uuid.Parse(got)
 				require.NoError(t, err, "X-Request-ID %q", got)
 				assert.NotEqual(t, id, got)
-				requireOneError(t, res, "NOT_FOUND")
+				testkit.RequireGQLError(t, res, "NOT_FOUND")
 			})
 		}
 		t.Run("sin_encabezado_genera_uno_distinto_cada_vez", func(t *testing.T) {
-			a := post(t, c, "application/json", strings.NewReader(notFound), nil)
-			b := post(t, c, "application/json", strings.NewReader(notFound), nil)
-			requireOneError(t, a, "NOT_FOUND")
-			requireOneError(t, b, "NOT_FOUND")
+			a := c.Post("application/json", strings.NewReader(notFound), nil)
+			b := c.Post("application/json", strings.NewReader(notFound), nil)
+			testkit.RequireGQLError(t, a, "NOT_FOUND")
+			testkit.RequireGQLError(t, b, "NOT_FOUND")
 			assert.NotEqual(t, a.Header.Get(requestid.Header), b.Header.Get(requestid.Header))
 		})
 		// Every kind of error carries the request id: field errors,
 		// validation before execution, and errors outside GraphQL.
 		t.Run("todo_error_lleva_el_id", func(t *testing.T) {
-			cases := map[string]func() gqltest.Response{
-				"validacion": func() gqltest.Response {
-					return post(t, c, "application/json", strings.NewReader(`{"query":"{ clientes(first: 0) { totalCount } }"}`), withID("r-1"))
+			cases := map[string]func() testkit.Response{
+				"validacion": func() testkit.Response {
+					return c.Post("application/json", strings.NewReader(`{"query":"{ clientes(first: 0) { totalCount } }"}`), withID("r-1"))
 				},
-				"escalar": func() gqltest.Response {
-					return post(t, c, "application/json", strings.NewReader(`{"query":"{ cliente(id: \"xyz\") { id } }"}`), withID("r-1"))
+				"escalar": func() testkit.Response {
+					return c.Post("application/json", strings.NewReader(`{"query":"{ cliente(id: \"xyz\") { id } }"}`), withID("r-1"))
 				},
-				"sintaxis": func() gqltest.Response {
-					return post(t, c, "application/json", strings.NewReader(`{"query":"{"}`), withID("r-1"))
+				"sintaxis": func() testkit.Response {
+					return c.Post("application/json", strings.NewReader(`{"query":"{"}`), withID("r-1"))
 				},
-				"json_malformado": func() gqltest.Response {
-					return post(t, c, "application/json", strings.NewReader(`{`), withID("r-1"))
+				"json_malformado": func() testkit.Response {
+					return c.Post("application/json", strings.NewReader(`{`), withID("r-1"))
 				},
-				"415": func() gqltest.Response {
-					return post(t, c, "text/plain", strings.NewReader(`{}`), withID("r-1"))
+				"415": func() testkit.Response {
+					return c.Post("text/plain", strings.NewReader(`{}`), withID("r-1"))
 				},
-				"413": func() gqltest.Response {
-					return post(t, c, "application/json", bytes.NewReader(paddedBody(t, httpserver.MaxBodyBytes+1)), withID("r-1"))
+				"413": func() testkit.Response {
+					return c.Post("application/json", bytes.NewReader(testkit.PaddedBody(t, httpserver.MaxBodyBytes+1)), withID("r-1"))
 				},
-				"ruta_desconocida": func() gqltest.Response {
+				"ruta_desconocida": func() testkit.Response {
 					req, err := http.NewRequest(http.MethodGet, c.URL()+"/nada", nil)
 					require.NoError(t, err)
 					req.Header.Set(requestid.Header, "r-1")
 					return c.Send(req)
 				},
-				"mutacion_por_get": func() gqltest.Response {
-					return getGraphQL(t, c, url.Values{"query": {`mutation { activarCliente(id: "Q2xpZW50ZTox") { id } }`}}, withID("r-1"))
+				"mutacion_por_get": func() testkit.Response {
+					return c.Get(url.Values{"query": {`mutation { activarCliente(id: "Q2xpZW50ZTox") { id } }`}}, withID("r-1"))
 				},
 			}
 			for name, send := range cases {
@@ -294,19 +242,19 @@ func TestIDDeSolicitud(t *testing.T) {
 }
 
 func TestRegistroDeAcceso(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		var logs syncBuffer
-		c, _ := apptest.Serve(t, db, apptest.Options{
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		var logs testkit.SyncBuffer
+		c, _ := testkit.Serve(t, db, testkit.ServeOptions{
 			Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		})
 		body := `{"query":"query BuscarClientes($q: String) { clientes(where: {razonSocialContains: $q}) { totalCount } }",` +
 			`"operationName":"BuscarClientes","variables":{"q":"secreto456"}}`
-		res := post(t, c, "application/json", strings.NewReader(body), http.Header{
+		res := c.Post("application/json", strings.NewReader(body), http.Header{
 			"Authorization":  {"Bearer secreto123"},
 			requestid.Header: {"acceso-1"},
 		})
 		require.Empty(t, res.Errors, res.Raw)
-		res = getGraphQL(t, c, url.Values{
+		res = c.Get(url.Values{
 			"query":     {"query PorGet($q: String) { clientes(where: {razonSocialContains: $q}) { totalCount } }"},
 			"variables": {`{"q":"secreto789"}`},
 		}, http.Header{requestid.Header: {"acceso-2"}, "Authorization": {"Bearer secreto123"}})

@@ -14,11 +14,10 @@ import (
 	"github.com/banpro/factoring/ent/hook"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/operaciones"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // errInyectado is the failure the hook injects.
@@ -46,8 +45,8 @@ func fallaAlEscribirEvento(db *database.DB, armed *atomic.Bool, inside func(ctx 
 // TestAtomicidad ensures invariant 4: a mutation that fails halfway (here
 // at its last write, the event) leaves no row and no event behind.
 func TestAtomicidad(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		svc := env.Svc.Operaciones
 		var armed atomic.Bool
 		var seen struct {
@@ -81,7 +80,7 @@ func TestAtomicidad(t *testing.T) {
 			assert.Equal(t, before.Eventos, after.Eventos, "no event")
 			env.RequireEstadoFacturas(t, estado.FacturaDisponible, ids...)
 			env.RequireLinea(t, c.ID, "1000000.00", "1000000.00")
-			dt.RequireVerificado(t, db)
+			testkit.RequireVerificado(t, db)
 		})
 
 		t.Run("aprobar", func(t *testing.T) {
@@ -101,7 +100,7 @@ func TestAtomicidad(t *testing.T) {
 			assert.Equal(t, estado.OperacionPendiente, stored.Estado)
 			assert.Nil(t, stored.FechaAprobacion)
 			assert.Len(t, env.Eventos(t, op.ID), 1)
-			dt.RequireVerificado(t, db)
+			testkit.RequireVerificado(t, db)
 
 			_, err = svc.Aprobar(ctx, op.ID)
 			require.NoError(t, err, "the same mutation succeeds once nothing fails")
@@ -131,18 +130,18 @@ func TestAtomicidad(t *testing.T) {
 				armed.Store(false)
 				assert.ErrorIs(t, err, errInyectado)
 				assert.Equal(t, before, env.Snapshot(t), "nothing changed")
-				dt.RequireVerificado(t, db)
+				testkit.RequireVerificado(t, db)
 			})
 		}
 
 		t.Run("graphql_responde_error_interno_generico", func(t *testing.T) {
-			a := newAPI(t, db)
+			client, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 			op, _ := env.MustOperacionPendiente(t, c.ID, "1000.00")
 			before := env.Snapshot(t)
 			armed.Store(true)
-			e := a.fail(gqlAprobar, map[string]any{"id": gid.Encode(op.ID)})
+			res := client.Do(`mutation($id: ID!) { aprobarOperacion(id: $id) { id estado } }`, map[string]any{"id": gid.Encode(op.ID)})
 			armed.Store(false)
-			dt.RequireGQLError(t, e, apperror.Internal)
+			e := testkit.RequireGQLError(t, res, apperror.Internal)
 			assert.Equal(t, apperror.GenericMessage(), e.Message)
 			assert.NotContains(t, e.Message, "falla inyectada", "the cause stays in the log")
 			assert.Equal(t, before, env.Snapshot(t))

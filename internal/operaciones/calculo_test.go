@@ -8,11 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/app"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestCalculo checks the discount (docs/dominio.md, "Operación") through
@@ -20,14 +18,14 @@ import (
 // counted from the Santiago date, and one half-up rounding of the exact
 // result.
 func TestCalculo(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "100000000.00")
 
 		t.Run("ejemplo_documentado", func(t *testing.T) {
 			// 300000.00 at 2.00 % due 120 days from today: 2000.00 off,
 			// 298000.00 paid out.
-			f := env.MustRegistrarFactura(t, c.ID, "300000.00", dt.Vence(120))
+			f := env.MustRegistrarFactura(t, c.ID, "300000.00", testkit.Vence(120))
 			require.Equal(t, clock.Date(2027, time.March, 26), f.FechaVencimiento)
 			op := env.MustCrearOperacion(t, c.ID, f.ID)
 			assert.Equal(t, "300000.00", op.MontoTotalFacturas.StringFixed(2))
@@ -43,9 +41,9 @@ func TestCalculo(t *testing.T) {
 		t.Run("dias_hasta_el_vencimiento_mas_lejano", func(t *testing.T) {
 			// Ensure that diasDescuento counts to the latest due date of the
 			// set, whatever the order of the ids.
-			a := env.MustRegistrarFactura(t, c.ID, "100000.00", dt.Vence(30))
-			b := env.MustRegistrarFactura(t, c.ID, "100000.00", dt.Vence(150))
-			d := env.MustRegistrarFactura(t, c.ID, "160000.00", dt.Vence(60))
+			a := env.MustRegistrarFactura(t, c.ID, "100000.00", testkit.Vence(30))
+			b := env.MustRegistrarFactura(t, c.ID, "100000.00", testkit.Vence(150))
+			d := env.MustRegistrarFactura(t, c.ID, "160000.00", testkit.Vence(60))
 			op := env.MustCrearOperacion(t, c.ID, a.ID, b.ID, d.ID)
 			assert.Equal(t, 150, op.DiasDescuento)
 			// 360000.00 × 2 % × 150/360 = 3000.00
@@ -58,11 +56,11 @@ func TestCalculo(t *testing.T) {
 			// 2005.00 × 2.00 % × 90/360 = 10.025 exactly: half-up gives
 			// 10.03; half-even (banker's) would give 10.02, and a float64
 			// (10.0249999…) too.
-			exact := dt.Dec("2005.00").Mul(dt.Dec("2.00")).Mul(dt.Dec("90")).Div(dt.Dec("36000"))
+			exact := testkit.Dec("2005.00").Mul(testkit.Dec("2.00")).Mul(testkit.Dec("90")).Div(testkit.Dec("36000"))
 			require.Equal(t, "10.025", exact.String())
 			require.Equal(t, "10.02", exact.RoundBank(2).StringFixed(2), "half-even would round down")
 
-			f := env.MustRegistrarFactura(t, c.ID, "2005.00", dt.Vence(90))
+			f := env.MustRegistrarFactura(t, c.ID, "2005.00", testkit.Vence(90))
 			op := env.MustCrearOperacion(t, c.ID, f.ID)
 			assert.Equal(t, "10.03", op.MontoDescuento.StringFixed(2))
 			assert.Equal(t, "1994.97", op.MontoADesembolsar.StringFixed(2))
@@ -71,7 +69,7 @@ func TestCalculo(t *testing.T) {
 		t.Run("redondea_una_vez_sobre_el_resultado_exacto", func(t *testing.T) {
 			// 1234.56 × 2.00 % × 7/360 = 0.48010666…: 0.48, and the payout is
 			// the total minus the rounded discount.
-			f := env.MustRegistrarFactura(t, c.ID, "1234.56", dt.Vence(7))
+			f := env.MustRegistrarFactura(t, c.ID, "1234.56", testkit.Vence(7))
 			op := env.MustCrearOperacion(t, c.ID, f.ID)
 			assert.Equal(t, "0.48", op.MontoDescuento.StringFixed(2))
 			assert.Equal(t, "1234.08", op.MontoADesembolsar.StringFixed(2))
@@ -84,8 +82,8 @@ func TestCalculo(t *testing.T) {
 // is still the 26th in Santiago (UTC-3 in November), so the days count
 // from the 26th and an invoice due on the 26th is not overdue yet.
 func TestCalculoHoyEsLaFechaDeSantiago(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		env.Clock.Set(time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC))
 		require.Equal(t, 27, env.Clock.Now().Day(), "the UTC date is already the 27th")
 		c := env.MustCrearClienteActivo(t, "10000000")
@@ -110,13 +108,13 @@ func TestCalculoHoyEsLaFechaDeSantiago(t *testing.T) {
 // TestCalculoTasaConfigurada ensures that the rate is the configured one
 // (here 1.50 %), not a constant.
 func TestCalculoTasaConfigurada(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		cfg := apptest.Config(t)
-		cfg.TasaDescuento = dt.Dec("1.50")
-		fixed := clock.NewFixed(apptest.Hoy)
-		env := &dt.Env{DB: db, Svc: app.Services(db, cfg, fixed), Clock: fixed, Ctx: t.Context()}
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		cfg := testkit.Config(t)
+		cfg.TasaDescuento = testkit.Dec("1.50")
+		fixed := clock.NewFixed(testkit.Hoy)
+		env := &testkit.Env{DB: db, Svc: app.Services(db, cfg, fixed), Clock: fixed, Ctx: t.Context()}
 		c := env.MustCrearClienteActivo(t, "10000000")
-		f := env.MustRegistrarFactura(t, c.ID, "300000.00", dt.Vence(120))
+		f := env.MustRegistrarFactura(t, c.ID, "300000.00", testkit.Vence(120))
 		op := env.MustCrearOperacion(t, c.ID, f.ID)
 		// 300000.00 × 1.50 % × 120/360 = 1500.00
 		assert.Equal(t, "1.50", op.TasaDescuento.StringFixed(2))

@@ -14,10 +14,9 @@ import (
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/internal/apperror"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/operaciones"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestAprobarConcurrenteLineaParaDiez is the documented example
@@ -26,8 +25,8 @@ import (
 // Exactly 10 succeed, 40 fail on lineaDisponible, the line ends at exactly
 // 0 and there are 10 APROBADA events.
 func TestAprobarConcurrenteLineaParaDiez(t *testing.T) {
-	db := testdb.Postgres(t)
-	env := dt.New(t, db)
+	db := testkit.Postgres(t)
+	env := testkit.NewEnv(t, db)
 	const n, cubre = 50, 10
 	c := env.MustCrearClienteActivo(t, "100000.00")
 	ops := make([]*ent.Operacion, n)
@@ -36,18 +35,18 @@ func TestAprobarConcurrenteLineaParaDiez(t *testing.T) {
 	}
 
 	start := time.Now()
-	errs := dt.Race(n, func(i int) error {
+	errs := testkit.Race(n, func(i int) error {
 		_, err := env.Svc.Operaciones.Aprobar(ctx, ops[i].ID)
 		return err
 	})
 	elapsed := time.Since(start)
 
-	tally := dt.Tally(errs)
+	tally := testkit.Tally(errs)
 	t.Logf("50 aprobarOperacion concurrentes (línea para 10): %v en %v, reintentos %d", tally, elapsed.Round(time.Millisecond), db.Retries())
 	require.Equal(t, map[string]int{"OK": cubre, string(apperror.Validation): n - cubre}, tally, "errors: %v", errs)
 	for _, err := range errs {
 		if err != nil {
-			dt.RequireCode(t, err, apperror.Validation, "lineaDisponible")
+			testkit.RequireCode(t, err, apperror.Validation, "lineaDisponible")
 		}
 	}
 	env.RequireLinea(t, c.ID, "100000.00", "0.00")
@@ -57,7 +56,7 @@ func TestAprobarConcurrenteLineaParaDiez(t *testing.T) {
 	pendientes, err := db.Client.Operacion.Query().Where(operacion.EstadoEQ(estado.OperacionPendiente)).Count(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, n-cubre, pendientes)
-	r := dt.RequireVerificado(t, db)
+	r := testkit.RequireVerificado(t, db)
 	t.Logf("verificar: %d clientes, %d facturas, %d operaciones, %d eventos, 0 violaciones", r.Clientes, r.Facturas, r.Operaciones, r.Eventos)
 }
 
@@ -65,24 +64,24 @@ func TestAprobarConcurrenteLineaParaDiez(t *testing.T) {
 // invoice cannot both hold it: exactly one wins, the others are refused on
 // facturaIds, and the losers' other invoices stay DISPONIBLE.
 func TestCrearConcurrenteMismaFactura(t *testing.T) {
-	db := testdb.Postgres(t)
-	env := dt.New(t, db)
+	db := testkit.Postgres(t)
+	env := testkit.NewEnv(t, db)
 	const n, rounds = 12, 5
 	c := env.MustCrearClienteActivo(t, "100000000.00")
 	start := time.Now()
 	total := map[string]int{}
 	for range rounds {
-		disputada := env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(30))
+		disputada := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
 		_, propias := env.MustRegistrarFacturas(t, c.ID, repeat("500.00", n)...)
 		created := make([]*ent.Operacion, n)
-		errs := dt.Race(n, func(i int) error {
+		errs := testkit.Race(n, func(i int) error {
 			var err error
 			created[i], err = env.Svc.Operaciones.Crear(ctx, operaciones.CrearInput{
 				ClienteID: c.ID, FacturaIDs: []int{propias[i], disputada.ID},
 			})
 			return err
 		})
-		tally := dt.Tally(errs)
+		tally := testkit.Tally(errs)
 		require.Equal(t, map[string]int{"OK": 1, string(apperror.Validation): n - 1}, tally, "errors: %v", errs)
 		for i, err := range errs {
 			if err == nil {
@@ -99,7 +98,7 @@ func TestCrearConcurrenteMismaFactura(t *testing.T) {
 			total[k] += v
 		}
 	}
-	r := dt.RequireVerificado(t, db)
+	r := testkit.RequireVerificado(t, db)
 	t.Logf("%d crearOperacion concurrentes sobre una factura, %d rondas: %v en %v, reintentos %d; verificar: %d operaciones, 0 violaciones",
 		n, rounds, total, time.Since(start).Round(time.Millisecond), db.Retries(), r.Operaciones)
 }
@@ -117,8 +116,8 @@ func repeat(s string, n int) []string {
 // each round, the other is a CONFLICT, and the invoices and the line follow
 // the winner.
 func TestAprobarContraRechazarConcurrente(t *testing.T) {
-	db := testdb.Postgres(t)
-	env := dt.New(t, db)
+	db := testkit.Postgres(t)
+	env := testkit.NewEnv(t, db)
 	const rounds = 20
 	c := env.MustCrearClienteActivo(t, "100000000.00")
 	start := time.Now()
@@ -126,7 +125,7 @@ func TestAprobarContraRechazarConcurrente(t *testing.T) {
 	for range rounds {
 		op, ids := env.MustOperacionPendiente(t, c.ID, "1000.00", "500.00")
 		lineaAntes := env.Cliente(t, c.ID).LineaDisponible
-		errs := dt.Race(2, func(i int) error {
+		errs := testkit.Race(2, func(i int) error {
 			var err error
 			if i == 0 {
 				_, err = env.Svc.Operaciones.Aprobar(ctx, op.ID)
@@ -135,13 +134,13 @@ func TestAprobarContraRechazarConcurrente(t *testing.T) {
 			}
 			return err
 		})
-		require.Equal(t, map[string]int{"OK": 1, string(apperror.Conflict): 1}, dt.Tally(errs), "errors: %v", errs)
+		require.Equal(t, map[string]int{"OK": 1, string(apperror.Conflict): 1}, testkit.Tally(errs), "errors: %v", errs)
 		linea := env.Cliente(t, c.ID).LineaDisponible
 		if errs[0] == nil {
 			wins["aprobar"]++
 			assert.Equal(t, estado.OperacionAprobada, env.Operacion(t, op.ID).Estado)
 			env.RequireEstadoFacturas(t, estado.FacturaCedida, ids...)
-			assert.Equal(t, lineaAntes.Sub(dt.Dec("1500.00")).StringFixed(2), linea.StringFixed(2))
+			assert.Equal(t, lineaAntes.Sub(testkit.Dec("1500.00")).StringFixed(2), linea.StringFixed(2))
 			assert.Contains(t, errs[1].Error(), "estado APROBADA")
 		} else {
 			wins["rechazar"]++
@@ -152,7 +151,7 @@ func TestAprobarContraRechazarConcurrente(t *testing.T) {
 		}
 		assert.Len(t, env.Eventos(t, op.ID), 2, "one event for the one state change")
 	}
-	dt.RequireVerificado(t, db)
+	testkit.RequireVerificado(t, db)
 	t.Logf("aprobar contra rechazar: %d rondas en %v: %v, reintentos %d", rounds, time.Since(start).Round(time.Millisecond), wins, db.Retries())
 }
 
@@ -160,8 +159,8 @@ func TestAprobarContraRechazarConcurrente(t *testing.T) {
 // deadline passes while its transaction runs fails and rolls everything
 // back.
 func TestPlazoVencidoAMitadDeTransaccion(t *testing.T) {
-	db := testdb.Postgres(t)
-	env := dt.New(t, db)
+	db := testkit.Postgres(t)
+	env := testkit.NewEnv(t, db)
 	c := env.MustCrearClienteActivo(t, "1000000.00")
 
 	t.Run("bloqueada_esperando_una_fila", func(t *testing.T) {
@@ -224,5 +223,5 @@ func TestPlazoVencidoAMitadDeTransaccion(t *testing.T) {
 		_, err = env.Svc.Operaciones.Aprobar(ctx, op.ID)
 		require.NoError(t, err)
 	})
-	dt.RequireVerificado(t, db)
+	testkit.RequireVerificado(t, db)
 }

@@ -8,13 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/apperror"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/operaciones"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 var ctx = context.Background()
@@ -31,7 +29,7 @@ const (
 // of the ids in notListed.
 func requireLista(t *testing.T, err error, field string, listed, notListed []int) {
 	t.Helper()
-	appErr := dt.RequireCode(t, err, apperror.Validation, field)
+	appErr := testkit.RequireCode(t, err, apperror.Validation, field)
 	msg := appErr.Fields[field]
 	for _, id := range listed {
 		assert.Contains(t, msg, gid.Encode(id), "the message lists %d", id)
@@ -42,8 +40,8 @@ func requireLista(t *testing.T, err error, field string, listed, notListed []int
 }
 
 func TestCrear(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		svc := env.Svc.Operaciones
 		crear := func(clienteID int, ids ...int) error {
 			_, err := svc.Crear(ctx, operaciones.CrearInput{ClienteID: clienteID, FacturaIDs: ids})
@@ -65,7 +63,7 @@ func TestCrear(t *testing.T) {
 			assert.Equal(t, 90, op.DiasDescuento)
 			assert.Equal(t, "1500.00", op.MontoDescuento.StringFixed(2))
 			assert.Equal(t, "298500.00", op.MontoADesembolsar.StringFixed(2))
-			assert.True(t, op.FechaSolicitud.Equal(apptest.Hoy))
+			assert.True(t, op.FechaSolicitud.Equal(testkit.Hoy))
 			assert.Nil(t, op.FechaAprobacion)
 
 			env.RequireEstadoFacturas(t, estado.FacturaEnProceso, ids...)
@@ -91,9 +89,9 @@ func TestCrear(t *testing.T) {
 		})
 
 		t.Run("paso1_facturaIds_vacio", func(t *testing.T) {
-			dt.RequireCode(t, crear(c.ID), apperror.Validation, "facturaIds")
+			testkit.RequireCode(t, crear(c.ID), apperror.Validation, "facturaIds")
 			// Step 1 comes before the cliente is even looked up.
-			dt.RequireCode(t, crear(missingCliente), apperror.Validation, "facturaIds")
+			testkit.RequireCode(t, crear(missingCliente), apperror.Validation, "facturaIds")
 		})
 
 		t.Run("paso1_facturaIds_repetidos", func(t *testing.T) {
@@ -108,7 +106,7 @@ func TestCrear(t *testing.T) {
 			for i := range ids {
 				ids[i] = 1<<32 + 500_000 + i
 			}
-			dt.RequireCode(t, crear(missingCliente, ids...), apperror.Validation, "facturaIds")
+			testkit.RequireCode(t, crear(missingCliente, ids...), apperror.Validation, "facturaIds")
 		})
 
 		t.Run("exactamente_500_facturas", func(t *testing.T) {
@@ -123,7 +121,7 @@ func TestCrear(t *testing.T) {
 		})
 
 		t.Run("paso2_cliente_inexistente", func(t *testing.T) {
-			dt.RequireCode(t, crear(missingCliente, missingFactura), apperror.NotFound)
+			testkit.RequireCode(t, crear(missingCliente, missingFactura), apperror.NotFound)
 		})
 
 		t.Run("paso2_cliente_no_activo", func(t *testing.T) {
@@ -139,9 +137,9 @@ func TestCrear(t *testing.T) {
 			_, err = env.Svc.Clientes.Bloquear(ctx, bloqueado.ID, "Fraude")
 			require.NoError(t, err)
 
-			dt.RequireCode(t, crear(pendiente.ID, missingFactura), apperror.Validation, "clienteId")
-			dt.RequireCode(t, crear(suspendido.ID, fSusp[0].ID), apperror.Validation, "clienteId")
-			dt.RequireCode(t, crear(bloqueado.ID, fBloq[0].ID), apperror.Validation, "clienteId")
+			testkit.RequireCode(t, crear(pendiente.ID, missingFactura), apperror.Validation, "clienteId")
+			testkit.RequireCode(t, crear(suspendido.ID, fSusp[0].ID), apperror.Validation, "clienteId")
+			testkit.RequireCode(t, crear(bloqueado.ID, fBloq[0].ID), apperror.Validation, "clienteId")
 			env.RequireEstadoFacturas(t, estado.FacturaDisponible, fSusp[0].ID, fBloq[0].ID)
 		})
 
@@ -181,8 +179,8 @@ func TestCrear(t *testing.T) {
 		})
 
 		t.Run("paso3_facturas_vencidas", func(t *testing.T) {
-			vencida := env.MustRegistrarFactura(t, c.ID, "10", dt.Vence(-1))
-			hoy := env.MustRegistrarFactura(t, c.ID, "20", dt.Vence(0))
+			vencida := env.MustRegistrarFactura(t, c.ID, "10", testkit.Vence(-1))
+			hoy := env.MustRegistrarFactura(t, c.ID, "20", testkit.Vence(0))
 			err := crear(c.ID, vencida.ID, hoy.ID)
 			requireLista(t, err, "facturaIds", []int{vencida.ID}, []int{hoy.ID})
 			env.RequireEstadoFacturas(t, estado.FacturaDisponible, vencida.ID, hoy.ID)
@@ -205,7 +203,7 @@ func TestCrear(t *testing.T) {
 		})
 
 		t.Run("un_error_no_deja_filas", func(t *testing.T) {
-			vencida := env.MustRegistrarFactura(t, c.ID, "10", dt.Vence(-3))
+			vencida := env.MustRegistrarFactura(t, c.ID, "10", testkit.Vence(-3))
 			_, ok := env.MustRegistrarFacturas(t, c.ID, "10")
 			before := env.Count(t)
 			require.Error(t, crear(c.ID, ok[0], vencida.ID))
@@ -213,6 +211,6 @@ func TestCrear(t *testing.T) {
 			env.RequireEstadoFacturas(t, estado.FacturaDisponible, ok[0], vencida.ID)
 		})
 
-		dt.RequireVerificado(t, db)
+		testkit.RequireVerificado(t, db)
 	})
 }

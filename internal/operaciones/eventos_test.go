@@ -11,23 +11,21 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/app"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/requestid"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // TestEventosQuienYDesdeQueSolicitud ensures that every event records the
 // request it was written under and who acted, both read from the context.
 func TestEventosQuienYDesdeQueSolicitud(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		svc := env.Svc.Operaciones
 		c := env.MustCrearClienteActivo(t, "1000000.00")
 
@@ -97,9 +95,9 @@ func TestEventosQuienYDesdeQueSolicitud(t *testing.T) {
 // invoices', the cliente's when the line moved). The services here run on
 // a clock that moves a second on every read, so a second reading shows.
 func TestUnInstantePorTransaccion(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
-		svc := app.Services(db, apptest.Config(t), clock.NewStepping(apptest.Hoy, time.Second)).Operaciones
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
+		svc := app.Services(db, testkit.Config(t), clock.NewStepping(testkit.Hoy, time.Second)).Operaciones
 		c := env.MustCrearClienteActivo(t, "1000000.00")
 
 		// evento checks the last event of op: its kind, and that its fecha

@@ -9,17 +9,15 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // opEn builds, through the services, an operación of c over two invoices
 // (100000.00 and 50000.00, due in 90 days) in state e.
-func opEn(t *testing.T, env *dt.Env, c *ent.Cliente, e estado.Operacion) (*ent.Operacion, []int) {
+func opEn(t *testing.T, env *testkit.Env, c *ent.Cliente, e estado.Operacion) (*ent.Operacion, []int) {
 	t.Helper()
 	op, ids := env.MustOperacionPendiente(t, c.ID, "100000.00", "50000.00")
 	svc := env.Svc.Operaciones
@@ -57,22 +55,24 @@ func TestTransicionesDeEstado(t *testing.T) {
 		name  string
 		desde []estado.Operacion
 		hacia estado.Operacion
-		run   func(env *dt.Env, id int) (*ent.Operacion, error)
+		run   func(env *testkit.Env, id int) (*ent.Operacion, error)
 	}
 	acciones := []accion{
 		{"aprobar", []estado.Operacion{estado.OperacionPendiente}, estado.OperacionAprobada,
-			func(env *dt.Env, id int) (*ent.Operacion, error) { return env.Svc.Operaciones.Aprobar(ctx, id) }},
+			func(env *testkit.Env, id int) (*ent.Operacion, error) { return env.Svc.Operaciones.Aprobar(ctx, id) }},
 		{"rechazar", []estado.Operacion{estado.OperacionPendiente}, estado.OperacionRechazada,
-			func(env *dt.Env, id int) (*ent.Operacion, error) {
+			func(env *testkit.Env, id int) (*ent.Operacion, error) {
 				return env.Svc.Operaciones.Rechazar(ctx, id, "Motivo")
 			}},
 		{"desembolsar", []estado.Operacion{estado.OperacionAprobada}, estado.OperacionDesembolsada,
-			func(env *dt.Env, id int) (*ent.Operacion, error) { return env.Svc.Operaciones.Desembolsar(ctx, id) }},
+			func(env *testkit.Env, id int) (*ent.Operacion, error) {
+				return env.Svc.Operaciones.Desembolsar(ctx, id)
+			}},
 		{"finalizar", []estado.Operacion{estado.OperacionAprobada, estado.OperacionDesembolsada}, estado.OperacionFinalizada,
-			func(env *dt.Env, id int) (*ent.Operacion, error) { return env.Svc.Operaciones.Finalizar(ctx, id) }},
+			func(env *testkit.Env, id int) (*ent.Operacion, error) { return env.Svc.Operaciones.Finalizar(ctx, id) }},
 	}
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "100000000.00")
 		for _, a := range acciones {
 			for _, from := range estadosOperacion {
@@ -84,7 +84,7 @@ func TestTransicionesDeEstado(t *testing.T) {
 					eventsBefore := len(env.Eventos(t, op.ID))
 					got, err := a.run(env, op.ID)
 					if !contains(a.desde, from) {
-						appErr := dt.RequireCode(t, err, apperror.Conflict)
+						appErr := testkit.RequireCode(t, err, apperror.Conflict)
 						assert.Contains(t, appErr.Message, "estado "+string(from), "the CONFLICT names the current state")
 						assert.Equal(t, from, env.Operacion(t, op.ID).Estado)
 						assert.Len(t, env.Eventos(t, op.ID), eventsBefore, "no event")
@@ -105,15 +105,15 @@ func TestTransicionesDeEstado(t *testing.T) {
 		t.Run("operacion_inexistente", func(t *testing.T) {
 			for _, a := range acciones {
 				_, err := a.run(env, missingOperacion)
-				dt.RequireCode(t, err, apperror.NotFound)
+				testkit.RequireCode(t, err, apperror.NotFound)
 			}
 		})
-		dt.RequireVerificado(t, db)
+		testkit.RequireVerificado(t, db)
 	})
 }
 
 // payable returns the invoices among ids that pagarFactura accepts.
-func payable(t *testing.T, env *dt.Env, ids []int) []int {
+func payable(t *testing.T, env *testkit.Env, ids []int) []int {
 	var out []int
 	for _, id := range ids {
 		if estado.Facturas.Puede(estado.PagarFactura, env.Factura(t, id).Estado) {
@@ -133,8 +133,8 @@ func contains[S comparable](s []S, v S) bool {
 }
 
 func TestAprobar(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		svc := env.Svc.Operaciones
 
 		t.Run("cede_las_facturas_y_descuenta_la_linea", func(t *testing.T) {
@@ -181,7 +181,7 @@ func TestAprobar(t *testing.T) {
 			_, err := svc.Aprobar(ctx, first.ID)
 			require.NoError(t, err)
 			_, err = svc.Aprobar(ctx, second.ID)
-			dt.RequireCode(t, err, apperror.Validation, "lineaDisponible")
+			testkit.RequireCode(t, err, apperror.Validation, "lineaDisponible")
 			env.RequireLinea(t, c.ID, "150000.00", "50000.00")
 			assert.Equal(t, estado.OperacionPendiente, env.Operacion(t, second.ID).Estado)
 			env.RequireEstadoFacturas(t, estado.FacturaEnProceso, ids...)
@@ -191,10 +191,10 @@ func TestAprobar(t *testing.T) {
 		t.Run("cliente_no_activo", func(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			op, ids := env.MustOperacionPendiente(t, c.ID, "1000.00")
-			_, err := env.Svc.Clientes.Suspender(ctx, c.ID, dt.Ptr("Revisión"))
+			_, err := env.Svc.Clientes.Suspender(ctx, c.ID, testkit.Ptr("Revisión"))
 			require.NoError(t, err)
 			_, err = svc.Aprobar(ctx, op.ID)
-			dt.RequireCode(t, err, apperror.Validation, "cliente")
+			testkit.RequireCode(t, err, apperror.Validation, "cliente")
 			env.RequireEstadoFacturas(t, estado.FacturaEnProceso, ids...)
 			env.RequireLinea(t, c.ID, "1000000.00", "1000000.00")
 
@@ -208,17 +208,17 @@ func TestAprobar(t *testing.T) {
 			// Ensure that an invoice that fell due while the operación waited
 			// blocks its approval; due today is still fine.
 			c := env.MustCrearClienteActivo(t, "1000000.00")
-			corta := env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(10))
-			larga := env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(40))
+			corta := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(10))
+			larga := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(40))
 			op := env.MustCrearOperacion(t, c.ID, corta.ID, larga.ID)
 
-			env.Clock.Set(apptest.Hoy.AddDate(0, 0, 10))
-			otra := env.MustCrearOperacion(t, c.ID, env.MustRegistrarFactura(t, c.ID, "5.00", dt.Vence(10)).ID)
+			env.Clock.Set(testkit.Hoy.AddDate(0, 0, 10))
+			otra := env.MustCrearOperacion(t, c.ID, env.MustRegistrarFactura(t, c.ID, "5.00", testkit.Vence(10)).ID)
 			_, err := svc.Aprobar(ctx, otra.ID)
 			require.NoError(t, err, "due today is not overdue")
 
-			env.Clock.Set(apptest.Hoy.AddDate(0, 0, 11))
-			defer env.Clock.Set(apptest.Hoy)
+			env.Clock.Set(testkit.Hoy.AddDate(0, 0, 11))
+			defer env.Clock.Set(testkit.Hoy)
 			_, err = svc.Aprobar(ctx, op.ID)
 			requireLista(t, err, "facturas", []int{corta.ID}, []int{larga.ID})
 			env.RequireEstadoFacturas(t, estado.FacturaEnProceso, corta.ID, larga.ID)
@@ -240,8 +240,8 @@ func TestAprobar(t *testing.T) {
 }
 
 func TestRechazar(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		svc := env.Svc.Operaciones
 		c := env.MustCrearClienteActivo(t, "1000000.00")
 
@@ -275,7 +275,7 @@ func TestRechazar(t *testing.T) {
 			op, ids := env.MustOperacionPendiente(t, c.ID, "1000.00")
 			for _, m := range []string{"", "ab", "   ab   ", "\t\n"} {
 				_, err := svc.Rechazar(ctx, op.ID, m)
-				dt.RequireCode(t, err, apperror.Validation, "motivo")
+				testkit.RequireCode(t, err, apperror.Validation, "motivo")
 			}
 			assert.Equal(t, estado.OperacionPendiente, env.Operacion(t, op.ID).Estado)
 			env.RequireEstadoFacturas(t, estado.FacturaEnProceso, ids...)
@@ -286,8 +286,8 @@ func TestRechazar(t *testing.T) {
 }
 
 func TestDesembolsar(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "1000000.00")
 		op, ids := env.MustOperacionAprobada(t, c.ID, "300000.00")
 		env.Clock.Advance(2 * time.Hour)
@@ -307,8 +307,8 @@ func TestDesembolsar(t *testing.T) {
 }
 
 func TestFinalizar(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		svc := env.Svc.Operaciones
 
 		t.Run("exige_todas_las_facturas_pagadas", func(t *testing.T) {
@@ -360,6 +360,6 @@ func TestFinalizar(t *testing.T) {
 			require.NoError(t, err)
 			env.RequireLinea(t, c.ID, "1000000.00", "1000000.00")
 		})
-		dt.RequireVerificado(t, db)
+		testkit.RequireVerificado(t, db)
 	})
 }

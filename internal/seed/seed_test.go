@@ -18,7 +18,7 @@ import (
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/seed"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 	"github.com/banpro/factoring/internal/verificar"
 )
 
@@ -226,7 +226,7 @@ func checkDemo(t *testing.T, db *database.DB, at time.Time) {
 }
 
 func TestSeed(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		ctx := t.Context()
 		empty, err := seed.Empty(ctx, db.Client)
 		require.NoError(t, err)
@@ -275,7 +275,7 @@ func TestSeed(t *testing.T) {
 // shows the same states, dated from that day.
 func TestSeedOtroDia(t *testing.T) {
 	later := time.Date(2031, 7, 1, 3, 30, 0, 0, time.UTC) // June 30 in Santiago, in winter time
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	res, err := seed.Run(t.Context(), db, options(later, false))
 	require.NoError(t, err)
 	assert.Equal(t, completo, res)
@@ -286,7 +286,7 @@ func TestSeedOtroDia(t *testing.T) {
 // demo's people: the approver of every operación is not its creator, and
 // the services' clock, not the wall clock, dates it.
 func TestSeedCuatroOjos(t *testing.T) {
-	db := testdb.SQLite(t)
+	db := testkit.SQLite(t)
 	_, err := seed.Run(t.Context(), db, options(ahora, false))
 	require.NoError(t, err)
 	evs, err := db.Client.OperacionEvento.Query().All(t.Context())
@@ -306,7 +306,7 @@ func TestSeedCuatroOjos(t *testing.T) {
 }
 
 func TestSeedSoloDisponibles(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		ctx := t.Context()
 		res, err := seed.Run(ctx, db, options(ahora, true))
 		require.NoError(t, err)
@@ -352,7 +352,7 @@ func TestSeedSoloDisponibles(t *testing.T) {
 }
 
 func TestSeedSinMigrarFalla(t *testing.T) {
-	db := testdb.EmptySQLite(t)
+	db := testkit.EmptySQLite(t)
 	_, err := seed.Run(t.Context(), db, options(ahora, false))
 	require.Error(t, err)
 	n, _ := db.Client.Cliente.Query().Count(t.Context())

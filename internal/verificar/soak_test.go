@@ -15,9 +15,8 @@ import (
 
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/clientes"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/operaciones"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // Size of the soak. Under the race detector everything runs several times
@@ -105,15 +104,15 @@ func (p *pool) operacion(r *rand.Rand) int {
 // goroutines over 20 clientes on PostgreSQL, and then requires that no
 // mutation failed with INTERNAL_ERROR and that every invariant holds.
 func TestSoak(t *testing.T) {
-	db := testdb.Postgres(t)
-	env := dt.New(t, db)
+	db := testkit.Postgres(t)
+	env := testkit.NewEnv(t, db)
 	svc := env.Svc
 	p := &pool{facturasDe: map[int][]int{}, facturasDeOp: map[int][]int{}}
 	for range soakClientes {
 		c := env.MustCrearClienteActivo(t, "2000000.00")
 		p.clientes = append(p.clientes, c.ID)
 		for range 10 {
-			p.addFactura(c.ID, env.MustRegistrarFactura(t, c.ID, "50000.00", dt.Vence(60)).ID)
+			p.addFactura(c.ID, env.MustRegistrarFactura(t, c.ID, "50000.00", testkit.Vence(60)).ID)
 		}
 	}
 	// Wrong ids: missing rows, and ids of the wrong type.
@@ -138,7 +137,7 @@ func TestSoak(t *testing.T) {
 			if r.IntN(15) == 0 {
 				monto = "0"
 			}
-			f, err := svc.Facturas.Registrar(env.Ctx, dt.FacturaInput(c, monto, dt.Vence(r.IntN(200)-5)))
+			f, err := svc.Facturas.Registrar(env.Ctx, testkit.FacturaInput(c, monto, testkit.Vence(r.IntN(200)-5)))
 			if err == nil {
 				p.addFactura(c, f.ID)
 			}
@@ -201,7 +200,7 @@ func TestSoak(t *testing.T) {
 			return err
 		}},
 		{"suspenderCliente", func(r *rand.Rand) error {
-			_, err := svc.Clientes.Suspender(env.Ctx, anyID(r, &p.clientes), dt.Ptr("Revisión"))
+			_, err := svc.Clientes.Suspender(env.Ctx, anyID(r, &p.clientes), testkit.Ptr("Revisión"))
 			return err
 		}},
 		{"activarCliente", func(r *rand.Rand) error {
@@ -209,7 +208,7 @@ func TestSoak(t *testing.T) {
 			return err
 		}},
 		{"actualizarCliente", func(r *rand.Rand) error {
-			_, err := svc.Clientes.Actualizar(env.Ctx, anyID(r, &p.clientes), clientes.ActualizarInput{Giro: dt.Ptr("Giro " + fmt.Sprint(r.IntN(9)))})
+			_, err := svc.Clientes.Actualizar(env.Ctx, anyID(r, &p.clientes), clientes.ActualizarInput{Giro: testkit.Ptr("Giro " + fmt.Sprint(r.IntN(9)))})
 			return err
 		}},
 	}
@@ -274,7 +273,7 @@ func TestSoak(t *testing.T) {
 			total[code] += c
 		}
 	}
-	r := dt.RequireVerificado(t, db)
+	r := testkit.RequireVerificado(t, db)
 	t.Logf("soak: %d mutaciones desde %d goroutines sobre %d clientes en %v (%.0f/s); reintentos %d\n%s\n  total %v\n  verificar: %d clientes, %d facturas, %d operaciones, %d eventos, 0 violaciones",
 		soakWorkers*(n/soakWorkers), soakWorkers, soakClientes, elapsed.Round(time.Millisecond),
 		float64(soakWorkers*(n/soakWorkers))/elapsed.Seconds(), db.Retries(), strings.Join(lines, "\n"), total,

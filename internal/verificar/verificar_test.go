@@ -11,10 +11,9 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 	"github.com/banpro/factoring/internal/verificar"
 )
 
@@ -39,9 +38,9 @@ func v(inv, id int) string { return fmt.Sprintf("%d:%s", inv, gid.Encode(id)) }
 // operaciones in every state, has no violation, and that the report counts
 // what it read.
 func TestCicloLimpio(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
-		r := dt.RequireVerificado(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
+		r := testkit.RequireVerificado(t, db)
 		assert.Equal(t, verificar.Report{}, r, "an empty database is clean")
 
 		c := env.MustCrearClienteActivo(t, "10000000.00")
@@ -55,11 +54,11 @@ func TestCicloLimpio(t *testing.T) {
 		env.MustPagarTodas(t, ids...)
 		_, err = env.Svc.Operaciones.Finalizar(ctx, fin.ID)
 		require.NoError(t, err)
-		env.MustRegistrarFactura(t, c.ID, "123.00", dt.Vence(3))
+		env.MustRegistrarFactura(t, c.ID, "123.00", testkit.Vence(3))
 		otro := env.MustCrearClienteActivo(t, "500.00")
 		env.MustOperacionAprobada(t, otro.ID, "500.00")
 
-		r = dt.RequireVerificado(t, db)
+		r = testkit.RequireVerificado(t, db)
 		assert.Equal(t, 2, r.Clientes)
 		assert.Equal(t, 9, r.Facturas)
 		assert.Equal(t, 6, r.Operaciones)
@@ -71,8 +70,8 @@ func TestCicloLimpio(t *testing.T) {
 // services and checks that verificar reports it, with the right invariant
 // number and entity, and nothing else.
 func TestDetectaViolaciones(t *testing.T) {
-	later := func(env *dt.Env) time.Time { return env.Clock.Now().Add(time.Hour) }
-	evento := func(t *testing.T, env *dt.Env, op *ent.Operacion, tipo estado.TipoEvento, anterior *estado.Operacion, nuevo estado.Operacion) {
+	later := func(env *testkit.Env) time.Time { return env.Clock.Now().Add(time.Hour) }
+	evento := func(t *testing.T, env *testkit.Env, op *ent.Operacion, tipo estado.TipoEvento, anterior *estado.Operacion, nuevo estado.Operacion) {
 		t.Helper()
 		require.NoError(t, env.DB.Client.OperacionEvento.Create().SetOperacionID(op.ID).SetTipo(tipo).SetFecha(later(env)).
 			SetNillableEstadoAnterior(anterior).SetEstadoNuevo(nuevo).SetRequestID("manual").SetActor("manual").
@@ -80,7 +79,7 @@ func TestDetectaViolaciones(t *testing.T) {
 	}
 	// aprobarSinEvento does what aprobarOperacion does except writing its
 	// event.
-	aprobarSinEvento := func(t *testing.T, env *dt.Env, c *ent.Cliente, op *ent.Operacion, ids []int) {
+	aprobarSinEvento := func(t *testing.T, env *testkit.Env, c *ent.Cliente, op *ent.Operacion, ids []int) {
 		t.Helper()
 		require.NoError(t, env.DB.Client.Operacion.UpdateOneID(op.ID).SetEstado(estado.OperacionAprobada).Exec(ctx))
 		require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).AddLineaDisponible(op.MontoTotalFacturas.Neg()).Exec(ctx))
@@ -91,35 +90,35 @@ func TestDetectaViolaciones(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		break_ func(t *testing.T, env *dt.Env) []string
+		break_ func(t *testing.T, env *testkit.Env) []string
 	}{
-		{"1_linea_utilizada_distinta_de_lo_expuesto", func(t *testing.T, env *dt.Env) []string {
+		{"1_linea_utilizada_distinta_de_lo_expuesto", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			env.MustOperacionAprobada(t, c.ID, "300000.00")
-			require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).SetLineaDisponible(dt.Dec("800000.00")).Exec(ctx))
+			require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).SetLineaDisponible(testkit.Dec("800000.00")).Exec(ctx))
 			return []string{v(1, c.ID)}
 		}},
-		{"1_linea_credito_cambiada_sin_mover_la_disponible", func(t *testing.T, env *dt.Env) []string {
+		{"1_linea_credito_cambiada_sin_mover_la_disponible", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			env.MustOperacionDesembolsada(t, c.ID, "300000.00")
-			require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).SetLineaCredito(dt.Dec("2000000.00")).Exec(ctx))
+			require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).SetLineaCredito(testkit.Dec("2000000.00")).Exec(ctx))
 			return []string{v(1, c.ID)}
 		}},
-		{"1_aprobada_que_no_desconto_la_linea", func(t *testing.T, env *dt.Env) []string {
+		{"1_aprobada_que_no_desconto_la_linea", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			env.MustOperacionAprobada(t, c.ID, "300000.00")
 			// A finalization that restored the line but left the operación
 			// APROBADA.
-			require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).SetLineaDisponible(dt.Dec("1000000.00")).Exec(ctx))
+			require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).SetLineaDisponible(testkit.Dec("1000000.00")).Exec(ctx))
 			return []string{v(1, c.ID)}
 		}},
-		{"2_factura_en_proceso_sin_operacion_pendiente", func(t *testing.T, env *dt.Env) []string {
+		{"2_factura_en_proceso_sin_operacion_pendiente", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
-			f := env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(30))
+			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(f.ID).SetEstado(estado.FacturaEnProceso).Exec(ctx))
 			return []string{v(2, f.ID)}
 		}},
-		{"2_factura_disponible_retenida_por_una_pendiente", func(t *testing.T, env *dt.Env) []string {
+		{"2_factura_disponible_retenida_por_una_pendiente", func(t *testing.T, env *testkit.Env) []string {
 			// The seed's behaviour: a pending operación that left its
 			// invoices DISPONIBLE.
 			c := env.MustCrearClienteActivo(t, "1000000.00")
@@ -127,13 +126,13 @@ func TestDetectaViolaciones(t *testing.T) {
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(ids[1]).SetEstado(estado.FacturaDisponible).Exec(ctx))
 			return []string{v(2, ids[1])}
 		}},
-		{"2_factura_en_proceso_de_una_aprobada", func(t *testing.T, env *dt.Env) []string {
+		{"2_factura_en_proceso_de_una_aprobada", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			_, ids := env.MustOperacionAprobada(t, c.ID, "1000.00")
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(ids[0]).SetEstado(estado.FacturaEnProceso).Exec(ctx))
 			return []string{v(2, ids[0])}
 		}},
-		{"2_factura_retenida_por_dos_operaciones_activas", func(t *testing.T, env *dt.Env) []string {
+		{"2_factura_retenida_por_dos_operaciones_activas", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			_, ids1 := env.MustOperacionPendiente(t, c.ID, "1000.00")
 			op2, _ := env.MustOperacionAprobada(t, c.ID, "2000.00")
@@ -142,74 +141,74 @@ func TestDetectaViolaciones(t *testing.T) {
 			// either (the amount check, reported as 0).
 			return []string{v(0, op2.ID), v(2, ids1[0])}
 		}},
-		{"3_falta_un_evento", func(t *testing.T, env *dt.Env) []string {
+		{"3_falta_un_evento", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			op, ids := env.MustOperacionPendiente(t, c.ID, "1000.00")
 			aprobarSinEvento(t, env, c, op, ids)
 			return []string{v(3, op.ID)}
 		}},
-		{"3_operacion_sin_eventos", func(t *testing.T, env *dt.Env) []string {
+		{"3_operacion_sin_eventos", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
-			f := env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(30))
+			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
 			now := env.Clock.Now()
 			op, err := env.DB.Client.Operacion.Create().SetClienteID(c.ID).SetFechaSolicitud(now).
-				SetMontoTotalFacturas(dt.Dec("1000.00")).SetTasaDescuento(dt.Dec("2.00")).SetDiasDescuento(30).
-				SetMontoDescuento(dt.Dec("16.67")).SetMontoADesembolsar(dt.Dec("983.33")).SetEstado(estado.OperacionPendiente).
+				SetMontoTotalFacturas(testkit.Dec("1000.00")).SetTasaDescuento(testkit.Dec("2.00")).SetDiasDescuento(30).
+				SetMontoDescuento(testkit.Dec("16.67")).SetMontoADesembolsar(testkit.Dec("983.33")).SetEstado(estado.OperacionPendiente).
 				AddFacturaIDs(f.ID).SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
 			require.NoError(t, err)
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(f.ID).SetEstado(estado.FacturaEnProceso).Exec(ctx))
 			return []string{v(3, op.ID)}
 		}},
-		{"3_cadena_que_salta_un_estado", func(t *testing.T, env *dt.Env) []string {
+		{"3_cadena_que_salta_un_estado", func(t *testing.T, env *testkit.Env) []string {
 			// PENDIENTE straight to DESEMBOLSADA: no such transition.
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			op, ids := env.MustOperacionPendiente(t, c.ID, "1000.00")
 			aprobarSinEvento(t, env, c, op, ids)
 			require.NoError(t, env.DB.Client.Operacion.UpdateOneID(op.ID).SetEstado(estado.OperacionDesembolsada).Exec(ctx))
-			evento(t, env, op, estado.EventoDesembolsada, dt.Ptr(estado.OperacionPendiente), estado.OperacionDesembolsada)
+			evento(t, env, op, estado.EventoDesembolsada, testkit.Ptr(estado.OperacionPendiente), estado.OperacionDesembolsada)
 			return []string{v(3, op.ID)}
 		}},
-		{"3_estado_anterior_que_no_coincide", func(t *testing.T, env *dt.Env) []string {
+		{"3_estado_anterior_que_no_coincide", func(t *testing.T, env *testkit.Env) []string {
 			// The DESEMBOLSADA event claims to start from APROBADA, but the
 			// history so far ends in PENDIENTE.
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			op, ids := env.MustOperacionPendiente(t, c.ID, "1000.00")
 			aprobarSinEvento(t, env, c, op, ids)
 			require.NoError(t, env.DB.Client.Operacion.UpdateOneID(op.ID).SetEstado(estado.OperacionDesembolsada).Exec(ctx))
-			evento(t, env, op, estado.EventoDesembolsada, dt.Ptr(estado.OperacionAprobada), estado.OperacionDesembolsada)
+			evento(t, env, op, estado.EventoDesembolsada, testkit.Ptr(estado.OperacionAprobada), estado.OperacionDesembolsada)
 			return []string{v(3, op.ID)}
 		}},
-		{"3_dos_eventos_para_un_cambio", func(t *testing.T, env *dt.Env) []string {
+		{"3_dos_eventos_para_un_cambio", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			op, _ := env.MustOperacionAprobada(t, c.ID, "1000.00")
-			evento(t, env, op, estado.EventoAprobada, dt.Ptr(estado.OperacionPendiente), estado.OperacionAprobada)
+			evento(t, env, op, estado.EventoAprobada, testkit.Ptr(estado.OperacionPendiente), estado.OperacionAprobada)
 			return []string{v(3, op.ID)}
 		}},
-		{"3_evento_de_mas_al_final", func(t *testing.T, env *dt.Env) []string {
+		{"3_evento_de_mas_al_final", func(t *testing.T, env *testkit.Env) []string {
 			// A valid-looking FINALIZADA event for an operación still
 			// APROBADA: the history ends in a state it is not in.
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			op, _ := env.MustOperacionAprobada(t, c.ID, "1000.00")
-			evento(t, env, op, estado.EventoFinalizada, dt.Ptr(estado.OperacionAprobada), estado.OperacionFinalizada)
+			evento(t, env, op, estado.EventoFinalizada, testkit.Ptr(estado.OperacionAprobada), estado.OperacionFinalizada)
 			return []string{v(3, op.ID)}
 		}},
-		{"3_primer_evento_que_no_es_creada", func(t *testing.T, env *dt.Env) []string {
+		{"3_primer_evento_que_no_es_creada", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
-			f := env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(30))
+			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
 			now := env.Clock.Now()
 			op, err := env.DB.Client.Operacion.Create().SetClienteID(c.ID).SetFechaSolicitud(now).
-				SetMontoTotalFacturas(dt.Dec("1000.00")).SetTasaDescuento(dt.Dec("2.00")).SetDiasDescuento(30).
-				SetMontoDescuento(dt.Dec("16.67")).SetMontoADesembolsar(dt.Dec("983.33")).SetEstado(estado.OperacionRechazada).
+				SetMontoTotalFacturas(testkit.Dec("1000.00")).SetTasaDescuento(testkit.Dec("2.00")).SetDiasDescuento(30).
+				SetMontoDescuento(testkit.Dec("16.67")).SetMontoADesembolsar(testkit.Dec("983.33")).SetEstado(estado.OperacionRechazada).
 				AddFacturaIDs(f.ID).SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
 			require.NoError(t, err)
-			evento(t, env, op, estado.EventoRechazada, dt.Ptr(estado.OperacionPendiente), estado.OperacionRechazada)
+			evento(t, env, op, estado.EventoRechazada, testkit.Ptr(estado.OperacionPendiente), estado.OperacionRechazada)
 			return []string{v(3, op.ID)}
 		}},
 	}
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				env := dt.New(t, dbFor(t, db))
+				env := testkit.NewEnv(t, dbFor(t, db))
 				want := tc.break_(t, env)
 				assert.ElementsMatch(t, want, found(t, env.DB))
 			})
@@ -220,33 +219,33 @@ func TestDetectaViolaciones(t *testing.T) {
 // dbFor gives each case a database of its own, of the same dialect as db.
 func dbFor(t *testing.T, db *database.DB) *database.DB {
 	if db.Dialect == "postgres" {
-		return testdb.Postgres(t)
+		return testkit.Postgres(t)
 	}
-	return testdb.SQLite(t)
+	return testkit.SQLite(t)
 }
 
 // TestLaBaseGuardaElRangoDeLaLinea: 0 <= lineaDisponible <= lineaCredito
 // is also a CHECK of both databases, so verificar's range check cannot be
 // reached by a write; this test pins that guard down.
 func TestLaBaseGuardaElRangoDeLaLinea(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "1000.00")
-		err := db.Client.Cliente.UpdateOneID(c.ID).SetLineaDisponible(dt.Dec("1000.01")).Exec(ctx)
+		err := db.Client.Cliente.UpdateOneID(c.ID).SetLineaDisponible(testkit.Dec("1000.01")).Exec(ctx)
 		assert.Error(t, err, "lineaDisponible > lineaCredito")
-		err = db.Client.Cliente.UpdateOneID(c.ID).SetLineaDisponible(dt.Dec("-0.01")).Exec(ctx)
+		err = db.Client.Cliente.UpdateOneID(c.ID).SetLineaDisponible(testkit.Dec("-0.01")).Exec(ctx)
 		assert.Error(t, err, "lineaDisponible < 0")
-		err = db.Client.Cliente.UpdateOneID(c.ID).SetLineaCredito(dt.Dec("999.99")).Exec(ctx)
+		err = db.Client.Cliente.UpdateOneID(c.ID).SetLineaCredito(testkit.Dec("999.99")).Exec(ctx)
 		assert.Error(t, err, "lineaCredito below lineaDisponible")
-		dt.RequireVerificado(t, db)
+		testkit.RequireVerificado(t, db)
 	})
 }
 
 // TestLosEventosSonSoloInsercion: the trail cannot be rewritten, which is
 // why the broken histories above are built by inserting events.
 func TestLosEventosSonSoloInsercion(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
-		env := dt.New(t, db)
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "1000.00")
 		op, _ := env.MustOperacionPendiente(t, c.ID, "10.00")
 		ev := env.Eventos(t, op.ID)[0]

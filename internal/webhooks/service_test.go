@@ -16,7 +16,7 @@ import (
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/gid"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 	"github.com/banpro/factoring/internal/webhooks"
 )
 
@@ -42,7 +42,7 @@ func requireCode(t *testing.T, err error, code apperror.Code, field string) *app
 }
 
 func TestWebhookCiclo(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		clk := clock.NewFixed(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
 		svc, boveda := newService(t, db, clk)
 
@@ -101,7 +101,7 @@ func TestWebhookCiclo(t *testing.T) {
 }
 
 func TestReenviarEntrega(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		clk := clock.NewFixed(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
 		svc, _ := newService(t, db, clk)
 		c, err := svc.Crear(ctx, webhooks.CrearInput{URL: "https://8.8.8.8/h", Tipos: []string{"*"}})

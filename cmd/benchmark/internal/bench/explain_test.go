@@ -14,10 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/cmd/benchmark/internal/bench/dataset"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/gid"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // EnvExplain, set to 1, runs TestExplain: it loads the whole benchmark
@@ -48,11 +47,11 @@ func TestExplain(t *testing.T) {
 	}
 	ctx := context.Background()
 	rec := &recorder{}
-	db := testdb.PostgresWith(t, database.Options{WrapDriver: rec.wrap})
-	sum, err := dataset.LoadDB(ctx, db, dataset.Config{Now: apptest.Hoy})
+	db := testkit.PostgresWith(t, database.Options{WrapDriver: rec.wrap})
+	sum, err := dataset.LoadDB(ctx, db, dataset.Config{Now: testkit.Hoy})
 	require.NoError(t, err)
 	t.Logf("dataset: %d clientes, %d facturas, %d operaciones, %d eventos", sum.Clientes, sum.Facturas, sum.Operaciones, sum.Eventos)
-	api, _ := apptest.Serve(t, db, apptest.Options{})
+	api, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 
 	// A PENDIENTE operación with several facturas, as Q3 draws them.
 	var opID int

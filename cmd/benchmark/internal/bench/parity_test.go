@@ -13,12 +13,10 @@ import (
 
 	"github.com/banpro/factoring/cmd/benchmark/internal/bench/baseline"
 	"github.com/banpro/factoring/cmd/benchmark/internal/bench/dataset"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/gid"
-	"github.com/banpro/factoring/internal/gqltest"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 	"github.com/banpro/factoring/internal/verificar"
 )
 
@@ -28,13 +26,13 @@ import (
 // services write, keeping every invariant.
 func TestBaselineParity(t *testing.T) {
 	ctx := context.Background()
-	db := testdb.Postgres(t)
-	_, err := dataset.LoadDB(ctx, db, dataset.Config{Clientes: 30, Now: apptest.Hoy})
+	db := testkit.Postgres(t)
+	_, err := dataset.LoadDB(ctx, db, dataset.Config{Clientes: 30, Now: testkit.Hoy})
 	require.NoError(t, err)
-	api, _ := apptest.Serve(t, db, apptest.Options{})
+	api, _ := testkit.Serve(t, db, testkit.ServeOptions{})
 	pool := poolFor(t, db)
-	base := baseline.New(pool, apptest.Dec("2.00"), apptest.Santiago)
-	base.SetClock(clock.NewFixed(apptest.Hoy))
+	base := baseline.New(pool, testkit.Dec("2.00"), testkit.Santiago)
+	base.SetClock(clock.NewFixed(testkit.Hoy))
 
 	t.Run("Q1", func(t *testing.T) {
 		got, err := base.Q1(ctx, 50)
@@ -75,7 +73,7 @@ func TestBaselineParity(t *testing.T) {
 		// API does: create one through the API, reject it (the invoices
 		// are DISPONIBLE again), create the same one through the
 		// baseline, and compare the CREADA events' detalle.
-		p, _, err := loadM1Pool(ctx, pool, apptest.Santiago, 1, 1)
+		p, _, err := loadM1Pool(ctx, pool, testkit.Santiago, 1, 1)
 		require.NoError(t, err)
 		clienteID, facturas, ok := p.next(0)
 		require.True(t, ok)
@@ -115,7 +113,7 @@ func TestBaselineParity(t *testing.T) {
 	t.Run("M2", func(t *testing.T) {
 		// Ensure that the baseline's approvals under contention end as
 		// the domain's concurrency rule: exactly the covered ones succeed.
-		fix, err := dataset.NewContention(ctx, pool, dataset.ContentionConfig{Operaciones: 30, Cubiertas: 7, Now: apptest.Hoy})
+		fix, err := dataset.NewContention(ctx, pool, dataset.ContentionConfig{Operaciones: 30, Cubiertas: 7, Now: testkit.Hoy})
 		require.NoError(t, err)
 		e := &env{base: base}
 		var out m2Outcome
@@ -129,7 +127,7 @@ func TestBaselineParity(t *testing.T) {
 	})
 }
 
-func skipIfAuth(t *testing.T, res gqltest.Response) {
+func skipIfAuth(t *testing.T, res testkit.Response) {
 	t.Helper()
 	for _, e := range res.Errors {
 		if e.Extensions.Code == "UNAUTHENTICATED" || e.Extensions.Code == "FORBIDDEN" {
@@ -143,7 +141,7 @@ func poolFor(t *testing.T, db *database.DB) *pgxpool.Pool {
 	t.Helper()
 	var name string
 	require.NoError(t, db.SQL.QueryRow("SELECT current_database()").Scan(&name))
-	u, err := url.Parse(testdb.ServerURL())
+	u, err := url.Parse(testkit.PostgresServerURL())
 	require.NoError(t, err)
 	u.Path = "/" + name
 	pool, err := pgxpool.New(context.Background(), u.String())
@@ -154,7 +152,7 @@ func poolFor(t *testing.T, db *database.DB) *pgxpool.Pool {
 
 // assertSameData compares the API's data with the baseline's body, after
 // dropping cursors and writing every instant in one form.
-func assertSameData(t *testing.T, res gqltest.Response, body []byte) {
+func assertSameData(t *testing.T, res testkit.Response, body []byte) {
 	t.Helper()
 	require.Empty(t, res.Errors, res.Raw)
 	var got struct{ Data any }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/banpro/factoring/cmd/benchmark/internal/bench/dataset"
 	"github.com/banpro/factoring/internal/estado"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 	"github.com/banpro/factoring/internal/verificar"
 )
 
@@ -21,7 +21,7 @@ var now = time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC)
 // TestLoad ensures that a (small) dataset loads into a migrated database and
 // keeps every invariant verificar checks, with the documented shape.
 func TestLoad(t *testing.T) {
-	db := testdb.Postgres(t)
+	db := testkit.Postgres(t)
 	ctx := context.Background()
 	sum, err := dataset.LoadDB(ctx, db, dataset.Config{Clientes: 40, Now: now})
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestLoad(t *testing.T) {
 func TestLoadDeterministic(t *testing.T) {
 	ctx := context.Background()
 	digest := func() string {
-		db := testdb.Postgres(t)
+		db := testkit.Postgres(t)
 		_, err := dataset.LoadDB(ctx, db, dataset.Config{Clientes: 5, Now: now})
 		require.NoError(t, err)
 		var h string
@@ -115,6 +115,6 @@ func TestLoadDeterministic(t *testing.T) {
 
 // TestLoadDBRefusesSQLite ensures that SQLite gets a clear refusal.
 func TestLoadDBRefusesSQLite(t *testing.T) {
-	_, err := dataset.LoadDB(context.Background(), testdb.SQLite(t), dataset.Config{Clientes: 1})
+	_, err := dataset.LoadDB(context.Background(), testkit.SQLite(t), dataset.Config{Clientes: 1})
 	assert.ErrorIs(t, err, dataset.ErrNotPostgres)
 }

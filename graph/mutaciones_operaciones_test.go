@@ -1,6 +1,7 @@
-package operaciones_test
+package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -9,27 +10,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/apperror"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
-	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/gid"
-	"github.com/banpro/factoring/internal/gqltest"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // api is a GraphQL client that sends a distinct X-Request-ID with every
 // request and remembers it, so a test can tell which request wrote what.
 type api struct {
 	t      *testing.T
-	client *gqltest.Client
+	client *testkit.Client
 	clock  *clock.Fixed
 	n      int
 	last   string // the X-Request-ID of the latest request
 }
 
 func newAPI(t *testing.T, db *database.DB) *api {
-	client, c := apptest.Serve(t, db, apptest.Options{})
+	client, c := testkit.Serve(t, db, testkit.ServeOptions{})
 	return &api{t: t, client: client, clock: c.(*clock.Fixed)}
 }
 
@@ -41,14 +39,16 @@ func (a *api) do(query string, vars map[string]any, dst any) {
 	a.last = fmt.Sprintf("prueba-%s-%02d", a.t.Name()[:4], a.n)
 	a.client.Header.Set("X-Request-ID", a.last)
 	a.clock.Advance(time.Minute)
-	a.client.MustData(query, vars, dst)
+	raw := testkit.Data[json.RawMessage](a.t, a.client, query, vars)
+	require.NoError(a.t, json.Unmarshal(raw, dst), string(raw))
 }
 
-// fail runs a request that must fail with exactly one error.
-func (a *api) fail(query string, vars map[string]any) gqltest.Error {
+// post runs a request under no request id of the test's, for requests that
+// are to fail.
+func (a *api) post(query string, vars map[string]any) testkit.Response {
 	a.t.Helper()
 	a.client.Header.Del("X-Request-ID")
-	return a.client.MustFail(query, vars)
+	return a.client.Do(query, vars)
 }
 
 const (
@@ -109,11 +109,10 @@ type eventoGQL struct {
 // requireLineas asserts the cliente's line as the API shows it.
 func (a *api) requireLineas(clienteID, credito, disponible, utilizada string) {
 	a.t.Helper()
-	var out struct {
-		Cliente struct{ LineaCredito, LineaDisponible, LineaUtilizada string }
-	}
 	a.client.Header.Del("X-Request-ID")
-	a.client.MustData(gqlCliente, map[string]any{"id": clienteID}, &out)
+	out := testkit.Data[struct {
+		Cliente struct{ LineaCredito, LineaDisponible, LineaUtilizada string }
+	}](a.t, a.client, gqlCliente, map[string]any{"id": clienteID})
 	assert.Equal(a.t, credito, out.Cliente.LineaCredito, "lineaCredito")
 	assert.Equal(a.t, disponible, out.Cliente.LineaDisponible, "lineaDisponible")
 	assert.Equal(a.t, utilizada, out.Cliente.LineaUtilizada, "lineaUtilizada")
@@ -121,21 +120,14 @@ func (a *api) requireLineas(clienteID, credito, disponible, utilizada string) {
 
 func (a *api) eventos(opID string) (string, []eventoGQL) {
 	a.t.Helper()
-	var out struct {
+	a.client.Header.Del("X-Request-ID")
+	out := testkit.Data[struct {
 		Operacion struct {
 			Estado  string
-			Eventos struct {
-				TotalCount int
-				Edges      []struct{ Node eventoGQL }
-			}
+			Eventos testkit.Conn[eventoGQL]
 		}
-	}
-	a.client.Header.Del("X-Request-ID")
-	a.client.MustData(gqlEventos, map[string]any{"id": opID}, &out)
-	evs := make([]eventoGQL, len(out.Operacion.Eventos.Edges))
-	for i, e := range out.Operacion.Eventos.Edges {
-		evs[i] = e.Node
-	}
+	}](a.t, a.client, gqlEventos, map[string]any{"id": opID})
+	evs := out.Operacion.Eventos.Nodes()
 	require.Equal(a.t, out.Operacion.Eventos.TotalCount, len(evs))
 	return out.Operacion.Estado, evs
 }
@@ -149,7 +141,7 @@ func (a *api) clienteYFacturas(linea string, montos []string, dias []int) (strin
 		CrearCliente struct{ ID, Estado, LineaCredito, LineaDisponible, LineaUtilizada string }
 	}
 	a.do(gqlCrearCliente, map[string]any{"input": map[string]any{
-		"rut": dt.NewRUT(), "razonSocial": "Comercial Andes SpA", "email": "tesoreria@andes.cl", "lineaCredito": linea,
+		"rut": testkit.NewRUT(), "razonSocial": "Comercial Andes SpA", "email": "tesoreria@andes.cl", "lineaCredito": linea,
 	}}, &cc)
 	require.Equal(a.t, "PENDIENTE", cc.CrearCliente.Estado)
 	require.Equal(a.t, linea, cc.CrearCliente.LineaDisponible)
@@ -163,7 +155,7 @@ func (a *api) clienteYFacturas(linea string, montos []string, dias []int) (strin
 
 	ids := make([]string, len(montos))
 	for i, m := range montos {
-		in := dt.FacturaInput(0, m, dt.Vence(dias[i]))
+		in := testkit.FacturaInput(0, m, testkit.Vence(dias[i]))
 		var rf struct{ RegistrarFactura struct{ ID, Estado string } }
 		a.do(gqlRegistrar, map[string]any{"input": map[string]any{
 			"clienteId": clienteID, "numeroFactura": in.NumeroFactura, "rutDeudor": in.RutDeudor,
@@ -182,7 +174,7 @@ func (a *api) clienteYFacturas(linea string, montos []string, dias []int) (strin
 // credit line after every step and, at the end, the four events with the
 // request that wrote each one.
 func TestCicloDeVidaGraphQL(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		a := newAPI(t, db)
 		clienteID, facturaIDs := a.clienteYFacturas("1000000.00", []string{"200000.00", "100000.00"}, []int{120, 60})
 		requests := map[string]string{} // event tipo -> X-Request-ID
@@ -267,7 +259,7 @@ func TestCicloDeVidaGraphQL(t *testing.T) {
 				assert.True(t, e.Fecha.After(evs[i-1].Fecha), "events are in the order they happened")
 			}
 		}
-		dt.RequireVerificado(t, db)
+		testkit.RequireVerificado(t, db)
 	})
 }
 
@@ -275,7 +267,7 @@ func TestCicloDeVidaGraphQL(t *testing.T) {
 // come back DISPONIBLE, the line never moves, and a new operación may take
 // the same invoices.
 func TestRechazoGraphQL(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		a := newAPI(t, db)
 		clienteID, facturaIDs := a.clienteYFacturas("500000.00", []string{"120000.00", "80000.00"}, []int{30, 90})
 
@@ -310,16 +302,17 @@ func TestRechazoGraphQL(t *testing.T) {
 		var again struct{ CrearOperacion operacionGQL }
 		a.do(gqlCrearOperacion, map[string]any{"input": map[string]any{"clienteId": clienteID, "facturaIds": facturaIDs}}, &again)
 		assert.Equal(t, "PENDIENTE", again.CrearOperacion.Estado)
-		dt.RequireVerificado(t, db)
+		testkit.RequireVerificado(t, db)
 	})
 }
 
-// TestErroresGraphQL ensures that the operación mutations' errors reach the
-// client with extensions.code, extensions.fields and extensions.requestId.
-func TestErroresGraphQL(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+// TestErroresOperacionesGraphQL ensures that the operación mutations'
+// errors reach the client with extensions.code, extensions.fields and
+// extensions.requestId.
+func TestErroresOperacionesGraphQL(t *testing.T) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		a := newAPI(t, db)
-		env := dt.New(t, db)
+		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "100000.00")
 		_, ids := env.MustRegistrarFacturas(t, c.ID, "60000.00", "60000.00")
 		crear := func(clienteID int, facturaIDs ...int) map[string]any {
@@ -327,15 +320,13 @@ func TestErroresGraphQL(t *testing.T) {
 		}
 
 		t.Run("crearOperacion", func(t *testing.T) {
-			e := a.fail(gqlCrearOperacion, crear(c.ID))
-			dt.RequireGQLError(t, e, apperror.Validation, "facturaIds")
-			e = a.fail(gqlCrearOperacion, crear(missingCliente, ids[0]))
-			dt.RequireGQLError(t, e, apperror.NotFound)
-			e = a.fail(gqlCrearOperacion, crear(c.ID, ids[0], missingFactura))
-			dt.RequireGQLError(t, e, apperror.Validation, "facturaIds")
+			testkit.RequireGQLError(t, a.post(gqlCrearOperacion, crear(c.ID)), apperror.Validation, "facturaIds")
+			testkit.RequireGQLError(t, a.post(gqlCrearOperacion, crear(missingCliente, ids[0])), apperror.NotFound)
+			e := testkit.RequireGQLError(t, a.post(gqlCrearOperacion, crear(c.ID, ids[0], missingFactura)),
+				apperror.Validation, "facturaIds")
 			assert.Contains(t, e.Extensions.Fields["facturaIds"], gid.Encode(missingFactura), "lists the missing id as the API shows it")
-			e = a.fail(gqlCrearOperacion, map[string]any{"input": map[string]any{"clienteId": gid.Encode(c.ID), "facturaIds": []string{"basura"}}})
-			dt.RequireGQLError(t, e, apperror.Validation, "facturaIds")
+			testkit.RequireGQLError(t, a.post(gqlCrearOperacion, map[string]any{"input": map[string]any{"clienteId": gid.Encode(c.ID), "facturaIds": []string{"basura"}}}),
+				apperror.Validation, "facturaIds")
 		})
 
 		var first, second struct{ CrearOperacion operacionGQL }
@@ -343,35 +334,32 @@ func TestErroresGraphQL(t *testing.T) {
 		a.do(gqlCrearOperacion, crear(c.ID, ids[1]), &second)
 
 		t.Run("crearOperacion_factura_retenida", func(t *testing.T) {
-			e := a.fail(gqlCrearOperacion, crear(c.ID, ids[0]))
-			dt.RequireGQLError(t, e, apperror.Validation, "facturaIds")
+			e := testkit.RequireGQLError(t, a.post(gqlCrearOperacion, crear(c.ID, ids[0])), apperror.Validation, "facturaIds")
 			assert.Contains(t, e.Extensions.Fields["facturaIds"], gid.Encode(ids[0]))
 		})
 		t.Run("rechazarOperacion", func(t *testing.T) {
-			e := a.fail(gqlRechazar, map[string]any{"id": first.CrearOperacion.ID, "motivo": " no"})
-			dt.RequireGQLError(t, e, apperror.Validation, "motivo")
+			testkit.RequireGQLError(t, a.post(gqlRechazar, map[string]any{"id": first.CrearOperacion.ID, "motivo": " no"}),
+				apperror.Validation, "motivo")
 		})
 		t.Run("desembolsarOperacion", func(t *testing.T) {
-			e := a.fail(gqlDesembolsar, map[string]any{"id": first.CrearOperacion.ID})
-			dt.RequireGQLError(t, e, apperror.Conflict)
+			e := testkit.RequireGQLError(t, a.post(gqlDesembolsar, map[string]any{"id": first.CrearOperacion.ID}),
+				apperror.Conflict)
 			assert.Contains(t, e.Message, "PENDIENTE", "names the current state")
 		})
 		t.Run("aprobarOperacion", func(t *testing.T) {
 			var ok struct{ AprobarOperacion operacionGQL }
 			a.do(gqlAprobar, map[string]any{"id": first.CrearOperacion.ID}, &ok)
-			e := a.fail(gqlAprobar, map[string]any{"id": second.CrearOperacion.ID})
-			dt.RequireGQLError(t, e, apperror.Validation, "lineaDisponible")
-			e = a.fail(gqlAprobar, map[string]any{"id": first.CrearOperacion.ID})
-			dt.RequireGQLError(t, e, apperror.Conflict)
+			testkit.RequireGQLError(t, a.post(gqlAprobar, map[string]any{"id": second.CrearOperacion.ID}),
+				apperror.Validation, "lineaDisponible")
+			e := testkit.RequireGQLError(t, a.post(gqlAprobar, map[string]any{"id": first.CrearOperacion.ID}), apperror.Conflict)
 			assert.Contains(t, e.Message, "APROBADA")
-			e = a.fail(gqlAprobar, map[string]any{"id": gid.Encode(missingOperacion)})
-			dt.RequireGQLError(t, e, apperror.NotFound)
+			testkit.RequireGQLError(t, a.post(gqlAprobar, map[string]any{"id": gid.Encode(missingOperacion)}), apperror.NotFound)
 		})
 		t.Run("finalizarOperacion", func(t *testing.T) {
-			e := a.fail(gqlFinalizar, map[string]any{"id": first.CrearOperacion.ID})
-			dt.RequireGQLError(t, e, apperror.Validation, "facturas")
+			e := testkit.RequireGQLError(t, a.post(gqlFinalizar, map[string]any{"id": first.CrearOperacion.ID}),
+				apperror.Validation, "facturas")
 			assert.Contains(t, e.Extensions.Fields["facturas"], gid.Encode(ids[0]))
 		})
-		dt.RequireVerificado(t, db)
+		testkit.RequireVerificado(t, db)
 	})
 }

@@ -1,25 +1,22 @@
-// Package apptest serves the whole API (services, GraphQL, the HTTP
+// The served API: the whole server (services, GraphQL, the HTTP
 // middleware) over a test database on an httptest server, the way the
-// command does, so integration tests exercise exactly what runs in
+// command builds it, so integration tests exercise exactly what runs in
 // production.
-package apptest
+
+package testkit
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
-	"sync"
+	"net/http"
 	"testing"
 	"time"
-
-	"github.com/shopspring/decimal"
 
 	"github.com/banpro/factoring/internal/app"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/gqltest"
 )
 
 // Santiago is the default business time zone.
@@ -27,11 +24,11 @@ var Santiago = mustZone("America/Santiago")
 
 // Hoy is the business date the tests' clock starts on: 2026-11-26 at noon
 // in Santiago. 300000.00 due on 2027-03-26 is then 120 days away, the worked
-// example of domain.md.
+// example of docs/dominio.md.
 var Hoy = time.Date(2026, 11, 26, 12, 0, 0, 0, Santiago)
 
-// Options adjust the server.
-type Options struct {
+// ServeOptions adjust the server of Serve.
+type ServeOptions struct {
 	// Clock defaults to a fixed clock at Hoy.
 	Clock clock.Clock
 	// Config defaults to the production defaults (tasa 2.00, Santiago).
@@ -77,7 +74,15 @@ func Token(t testing.TB, subject string, roles ...auth.Role) string {
 
 // Serve starts the API over db and returns a GraphQL client for it, and the
 // clock the server reads (a *clock.Fixed unless opts gave another).
-func Serve(t testing.TB, db *database.DB, opts Options) (*gqltest.Client, clock.Clock) {
+func Serve(t testing.TB, db *database.DB, opts ServeOptions) (*Client, clock.Clock) {
+	t.Helper()
+	h, c := Handler(t, db, opts)
+	return NewClient(t, h), c
+}
+
+// Handler is the API over db as Serve serves it, for tests that call its
+// ServeHTTP themselves, and the clock it reads.
+func Handler(t testing.TB, db *database.DB, opts ServeOptions) (http.Handler, clock.Clock) {
 	t.Helper()
 	if opts.Clock == nil {
 		opts.Clock = clock.NewFixed(Hoy)
@@ -93,7 +98,7 @@ func Serve(t testing.TB, db *database.DB, opts Options) (*gqltest.Client, clock.
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
-	return gqltest.New(t, srv.Handler()), opts.Clock
+	return srv.Handler(), opts.Clock
 }
 
 // Services returns the domain services over db, as the server wires them,
@@ -102,37 +107,4 @@ func Services(t testing.TB, db *database.DB) (app.ServiceSet, *clock.Fixed) {
 	t.Helper()
 	c := clock.NewFixed(Hoy)
 	return app.Services(db, Config(t), c), c
-}
-
-// Dec parses a decimal literal, for test tables.
-func Dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
-
-// SyncBuffer is a bytes.Buffer safe for concurrent writers: the destination
-// of a server's log, or of a command's output, that a test reads while the
-// server's goroutines write.
-type SyncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write appends p.
-func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written so far.
-func (b *SyncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,9 +1,9 @@
-// Package testdb gives integration tests a real database, built by the real
-// migrations, private to each test: SQLite always, PostgreSQL when a server
-// answers. Every integration test in the project gets its database here.
+// Databases: every integration test gets its database here, real, built
+// by the real migrations, private to the test: SQLite always, PostgreSQL
+// when a server answers.
 //
 //	func TestAprobarOperacion(t *testing.T) {
-//		testdb.Each(t, func(t *testing.T, db *database.DB) {
+//		testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 //			// ... db.Client ...
 //		})
 //	}
@@ -25,10 +25,8 @@
 // is kept in memory once per process and written to a fresh file in
 // t.TempDir() per test (~10 ms in all). A template of an older migration set
 // stays on the server (a few MB): another checkout may still be using it.
-//
-// This package imports internal/database and the standard library; only
-// tests import it.
-package testdb
+
+package testkit
 
 import (
 	"context"
@@ -52,12 +50,12 @@ import (
 )
 
 const (
-	// EnvURL names the PostgreSQL server the tests create databases on.
-	EnvURL = "FACTORING_TEST_DATABASE_URL"
-	// EnvRequire, set to 1, turns a missing PostgreSQL into a failure.
-	EnvRequire = "FACTORING_REQUIRE_POSTGRES"
-	// DefaultURL is used when EnvURL is not set.
-	DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	// EnvDatabaseURL names the PostgreSQL server the tests create databases on.
+	EnvDatabaseURL = "FACTORING_TEST_DATABASE_URL"
+	// EnvRequirePostgres, set to 1, turns a missing PostgreSQL into a failure.
+	EnvRequirePostgres = "FACTORING_REQUIRE_POSTGRES"
+	// DefaultPostgresURL is used when EnvDatabaseURL is not set.
+	DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 )
 
 // SQLite returns a migrated database in a fresh temp file (t.TempDir()),
@@ -73,11 +71,11 @@ func SQLiteWith(t testing.TB, opts database.Options) *database.DB {
 	t.Helper()
 	image, err := sqliteImage()
 	if err != nil {
-		t.Fatalf("testdb: preparar SQLite migrada: %v", err)
+		t.Fatalf("testkit: preparar SQLite migrada: %v", err)
 	}
 	path := filepath.Join(t.TempDir(), "factoring.db")
 	if err := os.WriteFile(path, image, 0o600); err != nil {
-		t.Fatalf("testdb: %v", err)
+		t.Fatalf("testkit: %v", err)
 	}
 	return open(t, "sqlite://"+path, opts)
 }
@@ -95,11 +93,11 @@ func Postgres(t testing.TB) *database.DB {
 // statements.
 func PostgresWith(t testing.TB, opts database.Options) *database.DB {
 	t.Helper()
-	server := ServerURL()
+	server := PostgresServerURL()
 	requirePostgres(t, server)
 	tpl, err := postgresTemplate(server)
 	if err != nil {
-		t.Fatalf("testdb: preparar la plantilla PostgreSQL migrada: %v", err)
+		t.Fatalf("testkit: preparar la plantilla PostgreSQL migrada: %v", err)
 	}
 	return newPostgres(t, server, tpl, opts)
 }
@@ -116,7 +114,7 @@ func EmptySQLite(t testing.TB) *database.DB {
 // the migrations themselves.
 func EmptyPostgres(t testing.TB) *database.DB {
 	t.Helper()
-	server := ServerURL()
+	server := PostgresServerURL()
 	requirePostgres(t, server)
 	return newPostgres(t, server, "", database.Options{})
 }
@@ -127,7 +125,7 @@ func EmptyPostgres(t testing.TB) *database.DB {
 // binary, which migrates and opens it itself.
 func EmptyPostgresURL(t testing.TB) string {
 	t.Helper()
-	server := ServerURL()
+	server := PostgresServerURL()
 	requirePostgres(t, server)
 	return createPostgres(t, server, "")
 }
@@ -144,48 +142,82 @@ func createPostgres(t testing.TB, server, template string) string {
 	name := "factoring_test_" + randomHex(t, 8)
 	url, err := database.CreatePostgresDatabase(context.Background(), server, name, template)
 	if err != nil {
-		t.Fatalf("testdb: %v", err)
+		t.Fatalf("testkit: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := database.DropPostgresDatabase(context.Background(), server, name); err != nil {
-			t.Errorf("testdb: %v", err)
+			t.Errorf("testkit: %v", err)
 		}
 	})
 	return url
 }
 
-// Each runs fn against both dialects, as the sub-tests "sqlite" and
+// EachDB runs fn against both dialects, as the sub-tests "sqlite" and
 // "postgres" (skipped when no PostgreSQL answers).
-func Each(t *testing.T, fn func(t *testing.T, db *database.DB)) {
+func EachDB(t *testing.T, fn func(t *testing.T, db *database.DB)) {
 	t.Helper()
-	EachWith(t, database.Options{}, fn)
+	EachDBWith(t, database.Options{}, fn)
 }
 
-// EachWith is Each with Open options.
-func EachWith(t *testing.T, opts database.Options, fn func(t *testing.T, db *database.DB)) {
+// EachDBWith is EachDB with Open options.
+func EachDBWith(t *testing.T, opts database.Options, fn func(t *testing.T, db *database.DB)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteWith(t, opts)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, PostgresWith(t, opts)) })
 }
 
-// ServerURL is the PostgreSQL server the tests use: FACTORING_TEST_DATABASE_URL
-// or DefaultURL.
-func ServerURL() string {
-	if u := os.Getenv(EnvURL); u != "" {
+// CountedDB opens a fresh database of dia (dialect.SQLite or
+// dialect.Postgres) whose ent driver counts the SQL statements that go
+// through it.
+func CountedDB(t testing.TB, dia string) (*database.DB, *database.StatementCounter) {
+	t.Helper()
+	opts, counter := countingOptions()
+	var db *database.DB
+	if dia == dialect.Postgres {
+		db = PostgresWith(t, opts)
+	} else {
+		db = SQLiteWith(t, opts)
+	}
+	return db, *counter
+}
+
+// EachDBCounted is EachDB over databases whose ent driver counts the SQL
+// statements that go through it.
+func EachDBCounted(t *testing.T, fn func(t *testing.T, db *database.DB, n *database.StatementCounter)) {
+	t.Helper()
+	opts, counter := countingOptions()
+	EachDBWith(t, opts, func(t *testing.T, db *database.DB) { fn(t, db, *counter) })
+}
+
+// countingOptions returns Open options that wrap the driver in a statement
+// counter, and where the counter of the database last opened with them is.
+func countingOptions() (database.Options, **database.StatementCounter) {
+	counter := new(*database.StatementCounter)
+	return database.Options{WrapDriver: func(d dialect.Driver) dialect.Driver {
+		wrapped, c := database.CountStatements(d)
+		*counter = c
+		return wrapped
+	}}, counter
+}
+
+// PostgresServerURL is the PostgreSQL server the tests use: FACTORING_TEST_DATABASE_URL
+// or DefaultPostgresURL.
+func PostgresServerURL() string {
+	if u := os.Getenv(EnvDatabaseURL); u != "" {
 		return u
 	}
-	return DefaultURL
+	return DefaultPostgresURL
 }
 
 func open(t testing.TB, url string, opts database.Options) *database.DB {
 	t.Helper()
 	db, err := database.Open(context.Background(), url, opts)
 	if err != nil {
-		t.Fatalf("testdb: %v", err)
+		t.Fatalf("testkit: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := db.Close(); err != nil {
-			t.Errorf("testdb: cerrar la base: %v", err)
+			t.Errorf("testkit: cerrar la base: %v", err)
 		}
 	})
 	return db
@@ -194,7 +226,7 @@ func open(t testing.TB, url string, opts database.Options) *database.DB {
 func randomHex(t testing.TB, n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
-		t.Fatalf("testdb: %v", err)
+		t.Fatalf("testkit: %v", err)
 	}
 	return hex.EncodeToString(b)
 }
@@ -202,7 +234,7 @@ func randomHex(t testing.TB, n int) string {
 // sqliteImage is the bytes of a freshly migrated SQLite file, built once per
 // process.
 var sqliteImage = sync.OnceValues(func() ([]byte, error) {
-	tmp, err := os.MkdirTemp("", "factoring-testdb-")
+	tmp, err := os.MkdirTemp("", "factoring-testkit-")
 	if err != nil {
 		return nil, err
 	}
@@ -255,12 +287,12 @@ func requirePostgres(t testing.TB, server string) {
 	if err == nil {
 		return
 	}
-	if os.Getenv(EnvRequire) == "1" {
-		t.Fatalf("PostgreSQL no disponible en %s y %s=1: %v", database.Redact(server), EnvRequire, err)
+	if os.Getenv(EnvRequirePostgres) == "1" {
+		t.Fatalf("PostgreSQL no disponible en %s y %s=1: %v", database.Redact(server), EnvRequirePostgres, err)
 	}
 	if first {
 		msg := fmt.Sprintf("PostgreSQL no disponible en %s: %v (pruebas PostgreSQL omitidas; %s=1 para exigirlo)",
-			database.Redact(server), err, EnvRequire)
+			database.Redact(server), err, EnvRequirePostgres)
 		reportSkip(msg)
 		t.Skip(msg)
 	}
@@ -326,7 +358,9 @@ func postgresTemplate(server string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// The salt changes when the way templates are built changes.
+	// The salt changes when the way templates are built changes. (It keeps
+	// the spelling of the package this code came from, internal/testdb, so
+	// checkouts from before the move share the same templates.)
 	h := sha256.Sum256([]byte("testdb/v1 " + sum.Sum()))
 	name := "factoring_tpl_" + hex.EncodeToString(h[:6])
 	if err := buildTemplate(server, name); err != nil {
@@ -357,6 +391,8 @@ func buildTemplate(server, name string) error {
 	}
 	defer conn.Close()
 	key := fnv.New64a()
+	// The old package's path, as in the salt above: processes of either
+	// checkout take the same lock before building the same template.
 	key.Write([]byte("github.com/banpro/factoring/internal/testdb"))
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(key.Sum64())); err != nil {
 		return fmt.Errorf("bloqueo de la plantilla: %w", err)

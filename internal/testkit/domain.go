@@ -1,48 +1,40 @@
-// Package domaintest builds the data of the domain's own tests through the
-// domain services, never around them: a cliente made here went through
-// clientes.Crear and clientes.Activar, an operación through
-// operaciones.Crear, so every row a test starts from obeys the rules it is
-// about to check. It also holds the assertions those tests share: an error's
-// code and fields, the invariants (verificar) and an operación's events.
-//
-// Only tests import it. It imports the services (through internal/app, which
-// wires them as the server does), ent, and the small shared packages.
-package domaintest
+// Builders through the domain services, never around them: a cliente made
+// here went through clientes.Crear and clientes.Activar, an operación
+// through operaciones.Crear, so every row a test starts from obeys the rules
+// it is about to check. With them, the assertions the domain tests share:
+// an error's code and fields, the invariants (verificar), the database's
+// state (Snapshot) and races (Race, Tally).
+
+package testkit
 
 import (
 	"context"
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/internal/app"
 	"github.com/banpro/factoring/internal/apperror"
-	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
-	"github.com/banpro/factoring/internal/gqltest"
 	"github.com/banpro/factoring/internal/operaciones"
-	"github.com/banpro/factoring/internal/rut"
 	"github.com/banpro/factoring/internal/verificar"
 )
 
 // Env is one test's domain: a database, the services over it as the server
 // wires them (tasa 2.00, America/Santiago) and their fixed clock, stopped at
-// apptest.Hoy until a test moves it.
+// Hoy until a test moves it.
 type Env struct {
 	DB    *database.DB
 	Svc   app.ServiceSet
@@ -51,81 +43,12 @@ type Env struct {
 	Ctx context.Context
 }
 
-// New returns the domain of db.
-func New(t testing.TB, db *database.DB) *Env {
+// NewEnv returns the domain of db.
+func NewEnv(t testing.TB, db *database.DB) *Env {
 	t.Helper()
-	svc, c := apptest.Services(t, db)
+	svc, c := Services(t, db)
 	return &Env{DB: db, Svc: svc, Clock: c, Ctx: context.Background()}
 }
-
-// HoyFecha is the business date of apptest.Hoy, 2026-11-26, as the code
-// base writes dates (midnight UTC).
-var HoyFecha = clock.Today(apptest.Hoy, apptest.Santiago)
-
-// Vence returns the date n days after HoyFecha (before it when n < 0).
-func Vence(n int) time.Time { return HoyFecha.AddDate(0, 0, n) }
-
-// seq numbers RUTs and invoice numbers so that no two builders in one
-// process ever clash.
-var seq atomic.Int64
-
-// Body returns a fresh RUT body (8 digits) never handed out before in this
-// process.
-func Body() int { return 20_000_000 + int(seq.Add(1))*7 }
-
-// BodyK returns a fresh RUT body whose check digit is K.
-func BodyK() int {
-	for {
-		if b := Body(); rut.CheckDigit(b) == 'K' {
-			return b
-		}
-	}
-}
-
-// Body7 returns a fresh RUT body of 7 digits (its canonical form has no
-// leading zero: 9.876.543-3).
-func Body7() int { return 1_000_000 + int(seq.Add(1))*7 }
-
-// NewRUT returns a fresh RUT in canonical form.
-func NewRUT() string {
-	b := Body()
-	return rut.Format(b, rut.CheckDigit(b))
-}
-
-// Spellings returns accepted spellings of the RUT with body b, the
-// canonical one first: with and without dots, without a hyphen, with
-// leading zeros, surrounded by spaces, with a lowercase k.
-func Spellings(b int) []string {
-	dv := string(rut.CheckDigit(b))
-	digits := strconv.Itoa(b)
-	out := []string{
-		rut.Format(b, rut.CheckDigit(b)),
-		digits + "-" + dv,
-		digits + strings.ToLower(dv),
-		"  " + dotted(digits) + "-" + strings.ToLower(dv) + " ",
-		dotted("0"+digits) + "-" + dv,
-		"00" + digits + "-" + dv,
-	}
-	return out
-}
-
-// dotted groups digits by three from the right with dots.
-func dotted(digits string) string {
-	var b strings.Builder
-	for i, r := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// Dec parses a decimal literal.
-func Dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
-
-// Ptr returns a pointer to v.
-func Ptr[T any](v T) *T { return &v }
 
 // ClienteInput is a valid CrearInput with a fresh RUT and the given line.
 func ClienteInput(linea string) clientes.CrearInput {
@@ -161,12 +84,10 @@ func (e *Env) MustCrearClienteActivo(t testing.TB, linea string) *ent.Cliente {
 // FacturaInput is a valid RegistrarInput of cliente for monto, due on
 // vence and issued 60 days before.
 func FacturaInput(clienteID int, monto string, vence time.Time) facturas.RegistrarInput {
-	n := seq.Add(1)
-	deudor := 30_000_000 + int(n)*7
 	return facturas.RegistrarInput{
 		ClienteID:         clienteID,
-		NumeroFactura:     fmt.Sprintf("F-%06d", n),
-		RutDeudor:         rut.Format(deudor, rut.CheckDigit(deudor)),
+		NumeroFactura:     fmt.Sprintf("F-%06d", seq.Add(1)),
+		RutDeudor:         NewRUT(),
 		RazonSocialDeudor: "Deudor Comercial Ltda.",
 		MontoTotal:        Dec(monto),
 		FechaEmision:      vence.AddDate(0, 0, -60),
@@ -338,24 +259,6 @@ func RequireVerificado(t testing.TB, db *database.DB) verificar.Report {
 	require.NoError(t, err)
 	require.Empty(t, r.Violations, "invariantes violados")
 	return r
-}
-
-// RequireGQLError asserts that a GraphQL error carries code in
-// extensions.code, blames exactly fields in extensions.fields (none when
-// fields is empty) and carries a requestId.
-func RequireGQLError(t testing.TB, e gqltest.Error, code apperror.Code, fields ...string) {
-	t.Helper()
-	require.Equal(t, string(code), e.Extensions.Code, "error: %+v", e)
-	got := slices.Sorted(maps.Keys(e.Extensions.Fields))
-	if len(fields) == 0 {
-		require.Empty(t, got, "error: %+v", e)
-	} else {
-		require.Equal(t, slices.Sorted(slices.Values(fields)), got, "error: %+v", e)
-	}
-	require.NotEmpty(t, e.Extensions.RequestID, "every error carries extensions.requestId")
-	for _, v := range e.Extensions.Fields {
-		require.NotEmpty(t, v, "every blamed field has a message")
-	}
 }
 
 // Race runs fn(0) … fn(n-1) in n goroutines released together (they all

@@ -1,4 +1,4 @@
-package testdb_test
+package testkit_test
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"entgo.io/ent/dialect"
@@ -14,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/testdb"
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // closedServer is a PostgreSQL URL where nothing listens.
@@ -35,7 +34,7 @@ func requireMigratedAndEmpty(t *testing.T, db *database.DB) {
 
 func TestSQLite(t *testing.T) {
 	// Ensure that each call gives a migrated, empty database of its own.
-	a, b := testdb.SQLite(t), testdb.SQLite(t)
+	a, b := testkit.SQLite(t), testkit.SQLite(t)
 	assert.Equal(t, dialect.SQLite, a.Dialect)
 	requireMigratedAndEmpty(t, a)
 	requireMigratedAndEmpty(t, b)
@@ -53,7 +52,7 @@ func TestPostgres(t *testing.T) {
 	// dropped when the test ends.
 	var names []string
 	t.Run("private", func(t *testing.T) {
-		a, b := testdb.Postgres(t), testdb.Postgres(t)
+		a, b := testkit.Postgres(t), testkit.Postgres(t)
 		assert.Equal(t, dialect.Postgres, a.Dialect)
 		requireMigratedAndEmpty(t, a)
 		requireMigratedAndEmpty(t, b)
@@ -68,7 +67,7 @@ func TestPostgres(t *testing.T) {
 	if len(names) == 0 {
 		t.Skip("PostgreSQL no disponible")
 	}
-	admin, err := database.Open(context.Background(), testdb.ServerURL(), database.Options{})
+	admin, err := database.Open(context.Background(), testkit.PostgresServerURL(), database.Options{})
 	require.NoError(t, err)
 	defer admin.Close()
 	for _, name := range names {
@@ -78,44 +77,30 @@ func TestPostgres(t *testing.T) {
 	}
 }
 
-func TestEach(t *testing.T) {
-	// Ensure that Each runs the test once per dialect, as named sub-tests.
+func TestEachDB(t *testing.T) {
+	// Ensure that EachDB runs the test once per dialect, as named sub-tests.
 	var seen []string
-	testdb.Each(t, func(t *testing.T, db *database.DB) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		seen = append(seen, t.Name()+"="+db.Dialect)
 		requireMigratedAndEmpty(t, db)
 	})
 	require.NotEmpty(t, seen)
-	assert.Equal(t, "TestEach/sqlite=sqlite3", seen[0])
+	assert.Equal(t, "TestEachDB/sqlite=sqlite3", seen[0])
 	if len(seen) == 2 {
-		assert.Equal(t, "TestEach/postgres=postgres", seen[1])
+		assert.Equal(t, "TestEachDB/postgres=postgres", seen[1])
 	}
 }
 
-// countingDriver counts the statements sent through the ent driver.
-type countingDriver struct {
-	dialect.Driver
-	n *atomic.Int64
-}
-
-func (d countingDriver) Exec(ctx context.Context, query string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Exec(ctx, query, args, v)
-}
-
-func (d countingDriver) Query(ctx context.Context, query string, args, v any) error {
-	d.n.Add(1)
-	return d.Driver.Query(ctx, query, args, v)
-}
-
-func TestEachWith(t *testing.T) {
+func TestEachDBWith(t *testing.T) {
 	// Ensure that the Options variants install the driver wrapper, so a
 	// test can count the statements a call sends.
-	var n atomic.Int64
+	var n *database.StatementCounter
 	opts := database.Options{WrapDriver: func(d dialect.Driver) dialect.Driver {
-		return countingDriver{Driver: d, n: &n}
+		wrapped, c := database.CountStatements(d)
+		n = c
+		return wrapped
 	}}
-	testdb.EachWith(t, opts, func(t *testing.T, db *database.DB) {
+	testkit.EachDBWith(t, opts, func(t *testing.T, db *database.DB) {
 		before := n.Load()
 		_, err := db.Client.Cliente.Query().Count(context.Background())
 		require.NoError(t, err)
@@ -129,8 +114,8 @@ func TestEmpty(t *testing.T) {
 		name string
 		open func(testing.TB) *database.DB
 	}{
-		{"sqlite", testdb.EmptySQLite},
-		{"postgres", testdb.EmptyPostgres},
+		{"sqlite", testkit.EmptySQLite},
+		{"postgres", testkit.EmptyPostgres},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := tc.open(t)
@@ -192,10 +177,10 @@ func runHelper(t *testing.T, requireEnv, report string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperPostgres$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(),
-		"TESTDB_HELPER=1",
-		testdb.EnvURL+"="+closedServer,
-		testdb.EnvRequire+"="+requireEnv,
-		testdb.EnvSkipReport+"="+report,
+		"TESTKIT_HELPER=1",
+		testkit.EnvDatabaseURL+"="+closedServer,
+		testkit.EnvRequirePostgres+"="+requireEnv,
+		testkit.EnvSkipReport+"="+report,
 	)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -203,9 +188,9 @@ func runHelper(t *testing.T, requireEnv, report string) (string, error) {
 
 // TestHelperPostgres is run by TestPostgresUnavailable in a child process.
 func TestHelperPostgres(t *testing.T) {
-	if os.Getenv("TESTDB_HELPER") != "1" {
+	if os.Getenv("TESTKIT_HELPER") != "1" {
 		t.Skip("solo como proceso hijo de TestPostgresUnavailable")
 	}
-	t.Run("first", func(t *testing.T) { testdb.Postgres(t) })
-	t.Run("second", func(t *testing.T) { testdb.Postgres(t) })
+	t.Run("first", func(t *testing.T) { testkit.Postgres(t) })
+	t.Run("second", func(t *testing.T) { testkit.Postgres(t) })
 }
