@@ -67,6 +67,7 @@ func NewServer(o Options) (*httpserver.Server, error) {
 				MaxAliases:    o.Config.MaxAliases,
 				MaxTokens:     o.Config.MaxTokens,
 			},
+			Health: o.DB.Health,
 		}),
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,

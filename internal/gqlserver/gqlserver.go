@@ -33,6 +33,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/reqlog"
 )
 
@@ -50,6 +51,10 @@ type Config struct {
 	// Limits bound what one query may ask for; zero values take
 	// DefaultLimits.
 	Limits Limits
+	// Health is the database's: while requests find it unreachable, the
+	// next ones are refused before they run (SERVICE_UNAVAILABLE). Nil
+	// never refuses.
+	Health *database.Health
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
@@ -73,8 +78,9 @@ func New(cfg Config) http.Handler {
 		rulesFn = func() *rules.Rules { return withoutSuggestions(validationRules()) }
 	}
 	srv.SetValidationRulesFn(rulesFn)
-	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
-	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
+	p := newPresenter(cfg.Logger, cfg.Health)
+	srv.SetErrorPresenter(p.errorPresenter())
+	srv.SetRecoverFunc(p.recoverFunc())
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
@@ -84,8 +90,9 @@ func New(cfg Config) http.Handler {
 	srv.Use(pageSizeGuard{})
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
 	srv.Use(authorization{enabled: cfg.Authorization})
+	srv.Use(availability{health: cfg.Health})
 	srv.AroundOperations(recordOperationName)
-	return &endpoint{graphql: srv, log: cfg.Logger}
+	return &endpoint{graphql: srv, presenter: p}
 }
 
 // SDL renders schema as SDL, for /schema.graphql: what introspection would
@@ -126,8 +133,8 @@ func recordOperationName(ctx context.Context, next graphql.OperationHandler) gra
 // endpoint answers what gqlgen's server would answer without the API's
 // error format: a method other than GET and POST, or a body that is not JSON.
 type endpoint struct {
-	graphql http.Handler
-	log     *slog.Logger
+	graphql   http.Handler
+	presenter *presenter
 }
 
 func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -153,5 +160,5 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (e *endpoint) reject(w http.ResponseWriter, r *http.Request, status int, appErr *apperror.Error) {
 	writeResponse(w, responseContentType(r), status,
-		&graphql.Response{Errors: gqlerror.List{present(r.Context(), e.log, appErr)}})
+		&graphql.Response{Errors: gqlerror.List{e.presenter.present(r.Context(), appErr)}})
 }

@@ -58,15 +58,15 @@ func sinSQL(t *testing.T, db *database.DB, do func() gqltest.Response) gqltest.R
 }
 
 // rechazada posts query and requires that it was refused before execution:
-// a 4xx, exactly one error with code, no data, no SQL statement run. It
-// returns the response.
+// a 4xx, exactly one error with code, no data key, no SQL statement run.
+// It returns the response.
 func rechazada(t *testing.T, db *database.DB, c *gqltest.Client, query string, vars map[string]any, code string) gqltest.Response {
 	t.Helper()
 	res := sinSQL(t, db, func() gqltest.Response { return c.Do(query, vars) })
 	require.GreaterOrEqual(t, res.Status, 400, res.Raw)
 	require.Less(t, res.Status, 500, res.Raw)
 	requireError(t, res, code)
-	requireNullData(t, res)
+	sinDataKey(t, res)
 	sinFugas(t, res)
 	return res
 }

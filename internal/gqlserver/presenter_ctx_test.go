@@ -47,7 +47,7 @@ func TestPresentadorYContextoDeLaSolicitud(t *testing.T) {
 			log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			ctx := requestid.NewContext(tc.ctx, "r-1")
 			ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("crearOperacion"))
-			out := present(ctx, log, tc.err)
+			out := newPresenter(log, nil).present(ctx, tc.err)
 			assert.Equal(t, string(tc.code), out.Extensions["code"])
 			assert.NotContains(t, out.Message, "pq:")
 			if tc.code != apperror.Validation {
