@@ -21,13 +21,16 @@ import (
 // unavailability; contention, constraint violations and bad values are not.
 func TestIsUnavailable(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("crear operación: iniciar transacción: %w", err) }
+	// A connection refused, as pgx reports it.
+	_, refused := pgconn.Connect(context.Background(), "postgres://factoring@127.0.0.1:1/factoring?connect_timeout=1")
+	require.Error(t, refused)
 	for name, err := range map[string]error{
 		"admin_shutdown_pg_terminate_backend": &pgconn.PgError{Code: "57P01"},
 		"crash_shutdown":                      &pgconn.PgError{Code: "57P02"},
 		"cannot_connect_now":                  &pgconn.PgError{Code: "57P03"},
 		"connection_failure":                  &pgconn.PgError{Code: "08006"},
 		"connection_exception":                &pgconn.PgError{Code: "08000"},
-		"connect_error":                       &pgconn.ConnectError{},
+		"connect_error":                       refused,
 		"connection_refused":                  &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED},
 		"bad_conn":                            driver.ErrBadConn,
 		"conn_closed":                         pgconn.ErrConnClosed,
@@ -78,7 +81,7 @@ func TestHealth(t *testing.T) {
 	assert.Equal(t, 1, pings, "the check cleared the suspicion")
 
 	h.Failed()
-	pingErr = &pgconn.ConnectError{}
+	pingErr = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	err := h.Check(ctx)
 	require.Error(t, err)
 	assert.True(t, IsUnavailable(err))
