@@ -4,12 +4,14 @@
 //
 // The policy is, in the order a request meets it: the transports of
 // GraphQL over HTTP (transport.go), the selection-width guard
-// (selections.go), parsing with a token limit and a query cache, the
-// default page size written into the document (pagesize.go), the page-size
-// guard, the cost limits (limits.go), authorization by role (authz.go);
-// then execution, and the one error presenter (presenter.go) for every
-// error on the way out. Codes and their HTTP statuses come from
-// internal/apperror.
+// (selections.go), the depth and size of the raw variables (inputs.go),
+// parsing with a token limit and a query cache, the default page size
+// written into the document (pagesize.go), gqlparser's coercion of the
+// variables, the input limits on every argument (inputs.go), the
+// page-size guard, the cost limits (limits.go), authorization by role
+// (authz.go), the database's availability (availability.go); then
+// execution, and the one error presenter (presenter.go) for every error on
+// the way out. Codes and their HTTP statuses come from internal/apperror.
 //
 // It imports gqlgen, the ent client's types and the shared packages, never
 // package graph: which schema runs is the caller's choice.
@@ -63,8 +65,9 @@ const queryCacheSize = 1000
 // New builds the /graphql endpoint: gqlgen's server assembled explicitly
 // (never NewDefaultServer) with the GET and POST transports of GraphQL over
 // HTTP, a parsed-query cache, and the checks every operation passes before
-// anything runs, in order: page sizes, limits (depth, cost, aliases,
-// tokens), authorization. Then the error presenter and the panic recovery.
+// anything runs, in order: inputs, page sizes, limits (depth, cost,
+// aliases, tokens), authorization, the database's availability. Then the
+// error presenter and the panic recovery.
 func New(cfg Config) http.Handler {
 	limits := cfg.Limits.orDefaults()
 	srv := handler.New(cfg.Schema)
@@ -87,6 +90,7 @@ func New(cfg Config) http.Handler {
 		srv.SetDisableSuggestion(true)
 	}
 	srv.Use(selectionGuard{maxTokens: limits.MaxTokens})
+	srv.Use(&inputGuard{maxTokens: limits.MaxTokens})
 	srv.Use(pageSizeGuard{})
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
 	srv.Use(authorization{enabled: cfg.Authorization})
