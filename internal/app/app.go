@@ -37,7 +37,7 @@ type ServiceSet = graph.Services
 func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services {
 	return graph.Services{
 		Clientes: clientes.NewService(db, c),
-		Facturas: facturas.NewService(db, c),
+		Facturas: facturas.NewService(db, c, cfg.TimeZone),
 		Operaciones: operaciones.NewService(db, operaciones.Config{
 			Clock:         c,
 			TimeZone:      cfg.TimeZone,

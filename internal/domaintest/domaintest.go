@@ -163,13 +163,19 @@ func (e *Env) MustCrearClienteActivo(t testing.TB, linea string) *ent.Cliente {
 func FacturaInput(clienteID int, monto string, vence time.Time) facturas.RegistrarInput {
 	n := seq.Add(1)
 	deudor := 30_000_000 + int(n)*7
+	// Issued 60 days before it falls due, and never after today: an
+	// invoice is not issued in the future.
+	emision := vence.AddDate(0, 0, -60)
+	if emision.After(HoyFecha) {
+		emision = HoyFecha
+	}
 	return facturas.RegistrarInput{
 		ClienteID:         clienteID,
 		NumeroFactura:     fmt.Sprintf("F-%06d", n),
 		RutDeudor:         rut.Format(deudor, rut.CheckDigit(deudor)),
 		RazonSocialDeudor: "Deudor Comercial Ltda.",
 		MontoTotal:        Dec(monto),
-		FechaEmision:      vence.AddDate(0, 0, -60),
+		FechaEmision:      emision,
 		FechaVencimiento:  vence,
 	}
 }

@@ -76,6 +76,17 @@ func TestMutacionesGraphQL(t *testing.T) {
 
 			e = client.MustFail(registrar, input(func(m map[string]any) { m["fechaEmision"] = "26-11-2026" }))
 			dt.RequireGQLError(t, e, apperror.Validation, "fechaEmision")
+
+			// Dates a reviewer sent: accepted before, then crearOperacion on
+			// the 9999 one answered INTERNAL_ERROR.
+			e = client.MustFail(registrar, input(func(m map[string]any) { m["fechaVencimiento"] = "9999-12-31" }))
+			dt.RequireGQLError(t, e, apperror.Validation, "fechaVencimiento")
+			e = client.MustFail(registrar, input(func(m map[string]any) { m["fechaEmision"] = "0000-01-01" }))
+			dt.RequireGQLError(t, e, apperror.Validation, "fechaEmision", "fechaVencimiento")
+			e = client.MustFail(registrar, input(func(m map[string]any) {
+				m["fechaEmision"], m["fechaVencimiento"] = "2026-11-27", "2026-12-27"
+			}))
+			dt.RequireGQLError(t, e, apperror.Validation, "fechaEmision")
 		})
 
 		t.Run("anularFactura_y_pagarFactura", func(t *testing.T) {
