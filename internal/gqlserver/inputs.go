@@ -234,9 +234,16 @@ type inputWalker struct {
 
 	// Of the argument being walked:
 	arg        string
-	path       []string // below the argument, for messages
-	predicates int      // of the filter being walked
+	path       []step // below the argument, for messages
+	predicates int    // of the filter being walked
 	visited    int
+}
+
+// step is one step below an argument: an input field, or (key "") an
+// index in a list.
+type step struct {
+	key   string
+	index int
 }
 
 func (w *inputWalker) selections(set ast.SelectionSet) *gqlerror.Error {
@@ -305,7 +312,7 @@ func (w *inputWalker) value(typ *ast.Type, v any, filterDepth int, inFilter bool
 			return w.fail("Admite como máximo %d elementos (se recibieron %d).", MaxListLength, len(list))
 		}
 		for i, e := range list {
-			w.path = append(w.path, "["+strconv.Itoa(i)+"]")
+			w.path = append(w.path, step{index: i})
 			if err := w.value(typ.Elem, e, filterDepth, inFilter); err != nil {
 				return err
 			}
@@ -392,13 +399,15 @@ func (w *inputWalker) object(def *ast.Definition, v any, filterDepth int, inFilt
 			return w.fail("Un filtro anidado no puede estar vacío: quítelo o indique al menos una condición.")
 		}
 	}
-	slices.Sort(keys) // the same input fails the same way every time
+	if len(keys) > 1 {
+		slices.Sort(keys) // the same input fails the same way every time
+	}
 	for _, k := range keys {
 		fd := def.Fields.ForName(k)
 		if fd == nil {
 			continue // unknown field: gqlparser's validation reports it
 		}
-		w.path = append(w.path, k)
+		w.path = append(w.path, step{key: k})
 		depth := filterDepth
 		if isFilter {
 			if err := w.predicate(); err != nil {
@@ -441,10 +450,11 @@ func (w *inputWalker) fail(format string, args ...any) *apperror.Error {
 		var b strings.Builder
 		b.WriteString(w.arg)
 		for _, p := range w.path {
-			if !strings.HasPrefix(p, "[") {
-				b.WriteByte('.')
+			if p.key == "" {
+				b.WriteString("[" + strconv.Itoa(p.index) + "]")
+			} else {
+				b.WriteString("." + p.key)
 			}
-			b.WriteString(p)
 		}
 		msg = "En " + truncate(b.String(), 200) + ": " + msg
 	}

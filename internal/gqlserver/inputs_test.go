@@ -293,6 +293,7 @@ func TestIntrospeccionCuentaEnCostoYAlias(t *testing.T) {
 		return b.String() + " }"
 	}
 	uno, _ := costo(t, pasa(t, c, `{ __schema { queryType { name } } }`, nil))
+	t.Logf("__schema costs %d", uno)
 	assert.Greater(t, uno, 800, "__schema may return every type, field, argument…: it is not free")
 	tipo, _ := costo(t, pasa(t, c, `{ __type(name: "Cliente") { name } }`, nil))
 	assert.Greater(t, tipo, 10)
