@@ -66,6 +66,16 @@ func TestMutacionesFacturasGraphQL(t *testing.T) {
 				apperror.Validation, "rutDeudor")
 			testkit.RequireGQLError(t, client.Do(registrar, input(func(m map[string]any) { m["fechaEmision"] = "26-11-2026" })),
 				apperror.Validation, "fechaEmision")
+
+			// Dates a reviewer sent: accepted before, then crearOperacion on
+			// the 9999 one answered INTERNAL_ERROR.
+			testkit.RequireGQLError(t, client.Do(registrar, input(func(m map[string]any) { m["fechaVencimiento"] = "9999-12-31" })),
+				apperror.Validation, "fechaVencimiento")
+			testkit.RequireGQLError(t, client.Do(registrar, input(func(m map[string]any) { m["fechaEmision"] = "0000-01-01" })),
+				apperror.Validation, "fechaEmision", "fechaVencimiento")
+			testkit.RequireGQLError(t, client.Do(registrar, input(func(m map[string]any) {
+				m["fechaEmision"], m["fechaVencimiento"] = "2026-11-27", "2026-12-27"
+			})), apperror.Validation, "fechaEmision")
 		})
 
 		t.Run("anularFactura_y_pagarFactura", func(t *testing.T) {

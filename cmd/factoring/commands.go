@@ -17,6 +17,7 @@ import (
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/httpserver"
+	"github.com/banpro/factoring/internal/loglimit"
 	"github.com/banpro/factoring/internal/seed"
 	"github.com/banpro/factoring/internal/verificar"
 )
@@ -53,12 +54,16 @@ func (m *Main) config() (config.Config, error) {
 	return cfg, nil
 }
 
+// logger is the process's log: JSON (or text) on stderr, every line capped
+// (loglimit: 2 KB per value, 8 KB per line) whatever a message or an error
+// holds.
 func (m *Main) logger(cfg config.Config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(m.Stderr, opts)
 	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(m.Stderr, opts))
+		h = slog.NewTextHandler(m.Stderr, opts)
 	}
-	return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	return slog.New(loglimit.Capped(h, loglimit.MaxValueBytes, loglimit.MaxLineBytes))
 }
 
 func (m *Main) open(ctx context.Context, cfg config.Config) (*database.DB, error) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/testkit"
@@ -395,4 +397,17 @@ func TestServeDireccionOcupada(t *testing.T) {
 	c.env["FACTORING_HTTP_ADDR"] = strings.TrimPrefix(base, "http://")
 	_, _, err := c.run("serve")
 	require.Error(t, err, "a second server on the same address fails, it does not hang")
+}
+
+// Ensure that the process's log caps every line, whatever an error holds: a
+// forged cursor once wrote one line of 3.2 MB.
+func TestLogAcotado(t *testing.T) {
+	for _, format := range []string{"json", "text"} {
+		var out syncBuffer
+		m := &Main{Stderr: &out}
+		log := m.logger(config.Config{LogFormat: format})
+		log.Error("error interno", "request_id", "r-1", "error", errors.New(strings.Repeat("[", 3<<20)))
+		assert.Less(t, len(out.String()), 3<<10, format)
+		assert.Contains(t, out.String(), "r-1", format)
+	}
 }

@@ -37,7 +37,7 @@ type ServiceSet = graph.Services
 func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services {
 	return graph.Services{
 		Clientes: clientes.NewService(db, c),
-		Facturas: facturas.NewService(db, c),
+		Facturas: facturas.NewService(db, c, cfg.TimeZone),
 		Operaciones: operaciones.NewService(db, operaciones.Config{
 			Clock:         c,
 			TimeZone:      cfg.TimeZone,
@@ -67,6 +67,7 @@ func NewServer(o Options) (*httpserver.Server, error) {
 				MaxAliases:    o.Config.MaxAliases,
 				MaxTokens:     o.Config.MaxTokens,
 			},
+			Health: o.DB.Health,
 		}),
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,

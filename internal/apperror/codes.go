@@ -74,6 +74,9 @@ type meaning struct {
 	// message is the Spanish message of an error that carries no more
 	// specific one.
 	message string
+	// retryAfter is the Retry-After header, in seconds, of a response that
+	// fails with the code as a whole; 0 sends none.
+	retryAfter int
 }
 
 // codes is the one table of codes. The HTTP statuses are written as numbers
@@ -97,7 +100,7 @@ var codes = map[Code]meaning{
 	BatchingNotSupported:  {status: 400, message: "No se admiten lotes de operaciones: envíe una operación por solicitud."},
 	IntrospectionDisabled: {status: 400, message: "La introspección del esquema está deshabilitada en este servidor."},
 
-	Unavailable: {status: 503, retryable: true, message: "El servicio no está disponible en este momento; reintente en unos segundos."},
+	Unavailable: {status: 503, retryable: true, retryAfter: 5, message: "El servicio no está disponible en este momento; reintente en unos segundos."},
 	Timeout:     {status: 504, message: "La solicitud excedió su tiempo máximo de ejecución."},
 	Cancelled:   {status: 499, message: "La solicitud fue cancelada por el cliente."},
 
@@ -125,6 +128,10 @@ func (c Code) HTTPStatus() int { return c.meaningOf().status }
 // Retryable reports whether a request that failed with c may succeed if
 // sent again later.
 func (c Code) Retryable() bool { return c.meaningOf().retryable }
+
+// RetryAfterSeconds is the Retry-After header, in seconds, of a response
+// that fails with c as a whole; 0 means none is sent.
+func (c Code) RetryAfterSeconds() int { return c.meaningOf().retryAfter }
 
 // DefaultMessage is the Spanish message of an error of c that carries no
 // more specific one.

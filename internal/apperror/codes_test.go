@@ -58,6 +58,13 @@ func TestTablaDeCodigos(t *testing.T) {
 		listed = append(listed, c.code)
 	}
 	assert.ElementsMatch(t, listed, apperror.Codes(), "the table and the contract list the same codes")
+	for _, c := range apperror.Codes() {
+		want := 0
+		if c == apperror.Unavailable {
+			want = 5 // a 503 says when to retry
+		}
+		assert.Equal(t, want, c.RetryAfterSeconds(), c)
+	}
 
 	t.Run("un_codigo_desconocido_es_INTERNAL_ERROR", func(t *testing.T) {
 		unknown := apperror.Code("NO_EXISTE")

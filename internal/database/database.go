@@ -38,6 +38,9 @@ type DB struct {
 	// Statements counts every SQL statement run through Client (one atomic
 	// add each): the debug listener and the benchmark read it.
 	Statements *StatementCounter
+	// Health remembers whether requests found the database unreachable
+	// (the GraphQL endpoint refuses requests while it is).
+	Health *Health
 
 	retries atomic.Int64
 }
@@ -79,7 +82,8 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	if opts.WrapDriver != nil {
 		drv = opts.WrapDriver(drv)
 	}
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Driver: drv, Statements: counter}, nil
+	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia, Driver: drv, Statements: counter,
+		Health: NewHealth(db.PingContext)}, nil
 }
 
 // Close closes the database.

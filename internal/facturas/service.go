@@ -26,11 +26,13 @@ import (
 type Service struct {
 	db    *database.DB
 	clock clock.Clock
+	zone  *time.Location
 }
 
-// NewService returns the factura service.
-func NewService(db *database.DB, c clock.Clock) *Service {
-	return &Service{db: db, clock: c}
+// NewService returns the factura service. zone is the business time zone:
+// "today" is the date there.
+func NewService(db *database.DB, c clock.Clock, zone *time.Location) *Service {
+	return &Service{db: db, clock: c, zone: zone}
 }
 
 // Field lengths (docs/dominio.md, "Factura").
@@ -39,6 +41,17 @@ const (
 	maxRazonSocial = 255
 	maxMotivo      = 500
 )
+
+// Date bounds (docs/dominio.md, "Factura"). An invoice is issued on a
+// calendar date from MinFechaEmision to today, and falls due at most
+// MaxAniosVencimiento years after its issue. So an operación's
+// diasDescuento (today to the latest due date) is at most about 1,827
+// days: a due date in 9999 once priced a discount above the total, which
+// the database refused (an INTERNAL_ERROR).
+var MinFechaEmision = clock.Date(2000, time.January, 1)
+
+// MaxAniosVencimiento bounds the term of an invoice, in years.
+const MaxAniosVencimiento = 5
 
 // RegistrarInput is the input of Registrar (GraphQL RegistrarFacturaInput).
 type RegistrarInput struct {
@@ -54,19 +67,18 @@ type RegistrarInput struct {
 // Registrar records a cliente's invoice, DISPONIBLE.
 //
 // Errors: VALIDATION_ERROR (numeroFactura, rutDeudor, razonSocialDeudor,
-// montoTotal > 0, fechaVencimiento after fechaEmision, rutDeudor other than
-// the cliente's, clienteId of a BLOQUEADO cliente); NOT_FOUND when the
-// cliente does not exist; CONFLICT on numeroFactura when the cliente already
-// has an invoice with that number.
+// montoTotal > 0, fechaEmision from 2000-01-01 to today, fechaVencimiento
+// after fechaEmision and at most 5 years after it, rutDeudor other than the
+// cliente's, clienteId of a BLOQUEADO cliente); NOT_FOUND when the cliente
+// does not exist; CONFLICT on numeroFactura when the cliente already has an
+// invoice with that number.
 func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factura, error) {
 	v := validate.Errors{}
 	numero := v.Text("numeroFactura", in.NumeroFactura, 1, maxNumero)
 	rutDeudor := v.RUT("rutDeudor", in.RutDeudor)
 	razonSocial := v.Text("razonSocialDeudor", in.RazonSocialDeudor, 1, maxRazonSocial)
 	v.Positive("montoTotal", in.MontoTotal)
-	if !in.FechaVencimiento.After(in.FechaEmision) {
-		v.Add("fechaVencimiento", "Debe ser posterior a la fecha de emisión.")
-	}
+	checkFechas(v, in.FechaEmision, in.FechaVencimiento, clock.Today(s.clock.Now(), s.zone))
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -114,6 +126,27 @@ func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factur
 		return nil, fmt.Errorf("registrar factura %q: %w", numero, err)
 	}
 	return created.Unwrap(), nil
+}
+
+// checkFechas records what is wrong with an invoice's dates on hoy: issued
+// from MinFechaEmision to hoy, due after its issue and at most
+// MaxAniosVencimiento years after it.
+func checkFechas(v validate.Errors, emision, vencimiento, hoy time.Time) {
+	const layout = "2006-01-02"
+	switch {
+	case emision.Before(MinFechaEmision):
+		v.Add("fechaEmision", "No puede ser anterior al %s.", MinFechaEmision.Format(layout))
+	case emision.After(hoy):
+		v.Add("fechaEmision", "No puede ser posterior a hoy (%s).", hoy.Format(layout))
+	}
+	limite := emision.AddDate(MaxAniosVencimiento, 0, 0)
+	switch {
+	case !vencimiento.After(emision):
+		v.Add("fechaVencimiento", "Debe ser posterior a la fecha de emisión.")
+	case vencimiento.After(limite):
+		v.Add("fechaVencimiento", "No puede ser más de %d años posterior a la fecha de emisión (a más tardar el %s).",
+			MaxAniosVencimiento, limite.Format(layout))
+	}
 }
 
 // Pagar records that the debtor paid: DISPONIBLE, CEDIDA or VENCIDA become

@@ -4,12 +4,14 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
@@ -57,15 +59,52 @@ func TestRegistrar(t *testing.T) {
 
 		t.Run("vencimiento_posterior_a_emision", func(t *testing.T) {
 			for _, dias := range []int{0, -1, -365} {
-				in := testkit.FacturaInput(c.ID, "1000", testkit.Vence(30))
+				in := testkit.FacturaInput(c.ID, "1000", testkit.Vence(-400))
 				in.FechaEmision = in.FechaVencimiento.AddDate(0, 0, -dias)
 				_, err := svc.Registrar(ctx, in)
 				testkit.RequireCode(t, err, apperror.Validation, "fechaVencimiento")
 			}
-			in := testkit.FacturaInput(c.ID, "1000", testkit.Vence(30))
+			in := testkit.FacturaInput(c.ID, "1000", testkit.Vence(1))
 			in.FechaEmision = in.FechaVencimiento.AddDate(0, 0, -1)
 			_, err := svc.Registrar(ctx, in)
 			require.NoError(t, err, "one day after the issue date is enough")
+		})
+
+		t.Run("fechas_acotadas", func(t *testing.T) {
+			// Ensure that an invoice is issued from 2000-01-01 to today (in
+			// Santiago) and falls due at most 5 years after its issue: a
+			// due date in 9999 was accepted, and crearOperacion over it
+			// failed with INTERNAL_ERROR (a discount above the total).
+			registrar := func(emision, vencimiento time.Time) error {
+				in := testkit.FacturaInput(c.ID, "1000", vencimiento)
+				in.FechaEmision = emision
+				_, err := svc.Registrar(ctx, in)
+				return err
+			}
+			hoy := testkit.HoyFecha
+			for name, tc := range map[string]struct {
+				emision, vencimiento time.Time
+				field                string
+			}{
+				"emision_0000":           {clock.Date(0, time.January, 1), clock.Date(0, time.March, 1), "fechaEmision"},
+				"emision_1999":           {clock.Date(1999, time.December, 31), clock.Date(2000, time.March, 1), "fechaEmision"},
+				"emision_manana":         {hoy.AddDate(0, 0, 1), hoy.AddDate(0, 0, 30), "fechaEmision"},
+				"emision_futura":         {clock.Date(2030, time.January, 1), clock.Date(2030, time.March, 1), "fechaEmision"},
+				"vencimiento_9999":       {hoy, clock.Date(9999, time.December, 31), "fechaVencimiento"},
+				"vencimiento_5_anios_+1": {hoy, hoy.AddDate(5, 0, 1), "fechaVencimiento"},
+			} {
+				t.Run(name, func(t *testing.T) {
+					testkit.RequireCode(t, registrar(tc.emision, tc.vencimiento), apperror.Validation, tc.field)
+				})
+			}
+			require.NoError(t, registrar(facturas.MinFechaEmision, facturas.MinFechaEmision.AddDate(0, 0, 30)))
+			require.NoError(t, registrar(hoy, hoy.AddDate(facturas.MaxAniosVencimiento, 0, 0)), "exactly 5 years")
+			// Today is Santiago's: at 22:00 on the 26th there, UTC is
+			// already the 27th, which is still tomorrow.
+			env.Clock.Set(time.Date(2026, 11, 26, 22, 0, 0, 0, testkit.Santiago))
+			t.Cleanup(func() { env.Clock.Set(testkit.Hoy) })
+			testkit.RequireCode(t, registrar(hoy.AddDate(0, 0, 1), hoy.AddDate(0, 0, 30)), apperror.Validation, "fechaEmision")
+			require.NoError(t, registrar(hoy, hoy.AddDate(0, 0, 30)))
 		})
 
 		t.Run("rut_deudor_valido", func(t *testing.T) {

@@ -4,12 +4,14 @@
 //
 // The policy is, in the order a request meets it: the transports of
 // GraphQL over HTTP (transport.go), the selection-width guard
-// (selections.go), parsing with a token limit and a query cache, the
-// default page size written into the document (pagesize.go), the page-size
-// guard, the cost limits (limits.go), authorization by role (authz.go);
-// then execution, and the one error presenter (presenter.go) for every
-// error on the way out. Codes and their HTTP statuses come from
-// internal/apperror.
+// (selections.go), the depth and size of the raw variables (inputs.go),
+// parsing with a token limit and a query cache, the default page size
+// written into the document (pagesize.go), gqlparser's coercion of the
+// variables, the input limits on every argument (inputs.go), the
+// page-size guard, the cost limits (limits.go), authorization by role
+// (authz.go), the database's availability (availability.go); then
+// execution, and the one error presenter (presenter.go) for every error on
+// the way out. Codes and their HTTP statuses come from internal/apperror.
 //
 // It imports gqlgen, the ent client's types and the shared packages, never
 // package graph: which schema runs is the caller's choice.
@@ -33,6 +35,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/reqlog"
 )
 
@@ -50,6 +53,10 @@ type Config struct {
 	// Limits bound what one query may ask for; zero values take
 	// DefaultLimits.
 	Limits Limits
+	// Health is the database's: while requests find it unreachable, the
+	// next ones are refused before they run (SERVICE_UNAVAILABLE). Nil
+	// never refuses.
+	Health *database.Health
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
@@ -58,9 +65,14 @@ const queryCacheSize = 1000
 // New builds the /graphql endpoint: gqlgen's server assembled explicitly
 // (never NewDefaultServer) with the GET and POST transports of GraphQL over
 // HTTP, a parsed-query cache, and the checks every operation passes before
-// anything runs, in order: page sizes, limits (depth, cost, aliases,
-// tokens), authorization. Then the error presenter and the panic recovery.
-func New(cfg Config) http.Handler {
+// anything runs, in order: inputs, page sizes, limits (depth, cost,
+// aliases, tokens), authorization, the database's availability. Then the
+// error presenter and the panic recovery.
+func New(cfg Config) http.Handler { return newHandler(cfg, true) }
+
+// newHandler is New, with the input limits (inputGuard) left out when
+// inputLimits is false: only the benchmark that measures their cost does.
+func newHandler(cfg Config, inputLimits bool) http.Handler {
 	limits := cfg.Limits.orDefaults()
 	srv := handler.New(cfg.Schema)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost}})
@@ -73,19 +85,24 @@ func New(cfg Config) http.Handler {
 		rulesFn = func() *rules.Rules { return withoutSuggestions(validationRules()) }
 	}
 	srv.SetValidationRulesFn(rulesFn)
-	srv.SetErrorPresenter(errorPresenter(cfg.Logger))
-	srv.SetRecoverFunc(recoverFunc(cfg.Logger))
+	p := newPresenter(cfg.Logger, cfg.Health)
+	srv.SetErrorPresenter(p.errorPresenter())
+	srv.SetRecoverFunc(p.recoverFunc())
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
 	srv.Use(selectionGuard{maxTokens: limits.MaxTokens})
+	if inputLimits {
+		srv.Use(&inputGuard{maxTokens: limits.MaxTokens})
+	}
 	srv.Use(pageSizeGuard{})
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
 	srv.Use(authorization{enabled: cfg.Authorization})
+	srv.Use(availability{health: cfg.Health})
 	srv.AroundOperations(recordOperationName)
-	return &endpoint{graphql: srv, log: cfg.Logger}
+	return &endpoint{graphql: srv, presenter: p}
 }
 
 // SDL renders schema as SDL, for /schema.graphql: what introspection would
@@ -126,8 +143,8 @@ func recordOperationName(ctx context.Context, next graphql.OperationHandler) gra
 // endpoint answers what gqlgen's server would answer without the API's
 // error format: a method other than GET and POST, or a body that is not JSON.
 type endpoint struct {
-	graphql http.Handler
-	log     *slog.Logger
+	graphql   http.Handler
+	presenter *presenter
 }
 
 func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -153,5 +170,5 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (e *endpoint) reject(w http.ResponseWriter, r *http.Request, status int, appErr *apperror.Error) {
 	writeResponse(w, responseContentType(r), status,
-		&graphql.Response{Errors: gqlerror.List{present(r.Context(), e.log, appErr)}})
+		&graphql.Response{Errors: gqlerror.List{e.presenter.present(r.Context(), appErr)}})
 }

@@ -56,6 +56,34 @@ type queryLimits struct {
 	limits        Limits
 	introspection bool
 	schema        *ast.Schema
+	costs         introspectionCosts
+}
+
+// introspectionCosts is what an introspection field counts in a query's
+// cost: the objects it may return. __schema may return the whole schema:
+// every type, field, argument, input field, enum value and directive, and
+// the type reference of each field and argument. __type may return the
+// largest type with its fields, their arguments and type references. 100
+// aliased __schema fields were 13 KB in and 2.2 MB out while they cost
+// nothing and escaped the alias limit.
+type introspectionCosts struct {
+	schema, typ int
+}
+
+func introspectionCostsOf(schema *ast.Schema) introspectionCosts {
+	var c introspectionCosts
+	for _, d := range schema.Types {
+		n := 1 + len(d.EnumValues)
+		for _, f := range d.Fields {
+			n += 2 + 2*len(f.Arguments) // the field and its type, each argument and its type
+		}
+		c.schema += n
+		c.typ = max(c.typ, n)
+	}
+	for _, d := range schema.Directives {
+		c.schema += 1 + 2*len(d.Arguments)
+	}
+	return c
 }
 
 var _ interface {
@@ -69,11 +97,12 @@ func (*queryLimits) ExtensionName() string { return "QueryLimits" }
 // Validate keeps the schema, to tell which fields return a node.
 func (q *queryLimits) Validate(es graphql.ExecutableSchema) error {
 	q.schema = es.Schema()
+	q.costs = introspectionCostsOf(q.schema)
 	return nil
 }
 
 func (q *queryLimits) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	shape := measure(oc, q.schema)
+	shape := measure(oc, q.schema, q.costs)
 	oc.Stats.SetExtension(costExtension, Cost{Requested: shape.complexity, Limit: q.limits.MaxComplexity})
 	switch {
 	case shape.introspection != nil && !q.introspection:
@@ -136,12 +165,13 @@ type shape struct {
 }
 
 // measure walks the selected operation, through fragments, with the
-// request's variables. Introspection (__schema, __type) is left to
-// gqlparser's own introspection-depth rule; it is recognised by the field,
-// never by a fragment's or an alias's name.
-func measure(oc *graphql.OperationContext, schema *ast.Schema) shape {
+// request's variables. Introspection (__schema, __type) counts in aliases
+// and cost (introspectionCosts); its depth is left to gqlparser's own
+// introspection-depth rule. It is recognised by the field, never by a
+// fragment's or an alias's name.
+func measure(oc *graphql.OperationContext, schema *ast.Schema, costs introspectionCosts) shape {
 	s := shape{}
-	w := walker{oc: oc, schema: schema, shape: &s, fragments: map[fragmentAt]shape{}}
+	w := walker{oc: oc, schema: schema, costs: costs, shape: &s, fragments: map[fragmentAt]shape{}}
 	s.complexity = w.walk(oc.Operation.SelectionSet, 1, 1)
 	return s
 }
@@ -149,6 +179,7 @@ func measure(oc *graphql.OperationContext, schema *ast.Schema) shape {
 type walker struct {
 	oc     *graphql.OperationContext
 	schema *ast.Schema
+	costs  introspectionCosts
 	shape  *shape
 	// fragments holds what each fragment adds where it is spread, by the
 	// depth it is entered at (see fragment).
@@ -193,7 +224,7 @@ func (w walker) fragment(def *ast.FragmentDefinition, depth, mult int) int {
 	key := fragmentAt{name: def.Name, depth: depth}
 	sub, ok := w.fragments[key]
 	if !ok {
-		inner := walker{oc: w.oc, schema: w.schema, shape: &sub, fragments: w.fragments}
+		inner := walker{oc: w.oc, schema: w.schema, costs: w.costs, shape: &sub, fragments: w.fragments}
 		sub.complexity = inner.walk(def.SelectionSet, depth, 1)
 		w.fragments[key] = sub
 	}
@@ -210,14 +241,17 @@ func (w walker) fragment(def *ast.FragmentDefinition, depth, mult int) int {
 
 func (w walker) field(f *ast.Field, depth, mult int) int {
 	s := w.shape
+	if f.Alias != "" && f.Alias != f.Name {
+		s.aliases = addSat(s.aliases, 1)
+	}
 	if f.Name == "__schema" || f.Name == "__type" {
 		if s.introspection == nil {
 			s.introspection = f.Position
 		}
-		return 0
-	}
-	if f.Alias != "" && f.Alias != f.Name {
-		s.aliases = addSat(s.aliases, 1)
+		if f.Name == "__schema" {
+			return mulSat(mult, w.costs.schema)
+		}
+		return mulSat(mult, w.costs.typ)
 	}
 	if depth > s.depth {
 		s.depth, s.deepestPos = depth, f.Position

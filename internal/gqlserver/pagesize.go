@@ -14,7 +14,6 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
-	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
 )
 
@@ -156,14 +155,6 @@ func (w *connectionWalker) check(field *ast.Field) *gqlerror.Error {
 		w.defaultVariable(field)
 		args = field.ArgumentMap(w.oc.Variables)
 		first, last = args["first"], args["last"]
-	}
-	for _, name := range []string{"after", "before"} {
-		// entgql's eager loading of a nested connection would panic on a
-		// cursor that does not decode; the resolvers would report it as an
-		// internal error.
-		if v := args[name]; v != nil && new(ent.Cursor).UnmarshalGQL(v) != nil {
-			return fail(map[string]string{name: "No es un cursor válido: use uno tal como lo entrega la API (edges.cursor o pageInfo.endCursor)."})
-		}
 	}
 	switch {
 	case first != nil && args["before"] != nil:

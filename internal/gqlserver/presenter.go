@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -16,36 +17,53 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/loglimit"
 	"github.com/banpro/factoring/internal/requestid"
 )
 
-// errorPresenter is the one place that turns errors into GraphQL errors. Every
+// outageLogPeriod is how often the log says that the database is
+// unreachable while it stays so: one WARN line per period, with the count
+// of the requests it held back, instead of one line per request.
+const outageLogPeriod = 10 * time.Second
+
+// presenter is the one place that turns errors into GraphQL errors. Every
 // error leaves with extensions.code (one of apperror's codes) and
 // extensions.requestId, and extensions.fields when input fields are to
 // blame. Anything it does not recognise is logged with the request id and
 // shown as a generic INTERNAL_ERROR: no driver message, SQL or Go type ever
 // reaches a client. Unless the request's context ended first: then it is
 // CANCELLED, logged at INFO (the client went away; no one reads it), or
-// TIMEOUT, logged at WARN (the request's deadline passed).
-func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
-	return func(ctx context.Context, err error) *gqlerror.Error {
-		return present(ctx, log, err)
-	}
+// TIMEOUT, logged at WARN (the request's deadline passed). A database that
+// cannot be reached is SERVICE_UNAVAILABLE: health learns it (so that the
+// next requests are refused at once) and the log says it once per
+// outageLogPeriod.
+type presenter struct {
+	log    *slog.Logger
+	health *database.Health
+	outage *loglimit.Every
+}
+
+func newPresenter(log *slog.Logger, health *database.Health) *presenter {
+	return &presenter{log: log, health: health, outage: loglimit.NewEvery(outageLogPeriod)}
+}
+
+func (p *presenter) errorPresenter() graphql.ErrorPresenterFunc {
+	return p.present
 }
 
 // recoverFunc turns a resolver panic into an INTERNAL_ERROR, logging the
 // panic and its stack with the request id.
-func recoverFunc(log *slog.Logger) graphql.RecoverFunc {
-	return func(ctx context.Context, p any) error {
-		log.ErrorContext(ctx, "panic en la ejecución GraphQL",
+func (p *presenter) recoverFunc() graphql.RecoverFunc {
+	return func(ctx context.Context, v any) error {
+		p.log.ErrorContext(ctx, "panic en la ejecución GraphQL",
 			"request_id", requestid.FromContext(ctx),
-			"panic", fmt.Sprint(p),
+			"panic", fmt.Sprint(v),
 			"stack", string(debug.Stack()))
-		return apperror.InternalError(fmt.Errorf("panic: %v", p))
+		return apperror.InternalError(fmt.Errorf("panic: %v", v))
 	}
 }
 
-func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
+func (p *presenter) present(ctx context.Context, err error) *gqlerror.Error {
 	var src *gqlerror.Error
 	if !errors.As(err, &src) {
 		src = gqlerror.WrapPath(graphql.GetPath(ctx), err)
@@ -64,13 +82,20 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 	requestID := requestid.FromContext(ctx)
 	switch appErr.Code {
 	case apperror.Internal:
-		log.ErrorContext(ctx, "error interno",
+		p.log.ErrorContext(ctx, "error interno",
 			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+	case apperror.Unavailable:
+		p.health.Failed()
+		if ok, suppressed := p.outage.Allow(); ok {
+			p.log.WarnContext(ctx, "la base de datos no está disponible; se responde SERVICE_UNAVAILABLE",
+				"request_id", requestID, "path", src.Path.String(), "error", describeCause(err),
+				"suprimidos", suppressed, "periodo_s", int(outageLogPeriod.Seconds()))
+		}
 	case apperror.Timeout:
-		log.WarnContext(ctx, "la solicitud excedió su plazo",
+		p.log.WarnContext(ctx, "la solicitud excedió su plazo",
 			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
 	case apperror.Cancelled:
-		log.InfoContext(ctx, "solicitud cancelada por el cliente",
+		p.log.InfoContext(ctx, "solicitud cancelada por el cliente",
 			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
 	}
 	return &gqlerror.Error{
@@ -88,7 +113,7 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 // SQLite call).
 func classify(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 	appErr := classifyError(ctx, src)
-	if appErr.Code != apperror.Internal {
+	if appErr.Code != apperror.Internal && appErr.Code != apperror.Unavailable {
 		return appErr
 	}
 	switch {
@@ -113,6 +138,8 @@ func classifyError(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 			return apperror.New(apperror.NotFound)
 		case database.IsInvalidValue(src.Err):
 			return apperror.Validationf("Un valor de la consulta no es admisible (por ejemplo, un texto con caracteres nulos).")
+		case database.IsUnavailable(src.Err):
+			return apperror.New(apperror.Unavailable).WithCause(src.Err)
 		}
 		if _, _, ok := argumentOf(ctx, src.Path); ok {
 			// An argument that failed to parse with an error of a library

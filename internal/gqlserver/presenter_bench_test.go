@@ -31,11 +31,12 @@ func BenchmarkErrorPresenter(b *testing.B) {
 		{"desconocido", fmt.Errorf("crear operación: %w",
 			errors.New("ERROR: could not serialize access due to concurrent update (SQLSTATE 40001)"))},
 	}
+	p := newPresenter(log, nil)
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if out := present(ctx, log, c.err); out == nil {
+				if out := p.present(ctx, c.err); out == nil {
 					b.Fatal("sin error presentado")
 				}
 			}

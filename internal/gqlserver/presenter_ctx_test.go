@@ -3,13 +3,16 @@ package gqlserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/requestid"
@@ -25,6 +28,8 @@ func TestPresentadorYContextoDeLaSolicitud(t *testing.T) {
 	expired, cancelExpired := context.WithDeadline(context.Background(), time.Unix(0, 0))
 	defer cancelExpired()
 	driverErr := errors.New("pq: canceling statement due to user request")
+	_, refused := pgconn.Connect(context.Background(), "postgres://factoring@127.0.0.1:1/factoring?connect_timeout=1")
+	require.Error(t, refused)
 
 	cases := []struct {
 		name  string
@@ -40,6 +45,9 @@ func TestPresentadorYContextoDeLaSolicitud(t *testing.T) {
 		{"contexto_vivo", context.Background(), driverErr, apperror.Internal, "ERROR"},
 		{"un_plazo_que_no_es_el_de_la_solicitud", context.Background(), context.DeadlineExceeded, apperror.Internal, "ERROR"},
 		{"error_para_el_cliente_con_cliente_ido", cancelled, apperror.Invalid("rut", "RUT inválido."), apperror.Validation, ""},
+		{"base_inalcanzable", context.Background(), fmt.Errorf("iniciar transacción: %w", refused), apperror.Unavailable, "WARN"},
+		{"backend_terminado", context.Background(), &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}, apperror.Unavailable, "WARN"},
+		{"base_inalcanzable_con_plazo_vencido", expired, refused, apperror.Timeout, "WARN"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,7 +55,7 @@ func TestPresentadorYContextoDeLaSolicitud(t *testing.T) {
 			log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			ctx := requestid.NewContext(tc.ctx, "r-1")
 			ctx = graphql.WithPathContext(ctx, graphql.NewPathWithField("crearOperacion"))
-			out := present(ctx, log, tc.err)
+			out := newPresenter(log, nil).present(ctx, tc.err)
 			assert.Equal(t, string(tc.code), out.Extensions["code"])
 			assert.NotContains(t, out.Message, "pq:")
 			if tc.code != apperror.Validation {

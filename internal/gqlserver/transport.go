@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -142,16 +143,22 @@ func respond(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
 }
 
 // executedStatus is the status of an operation that was dispatched: 200
-// whatever its field errors, as GraphQL over HTTP asks, unless its
-// deadline cut it short: then TIMEOUT's status, so that proxies and
-// clients see a timeout without reading the body.
+// whatever its field errors, as GraphQL over HTTP asks, unless the
+// database was unreachable or the deadline cut it short: then the status
+// of SERVICE_UNAVAILABLE or TIMEOUT, so that proxies, load balancers and
+// clients see an outage or a timeout without reading the body. An outage
+// wins: it is what a retry waits for.
 func executedStatus(resp *graphql.Response) int {
+	status := http.StatusOK
 	for _, e := range resp.Errors {
-		if code, _ := e.Extensions["code"].(string); apperror.Code(code) == apperror.Timeout {
-			return apperror.Timeout.HTTPStatus()
+		switch code, _ := e.Extensions["code"].(string); apperror.Code(code) {
+		case apperror.Unavailable:
+			return apperror.Unavailable.HTTPStatus()
+		case apperror.Timeout:
+			status = apperror.Timeout.HTTPStatus()
 		}
 	}
-	return http.StatusOK
+	return status
 }
 
 // requestError is an error that stops an operation before execution (a
@@ -216,27 +223,37 @@ func responseContentType(r *http.Request) string {
 // took 6 % of the server's CPU on a page of results, so it is written as is
 // and only errors and extensions go through encoding/json. Requests do not
 // use incremental delivery, so Label, Path and HasNext are always empty.
+//
+// A response of an operation that executed has data (null where a
+// non-null field failed: gqlgen writes it); one refused before execution
+// (parse, validation, limits, roles, an unreachable database) has none,
+// and no data key, as GraphQL over HTTP asks. A 503 tells when to retry
+// (Retry-After).
 func writeResponse(w http.ResponseWriter, contentType string, status int, resp *graphql.Response) {
 	w.Header().Set(contentTypeHeader, contentType)
+	if status == apperror.Unavailable.HTTPStatus() {
+		w.Header().Set("Retry-After", strconv.Itoa(apperror.Unavailable.RetryAfterSeconds()))
+	}
 	w.WriteHeader(status)
 	buf := make([]byte, 0, len(resp.Data)+256)
 	buf = append(buf, '{')
 	if len(resp.Errors) > 0 {
-		errs, err := json.Marshal(resp.Errors)
-		if err == nil {
+		if errs, err := json.Marshal(resp.Errors); err == nil {
 			buf = append(append(buf, `"errors":`...), errs...)
-			buf = append(buf, ',')
 		}
 	}
-	buf = append(buf, `"data":`...)
-	if len(resp.Data) == 0 {
-		buf = append(buf, "null"...)
-	} else {
-		buf = append(buf, resp.Data...)
+	if len(resp.Data) > 0 {
+		if len(buf) > 1 {
+			buf = append(buf, ',')
+		}
+		buf = append(append(buf, `"data":`...), resp.Data...)
 	}
 	if len(resp.Extensions) > 0 {
 		if ext, err := json.Marshal(resp.Extensions); err == nil {
-			buf = append(append(buf, `,"extensions":`...), ext...)
+			if len(buf) > 1 {
+				buf = append(buf, ',')
+			}
+			buf = append(append(buf, `"extensions":`...), ext...)
 		}
 	}
 	buf = append(buf, '}', '\n')

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/banpro/factoring/internal/apperror"
@@ -164,6 +165,9 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // writeError answers outside GraphQL in the API's error format, with the
 // status of the error's code.
 func writeError(w http.ResponseWriter, r *http.Request, err *apperror.Error) {
+	if s := err.Code.RetryAfterSeconds(); s > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(s))
+	}
 	writeJSON(w, err.Code.HTTPStatus(), map[string]any{"errors": []map[string]any{{
 		"message":    err.Message,
 		"extensions": err.Extensions(requestid.FromContext(r.Context())),

@@ -18,6 +18,13 @@ const (
 	Decimals         = 2
 )
 
+// Max is the largest amount numeric(15,2) holds: 9,999,999,999,999.99.
+var Max = decimal.New(1, MaxIntegerDigits).Sub(decimal.New(1, -Decimals))
+
+// Fits reports whether d can be stored as an amount: |d| ≤ Max. A sum of
+// amounts that each fit may not.
+func Fits(d decimal.Decimal) bool { return d.Abs().LessThanOrEqual(Max) }
+
 // Parse reads an amount written as an optional minus sign, digits and at most
 // two decimals ("1500000", "1500000.5", "-10.25"). It refuses exponents,
 // spaces, thousands separators and more digits than numeric(15,2) holds. The

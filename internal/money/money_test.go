@@ -112,3 +112,17 @@ func BenchmarkDescuento(b *testing.B) {
 		_ = money.Descuento(total, tasa, 97)
 	}
 }
+
+// Ensure that Max is the largest amount numeric(15,2) holds, the largest
+// Parse accepts, and that Fits tells a sum that outgrew it.
+func TestMaximo(t *testing.T) {
+	assert.Equal(t, "9999999999999.99", money.String(money.Max))
+	parsed, err := money.Parse("9999999999999.99")
+	require.NoError(t, err)
+	assert.True(t, parsed.Equal(money.Max))
+	_, err = money.Parse("10000000000000.00")
+	assert.Error(t, err)
+	assert.True(t, money.Fits(money.Max))
+	assert.True(t, money.Fits(money.Max.Neg()))
+	assert.False(t, money.Fits(money.Max.Add(decimal.RequireFromString("0.01"))))
+}

@@ -7,10 +7,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banpro/factoring/internal/app"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gid"
+	"github.com/banpro/factoring/internal/money"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/testkit"
 )
@@ -213,4 +216,59 @@ func TestCrear(t *testing.T) {
 
 		testkit.RequireVerificado(t, db)
 	})
+}
+
+// TestCrearMontosAcotados ensures that an operación whose invoices add up
+// to more than numeric(15,2) holds is a VALIDATION_ERROR on facturaIds
+// that says so (it was the database refusing the row: the right code,
+// with a message about "caracteres nulos" and no field), and that the
+// discount never exceeds the total: at the default rate the date bounds
+// keep it far below (facturas.MaxAniosVencimiento), at a configured rate
+// high enough it is refused before the database's CHECK could be.
+func TestCrearMontosAcotados(t *testing.T) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
+		c := env.MustCrearClienteActivo(t, "1000")
+		max := money.String(money.Max)
+		require.Equal(t, "9999999999999.99", max)
+		_, ids := env.MustRegistrarFacturas(t, c.ID, max, "0.01")
+		_, err := env.Svc.Operaciones.Crear(ctx, operaciones.CrearInput{ClienteID: c.ID, FacturaIDs: ids})
+		appErr := testkit.RequireCode(t, err, apperror.Validation, "facturaIds")
+		assert.Contains(t, appErr.Fields["facturaIds"], "10000000000000.00")
+		assert.Contains(t, appErr.Fields["facturaIds"], "supera el máximo")
+		env.RequireEstadoFacturas(t, estado.FacturaDisponible, ids...)
+
+		op := env.MustCrearOperacion(t, c.ID, ids[0])
+		assert.Equal(t, max, money.String(op.MontoTotalFacturas), "the largest amount fits")
+
+		// The longest term valid input allows: issued today, due 5 years
+		// later. At the default 2 % the discount is about 10 % of it.
+		larga := testkit.FacturaInput(c.ID, "1000000.00", testkit.HoyFecha.AddDate(facturas.MaxAniosVencimiento, 0, 0))
+		larga.FechaEmision = testkit.HoyFecha
+		f, err := env.Svc.Facturas.Registrar(ctx, larga)
+		require.NoError(t, err)
+		op = env.MustCrearOperacion(t, c.ID, f.ID)
+		assert.Equal(t, 1826, op.DiasDescuento)
+		assert.True(t, op.MontoDescuento.LessThan(op.MontoTotalFacturas))
+
+		// At 100 %, the highest rate the configuration allows, the same
+		// term would discount five times the total.
+		cfg := testkit.Config(t)
+		cfg.TasaDescuento = testkit.Dec("100.00")
+		cara := app.Services(db, cfg, env.Clock)
+		f, err = env.Svc.Facturas.Registrar(ctx, larga2(c.ID, larga))
+		require.NoError(t, err)
+		_, err = cara.Operaciones.Crear(ctx, operaciones.CrearInput{ClienteID: c.ID, FacturaIDs: []int{f.ID}})
+		appErr = testkit.RequireCode(t, err, apperror.Validation, "facturaIds")
+		assert.Contains(t, appErr.Fields["facturaIds"], "1826 días")
+		env.RequireEstadoFacturas(t, estado.FacturaDisponible, f.ID)
+		testkit.RequireVerificado(t, db)
+	})
+}
+
+// larga2 is another invoice like in, with a number of its own.
+func larga2(clienteID int, in facturas.RegistrarInput) facturas.RegistrarInput {
+	out := testkit.FacturaInput(clienteID, in.MontoTotal.StringFixed(2), in.FechaVencimiento)
+	out.FechaEmision = in.FechaEmision
+	return out
 }

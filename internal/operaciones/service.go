@@ -79,7 +79,8 @@ type CrearInput struct {
 // VALIDATION_ERROR on facturaIds (empty, duplicated, more than 500);
 // NOT_FOUND when the cliente does not exist; VALIDATION_ERROR on clienteId
 // when it is not ACTIVO; VALIDATION_ERROR on facturaIds (missing, of another
-// cliente, not DISPONIBLE, overdue, a total that is not positive).
+// cliente, not DISPONIBLE, overdue, a total that is not positive or does
+// not fit numeric(15,2), a discount above the total).
 func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, error) {
 	if err := checkFacturaIDs(in.FacturaIDs); err != nil {
 		return nil, err
@@ -158,8 +159,9 @@ func checkFacturaIDs(ids []int) *apperror.Error {
 // decideCrear is Crear's rule over the locked rows, in order: the cliente
 // is ACTIVO (on clienteId); every invoice of ids exists, belongs to the
 // cliente, is DISPONIBLE and is not overdue on hoy, each failure listing
-// every offending invoice; their total is positive (all on facturaIds). It
-// returns the operación's price at tasa.
+// every offending invoice; their total is positive and fits an amount
+// (numeric(15,2)), and the discount does not exceed it (all on
+// facturaIds). It returns the operación's price at tasa.
 func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy time.Time, tasa decimal.Decimal) (cotizacion, *apperror.Error) {
 	if c.Estado != estado.ClienteActivo {
 		return cotizacion{}, apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
@@ -168,8 +170,21 @@ func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy time.Time, ta
 		return cotizacion{}, err
 	}
 	p := cotizar(fs, tasa, hoy)
-	if !p.total.IsPositive() {
+	switch {
+	case !p.total.IsPositive():
 		return cotizacion{}, apperror.Invalid("facturaIds", "El monto total de las facturas debe ser mayor que cero.")
+	case !money.Fits(p.total):
+		return cotizacion{}, apperror.Invalid("facturaIds", fmt.Sprintf(
+			"El monto total de las facturas (%s) supera el máximo de una operación (%s): ceda menos facturas en cada una.",
+			money.String(p.total), money.String(money.Max)))
+	case p.descuento.GreaterThan(p.total):
+		// Unreachable at the default rate: a due date is at most 5 years
+		// after an issue no later than today (facturas.MaxAniosVencimiento).
+		// At a configured rate above 19.7 % it is not, and the database
+		// would refuse the row.
+		return cotizacion{}, apperror.Invalid("facturaIds", fmt.Sprintf(
+			"A la tasa de %s %% por %d días el descuento superaría el monto total de las facturas: ceda facturas de vencimiento más cercano.",
+			money.String(tasa), p.dias))
 	}
 	return p, nil
 }

@@ -191,6 +191,15 @@ func RequireNullData(t testing.TB, res Response) {
 	}
 }
 
+// RequireNoDataKey requires that the response has no data key: it was
+// refused before anything executed (GraphQL over HTTP).
+func RequireNoDataKey(t testing.TB, res Response) {
+	t.Helper()
+	var keys map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(res.Raw), &keys), res.Raw)
+	assert.NotContains(t, keys, "data", "a request refused before execution has no data key: %s", res.Raw)
+}
+
 // leaks are fragments that must never reach a client: SQL, driver names and
 // messages, Go type names, source files and stack traces.
 var leaks = []string{

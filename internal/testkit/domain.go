@@ -84,13 +84,19 @@ func (e *Env) MustCrearClienteActivo(t testing.TB, linea string) *ent.Cliente {
 // FacturaInput is a valid RegistrarInput of cliente for monto, due on
 // vence and issued 60 days before.
 func FacturaInput(clienteID int, monto string, vence time.Time) facturas.RegistrarInput {
+	// Issued 60 days before it falls due, and never after today: an
+	// invoice is not issued in the future.
+	emision := vence.AddDate(0, 0, -60)
+	if emision.After(HoyFecha) {
+		emision = HoyFecha
+	}
 	return facturas.RegistrarInput{
 		ClienteID:         clienteID,
 		NumeroFactura:     fmt.Sprintf("F-%06d", seq.Add(1)),
 		RutDeudor:         NewRUT(),
 		RazonSocialDeudor: "Deudor Comercial Ltda.",
 		MontoTotal:        Dec(monto),
-		FechaEmision:      vence.AddDate(0, 0, -60),
+		FechaEmision:      emision,
 		FechaVencimiento:  vence,
 	}
 }

@@ -1,0 +1,38 @@
+package gqlserver
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+)
+
+// NewWithoutInputLimits is New without the input limits, for the benchmark
+// that measures what they cost.
+func NewWithoutInputLimits(cfg Config) http.Handler { return newHandler(cfg, false) }
+
+// InputLimitsOn prepares query with vars against es as the server does
+// (parsed, validated, variables coerced) and returns a function that runs
+// the input limits on it once: their cost alone, for the benchmark.
+func InputLimitsOn(es graphql.ExecutableSchema, query string, vars map[string]any) (func() error, error) {
+	ctx := graphql.StartOperationTrace(context.Background())
+	params := &graphql.RawParams{Query: query, Variables: vars}
+	oc, errs := executor.New(es).CreateOperationContext(ctx, params)
+	if errs != nil {
+		return nil, errs
+	}
+	g := &inputGuard{maxTokens: DefaultLimits.MaxTokens}
+	if err := g.Validate(es); err != nil {
+		return nil, err
+	}
+	return func() error {
+		if err := g.MutateOperationParameters(ctx, params); err != nil {
+			return err
+		}
+		if err := g.MutateOperationContext(ctx, oc); err != nil {
+			return err
+		}
+		return nil
+	}, nil
+}
