@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// Cliente is the client for interacting with the Cliente builders.
 	Cliente *ClienteClient
+	// EventoAuditoria is the client for interacting with the EventoAuditoria builders.
+	EventoAuditoria *EventoAuditoriaClient
 	// Factura is the client for interacting with the Factura builders.
 	Factura *FacturaClient
 	// Operacion is the client for interacting with the Operacion builders.
@@ -156,6 +158,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.Cliente = NewClienteClient(tx.config)
+	tx.EventoAuditoria = NewEventoAuditoriaClient(tx.config)
 	tx.Factura = NewFacturaClient(tx.config)
 	tx.Operacion = NewOperacionClient(tx.config)
 	tx.OperacionEvento = NewOperacionEventoClient(tx.config)

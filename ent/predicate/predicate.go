@@ -9,6 +9,9 @@ import (
 // Cliente is the predicate function for cliente builders.
 type Cliente func(*sql.Selector)
 
+// EventoAuditoria is the predicate function for eventoauditoria builders.
+type EventoAuditoria func(*sql.Selector)
+
 // Factura is the predicate function for factura builders.
 type Factura func(*sql.Selector)
 

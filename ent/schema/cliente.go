@@ -49,6 +49,8 @@ func (Cliente) Edges() []ent.Edge {
 			Annotations(entgql.RelayConnection()),
 		edge.To("operaciones", Operacion.Type).
 			Annotations(entgql.RelayConnection()),
+		edge.To("eventos", EventoAuditoria.Type).
+			Annotations(entgql.RelayConnection()),
 	}
 }
 

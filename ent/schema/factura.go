@@ -47,6 +47,8 @@ func (Factura) Edges() []ent.Edge {
 		edge.From("operaciones", Operacion.Type).Ref("facturas").
 			Through("operacion_facturas", OperacionFactura.Type).
 			Annotations(entgql.RelayConnection()),
+		edge.To("eventos", EventoAuditoria.Type).
+			Annotations(entgql.RelayConnection()),
 	}
 }
 

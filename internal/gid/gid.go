@@ -28,6 +28,7 @@ var nodeTypes = []nodeType{
 	{"Factura", rangeStart(migrate.FacturasTable)},
 	{"Operacion", rangeStart(migrate.OperacionesTable)},
 	{"OperacionEvento", rangeStart(migrate.OperacionEventosTable)},
+	{"EventoAuditoria", rangeStart(migrate.EventosAuditoriaTable)},
 }
 
 const rangeSize = 1 << 32
