@@ -16,6 +16,7 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
 
@@ -62,16 +63,17 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		}
 	}
 	requestID := requestid.FromContext(ctx)
+	reqlog.AddCode(ctx, string(appErr.Code))
 	switch appErr.Code {
 	case apperror.Internal:
-		log.ErrorContext(ctx, "error interno",
-			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+		log.ErrorContext(ctx, "error interno", "request_id", requestID, "correlation_id", requestid.Correlation(ctx),
+			"path", src.Path.String(), "error", describeCause(err))
 	case apperror.Timeout:
-		log.WarnContext(ctx, "la solicitud excedió su plazo",
-			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+		log.WarnContext(ctx, "la solicitud excedió su plazo", "request_id", requestID, "correlation_id", requestid.Correlation(ctx),
+			"path", src.Path.String(), "error", describeCause(err))
 	case apperror.Cancelled:
-		log.InfoContext(ctx, "solicitud cancelada por el cliente",
-			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+		log.InfoContext(ctx, "solicitud cancelada por el cliente", "request_id", requestID, "correlation_id", requestid.Correlation(ctx),
+			"path", src.Path.String(), "error", describeCause(err))
 	}
 	return &gqlerror.Error{
 		Message:    appErr.Message,
