@@ -173,7 +173,7 @@ func (m *Main) seedIfEmpty(ctx context.Context, db *database.DB, cfg config.Conf
 	if err != nil || !empty {
 		return err
 	}
-	res, err := seed.Run(ctx, db.Client, seed.Options{Clock: m.clock(), TimeZone: cfg.TimeZone})
+	res, err := seed.Run(ctx, db, seed.Options{Clock: m.clock(), TimeZone: cfg.TimeZone})
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ func (m *Main) seed(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := seed.Run(ctx, db.Client, seed.Options{
+	res, err := seed.Run(ctx, db, seed.Options{
 		SoloDisponibles: *soloDisponibles,
 		Clock:           m.clock(),
 		TimeZone:        cfg.TimeZone,

@@ -1,7 +1,8 @@
 // Package seed loads the original system's demo data: four clientes (two
-// ACTIVO, two SUSPENDIDO) and their facturas. It is idempotent: a cliente is
-// found by RUT and a factura by (cliente, número) before anything is created,
-// and what exists is left as it is.
+// ACTIVO, two SUSPENDIDO) and their facturas, through the domain services,
+// so the data has its audit trail like any other. It is idempotent: a
+// cliente is found by RUT and a factura by (cliente, número) before
+// anything is created, and what exists is left as it is.
 package seed
 
 import (
@@ -14,8 +15,13 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/factura"
+	"github.com/banpro/factoring/internal/auth"
+	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/facturas"
+	"github.com/banpro/factoring/internal/requestid"
 	"github.com/banpro/factoring/internal/rut"
 )
 
@@ -66,22 +72,19 @@ type Result struct {
 	FacturasCreadas, FacturasExistentes int
 }
 
-// Run loads the demo data in one transaction.
-func Run(ctx context.Context, client *ent.Client, opts Options) (res Result, err error) {
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return res, fmt.Errorf("seed: iniciar transacción: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	now := opts.Clock.Now()
-	hoy := clock.Today(now, opts.TimeZone)
+// Run loads the demo data through the domain services, as actor sistema,
+// so that every row obeys the rules and has its audit entries: each
+// cliente is created, activated and, for the suspended ones, suspended;
+// each factura is registered and, unless SoloDisponibles, paid or voided.
+// A cliente or factura already there is left as it is, in whatever state.
+func Run(ctx context.Context, db *database.DB, opts Options) (res Result, err error) {
+	ctx = requestid.Ensure(auth.NewContext(ctx, auth.Principal{Subject: auth.Sistema}))
+	cs := clientes.NewService(db, opts.Clock)
+	fs := facturas.NewService(db, opts.Clock)
+	hoy := clock.Today(opts.Clock.Now(), opts.TimeZone)
 	ids := map[string]int{}
 	for _, c := range clientesDemo {
-		id, created, err := ensureCliente(ctx, tx, c, now)
+		id, created, err := ensureCliente(ctx, db.Client, cs, c)
 		if err != nil {
 			return res, err
 		}
@@ -93,7 +96,7 @@ func Run(ctx context.Context, client *ent.Client, opts Options) (res Result, err
 		}
 	}
 	for _, f := range facturasDemo {
-		created, err := ensureFactura(ctx, tx, ids[f.clienteRut], f, opts.SoloDisponibles, now, hoy)
+		created, err := ensureFactura(ctx, db.Client, fs, ids[f.clienteRut], f, opts.SoloDisponibles, hoy)
 		if err != nil {
 			return res, err
 		}
@@ -103,44 +106,46 @@ func Run(ctx context.Context, client *ent.Client, opts Options) (res Result, err
 			res.FacturasExistentes++
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return res, fmt.Errorf("seed: confirmar transacción: %w", err)
-	}
 	return res, nil
 }
 
-func ensureCliente(ctx context.Context, tx *ent.Tx, c clienteDemo, now time.Time) (id int, created bool, err error) {
+func ensureCliente(ctx context.Context, client *ent.Client, cs *clientes.Service, c clienteDemo) (id int, created bool, err error) {
 	canonical, err := rut.Normalize(c.rut)
 	if err != nil {
 		return 0, false, fmt.Errorf("seed: RUT %s: %w", c.rut, err)
 	}
-	existing, err := tx.Cliente.Query().Where(cliente.Rut(canonical)).Only(ctx)
+	existing, err := client.Cliente.Query().Where(cliente.Rut(canonical)).Only(ctx)
 	switch {
 	case err == nil:
 		return existing.ID, false, nil
 	case !ent.IsNotFound(err):
 		return 0, false, fmt.Errorf("seed: buscar cliente %s: %w", canonical, err)
 	}
-	linea := decimal.RequireFromString(c.lineaCredito)
-	row, err := tx.Cliente.Create().
-		SetRut(canonical).
-		SetRazonSocial(c.razonSocial).
-		SetEmail(c.email).
-		SetFechaRegistro(now).
-		SetLineaCredito(linea).
-		SetLineaDisponible(linea).
-		SetEstado(c.estado).
-		SetCreadoEn(now).
-		SetActualizadoEn(now).
-		Save(ctx)
+	row, err := cs.Crear(ctx, clientes.CrearInput{
+		Rut:          canonical,
+		RazonSocial:  c.razonSocial,
+		Email:        c.email,
+		LineaCredito: decimal.RequireFromString(c.lineaCredito),
+	})
 	if err != nil {
-		return 0, false, fmt.Errorf("seed: crear cliente %s: %w", canonical, err)
+		return 0, false, fmt.Errorf("seed: %w", err)
+	}
+	// Every demo cliente was active at some point; the suspended ones then
+	// were suspended.
+	if _, err := cs.Activar(ctx, row.ID); err != nil {
+		return 0, false, fmt.Errorf("seed: %w", err)
+	}
+	if c.estado == estado.ClienteSuspendido {
+		motivo := "Suspendido en los datos de demostración"
+		if _, err := cs.Suspender(ctx, row.ID, &motivo); err != nil {
+			return 0, false, fmt.Errorf("seed: %w", err)
+		}
 	}
 	return row.ID, true, nil
 }
 
-func ensureFactura(ctx context.Context, tx *ent.Tx, clienteID int, f facturaDemo, soloDisponibles bool, now, hoy time.Time) (bool, error) {
-	exists, err := tx.Factura.Query().
+func ensureFactura(ctx context.Context, client *ent.Client, fs *facturas.Service, clienteID int, f facturaDemo, soloDisponibles bool, hoy time.Time) (bool, error) {
+	exists, err := client.Factura.Query().
 		Where(factura.ClienteID(clienteID), factura.NumeroFactura(f.numero)).
 		Exist(ctx)
 	if err != nil {
@@ -149,29 +154,30 @@ func ensureFactura(ctx context.Context, tx *ent.Tx, clienteID int, f facturaDemo
 	if exists {
 		return false, nil
 	}
-	rutDeudor, err := rut.Normalize(f.rutDeudor)
+	row, err := fs.Registrar(ctx, facturas.RegistrarInput{
+		ClienteID:         clienteID,
+		NumeroFactura:     f.numero,
+		RutDeudor:         f.rutDeudor,
+		RazonSocialDeudor: f.razonSocialDeudor,
+		MontoTotal:        decimal.RequireFromString(f.monto),
+		FechaEmision:      hoy.AddDate(0, 0, -5),
+		FechaVencimiento:  hoy.AddDate(0, 0, f.diasHastaVencimiento),
+	})
 	if err != nil {
-		return false, fmt.Errorf("seed: RUT deudor %s: %w", f.rutDeudor, err)
+		return false, fmt.Errorf("seed: %w", err)
 	}
-	create := tx.Factura.Create().
-		SetClienteID(clienteID).
-		SetNumeroFactura(f.numero).
-		SetRutDeudor(rutDeudor).
-		SetRazonSocialDeudor(f.razonSocialDeudor).
-		SetMontoTotal(decimal.RequireFromString(f.monto)).
-		SetFechaEmision(hoy.AddDate(0, 0, -5)).
-		SetFechaVencimiento(hoy.AddDate(0, 0, f.diasHastaVencimiento)).
-		SetEstado(estado.FacturaDisponible).
-		SetCreadoEn(now).
-		SetActualizadoEn(now)
-	if !soloDisponibles {
-		create.SetEstado(f.estado)
-		if f.estado == estado.FacturaAnulada {
-			create.SetMotivoAnulacion("Factura anulada en los datos de demostración")
-		}
+	if soloDisponibles {
+		return true, nil
 	}
-	if _, err := create.Save(ctx); err != nil {
-		return false, fmt.Errorf("seed: crear factura %s: %w", f.numero, err)
+	switch f.estado {
+	case estado.FacturaPagada:
+		_, err = fs.Pagar(ctx, row.ID)
+	case estado.FacturaAnulada:
+		motivo := "Factura anulada en los datos de demostración"
+		_, err = fs.Anular(ctx, row.ID, &motivo)
+	}
+	if err != nil {
+		return false, fmt.Errorf("seed: %w", err)
 	}
 	return true, nil
 }

@@ -9,9 +9,13 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
+	"github.com/banpro/factoring/internal/auth"
+	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
+	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/seed"
 	"github.com/banpro/factoring/internal/testdb"
@@ -79,7 +83,7 @@ func TestSeed(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, empty)
 
-		res, err := seed.Run(ctx, db.Client, options(false))
+		res, err := seed.Run(ctx, db, options(false))
 		require.NoError(t, err)
 		assert.Equal(t, seed.Result{ClientesCreados: 4, FacturasCreadas: 5}, res)
 
@@ -127,7 +131,7 @@ func TestSeed(t *testing.T) {
 
 		t.Run("es_idempotente", func(t *testing.T) {
 			antes := facturasPorNumero(t, db)
-			res, err := seed.Run(ctx, db.Client, options(false))
+			res, err := seed.Run(ctx, db, options(false))
 			require.NoError(t, err)
 			assert.Equal(t, seed.Result{ClientesExistentes: 4, FacturasExistentes: 5}, res)
 			n, err := db.Client.Cliente.Query().Count(ctx)
@@ -144,7 +148,7 @@ func TestSeed(t *testing.T) {
 		})
 
 		t.Run("solo_disponibles_no_toca_lo_que_ya_existe", func(t *testing.T) {
-			res, err := seed.Run(ctx, db.Client, options(true))
+			res, err := seed.Run(ctx, db, options(true))
 			require.NoError(t, err)
 			assert.Equal(t, seed.Result{ClientesExistentes: 4, FacturasExistentes: 5}, res)
 			n, err := db.Client.Factura.Query().Where(factura.EstadoEQ(estado.FacturaDisponible)).Count(ctx)
@@ -152,22 +156,49 @@ func TestSeed(t *testing.T) {
 			assert.Zero(t, n)
 		})
 
-		t.Run("completa_lo_que_falta", func(t *testing.T) {
-			// A factura deleted from the demo data comes back; the rest
-			// stays.
-			require.NoError(t, db.Client.Factura.DeleteOneID(facturasPorNumero(t, db)["F-2002"].ID).Exec(ctx))
-			res, err := seed.Run(ctx, db.Client, options(false))
+		t.Run("cada_fila_tiene_su_auditoria_como_sistema", func(t *testing.T) {
+			evs, err := db.Client.EventoAuditoria.Query().Order(ent.Asc(eventoauditoria.FieldID)).All(ctx)
 			require.NoError(t, err)
-			assert.Equal(t, seed.Result{ClientesExistentes: 4, FacturasCreadas: 1, FacturasExistentes: 4}, res)
-			assert.Equal(t, estado.FacturaAnulada, facturasPorNumero(t, db)["F-2002"].Estado)
+			tipos := map[estado.TipoAuditoria]int{}
+			for _, e := range evs {
+				tipos[e.Tipo]++
+				assert.Equal(t, auth.Sistema, e.Actor)
+				assert.Equal(t, evs[0].RequestID, e.RequestID, "one run, one request id")
+			}
+			assert.Equal(t, map[estado.TipoAuditoria]int{
+				estado.AudClienteCreado: 4, estado.AudClienteActivado: 4, estado.AudClienteSuspendido: 2,
+				estado.AudFacturaRegistrada: 5, estado.AudFacturaPagada: 3, estado.AudFacturaAnulada: 2,
+			}, tipos)
 		})
+	})
+}
+
+// TestSeedCompletaLoQueFalta ensures that a cliente already there is left as
+// it is and the rest of the demo data is created around it.
+func TestSeedCompletaLoQueFalta(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := t.Context()
+		env := dt.New(t, db)
+		previo, err := env.Svc.Clientes.Crear(ctx, clientes.CrearInput{
+			Rut: "12.345.678-5", RazonSocial: "Alpha previa", Email: "alpha@previa.cl", LineaCredito: dt.Dec("1"),
+		})
+		require.NoError(t, err)
+		res, err := seed.Run(ctx, db, options(false))
+		require.NoError(t, err)
+		assert.Equal(t, seed.Result{ClientesCreados: 3, ClientesExistentes: 1, FacturasCreadas: 5}, res)
+		got, err := db.Client.Cliente.Get(ctx, previo.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "Alpha previa", got.RazonSocial, "what exists is left as it is")
+		assert.Equal(t, estado.ClientePendiente, got.Estado)
+		assert.Equal(t, estado.FacturaPagada, facturasPorNumero(t, db)["F-1001"].Estado, "its demo facturas are added")
+		dt.RequireVerificado(t, db)
 	})
 }
 
 func TestSeedSoloDisponibles(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := t.Context()
-		res, err := seed.Run(ctx, db.Client, options(true))
+		res, err := seed.Run(ctx, db, options(true))
 		require.NoError(t, err)
 		assert.Equal(t, seed.Result{ClientesCreados: 4, FacturasCreadas: 5}, res)
 		got := facturasPorNumero(t, db)
@@ -187,7 +218,7 @@ func TestSeedSoloDisponibles(t *testing.T) {
 
 func TestSeedSinMigrarFalla(t *testing.T) {
 	db := testdb.EmptySQLite(t)
-	_, err := seed.Run(t.Context(), db.Client, options(false))
+	_, err := seed.Run(t.Context(), db, options(false))
 	require.Error(t, err)
 	n, _ := db.Client.Cliente.Query().Count(t.Context())
 	assert.Zero(t, n)
