@@ -80,11 +80,11 @@ func New(cfg Config) http.Handler {
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
+	srv.Use(operationName{})
 	srv.Use(selectionGuard{maxTokens: limits.MaxTokens})
 	srv.Use(pageSizeGuard{})
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
 	srv.Use(authorization{enabled: cfg.Authorization})
-	srv.AroundOperations(recordOperationName)
 	return &endpoint{graphql: srv, log: cfg.Logger}
 }
 
@@ -112,15 +112,25 @@ func (l Limits) orDefaults() Limits {
 	return l
 }
 
-// recordOperationName puts the operation's name in the request's access log.
-func recordOperationName(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	oc := graphql.GetOperationContext(ctx)
+// operationName puts the operation's name in the request's access log
+// before any check runs, so that an operation refused for its size or the
+// caller's roles is logged under its name too.
+type operationName struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = operationName{}
+
+func (operationName) ExtensionName() string                   { return "OperationName" }
+func (operationName) Validate(graphql.ExecutableSchema) error { return nil }
+func (operationName) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	name := oc.OperationName
 	if name == "" && oc.Operation != nil {
 		name = oc.Operation.Name
 	}
 	reqlog.SetOperation(ctx, name)
-	return next(ctx)
+	return nil
 }
 
 // endpoint answers what gqlgen's server would answer without the API's
