@@ -57,7 +57,7 @@ type ClienteEdges struct {
 	Facturas []*Factura `json:"facturas,omitempty"`
 	// Operaciones holds the value of the operaciones edge.
 	Operaciones []*Operacion `json:"operaciones,omitempty"`
-	// Eventos holds the value of the eventos edge.
+	// La auditoría del cliente (no las de sus facturas y operaciones), en el orden en que ocurrió
 	Eventos []*EventoAuditoria `json:"eventos,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

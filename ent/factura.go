@@ -54,7 +54,7 @@ type FacturaEdges struct {
 	Cliente *Cliente `json:"cliente,omitempty"`
 	// Operaciones holds the value of the operaciones edge.
 	Operaciones []*Operacion `json:"operaciones,omitempty"`
-	// Eventos holds the value of the eventos edge.
+	// La auditoría de la factura (las operaciones que la retienen, ceden o liberan las registran en las suyas), en el orden en que ocurrió
 	Eventos []*EventoAuditoria `json:"eventos,omitempty"`
 	// OperacionFacturas holds the value of the operacion_facturas edge.
 	OperacionFacturas []*OperacionFactura `json:"operacion_facturas,omitempty"`

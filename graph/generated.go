@@ -2890,6 +2890,9 @@ type Query {
     """
     where: ClienteWhereInput
   ): ClienteConnection!
+  """
+  La auditoría de todas las mutaciones, de toda entidad, lo más nuevo primero: qué hizo una persona (where: {actor}), una solicitud (requestID, correlationID), en un período (fechaGTE, fechaLT) o sobre una entidad (entidadID). Solo para los roles auditor y admin.
+  """
   auditoria(
     """
     Returns the elements in the list that come after the specified cursor.

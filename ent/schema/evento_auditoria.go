@@ -94,7 +94,9 @@ func (EventoAuditoria) Indexes() []ent.Index {
 func (EventoAuditoria) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entsql.Table("eventos_auditoria"),
-		entgql.QueryField("auditoria"),
+		entgql.QueryField("auditoria").Description("La auditoría de todas las mutaciones, de toda entidad, lo más nuevo primero: " +
+			"qué hizo una persona (where: {actor}), una solicitud (requestID, correlationID), en un período (fechaGTE, fechaLT) " +
+			"o sobre una entidad (entidadID). Solo para los roles auditor y admin."),
 		entgql.RelayConnection(),
 		entsql.Checks(map[string]string{
 			"eventos_auditoria_tipo_valido":    inList("tipo", estado.TipoAuditoria("").Values()),
