@@ -160,14 +160,3 @@ func AuditoriaDe(t TipoEvento) TipoAuditoria {
 	}
 	return a
 }
-
-// EventoDeAuditoria is the operación event an audit entry kind records;
-// false for the kinds of clientes and facturas.
-func EventoDeAuditoria(a TipoAuditoria) (TipoEvento, bool) {
-	for e, t := range auditoriaDeEvento {
-		if t == a {
-			return e, true
-		}
-	}
-	return "", false
-}
