@@ -10,6 +10,7 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/apptest"
 	"github.com/banpro/factoring/internal/database"
 	dt "github.com/banpro/factoring/internal/domaintest"
 	"github.com/banpro/factoring/internal/estado"
@@ -177,7 +178,11 @@ func TestRegistrar(t *testing.T) {
 // of this issue moves an invoice there, so it is written directly.
 func facturaEn(t *testing.T, env *dt.Env, c *ent.Cliente, e estado.Factura) *ent.Factura {
 	t.Helper()
-	f := env.MustRegistrarFactura(t, c.ID, "1000.00", dt.Vence(45))
+	vence := dt.Vence(45)
+	if e == estado.FacturaVencida {
+		vence = dt.Vence(-1) // already due: the overdue job marks it
+	}
+	f := env.MustRegistrarFactura(t, c.ID, "1000.00", vence)
 	var err error
 	switch e {
 	case estado.FacturaDisponible:
@@ -191,7 +196,7 @@ func facturaEn(t *testing.T, env *dt.Env, c *ent.Cliente, e estado.Factura) *ent
 	case estado.FacturaAnulada:
 		_, err = env.Svc.Facturas.Anular(ctx, f.ID, dt.Ptr("Emitida por error"))
 	case estado.FacturaVencida:
-		err = env.DB.Client.Factura.UpdateOneID(f.ID).SetEstado(estado.FacturaVencida).Exec(ctx)
+		_, err = env.Svc.Facturas.MarcarVencidas(ctx, apptest.Santiago)
 	}
 	require.NoError(t, err)
 	f = env.Factura(t, f.ID)
