@@ -15,6 +15,7 @@ package operaciones
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -476,9 +477,7 @@ func registrar(ctx context.Context, tx *ent.Tx, now time.Time, tipo estado.TipoE
 	}
 	tipoAud := estado.AuditoriaDe(tipo)
 	e := auditoria.Operacion(tipoAud, antes, despues)
-	for k, v := range detalle {
-		e = e.Con(k, v)
-	}
+	e.Contexto = maps.Clone(detalle)
 	if a, ok := estado.AccionSobreFacturas(tipoAud); ok {
 		e = e.Con("facturas", movidas(fs, a))
 	}
