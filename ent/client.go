@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -37,6 +38,8 @@ type Client struct {
 	Cliente *ClienteClient
 	// Entrega is the client for interacting with the Entrega builders.
 	Entrega *EntregaClient
+	// EventoAuditoria is the client for interacting with the EventoAuditoria builders.
+	EventoAuditoria *EventoAuditoriaClient
 	// Factura is the client for interacting with the Factura builders.
 	Factura *FacturaClient
 	// Operacion is the client for interacting with the Operacion builders.
@@ -64,6 +67,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Cliente = NewClienteClient(c.config)
 	c.Entrega = NewEntregaClient(c.config)
+	c.EventoAuditoria = NewEventoAuditoriaClient(c.config)
 	c.Factura = NewFacturaClient(c.config)
 	c.Operacion = NewOperacionClient(c.config)
 	c.OperacionEvento = NewOperacionEventoClient(c.config)
@@ -165,6 +169,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:           cfg,
 		Cliente:          NewClienteClient(cfg),
 		Entrega:          NewEntregaClient(cfg),
+		EventoAuditoria:  NewEventoAuditoriaClient(cfg),
 		Factura:          NewFacturaClient(cfg),
 		Operacion:        NewOperacionClient(cfg),
 		OperacionEvento:  NewOperacionEventoClient(cfg),
@@ -193,6 +198,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:           cfg,
 		Cliente:          NewClienteClient(cfg),
 		Entrega:          NewEntregaClient(cfg),
+		EventoAuditoria:  NewEventoAuditoriaClient(cfg),
 		Factura:          NewFacturaClient(cfg),
 		Operacion:        NewOperacionClient(cfg),
 		OperacionEvento:  NewOperacionEventoClient(cfg),
@@ -229,8 +235,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Cliente, c.Entrega, c.Factura, c.Operacion, c.OperacionEvento,
-		c.OperacionFactura, c.OutboxEvento, c.TareaEjecucion, c.Webhook,
+		c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura, c.Operacion,
+		c.OperacionEvento, c.OperacionFactura, c.OutboxEvento, c.TareaEjecucion,
+		c.Webhook,
 	} {
 		n.Use(hooks...)
 	}
@@ -240,8 +247,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Cliente, c.Entrega, c.Factura, c.Operacion, c.OperacionEvento,
-		c.OperacionFactura, c.OutboxEvento, c.TareaEjecucion, c.Webhook,
+		c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura, c.Operacion,
+		c.OperacionEvento, c.OperacionFactura, c.OutboxEvento, c.TareaEjecucion,
+		c.Webhook,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -254,6 +262,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Cliente.mutate(ctx, m)
 	case *EntregaMutation:
 		return c.Entrega.mutate(ctx, m)
+	case *EventoAuditoriaMutation:
+		return c.EventoAuditoria.mutate(ctx, m)
 	case *FacturaMutation:
 		return c.Factura.mutate(ctx, m)
 	case *OperacionMutation:
@@ -406,6 +416,22 @@ func (c *ClienteClient) QueryOperaciones(_m *Cliente) *OperacionQuery {
 			sqlgraph.From(cliente.Table, cliente.FieldID, id),
 			sqlgraph.To(operacion.Table, operacion.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, cliente.OperacionesTable, cliente.OperacionesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEventos queries the eventos edge of a Cliente.
+func (c *ClienteClient) QueryEventos(_m *Cliente) *EventoAuditoriaQuery {
+	query := (&EventoAuditoriaClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cliente.Table, cliente.FieldID, id),
+			sqlgraph.To(eventoauditoria.Table, eventoauditoria.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, cliente.EventosTable, cliente.EventosColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -603,6 +629,187 @@ func (c *EntregaClient) mutate(ctx context.Context, m *EntregaMutation) (Value, 
 	}
 }
 
+// EventoAuditoriaClient is a client for the EventoAuditoria schema.
+type EventoAuditoriaClient struct {
+	config
+}
+
+// NewEventoAuditoriaClient returns a client for the EventoAuditoria from the given config.
+func NewEventoAuditoriaClient(c config) *EventoAuditoriaClient {
+	return &EventoAuditoriaClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `eventoauditoria.Hooks(f(g(h())))`.
+func (c *EventoAuditoriaClient) Use(hooks ...Hook) {
+	c.hooks.EventoAuditoria = append(c.hooks.EventoAuditoria, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `eventoauditoria.Intercept(f(g(h())))`.
+func (c *EventoAuditoriaClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EventoAuditoria = append(c.inters.EventoAuditoria, interceptors...)
+}
+
+// Create returns a builder for creating a EventoAuditoria entity.
+func (c *EventoAuditoriaClient) Create() *EventoAuditoriaCreate {
+	mutation := newEventoAuditoriaMutation(c.config, OpCreate)
+	return &EventoAuditoriaCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EventoAuditoria entities.
+func (c *EventoAuditoriaClient) CreateBulk(builders ...*EventoAuditoriaCreate) *EventoAuditoriaCreateBulk {
+	return &EventoAuditoriaCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventoAuditoriaClient) MapCreateBulk(slice any, setFunc func(*EventoAuditoriaCreate, int)) *EventoAuditoriaCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventoAuditoriaCreateBulk{err: fmt.Errorf("calling to EventoAuditoriaClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventoAuditoriaCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventoAuditoriaCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EventoAuditoria.
+func (c *EventoAuditoriaClient) Update() *EventoAuditoriaUpdate {
+	mutation := newEventoAuditoriaMutation(c.config, OpUpdate)
+	return &EventoAuditoriaUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventoAuditoriaClient) UpdateOne(_m *EventoAuditoria) *EventoAuditoriaUpdateOne {
+	mutation := newEventoAuditoriaMutation(c.config, OpUpdateOne, withEventoAuditoria(_m))
+	return &EventoAuditoriaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventoAuditoriaClient) UpdateOneID(id int) *EventoAuditoriaUpdateOne {
+	mutation := newEventoAuditoriaMutation(c.config, OpUpdateOne, withEventoAuditoriaID(id))
+	return &EventoAuditoriaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EventoAuditoria.
+func (c *EventoAuditoriaClient) Delete() *EventoAuditoriaDelete {
+	mutation := newEventoAuditoriaMutation(c.config, OpDelete)
+	return &EventoAuditoriaDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventoAuditoriaClient) DeleteOne(_m *EventoAuditoria) *EventoAuditoriaDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventoAuditoriaClient) DeleteOneID(id int) *EventoAuditoriaDeleteOne {
+	builder := c.Delete().Where(eventoauditoria.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventoAuditoriaDeleteOne{builder}
+}
+
+// Query returns a query builder for EventoAuditoria.
+func (c *EventoAuditoriaClient) Query() *EventoAuditoriaQuery {
+	return &EventoAuditoriaQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEventoAuditoria},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EventoAuditoria entity by its id.
+func (c *EventoAuditoriaClient) Get(ctx context.Context, id int) (*EventoAuditoria, error) {
+	return c.Query().Where(eventoauditoria.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventoAuditoriaClient) GetX(ctx context.Context, id int) *EventoAuditoria {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCliente queries the cliente edge of a EventoAuditoria.
+func (c *EventoAuditoriaClient) QueryCliente(_m *EventoAuditoria) *ClienteQuery {
+	query := (&ClienteClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(eventoauditoria.Table, eventoauditoria.FieldID, id),
+			sqlgraph.To(cliente.Table, cliente.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, eventoauditoria.ClienteTable, eventoauditoria.ClienteColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFactura queries the factura edge of a EventoAuditoria.
+func (c *EventoAuditoriaClient) QueryFactura(_m *EventoAuditoria) *FacturaQuery {
+	query := (&FacturaClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(eventoauditoria.Table, eventoauditoria.FieldID, id),
+			sqlgraph.To(factura.Table, factura.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, eventoauditoria.FacturaTable, eventoauditoria.FacturaColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOperacion queries the operacion edge of a EventoAuditoria.
+func (c *EventoAuditoriaClient) QueryOperacion(_m *EventoAuditoria) *OperacionQuery {
+	query := (&OperacionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(eventoauditoria.Table, eventoauditoria.FieldID, id),
+			sqlgraph.To(operacion.Table, operacion.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, eventoauditoria.OperacionTable, eventoauditoria.OperacionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *EventoAuditoriaClient) Hooks() []Hook {
+	return c.hooks.EventoAuditoria
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventoAuditoriaClient) Interceptors() []Interceptor {
+	return c.inters.EventoAuditoria
+}
+
+func (c *EventoAuditoriaClient) mutate(ctx context.Context, m *EventoAuditoriaMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventoAuditoriaCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventoAuditoriaUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventoAuditoriaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventoAuditoriaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EventoAuditoria mutation op: %q", m.Op())
+	}
+}
+
 // FacturaClient is a client for the Factura schema.
 type FacturaClient struct {
 	config
@@ -736,6 +943,22 @@ func (c *FacturaClient) QueryOperaciones(_m *Factura) *OperacionQuery {
 			sqlgraph.From(factura.Table, factura.FieldID, id),
 			sqlgraph.To(operacion.Table, operacion.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, factura.OperacionesTable, factura.OperacionesPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEventos queries the eventos edge of a Factura.
+func (c *FacturaClient) QueryEventos(_m *Factura) *EventoAuditoriaQuery {
+	query := (&EventoAuditoriaClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(factura.Table, factura.FieldID, id),
+			sqlgraph.To(eventoauditoria.Table, eventoauditoria.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, factura.EventosTable, factura.EventosColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -933,6 +1156,22 @@ func (c *OperacionClient) QueryEventos(_m *Operacion) *OperacionEventoQuery {
 			sqlgraph.From(operacion.Table, operacion.FieldID, id),
 			sqlgraph.To(operacionevento.Table, operacionevento.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, operacion.EventosTable, operacion.EventosColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuditoria queries the auditoria edge of a Operacion.
+func (c *OperacionClient) QueryAuditoria(_m *Operacion) *EventoAuditoriaQuery {
+	query := (&EventoAuditoriaClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(operacion.Table, operacion.FieldID, id),
+			sqlgraph.To(eventoauditoria.Table, eventoauditoria.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, operacion.AuditoriaTable, operacion.AuditoriaColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1680,12 +1919,12 @@ func (c *WebhookClient) mutate(ctx context.Context, m *WebhookMutation) (Value, 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Cliente, Entrega, Factura, Operacion, OperacionEvento, OperacionFactura,
-		OutboxEvento, TareaEjecucion, Webhook []ent.Hook
+		Cliente, Entrega, EventoAuditoria, Factura, Operacion, OperacionEvento,
+		OperacionFactura, OutboxEvento, TareaEjecucion, Webhook []ent.Hook
 	}
 	inters struct {
-		Cliente, Entrega, Factura, Operacion, OperacionEvento, OperacionFactura,
-		OutboxEvento, TareaEjecucion, Webhook []ent.Interceptor
+		Cliente, Entrega, EventoAuditoria, Factura, Operacion, OperacionEvento,
+		OperacionFactura, OutboxEvento, TareaEjecucion, Webhook []ent.Interceptor
 	}
 )
 

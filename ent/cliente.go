@@ -57,14 +57,17 @@ type ClienteEdges struct {
 	Facturas []*Factura `json:"facturas,omitempty"`
 	// Operaciones holds the value of the operaciones edge.
 	Operaciones []*Operacion `json:"operaciones,omitempty"`
+	// La auditoría del cliente (no las de sus facturas y operaciones), en el orden en que ocurrió
+	Eventos []*EventoAuditoria `json:"eventos,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedFacturas    map[string][]*Factura
 	namedOperaciones map[string][]*Operacion
+	namedEventos     map[string][]*EventoAuditoria
 }
 
 // FacturasOrErr returns the Facturas value or an error if the edge
@@ -83,6 +86,15 @@ func (e ClienteEdges) OperacionesOrErr() ([]*Operacion, error) {
 		return e.Operaciones, nil
 	}
 	return nil, &NotLoadedError{edge: "operaciones"}
+}
+
+// EventosOrErr returns the Eventos value or an error if the edge
+// was not loaded in eager-loading.
+func (e ClienteEdges) EventosOrErr() ([]*EventoAuditoria, error) {
+	if e.loadedTypes[2] {
+		return e.Eventos, nil
+	}
+	return nil, &NotLoadedError{edge: "eventos"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -224,6 +236,11 @@ func (_m *Cliente) QueryOperaciones() *OperacionQuery {
 	return NewClienteClient(_m.config).QueryOperaciones(_m)
 }
 
+// QueryEventos queries the "eventos" edge of the Cliente entity.
+func (_m *Cliente) QueryEventos() *EventoAuditoriaQuery {
+	return NewClienteClient(_m.config).QueryEventos(_m)
+}
+
 // Update returns a builder for updating this Cliente.
 // Note that you need to call Cliente.Unwrap() before calling this method if this Cliente
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -342,6 +359,30 @@ func (_m *Cliente) appendNamedOperaciones(name string, edges ...*Operacion) {
 		_m.Edges.namedOperaciones[name] = []*Operacion{}
 	} else {
 		_m.Edges.namedOperaciones[name] = append(_m.Edges.namedOperaciones[name], edges...)
+	}
+}
+
+// NamedEventos returns the Eventos named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Cliente) NamedEventos(name string) ([]*EventoAuditoria, error) {
+	if _m.Edges.namedEventos == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEventos[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Cliente) appendNamedEventos(name string, edges ...*EventoAuditoria) {
+	if _m.Edges.namedEventos == nil {
+		_m.Edges.namedEventos = make(map[string][]*EventoAuditoria)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEventos[name] = []*EventoAuditoria{}
+	} else {
+		_m.Edges.namedEventos[name] = append(_m.Edges.namedEventos[name], edges...)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/internal/estado"
@@ -170,6 +171,21 @@ func (_c *ClienteCreate) AddOperaciones(v ...*Operacion) *ClienteCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddOperacioneIDs(ids...)
+}
+
+// AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by IDs.
+func (_c *ClienteCreate) AddEventoIDs(ids ...int) *ClienteCreate {
+	_c.mutation.AddEventoIDs(ids...)
+	return _c
+}
+
+// AddEventos adds the "eventos" edges to the EventoAuditoria entity.
+func (_c *ClienteCreate) AddEventos(v ...*EventoAuditoria) *ClienteCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddEventoIDs(ids...)
 }
 
 // Mutation returns the ClienteMutation object of the builder.
@@ -385,6 +401,22 @@ func (_c *ClienteCreate) createSpec() (*Cliente, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacion.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.EventosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cliente.EventosTable,
+			Columns: []string{cliente.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

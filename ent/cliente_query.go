@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/predicate"
@@ -28,10 +29,12 @@ type ClienteQuery struct {
 	predicates           []predicate.Cliente
 	withFacturas         *FacturaQuery
 	withOperaciones      *OperacionQuery
+	withEventos          *EventoAuditoriaQuery
 	loadTotal            []func(context.Context, []*Cliente) error
 	modifiers            []func(*sql.Selector)
 	withNamedFacturas    map[string]*FacturaQuery
 	withNamedOperaciones map[string]*OperacionQuery
+	withNamedEventos     map[string]*EventoAuditoriaQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -105,6 +108,28 @@ func (_q *ClienteQuery) QueryOperaciones() *OperacionQuery {
 			sqlgraph.From(cliente.Table, cliente.FieldID, selector),
 			sqlgraph.To(operacion.Table, operacion.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, cliente.OperacionesTable, cliente.OperacionesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryEventos chains the current query on the "eventos" edge.
+func (_q *ClienteQuery) QueryEventos() *EventoAuditoriaQuery {
+	query := (&EventoAuditoriaClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(cliente.Table, cliente.FieldID, selector),
+			sqlgraph.To(eventoauditoria.Table, eventoauditoria.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, cliente.EventosTable, cliente.EventosColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -306,6 +331,7 @@ func (_q *ClienteQuery) Clone() *ClienteQuery {
 		predicates:      append([]predicate.Cliente{}, _q.predicates...),
 		withFacturas:    _q.withFacturas.Clone(),
 		withOperaciones: _q.withOperaciones.Clone(),
+		withEventos:     _q.withEventos.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -332,6 +358,17 @@ func (_q *ClienteQuery) WithOperaciones(opts ...func(*OperacionQuery)) *ClienteQ
 		opt(query)
 	}
 	_q.withOperaciones = query
+	return _q
+}
+
+// WithEventos tells the query-builder to eager-load the nodes that are connected to
+// the "eventos" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ClienteQuery) WithEventos(opts ...func(*EventoAuditoriaQuery)) *ClienteQuery {
+	query := (&EventoAuditoriaClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEventos = query
 	return _q
 }
 
@@ -413,9 +450,10 @@ func (_q *ClienteQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Clie
 	var (
 		nodes       = []*Cliente{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withFacturas != nil,
 			_q.withOperaciones != nil,
+			_q.withEventos != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -453,6 +491,13 @@ func (_q *ClienteQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Clie
 			return nil, err
 		}
 	}
+	if query := _q.withEventos; query != nil {
+		if err := _q.loadEventos(ctx, query, nodes,
+			func(n *Cliente) { n.Edges.Eventos = []*EventoAuditoria{} },
+			func(n *Cliente, e *EventoAuditoria) { n.Edges.Eventos = append(n.Edges.Eventos, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedFacturas {
 		if err := _q.loadFacturas(ctx, query, nodes,
 			func(n *Cliente) { n.appendNamedFacturas(name) },
@@ -464,6 +509,13 @@ func (_q *ClienteQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Clie
 		if err := _q.loadOperaciones(ctx, query, nodes,
 			func(n *Cliente) { n.appendNamedOperaciones(name) },
 			func(n *Cliente, e *Operacion) { n.appendNamedOperaciones(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEventos {
+		if err := _q.loadEventos(ctx, query, nodes,
+			func(n *Cliente) { n.appendNamedEventos(name) },
+			func(n *Cliente, e *EventoAuditoria) { n.appendNamedEventos(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -530,6 +582,39 @@ func (_q *ClienteQuery) loadOperaciones(ctx context.Context, query *OperacionQue
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "cliente_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ClienteQuery) loadEventos(ctx context.Context, query *EventoAuditoriaQuery, nodes []*Cliente, init func(*Cliente), assign func(*Cliente, *EventoAuditoria)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Cliente)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(eventoauditoria.FieldClienteID)
+	}
+	query.Where(predicate.EventoAuditoria(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(cliente.EventosColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ClienteID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "cliente_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "cliente_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -680,6 +765,20 @@ func (_q *ClienteQuery) WithNamedOperaciones(name string, opts ...func(*Operacio
 		_q.withNamedOperaciones = make(map[string]*OperacionQuery)
 	}
 	_q.withNamedOperaciones[name] = query
+	return _q
+}
+
+// WithNamedEventos tells the query-builder to eager-load the nodes that are connected to the "eventos"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ClienteQuery) WithNamedEventos(name string, opts ...func(*EventoAuditoriaQuery)) *ClienteQuery {
+	query := (&EventoAuditoriaClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEventos == nil {
+		_q.withNamedEventos = make(map[string]*EventoAuditoriaQuery)
+	}
+	_q.withNamedEventos[name] = query
 	return _q
 }
 

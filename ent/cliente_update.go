@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/predicate"
@@ -241,6 +242,21 @@ func (_u *ClienteUpdate) AddOperaciones(v ...*Operacion) *ClienteUpdate {
 	return _u.AddOperacioneIDs(ids...)
 }
 
+// AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by IDs.
+func (_u *ClienteUpdate) AddEventoIDs(ids ...int) *ClienteUpdate {
+	_u.mutation.AddEventoIDs(ids...)
+	return _u
+}
+
+// AddEventos adds the "eventos" edges to the EventoAuditoria entity.
+func (_u *ClienteUpdate) AddEventos(v ...*EventoAuditoria) *ClienteUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEventoIDs(ids...)
+}
+
 // Mutation returns the ClienteMutation object of the builder.
 func (_u *ClienteUpdate) Mutation() *ClienteMutation {
 	return _u.mutation
@@ -286,6 +302,27 @@ func (_u *ClienteUpdate) RemoveOperaciones(v ...*Operacion) *ClienteUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOperacioneIDs(ids...)
+}
+
+// ClearEventos clears all "eventos" edges to the EventoAuditoria entity.
+func (_u *ClienteUpdate) ClearEventos() *ClienteUpdate {
+	_u.mutation.ClearEventos()
+	return _u
+}
+
+// RemoveEventoIDs removes the "eventos" edge to EventoAuditoria entities by IDs.
+func (_u *ClienteUpdate) RemoveEventoIDs(ids ...int) *ClienteUpdate {
+	_u.mutation.RemoveEventoIDs(ids...)
+	return _u
+}
+
+// RemoveEventos removes "eventos" edges to EventoAuditoria entities.
+func (_u *ClienteUpdate) RemoveEventos(v ...*EventoAuditoria) *ClienteUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEventoIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -504,6 +541,51 @@ func (_u *ClienteUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacion.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EventosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cliente.EventosTable,
+			Columns: []string{cliente.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEventosIDs(); len(nodes) > 0 && !_u.mutation.EventosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cliente.EventosTable,
+			Columns: []string{cliente.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EventosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cliente.EventosTable,
+			Columns: []string{cliente.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -741,6 +823,21 @@ func (_u *ClienteUpdateOne) AddOperaciones(v ...*Operacion) *ClienteUpdateOne {
 	return _u.AddOperacioneIDs(ids...)
 }
 
+// AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by IDs.
+func (_u *ClienteUpdateOne) AddEventoIDs(ids ...int) *ClienteUpdateOne {
+	_u.mutation.AddEventoIDs(ids...)
+	return _u
+}
+
+// AddEventos adds the "eventos" edges to the EventoAuditoria entity.
+func (_u *ClienteUpdateOne) AddEventos(v ...*EventoAuditoria) *ClienteUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEventoIDs(ids...)
+}
+
 // Mutation returns the ClienteMutation object of the builder.
 func (_u *ClienteUpdateOne) Mutation() *ClienteMutation {
 	return _u.mutation
@@ -786,6 +883,27 @@ func (_u *ClienteUpdateOne) RemoveOperaciones(v ...*Operacion) *ClienteUpdateOne
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOperacioneIDs(ids...)
+}
+
+// ClearEventos clears all "eventos" edges to the EventoAuditoria entity.
+func (_u *ClienteUpdateOne) ClearEventos() *ClienteUpdateOne {
+	_u.mutation.ClearEventos()
+	return _u
+}
+
+// RemoveEventoIDs removes the "eventos" edge to EventoAuditoria entities by IDs.
+func (_u *ClienteUpdateOne) RemoveEventoIDs(ids ...int) *ClienteUpdateOne {
+	_u.mutation.RemoveEventoIDs(ids...)
+	return _u
+}
+
+// RemoveEventos removes "eventos" edges to EventoAuditoria entities.
+func (_u *ClienteUpdateOne) RemoveEventos(v ...*EventoAuditoria) *ClienteUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEventoIDs(ids...)
 }
 
 // Where appends a list predicates to the ClienteUpdate builder.
@@ -1034,6 +1152,51 @@ func (_u *ClienteUpdateOne) sqlSave(ctx context.Context) (_node *Cliente, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacion.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EventosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cliente.EventosTable,
+			Columns: []string{cliente.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEventosIDs(); len(nodes) > 0 && !_u.mutation.EventosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cliente.EventosTable,
+			Columns: []string{cliente.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EventosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   cliente.EventosTable,
+			Columns: []string{cliente.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

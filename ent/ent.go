@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -83,6 +84,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			cliente.Table:          cliente.ValidColumn,
 			entrega.Table:          entrega.ValidColumn,
+			eventoauditoria.Table:  eventoauditoria.ValidColumn,
 			factura.Table:          factura.ValidColumn,
 			operacion.Table:        operacion.ValidColumn,
 			operacionevento.Table:  operacionevento.ValidColumn,

@@ -15,14 +15,23 @@ import (
 )
 
 // defaultOrders is the order every connection of a type uses when the client
-// gives no orderBy: newest first, except an operación's history, which reads
-// in the order it happened. They become argument defaults in the schema, so
-// the playground shows them and entgql's eager loading applies them too.
+// gives no orderBy: newest first, except an entity's history (its events),
+// which reads in the order it happened. They become argument defaults in
+// the schema, so the playground shows them and entgql's eager loading
+// applies them too.
 var defaultOrders = map[string]struct{ field, direction string }{
 	"ClienteOrder":         {"CREADO_EN", "DESC"},
 	"FacturaOrder":         {"CREADO_EN", "DESC"},
 	"OperacionOrder":       {"FECHA_SOLICITUD", "DESC"},
 	"OperacionEventoOrder": {"FECHA", "ASC"},
+	"EventoAuditoriaOrder": {"FECHA", "ASC"},
+}
+
+// fieldOrders overrides defaultOrders for one field ("Type.field"): the
+// audit trail searched across entities answers newest first, like every
+// other root list, while one entity's history reads in order.
+var fieldOrders = map[string]struct{ field, direction string }{
+	"Query.auditoria": {"FECHA", "DESC"},
 }
 
 // setDefaultOrders is an entgql schema hook: it gives every orderBy argument
@@ -36,6 +45,10 @@ func setDefaultOrders(_ *gen.Graph, s *ast.Schema) error {
 				continue
 			}
 			order, ok := defaultOrders[arg.Type.Name()]
+			if o, override := fieldOrders[def.Name+"."+f.Name]; override {
+				order, ok = o, true
+				seen[def.Name+"."+f.Name] = true
+			}
 			if !ok {
 				return fmt.Errorf("%s.%s: no default order for %s", def.Name, f.Name, arg.Type.Name())
 			}
@@ -47,6 +60,11 @@ func setDefaultOrders(_ *gen.Graph, s *ast.Schema) error {
 		}
 	}
 	for name := range defaultOrders {
+		if !seen[name] {
+			return fmt.Errorf("default order for %s matches no orderBy argument", name)
+		}
+	}
+	for name := range fieldOrders {
 		if !seen[name] {
 			return fmt.Errorf("default order for %s matches no orderBy argument", name)
 		}

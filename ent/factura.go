@@ -54,15 +54,18 @@ type FacturaEdges struct {
 	Cliente *Cliente `json:"cliente,omitempty"`
 	// Operaciones holds the value of the operaciones edge.
 	Operaciones []*Operacion `json:"operaciones,omitempty"`
+	// La auditoría de la factura (las operaciones que la retienen, ceden o liberan las registran en las suyas), en el orden en que ocurrió
+	Eventos []*EventoAuditoria `json:"eventos,omitempty"`
 	// OperacionFacturas holds the value of the operacion_facturas edge.
 	OperacionFacturas []*OperacionFactura `json:"operacion_facturas,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [3]map[string]int
 
 	namedOperaciones       map[string][]*Operacion
+	namedEventos           map[string][]*EventoAuditoria
 	namedOperacionFacturas map[string][]*OperacionFactura
 }
 
@@ -86,10 +89,19 @@ func (e FacturaEdges) OperacionesOrErr() ([]*Operacion, error) {
 	return nil, &NotLoadedError{edge: "operaciones"}
 }
 
+// EventosOrErr returns the Eventos value or an error if the edge
+// was not loaded in eager-loading.
+func (e FacturaEdges) EventosOrErr() ([]*EventoAuditoria, error) {
+	if e.loadedTypes[2] {
+		return e.Eventos, nil
+	}
+	return nil, &NotLoadedError{edge: "eventos"}
+}
+
 // OperacionFacturasOrErr returns the OperacionFacturas value or an error if the edge
 // was not loaded in eager-loading.
 func (e FacturaEdges) OperacionFacturasOrErr() ([]*OperacionFactura, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[3] {
 		return e.OperacionFacturas, nil
 	}
 	return nil, &NotLoadedError{edge: "operacion_facturas"}
@@ -219,6 +231,11 @@ func (_m *Factura) QueryOperaciones() *OperacionQuery {
 	return NewFacturaClient(_m.config).QueryOperaciones(_m)
 }
 
+// QueryEventos queries the "eventos" edge of the Factura entity.
+func (_m *Factura) QueryEventos() *EventoAuditoriaQuery {
+	return NewFacturaClient(_m.config).QueryEventos(_m)
+}
+
 // QueryOperacionFacturas queries the "operacion_facturas" edge of the Factura entity.
 func (_m *Factura) QueryOperacionFacturas() *OperacionFacturaQuery {
 	return NewFacturaClient(_m.config).QueryOperacionFacturas(_m)
@@ -306,6 +323,30 @@ func (_m *Factura) appendNamedOperaciones(name string, edges ...*Operacion) {
 		_m.Edges.namedOperaciones[name] = []*Operacion{}
 	} else {
 		_m.Edges.namedOperaciones[name] = append(_m.Edges.namedOperaciones[name], edges...)
+	}
+}
+
+// NamedEventos returns the Eventos named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Factura) NamedEventos(name string) ([]*EventoAuditoria, error) {
+	if _m.Edges.namedEventos == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedEventos[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Factura) appendNamedEventos(name string, edges ...*EventoAuditoria) {
+	if _m.Edges.namedEventos == nil {
+		_m.Edges.namedEventos = make(map[string][]*EventoAuditoria)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedEventos[name] = []*EventoAuditoria{}
+	} else {
+		_m.Edges.namedEventos[name] = append(_m.Edges.namedEventos[name], edges...)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/internal/estado"
@@ -124,6 +125,21 @@ func (_c *FacturaCreate) AddOperaciones(v ...*Operacion) *FacturaCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddOperacioneIDs(ids...)
+}
+
+// AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by IDs.
+func (_c *FacturaCreate) AddEventoIDs(ids ...int) *FacturaCreate {
+	_c.mutation.AddEventoIDs(ids...)
+	return _c
+}
+
+// AddEventos adds the "eventos" edges to the EventoAuditoria entity.
+func (_c *FacturaCreate) AddEventos(v ...*EventoAuditoria) *FacturaCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddEventoIDs(ids...)
 }
 
 // Mutation returns the FacturaMutation object of the builder.
@@ -319,6 +335,22 @@ func (_c *FacturaCreate) createSpec() (*Factura, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacion.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.EventosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.EventosTable,
+			Columns: []string{factura.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

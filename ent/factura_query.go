@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionfactura"
@@ -29,10 +30,12 @@ type FacturaQuery struct {
 	predicates                 []predicate.Factura
 	withCliente                *ClienteQuery
 	withOperaciones            *OperacionQuery
+	withEventos                *EventoAuditoriaQuery
 	withOperacionFacturas      *OperacionFacturaQuery
 	loadTotal                  []func(context.Context, []*Factura) error
 	modifiers                  []func(*sql.Selector)
 	withNamedOperaciones       map[string]*OperacionQuery
+	withNamedEventos           map[string]*EventoAuditoriaQuery
 	withNamedOperacionFacturas map[string]*OperacionFacturaQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -107,6 +110,28 @@ func (_q *FacturaQuery) QueryOperaciones() *OperacionQuery {
 			sqlgraph.From(factura.Table, factura.FieldID, selector),
 			sqlgraph.To(operacion.Table, operacion.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, factura.OperacionesTable, factura.OperacionesPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryEventos chains the current query on the "eventos" edge.
+func (_q *FacturaQuery) QueryEventos() *EventoAuditoriaQuery {
+	query := (&EventoAuditoriaClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(factura.Table, factura.FieldID, selector),
+			sqlgraph.To(eventoauditoria.Table, eventoauditoria.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, factura.EventosTable, factura.EventosColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -330,6 +355,7 @@ func (_q *FacturaQuery) Clone() *FacturaQuery {
 		predicates:            append([]predicate.Factura{}, _q.predicates...),
 		withCliente:           _q.withCliente.Clone(),
 		withOperaciones:       _q.withOperaciones.Clone(),
+		withEventos:           _q.withEventos.Clone(),
 		withOperacionFacturas: _q.withOperacionFacturas.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -357,6 +383,17 @@ func (_q *FacturaQuery) WithOperaciones(opts ...func(*OperacionQuery)) *FacturaQ
 		opt(query)
 	}
 	_q.withOperaciones = query
+	return _q
+}
+
+// WithEventos tells the query-builder to eager-load the nodes that are connected to
+// the "eventos" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FacturaQuery) WithEventos(opts ...func(*EventoAuditoriaQuery)) *FacturaQuery {
+	query := (&EventoAuditoriaClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEventos = query
 	return _q
 }
 
@@ -449,9 +486,10 @@ func (_q *FacturaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fact
 	var (
 		nodes       = []*Factura{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withCliente != nil,
 			_q.withOperaciones != nil,
+			_q.withEventos != nil,
 			_q.withOperacionFacturas != nil,
 		}
 	)
@@ -489,6 +527,13 @@ func (_q *FacturaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fact
 			return nil, err
 		}
 	}
+	if query := _q.withEventos; query != nil {
+		if err := _q.loadEventos(ctx, query, nodes,
+			func(n *Factura) { n.Edges.Eventos = []*EventoAuditoria{} },
+			func(n *Factura, e *EventoAuditoria) { n.Edges.Eventos = append(n.Edges.Eventos, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withOperacionFacturas; query != nil {
 		if err := _q.loadOperacionFacturas(ctx, query, nodes,
 			func(n *Factura) { n.Edges.OperacionFacturas = []*OperacionFactura{} },
@@ -502,6 +547,13 @@ func (_q *FacturaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fact
 		if err := _q.loadOperaciones(ctx, query, nodes,
 			func(n *Factura) { n.appendNamedOperaciones(name) },
 			func(n *Factura, e *Operacion) { n.appendNamedOperaciones(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedEventos {
+		if err := _q.loadEventos(ctx, query, nodes,
+			func(n *Factura) { n.appendNamedEventos(name) },
+			func(n *Factura, e *EventoAuditoria) { n.appendNamedEventos(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -607,6 +659,39 @@ func (_q *FacturaQuery) loadOperaciones(ctx context.Context, query *OperacionQue
 		for kn := range nodes {
 			assign(kn, n)
 		}
+	}
+	return nil
+}
+func (_q *FacturaQuery) loadEventos(ctx context.Context, query *EventoAuditoriaQuery, nodes []*Factura, init func(*Factura), assign func(*Factura, *EventoAuditoria)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Factura)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(eventoauditoria.FieldFacturaID)
+	}
+	query.Where(predicate.EventoAuditoria(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(factura.EventosColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.FacturaID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "factura_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "factura_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -774,6 +859,20 @@ func (_q *FacturaQuery) WithNamedOperaciones(name string, opts ...func(*Operacio
 		_q.withNamedOperaciones = make(map[string]*OperacionQuery)
 	}
 	_q.withNamedOperaciones[name] = query
+	return _q
+}
+
+// WithNamedEventos tells the query-builder to eager-load the nodes that are connected to the "eventos"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *FacturaQuery) WithNamedEventos(name string, opts ...func(*EventoAuditoriaQuery)) *FacturaQuery {
+	query := (&EventoAuditoriaClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedEventos == nil {
+		_q.withNamedEventos = make(map[string]*EventoAuditoriaQuery)
+	}
+	_q.withNamedEventos[name] = query
 	return _q
 }
 

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/predicate"
@@ -94,6 +95,21 @@ func (_u *FacturaUpdate) AddOperaciones(v ...*Operacion) *FacturaUpdate {
 	return _u.AddOperacioneIDs(ids...)
 }
 
+// AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by IDs.
+func (_u *FacturaUpdate) AddEventoIDs(ids ...int) *FacturaUpdate {
+	_u.mutation.AddEventoIDs(ids...)
+	return _u
+}
+
+// AddEventos adds the "eventos" edges to the EventoAuditoria entity.
+func (_u *FacturaUpdate) AddEventos(v ...*EventoAuditoria) *FacturaUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEventoIDs(ids...)
+}
+
 // Mutation returns the FacturaMutation object of the builder.
 func (_u *FacturaUpdate) Mutation() *FacturaMutation {
 	return _u.mutation
@@ -118,6 +134,27 @@ func (_u *FacturaUpdate) RemoveOperaciones(v ...*Operacion) *FacturaUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOperacioneIDs(ids...)
+}
+
+// ClearEventos clears all "eventos" edges to the EventoAuditoria entity.
+func (_u *FacturaUpdate) ClearEventos() *FacturaUpdate {
+	_u.mutation.ClearEventos()
+	return _u
+}
+
+// RemoveEventoIDs removes the "eventos" edge to EventoAuditoria entities by IDs.
+func (_u *FacturaUpdate) RemoveEventoIDs(ids ...int) *FacturaUpdate {
+	_u.mutation.RemoveEventoIDs(ids...)
+	return _u
+}
+
+// RemoveEventos removes "eventos" edges to EventoAuditoria entities.
+func (_u *FacturaUpdate) RemoveEventos(v ...*EventoAuditoria) *FacturaUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEventoIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -240,6 +277,51 @@ func (_u *FacturaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.EventosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.EventosTable,
+			Columns: []string{factura.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEventosIDs(); len(nodes) > 0 && !_u.mutation.EventosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.EventosTable,
+			Columns: []string{factura.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EventosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.EventosTable,
+			Columns: []string{factura.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -325,6 +407,21 @@ func (_u *FacturaUpdateOne) AddOperaciones(v ...*Operacion) *FacturaUpdateOne {
 	return _u.AddOperacioneIDs(ids...)
 }
 
+// AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by IDs.
+func (_u *FacturaUpdateOne) AddEventoIDs(ids ...int) *FacturaUpdateOne {
+	_u.mutation.AddEventoIDs(ids...)
+	return _u
+}
+
+// AddEventos adds the "eventos" edges to the EventoAuditoria entity.
+func (_u *FacturaUpdateOne) AddEventos(v ...*EventoAuditoria) *FacturaUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEventoIDs(ids...)
+}
+
 // Mutation returns the FacturaMutation object of the builder.
 func (_u *FacturaUpdateOne) Mutation() *FacturaMutation {
 	return _u.mutation
@@ -349,6 +446,27 @@ func (_u *FacturaUpdateOne) RemoveOperaciones(v ...*Operacion) *FacturaUpdateOne
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOperacioneIDs(ids...)
+}
+
+// ClearEventos clears all "eventos" edges to the EventoAuditoria entity.
+func (_u *FacturaUpdateOne) ClearEventos() *FacturaUpdateOne {
+	_u.mutation.ClearEventos()
+	return _u
+}
+
+// RemoveEventoIDs removes the "eventos" edge to EventoAuditoria entities by IDs.
+func (_u *FacturaUpdateOne) RemoveEventoIDs(ids ...int) *FacturaUpdateOne {
+	_u.mutation.RemoveEventoIDs(ids...)
+	return _u
+}
+
+// RemoveEventos removes "eventos" edges to EventoAuditoria entities.
+func (_u *FacturaUpdateOne) RemoveEventos(v ...*EventoAuditoria) *FacturaUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEventoIDs(ids...)
 }
 
 // Where appends a list predicates to the FacturaUpdate builder.
@@ -494,6 +612,51 @@ func (_u *FacturaUpdateOne) sqlSave(ctx context.Context) (_node *Factura, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacion.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EventosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.EventosTable,
+			Columns: []string{factura.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEventosIDs(); len(nodes) > 0 && !_u.mutation.EventosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.EventosTable,
+			Columns: []string{factura.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EventosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.EventosTable,
+			Columns: []string{factura.EventosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

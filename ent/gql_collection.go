@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -215,6 +216,95 @@ func (_q *ClienteQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			_q.WithNamedOperaciones(alias, func(wq *OperacionQuery) {
 				*wq = *query
 			})
+
+		case "eventos":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&EventoAuditoriaClient{config: _q.config}).Query()
+			)
+			args := newEventoAuditoriaPaginateArgs(fieldArgs(ctx, new(EventoAuditoriaWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newEventoAuditoriaPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Cliente) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"cliente_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(cliente.EventosColumn), ids...))
+						})
+						if err := query.GroupBy(cliente.EventosColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Cliente) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Eventos)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, eventoauditoriaImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(cliente.EventosColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedEventos(alias, func(wq *EventoAuditoriaQuery) {
+				*wq = *query
+			})
 		case "rut":
 			if _, ok := fieldSeen[cliente.FieldRut]; !ok {
 				selectedFields = append(selectedFields, cliente.FieldRut)
@@ -339,6 +429,190 @@ func newClientePaginateArgs(rv map[string]any) *clientePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ClienteWhereInput); ok {
 		args.opts = append(args.opts, WithClienteFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *EventoAuditoriaQuery) CollectFields(ctx context.Context, satisfies ...string) (*EventoAuditoriaQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *EventoAuditoriaQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(eventoauditoria.Columns))
+		selectedFields = []string{eventoauditoria.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "cliente":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ClienteClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, clienteImplementors)...); err != nil {
+				return err
+			}
+			_q.withCliente = query
+			if _, ok := fieldSeen[eventoauditoria.FieldClienteID]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldClienteID)
+				fieldSeen[eventoauditoria.FieldClienteID] = struct{}{}
+			}
+
+		case "factura":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FacturaClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, facturaImplementors)...); err != nil {
+				return err
+			}
+			_q.withFactura = query
+			if _, ok := fieldSeen[eventoauditoria.FieldFacturaID]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldFacturaID)
+				fieldSeen[eventoauditoria.FieldFacturaID] = struct{}{}
+			}
+
+		case "operacion":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&OperacionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, operacionImplementors)...); err != nil {
+				return err
+			}
+			_q.withOperacion = query
+			if _, ok := fieldSeen[eventoauditoria.FieldOperacionID]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldOperacionID)
+				fieldSeen[eventoauditoria.FieldOperacionID] = struct{}{}
+			}
+		case "entidad":
+			if _, ok := fieldSeen[eventoauditoria.FieldEntidad]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldEntidad)
+				fieldSeen[eventoauditoria.FieldEntidad] = struct{}{}
+			}
+		case "entidadId":
+			if _, ok := fieldSeen[eventoauditoria.FieldEntidadID]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldEntidadID)
+				fieldSeen[eventoauditoria.FieldEntidadID] = struct{}{}
+			}
+		case "tipo":
+			if _, ok := fieldSeen[eventoauditoria.FieldTipo]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldTipo)
+				fieldSeen[eventoauditoria.FieldTipo] = struct{}{}
+			}
+		case "fecha":
+			if _, ok := fieldSeen[eventoauditoria.FieldFecha]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldFecha)
+				fieldSeen[eventoauditoria.FieldFecha] = struct{}{}
+			}
+		case "estadoAnterior":
+			if _, ok := fieldSeen[eventoauditoria.FieldEstadoAnterior]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldEstadoAnterior)
+				fieldSeen[eventoauditoria.FieldEstadoAnterior] = struct{}{}
+			}
+		case "estadoNuevo":
+			if _, ok := fieldSeen[eventoauditoria.FieldEstadoNuevo]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldEstadoNuevo)
+				fieldSeen[eventoauditoria.FieldEstadoNuevo] = struct{}{}
+			}
+		case "requestId":
+			if _, ok := fieldSeen[eventoauditoria.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldRequestID)
+				fieldSeen[eventoauditoria.FieldRequestID] = struct{}{}
+			}
+		case "correlationId":
+			if _, ok := fieldSeen[eventoauditoria.FieldCorrelationID]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldCorrelationID)
+				fieldSeen[eventoauditoria.FieldCorrelationID] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[eventoauditoria.FieldActor]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldActor)
+				fieldSeen[eventoauditoria.FieldActor] = struct{}{}
+			}
+		case "detalle":
+			if _, ok := fieldSeen[eventoauditoria.FieldDetalle]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldDetalle)
+				fieldSeen[eventoauditoria.FieldDetalle] = struct{}{}
+			}
+		case "traceId":
+			if _, ok := fieldSeen[eventoauditoria.FieldTraceID]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldTraceID)
+				fieldSeen[eventoauditoria.FieldTraceID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type eventoauditoriaPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []EventoAuditoriaPaginateOption
+}
+
+func newEventoAuditoriaPaginateArgs(rv map[string]any) *eventoauditoriaPaginateArgs {
+	args := &eventoauditoriaPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &EventoAuditoriaOrder{Field: &EventoAuditoriaOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithEventoAuditoriaOrder(order))
+			}
+		case *EventoAuditoriaOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithEventoAuditoriaOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*EventoAuditoriaWhereInput); ok {
+		args.opts = append(args.opts, WithEventoAuditoriaFilter(v.Filter))
 	}
 	return args
 }
@@ -470,6 +744,95 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				query = pager.applyOrder(query)
 			}
 			_q.WithNamedOperaciones(alias, func(wq *OperacionQuery) {
+				*wq = *query
+			})
+
+		case "eventos":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&EventoAuditoriaClient{config: _q.config}).Query()
+			)
+			args := newEventoAuditoriaPaginateArgs(fieldArgs(ctx, new(EventoAuditoriaWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newEventoAuditoriaPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Factura) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"factura_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(factura.EventosColumn), ids...))
+						})
+						if err := query.GroupBy(factura.EventosColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Factura) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Eventos)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, eventoauditoriaImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(factura.EventosColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedEventos(alias, func(wq *EventoAuditoriaQuery) {
 				*wq = *query
 			})
 		case "numeroFactura":
@@ -991,6 +1354,11 @@ func (_q *OperacionEventoQuery) collectField(ctx context.Context, oneNode bool, 
 			if _, ok := fieldSeen[operacionevento.FieldRequestID]; !ok {
 				selectedFields = append(selectedFields, operacionevento.FieldRequestID)
 				fieldSeen[operacionevento.FieldRequestID] = struct{}{}
+			}
+		case "correlationId":
+			if _, ok := fieldSeen[operacionevento.FieldCorrelationID]; !ok {
+				selectedFields = append(selectedFields, operacionevento.FieldCorrelationID)
+				fieldSeen[operacionevento.FieldCorrelationID] = struct{}{}
 			}
 		case "actor":
 			if _, ok := fieldSeen[operacionevento.FieldActor]; !ok {

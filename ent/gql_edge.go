@@ -50,6 +50,51 @@ func (_m *Cliente) Operaciones(
 	return _m.QueryOperaciones().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Cliente) Eventos(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *EventoAuditoriaOrder, where *EventoAuditoriaWhereInput,
+) (*EventoAuditoriaConnection, error) {
+	opts := []EventoAuditoriaPaginateOption{
+		WithEventoAuditoriaOrder(orderBy),
+		WithEventoAuditoriaFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedEventos(alias); err == nil || hasTotalCount {
+		pager, err := newEventoAuditoriaPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &EventoAuditoriaConnection{Edges: []*EventoAuditoriaEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryEventos().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *EventoAuditoria) Cliente(ctx context.Context) (*Cliente, error) {
+	result, err := _m.Edges.ClienteOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCliente().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *EventoAuditoria) Factura(ctx context.Context) (*Factura, error) {
+	result, err := _m.Edges.FacturaOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFactura().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *EventoAuditoria) Operacion(ctx context.Context) (*Operacion, error) {
+	result, err := _m.Edges.OperacionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryOperacion().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Factura) Cliente(ctx context.Context) (*Cliente, error) {
 	result, err := _m.Edges.ClienteOrErr()
 	if IsNotLoaded(err) {
@@ -77,6 +122,27 @@ func (_m *Factura) Operaciones(
 		return conn, nil
 	}
 	return _m.QueryOperaciones().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Factura) Eventos(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *EventoAuditoriaOrder, where *EventoAuditoriaWhereInput,
+) (*EventoAuditoriaConnection, error) {
+	opts := []EventoAuditoriaPaginateOption{
+		WithEventoAuditoriaOrder(orderBy),
+		WithEventoAuditoriaFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedEventos(alias); err == nil || hasTotalCount {
+		pager, err := newEventoAuditoriaPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &EventoAuditoriaConnection{Edges: []*EventoAuditoriaEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryEventos().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Operacion) Cliente(ctx context.Context) (*Cliente, error) {

@@ -10,6 +10,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/internal"
 	"github.com/banpro/factoring/ent/operacion"
@@ -26,6 +27,11 @@ var clienteImplementors = []string{"Cliente", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Cliente) IsNode() {}
+
+var eventoauditoriaImplementors = []string{"EventoAuditoria", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*EventoAuditoria) IsNode() {}
 
 var facturaImplementors = []string{"Factura", "Node"}
 
@@ -124,6 +130,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(cliente.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, clienteImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case eventoauditoria.Table:
+		query := c.EventoAuditoria.Query().
+			Where(eventoauditoria.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, eventoauditoriaImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -232,6 +247,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Cliente.Query().
 			Where(cliente.IDIn(ids...))
 		query, err := query.CollectFields(ctx, clienteImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case eventoauditoria.Table:
+		query := c.EventoAuditoria.Query().
+			Where(eventoauditoria.IDIn(ids...))
+		query, err := query.CollectFields(ctx, eventoauditoriaImplementors...)
 		if err != nil {
 			return nil, err
 		}

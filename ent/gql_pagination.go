@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -482,6 +483,320 @@ func (_m *Cliente) ToEdge(order *ClienteOrder) *ClienteEdge {
 		order = DefaultClienteOrder
 	}
 	return &ClienteEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// EventoAuditoriaEdge is the edge representation of EventoAuditoria.
+type EventoAuditoriaEdge struct {
+	Node   *EventoAuditoria `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// EventoAuditoriaConnection is the connection containing edges to EventoAuditoria.
+type EventoAuditoriaConnection struct {
+	Edges      []*EventoAuditoriaEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *EventoAuditoriaConnection) build(nodes []*EventoAuditoria, pager *eventoauditoriaPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *EventoAuditoria
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *EventoAuditoria {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *EventoAuditoria {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*EventoAuditoriaEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &EventoAuditoriaEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// EventoAuditoriaPaginateOption enables pagination customization.
+type EventoAuditoriaPaginateOption func(*eventoauditoriaPager) error
+
+// WithEventoAuditoriaOrder configures pagination ordering.
+func WithEventoAuditoriaOrder(order *EventoAuditoriaOrder) EventoAuditoriaPaginateOption {
+	if order == nil {
+		order = DefaultEventoAuditoriaOrder
+	}
+	o := *order
+	return func(pager *eventoauditoriaPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultEventoAuditoriaOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithEventoAuditoriaFilter configures pagination filter.
+func WithEventoAuditoriaFilter(filter func(*EventoAuditoriaQuery) (*EventoAuditoriaQuery, error)) EventoAuditoriaPaginateOption {
+	return func(pager *eventoauditoriaPager) error {
+		if filter == nil {
+			return errors.New("EventoAuditoriaQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type eventoauditoriaPager struct {
+	reverse bool
+	order   *EventoAuditoriaOrder
+	filter  func(*EventoAuditoriaQuery) (*EventoAuditoriaQuery, error)
+}
+
+func newEventoAuditoriaPager(opts []EventoAuditoriaPaginateOption, reverse bool) (*eventoauditoriaPager, error) {
+	pager := &eventoauditoriaPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultEventoAuditoriaOrder
+	}
+	return pager, nil
+}
+
+func (p *eventoauditoriaPager) applyFilter(query *EventoAuditoriaQuery) (*EventoAuditoriaQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *eventoauditoriaPager) toCursor(_m *EventoAuditoria) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *eventoauditoriaPager) applyCursors(query *EventoAuditoriaQuery, after, before *Cursor) (*EventoAuditoriaQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultEventoAuditoriaOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *eventoauditoriaPager) applyOrder(query *EventoAuditoriaQuery) *EventoAuditoriaQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultEventoAuditoriaOrder.Field {
+		query = query.Order(DefaultEventoAuditoriaOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *eventoauditoriaPager) orderExpr(query *EventoAuditoriaQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultEventoAuditoriaOrder.Field {
+			b.Comma().Ident(DefaultEventoAuditoriaOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to EventoAuditoria.
+func (_m *EventoAuditoriaQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...EventoAuditoriaPaginateOption,
+) (*EventoAuditoriaConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newEventoAuditoriaPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &EventoAuditoriaConnection{Edges: []*EventoAuditoriaEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// EventoAuditoriaOrderFieldTipo orders EventoAuditoria by tipo.
+	EventoAuditoriaOrderFieldTipo = &EventoAuditoriaOrderField{
+		Value: func(_m *EventoAuditoria) (ent.Value, error) {
+			return _m.Tipo, nil
+		},
+		column: eventoauditoria.FieldTipo,
+		toTerm: eventoauditoria.ByTipo,
+		toCursor: func(_m *EventoAuditoria) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Tipo,
+			}
+		},
+	}
+	// EventoAuditoriaOrderFieldFecha orders EventoAuditoria by fecha.
+	EventoAuditoriaOrderFieldFecha = &EventoAuditoriaOrderField{
+		Value: func(_m *EventoAuditoria) (ent.Value, error) {
+			return _m.Fecha, nil
+		},
+		column: eventoauditoria.FieldFecha,
+		toTerm: eventoauditoria.ByFecha,
+		toCursor: func(_m *EventoAuditoria) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Fecha,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f EventoAuditoriaOrderField) String() string {
+	var str string
+	switch f.column {
+	case EventoAuditoriaOrderFieldTipo.column:
+		str = "TIPO"
+	case EventoAuditoriaOrderFieldFecha.column:
+		str = "FECHA"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f EventoAuditoriaOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *EventoAuditoriaOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("EventoAuditoriaOrderField %T must be a string", v)
+	}
+	switch str {
+	case "TIPO":
+		*f = *EventoAuditoriaOrderFieldTipo
+	case "FECHA":
+		*f = *EventoAuditoriaOrderFieldFecha
+	default:
+		return fmt.Errorf("%s is not a valid EventoAuditoriaOrderField", str)
+	}
+	return nil
+}
+
+// EventoAuditoriaOrderField defines the ordering field of EventoAuditoria.
+type EventoAuditoriaOrderField struct {
+	// Value extracts the ordering value from the given EventoAuditoria.
+	Value    func(*EventoAuditoria) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) eventoauditoria.OrderOption
+	toCursor func(*EventoAuditoria) Cursor
+}
+
+// EventoAuditoriaOrder defines the ordering of EventoAuditoria.
+type EventoAuditoriaOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *EventoAuditoriaOrderField `json:"field"`
+}
+
+// DefaultEventoAuditoriaOrder is the default ordering of EventoAuditoria.
+var DefaultEventoAuditoriaOrder = &EventoAuditoriaOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &EventoAuditoriaOrderField{
+		Value: func(_m *EventoAuditoria) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: eventoauditoria.FieldID,
+		toTerm: eventoauditoria.ByID,
+		toCursor: func(_m *EventoAuditoria) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts EventoAuditoria into EventoAuditoriaEdge.
+func (_m *EventoAuditoria) ToEdge(order *EventoAuditoriaOrder) *EventoAuditoriaEdge {
+	if order == nil {
+		order = DefaultEventoAuditoriaOrder
+	}
+	return &EventoAuditoriaEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

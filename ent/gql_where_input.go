@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -209,6 +210,10 @@ type ClienteWhereInput struct {
 	// "operaciones" edge predicates.
 	HasOperaciones     *bool                  `json:"hasOperaciones,omitempty"`
 	HasOperacionesWith []*OperacionWhereInput `json:"hasOperacionesWith,omitempty"`
+
+	// "eventos" edge predicates.
+	HasEventos     *bool                        `json:"hasEventos,omitempty"`
+	HasEventosWith []*EventoAuditoriaWhereInput `json:"hasEventosWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -772,6 +777,24 @@ func (i *ClienteWhereInput) P() (predicate.Cliente, error) {
 		}
 		predicates = append(predicates, cliente.HasOperacionesWith(with...))
 	}
+	if i.HasEventos != nil {
+		p := cliente.HasEventos()
+		if !*i.HasEventos {
+			p = cliente.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEventosWith) > 0 {
+		with := make([]predicate.EventoAuditoria, 0, len(i.HasEventosWith))
+		for _, w := range i.HasEventosWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEventosWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, cliente.HasEventosWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyClienteWhereInput
@@ -779,6 +802,656 @@ func (i *ClienteWhereInput) P() (predicate.Cliente, error) {
 		return predicates[0], nil
 	default:
 		return cliente.And(predicates...), nil
+	}
+}
+
+// EventoAuditoriaWhereInput represents a where input for filtering EventoAuditoria queries.
+type EventoAuditoriaWhereInput struct {
+	Predicates []predicate.EventoAuditoria  `json:"-"`
+	Not        *EventoAuditoriaWhereInput   `json:"not,omitempty"`
+	Or         []*EventoAuditoriaWhereInput `json:"or,omitempty"`
+	And        []*EventoAuditoriaWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "entidad" field predicates.
+	Entidad      *estado.Entidad  `json:"entidad,omitempty"`
+	EntidadNEQ   *estado.Entidad  `json:"entidadNEQ,omitempty"`
+	EntidadIn    []estado.Entidad `json:"entidadIn,omitempty"`
+	EntidadNotIn []estado.Entidad `json:"entidadNotIn,omitempty"`
+
+	// "entidad_id" field predicates.
+	EntidadID      *int  `json:"entidadID,omitempty"`
+	EntidadIDNEQ   *int  `json:"entidadIDNEQ,omitempty"`
+	EntidadIDIn    []int `json:"entidadIDIn,omitempty"`
+	EntidadIDNotIn []int `json:"entidadIDNotIn,omitempty"`
+	EntidadIDGT    *int  `json:"entidadIDGT,omitempty"`
+	EntidadIDGTE   *int  `json:"entidadIDGTE,omitempty"`
+	EntidadIDLT    *int  `json:"entidadIDLT,omitempty"`
+	EntidadIDLTE   *int  `json:"entidadIDLTE,omitempty"`
+
+	// "tipo" field predicates.
+	Tipo      *estado.TipoAuditoria  `json:"tipo,omitempty"`
+	TipoNEQ   *estado.TipoAuditoria  `json:"tipoNEQ,omitempty"`
+	TipoIn    []estado.TipoAuditoria `json:"tipoIn,omitempty"`
+	TipoNotIn []estado.TipoAuditoria `json:"tipoNotIn,omitempty"`
+
+	// "fecha" field predicates.
+	Fecha      *time.Time  `json:"fecha,omitempty"`
+	FechaNEQ   *time.Time  `json:"fechaNEQ,omitempty"`
+	FechaIn    []time.Time `json:"fechaIn,omitempty"`
+	FechaNotIn []time.Time `json:"fechaNotIn,omitempty"`
+	FechaGT    *time.Time  `json:"fechaGT,omitempty"`
+	FechaGTE   *time.Time  `json:"fechaGTE,omitempty"`
+	FechaLT    *time.Time  `json:"fechaLT,omitempty"`
+	FechaLTE   *time.Time  `json:"fechaLTE,omitempty"`
+
+	// "estado_anterior" field predicates.
+	EstadoAnterior             *string  `json:"estadoAnterior,omitempty"`
+	EstadoAnteriorNEQ          *string  `json:"estadoAnteriorNEQ,omitempty"`
+	EstadoAnteriorIn           []string `json:"estadoAnteriorIn,omitempty"`
+	EstadoAnteriorNotIn        []string `json:"estadoAnteriorNotIn,omitempty"`
+	EstadoAnteriorGT           *string  `json:"estadoAnteriorGT,omitempty"`
+	EstadoAnteriorGTE          *string  `json:"estadoAnteriorGTE,omitempty"`
+	EstadoAnteriorLT           *string  `json:"estadoAnteriorLT,omitempty"`
+	EstadoAnteriorLTE          *string  `json:"estadoAnteriorLTE,omitempty"`
+	EstadoAnteriorContains     *string  `json:"estadoAnteriorContains,omitempty"`
+	EstadoAnteriorHasPrefix    *string  `json:"estadoAnteriorHasPrefix,omitempty"`
+	EstadoAnteriorHasSuffix    *string  `json:"estadoAnteriorHasSuffix,omitempty"`
+	EstadoAnteriorIsNil        bool     `json:"estadoAnteriorIsNil,omitempty"`
+	EstadoAnteriorNotNil       bool     `json:"estadoAnteriorNotNil,omitempty"`
+	EstadoAnteriorEqualFold    *string  `json:"estadoAnteriorEqualFold,omitempty"`
+	EstadoAnteriorContainsFold *string  `json:"estadoAnteriorContainsFold,omitempty"`
+
+	// "estado_nuevo" field predicates.
+	EstadoNuevo             *string  `json:"estadoNuevo,omitempty"`
+	EstadoNuevoNEQ          *string  `json:"estadoNuevoNEQ,omitempty"`
+	EstadoNuevoIn           []string `json:"estadoNuevoIn,omitempty"`
+	EstadoNuevoNotIn        []string `json:"estadoNuevoNotIn,omitempty"`
+	EstadoNuevoGT           *string  `json:"estadoNuevoGT,omitempty"`
+	EstadoNuevoGTE          *string  `json:"estadoNuevoGTE,omitempty"`
+	EstadoNuevoLT           *string  `json:"estadoNuevoLT,omitempty"`
+	EstadoNuevoLTE          *string  `json:"estadoNuevoLTE,omitempty"`
+	EstadoNuevoContains     *string  `json:"estadoNuevoContains,omitempty"`
+	EstadoNuevoHasPrefix    *string  `json:"estadoNuevoHasPrefix,omitempty"`
+	EstadoNuevoHasSuffix    *string  `json:"estadoNuevoHasSuffix,omitempty"`
+	EstadoNuevoIsNil        bool     `json:"estadoNuevoIsNil,omitempty"`
+	EstadoNuevoNotNil       bool     `json:"estadoNuevoNotNil,omitempty"`
+	EstadoNuevoEqualFold    *string  `json:"estadoNuevoEqualFold,omitempty"`
+	EstadoNuevoContainsFold *string  `json:"estadoNuevoContainsFold,omitempty"`
+
+	// "request_id" field predicates.
+	RequestID             *string  `json:"requestID,omitempty"`
+	RequestIDNEQ          *string  `json:"requestIDNEQ,omitempty"`
+	RequestIDIn           []string `json:"requestIDIn,omitempty"`
+	RequestIDNotIn        []string `json:"requestIDNotIn,omitempty"`
+	RequestIDGT           *string  `json:"requestIDGT,omitempty"`
+	RequestIDGTE          *string  `json:"requestIDGTE,omitempty"`
+	RequestIDLT           *string  `json:"requestIDLT,omitempty"`
+	RequestIDLTE          *string  `json:"requestIDLTE,omitempty"`
+	RequestIDContains     *string  `json:"requestIDContains,omitempty"`
+	RequestIDHasPrefix    *string  `json:"requestIDHasPrefix,omitempty"`
+	RequestIDHasSuffix    *string  `json:"requestIDHasSuffix,omitempty"`
+	RequestIDEqualFold    *string  `json:"requestIDEqualFold,omitempty"`
+	RequestIDContainsFold *string  `json:"requestIDContainsFold,omitempty"`
+
+	// "correlation_id" field predicates.
+	CorrelationID             *string  `json:"correlationID,omitempty"`
+	CorrelationIDNEQ          *string  `json:"correlationIDNEQ,omitempty"`
+	CorrelationIDIn           []string `json:"correlationIDIn,omitempty"`
+	CorrelationIDNotIn        []string `json:"correlationIDNotIn,omitempty"`
+	CorrelationIDGT           *string  `json:"correlationIDGT,omitempty"`
+	CorrelationIDGTE          *string  `json:"correlationIDGTE,omitempty"`
+	CorrelationIDLT           *string  `json:"correlationIDLT,omitempty"`
+	CorrelationIDLTE          *string  `json:"correlationIDLTE,omitempty"`
+	CorrelationIDContains     *string  `json:"correlationIDContains,omitempty"`
+	CorrelationIDHasPrefix    *string  `json:"correlationIDHasPrefix,omitempty"`
+	CorrelationIDHasSuffix    *string  `json:"correlationIDHasSuffix,omitempty"`
+	CorrelationIDIsNil        bool     `json:"correlationIDIsNil,omitempty"`
+	CorrelationIDNotNil       bool     `json:"correlationIDNotNil,omitempty"`
+	CorrelationIDEqualFold    *string  `json:"correlationIDEqualFold,omitempty"`
+	CorrelationIDContainsFold *string  `json:"correlationIDContainsFold,omitempty"`
+
+	// "actor" field predicates.
+	Actor             *string  `json:"actor,omitempty"`
+	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
+	ActorIn           []string `json:"actorIn,omitempty"`
+	ActorNotIn        []string `json:"actorNotIn,omitempty"`
+	ActorGT           *string  `json:"actorGT,omitempty"`
+	ActorGTE          *string  `json:"actorGTE,omitempty"`
+	ActorLT           *string  `json:"actorLT,omitempty"`
+	ActorLTE          *string  `json:"actorLTE,omitempty"`
+	ActorContains     *string  `json:"actorContains,omitempty"`
+	ActorHasPrefix    *string  `json:"actorHasPrefix,omitempty"`
+	ActorHasSuffix    *string  `json:"actorHasSuffix,omitempty"`
+	ActorEqualFold    *string  `json:"actorEqualFold,omitempty"`
+	ActorContainsFold *string  `json:"actorContainsFold,omitempty"`
+
+	// "trace_id" field predicates.
+	TraceID             *string  `json:"traceID,omitempty"`
+	TraceIDNEQ          *string  `json:"traceIDNEQ,omitempty"`
+	TraceIDIn           []string `json:"traceIDIn,omitempty"`
+	TraceIDNotIn        []string `json:"traceIDNotIn,omitempty"`
+	TraceIDGT           *string  `json:"traceIDGT,omitempty"`
+	TraceIDGTE          *string  `json:"traceIDGTE,omitempty"`
+	TraceIDLT           *string  `json:"traceIDLT,omitempty"`
+	TraceIDLTE          *string  `json:"traceIDLTE,omitempty"`
+	TraceIDContains     *string  `json:"traceIDContains,omitempty"`
+	TraceIDHasPrefix    *string  `json:"traceIDHasPrefix,omitempty"`
+	TraceIDHasSuffix    *string  `json:"traceIDHasSuffix,omitempty"`
+	TraceIDIsNil        bool     `json:"traceIDIsNil,omitempty"`
+	TraceIDNotNil       bool     `json:"traceIDNotNil,omitempty"`
+	TraceIDEqualFold    *string  `json:"traceIDEqualFold,omitempty"`
+	TraceIDContainsFold *string  `json:"traceIDContainsFold,omitempty"`
+
+	// "cliente" edge predicates.
+	HasCliente     *bool                `json:"hasCliente,omitempty"`
+	HasClienteWith []*ClienteWhereInput `json:"hasClienteWith,omitempty"`
+
+	// "factura" edge predicates.
+	HasFactura     *bool                `json:"hasFactura,omitempty"`
+	HasFacturaWith []*FacturaWhereInput `json:"hasFacturaWith,omitempty"`
+
+	// "operacion" edge predicates.
+	HasOperacion     *bool                  `json:"hasOperacion,omitempty"`
+	HasOperacionWith []*OperacionWhereInput `json:"hasOperacionWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *EventoAuditoriaWhereInput) AddPredicates(predicates ...predicate.EventoAuditoria) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the EventoAuditoriaWhereInput filter on the EventoAuditoriaQuery builder.
+func (i *EventoAuditoriaWhereInput) Filter(q *EventoAuditoriaQuery) (*EventoAuditoriaQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyEventoAuditoriaWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyEventoAuditoriaWhereInput is returned in case the EventoAuditoriaWhereInput is empty.
+var ErrEmptyEventoAuditoriaWhereInput = errors.New("ent: empty predicate EventoAuditoriaWhereInput")
+
+// P returns a predicate for filtering eventoauditoriaslice.
+// An error is returned if the input is empty or invalid.
+func (i *EventoAuditoriaWhereInput) P() (predicate.EventoAuditoria, error) {
+	var predicates []predicate.EventoAuditoria
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, eventoauditoria.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.EventoAuditoria, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, eventoauditoria.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.EventoAuditoria, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, eventoauditoria.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, eventoauditoria.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, eventoauditoria.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, eventoauditoria.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, eventoauditoria.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, eventoauditoria.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, eventoauditoria.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, eventoauditoria.IDLTE(*i.IDLTE))
+	}
+	if i.Entidad != nil {
+		predicates = append(predicates, eventoauditoria.EntidadEQ(*i.Entidad))
+	}
+	if i.EntidadNEQ != nil {
+		predicates = append(predicates, eventoauditoria.EntidadNEQ(*i.EntidadNEQ))
+	}
+	if len(i.EntidadIn) > 0 {
+		predicates = append(predicates, eventoauditoria.EntidadIn(i.EntidadIn...))
+	}
+	if len(i.EntidadNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.EntidadNotIn(i.EntidadNotIn...))
+	}
+	if i.EntidadID != nil {
+		predicates = append(predicates, eventoauditoria.EntidadIDEQ(*i.EntidadID))
+	}
+	if i.EntidadIDNEQ != nil {
+		predicates = append(predicates, eventoauditoria.EntidadIDNEQ(*i.EntidadIDNEQ))
+	}
+	if len(i.EntidadIDIn) > 0 {
+		predicates = append(predicates, eventoauditoria.EntidadIDIn(i.EntidadIDIn...))
+	}
+	if len(i.EntidadIDNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.EntidadIDNotIn(i.EntidadIDNotIn...))
+	}
+	if i.EntidadIDGT != nil {
+		predicates = append(predicates, eventoauditoria.EntidadIDGT(*i.EntidadIDGT))
+	}
+	if i.EntidadIDGTE != nil {
+		predicates = append(predicates, eventoauditoria.EntidadIDGTE(*i.EntidadIDGTE))
+	}
+	if i.EntidadIDLT != nil {
+		predicates = append(predicates, eventoauditoria.EntidadIDLT(*i.EntidadIDLT))
+	}
+	if i.EntidadIDLTE != nil {
+		predicates = append(predicates, eventoauditoria.EntidadIDLTE(*i.EntidadIDLTE))
+	}
+	if i.Tipo != nil {
+		predicates = append(predicates, eventoauditoria.TipoEQ(*i.Tipo))
+	}
+	if i.TipoNEQ != nil {
+		predicates = append(predicates, eventoauditoria.TipoNEQ(*i.TipoNEQ))
+	}
+	if len(i.TipoIn) > 0 {
+		predicates = append(predicates, eventoauditoria.TipoIn(i.TipoIn...))
+	}
+	if len(i.TipoNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.TipoNotIn(i.TipoNotIn...))
+	}
+	if i.Fecha != nil {
+		predicates = append(predicates, eventoauditoria.FechaEQ(*i.Fecha))
+	}
+	if i.FechaNEQ != nil {
+		predicates = append(predicates, eventoauditoria.FechaNEQ(*i.FechaNEQ))
+	}
+	if len(i.FechaIn) > 0 {
+		predicates = append(predicates, eventoauditoria.FechaIn(i.FechaIn...))
+	}
+	if len(i.FechaNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.FechaNotIn(i.FechaNotIn...))
+	}
+	if i.FechaGT != nil {
+		predicates = append(predicates, eventoauditoria.FechaGT(*i.FechaGT))
+	}
+	if i.FechaGTE != nil {
+		predicates = append(predicates, eventoauditoria.FechaGTE(*i.FechaGTE))
+	}
+	if i.FechaLT != nil {
+		predicates = append(predicates, eventoauditoria.FechaLT(*i.FechaLT))
+	}
+	if i.FechaLTE != nil {
+		predicates = append(predicates, eventoauditoria.FechaLTE(*i.FechaLTE))
+	}
+	if i.EstadoAnterior != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorEQ(*i.EstadoAnterior))
+	}
+	if i.EstadoAnteriorNEQ != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorNEQ(*i.EstadoAnteriorNEQ))
+	}
+	if len(i.EstadoAnteriorIn) > 0 {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorIn(i.EstadoAnteriorIn...))
+	}
+	if len(i.EstadoAnteriorNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorNotIn(i.EstadoAnteriorNotIn...))
+	}
+	if i.EstadoAnteriorGT != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorGT(*i.EstadoAnteriorGT))
+	}
+	if i.EstadoAnteriorGTE != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorGTE(*i.EstadoAnteriorGTE))
+	}
+	if i.EstadoAnteriorLT != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorLT(*i.EstadoAnteriorLT))
+	}
+	if i.EstadoAnteriorLTE != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorLTE(*i.EstadoAnteriorLTE))
+	}
+	if i.EstadoAnteriorContains != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorContains(*i.EstadoAnteriorContains))
+	}
+	if i.EstadoAnteriorHasPrefix != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorHasPrefix(*i.EstadoAnteriorHasPrefix))
+	}
+	if i.EstadoAnteriorHasSuffix != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorHasSuffix(*i.EstadoAnteriorHasSuffix))
+	}
+	if i.EstadoAnteriorIsNil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorIsNil())
+	}
+	if i.EstadoAnteriorNotNil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorNotNil())
+	}
+	if i.EstadoAnteriorEqualFold != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorEqualFold(*i.EstadoAnteriorEqualFold))
+	}
+	if i.EstadoAnteriorContainsFold != nil {
+		predicates = append(predicates, eventoauditoria.EstadoAnteriorContainsFold(*i.EstadoAnteriorContainsFold))
+	}
+	if i.EstadoNuevo != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoEQ(*i.EstadoNuevo))
+	}
+	if i.EstadoNuevoNEQ != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoNEQ(*i.EstadoNuevoNEQ))
+	}
+	if len(i.EstadoNuevoIn) > 0 {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoIn(i.EstadoNuevoIn...))
+	}
+	if len(i.EstadoNuevoNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoNotIn(i.EstadoNuevoNotIn...))
+	}
+	if i.EstadoNuevoGT != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoGT(*i.EstadoNuevoGT))
+	}
+	if i.EstadoNuevoGTE != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoGTE(*i.EstadoNuevoGTE))
+	}
+	if i.EstadoNuevoLT != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoLT(*i.EstadoNuevoLT))
+	}
+	if i.EstadoNuevoLTE != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoLTE(*i.EstadoNuevoLTE))
+	}
+	if i.EstadoNuevoContains != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoContains(*i.EstadoNuevoContains))
+	}
+	if i.EstadoNuevoHasPrefix != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoHasPrefix(*i.EstadoNuevoHasPrefix))
+	}
+	if i.EstadoNuevoHasSuffix != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoHasSuffix(*i.EstadoNuevoHasSuffix))
+	}
+	if i.EstadoNuevoIsNil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoIsNil())
+	}
+	if i.EstadoNuevoNotNil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoNotNil())
+	}
+	if i.EstadoNuevoEqualFold != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoEqualFold(*i.EstadoNuevoEqualFold))
+	}
+	if i.EstadoNuevoContainsFold != nil {
+		predicates = append(predicates, eventoauditoria.EstadoNuevoContainsFold(*i.EstadoNuevoContainsFold))
+	}
+	if i.RequestID != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDEQ(*i.RequestID))
+	}
+	if i.RequestIDNEQ != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDNEQ(*i.RequestIDNEQ))
+	}
+	if len(i.RequestIDIn) > 0 {
+		predicates = append(predicates, eventoauditoria.RequestIDIn(i.RequestIDIn...))
+	}
+	if len(i.RequestIDNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.RequestIDNotIn(i.RequestIDNotIn...))
+	}
+	if i.RequestIDGT != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDGT(*i.RequestIDGT))
+	}
+	if i.RequestIDGTE != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDGTE(*i.RequestIDGTE))
+	}
+	if i.RequestIDLT != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDLT(*i.RequestIDLT))
+	}
+	if i.RequestIDLTE != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDLTE(*i.RequestIDLTE))
+	}
+	if i.RequestIDContains != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDContains(*i.RequestIDContains))
+	}
+	if i.RequestIDHasPrefix != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDHasPrefix(*i.RequestIDHasPrefix))
+	}
+	if i.RequestIDHasSuffix != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDHasSuffix(*i.RequestIDHasSuffix))
+	}
+	if i.RequestIDEqualFold != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDEqualFold(*i.RequestIDEqualFold))
+	}
+	if i.RequestIDContainsFold != nil {
+		predicates = append(predicates, eventoauditoria.RequestIDContainsFold(*i.RequestIDContainsFold))
+	}
+	if i.CorrelationID != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDEQ(*i.CorrelationID))
+	}
+	if i.CorrelationIDNEQ != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDNEQ(*i.CorrelationIDNEQ))
+	}
+	if len(i.CorrelationIDIn) > 0 {
+		predicates = append(predicates, eventoauditoria.CorrelationIDIn(i.CorrelationIDIn...))
+	}
+	if len(i.CorrelationIDNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.CorrelationIDNotIn(i.CorrelationIDNotIn...))
+	}
+	if i.CorrelationIDGT != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDGT(*i.CorrelationIDGT))
+	}
+	if i.CorrelationIDGTE != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDGTE(*i.CorrelationIDGTE))
+	}
+	if i.CorrelationIDLT != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDLT(*i.CorrelationIDLT))
+	}
+	if i.CorrelationIDLTE != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDLTE(*i.CorrelationIDLTE))
+	}
+	if i.CorrelationIDContains != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDContains(*i.CorrelationIDContains))
+	}
+	if i.CorrelationIDHasPrefix != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDHasPrefix(*i.CorrelationIDHasPrefix))
+	}
+	if i.CorrelationIDHasSuffix != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDHasSuffix(*i.CorrelationIDHasSuffix))
+	}
+	if i.CorrelationIDIsNil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDIsNil())
+	}
+	if i.CorrelationIDNotNil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDNotNil())
+	}
+	if i.CorrelationIDEqualFold != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDEqualFold(*i.CorrelationIDEqualFold))
+	}
+	if i.CorrelationIDContainsFold != nil {
+		predicates = append(predicates, eventoauditoria.CorrelationIDContainsFold(*i.CorrelationIDContainsFold))
+	}
+	if i.Actor != nil {
+		predicates = append(predicates, eventoauditoria.ActorEQ(*i.Actor))
+	}
+	if i.ActorNEQ != nil {
+		predicates = append(predicates, eventoauditoria.ActorNEQ(*i.ActorNEQ))
+	}
+	if len(i.ActorIn) > 0 {
+		predicates = append(predicates, eventoauditoria.ActorIn(i.ActorIn...))
+	}
+	if len(i.ActorNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.ActorNotIn(i.ActorNotIn...))
+	}
+	if i.ActorGT != nil {
+		predicates = append(predicates, eventoauditoria.ActorGT(*i.ActorGT))
+	}
+	if i.ActorGTE != nil {
+		predicates = append(predicates, eventoauditoria.ActorGTE(*i.ActorGTE))
+	}
+	if i.ActorLT != nil {
+		predicates = append(predicates, eventoauditoria.ActorLT(*i.ActorLT))
+	}
+	if i.ActorLTE != nil {
+		predicates = append(predicates, eventoauditoria.ActorLTE(*i.ActorLTE))
+	}
+	if i.ActorContains != nil {
+		predicates = append(predicates, eventoauditoria.ActorContains(*i.ActorContains))
+	}
+	if i.ActorHasPrefix != nil {
+		predicates = append(predicates, eventoauditoria.ActorHasPrefix(*i.ActorHasPrefix))
+	}
+	if i.ActorHasSuffix != nil {
+		predicates = append(predicates, eventoauditoria.ActorHasSuffix(*i.ActorHasSuffix))
+	}
+	if i.ActorEqualFold != nil {
+		predicates = append(predicates, eventoauditoria.ActorEqualFold(*i.ActorEqualFold))
+	}
+	if i.ActorContainsFold != nil {
+		predicates = append(predicates, eventoauditoria.ActorContainsFold(*i.ActorContainsFold))
+	}
+	if i.TraceID != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDEQ(*i.TraceID))
+	}
+	if i.TraceIDNEQ != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDNEQ(*i.TraceIDNEQ))
+	}
+	if len(i.TraceIDIn) > 0 {
+		predicates = append(predicates, eventoauditoria.TraceIDIn(i.TraceIDIn...))
+	}
+	if len(i.TraceIDNotIn) > 0 {
+		predicates = append(predicates, eventoauditoria.TraceIDNotIn(i.TraceIDNotIn...))
+	}
+	if i.TraceIDGT != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDGT(*i.TraceIDGT))
+	}
+	if i.TraceIDGTE != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDGTE(*i.TraceIDGTE))
+	}
+	if i.TraceIDLT != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDLT(*i.TraceIDLT))
+	}
+	if i.TraceIDLTE != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDLTE(*i.TraceIDLTE))
+	}
+	if i.TraceIDContains != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDContains(*i.TraceIDContains))
+	}
+	if i.TraceIDHasPrefix != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDHasPrefix(*i.TraceIDHasPrefix))
+	}
+	if i.TraceIDHasSuffix != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDHasSuffix(*i.TraceIDHasSuffix))
+	}
+	if i.TraceIDIsNil {
+		predicates = append(predicates, eventoauditoria.TraceIDIsNil())
+	}
+	if i.TraceIDNotNil {
+		predicates = append(predicates, eventoauditoria.TraceIDNotNil())
+	}
+	if i.TraceIDEqualFold != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDEqualFold(*i.TraceIDEqualFold))
+	}
+	if i.TraceIDContainsFold != nil {
+		predicates = append(predicates, eventoauditoria.TraceIDContainsFold(*i.TraceIDContainsFold))
+	}
+
+	if i.HasCliente != nil {
+		p := eventoauditoria.HasCliente()
+		if !*i.HasCliente {
+			p = eventoauditoria.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasClienteWith) > 0 {
+		with := make([]predicate.Cliente, 0, len(i.HasClienteWith))
+		for _, w := range i.HasClienteWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasClienteWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, eventoauditoria.HasClienteWith(with...))
+	}
+	if i.HasFactura != nil {
+		p := eventoauditoria.HasFactura()
+		if !*i.HasFactura {
+			p = eventoauditoria.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFacturaWith) > 0 {
+		with := make([]predicate.Factura, 0, len(i.HasFacturaWith))
+		for _, w := range i.HasFacturaWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFacturaWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, eventoauditoria.HasFacturaWith(with...))
+	}
+	if i.HasOperacion != nil {
+		p := eventoauditoria.HasOperacion()
+		if !*i.HasOperacion {
+			p = eventoauditoria.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasOperacionWith) > 0 {
+		with := make([]predicate.Operacion, 0, len(i.HasOperacionWith))
+		for _, w := range i.HasOperacionWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasOperacionWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, eventoauditoria.HasOperacionWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyEventoAuditoriaWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return eventoauditoria.And(predicates...), nil
 	}
 }
 
@@ -924,6 +1597,10 @@ type FacturaWhereInput struct {
 	// "operaciones" edge predicates.
 	HasOperaciones     *bool                  `json:"hasOperaciones,omitempty"`
 	HasOperacionesWith []*OperacionWhereInput `json:"hasOperacionesWith,omitempty"`
+
+	// "eventos" edge predicates.
+	HasEventos     *bool                        `json:"hasEventos,omitempty"`
+	HasEventosWith []*EventoAuditoriaWhereInput `json:"hasEventosWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1351,6 +2028,24 @@ func (i *FacturaWhereInput) P() (predicate.Factura, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, factura.HasOperacionesWith(with...))
+	}
+	if i.HasEventos != nil {
+		p := factura.HasEventos()
+		if !*i.HasEventos {
+			p = factura.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEventosWith) > 0 {
+		with := make([]predicate.EventoAuditoria, 0, len(i.HasEventosWith))
+		for _, w := range i.HasEventosWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEventosWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, factura.HasEventosWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -2092,6 +2787,23 @@ type OperacionEventoWhereInput struct {
 	RequestIDEqualFold    *string  `json:"requestIDEqualFold,omitempty"`
 	RequestIDContainsFold *string  `json:"requestIDContainsFold,omitempty"`
 
+	// "correlation_id" field predicates.
+	CorrelationID             *string  `json:"correlationID,omitempty"`
+	CorrelationIDNEQ          *string  `json:"correlationIDNEQ,omitempty"`
+	CorrelationIDIn           []string `json:"correlationIDIn,omitempty"`
+	CorrelationIDNotIn        []string `json:"correlationIDNotIn,omitempty"`
+	CorrelationIDGT           *string  `json:"correlationIDGT,omitempty"`
+	CorrelationIDGTE          *string  `json:"correlationIDGTE,omitempty"`
+	CorrelationIDLT           *string  `json:"correlationIDLT,omitempty"`
+	CorrelationIDLTE          *string  `json:"correlationIDLTE,omitempty"`
+	CorrelationIDContains     *string  `json:"correlationIDContains,omitempty"`
+	CorrelationIDHasPrefix    *string  `json:"correlationIDHasPrefix,omitempty"`
+	CorrelationIDHasSuffix    *string  `json:"correlationIDHasSuffix,omitempty"`
+	CorrelationIDIsNil        bool     `json:"correlationIDIsNil,omitempty"`
+	CorrelationIDNotNil       bool     `json:"correlationIDNotNil,omitempty"`
+	CorrelationIDEqualFold    *string  `json:"correlationIDEqualFold,omitempty"`
+	CorrelationIDContainsFold *string  `json:"correlationIDContainsFold,omitempty"`
+
 	// "actor" field predicates.
 	Actor             *string  `json:"actor,omitempty"`
 	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
@@ -2311,6 +3023,51 @@ func (i *OperacionEventoWhereInput) P() (predicate.OperacionEvento, error) {
 	}
 	if i.RequestIDContainsFold != nil {
 		predicates = append(predicates, operacionevento.RequestIDContainsFold(*i.RequestIDContainsFold))
+	}
+	if i.CorrelationID != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDEQ(*i.CorrelationID))
+	}
+	if i.CorrelationIDNEQ != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDNEQ(*i.CorrelationIDNEQ))
+	}
+	if len(i.CorrelationIDIn) > 0 {
+		predicates = append(predicates, operacionevento.CorrelationIDIn(i.CorrelationIDIn...))
+	}
+	if len(i.CorrelationIDNotIn) > 0 {
+		predicates = append(predicates, operacionevento.CorrelationIDNotIn(i.CorrelationIDNotIn...))
+	}
+	if i.CorrelationIDGT != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDGT(*i.CorrelationIDGT))
+	}
+	if i.CorrelationIDGTE != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDGTE(*i.CorrelationIDGTE))
+	}
+	if i.CorrelationIDLT != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDLT(*i.CorrelationIDLT))
+	}
+	if i.CorrelationIDLTE != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDLTE(*i.CorrelationIDLTE))
+	}
+	if i.CorrelationIDContains != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDContains(*i.CorrelationIDContains))
+	}
+	if i.CorrelationIDHasPrefix != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDHasPrefix(*i.CorrelationIDHasPrefix))
+	}
+	if i.CorrelationIDHasSuffix != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDHasSuffix(*i.CorrelationIDHasSuffix))
+	}
+	if i.CorrelationIDIsNil {
+		predicates = append(predicates, operacionevento.CorrelationIDIsNil())
+	}
+	if i.CorrelationIDNotNil {
+		predicates = append(predicates, operacionevento.CorrelationIDNotNil())
+	}
+	if i.CorrelationIDEqualFold != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDEqualFold(*i.CorrelationIDEqualFold))
+	}
+	if i.CorrelationIDContainsFold != nil {
+		predicates = append(predicates, operacionevento.CorrelationIDContainsFold(*i.CorrelationIDContainsFold))
 	}
 	if i.Actor != nil {
 		predicates = append(predicates, operacionevento.ActorEQ(*i.Actor))

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -36,6 +37,7 @@ const (
 	// Node types.
 	TypeCliente          = "Cliente"
 	TypeEntrega          = "Entrega"
+	TypeEventoAuditoria  = "EventoAuditoria"
 	TypeFactura          = "Factura"
 	TypeOperacion        = "Operacion"
 	TypeOperacionEvento  = "OperacionEvento"
@@ -73,6 +75,9 @@ type ClienteMutation struct {
 	operaciones         map[int]struct{}
 	removedoperaciones  map[int]struct{}
 	clearedoperaciones  bool
+	eventos             map[int]struct{}
+	removedeventos      map[int]struct{}
+	clearedeventos      bool
 	done                bool
 	oldValue            func(context.Context) (*Cliente, error)
 	predicates          []predicate.Cliente
@@ -844,6 +849,60 @@ func (m *ClienteMutation) ResetOperaciones() {
 	m.removedoperaciones = nil
 }
 
+// AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by ids.
+func (m *ClienteMutation) AddEventoIDs(ids ...int) {
+	if m.eventos == nil {
+		m.eventos = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.eventos[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEventos clears the "eventos" edge to the EventoAuditoria entity.
+func (m *ClienteMutation) ClearEventos() {
+	m.clearedeventos = true
+}
+
+// EventosCleared reports if the "eventos" edge to the EventoAuditoria entity was cleared.
+func (m *ClienteMutation) EventosCleared() bool {
+	return m.clearedeventos
+}
+
+// RemoveEventoIDs removes the "eventos" edge to the EventoAuditoria entity by IDs.
+func (m *ClienteMutation) RemoveEventoIDs(ids ...int) {
+	if m.removedeventos == nil {
+		m.removedeventos = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.eventos, ids[i])
+		m.removedeventos[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEventos returns the removed IDs of the "eventos" edge to the EventoAuditoria entity.
+func (m *ClienteMutation) RemovedEventosIDs() (ids []int) {
+	for id := range m.removedeventos {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EventosIDs returns the "eventos" edge IDs in the mutation.
+func (m *ClienteMutation) EventosIDs() (ids []int) {
+	for id := range m.eventos {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEventos resets all changes to the "eventos" edge.
+func (m *ClienteMutation) ResetEventos() {
+	m.eventos = nil
+	m.clearedeventos = false
+	m.removedeventos = nil
+}
+
 // Where appends a list predicates to the ClienteMutation builder.
 func (m *ClienteMutation) Where(ps ...predicate.Cliente) {
 	m.predicates = append(m.predicates, ps...)
@@ -1235,12 +1294,15 @@ func (m *ClienteMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ClienteMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.facturas != nil {
 		edges = append(edges, cliente.EdgeFacturas)
 	}
 	if m.operaciones != nil {
 		edges = append(edges, cliente.EdgeOperaciones)
+	}
+	if m.eventos != nil {
+		edges = append(edges, cliente.EdgeEventos)
 	}
 	return edges
 }
@@ -1261,18 +1323,27 @@ func (m *ClienteMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case cliente.EdgeEventos:
+		ids := make([]ent.Value, 0, len(m.eventos))
+		for id := range m.eventos {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ClienteMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedfacturas != nil {
 		edges = append(edges, cliente.EdgeFacturas)
 	}
 	if m.removedoperaciones != nil {
 		edges = append(edges, cliente.EdgeOperaciones)
+	}
+	if m.removedeventos != nil {
+		edges = append(edges, cliente.EdgeEventos)
 	}
 	return edges
 }
@@ -1293,18 +1364,27 @@ func (m *ClienteMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case cliente.EdgeEventos:
+		ids := make([]ent.Value, 0, len(m.removedeventos))
+		for id := range m.removedeventos {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ClienteMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedfacturas {
 		edges = append(edges, cliente.EdgeFacturas)
 	}
 	if m.clearedoperaciones {
 		edges = append(edges, cliente.EdgeOperaciones)
+	}
+	if m.clearedeventos {
+		edges = append(edges, cliente.EdgeEventos)
 	}
 	return edges
 }
@@ -1317,6 +1397,8 @@ func (m *ClienteMutation) EdgeCleared(name string) bool {
 		return m.clearedfacturas
 	case cliente.EdgeOperaciones:
 		return m.clearedoperaciones
+	case cliente.EdgeEventos:
+		return m.clearedeventos
 	}
 	return false
 }
@@ -1338,6 +1420,9 @@ func (m *ClienteMutation) ResetEdge(name string) error {
 		return nil
 	case cliente.EdgeOperaciones:
 		m.ResetOperaciones()
+		return nil
+	case cliente.EdgeEventos:
+		m.ResetEventos()
 		return nil
 	}
 	return fmt.Errorf("unknown Cliente edge %s", name)
@@ -2959,6 +3044,1352 @@ func (m *EntregaMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Entrega edge %s", name)
 }
 
+// EventoAuditoriaMutation represents an operation that mutates the EventoAuditoria nodes in the graph.
+type EventoAuditoriaMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	entidad          *estado.Entidad
+	entidad_id       *int
+	addentidad_id    *int
+	tipo             *estado.TipoAuditoria
+	fecha            *time.Time
+	estado_anterior  *string
+	estado_nuevo     *string
+	request_id       *string
+	correlation_id   *string
+	actor            *string
+	detalle          *map[string]interface{}
+	trace_id         *string
+	clearedFields    map[string]struct{}
+	cliente          *int
+	clearedcliente   bool
+	factura          *int
+	clearedfactura   bool
+	operacion        *int
+	clearedoperacion bool
+	done             bool
+	oldValue         func(context.Context) (*EventoAuditoria, error)
+	predicates       []predicate.EventoAuditoria
+}
+
+var _ ent.Mutation = (*EventoAuditoriaMutation)(nil)
+
+// eventoauditoriaOption allows management of the mutation configuration using functional options.
+type eventoauditoriaOption func(*EventoAuditoriaMutation)
+
+// newEventoAuditoriaMutation creates new mutation for the EventoAuditoria entity.
+func newEventoAuditoriaMutation(c config, op Op, opts ...eventoauditoriaOption) *EventoAuditoriaMutation {
+	m := &EventoAuditoriaMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEventoAuditoria,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEventoAuditoriaID sets the ID field of the mutation.
+func withEventoAuditoriaID(id int) eventoauditoriaOption {
+	return func(m *EventoAuditoriaMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EventoAuditoria
+		)
+		m.oldValue = func(ctx context.Context) (*EventoAuditoria, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EventoAuditoria.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEventoAuditoria sets the old EventoAuditoria of the mutation.
+func withEventoAuditoria(node *EventoAuditoria) eventoauditoriaOption {
+	return func(m *EventoAuditoriaMutation) {
+		m.oldValue = func(context.Context) (*EventoAuditoria, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EventoAuditoriaMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EventoAuditoriaMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EventoAuditoriaMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EventoAuditoriaMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EventoAuditoria.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetEntidad sets the "entidad" field.
+func (m *EventoAuditoriaMutation) SetEntidad(e estado.Entidad) {
+	m.entidad = &e
+}
+
+// Entidad returns the value of the "entidad" field in the mutation.
+func (m *EventoAuditoriaMutation) Entidad() (r estado.Entidad, exists bool) {
+	v := m.entidad
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntidad returns the old "entidad" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldEntidad(ctx context.Context) (v estado.Entidad, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntidad is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntidad requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntidad: %w", err)
+	}
+	return oldValue.Entidad, nil
+}
+
+// ResetEntidad resets all changes to the "entidad" field.
+func (m *EventoAuditoriaMutation) ResetEntidad() {
+	m.entidad = nil
+}
+
+// SetEntidadID sets the "entidad_id" field.
+func (m *EventoAuditoriaMutation) SetEntidadID(i int) {
+	m.entidad_id = &i
+	m.addentidad_id = nil
+}
+
+// EntidadID returns the value of the "entidad_id" field in the mutation.
+func (m *EventoAuditoriaMutation) EntidadID() (r int, exists bool) {
+	v := m.entidad_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntidadID returns the old "entidad_id" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldEntidadID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntidadID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntidadID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntidadID: %w", err)
+	}
+	return oldValue.EntidadID, nil
+}
+
+// AddEntidadID adds i to the "entidad_id" field.
+func (m *EventoAuditoriaMutation) AddEntidadID(i int) {
+	if m.addentidad_id != nil {
+		*m.addentidad_id += i
+	} else {
+		m.addentidad_id = &i
+	}
+}
+
+// AddedEntidadID returns the value that was added to the "entidad_id" field in this mutation.
+func (m *EventoAuditoriaMutation) AddedEntidadID() (r int, exists bool) {
+	v := m.addentidad_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEntidadID resets all changes to the "entidad_id" field.
+func (m *EventoAuditoriaMutation) ResetEntidadID() {
+	m.entidad_id = nil
+	m.addentidad_id = nil
+}
+
+// SetClienteID sets the "cliente_id" field.
+func (m *EventoAuditoriaMutation) SetClienteID(i int) {
+	m.cliente = &i
+}
+
+// ClienteID returns the value of the "cliente_id" field in the mutation.
+func (m *EventoAuditoriaMutation) ClienteID() (r int, exists bool) {
+	v := m.cliente
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClienteID returns the old "cliente_id" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldClienteID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClienteID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClienteID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClienteID: %w", err)
+	}
+	return oldValue.ClienteID, nil
+}
+
+// ClearClienteID clears the value of the "cliente_id" field.
+func (m *EventoAuditoriaMutation) ClearClienteID() {
+	m.cliente = nil
+	m.clearedFields[eventoauditoria.FieldClienteID] = struct{}{}
+}
+
+// ClienteIDCleared returns if the "cliente_id" field was cleared in this mutation.
+func (m *EventoAuditoriaMutation) ClienteIDCleared() bool {
+	_, ok := m.clearedFields[eventoauditoria.FieldClienteID]
+	return ok
+}
+
+// ResetClienteID resets all changes to the "cliente_id" field.
+func (m *EventoAuditoriaMutation) ResetClienteID() {
+	m.cliente = nil
+	delete(m.clearedFields, eventoauditoria.FieldClienteID)
+}
+
+// SetFacturaID sets the "factura_id" field.
+func (m *EventoAuditoriaMutation) SetFacturaID(i int) {
+	m.factura = &i
+}
+
+// FacturaID returns the value of the "factura_id" field in the mutation.
+func (m *EventoAuditoriaMutation) FacturaID() (r int, exists bool) {
+	v := m.factura
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFacturaID returns the old "factura_id" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldFacturaID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFacturaID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFacturaID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFacturaID: %w", err)
+	}
+	return oldValue.FacturaID, nil
+}
+
+// ClearFacturaID clears the value of the "factura_id" field.
+func (m *EventoAuditoriaMutation) ClearFacturaID() {
+	m.factura = nil
+	m.clearedFields[eventoauditoria.FieldFacturaID] = struct{}{}
+}
+
+// FacturaIDCleared returns if the "factura_id" field was cleared in this mutation.
+func (m *EventoAuditoriaMutation) FacturaIDCleared() bool {
+	_, ok := m.clearedFields[eventoauditoria.FieldFacturaID]
+	return ok
+}
+
+// ResetFacturaID resets all changes to the "factura_id" field.
+func (m *EventoAuditoriaMutation) ResetFacturaID() {
+	m.factura = nil
+	delete(m.clearedFields, eventoauditoria.FieldFacturaID)
+}
+
+// SetOperacionID sets the "operacion_id" field.
+func (m *EventoAuditoriaMutation) SetOperacionID(i int) {
+	m.operacion = &i
+}
+
+// OperacionID returns the value of the "operacion_id" field in the mutation.
+func (m *EventoAuditoriaMutation) OperacionID() (r int, exists bool) {
+	v := m.operacion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOperacionID returns the old "operacion_id" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldOperacionID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOperacionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOperacionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOperacionID: %w", err)
+	}
+	return oldValue.OperacionID, nil
+}
+
+// ClearOperacionID clears the value of the "operacion_id" field.
+func (m *EventoAuditoriaMutation) ClearOperacionID() {
+	m.operacion = nil
+	m.clearedFields[eventoauditoria.FieldOperacionID] = struct{}{}
+}
+
+// OperacionIDCleared returns if the "operacion_id" field was cleared in this mutation.
+func (m *EventoAuditoriaMutation) OperacionIDCleared() bool {
+	_, ok := m.clearedFields[eventoauditoria.FieldOperacionID]
+	return ok
+}
+
+// ResetOperacionID resets all changes to the "operacion_id" field.
+func (m *EventoAuditoriaMutation) ResetOperacionID() {
+	m.operacion = nil
+	delete(m.clearedFields, eventoauditoria.FieldOperacionID)
+}
+
+// SetTipo sets the "tipo" field.
+func (m *EventoAuditoriaMutation) SetTipo(ea estado.TipoAuditoria) {
+	m.tipo = &ea
+}
+
+// Tipo returns the value of the "tipo" field in the mutation.
+func (m *EventoAuditoriaMutation) Tipo() (r estado.TipoAuditoria, exists bool) {
+	v := m.tipo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTipo returns the old "tipo" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldTipo(ctx context.Context) (v estado.TipoAuditoria, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTipo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTipo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTipo: %w", err)
+	}
+	return oldValue.Tipo, nil
+}
+
+// ResetTipo resets all changes to the "tipo" field.
+func (m *EventoAuditoriaMutation) ResetTipo() {
+	m.tipo = nil
+}
+
+// SetFecha sets the "fecha" field.
+func (m *EventoAuditoriaMutation) SetFecha(t time.Time) {
+	m.fecha = &t
+}
+
+// Fecha returns the value of the "fecha" field in the mutation.
+func (m *EventoAuditoriaMutation) Fecha() (r time.Time, exists bool) {
+	v := m.fecha
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFecha returns the old "fecha" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldFecha(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFecha is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFecha requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFecha: %w", err)
+	}
+	return oldValue.Fecha, nil
+}
+
+// ResetFecha resets all changes to the "fecha" field.
+func (m *EventoAuditoriaMutation) ResetFecha() {
+	m.fecha = nil
+}
+
+// SetEstadoAnterior sets the "estado_anterior" field.
+func (m *EventoAuditoriaMutation) SetEstadoAnterior(s string) {
+	m.estado_anterior = &s
+}
+
+// EstadoAnterior returns the value of the "estado_anterior" field in the mutation.
+func (m *EventoAuditoriaMutation) EstadoAnterior() (r string, exists bool) {
+	v := m.estado_anterior
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEstadoAnterior returns the old "estado_anterior" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldEstadoAnterior(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEstadoAnterior is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEstadoAnterior requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEstadoAnterior: %w", err)
+	}
+	return oldValue.EstadoAnterior, nil
+}
+
+// ClearEstadoAnterior clears the value of the "estado_anterior" field.
+func (m *EventoAuditoriaMutation) ClearEstadoAnterior() {
+	m.estado_anterior = nil
+	m.clearedFields[eventoauditoria.FieldEstadoAnterior] = struct{}{}
+}
+
+// EstadoAnteriorCleared returns if the "estado_anterior" field was cleared in this mutation.
+func (m *EventoAuditoriaMutation) EstadoAnteriorCleared() bool {
+	_, ok := m.clearedFields[eventoauditoria.FieldEstadoAnterior]
+	return ok
+}
+
+// ResetEstadoAnterior resets all changes to the "estado_anterior" field.
+func (m *EventoAuditoriaMutation) ResetEstadoAnterior() {
+	m.estado_anterior = nil
+	delete(m.clearedFields, eventoauditoria.FieldEstadoAnterior)
+}
+
+// SetEstadoNuevo sets the "estado_nuevo" field.
+func (m *EventoAuditoriaMutation) SetEstadoNuevo(s string) {
+	m.estado_nuevo = &s
+}
+
+// EstadoNuevo returns the value of the "estado_nuevo" field in the mutation.
+func (m *EventoAuditoriaMutation) EstadoNuevo() (r string, exists bool) {
+	v := m.estado_nuevo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEstadoNuevo returns the old "estado_nuevo" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldEstadoNuevo(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEstadoNuevo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEstadoNuevo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEstadoNuevo: %w", err)
+	}
+	return oldValue.EstadoNuevo, nil
+}
+
+// ClearEstadoNuevo clears the value of the "estado_nuevo" field.
+func (m *EventoAuditoriaMutation) ClearEstadoNuevo() {
+	m.estado_nuevo = nil
+	m.clearedFields[eventoauditoria.FieldEstadoNuevo] = struct{}{}
+}
+
+// EstadoNuevoCleared returns if the "estado_nuevo" field was cleared in this mutation.
+func (m *EventoAuditoriaMutation) EstadoNuevoCleared() bool {
+	_, ok := m.clearedFields[eventoauditoria.FieldEstadoNuevo]
+	return ok
+}
+
+// ResetEstadoNuevo resets all changes to the "estado_nuevo" field.
+func (m *EventoAuditoriaMutation) ResetEstadoNuevo() {
+	m.estado_nuevo = nil
+	delete(m.clearedFields, eventoauditoria.FieldEstadoNuevo)
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *EventoAuditoriaMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *EventoAuditoriaMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldRequestID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *EventoAuditoriaMutation) ResetRequestID() {
+	m.request_id = nil
+}
+
+// SetCorrelationID sets the "correlation_id" field.
+func (m *EventoAuditoriaMutation) SetCorrelationID(s string) {
+	m.correlation_id = &s
+}
+
+// CorrelationID returns the value of the "correlation_id" field in the mutation.
+func (m *EventoAuditoriaMutation) CorrelationID() (r string, exists bool) {
+	v := m.correlation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorrelationID returns the old "correlation_id" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldCorrelationID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorrelationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorrelationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorrelationID: %w", err)
+	}
+	return oldValue.CorrelationID, nil
+}
+
+// ClearCorrelationID clears the value of the "correlation_id" field.
+func (m *EventoAuditoriaMutation) ClearCorrelationID() {
+	m.correlation_id = nil
+	m.clearedFields[eventoauditoria.FieldCorrelationID] = struct{}{}
+}
+
+// CorrelationIDCleared returns if the "correlation_id" field was cleared in this mutation.
+func (m *EventoAuditoriaMutation) CorrelationIDCleared() bool {
+	_, ok := m.clearedFields[eventoauditoria.FieldCorrelationID]
+	return ok
+}
+
+// ResetCorrelationID resets all changes to the "correlation_id" field.
+func (m *EventoAuditoriaMutation) ResetCorrelationID() {
+	m.correlation_id = nil
+	delete(m.clearedFields, eventoauditoria.FieldCorrelationID)
+}
+
+// SetActor sets the "actor" field.
+func (m *EventoAuditoriaMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *EventoAuditoriaMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *EventoAuditoriaMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetDetalle sets the "detalle" field.
+func (m *EventoAuditoriaMutation) SetDetalle(value map[string]interface{}) {
+	m.detalle = &value
+}
+
+// Detalle returns the value of the "detalle" field in the mutation.
+func (m *EventoAuditoriaMutation) Detalle() (r map[string]interface{}, exists bool) {
+	v := m.detalle
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetalle returns the old "detalle" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldDetalle(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetalle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetalle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetalle: %w", err)
+	}
+	return oldValue.Detalle, nil
+}
+
+// ResetDetalle resets all changes to the "detalle" field.
+func (m *EventoAuditoriaMutation) ResetDetalle() {
+	m.detalle = nil
+}
+
+// SetTraceID sets the "trace_id" field.
+func (m *EventoAuditoriaMutation) SetTraceID(s string) {
+	m.trace_id = &s
+}
+
+// TraceID returns the value of the "trace_id" field in the mutation.
+func (m *EventoAuditoriaMutation) TraceID() (r string, exists bool) {
+	v := m.trace_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTraceID returns the old "trace_id" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldTraceID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTraceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTraceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTraceID: %w", err)
+	}
+	return oldValue.TraceID, nil
+}
+
+// ClearTraceID clears the value of the "trace_id" field.
+func (m *EventoAuditoriaMutation) ClearTraceID() {
+	m.trace_id = nil
+	m.clearedFields[eventoauditoria.FieldTraceID] = struct{}{}
+}
+
+// TraceIDCleared returns if the "trace_id" field was cleared in this mutation.
+func (m *EventoAuditoriaMutation) TraceIDCleared() bool {
+	_, ok := m.clearedFields[eventoauditoria.FieldTraceID]
+	return ok
+}
+
+// ResetTraceID resets all changes to the "trace_id" field.
+func (m *EventoAuditoriaMutation) ResetTraceID() {
+	m.trace_id = nil
+	delete(m.clearedFields, eventoauditoria.FieldTraceID)
+}
+
+// ClearCliente clears the "cliente" edge to the Cliente entity.
+func (m *EventoAuditoriaMutation) ClearCliente() {
+	m.clearedcliente = true
+	m.clearedFields[eventoauditoria.FieldClienteID] = struct{}{}
+}
+
+// ClienteCleared reports if the "cliente" edge to the Cliente entity was cleared.
+func (m *EventoAuditoriaMutation) ClienteCleared() bool {
+	return m.ClienteIDCleared() || m.clearedcliente
+}
+
+// ClienteIDs returns the "cliente" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ClienteID instead. It exists only for internal usage by the builders.
+func (m *EventoAuditoriaMutation) ClienteIDs() (ids []int) {
+	if id := m.cliente; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCliente resets all changes to the "cliente" edge.
+func (m *EventoAuditoriaMutation) ResetCliente() {
+	m.cliente = nil
+	m.clearedcliente = false
+}
+
+// ClearFactura clears the "factura" edge to the Factura entity.
+func (m *EventoAuditoriaMutation) ClearFactura() {
+	m.clearedfactura = true
+	m.clearedFields[eventoauditoria.FieldFacturaID] = struct{}{}
+}
+
+// FacturaCleared reports if the "factura" edge to the Factura entity was cleared.
+func (m *EventoAuditoriaMutation) FacturaCleared() bool {
+	return m.FacturaIDCleared() || m.clearedfactura
+}
+
+// FacturaIDs returns the "factura" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FacturaID instead. It exists only for internal usage by the builders.
+func (m *EventoAuditoriaMutation) FacturaIDs() (ids []int) {
+	if id := m.factura; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFactura resets all changes to the "factura" edge.
+func (m *EventoAuditoriaMutation) ResetFactura() {
+	m.factura = nil
+	m.clearedfactura = false
+}
+
+// ClearOperacion clears the "operacion" edge to the Operacion entity.
+func (m *EventoAuditoriaMutation) ClearOperacion() {
+	m.clearedoperacion = true
+	m.clearedFields[eventoauditoria.FieldOperacionID] = struct{}{}
+}
+
+// OperacionCleared reports if the "operacion" edge to the Operacion entity was cleared.
+func (m *EventoAuditoriaMutation) OperacionCleared() bool {
+	return m.OperacionIDCleared() || m.clearedoperacion
+}
+
+// OperacionIDs returns the "operacion" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// OperacionID instead. It exists only for internal usage by the builders.
+func (m *EventoAuditoriaMutation) OperacionIDs() (ids []int) {
+	if id := m.operacion; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetOperacion resets all changes to the "operacion" edge.
+func (m *EventoAuditoriaMutation) ResetOperacion() {
+	m.operacion = nil
+	m.clearedoperacion = false
+}
+
+// Where appends a list predicates to the EventoAuditoriaMutation builder.
+func (m *EventoAuditoriaMutation) Where(ps ...predicate.EventoAuditoria) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EventoAuditoriaMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EventoAuditoriaMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EventoAuditoria, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EventoAuditoriaMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EventoAuditoriaMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EventoAuditoria).
+func (m *EventoAuditoriaMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EventoAuditoriaMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.entidad != nil {
+		fields = append(fields, eventoauditoria.FieldEntidad)
+	}
+	if m.entidad_id != nil {
+		fields = append(fields, eventoauditoria.FieldEntidadID)
+	}
+	if m.cliente != nil {
+		fields = append(fields, eventoauditoria.FieldClienteID)
+	}
+	if m.factura != nil {
+		fields = append(fields, eventoauditoria.FieldFacturaID)
+	}
+	if m.operacion != nil {
+		fields = append(fields, eventoauditoria.FieldOperacionID)
+	}
+	if m.tipo != nil {
+		fields = append(fields, eventoauditoria.FieldTipo)
+	}
+	if m.fecha != nil {
+		fields = append(fields, eventoauditoria.FieldFecha)
+	}
+	if m.estado_anterior != nil {
+		fields = append(fields, eventoauditoria.FieldEstadoAnterior)
+	}
+	if m.estado_nuevo != nil {
+		fields = append(fields, eventoauditoria.FieldEstadoNuevo)
+	}
+	if m.request_id != nil {
+		fields = append(fields, eventoauditoria.FieldRequestID)
+	}
+	if m.correlation_id != nil {
+		fields = append(fields, eventoauditoria.FieldCorrelationID)
+	}
+	if m.actor != nil {
+		fields = append(fields, eventoauditoria.FieldActor)
+	}
+	if m.detalle != nil {
+		fields = append(fields, eventoauditoria.FieldDetalle)
+	}
+	if m.trace_id != nil {
+		fields = append(fields, eventoauditoria.FieldTraceID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EventoAuditoriaMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case eventoauditoria.FieldEntidad:
+		return m.Entidad()
+	case eventoauditoria.FieldEntidadID:
+		return m.EntidadID()
+	case eventoauditoria.FieldClienteID:
+		return m.ClienteID()
+	case eventoauditoria.FieldFacturaID:
+		return m.FacturaID()
+	case eventoauditoria.FieldOperacionID:
+		return m.OperacionID()
+	case eventoauditoria.FieldTipo:
+		return m.Tipo()
+	case eventoauditoria.FieldFecha:
+		return m.Fecha()
+	case eventoauditoria.FieldEstadoAnterior:
+		return m.EstadoAnterior()
+	case eventoauditoria.FieldEstadoNuevo:
+		return m.EstadoNuevo()
+	case eventoauditoria.FieldRequestID:
+		return m.RequestID()
+	case eventoauditoria.FieldCorrelationID:
+		return m.CorrelationID()
+	case eventoauditoria.FieldActor:
+		return m.Actor()
+	case eventoauditoria.FieldDetalle:
+		return m.Detalle()
+	case eventoauditoria.FieldTraceID:
+		return m.TraceID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EventoAuditoriaMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case eventoauditoria.FieldEntidad:
+		return m.OldEntidad(ctx)
+	case eventoauditoria.FieldEntidadID:
+		return m.OldEntidadID(ctx)
+	case eventoauditoria.FieldClienteID:
+		return m.OldClienteID(ctx)
+	case eventoauditoria.FieldFacturaID:
+		return m.OldFacturaID(ctx)
+	case eventoauditoria.FieldOperacionID:
+		return m.OldOperacionID(ctx)
+	case eventoauditoria.FieldTipo:
+		return m.OldTipo(ctx)
+	case eventoauditoria.FieldFecha:
+		return m.OldFecha(ctx)
+	case eventoauditoria.FieldEstadoAnterior:
+		return m.OldEstadoAnterior(ctx)
+	case eventoauditoria.FieldEstadoNuevo:
+		return m.OldEstadoNuevo(ctx)
+	case eventoauditoria.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case eventoauditoria.FieldCorrelationID:
+		return m.OldCorrelationID(ctx)
+	case eventoauditoria.FieldActor:
+		return m.OldActor(ctx)
+	case eventoauditoria.FieldDetalle:
+		return m.OldDetalle(ctx)
+	case eventoauditoria.FieldTraceID:
+		return m.OldTraceID(ctx)
+	}
+	return nil, fmt.Errorf("unknown EventoAuditoria field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EventoAuditoriaMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case eventoauditoria.FieldEntidad:
+		v, ok := value.(estado.Entidad)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntidad(v)
+		return nil
+	case eventoauditoria.FieldEntidadID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntidadID(v)
+		return nil
+	case eventoauditoria.FieldClienteID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClienteID(v)
+		return nil
+	case eventoauditoria.FieldFacturaID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFacturaID(v)
+		return nil
+	case eventoauditoria.FieldOperacionID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOperacionID(v)
+		return nil
+	case eventoauditoria.FieldTipo:
+		v, ok := value.(estado.TipoAuditoria)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTipo(v)
+		return nil
+	case eventoauditoria.FieldFecha:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFecha(v)
+		return nil
+	case eventoauditoria.FieldEstadoAnterior:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEstadoAnterior(v)
+		return nil
+	case eventoauditoria.FieldEstadoNuevo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEstadoNuevo(v)
+		return nil
+	case eventoauditoria.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case eventoauditoria.FieldCorrelationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorrelationID(v)
+		return nil
+	case eventoauditoria.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case eventoauditoria.FieldDetalle:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetalle(v)
+		return nil
+	case eventoauditoria.FieldTraceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTraceID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EventoAuditoria field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EventoAuditoriaMutation) AddedFields() []string {
+	var fields []string
+	if m.addentidad_id != nil {
+		fields = append(fields, eventoauditoria.FieldEntidadID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EventoAuditoriaMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case eventoauditoria.FieldEntidadID:
+		return m.AddedEntidadID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EventoAuditoriaMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case eventoauditoria.FieldEntidadID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEntidadID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EventoAuditoria numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EventoAuditoriaMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(eventoauditoria.FieldClienteID) {
+		fields = append(fields, eventoauditoria.FieldClienteID)
+	}
+	if m.FieldCleared(eventoauditoria.FieldFacturaID) {
+		fields = append(fields, eventoauditoria.FieldFacturaID)
+	}
+	if m.FieldCleared(eventoauditoria.FieldOperacionID) {
+		fields = append(fields, eventoauditoria.FieldOperacionID)
+	}
+	if m.FieldCleared(eventoauditoria.FieldEstadoAnterior) {
+		fields = append(fields, eventoauditoria.FieldEstadoAnterior)
+	}
+	if m.FieldCleared(eventoauditoria.FieldEstadoNuevo) {
+		fields = append(fields, eventoauditoria.FieldEstadoNuevo)
+	}
+	if m.FieldCleared(eventoauditoria.FieldCorrelationID) {
+		fields = append(fields, eventoauditoria.FieldCorrelationID)
+	}
+	if m.FieldCleared(eventoauditoria.FieldTraceID) {
+		fields = append(fields, eventoauditoria.FieldTraceID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EventoAuditoriaMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EventoAuditoriaMutation) ClearField(name string) error {
+	switch name {
+	case eventoauditoria.FieldClienteID:
+		m.ClearClienteID()
+		return nil
+	case eventoauditoria.FieldFacturaID:
+		m.ClearFacturaID()
+		return nil
+	case eventoauditoria.FieldOperacionID:
+		m.ClearOperacionID()
+		return nil
+	case eventoauditoria.FieldEstadoAnterior:
+		m.ClearEstadoAnterior()
+		return nil
+	case eventoauditoria.FieldEstadoNuevo:
+		m.ClearEstadoNuevo()
+		return nil
+	case eventoauditoria.FieldCorrelationID:
+		m.ClearCorrelationID()
+		return nil
+	case eventoauditoria.FieldTraceID:
+		m.ClearTraceID()
+		return nil
+	}
+	return fmt.Errorf("unknown EventoAuditoria nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EventoAuditoriaMutation) ResetField(name string) error {
+	switch name {
+	case eventoauditoria.FieldEntidad:
+		m.ResetEntidad()
+		return nil
+	case eventoauditoria.FieldEntidadID:
+		m.ResetEntidadID()
+		return nil
+	case eventoauditoria.FieldClienteID:
+		m.ResetClienteID()
+		return nil
+	case eventoauditoria.FieldFacturaID:
+		m.ResetFacturaID()
+		return nil
+	case eventoauditoria.FieldOperacionID:
+		m.ResetOperacionID()
+		return nil
+	case eventoauditoria.FieldTipo:
+		m.ResetTipo()
+		return nil
+	case eventoauditoria.FieldFecha:
+		m.ResetFecha()
+		return nil
+	case eventoauditoria.FieldEstadoAnterior:
+		m.ResetEstadoAnterior()
+		return nil
+	case eventoauditoria.FieldEstadoNuevo:
+		m.ResetEstadoNuevo()
+		return nil
+	case eventoauditoria.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case eventoauditoria.FieldCorrelationID:
+		m.ResetCorrelationID()
+		return nil
+	case eventoauditoria.FieldActor:
+		m.ResetActor()
+		return nil
+	case eventoauditoria.FieldDetalle:
+		m.ResetDetalle()
+		return nil
+	case eventoauditoria.FieldTraceID:
+		m.ResetTraceID()
+		return nil
+	}
+	return fmt.Errorf("unknown EventoAuditoria field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EventoAuditoriaMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.cliente != nil {
+		edges = append(edges, eventoauditoria.EdgeCliente)
+	}
+	if m.factura != nil {
+		edges = append(edges, eventoauditoria.EdgeFactura)
+	}
+	if m.operacion != nil {
+		edges = append(edges, eventoauditoria.EdgeOperacion)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EventoAuditoriaMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case eventoauditoria.EdgeCliente:
+		if id := m.cliente; id != nil {
+			return []ent.Value{*id}
+		}
+	case eventoauditoria.EdgeFactura:
+		if id := m.factura; id != nil {
+			return []ent.Value{*id}
+		}
+	case eventoauditoria.EdgeOperacion:
+		if id := m.operacion; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EventoAuditoriaMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EventoAuditoriaMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EventoAuditoriaMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcliente {
+		edges = append(edges, eventoauditoria.EdgeCliente)
+	}
+	if m.clearedfactura {
+		edges = append(edges, eventoauditoria.EdgeFactura)
+	}
+	if m.clearedoperacion {
+		edges = append(edges, eventoauditoria.EdgeOperacion)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EventoAuditoriaMutation) EdgeCleared(name string) bool {
+	switch name {
+	case eventoauditoria.EdgeCliente:
+		return m.clearedcliente
+	case eventoauditoria.EdgeFactura:
+		return m.clearedfactura
+	case eventoauditoria.EdgeOperacion:
+		return m.clearedoperacion
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EventoAuditoriaMutation) ClearEdge(name string) error {
+	switch name {
+	case eventoauditoria.EdgeCliente:
+		m.ClearCliente()
+		return nil
+	case eventoauditoria.EdgeFactura:
+		m.ClearFactura()
+		return nil
+	case eventoauditoria.EdgeOperacion:
+		m.ClearOperacion()
+		return nil
+	}
+	return fmt.Errorf("unknown EventoAuditoria unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EventoAuditoriaMutation) ResetEdge(name string) error {
+	switch name {
+	case eventoauditoria.EdgeCliente:
+		m.ResetCliente()
+		return nil
+	case eventoauditoria.EdgeFactura:
+		m.ResetFactura()
+		return nil
+	case eventoauditoria.EdgeOperacion:
+		m.ResetOperacion()
+		return nil
+	}
+	return fmt.Errorf("unknown EventoAuditoria edge %s", name)
+}
+
 // FacturaMutation represents an operation that mutates the Factura nodes in the graph.
 type FacturaMutation struct {
 	config
@@ -2982,6 +4413,9 @@ type FacturaMutation struct {
 	operaciones         map[int]struct{}
 	removedoperaciones  map[int]struct{}
 	clearedoperaciones  bool
+	eventos             map[int]struct{}
+	removedeventos      map[int]struct{}
+	clearedeventos      bool
 	done                bool
 	oldValue            func(context.Context) (*Factura, error)
 	predicates          []predicate.Factura
@@ -3595,6 +5029,60 @@ func (m *FacturaMutation) ResetOperaciones() {
 	m.removedoperaciones = nil
 }
 
+// AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by ids.
+func (m *FacturaMutation) AddEventoIDs(ids ...int) {
+	if m.eventos == nil {
+		m.eventos = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.eventos[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEventos clears the "eventos" edge to the EventoAuditoria entity.
+func (m *FacturaMutation) ClearEventos() {
+	m.clearedeventos = true
+}
+
+// EventosCleared reports if the "eventos" edge to the EventoAuditoria entity was cleared.
+func (m *FacturaMutation) EventosCleared() bool {
+	return m.clearedeventos
+}
+
+// RemoveEventoIDs removes the "eventos" edge to the EventoAuditoria entity by IDs.
+func (m *FacturaMutation) RemoveEventoIDs(ids ...int) {
+	if m.removedeventos == nil {
+		m.removedeventos = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.eventos, ids[i])
+		m.removedeventos[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEventos returns the removed IDs of the "eventos" edge to the EventoAuditoria entity.
+func (m *FacturaMutation) RemovedEventosIDs() (ids []int) {
+	for id := range m.removedeventos {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EventosIDs returns the "eventos" edge IDs in the mutation.
+func (m *FacturaMutation) EventosIDs() (ids []int) {
+	for id := range m.eventos {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEventos resets all changes to the "eventos" edge.
+func (m *FacturaMutation) ResetEventos() {
+	m.eventos = nil
+	m.clearedeventos = false
+	m.removedeventos = nil
+}
+
 // Where appends a list predicates to the FacturaMutation builder.
 func (m *FacturaMutation) Where(ps ...predicate.Factura) {
 	m.predicates = append(m.predicates, ps...)
@@ -3922,12 +5410,15 @@ func (m *FacturaMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FacturaMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.cliente != nil {
 		edges = append(edges, factura.EdgeCliente)
 	}
 	if m.operaciones != nil {
 		edges = append(edges, factura.EdgeOperaciones)
+	}
+	if m.eventos != nil {
+		edges = append(edges, factura.EdgeEventos)
 	}
 	return edges
 }
@@ -3946,15 +5437,24 @@ func (m *FacturaMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case factura.EdgeEventos:
+		ids := make([]ent.Value, 0, len(m.eventos))
+		for id := range m.eventos {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FacturaMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removedoperaciones != nil {
 		edges = append(edges, factura.EdgeOperaciones)
+	}
+	if m.removedeventos != nil {
+		edges = append(edges, factura.EdgeEventos)
 	}
 	return edges
 }
@@ -3969,18 +5469,27 @@ func (m *FacturaMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case factura.EdgeEventos:
+		ids := make([]ent.Value, 0, len(m.removedeventos))
+		for id := range m.removedeventos {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FacturaMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedcliente {
 		edges = append(edges, factura.EdgeCliente)
 	}
 	if m.clearedoperaciones {
 		edges = append(edges, factura.EdgeOperaciones)
+	}
+	if m.clearedeventos {
+		edges = append(edges, factura.EdgeEventos)
 	}
 	return edges
 }
@@ -3993,6 +5502,8 @@ func (m *FacturaMutation) EdgeCleared(name string) bool {
 		return m.clearedcliente
 	case factura.EdgeOperaciones:
 		return m.clearedoperaciones
+	case factura.EdgeEventos:
+		return m.clearedeventos
 	}
 	return false
 }
@@ -4017,6 +5528,9 @@ func (m *FacturaMutation) ResetEdge(name string) error {
 		return nil
 	case factura.EdgeOperaciones:
 		m.ResetOperaciones()
+		return nil
+	case factura.EdgeEventos:
+		m.ResetEventos()
 		return nil
 	}
 	return fmt.Errorf("unknown Factura edge %s", name)
@@ -4055,6 +5569,9 @@ type OperacionMutation struct {
 	eventos                 map[int]struct{}
 	removedeventos          map[int]struct{}
 	clearedeventos          bool
+	auditoria               map[int]struct{}
+	removedauditoria        map[int]struct{}
+	clearedauditoria        bool
 	done                    bool
 	oldValue                func(context.Context) (*Operacion, error)
 	predicates              []predicate.Operacion
@@ -4949,6 +6466,60 @@ func (m *OperacionMutation) ResetEventos() {
 	m.removedeventos = nil
 }
 
+// AddAuditoriumIDs adds the "auditoria" edge to the EventoAuditoria entity by ids.
+func (m *OperacionMutation) AddAuditoriumIDs(ids ...int) {
+	if m.auditoria == nil {
+		m.auditoria = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.auditoria[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAuditoria clears the "auditoria" edge to the EventoAuditoria entity.
+func (m *OperacionMutation) ClearAuditoria() {
+	m.clearedauditoria = true
+}
+
+// AuditoriaCleared reports if the "auditoria" edge to the EventoAuditoria entity was cleared.
+func (m *OperacionMutation) AuditoriaCleared() bool {
+	return m.clearedauditoria
+}
+
+// RemoveAuditoriumIDs removes the "auditoria" edge to the EventoAuditoria entity by IDs.
+func (m *OperacionMutation) RemoveAuditoriumIDs(ids ...int) {
+	if m.removedauditoria == nil {
+		m.removedauditoria = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.auditoria, ids[i])
+		m.removedauditoria[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAuditoria returns the removed IDs of the "auditoria" edge to the EventoAuditoria entity.
+func (m *OperacionMutation) RemovedAuditoriaIDs() (ids []int) {
+	for id := range m.removedauditoria {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AuditoriaIDs returns the "auditoria" edge IDs in the mutation.
+func (m *OperacionMutation) AuditoriaIDs() (ids []int) {
+	for id := range m.auditoria {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAuditoria resets all changes to the "auditoria" edge.
+func (m *OperacionMutation) ResetAuditoria() {
+	m.auditoria = nil
+	m.clearedauditoria = false
+	m.removedauditoria = nil
+}
+
 // Where appends a list predicates to the OperacionMutation builder.
 func (m *OperacionMutation) Where(ps ...predicate.Operacion) {
 	m.predicates = append(m.predicates, ps...)
@@ -5393,7 +6964,7 @@ func (m *OperacionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OperacionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.cliente != nil {
 		edges = append(edges, operacion.EdgeCliente)
 	}
@@ -5402,6 +6973,9 @@ func (m *OperacionMutation) AddedEdges() []string {
 	}
 	if m.eventos != nil {
 		edges = append(edges, operacion.EdgeEventos)
+	}
+	if m.auditoria != nil {
+		edges = append(edges, operacion.EdgeAuditoria)
 	}
 	return edges
 }
@@ -5426,18 +7000,27 @@ func (m *OperacionMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case operacion.EdgeAuditoria:
+		ids := make([]ent.Value, 0, len(m.auditoria))
+		for id := range m.auditoria {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OperacionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedfacturas != nil {
 		edges = append(edges, operacion.EdgeFacturas)
 	}
 	if m.removedeventos != nil {
 		edges = append(edges, operacion.EdgeEventos)
+	}
+	if m.removedauditoria != nil {
+		edges = append(edges, operacion.EdgeAuditoria)
 	}
 	return edges
 }
@@ -5458,13 +7041,19 @@ func (m *OperacionMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case operacion.EdgeAuditoria:
+		ids := make([]ent.Value, 0, len(m.removedauditoria))
+		for id := range m.removedauditoria {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OperacionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedcliente {
 		edges = append(edges, operacion.EdgeCliente)
 	}
@@ -5473,6 +7062,9 @@ func (m *OperacionMutation) ClearedEdges() []string {
 	}
 	if m.clearedeventos {
 		edges = append(edges, operacion.EdgeEventos)
+	}
+	if m.clearedauditoria {
+		edges = append(edges, operacion.EdgeAuditoria)
 	}
 	return edges
 }
@@ -5487,6 +7079,8 @@ func (m *OperacionMutation) EdgeCleared(name string) bool {
 		return m.clearedfacturas
 	case operacion.EdgeEventos:
 		return m.clearedeventos
+	case operacion.EdgeAuditoria:
+		return m.clearedauditoria
 	}
 	return false
 }
@@ -5515,6 +7109,9 @@ func (m *OperacionMutation) ResetEdge(name string) error {
 	case operacion.EdgeEventos:
 		m.ResetEventos()
 		return nil
+	case operacion.EdgeAuditoria:
+		m.ResetAuditoria()
+		return nil
 	}
 	return fmt.Errorf("unknown Operacion edge %s", name)
 }
@@ -5530,6 +7127,7 @@ type OperacionEventoMutation struct {
 	estado_anterior  *estado.Operacion
 	estado_nuevo     *estado.Operacion
 	request_id       *string
+	correlation_id   *string
 	actor            *string
 	detalle          *map[string]interface{}
 	clearedFields    map[string]struct{}
@@ -5867,6 +7465,55 @@ func (m *OperacionEventoMutation) ResetRequestID() {
 	m.request_id = nil
 }
 
+// SetCorrelationID sets the "correlation_id" field.
+func (m *OperacionEventoMutation) SetCorrelationID(s string) {
+	m.correlation_id = &s
+}
+
+// CorrelationID returns the value of the "correlation_id" field in the mutation.
+func (m *OperacionEventoMutation) CorrelationID() (r string, exists bool) {
+	v := m.correlation_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorrelationID returns the old "correlation_id" field's value of the OperacionEvento entity.
+// If the OperacionEvento object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperacionEventoMutation) OldCorrelationID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorrelationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorrelationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorrelationID: %w", err)
+	}
+	return oldValue.CorrelationID, nil
+}
+
+// ClearCorrelationID clears the value of the "correlation_id" field.
+func (m *OperacionEventoMutation) ClearCorrelationID() {
+	m.correlation_id = nil
+	m.clearedFields[operacionevento.FieldCorrelationID] = struct{}{}
+}
+
+// CorrelationIDCleared returns if the "correlation_id" field was cleared in this mutation.
+func (m *OperacionEventoMutation) CorrelationIDCleared() bool {
+	_, ok := m.clearedFields[operacionevento.FieldCorrelationID]
+	return ok
+}
+
+// ResetCorrelationID resets all changes to the "correlation_id" field.
+func (m *OperacionEventoMutation) ResetCorrelationID() {
+	m.correlation_id = nil
+	delete(m.clearedFields, operacionevento.FieldCorrelationID)
+}
+
 // SetActor sets the "actor" field.
 func (m *OperacionEventoMutation) SetActor(s string) {
 	m.actor = &s
@@ -6000,7 +7647,7 @@ func (m *OperacionEventoMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OperacionEventoMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.operacion != nil {
 		fields = append(fields, operacionevento.FieldOperacionID)
 	}
@@ -6018,6 +7665,9 @@ func (m *OperacionEventoMutation) Fields() []string {
 	}
 	if m.request_id != nil {
 		fields = append(fields, operacionevento.FieldRequestID)
+	}
+	if m.correlation_id != nil {
+		fields = append(fields, operacionevento.FieldCorrelationID)
 	}
 	if m.actor != nil {
 		fields = append(fields, operacionevento.FieldActor)
@@ -6045,6 +7695,8 @@ func (m *OperacionEventoMutation) Field(name string) (ent.Value, bool) {
 		return m.EstadoNuevo()
 	case operacionevento.FieldRequestID:
 		return m.RequestID()
+	case operacionevento.FieldCorrelationID:
+		return m.CorrelationID()
 	case operacionevento.FieldActor:
 		return m.Actor()
 	case operacionevento.FieldDetalle:
@@ -6070,6 +7722,8 @@ func (m *OperacionEventoMutation) OldField(ctx context.Context, name string) (en
 		return m.OldEstadoNuevo(ctx)
 	case operacionevento.FieldRequestID:
 		return m.OldRequestID(ctx)
+	case operacionevento.FieldCorrelationID:
+		return m.OldCorrelationID(ctx)
 	case operacionevento.FieldActor:
 		return m.OldActor(ctx)
 	case operacionevento.FieldDetalle:
@@ -6125,6 +7779,13 @@ func (m *OperacionEventoMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRequestID(v)
 		return nil
+	case operacionevento.FieldCorrelationID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorrelationID(v)
+		return nil
 	case operacionevento.FieldActor:
 		v, ok := value.(string)
 		if !ok {
@@ -6175,6 +7836,9 @@ func (m *OperacionEventoMutation) ClearedFields() []string {
 	if m.FieldCleared(operacionevento.FieldEstadoAnterior) {
 		fields = append(fields, operacionevento.FieldEstadoAnterior)
 	}
+	if m.FieldCleared(operacionevento.FieldCorrelationID) {
+		fields = append(fields, operacionevento.FieldCorrelationID)
+	}
 	return fields
 }
 
@@ -6191,6 +7855,9 @@ func (m *OperacionEventoMutation) ClearField(name string) error {
 	switch name {
 	case operacionevento.FieldEstadoAnterior:
 		m.ClearEstadoAnterior()
+		return nil
+	case operacionevento.FieldCorrelationID:
+		m.ClearCorrelationID()
 		return nil
 	}
 	return fmt.Errorf("unknown OperacionEvento nullable field %s", name)
@@ -6217,6 +7884,9 @@ func (m *OperacionEventoMutation) ResetField(name string) error {
 		return nil
 	case operacionevento.FieldRequestID:
 		m.ResetRequestID()
+		return nil
+	case operacionevento.FieldCorrelationID:
+		m.ResetCorrelationID()
 		return nil
 	case operacionevento.FieldActor:
 		m.ResetActor()

@@ -62,16 +62,19 @@ type OperacionEdges struct {
 	Facturas []*Factura `json:"facturas,omitempty"`
 	// Eventos holds the value of the eventos edge.
 	Eventos []*OperacionEvento `json:"eventos,omitempty"`
+	// Auditoria holds the value of the auditoria edge.
+	Auditoria []*EventoAuditoria `json:"auditoria,omitempty"`
 	// OperacionFacturas holds the value of the operacion_facturas edge.
 	OperacionFacturas []*OperacionFactura `json:"operacion_facturas,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
 	totalCount [3]map[string]int
 
 	namedFacturas          map[string][]*Factura
 	namedEventos           map[string][]*OperacionEvento
+	namedAuditoria         map[string][]*EventoAuditoria
 	namedOperacionFacturas map[string][]*OperacionFactura
 }
 
@@ -104,10 +107,19 @@ func (e OperacionEdges) EventosOrErr() ([]*OperacionEvento, error) {
 	return nil, &NotLoadedError{edge: "eventos"}
 }
 
+// AuditoriaOrErr returns the Auditoria value or an error if the edge
+// was not loaded in eager-loading.
+func (e OperacionEdges) AuditoriaOrErr() ([]*EventoAuditoria, error) {
+	if e.loadedTypes[3] {
+		return e.Auditoria, nil
+	}
+	return nil, &NotLoadedError{edge: "auditoria"}
+}
+
 // OperacionFacturasOrErr returns the OperacionFacturas value or an error if the edge
 // was not loaded in eager-loading.
 func (e OperacionEdges) OperacionFacturasOrErr() ([]*OperacionFactura, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.OperacionFacturas, nil
 	}
 	return nil, &NotLoadedError{edge: "operacion_facturas"}
@@ -263,6 +275,11 @@ func (_m *Operacion) QueryEventos() *OperacionEventoQuery {
 	return NewOperacionClient(_m.config).QueryEventos(_m)
 }
 
+// QueryAuditoria queries the "auditoria" edge of the Operacion entity.
+func (_m *Operacion) QueryAuditoria() *EventoAuditoriaQuery {
+	return NewOperacionClient(_m.config).QueryAuditoria(_m)
+}
+
 // QueryOperacionFacturas queries the "operacion_facturas" edge of the Operacion entity.
 func (_m *Operacion) QueryOperacionFacturas() *OperacionFacturaQuery {
 	return NewOperacionClient(_m.config).QueryOperacionFacturas(_m)
@@ -389,6 +406,30 @@ func (_m *Operacion) appendNamedEventos(name string, edges ...*OperacionEvento) 
 		_m.Edges.namedEventos[name] = []*OperacionEvento{}
 	} else {
 		_m.Edges.namedEventos[name] = append(_m.Edges.namedEventos[name], edges...)
+	}
+}
+
+// NamedAuditoria returns the Auditoria named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Operacion) NamedAuditoria(name string) ([]*EventoAuditoria, error) {
+	if _m.Edges.namedAuditoria == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAuditoria[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Operacion) appendNamedAuditoria(name string, edges ...*EventoAuditoria) {
+	if _m.Edges.namedAuditoria == nil {
+		_m.Edges.namedAuditoria = make(map[string][]*EventoAuditoria)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAuditoria[name] = []*EventoAuditoria{}
+	} else {
+		_m.Edges.namedAuditoria[name] = append(_m.Edges.namedAuditoria[name], edges...)
 	}
 }
 

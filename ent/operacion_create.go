@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -182,6 +183,21 @@ func (_c *OperacionCreate) AddEventos(v ...*OperacionEvento) *OperacionCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddEventoIDs(ids...)
+}
+
+// AddAuditoriumIDs adds the "auditoria" edge to the EventoAuditoria entity by IDs.
+func (_c *OperacionCreate) AddAuditoriumIDs(ids ...int) *OperacionCreate {
+	_c.mutation.AddAuditoriumIDs(ids...)
+	return _c
+}
+
+// AddAuditoria adds the "auditoria" edges to the EventoAuditoria entity.
+func (_c *OperacionCreate) AddAuditoria(v ...*EventoAuditoria) *OperacionCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAuditoriumIDs(ids...)
 }
 
 // Mutation returns the OperacionMutation object of the builder.
@@ -395,6 +411,22 @@ func (_c *OperacionCreate) createSpec() (*Operacion, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacionevento.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AuditoriaIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   operacion.AuditoriaTable,
+			Columns: []string{operacion.AuditoriaColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -31,11 +32,13 @@ type OperacionQuery struct {
 	withCliente                *ClienteQuery
 	withFacturas               *FacturaQuery
 	withEventos                *OperacionEventoQuery
+	withAuditoria              *EventoAuditoriaQuery
 	withOperacionFacturas      *OperacionFacturaQuery
 	loadTotal                  []func(context.Context, []*Operacion) error
 	modifiers                  []func(*sql.Selector)
 	withNamedFacturas          map[string]*FacturaQuery
 	withNamedEventos           map[string]*OperacionEventoQuery
+	withNamedAuditoria         map[string]*EventoAuditoriaQuery
 	withNamedOperacionFacturas map[string]*OperacionFacturaQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -132,6 +135,28 @@ func (_q *OperacionQuery) QueryEventos() *OperacionEventoQuery {
 			sqlgraph.From(operacion.Table, operacion.FieldID, selector),
 			sqlgraph.To(operacionevento.Table, operacionevento.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, operacion.EventosTable, operacion.EventosColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAuditoria chains the current query on the "auditoria" edge.
+func (_q *OperacionQuery) QueryAuditoria() *EventoAuditoriaQuery {
+	query := (&EventoAuditoriaClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(operacion.Table, operacion.FieldID, selector),
+			sqlgraph.To(eventoauditoria.Table, eventoauditoria.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, operacion.AuditoriaTable, operacion.AuditoriaColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -356,6 +381,7 @@ func (_q *OperacionQuery) Clone() *OperacionQuery {
 		withCliente:           _q.withCliente.Clone(),
 		withFacturas:          _q.withFacturas.Clone(),
 		withEventos:           _q.withEventos.Clone(),
+		withAuditoria:         _q.withAuditoria.Clone(),
 		withOperacionFacturas: _q.withOperacionFacturas.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -394,6 +420,17 @@ func (_q *OperacionQuery) WithEventos(opts ...func(*OperacionEventoQuery)) *Oper
 		opt(query)
 	}
 	_q.withEventos = query
+	return _q
+}
+
+// WithAuditoria tells the query-builder to eager-load the nodes that are connected to
+// the "auditoria" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OperacionQuery) WithAuditoria(opts ...func(*EventoAuditoriaQuery)) *OperacionQuery {
+	query := (&EventoAuditoriaClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAuditoria = query
 	return _q
 }
 
@@ -486,10 +523,11 @@ func (_q *OperacionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Op
 	var (
 		nodes       = []*Operacion{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withCliente != nil,
 			_q.withFacturas != nil,
 			_q.withEventos != nil,
+			_q.withAuditoria != nil,
 			_q.withOperacionFacturas != nil,
 		}
 	)
@@ -534,6 +572,13 @@ func (_q *OperacionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Op
 			return nil, err
 		}
 	}
+	if query := _q.withAuditoria; query != nil {
+		if err := _q.loadAuditoria(ctx, query, nodes,
+			func(n *Operacion) { n.Edges.Auditoria = []*EventoAuditoria{} },
+			func(n *Operacion, e *EventoAuditoria) { n.Edges.Auditoria = append(n.Edges.Auditoria, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withOperacionFacturas; query != nil {
 		if err := _q.loadOperacionFacturas(ctx, query, nodes,
 			func(n *Operacion) { n.Edges.OperacionFacturas = []*OperacionFactura{} },
@@ -554,6 +599,13 @@ func (_q *OperacionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Op
 		if err := _q.loadEventos(ctx, query, nodes,
 			func(n *Operacion) { n.appendNamedEventos(name) },
 			func(n *Operacion, e *OperacionEvento) { n.appendNamedEventos(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAuditoria {
+		if err := _q.loadAuditoria(ctx, query, nodes,
+			func(n *Operacion) { n.appendNamedAuditoria(name) },
+			func(n *Operacion, e *EventoAuditoria) { n.appendNamedAuditoria(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -687,6 +739,39 @@ func (_q *OperacionQuery) loadEventos(ctx context.Context, query *OperacionEvent
 		node, ok := nodeids[fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "operacion_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *OperacionQuery) loadAuditoria(ctx context.Context, query *EventoAuditoriaQuery, nodes []*Operacion, init func(*Operacion), assign func(*Operacion, *EventoAuditoria)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Operacion)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(eventoauditoria.FieldOperacionID)
+	}
+	query.Where(predicate.EventoAuditoria(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(operacion.AuditoriaColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.OperacionID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "operacion_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "operacion_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}
@@ -870,6 +955,20 @@ func (_q *OperacionQuery) WithNamedEventos(name string, opts ...func(*OperacionE
 		_q.withNamedEventos = make(map[string]*OperacionEventoQuery)
 	}
 	_q.withNamedEventos[name] = query
+	return _q
+}
+
+// WithNamedAuditoria tells the query-builder to eager-load the nodes that are connected to the "auditoria"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OperacionQuery) WithNamedAuditoria(name string, opts ...func(*EventoAuditoriaQuery)) *OperacionQuery {
+	query := (&EventoAuditoriaClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAuditoria == nil {
+		_q.withNamedAuditoria = make(map[string]*EventoAuditoriaQuery)
+	}
+	_q.withNamedAuditoria[name] = query
 	return _q
 }
 

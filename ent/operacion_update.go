@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -170,6 +171,21 @@ func (_u *OperacionUpdate) AddEventos(v ...*OperacionEvento) *OperacionUpdate {
 	return _u.AddEventoIDs(ids...)
 }
 
+// AddAuditoriumIDs adds the "auditoria" edge to the EventoAuditoria entity by IDs.
+func (_u *OperacionUpdate) AddAuditoriumIDs(ids ...int) *OperacionUpdate {
+	_u.mutation.AddAuditoriumIDs(ids...)
+	return _u
+}
+
+// AddAuditoria adds the "auditoria" edges to the EventoAuditoria entity.
+func (_u *OperacionUpdate) AddAuditoria(v ...*EventoAuditoria) *OperacionUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAuditoriumIDs(ids...)
+}
+
 // Mutation returns the OperacionMutation object of the builder.
 func (_u *OperacionUpdate) Mutation() *OperacionMutation {
 	return _u.mutation
@@ -215,6 +231,27 @@ func (_u *OperacionUpdate) RemoveEventos(v ...*OperacionEvento) *OperacionUpdate
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveEventoIDs(ids...)
+}
+
+// ClearAuditoria clears all "auditoria" edges to the EventoAuditoria entity.
+func (_u *OperacionUpdate) ClearAuditoria() *OperacionUpdate {
+	_u.mutation.ClearAuditoria()
+	return _u
+}
+
+// RemoveAuditoriumIDs removes the "auditoria" edge to EventoAuditoria entities by IDs.
+func (_u *OperacionUpdate) RemoveAuditoriumIDs(ids ...int) *OperacionUpdate {
+	_u.mutation.RemoveAuditoriumIDs(ids...)
+	return _u
+}
+
+// RemoveAuditoria removes "auditoria" edges to EventoAuditoria entities.
+func (_u *OperacionUpdate) RemoveAuditoria(v ...*EventoAuditoria) *OperacionUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAuditoriumIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -400,6 +437,51 @@ func (_u *OperacionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.AuditoriaCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   operacion.AuditoriaTable,
+			Columns: []string{operacion.AuditoriaColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAuditoriaIDs(); len(nodes) > 0 && !_u.mutation.AuditoriaCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   operacion.AuditoriaTable,
+			Columns: []string{operacion.AuditoriaColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AuditoriaIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   operacion.AuditoriaTable,
+			Columns: []string{operacion.AuditoriaColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -560,6 +642,21 @@ func (_u *OperacionUpdateOne) AddEventos(v ...*OperacionEvento) *OperacionUpdate
 	return _u.AddEventoIDs(ids...)
 }
 
+// AddAuditoriumIDs adds the "auditoria" edge to the EventoAuditoria entity by IDs.
+func (_u *OperacionUpdateOne) AddAuditoriumIDs(ids ...int) *OperacionUpdateOne {
+	_u.mutation.AddAuditoriumIDs(ids...)
+	return _u
+}
+
+// AddAuditoria adds the "auditoria" edges to the EventoAuditoria entity.
+func (_u *OperacionUpdateOne) AddAuditoria(v ...*EventoAuditoria) *OperacionUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAuditoriumIDs(ids...)
+}
+
 // Mutation returns the OperacionMutation object of the builder.
 func (_u *OperacionUpdateOne) Mutation() *OperacionMutation {
 	return _u.mutation
@@ -605,6 +702,27 @@ func (_u *OperacionUpdateOne) RemoveEventos(v ...*OperacionEvento) *OperacionUpd
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveEventoIDs(ids...)
+}
+
+// ClearAuditoria clears all "auditoria" edges to the EventoAuditoria entity.
+func (_u *OperacionUpdateOne) ClearAuditoria() *OperacionUpdateOne {
+	_u.mutation.ClearAuditoria()
+	return _u
+}
+
+// RemoveAuditoriumIDs removes the "auditoria" edge to EventoAuditoria entities by IDs.
+func (_u *OperacionUpdateOne) RemoveAuditoriumIDs(ids ...int) *OperacionUpdateOne {
+	_u.mutation.RemoveAuditoriumIDs(ids...)
+	return _u
+}
+
+// RemoveAuditoria removes "auditoria" edges to EventoAuditoria entities.
+func (_u *OperacionUpdateOne) RemoveAuditoria(v ...*EventoAuditoria) *OperacionUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAuditoriumIDs(ids...)
 }
 
 // Where appends a list predicates to the OperacionUpdate builder.
@@ -813,6 +931,51 @@ func (_u *OperacionUpdateOne) sqlSave(ctx context.Context) (_node *Operacion, er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacionevento.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AuditoriaCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   operacion.AuditoriaTable,
+			Columns: []string{operacion.AuditoriaColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAuditoriaIDs(); len(nodes) > 0 && !_u.mutation.AuditoriaCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   operacion.AuditoriaTable,
+			Columns: []string{operacion.AuditoriaColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AuditoriaIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   operacion.AuditoriaTable,
+			Columns: []string{operacion.AuditoriaColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(eventoauditoria.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

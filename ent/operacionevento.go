@@ -32,6 +32,8 @@ type OperacionEvento struct {
 	EstadoNuevo estado.Operacion `json:"estado_nuevo,omitempty"`
 	// RequestID holds the value of the "request_id" field.
 	RequestID string `json:"request_id,omitempty"`
+	// X-Request-ID que envió quien llamó, si envió uno válido
+	CorrelationID *string `json:"correlation_id,omitempty"`
 	// Actor holds the value of the "actor" field.
 	Actor string `json:"actor,omitempty"`
 	// Detalle holds the value of the "detalle" field.
@@ -73,7 +75,7 @@ func (*OperacionEvento) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case operacionevento.FieldID, operacionevento.FieldOperacionID:
 			values[i] = new(sql.NullInt64)
-		case operacionevento.FieldTipo, operacionevento.FieldEstadoAnterior, operacionevento.FieldEstadoNuevo, operacionevento.FieldRequestID, operacionevento.FieldActor:
+		case operacionevento.FieldTipo, operacionevento.FieldEstadoAnterior, operacionevento.FieldEstadoNuevo, operacionevento.FieldRequestID, operacionevento.FieldCorrelationID, operacionevento.FieldActor:
 			values[i] = new(sql.NullString)
 		case operacionevento.FieldFecha:
 			values[i] = new(sql.NullTime)
@@ -134,6 +136,13 @@ func (_m *OperacionEvento) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field request_id", values[i])
 			} else if value.Valid {
 				_m.RequestID = value.String
+			}
+		case operacionevento.FieldCorrelationID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field correlation_id", values[i])
+			} else if value.Valid {
+				_m.CorrelationID = new(string)
+				*_m.CorrelationID = value.String
 			}
 		case operacionevento.FieldActor:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -209,6 +218,11 @@ func (_m *OperacionEvento) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("request_id=")
 	builder.WriteString(_m.RequestID)
+	builder.WriteString(", ")
+	if v := _m.CorrelationID; v != nil {
+		builder.WriteString("correlation_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("actor=")
 	builder.WriteString(_m.Actor)

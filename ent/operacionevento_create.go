@@ -66,6 +66,20 @@ func (_c *OperacionEventoCreate) SetRequestID(v string) *OperacionEventoCreate {
 	return _c
 }
 
+// SetCorrelationID sets the "correlation_id" field.
+func (_c *OperacionEventoCreate) SetCorrelationID(v string) *OperacionEventoCreate {
+	_c.mutation.SetCorrelationID(v)
+	return _c
+}
+
+// SetNillableCorrelationID sets the "correlation_id" field if the given value is not nil.
+func (_c *OperacionEventoCreate) SetNillableCorrelationID(v *string) *OperacionEventoCreate {
+	if v != nil {
+		_c.SetCorrelationID(*v)
+	}
+	return _c
+}
+
 // SetActor sets the "actor" field.
 func (_c *OperacionEventoCreate) SetActor(v string) *OperacionEventoCreate {
 	_c.mutation.SetActor(v)
@@ -152,6 +166,11 @@ func (_c *OperacionEventoCreate) check() error {
 			return &ValidationError{Name: "request_id", err: fmt.Errorf(`ent: validator failed for field "OperacionEvento.request_id": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.CorrelationID(); ok {
+		if err := operacionevento.CorrelationIDValidator(v); err != nil {
+			return &ValidationError{Name: "correlation_id", err: fmt.Errorf(`ent: validator failed for field "OperacionEvento.correlation_id": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Actor(); !ok {
 		return &ValidationError{Name: "actor", err: errors.New(`ent: missing required field "OperacionEvento.actor"`)}
 	}
@@ -211,6 +230,10 @@ func (_c *OperacionEventoCreate) createSpec() (*OperacionEvento, *sqlgraph.Creat
 	if value, ok := _c.mutation.RequestID(); ok {
 		_spec.SetField(operacionevento.FieldRequestID, field.TypeString, value)
 		_node.RequestID = value
+	}
+	if value, ok := _c.mutation.CorrelationID(); ok {
+		_spec.SetField(operacionevento.FieldCorrelationID, field.TypeString, value)
+		_node.CorrelationID = &value
 	}
 	if value, ok := _c.mutation.Actor(); ok {
 		_spec.SetField(operacionevento.FieldActor, field.TypeString, value)

@@ -89,6 +89,9 @@ func (_u *OperacionEventoUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if _u.mutation.EstadoAnteriorCleared() {
 		_spec.ClearField(operacionevento.FieldEstadoAnterior, field.TypeEnum)
 	}
+	if _u.mutation.CorrelationIDCleared() {
+		_spec.ClearField(operacionevento.FieldCorrelationID, field.TypeString)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -201,6 +204,9 @@ func (_u *OperacionEventoUpdateOne) sqlSave(ctx context.Context) (_node *Operaci
 	}
 	if _u.mutation.EstadoAnteriorCleared() {
 		_spec.ClearField(operacionevento.FieldEstadoAnterior, field.TypeEnum)
+	}
+	if _u.mutation.CorrelationIDCleared() {
+		_spec.ClearField(operacionevento.FieldCorrelationID, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &OperacionEvento{config: _u.config}

@@ -5,6 +5,7 @@ package ent
 import (
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
@@ -178,6 +179,60 @@ func init() {
 	entregaDescReclamadaPor := entregaFields[17].Descriptor()
 	// entrega.ReclamadaPorValidator is a validator for the "reclamada_por" field. It is called by the builders before save.
 	entrega.ReclamadaPorValidator = entregaDescReclamadaPor.Validators[0].(func(string) error)
+	eventoauditoriaFields := schema.EventoAuditoria{}.Fields()
+	_ = eventoauditoriaFields
+	// eventoauditoriaDescEstadoAnterior is the schema descriptor for estado_anterior field.
+	eventoauditoriaDescEstadoAnterior := eventoauditoriaFields[7].Descriptor()
+	// eventoauditoria.EstadoAnteriorValidator is a validator for the "estado_anterior" field. It is called by the builders before save.
+	eventoauditoria.EstadoAnteriorValidator = eventoauditoriaDescEstadoAnterior.Validators[0].(func(string) error)
+	// eventoauditoriaDescEstadoNuevo is the schema descriptor for estado_nuevo field.
+	eventoauditoriaDescEstadoNuevo := eventoauditoriaFields[8].Descriptor()
+	// eventoauditoria.EstadoNuevoValidator is a validator for the "estado_nuevo" field. It is called by the builders before save.
+	eventoauditoria.EstadoNuevoValidator = eventoauditoriaDescEstadoNuevo.Validators[0].(func(string) error)
+	// eventoauditoriaDescRequestID is the schema descriptor for request_id field.
+	eventoauditoriaDescRequestID := eventoauditoriaFields[9].Descriptor()
+	// eventoauditoria.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	eventoauditoria.RequestIDValidator = func() func(string) error {
+		validators := eventoauditoriaDescRequestID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(request_id string) error {
+			for _, fn := range fns {
+				if err := fn(request_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventoauditoriaDescCorrelationID is the schema descriptor for correlation_id field.
+	eventoauditoriaDescCorrelationID := eventoauditoriaFields[10].Descriptor()
+	// eventoauditoria.CorrelationIDValidator is a validator for the "correlation_id" field. It is called by the builders before save.
+	eventoauditoria.CorrelationIDValidator = eventoauditoriaDescCorrelationID.Validators[0].(func(string) error)
+	// eventoauditoriaDescActor is the schema descriptor for actor field.
+	eventoauditoriaDescActor := eventoauditoriaFields[11].Descriptor()
+	// eventoauditoria.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	eventoauditoria.ActorValidator = func() func(string) error {
+		validators := eventoauditoriaDescActor.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(actor string) error {
+			for _, fn := range fns {
+				if err := fn(actor); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventoauditoriaDescTraceID is the schema descriptor for trace_id field.
+	eventoauditoriaDescTraceID := eventoauditoriaFields[13].Descriptor()
+	// eventoauditoria.TraceIDValidator is a validator for the "trace_id" field. It is called by the builders before save.
+	eventoauditoria.TraceIDValidator = eventoauditoriaDescTraceID.Validators[0].(func(string) error)
 	facturaFields := schema.Factura{}.Fields()
 	_ = facturaFields
 	// facturaDescNumeroFactura is the schema descriptor for numero_factura field.
@@ -268,8 +323,12 @@ func init() {
 			return nil
 		}
 	}()
+	// operacioneventoDescCorrelationID is the schema descriptor for correlation_id field.
+	operacioneventoDescCorrelationID := operacioneventoFields[6].Descriptor()
+	// operacionevento.CorrelationIDValidator is a validator for the "correlation_id" field. It is called by the builders before save.
+	operacionevento.CorrelationIDValidator = operacioneventoDescCorrelationID.Validators[0].(func(string) error)
 	// operacioneventoDescActor is the schema descriptor for actor field.
-	operacioneventoDescActor := operacioneventoFields[6].Descriptor()
+	operacioneventoDescActor := operacioneventoFields[7].Descriptor()
 	// operacionevento.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
 	operacionevento.ActorValidator = func() func(string) error {
 		validators := operacioneventoDescActor.Validators

@@ -18,6 +18,8 @@ type Tx struct {
 	Cliente *ClienteClient
 	// Entrega is the client for interacting with the Entrega builders.
 	Entrega *EntregaClient
+	// EventoAuditoria is the client for interacting with the EventoAuditoria builders.
+	EventoAuditoria *EventoAuditoriaClient
 	// Factura is the client for interacting with the Factura builders.
 	Factura *FacturaClient
 	// Operacion is the client for interacting with the Operacion builders.
@@ -165,6 +167,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.Cliente = NewClienteClient(tx.config)
 	tx.Entrega = NewEntregaClient(tx.config)
+	tx.EventoAuditoria = NewEventoAuditoriaClient(tx.config)
 	tx.Factura = NewFacturaClient(tx.config)
 	tx.Operacion = NewOperacionClient(tx.config)
 	tx.OperacionEvento = NewOperacionEventoClient(tx.config)

@@ -28,6 +28,12 @@ func (r *queryResolver) Clientes(ctx context.Context, after *entgql.Cursor[int],
 		ent.WithClienteOrder(orderBy), ent.WithClienteFilter(where.Filter))
 }
 
+// Auditoria is the resolver for the auditoria field.
+func (r *queryResolver) Auditoria(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) (*ent.EventoAuditoriaConnection, error) {
+	return r.client.EventoAuditoria.Query().Paginate(pagedContext(ctx), after, first, before, last,
+		ent.WithEventoAuditoriaOrder(orderBy), ent.WithEventoAuditoriaFilter(where.Filter))
+}
+
 // Facturas is the resolver for the facturas field.
 func (r *queryResolver) Facturas(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) (*ent.FacturaConnection, error) {
 	return r.client.Factura.Query().Paginate(pagedContext(ctx), after, first, before, last,

@@ -51,6 +51,7 @@ type ComplexityRoot struct {
 		Direccion       func(childComplexity int) int
 		Email           func(childComplexity int) int
 		Estado          func(childComplexity int) int
+		Eventos         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
 		Facturas        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) int
 		FechaRegistro   func(childComplexity int) int
 		Giro            func(childComplexity int) int
@@ -76,11 +77,41 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	EventoAuditoria struct {
+		Actor          func(childComplexity int) int
+		Cliente        func(childComplexity int) int
+		CorrelationID  func(childComplexity int) int
+		Detalle        func(childComplexity int) int
+		Entidad        func(childComplexity int) int
+		EntidadID      func(childComplexity int) int
+		EstadoAnterior func(childComplexity int) int
+		EstadoNuevo    func(childComplexity int) int
+		Factura        func(childComplexity int) int
+		Fecha          func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Operacion      func(childComplexity int) int
+		RequestID      func(childComplexity int) int
+		Tipo           func(childComplexity int) int
+		TraceID        func(childComplexity int) int
+	}
+
+	EventoAuditoriaConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EventoAuditoriaEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Factura struct {
 		ActualizadoEn     func(childComplexity int) int
 		Cliente           func(childComplexity int) int
 		CreadoEn          func(childComplexity int) int
 		Estado            func(childComplexity int) int
+		Eventos           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
 		FechaEmision      func(childComplexity int) int
 		FechaVencimiento  func(childComplexity int) int
 		ID                func(childComplexity int) int
@@ -153,6 +184,7 @@ type ComplexityRoot struct {
 
 	OperacionEvento struct {
 		Actor          func(childComplexity int) int
+		CorrelationID  func(childComplexity int) int
 		Detalle        func(childComplexity int) int
 		EstadoAnterior func(childComplexity int) int
 		EstadoNuevo    func(childComplexity int) int
@@ -182,6 +214,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Auditoria     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
 		Cliente       func(childComplexity int, id int) int
 		ClientePorRut func(childComplexity int, rut string) int
 		Clientes      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClienteOrder, where *ent.ClienteWhereInput) int
@@ -221,6 +254,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	Clientes(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClienteOrder, where *ent.ClienteWhereInput) (*ent.ClienteConnection, error)
+	Auditoria(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) (*ent.EventoAuditoriaConnection, error)
 	Facturas(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) (*ent.FacturaConnection, error)
 	Operaciones(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) (*ent.OperacionConnection, error)
 	Cliente(ctx context.Context, id int) (*ent.Cliente, error)
@@ -277,6 +311,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cliente.Estado(childComplexity), true
+	case "Cliente.eventos":
+		if e.ComplexityRoot.Cliente.Eventos == nil {
+			break
+		}
+
+		args, err := ec.field_Cliente_eventos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Cliente.Eventos(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.EventoAuditoriaOrder), args["where"].(*ent.EventoAuditoriaWhereInput)), true
 	case "Cliente.facturas":
 		if e.ComplexityRoot.Cliente.Facturas == nil {
 			break
@@ -392,6 +437,129 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ClienteEdge.Node(childComplexity), true
 
+	case "EventoAuditoria.actor":
+		if e.ComplexityRoot.EventoAuditoria.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.Actor(childComplexity), true
+	case "EventoAuditoria.cliente":
+		if e.ComplexityRoot.EventoAuditoria.Cliente == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.Cliente(childComplexity), true
+	case "EventoAuditoria.correlationId":
+		if e.ComplexityRoot.EventoAuditoria.CorrelationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.CorrelationID(childComplexity), true
+	case "EventoAuditoria.detalle":
+		if e.ComplexityRoot.EventoAuditoria.Detalle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.Detalle(childComplexity), true
+	case "EventoAuditoria.entidad":
+		if e.ComplexityRoot.EventoAuditoria.Entidad == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.Entidad(childComplexity), true
+	case "EventoAuditoria.entidadId":
+		if e.ComplexityRoot.EventoAuditoria.EntidadID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.EntidadID(childComplexity), true
+	case "EventoAuditoria.estadoAnterior":
+		if e.ComplexityRoot.EventoAuditoria.EstadoAnterior == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.EstadoAnterior(childComplexity), true
+	case "EventoAuditoria.estadoNuevo":
+		if e.ComplexityRoot.EventoAuditoria.EstadoNuevo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.EstadoNuevo(childComplexity), true
+	case "EventoAuditoria.factura":
+		if e.ComplexityRoot.EventoAuditoria.Factura == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.Factura(childComplexity), true
+	case "EventoAuditoria.fecha":
+		if e.ComplexityRoot.EventoAuditoria.Fecha == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.Fecha(childComplexity), true
+	case "EventoAuditoria.id":
+		if e.ComplexityRoot.EventoAuditoria.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.ID(childComplexity), true
+	case "EventoAuditoria.operacion":
+		if e.ComplexityRoot.EventoAuditoria.Operacion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.Operacion(childComplexity), true
+	case "EventoAuditoria.requestId":
+		if e.ComplexityRoot.EventoAuditoria.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.RequestID(childComplexity), true
+	case "EventoAuditoria.tipo":
+		if e.ComplexityRoot.EventoAuditoria.Tipo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.Tipo(childComplexity), true
+	case "EventoAuditoria.traceId":
+		if e.ComplexityRoot.EventoAuditoria.TraceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.TraceID(childComplexity), true
+
+	case "EventoAuditoriaConnection.edges":
+		if e.ComplexityRoot.EventoAuditoriaConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoriaConnection.Edges(childComplexity), true
+	case "EventoAuditoriaConnection.pageInfo":
+		if e.ComplexityRoot.EventoAuditoriaConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoriaConnection.PageInfo(childComplexity), true
+	case "EventoAuditoriaConnection.totalCount":
+		if e.ComplexityRoot.EventoAuditoriaConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoriaConnection.TotalCount(childComplexity), true
+
+	case "EventoAuditoriaEdge.cursor":
+		if e.ComplexityRoot.EventoAuditoriaEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoriaEdge.Cursor(childComplexity), true
+	case "EventoAuditoriaEdge.node":
+		if e.ComplexityRoot.EventoAuditoriaEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoriaEdge.Node(childComplexity), true
+
 	case "Factura.actualizadoEn":
 		if e.ComplexityRoot.Factura.ActualizadoEn == nil {
 			break
@@ -416,6 +584,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factura.Estado(childComplexity), true
+	case "Factura.eventos":
+		if e.ComplexityRoot.Factura.Eventos == nil {
+			break
+		}
+
+		args, err := ec.field_Factura_eventos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Factura.Eventos(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.EventoAuditoriaOrder), args["where"].(*ent.EventoAuditoriaWhereInput)), true
 	case "Factura.fechaEmision":
 		if e.ComplexityRoot.Factura.FechaEmision == nil {
 			break
@@ -814,6 +993,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OperacionEvento.Actor(childComplexity), true
+	case "OperacionEvento.correlationId":
+		if e.ComplexityRoot.OperacionEvento.CorrelationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OperacionEvento.CorrelationID(childComplexity), true
 	case "OperacionEvento.detalle":
 		if e.ComplexityRoot.OperacionEvento.Detalle == nil {
 			break
@@ -920,6 +1105,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Query.auditoria":
+		if e.ComplexityRoot.Query.Auditoria == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditoria_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Auditoria(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.EventoAuditoriaOrder), args["where"].(*ent.EventoAuditoriaWhereInput)), true
 	case "Query.cliente":
 		if e.ComplexityRoot.Query.Cliente == nil {
 			break
@@ -1035,6 +1231,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ClienteWhereInput", ec.unmarshalInputClienteWhereInput),
 			graphql.NewInputUnmarshaler("CrearClienteInput", ec.unmarshalInputCrearClienteInput),
 			graphql.NewInputUnmarshaler("CrearOperacionInput", ec.unmarshalInputCrearOperacionInput),
+			graphql.NewInputUnmarshaler("EventoAuditoriaOrder", ec.unmarshalInputEventoAuditoriaOrder),
+			graphql.NewInputUnmarshaler("EventoAuditoriaWhereInput", ec.unmarshalInputEventoAuditoriaWhereInput),
 			graphql.NewInputUnmarshaler("FacturaOrder", ec.unmarshalInputFacturaOrder),
 			graphql.NewInputUnmarshaler("FacturaWhereInput", ec.unmarshalInputFacturaWhereInput),
 			graphql.NewInputUnmarshaler("OperacionEventoOrder", ec.unmarshalInputOperacionEventoOrder),
@@ -1206,6 +1404,37 @@ type Cliente implements Node {
     """
     where: OperacionWhereInput
   ): OperacionConnection!
+  eventos(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for EventoAuditoriaSlice returned from the connection.
+    """
+    orderBy: EventoAuditoriaOrder = {direction:ASC,field:FECHA}
+
+    """
+    Filtering options for EventoAuditoriaSlice returned from the connection.
+    """
+    where: EventoAuditoriaWhereInput
+  ): EventoAuditoriaConnection!
 }
 """
 A connection to a list of items.
@@ -1472,12 +1701,25 @@ input ClienteWhereInput {
   """
   hasOperaciones: Boolean
   hasOperacionesWith: [OperacionWhereInput!]
+  """
+  eventos edge predicates
+  """
+  hasEventos: Boolean
+  hasEventosWith: [EventoAuditoriaWhereInput!]
 }
 """
 Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+"""
+EntidadAuditoria is enum for the field entidad
+"""
+enum EntidadAuditoria @goModel(model: "github.com/banpro/factoring/internal/estado.Entidad") {
+  CLIENTE
+  FACTURA
+  OPERACION
+}
 """
 EstadoCliente is enum for the field estado
 """
@@ -1507,6 +1749,263 @@ enum EstadoOperacion @goModel(model: "github.com/banpro/factoring/internal/estad
   RECHAZADA
   DESEMBOLSADA
   FINALIZADA
+}
+type EventoAuditoria implements Node {
+  id: ID!
+  entidad: EntidadAuditoria!
+  """
+  ID del cliente, la factura o la operación; el mismo que su arista
+  """
+  entidadId: ID!
+  tipo: TipoEventoAuditoria!
+  fecha: Time!
+  """
+  Estado de la entidad antes del cambio; nulo al crearla o si el estado no cambió
+  """
+  estadoAnterior: String
+  """
+  Estado de la entidad después del cambio; nulo si el estado no cambió
+  """
+  estadoNuevo: String
+  requestId: String!
+  """
+  X-Request-ID que envió quien llamó, si envió uno válido
+  """
+  correlationId: String
+  actor: String!
+  detalle: JSON!
+  """
+  Traza W3C de la solicitud, cuando hay trazas
+  """
+  traceId: String
+  cliente: Cliente
+  factura: Factura
+  operacion: Operacion
+}
+"""
+A connection to a list of items.
+"""
+type EventoAuditoriaConnection {
+  """
+  A list of edges.
+  """
+  edges: [EventoAuditoriaEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type EventoAuditoriaEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: EventoAuditoria
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for EventoAuditoria connections
+"""
+input EventoAuditoriaOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order EventoAuditoriaSlice.
+  """
+  field: EventoAuditoriaOrderField!
+}
+"""
+Properties by which EventoAuditoria connections can be ordered.
+"""
+enum EventoAuditoriaOrderField {
+  TIPO
+  FECHA
+}
+"""
+EventoAuditoriaWhereInput is used for filtering EventoAuditoria objects.
+Input was generated by ent.
+"""
+input EventoAuditoriaWhereInput {
+  not: EventoAuditoriaWhereInput
+  and: [EventoAuditoriaWhereInput!]
+  or: [EventoAuditoriaWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  entidad field predicates
+  """
+  entidad: EntidadAuditoria
+  entidadNEQ: EntidadAuditoria
+  entidadIn: [EntidadAuditoria!]
+  entidadNotIn: [EntidadAuditoria!]
+  """
+  entidad_id field predicates
+  """
+  entidadID: ID
+  entidadIDNEQ: ID
+  entidadIDIn: [ID!]
+  entidadIDNotIn: [ID!]
+  entidadIDGT: ID
+  entidadIDGTE: ID
+  entidadIDLT: ID
+  entidadIDLTE: ID
+  """
+  tipo field predicates
+  """
+  tipo: TipoEventoAuditoria
+  tipoNEQ: TipoEventoAuditoria
+  tipoIn: [TipoEventoAuditoria!]
+  tipoNotIn: [TipoEventoAuditoria!]
+  """
+  fecha field predicates
+  """
+  fecha: Time
+  fechaNEQ: Time
+  fechaIn: [Time!]
+  fechaNotIn: [Time!]
+  fechaGT: Time
+  fechaGTE: Time
+  fechaLT: Time
+  fechaLTE: Time
+  """
+  estado_anterior field predicates
+  """
+  estadoAnterior: String
+  estadoAnteriorNEQ: String
+  estadoAnteriorIn: [String!]
+  estadoAnteriorNotIn: [String!]
+  estadoAnteriorGT: String
+  estadoAnteriorGTE: String
+  estadoAnteriorLT: String
+  estadoAnteriorLTE: String
+  estadoAnteriorContains: String
+  estadoAnteriorHasPrefix: String
+  estadoAnteriorHasSuffix: String
+  estadoAnteriorIsNil: Boolean
+  estadoAnteriorNotNil: Boolean
+  estadoAnteriorEqualFold: String
+  estadoAnteriorContainsFold: String
+  """
+  estado_nuevo field predicates
+  """
+  estadoNuevo: String
+  estadoNuevoNEQ: String
+  estadoNuevoIn: [String!]
+  estadoNuevoNotIn: [String!]
+  estadoNuevoGT: String
+  estadoNuevoGTE: String
+  estadoNuevoLT: String
+  estadoNuevoLTE: String
+  estadoNuevoContains: String
+  estadoNuevoHasPrefix: String
+  estadoNuevoHasSuffix: String
+  estadoNuevoIsNil: Boolean
+  estadoNuevoNotNil: Boolean
+  estadoNuevoEqualFold: String
+  estadoNuevoContainsFold: String
+  """
+  request_id field predicates
+  """
+  requestID: String
+  requestIDNEQ: String
+  requestIDIn: [String!]
+  requestIDNotIn: [String!]
+  requestIDGT: String
+  requestIDGTE: String
+  requestIDLT: String
+  requestIDLTE: String
+  requestIDContains: String
+  requestIDHasPrefix: String
+  requestIDHasSuffix: String
+  requestIDEqualFold: String
+  requestIDContainsFold: String
+  """
+  correlation_id field predicates
+  """
+  correlationID: String
+  correlationIDNEQ: String
+  correlationIDIn: [String!]
+  correlationIDNotIn: [String!]
+  correlationIDGT: String
+  correlationIDGTE: String
+  correlationIDLT: String
+  correlationIDLTE: String
+  correlationIDContains: String
+  correlationIDHasPrefix: String
+  correlationIDHasSuffix: String
+  correlationIDIsNil: Boolean
+  correlationIDNotNil: Boolean
+  correlationIDEqualFold: String
+  correlationIDContainsFold: String
+  """
+  actor field predicates
+  """
+  actor: String
+  actorNEQ: String
+  actorIn: [String!]
+  actorNotIn: [String!]
+  actorGT: String
+  actorGTE: String
+  actorLT: String
+  actorLTE: String
+  actorContains: String
+  actorHasPrefix: String
+  actorHasSuffix: String
+  actorEqualFold: String
+  actorContainsFold: String
+  """
+  trace_id field predicates
+  """
+  traceID: String
+  traceIDNEQ: String
+  traceIDIn: [String!]
+  traceIDNotIn: [String!]
+  traceIDGT: String
+  traceIDGTE: String
+  traceIDLT: String
+  traceIDLTE: String
+  traceIDContains: String
+  traceIDHasPrefix: String
+  traceIDHasSuffix: String
+  traceIDIsNil: Boolean
+  traceIDNotNil: Boolean
+  traceIDEqualFold: String
+  traceIDContainsFold: String
+  """
+  cliente edge predicates
+  """
+  hasCliente: Boolean
+  hasClienteWith: [ClienteWhereInput!]
+  """
+  factura edge predicates
+  """
+  hasFactura: Boolean
+  hasFacturaWith: [FacturaWhereInput!]
+  """
+  operacion edge predicates
+  """
+  hasOperacion: Boolean
+  hasOperacionWith: [OperacionWhereInput!]
 }
 type Factura implements Node {
   id: ID!
@@ -1555,6 +2054,37 @@ type Factura implements Node {
     """
     where: OperacionWhereInput
   ): OperacionConnection!
+  eventos(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for EventoAuditoriaSlice returned from the connection.
+    """
+    orderBy: EventoAuditoriaOrder = {direction:ASC,field:FECHA}
+
+    """
+    Filtering options for EventoAuditoriaSlice returned from the connection.
+    """
+    where: EventoAuditoriaWhereInput
+  ): EventoAuditoriaConnection!
 }
 """
 A connection to a list of items.
@@ -1767,6 +2297,11 @@ input FacturaWhereInput {
   """
   hasOperaciones: Boolean
   hasOperacionesWith: [OperacionWhereInput!]
+  """
+  eventos edge predicates
+  """
+  hasEventos: Boolean
+  hasEventosWith: [EventoAuditoriaWhereInput!]
 }
 """
 An object with an ID.
@@ -1894,6 +2429,10 @@ type OperacionEvento implements Node {
   estadoAnterior: EstadoOperacion
   estadoNuevo: EstadoOperacion!
   requestId: String!
+  """
+  X-Request-ID que envió quien llamó, si envió uno válido
+  """
+  correlationId: String
   actor: String!
   detalle: JSON!
   operacion: Operacion!
@@ -2017,6 +2556,24 @@ input OperacionEventoWhereInput {
   requestIDHasSuffix: String
   requestIDEqualFold: String
   requestIDContainsFold: String
+  """
+  correlation_id field predicates
+  """
+  correlationID: String
+  correlationIDNEQ: String
+  correlationIDIn: [String!]
+  correlationIDNotIn: [String!]
+  correlationIDGT: String
+  correlationIDGTE: String
+  correlationIDLT: String
+  correlationIDLTE: String
+  correlationIDContains: String
+  correlationIDHasPrefix: String
+  correlationIDHasSuffix: String
+  correlationIDIsNil: Boolean
+  correlationIDNotNil: Boolean
+  correlationIDEqualFold: String
+  correlationIDContainsFold: String
   """
   actor field predicates
   """
@@ -2333,6 +2890,40 @@ type Query {
     """
     where: ClienteWhereInput
   ): ClienteConnection!
+  """
+  La auditoría de todas las mutaciones, de toda entidad, lo más nuevo primero: qué hizo una persona (where: {actor}), una solicitud (requestID, correlationID), en un período (fechaGTE, fechaLT) o sobre una entidad (entidadID). Solo para los roles auditor y admin.
+  """
+  auditoria(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for EventoAuditoriaSlice returned from the connection.
+    """
+    orderBy: EventoAuditoriaOrder = {direction:DESC,field:FECHA}
+
+    """
+    Filtering options for EventoAuditoriaSlice returned from the connection.
+    """
+    where: EventoAuditoriaWhereInput
+  ): EventoAuditoriaConnection!
   facturas(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -2400,6 +2991,26 @@ type Query {
 The builtin Time type
 """
 scalar Time
+"""
+TipoEventoAuditoria is enum for the field tipo
+"""
+enum TipoEventoAuditoria @goModel(model: "github.com/banpro/factoring/internal/estado.TipoAuditoria") {
+  CLIENTE_CREADO
+  CLIENTE_ACTUALIZADO
+  CLIENTE_ACTIVADO
+  CLIENTE_SUSPENDIDO
+  CLIENTE_BLOQUEADO
+  CLIENTE_LINEA_AJUSTADA
+  FACTURA_REGISTRADA
+  FACTURA_PAGADA
+  FACTURA_ANULADA
+  FACTURA_VENCIDA
+  OPERACION_CREADA
+  OPERACION_APROBADA
+  OPERACION_RECHAZADA
+  OPERACION_DESEMBOLSADA
+  OPERACION_FINALIZADA
+}
 """
 TipoEventoOperacion is enum for the field tipo
 """
@@ -2625,6 +3236,8 @@ func (ec *executionContext) childFields_Cliente(ctx context.Context, field graph
 		return ec.fieldContext_Cliente_facturas(ctx, field)
 	case "operaciones":
 		return ec.fieldContext_Cliente_operaciones(ctx, field)
+	case "eventos":
+		return ec.fieldContext_Cliente_eventos(ctx, field)
 	case "lineaUtilizada":
 		return ec.fieldContext_Cliente_lineaUtilizada(ctx, field)
 	}
@@ -2651,6 +3264,64 @@ func (ec *executionContext) childFields_ClienteEdge(ctx context.Context, field g
 		return ec.fieldContext_ClienteEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ClienteEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_EventoAuditoria(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EventoAuditoria_id(ctx, field)
+	case "entidad":
+		return ec.fieldContext_EventoAuditoria_entidad(ctx, field)
+	case "entidadId":
+		return ec.fieldContext_EventoAuditoria_entidadId(ctx, field)
+	case "tipo":
+		return ec.fieldContext_EventoAuditoria_tipo(ctx, field)
+	case "fecha":
+		return ec.fieldContext_EventoAuditoria_fecha(ctx, field)
+	case "estadoAnterior":
+		return ec.fieldContext_EventoAuditoria_estadoAnterior(ctx, field)
+	case "estadoNuevo":
+		return ec.fieldContext_EventoAuditoria_estadoNuevo(ctx, field)
+	case "requestId":
+		return ec.fieldContext_EventoAuditoria_requestId(ctx, field)
+	case "correlationId":
+		return ec.fieldContext_EventoAuditoria_correlationId(ctx, field)
+	case "actor":
+		return ec.fieldContext_EventoAuditoria_actor(ctx, field)
+	case "detalle":
+		return ec.fieldContext_EventoAuditoria_detalle(ctx, field)
+	case "traceId":
+		return ec.fieldContext_EventoAuditoria_traceId(ctx, field)
+	case "cliente":
+		return ec.fieldContext_EventoAuditoria_cliente(ctx, field)
+	case "factura":
+		return ec.fieldContext_EventoAuditoria_factura(ctx, field)
+	case "operacion":
+		return ec.fieldContext_EventoAuditoria_operacion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventoAuditoria", field.Name)
+}
+
+func (ec *executionContext) childFields_EventoAuditoriaConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EventoAuditoriaConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EventoAuditoriaConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EventoAuditoriaConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventoAuditoriaConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EventoAuditoriaEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_EventoAuditoriaEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_EventoAuditoriaEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventoAuditoriaEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Factura(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2681,6 +3352,8 @@ func (ec *executionContext) childFields_Factura(ctx context.Context, field graph
 		return ec.fieldContext_Factura_cliente(ctx, field)
 	case "operaciones":
 		return ec.fieldContext_Factura_operaciones(ctx, field)
+	case "eventos":
+		return ec.fieldContext_Factura_eventos(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Factura", field.Name)
 }
@@ -2783,6 +3456,8 @@ func (ec *executionContext) childFields_OperacionEvento(ctx context.Context, fie
 		return ec.fieldContext_OperacionEvento_estadoNuevo(ctx, field)
 	case "requestId":
 		return ec.fieldContext_OperacionEvento_requestId(ctx, field)
+	case "correlationId":
+		return ec.fieldContext_OperacionEvento_correlationId(ctx, field)
 	case "actor":
 		return ec.fieldContext_OperacionEvento_actor(ctx, field)
 	case "detalle":
@@ -2945,6 +3620,60 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Cliente_eventos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.EventoAuditoriaOrder, error) {
+			return ec.unmarshalOEventoAuditoriaOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.EventoAuditoriaWhereInput, error) {
+			return ec.unmarshalOEventoAuditoriaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Cliente_facturas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3045,6 +3774,60 @@ func (ec *executionContext) field_Cliente_operaciones_args(ctx context.Context, 
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.OperacionWhereInput, error) {
 			return ec.unmarshalOOperacionWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacionWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Factura_eventos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.EventoAuditoriaOrder, error) {
+			return ec.unmarshalOEventoAuditoriaOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.EventoAuditoriaWhereInput, error) {
+			return ec.unmarshalOEventoAuditoriaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3470,6 +4253,60 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditoria_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.EventoAuditoriaOrder, error) {
+			return ec.unmarshalOEventoAuditoriaOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.EventoAuditoriaWhereInput, error) {
+			return ec.unmarshalOEventoAuditoriaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -4203,6 +5040,50 @@ func (ec *executionContext) fieldContext_Cliente_operaciones(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Cliente_eventos(ctx context.Context, field graphql.CollectedField, obj *ent.Cliente) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cliente_eventos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Eventos(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.EventoAuditoriaOrder), fc.Args["where"].(*ent.EventoAuditoriaWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EventoAuditoriaConnection) graphql.Marshaler {
+			return ec.marshalNEventoAuditoriaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cliente_eventos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cliente",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventoAuditoriaConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Cliente_eventos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Cliente_lineaUtilizada(ctx context.Context, field graphql.CollectedField, obj *ent.Cliente) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4366,6 +5247,520 @@ func (ec *executionContext) _ClienteEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ClienteEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ClienteEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _EventoAuditoria_id(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EventoAuditoria_entidad(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_entidad(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entidad, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v estado.Entidad) graphql.Marshaler {
+			return ec.marshalNEntidadAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_entidad(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "EntidadAuditoria")
+}
+
+func (ec *executionContext) _EventoAuditoria_entidadId(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_entidadId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntidadID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_entidadId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EventoAuditoria_tipo(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_tipo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tipo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v estado.TipoAuditoria) graphql.Marshaler {
+			return ec.marshalNTipoEventoAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoria(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_tipo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "TipoEventoAuditoria")
+}
+
+func (ec *executionContext) _EventoAuditoria_fecha(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_fecha(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fecha, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_fecha(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EventoAuditoria_estadoAnterior(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_estadoAnterior(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstadoAnterior, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_estadoAnterior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "String")
+}
+
+func (ec *executionContext) _EventoAuditoria_estadoNuevo(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_estadoNuevo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstadoNuevo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_estadoNuevo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "String")
+}
+
+func (ec *executionContext) _EventoAuditoria_requestId(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "String")
+}
+
+func (ec *executionContext) _EventoAuditoria_correlationId(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_correlationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CorrelationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_correlationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "String")
+}
+
+func (ec *executionContext) _EventoAuditoria_actor(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "String")
+}
+
+func (ec *executionContext) _EventoAuditoria_detalle(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_detalle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detalle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_detalle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _EventoAuditoria_traceId(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_traceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TraceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_traceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoria", field, false, false, "String")
+}
+
+func (ec *executionContext) _EventoAuditoria_cliente(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_cliente(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cliente(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cliente) graphql.Marshaler {
+			return ec.marshalOCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐCliente(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_cliente(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventoAuditoria",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cliente(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventoAuditoria_factura(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_factura(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Factura(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
+			return ec.marshalOFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_factura(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventoAuditoria",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factura(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventoAuditoria_operacion(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_operacion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operacion(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Operacion) graphql.Marshaler {
+			return ec.marshalOOperacion2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_operacion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventoAuditoria",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Operacion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventoAuditoriaConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoriaConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoriaConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.EventoAuditoriaEdge) graphql.Marshaler {
+			return ec.marshalOEventoAuditoriaEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoriaConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventoAuditoriaConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventoAuditoriaEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventoAuditoriaConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoriaConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoriaConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoriaConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventoAuditoriaConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventoAuditoriaConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoriaConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoriaConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoriaConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoriaConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EventoAuditoriaEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoriaEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoriaEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EventoAuditoria) graphql.Marshaler {
+			return ec.marshalOEventoAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoria(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoriaEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventoAuditoriaEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventoAuditoria(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventoAuditoriaEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoriaEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoriaEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoriaEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventoAuditoriaEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Factura_id(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
@@ -4691,6 +6086,50 @@ func (ec *executionContext) fieldContext_Factura_operaciones(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Factura_operaciones_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Factura_eventos(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_eventos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Eventos(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.EventoAuditoriaOrder), fc.Args["where"].(*ent.EventoAuditoriaWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EventoAuditoriaConnection) graphql.Marshaler {
+			return ec.marshalNEventoAuditoriaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_eventos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Factura",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventoAuditoriaConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Factura_eventos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6177,6 +7616,29 @@ func (ec *executionContext) fieldContext_OperacionEvento_requestId(_ context.Con
 	return graphql.NewScalarFieldContext("OperacionEvento", field, false, false, "String")
 }
 
+func (ec *executionContext) _OperacionEvento_correlationId(ctx context.Context, field graphql.CollectedField, obj *ent.OperacionEvento) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OperacionEvento_correlationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CorrelationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OperacionEvento_correlationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OperacionEvento", field, false, false, "String")
+}
+
 func (ec *executionContext) _OperacionEvento_actor(ctx context.Context, field graphql.CollectedField, obj *ent.OperacionEvento) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6615,6 +8077,50 @@ func (ec *executionContext) fieldContext_Query_clientes(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_clientes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditoria(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditoria(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Auditoria(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.EventoAuditoriaOrder), fc.Args["where"].(*ent.EventoAuditoriaWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EventoAuditoriaConnection) graphql.Marshaler {
+			return ec.marshalNEventoAuditoriaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditoria(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventoAuditoriaConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditoria_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8168,7 +9674,7 @@ func (ec *executionContext) unmarshalInputClienteWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "rut", "rutNEQ", "rutIn", "rutNotIn", "rutGT", "rutGTE", "rutLT", "rutLTE", "rutContains", "rutHasPrefix", "rutHasSuffix", "rutEqualFold", "rutContainsFold", "razonSocial", "razonSocialNEQ", "razonSocialIn", "razonSocialNotIn", "razonSocialGT", "razonSocialGTE", "razonSocialLT", "razonSocialLTE", "razonSocialContains", "razonSocialHasPrefix", "razonSocialHasSuffix", "razonSocialEqualFold", "razonSocialContainsFold", "giro", "giroNEQ", "giroIn", "giroNotIn", "giroGT", "giroGTE", "giroLT", "giroLTE", "giroContains", "giroHasPrefix", "giroHasSuffix", "giroIsNil", "giroNotNil", "giroEqualFold", "giroContainsFold", "direccion", "direccionNEQ", "direccionIn", "direccionNotIn", "direccionGT", "direccionGTE", "direccionLT", "direccionLTE", "direccionContains", "direccionHasPrefix", "direccionHasSuffix", "direccionIsNil", "direccionNotNil", "direccionEqualFold", "direccionContainsFold", "telefono", "telefonoNEQ", "telefonoIn", "telefonoNotIn", "telefonoGT", "telefonoGTE", "telefonoLT", "telefonoLTE", "telefonoContains", "telefonoHasPrefix", "telefonoHasSuffix", "telefonoIsNil", "telefonoNotNil", "telefonoEqualFold", "telefonoContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "fechaRegistro", "fechaRegistroNEQ", "fechaRegistroIn", "fechaRegistroNotIn", "fechaRegistroGT", "fechaRegistroGTE", "fechaRegistroLT", "fechaRegistroLTE", "lineaCredito", "lineaCreditoNEQ", "lineaCreditoIn", "lineaCreditoNotIn", "lineaCreditoGT", "lineaCreditoGTE", "lineaCreditoLT", "lineaCreditoLTE", "lineaDisponible", "lineaDisponibleNEQ", "lineaDisponibleIn", "lineaDisponibleNotIn", "lineaDisponibleGT", "lineaDisponibleGTE", "lineaDisponibleLT", "lineaDisponibleLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "motivoEstado", "motivoEstadoNEQ", "motivoEstadoIn", "motivoEstadoNotIn", "motivoEstadoGT", "motivoEstadoGTE", "motivoEstadoLT", "motivoEstadoLTE", "motivoEstadoContains", "motivoEstadoHasPrefix", "motivoEstadoHasSuffix", "motivoEstadoIsNil", "motivoEstadoNotNil", "motivoEstadoEqualFold", "motivoEstadoContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasFacturas", "hasFacturasWith", "hasOperaciones", "hasOperacionesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "rut", "rutNEQ", "rutIn", "rutNotIn", "rutGT", "rutGTE", "rutLT", "rutLTE", "rutContains", "rutHasPrefix", "rutHasSuffix", "rutEqualFold", "rutContainsFold", "razonSocial", "razonSocialNEQ", "razonSocialIn", "razonSocialNotIn", "razonSocialGT", "razonSocialGTE", "razonSocialLT", "razonSocialLTE", "razonSocialContains", "razonSocialHasPrefix", "razonSocialHasSuffix", "razonSocialEqualFold", "razonSocialContainsFold", "giro", "giroNEQ", "giroIn", "giroNotIn", "giroGT", "giroGTE", "giroLT", "giroLTE", "giroContains", "giroHasPrefix", "giroHasSuffix", "giroIsNil", "giroNotNil", "giroEqualFold", "giroContainsFold", "direccion", "direccionNEQ", "direccionIn", "direccionNotIn", "direccionGT", "direccionGTE", "direccionLT", "direccionLTE", "direccionContains", "direccionHasPrefix", "direccionHasSuffix", "direccionIsNil", "direccionNotNil", "direccionEqualFold", "direccionContainsFold", "telefono", "telefonoNEQ", "telefonoIn", "telefonoNotIn", "telefonoGT", "telefonoGTE", "telefonoLT", "telefonoLTE", "telefonoContains", "telefonoHasPrefix", "telefonoHasSuffix", "telefonoIsNil", "telefonoNotNil", "telefonoEqualFold", "telefonoContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailEqualFold", "emailContainsFold", "fechaRegistro", "fechaRegistroNEQ", "fechaRegistroIn", "fechaRegistroNotIn", "fechaRegistroGT", "fechaRegistroGTE", "fechaRegistroLT", "fechaRegistroLTE", "lineaCredito", "lineaCreditoNEQ", "lineaCreditoIn", "lineaCreditoNotIn", "lineaCreditoGT", "lineaCreditoGTE", "lineaCreditoLT", "lineaCreditoLTE", "lineaDisponible", "lineaDisponibleNEQ", "lineaDisponibleIn", "lineaDisponibleNotIn", "lineaDisponibleGT", "lineaDisponibleGTE", "lineaDisponibleLT", "lineaDisponibleLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "motivoEstado", "motivoEstadoNEQ", "motivoEstadoIn", "motivoEstadoNotIn", "motivoEstadoGT", "motivoEstadoGTE", "motivoEstadoLT", "motivoEstadoLTE", "motivoEstadoContains", "motivoEstadoHasPrefix", "motivoEstadoHasSuffix", "motivoEstadoIsNil", "motivoEstadoNotNil", "motivoEstadoEqualFold", "motivoEstadoContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasFacturas", "hasFacturasWith", "hasOperaciones", "hasOperacionesWith", "hasEventos", "hasEventosWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -9281,6 +10787,20 @@ func (ec *executionContext) unmarshalInputClienteWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasOperacionesWith = data
+		case "hasEventos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEventos"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEventos = data
+		case "hasEventosWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEventosWith"))
+			data, err := ec.unmarshalOEventoAuditoriaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEventosWith = data
 		}
 	}
 	return it, nil
@@ -9431,6 +10951,983 @@ func UnmarshalCrearOperacionInput(ctx context.Context, raw any) (operaciones.Cre
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEventoAuditoriaOrder(ctx context.Context, obj any) (ent.EventoAuditoriaOrder, error) {
+	var it ent.EventoAuditoriaOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNEventoAuditoriaOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEventoAuditoriaOrder unmarshals raw into the EventoAuditoriaOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEventoAuditoriaOrder(ctx context.Context, raw any) (ent.EventoAuditoriaOrder, error) {
+	var out ent.EventoAuditoriaOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EventoAuditoriaOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEventoAuditoriaWhereInput(ctx context.Context, obj any) (ent.EventoAuditoriaWhereInput, error) {
+	var it ent.EventoAuditoriaWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "entidad", "entidadNEQ", "entidadIn", "entidadNotIn", "entidadID", "entidadIDNEQ", "entidadIDIn", "entidadIDNotIn", "entidadIDGT", "entidadIDGTE", "entidadIDLT", "entidadIDLTE", "tipo", "tipoNEQ", "tipoIn", "tipoNotIn", "fecha", "fechaNEQ", "fechaIn", "fechaNotIn", "fechaGT", "fechaGTE", "fechaLT", "fechaLTE", "estadoAnterior", "estadoAnteriorNEQ", "estadoAnteriorIn", "estadoAnteriorNotIn", "estadoAnteriorGT", "estadoAnteriorGTE", "estadoAnteriorLT", "estadoAnteriorLTE", "estadoAnteriorContains", "estadoAnteriorHasPrefix", "estadoAnteriorHasSuffix", "estadoAnteriorIsNil", "estadoAnteriorNotNil", "estadoAnteriorEqualFold", "estadoAnteriorContainsFold", "estadoNuevo", "estadoNuevoNEQ", "estadoNuevoIn", "estadoNuevoNotIn", "estadoNuevoGT", "estadoNuevoGTE", "estadoNuevoLT", "estadoNuevoLTE", "estadoNuevoContains", "estadoNuevoHasPrefix", "estadoNuevoHasSuffix", "estadoNuevoIsNil", "estadoNuevoNotNil", "estadoNuevoEqualFold", "estadoNuevoContainsFold", "requestID", "requestIDNEQ", "requestIDIn", "requestIDNotIn", "requestIDGT", "requestIDGTE", "requestIDLT", "requestIDLTE", "requestIDContains", "requestIDHasPrefix", "requestIDHasSuffix", "requestIDEqualFold", "requestIDContainsFold", "correlationID", "correlationIDNEQ", "correlationIDIn", "correlationIDNotIn", "correlationIDGT", "correlationIDGTE", "correlationIDLT", "correlationIDLTE", "correlationIDContains", "correlationIDHasPrefix", "correlationIDHasSuffix", "correlationIDIsNil", "correlationIDNotNil", "correlationIDEqualFold", "correlationIDContainsFold", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "traceID", "traceIDNEQ", "traceIDIn", "traceIDNotIn", "traceIDGT", "traceIDGTE", "traceIDLT", "traceIDLTE", "traceIDContains", "traceIDHasPrefix", "traceIDHasSuffix", "traceIDIsNil", "traceIDNotNil", "traceIDEqualFold", "traceIDContainsFold", "hasCliente", "hasClienteWith", "hasFactura", "hasFacturaWith", "hasOperacion", "hasOperacionWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOEventoAuditoriaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOEventoAuditoriaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOEventoAuditoriaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "entidad":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidad"))
+			data, err := ec.unmarshalOEntidadAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Entidad = data
+		case "entidadNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadNEQ"))
+			data, err := ec.unmarshalOEntidadAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadNEQ = data
+		case "entidadIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadIn"))
+			data, err := ec.unmarshalOEntidadAuditoria2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadIn = data
+		case "entidadNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadNotIn"))
+			data, err := ec.unmarshalOEntidadAuditoria2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadNotIn = data
+		case "entidadID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadID = data
+		case "entidadIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadIDNEQ = data
+		case "entidadIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadIDIn = data
+		case "entidadIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadIDNotIn = data
+		case "entidadIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadIDGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadIDGT = data
+		case "entidadIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadIDGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadIDGTE = data
+		case "entidadIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadIDLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadIDLT = data
+		case "entidadIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entidadIDLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntidadIDLTE = data
+		case "tipo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipo"))
+			data, err := ec.unmarshalOTipoEventoAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoria(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tipo = data
+		case "tipoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoNEQ"))
+			data, err := ec.unmarshalOTipoEventoAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoria(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoNEQ = data
+		case "tipoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoIn"))
+			data, err := ec.unmarshalOTipoEventoAuditoria2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoriaᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoIn = data
+		case "tipoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoNotIn"))
+			data, err := ec.unmarshalOTipoEventoAuditoria2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoriaᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoNotIn = data
+		case "fecha":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fecha"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fecha = data
+		case "fechaNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaNEQ = data
+		case "fechaIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaIn = data
+		case "fechaNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaNotIn = data
+		case "fechaGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaGT = data
+		case "fechaGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaGTE = data
+		case "fechaLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaLT = data
+		case "fechaLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaLTE = data
+		case "estadoAnterior":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnterior"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnterior = data
+		case "estadoAnteriorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorNEQ = data
+		case "estadoAnteriorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorIn = data
+		case "estadoAnteriorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorNotIn = data
+		case "estadoAnteriorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorGT = data
+		case "estadoAnteriorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorGTE = data
+		case "estadoAnteriorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorLT = data
+		case "estadoAnteriorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorLTE = data
+		case "estadoAnteriorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorContains = data
+		case "estadoAnteriorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorHasPrefix = data
+		case "estadoAnteriorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorHasSuffix = data
+		case "estadoAnteriorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorIsNil = data
+		case "estadoAnteriorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorNotNil = data
+		case "estadoAnteriorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorEqualFold = data
+		case "estadoAnteriorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAnteriorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAnteriorContainsFold = data
+		case "estadoNuevo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevo = data
+		case "estadoNuevoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoNEQ = data
+		case "estadoNuevoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoIn = data
+		case "estadoNuevoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoNotIn = data
+		case "estadoNuevoGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoGT = data
+		case "estadoNuevoGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoGTE = data
+		case "estadoNuevoLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoLT = data
+		case "estadoNuevoLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoLTE = data
+		case "estadoNuevoContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoContains = data
+		case "estadoNuevoHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoHasPrefix = data
+		case "estadoNuevoHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoHasSuffix = data
+		case "estadoNuevoIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoIsNil = data
+		case "estadoNuevoNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoNotNil = data
+		case "estadoNuevoEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoEqualFold = data
+		case "estadoNuevoContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNuevoContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNuevoContainsFold = data
+		case "requestID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestID = data
+		case "requestIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDNEQ = data
+		case "requestIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDIn = data
+		case "requestIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDNotIn = data
+		case "requestIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDGT = data
+		case "requestIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDGTE = data
+		case "requestIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDLT = data
+		case "requestIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDLTE = data
+		case "requestIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDContains = data
+		case "requestIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDHasPrefix = data
+		case "requestIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDHasSuffix = data
+		case "requestIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDEqualFold = data
+		case "requestIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDContainsFold = data
+		case "correlationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationID = data
+		case "correlationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDNEQ = data
+		case "correlationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDIn = data
+		case "correlationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDNotIn = data
+		case "correlationIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDGT = data
+		case "correlationIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDGTE = data
+		case "correlationIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDLT = data
+		case "correlationIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDLTE = data
+		case "correlationIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDContains = data
+		case "correlationIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDHasPrefix = data
+		case "correlationIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDHasSuffix = data
+		case "correlationIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDIsNil = data
+		case "correlationIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDNotNil = data
+		case "correlationIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDEqualFold = data
+		case "correlationIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDContainsFold = data
+		case "actor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actor = data
+		case "actorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNEQ = data
+		case "actorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorIn = data
+		case "actorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNotIn = data
+		case "actorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGT = data
+		case "actorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGTE = data
+		case "actorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLT = data
+		case "actorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLTE = data
+		case "actorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContains = data
+		case "actorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasPrefix = data
+		case "actorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasSuffix = data
+		case "actorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorEqualFold = data
+		case "actorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContainsFold = data
+		case "traceID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceID = data
+		case "traceIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDNEQ = data
+		case "traceIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDIn = data
+		case "traceIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDNotIn = data
+		case "traceIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDGT = data
+		case "traceIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDGTE = data
+		case "traceIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDLT = data
+		case "traceIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDLTE = data
+		case "traceIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDContains = data
+		case "traceIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDHasPrefix = data
+		case "traceIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDHasSuffix = data
+		case "traceIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDIsNil = data
+		case "traceIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDNotNil = data
+		case "traceIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDEqualFold = data
+		case "traceIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("traceIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TraceIDContainsFold = data
+		case "hasCliente":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCliente"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCliente = data
+		case "hasClienteWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasClienteWith"))
+			data, err := ec.unmarshalOClienteWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐClienteWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasClienteWith = data
+		case "hasFactura":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFactura"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFactura = data
+		case "hasFacturaWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFacturaWith"))
+			data, err := ec.unmarshalOFacturaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFacturaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFacturaWith = data
+		case "hasOperacion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOperacion"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasOperacion = data
+		case "hasOperacionWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOperacionWith"))
+			data, err := ec.unmarshalOOperacionWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacionWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasOperacionWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEventoAuditoriaWhereInput unmarshals raw into the EventoAuditoriaWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEventoAuditoriaWhereInput(ctx context.Context, raw any) (ent.EventoAuditoriaWhereInput, error) {
+	var out ent.EventoAuditoriaWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EventoAuditoriaWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputFacturaOrder(ctx context.Context, obj any) (ent.FacturaOrder, error) {
 	var it ent.FacturaOrder
 	if obj == nil {
@@ -9495,7 +11992,7 @@ func (ec *executionContext) unmarshalInputFacturaWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "numeroFactura", "numeroFacturaNEQ", "numeroFacturaIn", "numeroFacturaNotIn", "numeroFacturaGT", "numeroFacturaGTE", "numeroFacturaLT", "numeroFacturaLTE", "numeroFacturaContains", "numeroFacturaHasPrefix", "numeroFacturaHasSuffix", "numeroFacturaEqualFold", "numeroFacturaContainsFold", "rutDeudor", "rutDeudorNEQ", "rutDeudorIn", "rutDeudorNotIn", "rutDeudorGT", "rutDeudorGTE", "rutDeudorLT", "rutDeudorLTE", "rutDeudorContains", "rutDeudorHasPrefix", "rutDeudorHasSuffix", "rutDeudorEqualFold", "rutDeudorContainsFold", "razonSocialDeudor", "razonSocialDeudorNEQ", "razonSocialDeudorIn", "razonSocialDeudorNotIn", "razonSocialDeudorGT", "razonSocialDeudorGTE", "razonSocialDeudorLT", "razonSocialDeudorLTE", "razonSocialDeudorContains", "razonSocialDeudorHasPrefix", "razonSocialDeudorHasSuffix", "razonSocialDeudorEqualFold", "razonSocialDeudorContainsFold", "montoTotal", "montoTotalNEQ", "montoTotalIn", "montoTotalNotIn", "montoTotalGT", "montoTotalGTE", "montoTotalLT", "montoTotalLTE", "fechaEmision", "fechaEmisionNEQ", "fechaEmisionIn", "fechaEmisionNotIn", "fechaEmisionGT", "fechaEmisionGTE", "fechaEmisionLT", "fechaEmisionLTE", "fechaVencimiento", "fechaVencimientoNEQ", "fechaVencimientoIn", "fechaVencimientoNotIn", "fechaVencimientoGT", "fechaVencimientoGTE", "fechaVencimientoLT", "fechaVencimientoLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "motivoAnulacion", "motivoAnulacionNEQ", "motivoAnulacionIn", "motivoAnulacionNotIn", "motivoAnulacionGT", "motivoAnulacionGTE", "motivoAnulacionLT", "motivoAnulacionLTE", "motivoAnulacionContains", "motivoAnulacionHasPrefix", "motivoAnulacionHasSuffix", "motivoAnulacionIsNil", "motivoAnulacionNotNil", "motivoAnulacionEqualFold", "motivoAnulacionContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasCliente", "hasClienteWith", "hasOperaciones", "hasOperacionesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "numeroFactura", "numeroFacturaNEQ", "numeroFacturaIn", "numeroFacturaNotIn", "numeroFacturaGT", "numeroFacturaGTE", "numeroFacturaLT", "numeroFacturaLTE", "numeroFacturaContains", "numeroFacturaHasPrefix", "numeroFacturaHasSuffix", "numeroFacturaEqualFold", "numeroFacturaContainsFold", "rutDeudor", "rutDeudorNEQ", "rutDeudorIn", "rutDeudorNotIn", "rutDeudorGT", "rutDeudorGTE", "rutDeudorLT", "rutDeudorLTE", "rutDeudorContains", "rutDeudorHasPrefix", "rutDeudorHasSuffix", "rutDeudorEqualFold", "rutDeudorContainsFold", "razonSocialDeudor", "razonSocialDeudorNEQ", "razonSocialDeudorIn", "razonSocialDeudorNotIn", "razonSocialDeudorGT", "razonSocialDeudorGTE", "razonSocialDeudorLT", "razonSocialDeudorLTE", "razonSocialDeudorContains", "razonSocialDeudorHasPrefix", "razonSocialDeudorHasSuffix", "razonSocialDeudorEqualFold", "razonSocialDeudorContainsFold", "montoTotal", "montoTotalNEQ", "montoTotalIn", "montoTotalNotIn", "montoTotalGT", "montoTotalGTE", "montoTotalLT", "montoTotalLTE", "fechaEmision", "fechaEmisionNEQ", "fechaEmisionIn", "fechaEmisionNotIn", "fechaEmisionGT", "fechaEmisionGTE", "fechaEmisionLT", "fechaEmisionLTE", "fechaVencimiento", "fechaVencimientoNEQ", "fechaVencimientoIn", "fechaVencimientoNotIn", "fechaVencimientoGT", "fechaVencimientoGTE", "fechaVencimientoLT", "fechaVencimientoLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "motivoAnulacion", "motivoAnulacionNEQ", "motivoAnulacionIn", "motivoAnulacionNotIn", "motivoAnulacionGT", "motivoAnulacionGTE", "motivoAnulacionLT", "motivoAnulacionLTE", "motivoAnulacionContains", "motivoAnulacionHasPrefix", "motivoAnulacionHasSuffix", "motivoAnulacionIsNil", "motivoAnulacionNotNil", "motivoAnulacionEqualFold", "motivoAnulacionContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasCliente", "hasClienteWith", "hasOperaciones", "hasOperacionesWith", "hasEventos", "hasEventosWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10293,6 +12790,20 @@ func (ec *executionContext) unmarshalInputFacturaWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasOperacionesWith = data
+		case "hasEventos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEventos"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEventos = data
+		case "hasEventosWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEventosWith"))
+			data, err := ec.unmarshalOEventoAuditoriaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEventosWith = data
 		}
 	}
 	return it, nil
@@ -10374,7 +12885,7 @@ func (ec *executionContext) unmarshalInputOperacionEventoWhereInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "tipo", "tipoNEQ", "tipoIn", "tipoNotIn", "fecha", "fechaNEQ", "fechaIn", "fechaNotIn", "fechaGT", "fechaGTE", "fechaLT", "fechaLTE", "estadoAnterior", "estadoAnteriorNEQ", "estadoAnteriorIn", "estadoAnteriorNotIn", "estadoAnteriorIsNil", "estadoAnteriorNotNil", "estadoNuevo", "estadoNuevoNEQ", "estadoNuevoIn", "estadoNuevoNotIn", "requestID", "requestIDNEQ", "requestIDIn", "requestIDNotIn", "requestIDGT", "requestIDGTE", "requestIDLT", "requestIDLTE", "requestIDContains", "requestIDHasPrefix", "requestIDHasSuffix", "requestIDEqualFold", "requestIDContainsFold", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "hasOperacion", "hasOperacionWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "tipo", "tipoNEQ", "tipoIn", "tipoNotIn", "fecha", "fechaNEQ", "fechaIn", "fechaNotIn", "fechaGT", "fechaGTE", "fechaLT", "fechaLTE", "estadoAnterior", "estadoAnteriorNEQ", "estadoAnteriorIn", "estadoAnteriorNotIn", "estadoAnteriorIsNil", "estadoAnteriorNotNil", "estadoNuevo", "estadoNuevoNEQ", "estadoNuevoIn", "estadoNuevoNotIn", "requestID", "requestIDNEQ", "requestIDIn", "requestIDNotIn", "requestIDGT", "requestIDGTE", "requestIDLT", "requestIDLTE", "requestIDContains", "requestIDHasPrefix", "requestIDHasSuffix", "requestIDEqualFold", "requestIDContainsFold", "correlationID", "correlationIDNEQ", "correlationIDIn", "correlationIDNotIn", "correlationIDGT", "correlationIDGTE", "correlationIDLT", "correlationIDLTE", "correlationIDContains", "correlationIDHasPrefix", "correlationIDHasSuffix", "correlationIDIsNil", "correlationIDNotNil", "correlationIDEqualFold", "correlationIDContainsFold", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "hasOperacion", "hasOperacionWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10703,6 +13214,111 @@ func (ec *executionContext) unmarshalInputOperacionEventoWhereInput(ctx context.
 				return it, err
 			}
 			it.RequestIDContainsFold = data
+		case "correlationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationID = data
+		case "correlationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDNEQ = data
+		case "correlationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDIn = data
+		case "correlationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDNotIn = data
+		case "correlationIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDGT = data
+		case "correlationIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDGTE = data
+		case "correlationIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDLT = data
+		case "correlationIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDLTE = data
+		case "correlationIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDContains = data
+		case "correlationIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDHasPrefix = data
+		case "correlationIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDHasSuffix = data
+		case "correlationIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDIsNil = data
+		case "correlationIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDNotNil = data
+		case "correlationIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDEqualFold = data
+		case "correlationIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correlationIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrelationIDContainsFold = data
 		case "actor":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actor"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -11930,6 +14546,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Factura(ctx, sel, obj)
+	case *ent.EventoAuditoria:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._EventoAuditoria(ctx, sel, obj)
 	case *ent.Cliente:
 		if obj == nil {
 			return graphql.Null
@@ -12041,6 +14662,12 @@ func (ec *executionContext) _Cliente(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Cliente_operaciones(ctx, field, obj)
 				})
+		case "eventos":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Cliente_eventos(ctx, field, obj)
+				})
 		case "lineaUtilizada":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -12145,6 +14772,193 @@ func (ec *executionContext) _ClienteEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var eventoAuditoriaImplementors = []string{"EventoAuditoria", "Node"}
+
+func (ec *executionContext) _EventoAuditoria(ctx context.Context, sel ast.SelectionSet, obj *ent.EventoAuditoria) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventoAuditoriaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventoAuditoria")
+		case "id":
+			out.Values[i] = ec._EventoAuditoria_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entidad":
+			out.Values[i] = ec._EventoAuditoria_entidad(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entidadId":
+			out.Values[i] = ec._EventoAuditoria_entidadId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tipo":
+			out.Values[i] = ec._EventoAuditoria_tipo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fecha":
+			out.Values[i] = ec._EventoAuditoria_fecha(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estadoAnterior":
+			out.Values[i] = ec._EventoAuditoria_estadoAnterior(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estadoNuevo":
+			out.Values[i] = ec._EventoAuditoria_estadoNuevo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestId":
+			out.Values[i] = ec._EventoAuditoria_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "correlationId":
+			out.Values[i] = ec._EventoAuditoria_correlationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._EventoAuditoria_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "detalle":
+			out.Values[i] = ec._EventoAuditoria_detalle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "traceId":
+			out.Values[i] = ec._EventoAuditoria_traceId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cliente":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EventoAuditoria_cliente(ctx, field, obj)
+				})
+		case "factura":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EventoAuditoria_factura(ctx, field, obj)
+				})
+		case "operacion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EventoAuditoria_operacion(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eventoAuditoriaConnectionImplementors = []string{"EventoAuditoriaConnection"}
+
+func (ec *executionContext) _EventoAuditoriaConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.EventoAuditoriaConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventoAuditoriaConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventoAuditoriaConnection")
+		case "edges":
+			out.Values[i] = ec._EventoAuditoriaConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EventoAuditoriaConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._EventoAuditoriaConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eventoAuditoriaEdgeImplementors = []string{"EventoAuditoriaEdge"}
+
+func (ec *executionContext) _EventoAuditoriaEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.EventoAuditoriaEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventoAuditoriaEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventoAuditoriaEdge")
+		case "node":
+			out.Values[i] = ec._EventoAuditoriaEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._EventoAuditoriaEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var facturaImplementors = []string{"Factura", "Node"}
 
 func (ec *executionContext) _Factura(ctx context.Context, sel ast.SelectionSet, obj *ent.Factura) graphql.Marshaler {
@@ -12222,6 +15036,12 @@ func (ec *executionContext) _Factura(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Factura_operaciones(ctx, field, obj)
+				})
+		case "eventos":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Factura_eventos(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12693,6 +15513,11 @@ func (ec *executionContext) _OperacionEvento(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "correlationId":
+			out.Values[i] = ec._OperacionEvento_correlationId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "actor":
 			out.Values[i] = ec._OperacionEvento_actor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -12891,6 +15716,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_clientes(ctx, field)
+				})
+		case "auditoria":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditoria(ctx, field)
 				})
 		case "facturas":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -13441,6 +16272,16 @@ func (ec *executionContext) marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) unmarshalNEntidadAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx context.Context, v any) (estado.Entidad, error) {
+	var res estado.Entidad
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntidadAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx context.Context, sel ast.SelectionSet, v estado.Entidad) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNEstadoCliente2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐCliente(ctx context.Context, v any) (estado.Cliente, error) {
 	var res estado.Cliente
 	err := res.UnmarshalGQL(v)
@@ -13469,6 +16310,33 @@ func (ec *executionContext) unmarshalNEstadoOperacion2githubᚗcomᚋbanproᚋfa
 
 func (ec *executionContext) marshalNEstadoOperacion2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐOperacion(ctx context.Context, sel ast.SelectionSet, v estado.Operacion) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNEventoAuditoriaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EventoAuditoriaConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EventoAuditoriaConnection!")
+		return graphql.Null
+	}
+	return ec._EventoAuditoriaConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEventoAuditoriaOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaOrderField(ctx context.Context, v any) (*ent.EventoAuditoriaOrderField, error) {
+	var res = new(ent.EventoAuditoriaOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventoAuditoriaOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.EventoAuditoriaOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EventoAuditoriaOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNEventoAuditoriaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInput(ctx context.Context, v any) (*ent.EventoAuditoriaWhereInput, error) {
+	res, err := ec.unmarshalInputEventoAuditoriaWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx context.Context, sel ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
@@ -13698,6 +16566,16 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNTipoEventoAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoria(ctx context.Context, v any) (estado.TipoAuditoria, error) {
+	var res estado.TipoAuditoria
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTipoEventoAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoria(ctx context.Context, sel ast.SelectionSet, v estado.TipoAuditoria) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNTipoEventoOperacion2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoEvento(ctx context.Context, v any) (estado.TipoEvento, error) {
@@ -14064,6 +16942,58 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) unmarshalOEntidadAuditoria2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidadᚄ(ctx context.Context, v any) ([]estado.Entidad, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]estado.Entidad, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEntidadAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEntidadAuditoria2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidadᚄ(ctx context.Context, sel ast.SelectionSet, v []estado.Entidad) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntidadAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOEntidadAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx context.Context, v any) (*estado.Entidad, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(estado.Entidad)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEntidadAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx context.Context, sel ast.SelectionSet, v *estado.Entidad) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOEstadoCliente2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐClienteᚄ(ctx context.Context, v any) ([]estado.Cliente, error) {
 	if v == nil {
 		return nil, nil
@@ -14218,6 +17148,66 @@ func (ec *executionContext) marshalOEstadoOperacion2ᚖgithubᚗcomᚋbanproᚋf
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOEventoAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoria(ctx context.Context, sel ast.SelectionSet, v *ent.EventoAuditoria) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EventoAuditoria(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEventoAuditoriaEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.EventoAuditoriaEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOEventoAuditoriaEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOEventoAuditoriaEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaEdge(ctx context.Context, sel ast.SelectionSet, v *ent.EventoAuditoriaEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EventoAuditoriaEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOEventoAuditoriaOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaOrder(ctx context.Context, v any) (*ent.EventoAuditoriaOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEventoAuditoriaOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOEventoAuditoriaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInputᚄ(ctx context.Context, v any) ([]*ent.EventoAuditoriaWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.EventoAuditoriaWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEventoAuditoriaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOEventoAuditoriaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInput(ctx context.Context, v any) (*ent.EventoAuditoriaWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEventoAuditoriaWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx context.Context, sel ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
@@ -14617,6 +17607,58 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := scalar.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTipoEventoAuditoria2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoriaᚄ(ctx context.Context, v any) ([]estado.TipoAuditoria, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]estado.TipoAuditoria, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTipoEventoAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoria(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTipoEventoAuditoria2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoriaᚄ(ctx context.Context, sel ast.SelectionSet, v []estado.TipoAuditoria) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTipoEventoAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoria(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOTipoEventoAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoria(ctx context.Context, v any) (*estado.TipoAuditoria, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(estado.TipoAuditoria)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTipoEventoAuditoria2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoAuditoria(ctx context.Context, sel ast.SelectionSet, v *estado.TipoAuditoria) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOTipoEventoOperacion2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoEventoᚄ(ctx context.Context, v any) ([]estado.TipoEvento, error) {

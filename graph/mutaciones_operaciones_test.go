@@ -17,13 +17,15 @@ import (
 )
 
 // api is a GraphQL client that sends a distinct X-Request-ID with every
-// request and remembers it, so a test can tell which request wrote what.
+// request and remembers it (the correlation id) with the id the server gave
+// the request, so a test can tell which request wrote what.
 type api struct {
-	t      *testing.T
-	client *testkit.Client
-	clock  *clock.Fixed
-	n      int
-	last   string // the X-Request-ID of the latest request
+	t        *testing.T
+	client   *testkit.Client
+	clock    *clock.Fixed
+	n        int
+	last     string // the server's X-Request-ID of the latest request
+	lastCorr string // the X-Request-ID the latest request sent
 }
 
 func newAPI(t *testing.T, db *database.DB) *api {
@@ -36,11 +38,15 @@ func newAPI(t *testing.T, db *database.DB) *api {
 func (a *api) do(query string, vars map[string]any, dst any) {
 	a.t.Helper()
 	a.n++
-	a.last = fmt.Sprintf("prueba-%s-%02d", a.t.Name()[:4], a.n)
-	a.client.Header.Set("X-Request-ID", a.last)
+	a.lastCorr = fmt.Sprintf("prueba-%s-%02d", a.t.Name()[:4], a.n)
+	a.client.Header.Set("X-Request-ID", a.lastCorr)
 	a.clock.Advance(time.Minute)
-	raw := testkit.Data[json.RawMessage](a.t, a.client, query, vars)
-	require.NoError(a.t, json.Unmarshal(raw, dst), string(raw))
+	res := a.client.Do(query, vars)
+	require.Empty(a.t, res.Errors, "query failed: %s", res.Raw)
+	require.NoError(a.t, json.Unmarshal(res.Data, dst), res.Raw)
+	a.last = res.Header.Get("X-Request-ID")
+	require.NotEqual(a.t, a.lastCorr, a.last, "the server gives the request its own id")
+	require.Equal(a.t, a.lastCorr, res.Header.Get("X-Correlation-ID"), "and echoes the caller's as the correlation id")
 }
 
 // post runs a request under no request id of the test's, for requests that
@@ -66,7 +72,7 @@ const (
 	gqlFinalizar      = `mutation($id: ID!) { finalizarOperacion(id: $id) { ` + operacionFields + ` } }`
 	gqlCliente        = `query($id: ID!) { cliente(id: $id) { lineaCredito lineaDisponible lineaUtilizada } }`
 	gqlEventos        = `query($id: ID!) { operacion(id: $id) { estado eventos { totalCount edges { node {
-		tipo estadoAnterior estadoNuevo requestId actor detalle fecha } } } } }`
+		tipo estadoAnterior estadoNuevo requestId correlationId actor detalle fecha } } } } }`
 )
 
 type operacionGQL struct {
@@ -101,6 +107,7 @@ type eventoGQL struct {
 	EstadoAnterior *string        `json:"estadoAnterior"`
 	EstadoNuevo    string         `json:"estadoNuevo"`
 	RequestID      string         `json:"requestId"`
+	CorrelationID  *string        `json:"correlationId"`
 	Actor          string         `json:"actor"`
 	Detalle        map[string]any `json:"detalle"`
 	Fecha          time.Time      `json:"fecha"`
@@ -177,11 +184,13 @@ func TestCicloDeVidaGraphQL(t *testing.T) {
 	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		a := newAPI(t, db)
 		clienteID, facturaIDs := a.clienteYFacturas("1000000.00", []string{"200000.00", "100000.00"}, []int{120, 60})
-		requests := map[string]string{} // event tipo -> X-Request-ID
+		requests := map[string]string{} // event tipo -> the server's request id
+		corrs := map[string]string{}    // event tipo -> the X-Request-ID sent
 
 		var co struct{ CrearOperacion operacionGQL }
 		a.do(gqlCrearOperacion, map[string]any{"input": map[string]any{"clienteId": clienteID, "facturaIds": facturaIDs}}, &co)
 		requests["CREADA"] = a.last
+		corrs["CREADA"] = a.lastCorr
 		op := co.CrearOperacion
 		assert.Equal(t, "PENDIENTE", op.Estado)
 		assert.Equal(t, "300000.00", op.MontoTotalFacturas)
@@ -196,6 +205,7 @@ func TestCicloDeVidaGraphQL(t *testing.T) {
 		var ap struct{ AprobarOperacion operacionGQL }
 		a.do(gqlAprobar, map[string]any{"id": op.ID}, &ap)
 		requests["APROBADA"] = a.last
+		corrs["APROBADA"] = a.lastCorr
 		assert.Equal(t, "APROBADA", ap.AprobarOperacion.Estado)
 		assert.NotNil(t, ap.AprobarOperacion.FechaAprobacion)
 		assert.Equal(t, map[string]string{facturaIDs[0]: "CEDIDA", facturaIDs[1]: "CEDIDA"}, ap.AprobarOperacion.estadosFacturas())
@@ -204,6 +214,7 @@ func TestCicloDeVidaGraphQL(t *testing.T) {
 		var de struct{ DesembolsarOperacion operacionGQL }
 		a.do(gqlDesembolsar, map[string]any{"id": op.ID}, &de)
 		requests["DESEMBOLSADA"] = a.last
+		corrs["DESEMBOLSADA"] = a.lastCorr
 		assert.Equal(t, "DESEMBOLSADA", de.DesembolsarOperacion.Estado)
 		assert.NotNil(t, de.DesembolsarOperacion.FechaDesembolso)
 		a.requireLineas(clienteID, "1000000.00", "700000.00", "300000.00")
@@ -218,6 +229,7 @@ func TestCicloDeVidaGraphQL(t *testing.T) {
 		var fi struct{ FinalizarOperacion operacionGQL }
 		a.do(gqlFinalizar, map[string]any{"id": op.ID}, &fi)
 		requests["FINALIZADA"] = a.last
+		corrs["FINALIZADA"] = a.lastCorr
 		assert.Equal(t, "FINALIZADA", fi.FinalizarOperacion.Estado)
 		assert.NotNil(t, fi.FinalizarOperacion.FechaFinalizacion)
 		assert.Equal(t, map[string]string{facturaIDs[0]: "PAGADA", facturaIDs[1]: "PAGADA"}, fi.FinalizarOperacion.estadosFacturas())
@@ -253,6 +265,9 @@ func TestCicloDeVidaGraphQL(t *testing.T) {
 			}
 			assert.Equal(t, w.nuevo, e.EstadoNuevo)
 			assert.Equal(t, requests[w.tipo], e.RequestID, "%s carries the id of the request that wrote it", w.tipo)
+			if assert.NotNil(t, e.CorrelationID, w.tipo) {
+				assert.Equal(t, corrs[w.tipo], *e.CorrelationID, "%s carries the caller's id as its correlation id", w.tipo)
+			}
 			assert.Equal(t, "anonimo", e.Actor)
 			assert.Equal(t, w.detalle, e.Detalle, w.tipo)
 			if i > 0 {

@@ -1,8 +1,10 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"github.com/stretchr/testify/assert"
@@ -37,8 +39,27 @@ func arbol(t *testing.T, db *database.DB, nClientes, nFacturas int) []*ent.Clien
 			op := fx.Operacion(c, fs[i:min(i+2, len(fs))], operacionEstado(estado.OperacionAprobada))
 			fx.Evento(op, estado.EventoAprobada, &pendiente, estado.OperacionAprobada)
 		}
+		// Audit entries: two for the cliente, one per factura.
+		auditar(t, db, estado.AudClienteCreado, c.ID, c.CreadoEn)
+		auditar(t, db, estado.AudClienteActivado, c.ID, c.CreadoEn)
+		for _, f := range fs {
+			auditar(t, db, estado.AudFacturaRegistrada, f.ID, f.CreadoEn)
+		}
 	}
 	return clientes
+}
+
+// auditar appends an audit entry of kind tipo about entity id.
+func auditar(t *testing.T, db *database.DB, tipo estado.TipoAuditoria, id int, fecha time.Time) {
+	t.Helper()
+	c := db.Client.EventoAuditoria.Create().SetEntidad(tipo.Entidad()).SetEntidadID(id).SetTipo(tipo).SetFecha(fecha).
+		SetRequestID("fixture").SetActor("fixture").SetDetalle(map[string]any{})
+	if tipo.Entidad() == estado.EntidadCliente {
+		c.SetClienteID(id)
+	} else {
+		c.SetFacturaID(id)
+	}
+	require.NoError(t, c.Exec(context.Background()))
 }
 
 // The queries of the test; totalCount is asked at every level, since it is
@@ -94,6 +115,14 @@ const (
 	      id facturas { totalCount edges { node { id } } }
 	    } } }
 	  }
+	}`
+	arbolDeAuditoria = `query Auditoria {
+	  clientes(first: 100) { totalCount edges { node {
+	    eventos { totalCount edges { node { id tipo actor cliente { id } } } }
+	    facturas { totalCount edges { node {
+	      eventos { totalCount edges { node { id tipo detalle } } }
+	    } } }
+	  } } }
 	}`
 	arbolDesdeNodes = `query Nodes($ids: [ID!]!) {
 	  nodes(ids: $ids) { id ... on Cliente {
@@ -207,6 +236,24 @@ func TestSinNMasUno(t *testing.T) {
 						for _, op := range f.Operaciones.Nodes() {
 							assert.NotEmpty(t, op.Facturas.Edges)
 							assert.Len(t, op.Eventos.Edges, 2)
+						}
+					}
+				}},
+				{name: "clientes_y_facturas_con_sus_eventos", query: arbolDeAuditoria, checkBig: func(t *testing.T, raw json.RawMessage) {
+					var got struct {
+						Clientes testkit.Conn[struct {
+							Eventos  testkit.Conn[testkit.Node]
+							Facturas testkit.Conn[struct{ Eventos testkit.Conn[testkit.Node] }]
+						}]
+					}
+					require.NoError(t, json.Unmarshal(raw, &got))
+					require.Len(t, got.Clientes.Edges, 20)
+					for _, cl := range got.Clientes.Nodes() {
+						assert.Equal(t, 2, cl.Eventos.TotalCount)
+						assert.Len(t, cl.Eventos.Edges, 2)
+						require.Len(t, cl.Facturas.Edges, 10)
+						for _, f := range cl.Facturas.Nodes() {
+							assert.Len(t, f.Eventos.Edges, 1)
 						}
 					}
 				}},

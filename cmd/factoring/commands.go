@@ -322,8 +322,8 @@ func (m *Main) verificar(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "revisados: %d clientes, %d facturas, %d operaciones, %d eventos\n",
-		rep.Clientes, rep.Facturas, rep.Operaciones, rep.Eventos)
+	fmt.Fprintf(m.Stdout, "revisados: %d clientes, %d facturas, %d operaciones, %d eventos, %d entradas de auditoría\n",
+		rep.Clientes, rep.Facturas, rep.Operaciones, rep.Eventos, rep.Auditoria)
 	for _, v := range rep.Violations {
 		fmt.Fprintln(m.Stdout, v.String())
 	}

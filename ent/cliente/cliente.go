@@ -46,6 +46,8 @@ const (
 	EdgeFacturas = "facturas"
 	// EdgeOperaciones holds the string denoting the operaciones edge name in mutations.
 	EdgeOperaciones = "operaciones"
+	// EdgeEventos holds the string denoting the eventos edge name in mutations.
+	EdgeEventos = "eventos"
 	// Table holds the table name of the cliente in the database.
 	Table = "clientes"
 	// FacturasTable is the table that holds the facturas relation/edge.
@@ -62,6 +64,13 @@ const (
 	OperacionesInverseTable = "operaciones"
 	// OperacionesColumn is the table column denoting the operaciones relation/edge.
 	OperacionesColumn = "cliente_id"
+	// EventosTable is the table that holds the eventos relation/edge.
+	EventosTable = "eventos_auditoria"
+	// EventosInverseTable is the table name for the EventoAuditoria entity.
+	// It exists in this package in order to avoid circular dependency with the "eventoauditoria" package.
+	EventosInverseTable = "eventos_auditoria"
+	// EventosColumn is the table column denoting the eventos relation/edge.
+	EventosColumn = "cliente_id"
 )
 
 // Columns holds all SQL columns for cliente fields.
@@ -221,6 +230,20 @@ func ByOperaciones(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newOperacionesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByEventosCount orders the results by eventos count.
+func ByEventosCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEventosStep(), opts...)
+	}
+}
+
+// ByEventos orders the results by eventos terms.
+func ByEventos(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEventosStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newFacturasStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -233,6 +256,13 @@ func newOperacionesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OperacionesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, OperacionesTable, OperacionesColumn),
+	)
+}
+func newEventosStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EventosInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, EventosTable, EventosColumn),
 	)
 }
 

@@ -888,6 +888,29 @@ func HasOperacionesWith(preds ...predicate.Operacion) predicate.Cliente {
 	})
 }
 
+// HasEventos applies the HasEdge predicate on the "eventos" edge.
+func HasEventos() predicate.Cliente {
+	return predicate.Cliente(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, EventosTable, EventosColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasEventosWith applies the HasEdge predicate on the "eventos" edge with a given conditions (other predicates).
+func HasEventosWith(preds ...predicate.EventoAuditoria) predicate.Cliente {
+	return predicate.Cliente(func(s *sql.Selector) {
+		step := newEventosStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Cliente) predicate.Cliente {
 	return predicate.Cliente(sql.AndPredicates(predicates...))

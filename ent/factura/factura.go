@@ -42,6 +42,8 @@ const (
 	EdgeCliente = "cliente"
 	// EdgeOperaciones holds the string denoting the operaciones edge name in mutations.
 	EdgeOperaciones = "operaciones"
+	// EdgeEventos holds the string denoting the eventos edge name in mutations.
+	EdgeEventos = "eventos"
 	// EdgeOperacionFacturas holds the string denoting the operacion_facturas edge name in mutations.
 	EdgeOperacionFacturas = "operacion_facturas"
 	// Table holds the table name of the factura in the database.
@@ -58,6 +60,13 @@ const (
 	// OperacionesInverseTable is the table name for the Operacion entity.
 	// It exists in this package in order to avoid circular dependency with the "operacion" package.
 	OperacionesInverseTable = "operaciones"
+	// EventosTable is the table that holds the eventos relation/edge.
+	EventosTable = "eventos_auditoria"
+	// EventosInverseTable is the table name for the EventoAuditoria entity.
+	// It exists in this package in order to avoid circular dependency with the "eventoauditoria" package.
+	EventosInverseTable = "eventos_auditoria"
+	// EventosColumn is the table column denoting the eventos relation/edge.
+	EventosColumn = "factura_id"
 	// OperacionFacturasTable is the table that holds the operacion_facturas relation/edge.
 	OperacionFacturasTable = "operacion_facturas"
 	// OperacionFacturasInverseTable is the table name for the OperacionFactura entity.
@@ -206,6 +215,20 @@ func ByOperaciones(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByEventosCount orders the results by eventos count.
+func ByEventosCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEventosStep(), opts...)
+	}
+}
+
+// ByEventos orders the results by eventos terms.
+func ByEventos(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEventosStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByOperacionFacturasCount orders the results by operacion_facturas count.
 func ByOperacionFacturasCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -231,6 +254,13 @@ func newOperacionesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OperacionesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, OperacionesTable, OperacionesPrimaryKey...),
+	)
+}
+func newEventosStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EventosInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, EventosTable, EventosColumn),
 	)
 }
 func newOperacionFacturasStep() *sqlgraph.Step {

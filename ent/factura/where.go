@@ -673,6 +673,29 @@ func HasOperacionesWith(preds ...predicate.Operacion) predicate.Factura {
 	})
 }
 
+// HasEventos applies the HasEdge predicate on the "eventos" edge.
+func HasEventos() predicate.Factura {
+	return predicate.Factura(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, EventosTable, EventosColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasEventosWith applies the HasEdge predicate on the "eventos" edge with a given conditions (other predicates).
+func HasEventosWith(preds ...predicate.EventoAuditoria) predicate.Factura {
+	return predicate.Factura(func(s *sql.Selector) {
+		step := newEventosStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasOperacionFacturas applies the HasEdge predicate on the "operacion_facturas" edge.
 func HasOperacionFacturas() predicate.Factura {
 	return predicate.Factura(func(s *sql.Selector) {

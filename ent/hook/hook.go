@@ -33,6 +33,18 @@ func (f EntregaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EntregaMutation", m)
 }
 
+// The EventoAuditoriaFunc type is an adapter to allow the use of ordinary
+// function as EventoAuditoria mutator.
+type EventoAuditoriaFunc func(context.Context, *ent.EventoAuditoriaMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EventoAuditoriaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EventoAuditoriaMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EventoAuditoriaMutation", m)
+}
+
 // The FacturaFunc type is an adapter to allow the use of ordinary
 // function as Factura mutator.
 type FacturaFunc func(context.Context, *ent.FacturaMutation) (ent.Value, error)

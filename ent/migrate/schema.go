@@ -119,6 +119,92 @@ var (
 			},
 		},
 	}
+	// EventosAuditoriaColumns holds the columns for the "eventos_auditoria" table.
+	EventosAuditoriaColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "entidad", Type: field.TypeEnum, Enums: []string{"CLIENTE", "FACTURA", "OPERACION"}},
+		{Name: "entidad_id", Type: field.TypeInt},
+		{Name: "tipo", Type: field.TypeEnum, Enums: []string{"CLIENTE_CREADO", "CLIENTE_ACTUALIZADO", "CLIENTE_ACTIVADO", "CLIENTE_SUSPENDIDO", "CLIENTE_BLOQUEADO", "CLIENTE_LINEA_AJUSTADA", "FACTURA_REGISTRADA", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA", "OPERACION_CREADA", "OPERACION_APROBADA", "OPERACION_RECHAZADA", "OPERACION_DESEMBOLSADA", "OPERACION_FINALIZADA"}},
+		{Name: "fecha", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "estado_anterior", Type: field.TypeString, Nullable: true, Size: 20},
+		{Name: "estado_nuevo", Type: field.TypeString, Nullable: true, Size: 20},
+		{Name: "request_id", Type: field.TypeString, Size: 128},
+		{Name: "correlation_id", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "actor", Type: field.TypeString, Size: 255},
+		{Name: "detalle", Type: field.TypeJSON},
+		{Name: "trace_id", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "cliente_id", Type: field.TypeInt, Nullable: true},
+		{Name: "factura_id", Type: field.TypeInt, Nullable: true},
+		{Name: "operacion_id", Type: field.TypeInt, Nullable: true},
+	}
+	// EventosAuditoriaTable holds the schema information for the "eventos_auditoria" table.
+	EventosAuditoriaTable = &schema.Table{
+		Name:       "eventos_auditoria",
+		Columns:    EventosAuditoriaColumns,
+		PrimaryKey: []*schema.Column{EventosAuditoriaColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "eventos_auditoria_clientes_eventos",
+				Columns:    []*schema.Column{EventosAuditoriaColumns[12]},
+				RefColumns: []*schema.Column{ClientesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "eventos_auditoria_facturas_eventos",
+				Columns:    []*schema.Column{EventosAuditoriaColumns[13]},
+				RefColumns: []*schema.Column{FacturasColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "eventos_auditoria_operaciones_auditoria",
+				Columns:    []*schema.Column{EventosAuditoriaColumns[14]},
+				RefColumns: []*schema.Column{OperacionesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "eventoauditoria_cliente_id_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{EventosAuditoriaColumns[12], EventosAuditoriaColumns[4]},
+			},
+			{
+				Name:    "eventoauditoria_factura_id_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{EventosAuditoriaColumns[13], EventosAuditoriaColumns[4]},
+			},
+			{
+				Name:    "eventoauditoria_entidad_id_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{EventosAuditoriaColumns[2], EventosAuditoriaColumns[4]},
+			},
+			{
+				Name:    "eventoauditoria_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{EventosAuditoriaColumns[4]},
+			},
+			{
+				Name:    "eventoauditoria_actor_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{EventosAuditoriaColumns[9], EventosAuditoriaColumns[4]},
+			},
+			{
+				Name:    "eventoauditoria_request_id",
+				Unique:  false,
+				Columns: []*schema.Column{EventosAuditoriaColumns[7]},
+			},
+			{
+				Name:    "eventoauditoria_correlation_id",
+				Unique:  false,
+				Columns: []*schema.Column{EventosAuditoriaColumns[8]},
+			},
+			{
+				Name:    "eventoauditoria_tipo_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{EventosAuditoriaColumns[3], EventosAuditoriaColumns[4]},
+			},
+		},
+	}
 	// FacturasColumns holds the columns for the "facturas" table.
 	FacturasColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -260,6 +346,7 @@ var (
 		{Name: "estado_anterior", Type: field.TypeEnum, Nullable: true, Enums: []string{"PENDIENTE", "APROBADA", "RECHAZADA", "DESEMBOLSADA", "FINALIZADA"}},
 		{Name: "estado_nuevo", Type: field.TypeEnum, Enums: []string{"PENDIENTE", "APROBADA", "RECHAZADA", "DESEMBOLSADA", "FINALIZADA"}},
 		{Name: "request_id", Type: field.TypeString, Size: 128},
+		{Name: "correlation_id", Type: field.TypeString, Nullable: true, Size: 128},
 		{Name: "actor", Type: field.TypeString, Size: 255},
 		{Name: "detalle", Type: field.TypeJSON},
 		{Name: "operacion_id", Type: field.TypeInt},
@@ -272,7 +359,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "operacion_eventos_operaciones_eventos",
-				Columns:    []*schema.Column{OperacionEventosColumns[8]},
+				Columns:    []*schema.Column{OperacionEventosColumns[9]},
 				RefColumns: []*schema.Column{OperacionesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -281,7 +368,7 @@ var (
 			{
 				Name:    "operacionevento_operacion_id_fecha",
 				Unique:  false,
-				Columns: []*schema.Column{OperacionEventosColumns[8], OperacionEventosColumns[2]},
+				Columns: []*schema.Column{OperacionEventosColumns[9], OperacionEventosColumns[2]},
 			},
 			{
 				Name:    "operacionevento_tipo",
@@ -405,6 +492,7 @@ var (
 	Tables = []*schema.Table{
 		ClientesTable,
 		EntregasTable,
+		EventosAuditoriaTable,
 		FacturasTable,
 		OperacionesTable,
 		OperacionEventosTable,
@@ -432,6 +520,18 @@ func init() {
 	EntregasTable.Annotation.Checks = map[string]string{
 		"entregas_canal_valido":  "canal IN ('WEBHOOK', 'NATS', 'EMAIL')",
 		"entregas_estado_valido": "estado IN ('PENDIENTE', 'ENTREGADA', 'FALLIDA')",
+	}
+	EventosAuditoriaTable.ForeignKeys[0].RefTable = ClientesTable
+	EventosAuditoriaTable.ForeignKeys[1].RefTable = FacturasTable
+	EventosAuditoriaTable.ForeignKeys[2].RefTable = OperacionesTable
+	EventosAuditoriaTable.Annotation = &entsql.Annotation{
+		Table:          "eventos_auditoria",
+		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	EventosAuditoriaTable.Annotation.Checks = map[string]string{
+		"eventos_auditoria_entidad_valida": "entidad IN ('CLIENTE', 'FACTURA', 'OPERACION')",
+		"eventos_auditoria_tipo_valido":    "tipo IN ('CLIENTE_CREADO', 'CLIENTE_ACTUALIZADO', 'CLIENTE_ACTIVADO', 'CLIENTE_SUSPENDIDO', 'CLIENTE_BLOQUEADO', 'CLIENTE_LINEA_AJUSTADA', 'FACTURA_REGISTRADA', 'FACTURA_PAGADA', 'FACTURA_ANULADA', 'FACTURA_VENCIDA', 'OPERACION_CREADA', 'OPERACION_APROBADA', 'OPERACION_RECHAZADA', 'OPERACION_DESEMBOLSADA', 'OPERACION_FINALIZADA')",
+		"eventos_auditoria_una_entidad":    "((entidad = 'CLIENTE' AND cliente_id = entidad_id AND factura_id IS NULL AND operacion_id IS NULL) OR (entidad = 'FACTURA' AND factura_id = entidad_id AND cliente_id IS NULL AND operacion_id IS NULL) OR (entidad = 'OPERACION' AND operacion_id = entidad_id AND cliente_id IS NULL AND factura_id IS NULL))",
 	}
 	FacturasTable.ForeignKeys[0].RefTable = ClientesTable
 	FacturasTable.Annotation = &entsql.Annotation{

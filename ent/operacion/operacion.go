@@ -50,6 +50,8 @@ const (
 	EdgeFacturas = "facturas"
 	// EdgeEventos holds the string denoting the eventos edge name in mutations.
 	EdgeEventos = "eventos"
+	// EdgeAuditoria holds the string denoting the auditoria edge name in mutations.
+	EdgeAuditoria = "auditoria"
 	// EdgeOperacionFacturas holds the string denoting the operacion_facturas edge name in mutations.
 	EdgeOperacionFacturas = "operacion_facturas"
 	// Table holds the table name of the operacion in the database.
@@ -73,6 +75,13 @@ const (
 	EventosInverseTable = "operacion_eventos"
 	// EventosColumn is the table column denoting the eventos relation/edge.
 	EventosColumn = "operacion_id"
+	// AuditoriaTable is the table that holds the auditoria relation/edge.
+	AuditoriaTable = "eventos_auditoria"
+	// AuditoriaInverseTable is the table name for the EventoAuditoria entity.
+	// It exists in this package in order to avoid circular dependency with the "eventoauditoria" package.
+	AuditoriaInverseTable = "eventos_auditoria"
+	// AuditoriaColumn is the table column denoting the auditoria relation/edge.
+	AuditoriaColumn = "operacion_id"
 	// OperacionFacturasTable is the table that holds the operacion_facturas relation/edge.
 	OperacionFacturasTable = "operacion_facturas"
 	// OperacionFacturasInverseTable is the table name for the OperacionFactura entity.
@@ -249,6 +258,20 @@ func ByEventos(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByAuditoriaCount orders the results by auditoria count.
+func ByAuditoriaCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAuditoriaStep(), opts...)
+	}
+}
+
+// ByAuditoria orders the results by auditoria terms.
+func ByAuditoria(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAuditoriaStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByOperacionFacturasCount orders the results by operacion_facturas count.
 func ByOperacionFacturasCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -281,6 +304,13 @@ func newEventosStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(EventosInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, EventosTable, EventosColumn),
+	)
+}
+func newAuditoriaStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AuditoriaInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AuditoriaTable, AuditoriaColumn),
 	)
 }
 func newOperacionFacturasStep() *sqlgraph.Step {

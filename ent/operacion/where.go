@@ -786,6 +786,29 @@ func HasEventosWith(preds ...predicate.OperacionEvento) predicate.Operacion {
 	})
 }
 
+// HasAuditoria applies the HasEdge predicate on the "auditoria" edge.
+func HasAuditoria() predicate.Operacion {
+	return predicate.Operacion(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AuditoriaTable, AuditoriaColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAuditoriaWith applies the HasEdge predicate on the "auditoria" edge with a given conditions (other predicates).
+func HasAuditoriaWith(preds ...predicate.EventoAuditoria) predicate.Operacion {
+	return predicate.Operacion(func(s *sql.Selector) {
+		step := newAuditoriaStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasOperacionFacturas applies the HasEdge predicate on the "operacion_facturas" edge.
 func HasOperacionFacturas() predicate.Operacion {
 	return predicate.Operacion(func(s *sql.Selector) {

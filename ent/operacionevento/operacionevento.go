@@ -28,6 +28,8 @@ const (
 	FieldEstadoNuevo = "estado_nuevo"
 	// FieldRequestID holds the string denoting the request_id field in the database.
 	FieldRequestID = "request_id"
+	// FieldCorrelationID holds the string denoting the correlation_id field in the database.
+	FieldCorrelationID = "correlation_id"
 	// FieldActor holds the string denoting the actor field in the database.
 	FieldActor = "actor"
 	// FieldDetalle holds the string denoting the detalle field in the database.
@@ -54,6 +56,7 @@ var Columns = []string{
 	FieldEstadoAnterior,
 	FieldEstadoNuevo,
 	FieldRequestID,
+	FieldCorrelationID,
 	FieldActor,
 	FieldDetalle,
 }
@@ -71,6 +74,8 @@ func ValidColumn(column string) bool {
 var (
 	// RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
 	RequestIDValidator func(string) error
+	// CorrelationIDValidator is a validator for the "correlation_id" field. It is called by the builders before save.
+	CorrelationIDValidator func(string) error
 	// ActorValidator is a validator for the "actor" field. It is called by the builders before save.
 	ActorValidator func(string) error
 )
@@ -141,6 +146,11 @@ func ByEstadoNuevo(opts ...sql.OrderTermOption) OrderOption {
 // ByRequestID orders the results by the request_id field.
 func ByRequestID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRequestID, opts...).ToFunc()
+}
+
+// ByCorrelationID orders the results by the correlation_id field.
+func ByCorrelationID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCorrelationID, opts...).ToFunc()
 }
 
 // ByActor orders the results by the actor field.

@@ -71,6 +71,11 @@ func RequestID(v string) predicate.OperacionEvento {
 	return predicate.OperacionEvento(sql.FieldEQ(FieldRequestID, v))
 }
 
+// CorrelationID applies equality check predicate on the "correlation_id" field. It's identical to CorrelationIDEQ.
+func CorrelationID(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldEQ(FieldCorrelationID, v))
+}
+
 // Actor applies equality check predicate on the "actor" field. It's identical to ActorEQ.
 func Actor(v string) predicate.OperacionEvento {
 	return predicate.OperacionEvento(sql.FieldEQ(FieldActor, v))
@@ -299,6 +304,81 @@ func RequestIDEqualFold(v string) predicate.OperacionEvento {
 // RequestIDContainsFold applies the ContainsFold predicate on the "request_id" field.
 func RequestIDContainsFold(v string) predicate.OperacionEvento {
 	return predicate.OperacionEvento(sql.FieldContainsFold(FieldRequestID, v))
+}
+
+// CorrelationIDEQ applies the EQ predicate on the "correlation_id" field.
+func CorrelationIDEQ(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldEQ(FieldCorrelationID, v))
+}
+
+// CorrelationIDNEQ applies the NEQ predicate on the "correlation_id" field.
+func CorrelationIDNEQ(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldNEQ(FieldCorrelationID, v))
+}
+
+// CorrelationIDIn applies the In predicate on the "correlation_id" field.
+func CorrelationIDIn(vs ...string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldIn(FieldCorrelationID, vs...))
+}
+
+// CorrelationIDNotIn applies the NotIn predicate on the "correlation_id" field.
+func CorrelationIDNotIn(vs ...string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldNotIn(FieldCorrelationID, vs...))
+}
+
+// CorrelationIDGT applies the GT predicate on the "correlation_id" field.
+func CorrelationIDGT(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldGT(FieldCorrelationID, v))
+}
+
+// CorrelationIDGTE applies the GTE predicate on the "correlation_id" field.
+func CorrelationIDGTE(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldGTE(FieldCorrelationID, v))
+}
+
+// CorrelationIDLT applies the LT predicate on the "correlation_id" field.
+func CorrelationIDLT(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldLT(FieldCorrelationID, v))
+}
+
+// CorrelationIDLTE applies the LTE predicate on the "correlation_id" field.
+func CorrelationIDLTE(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldLTE(FieldCorrelationID, v))
+}
+
+// CorrelationIDContains applies the Contains predicate on the "correlation_id" field.
+func CorrelationIDContains(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldContains(FieldCorrelationID, v))
+}
+
+// CorrelationIDHasPrefix applies the HasPrefix predicate on the "correlation_id" field.
+func CorrelationIDHasPrefix(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldHasPrefix(FieldCorrelationID, v))
+}
+
+// CorrelationIDHasSuffix applies the HasSuffix predicate on the "correlation_id" field.
+func CorrelationIDHasSuffix(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldHasSuffix(FieldCorrelationID, v))
+}
+
+// CorrelationIDIsNil applies the IsNil predicate on the "correlation_id" field.
+func CorrelationIDIsNil() predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldIsNull(FieldCorrelationID))
+}
+
+// CorrelationIDNotNil applies the NotNil predicate on the "correlation_id" field.
+func CorrelationIDNotNil() predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldNotNull(FieldCorrelationID))
+}
+
+// CorrelationIDEqualFold applies the EqualFold predicate on the "correlation_id" field.
+func CorrelationIDEqualFold(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldEqualFold(FieldCorrelationID, v))
+}
+
+// CorrelationIDContainsFold applies the ContainsFold predicate on the "correlation_id" field.
+func CorrelationIDContainsFold(v string) predicate.OperacionEvento {
+	return predicate.OperacionEvento(sql.FieldContainsFold(FieldCorrelationID, v))
 }
 
 // ActorEQ applies the EQ predicate on the "actor" field.

@@ -12,6 +12,9 @@ type Cliente func(*sql.Selector)
 // Entrega is the predicate function for entrega builders.
 type Entrega func(*sql.Selector)
 
+// EventoAuditoria is the predicate function for eventoauditoria builders.
+type EventoAuditoria func(*sql.Selector)
+
 // Factura is the predicate function for factura builders.
 type Factura func(*sql.Selector)
 

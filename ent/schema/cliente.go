@@ -49,6 +49,9 @@ func (Cliente) Edges() []ent.Edge {
 			Annotations(entgql.RelayConnection()),
 		edge.To("operaciones", Operacion.Type).
 			Annotations(entgql.RelayConnection()),
+		edge.To("eventos", EventoAuditoria.Type).
+			Comment("La auditoría del cliente (no las de sus facturas y operaciones), en el orden en que ocurrió").
+			Annotations(entgql.RelayConnection()),
 	}
 }
 

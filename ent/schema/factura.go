@@ -47,6 +47,9 @@ func (Factura) Edges() []ent.Edge {
 		edge.From("operaciones", Operacion.Type).Ref("facturas").
 			Through("operacion_facturas", OperacionFactura.Type).
 			Annotations(entgql.RelayConnection()),
+		edge.To("eventos", EventoAuditoria.Type).
+			Comment("La auditoría de la factura (las operaciones que la retienen, ceden o liberan las registran en las suyas), en el orden en que ocurrió").
+			Annotations(entgql.RelayConnection()),
 	}
 }
 

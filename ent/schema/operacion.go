@@ -53,6 +53,10 @@ func (Operacion) Edges() []ent.Edge {
 			Annotations(entgql.RelayConnection()),
 		edge.To("eventos", OperacionEvento.Type).
 			Annotations(entgql.RelayConnection()),
+		// Its entries in the audit trail, which record the same changes as
+		// eventos; GraphQL reaches them through Query.auditoria.
+		edge.To("auditoria", EventoAuditoria.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

@@ -33,6 +33,9 @@ func (OperacionEvento) Fields() []ent.Field {
 			Annotations(entgql.Type("EstadoOperacion")),
 		field.String("request_id").MaxLen(128).NotEmpty().Immutable().
 			Annotations(entgql.MapsTo("requestId")),
+		field.String("correlation_id").MaxLen(128).Optional().Nillable().Immutable().
+			Comment("X-Request-ID que envió quien llamó, si envió uno válido").
+			Annotations(entgql.MapsTo("correlationId")),
 		field.String("actor").MaxLen(255).NotEmpty().Immutable(),
 		field.JSON("detalle", map[string]any{}).Immutable().
 			Annotations(entgql.Type("JSON")),

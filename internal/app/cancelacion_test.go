@@ -88,13 +88,14 @@ func (r *registro) lineas(t *testing.T) []map[string]any {
 	return out
 }
 
-// acceso waits for the access-log line of the request id and returns it.
+// acceso waits for the access-log line of the request that sent id (its
+// correlation id) and returns it.
 func (r *registro) acceso(t *testing.T, id string) map[string]any {
 	t.Helper()
 	var line map[string]any
 	require.Eventually(t, func() bool {
 		for _, m := range r.lineas(t) {
-			if m["msg"] == "solicitud" && m["request_id"] == id {
+			if m["msg"] == "solicitud" && m["correlation_id"] == id {
 				line = m
 				return true
 			}
@@ -279,7 +280,7 @@ func TestClienteQueSeVaMientrasEsperaUnBloqueo(t *testing.T) {
 		reg.requireCancelada(t, "se-fue-esperando")
 		var logged bool
 		for _, m := range reg.lineas(t) {
-			if m["request_id"] == "se-fue-esperando" && m["msg"] == "solicitud cancelada por el cliente" {
+			if m["correlation_id"] == "se-fue-esperando" && m["msg"] == "solicitud cancelada por el cliente" {
 				logged = true
 				assert.Equal(t, "INFO", m["level"])
 			}

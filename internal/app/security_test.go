@@ -92,9 +92,10 @@ var roles = []rol{
 	{"analista", []auth.Role{auth.Analista}},
 	{"riesgo", []auth.Role{auth.Riesgo}},
 	{"tesoreria", []auth.Role{auth.Tesoreria}},
+	{"auditor", []auth.Role{auth.Auditor}},
 	{"admin", []auth.Role{auth.Admin}},
 	{"sin_roles", nil},
-	{"rol_desconocido", []auth.Role{"auditor"}},
+	{"rol_desconocido", []auth.Role{"superusuario"}},
 }
 
 // permitidas is the role table of the issue: every role reads; each adds

@@ -280,7 +280,12 @@ func TestPermisos(t *testing.T) {
 			}
 			assert.Equal(t, want, p.Can(m), "%s %s", role, m)
 		}
+		// Searching the audit trail across entities is the auditor's (and
+		// admin's) alone.
+		assert.Equal(t, role == auth.Auditor || role == auth.Admin, p.Can(auth.ConsultarAuditoria), "%s auditoria", role)
 	}
+	assert.Equal(t, auth.ConsultarAuditoria, auth.QueryPermission("auditoria"))
+	assert.Equal(t, auth.Consultar, auth.QueryPermission("clientes"))
 	assert.False(t, auth.Principal{Subject: "x", Roles: []auth.Role{"superusuario"}}.Can(auth.Consultar))
 	assert.False(t, auth.Principal{Subject: "x"}.Can(auth.Consultar))
 	both := auth.Principal{Subject: "x", Roles: []auth.Role{auth.Analista, auth.Riesgo}}

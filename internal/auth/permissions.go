@@ -8,6 +8,7 @@ const (
 	Analista  Role = "analista"  // registers clientes, facturas and operaciones (the maker)
 	Riesgo    Role = "riesgo"    // decides on clientes, lines and approvals (the checker)
 	Tesoreria Role = "tesoreria" // moves money: payouts, payments, closings
+	Auditor   Role = "auditor"   // reads everything, the audit trail across entities included; changes nothing
 	Admin     Role = "admin"     // everything
 )
 
@@ -15,8 +16,29 @@ const (
 // by its GraphQL name.
 type Permission string
 
-// Consultar is the permission of every query, node and nodes included.
+// Consultar is the permission of every query, node and nodes included,
+// except those that need a permission of their own.
 const Consultar Permission = "consultar"
+
+// ConsultarAuditoria is the permission of Query.auditoria: searching the
+// audit trail across entities, by actor or request ("what did this person
+// do"). Each entity's own history (Cliente.eventos, Factura.eventos,
+// Operacion.eventos) is read with Consultar.
+const ConsultarAuditoria Permission = "auditoria"
+
+// queryPermissions are the root query fields that need more than
+// Consultar.
+var queryPermissions = map[string]Permission{
+	"auditoria": ConsultarAuditoria,
+}
+
+// QueryPermission is the permission root query field name needs.
+func QueryPermission(name string) Permission {
+	if p, ok := queryPermissions[name]; ok {
+		return p
+	}
+	return Consultar
+}
 
 // permisos is the role table (README, "Roles"). Roles do not include one
 // another: every role reads, and each adds its own actions, so makers and
@@ -27,10 +49,11 @@ var permisos = map[Role][]Permission{
 	Analista:  {Consultar, "crearCliente", "actualizarCliente", "registrarFactura", "crearOperacion"},
 	Riesgo:    {Consultar, "activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "aprobarOperacion", "rechazarOperacion"},
 	Tesoreria: {Consultar, "desembolsarOperacion", "pagarFactura", "anularFactura", "finalizarOperacion"},
+	Auditor:   {Consultar, ConsultarAuditoria},
 }
 
 // Roles lists the known roles, in the order of the README's table.
-func Roles() []Role { return []Role{Lector, Analista, Riesgo, Tesoreria, Admin} }
+func Roles() []Role { return []Role{Lector, Analista, Riesgo, Tesoreria, Auditor, Admin} }
 
 // PermissionsOf lists what role r may do (nil for admin: everything).
 func PermissionsOf(r Role) []Permission { return slices.Clone(permisos[r]) }

@@ -9,6 +9,7 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/auditoria"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
@@ -97,7 +98,10 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Cliente, error
 			// our insert.
 			return duplicate.WithCause(err)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return auditoria.Registrar(ctx, tx, now, auditoria.Cliente(estado.AudClienteCreado, nil, created))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("crear cliente %s: %w", rut, err)
@@ -138,7 +142,7 @@ func (s *Service) Actualizar(ctx context.Context, id int, in ActualizarInput) (*
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, id, "actualizar cliente", func(c *ent.Cliente, u *ent.ClienteUpdateOne) error {
+	return s.update(ctx, id, "actualizar cliente", estado.AudClienteActualizado, func(c *ent.Cliente, u *ent.ClienteUpdateOne) error {
 		u.SetNillableRazonSocial(razonSocial).SetNillableEmail(email)
 		setOrClear(in.Giro, giro, u.SetGiro, u.ClearGiro)
 		setOrClear(in.Direccion, direccion, u.SetDireccion, u.ClearDireccion)
@@ -169,7 +173,7 @@ func (s *Service) AjustarLineaCredito(ctx context.Context, id int, nueva decimal
 	if nueva.IsNegative() {
 		return nil, apperror.Invalid("lineaCredito", "No puede ser negativa.")
 	}
-	return s.update(ctx, id, "ajustar línea de crédito", func(c *ent.Cliente, u *ent.ClienteUpdateOne) error {
+	return s.update(ctx, id, "ajustar línea de crédito", estado.AudClienteLineaAjustada, func(c *ent.Cliente, u *ent.ClienteUpdateOne) error {
 		if utilizada := LineaUtilizada(c); nueva.LessThan(utilizada) {
 			return apperror.Invalid("lineaCredito", fmt.Sprintf(
 				"No puede ser menor que la línea utilizada (%s): las operaciones aprobadas la ocupan.", money.String(utilizada)))
@@ -218,7 +222,7 @@ func (s *Service) Bloquear(ctx context.Context, id int, motivo string) (*ent.Cli
 // transition applies a state action; motivoEstado becomes motivo (nil
 // clears it).
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motivo *string) (*ent.Cliente, error) {
-	return s.update(ctx, id, string(a), func(c *ent.Cliente, u *ent.ClienteUpdateOne) error {
+	return s.update(ctx, id, string(a), estado.AuditoriaDeAccion(a), func(c *ent.Cliente, u *ent.ClienteUpdateOne) error {
 		next, err := estado.Clientes.Siguiente(a, c.Estado)
 		if err != nil {
 			return err
@@ -234,8 +238,9 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motiv
 }
 
 // update is the shape of every change to one cliente: lock its row, let
-// decide check the rules and fill the update, save, commit.
-func (s *Service) update(ctx context.Context, id int, what string, decide func(*ent.Cliente, *ent.ClienteUpdateOne) error) (*ent.Cliente, error) {
+// decide check the rules and fill the update, save, record the change in
+// the audit trail as tipo, commit.
+func (s *Service) update(ctx context.Context, id int, what string, tipo estado.TipoAuditoria, decide func(*ent.Cliente, *ent.ClienteUpdateOne) error) (*ent.Cliente, error) {
 	var updated *ent.Cliente
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
 		now := s.clock.Now()
@@ -247,8 +252,10 @@ func (s *Service) update(ctx context.Context, id int, what string, decide func(*
 		if err := decide(l.Cliente, u); err != nil {
 			return err
 		}
-		updated, err = u.Save(ctx)
-		return err
+		if updated, err = u.Save(ctx); err != nil {
+			return err
+		}
+		return auditoria.Registrar(ctx, tx, now, auditoria.Cliente(tipo, l.Cliente, updated))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %d: %w", what, id, err)

@@ -18,6 +18,9 @@ import (
 // blame; a CHECK violation reaches the client as an INTERNAL_ERROR. So a
 // new CHECK needs its guard, and a test of it, before it is listed here.
 var checks = map[string]string{
+	"eventos_auditoria_entidad_valida":     "entidad is set only by auditoria.Registrar from its closed set (CLIENTE, FACTURA, OPERACION); no input names it",
+	"eventos_auditoria_tipo_valido":        "tipo is set only by the services from estado.TipoAuditoria's constants; no input names it",
+	"eventos_auditoria_una_entidad":        "auditoria.Registrar sets exactly the edge of the entry's entity and entidad_id from the same row (auditoria tests)",
 	"entregas_canal_valido":                "canal is only ever set by the dispatcher from its closed set of channels (despacho: webhook, nats, correo); no input names it",
 	"entregas_estado_valido":               "estado is only ever set by the dispatcher and ReenviarEntrega from the closed set PENDIENTE, ENTREGADA, FALLIDA; no input names it",
 	"clientes_estado_valido":               "estado is only ever set from the state machine of internal/estado (estado.Clientes); the enum's values are the CHECK's list (ent/schema's inList)",

@@ -66,12 +66,18 @@ func TestServingRoleCannotTamperWithTheAuditTrail(t *testing.T) {
 	_, err = app.ExecContext(ctx, `INSERT INTO operacion_eventos (operacion_id, tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle)
 		SELECT operacion_id, 'RECHAZADA', now(), 'PENDIENTE', 'RECHAZADA', 'r2', 'eva', '{}' FROM operacion_eventos LIMIT 1`)
 	assert.NoError(t, err, "the serving role appends events")
+	_, err = app.ExecContext(ctx, `INSERT INTO eventos_auditoria (entidad, entidad_id, cliente_id, tipo, fecha, request_id, actor, detalle)
+		SELECT 'CLIENTE', id, id, 'CLIENTE_ACTUALIZADO', now(), 'r3', 'eva', '{}' FROM clientes`)
+	assert.NoError(t, err, "and audit entries")
 	require.NoError(t, app.QueryRowContext(ctx, `SELECT count(*) FROM `+database.RevisionsTable).Scan(&n), "readiness reads the migrations' record")
 
 	refused := map[string]string{
 		"update_evento":            `UPDATE operacion_eventos SET actor = 'otro'`,
 		"delete_evento":            `DELETE FROM operacion_eventos`,
 		"truncate_eventos":         `TRUNCATE operacion_eventos`,
+		"update_auditoria":         `UPDATE eventos_auditoria SET actor = 'otro'`,
+		"delete_auditoria":         `DELETE FROM eventos_auditoria`,
+		"truncate_auditoria":       `TRUNCATE eventos_auditoria`,
 		"disable_trigger":          `ALTER TABLE operacion_eventos DISABLE TRIGGER ALL`,
 		"session_replication_role": `SET session_replication_role = replica`,
 		"drop_trigger":             `DROP TRIGGER operacion_eventos_sin_update_delete ON operacion_eventos`,

@@ -1,11 +1,12 @@
 // Package estado holds the domain's vocabulary of states and event types:
-// the estados of clientes, facturas and operaciones and the tipos of the
-// operation's audit events.
+// the estados of clientes, facturas and operaciones, the tipos of an
+// operación's events and those of the audit trail, with the state machines
+// as data and which audit tipo records each action.
 //
 // The ent schema stores these types and gqlgen binds them to the GraphQL enums
-// EstadoCliente, EstadoFactura, EstadoOperacion and TipoEventoOperacion, so a
-// state has one Go type from the database to the wire. The package imports
-// only the standard library.
+// EstadoCliente, EstadoFactura, EstadoOperacion, TipoEventoOperacion,
+// TipoEventoAuditoria and EntidadAuditoria, so a state has one Go type from
+// the database to the wire. The package imports only the standard library.
 package estado
 
 import (

@@ -15,6 +15,7 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/auditoria"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
@@ -120,7 +121,10 @@ func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factur
 		if database.IsUniqueViolation(err) {
 			return duplicate.WithCause(err)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return auditoria.Registrar(ctx, tx, now, auditoria.Factura(estado.AudFacturaRegistrada, nil, created))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registrar factura %q: %w", numero, err)
@@ -174,9 +178,10 @@ func (s *Service) Anular(ctx context.Context, id int, motivo *string) (*ent.Fact
 
 // MarcarVencidas is the overdue job: every invoice VencerFactura may start
 // from (DISPONIBLE, CEDIDA) that fell due before today in the business time
-// zone becomes VENCIDA. It locks them through the global lock order, like
-// every mutation, so it serializes with crearOperacion instead of
-// deadlocking. It returns how many it marked.
+// zone becomes VENCIDA, each with its FACTURA_VENCIDA audit entry, all under
+// one request id. It locks them through the global lock order, like every
+// mutation, so it serializes with crearOperacion instead of deadlocking. It
+// returns how many it marked.
 //
 // Errors: none of its own; a database failure is returned as it is.
 func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int, error) {
@@ -191,7 +196,16 @@ func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int,
 			return err
 		}
 		n = len(l.Facturas)
-		return Aplicar(ctx, tx, l.Facturas, estado.VencerFactura, now)
+		if err := Aplicar(ctx, tx, l.Facturas, estado.VencerFactura, now); err != nil {
+			return err
+		}
+		entradas := make([]auditoria.Entrada, len(l.Facturas))
+		for i, f := range l.Facturas {
+			vencida := *f
+			vencida.Estado, vencida.ActualizadoEn = estado.Facturas.Hacia(estado.VencerFactura), now
+			entradas[i] = auditoria.Factura(estado.AudFacturaVencida, f, &vencida)
+		}
+		return auditoria.Registrar(ctx, tx, now, entradas...)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("marcar facturas vencidas: %w", err)
@@ -247,7 +261,10 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, motiv
 			SetNillableMotivoAnulacion(motivo).
 			SetActualizadoEn(now).
 			Save(ctx)
-		return err
+		if err != nil {
+			return err
+		}
+		return auditoria.Registrar(ctx, tx, now, auditoria.Factura(estado.AuditoriaDeAccion(a), f, updated))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %d: %w", a, id, err)

@@ -215,7 +215,11 @@ func TestRegistrar(t *testing.T) {
 // of this issue moves an invoice there, so it is written directly.
 func facturaEn(t *testing.T, env *testkit.Env, c *ent.Cliente, e estado.Factura) *ent.Factura {
 	t.Helper()
-	f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(45))
+	vence := testkit.Vence(45)
+	if e == estado.FacturaVencida {
+		vence = testkit.Vence(-1) // already due: the overdue job marks it
+	}
+	f := env.MustRegistrarFactura(t, c.ID, "1000.00", vence)
 	var err error
 	switch e {
 	case estado.FacturaDisponible:
@@ -229,7 +233,7 @@ func facturaEn(t *testing.T, env *testkit.Env, c *ent.Cliente, e estado.Factura)
 	case estado.FacturaAnulada:
 		_, err = env.Svc.Facturas.Anular(ctx, f.ID, testkit.Ptr("Emitida por error"))
 	case estado.FacturaVencida:
-		err = env.DB.Client.Factura.UpdateOneID(f.ID).SetEstado(estado.FacturaVencida).Exec(ctx)
+		_, err = env.Svc.Facturas.MarcarVencidas(ctx, testkit.Santiago)
 	}
 	require.NoError(t, err)
 	f = env.Factura(t, f.ID)

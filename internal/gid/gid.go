@@ -30,6 +30,7 @@ var nodeTypes = []nodeType{
 	{"OperacionEvento", rangeStart(migrate.OperacionEventosTable)},
 	{"Webhook", rangeStart(migrate.WebhooksTable)},
 	{"Entrega", rangeStart(migrate.EntregasTable)},
+	{"EventoAuditoria", rangeStart(migrate.EventosAuditoriaTable)},
 }
 
 const rangeSize = 1 << 32

@@ -14,7 +14,8 @@ import (
 
 // authorization checks, before anything runs, that the caller's roles allow
 // every root field of the operation: Consultar for queries (node and nodes
-// included), the mutation's own permission for each mutation. One field the
+// included) but auditoria, which needs ConsultarAuditoria, and the
+// mutation's own permission for each mutation. One field the
 // caller may not use refuses the whole operation, so a document never runs
 // halfway. With authentication disabled there is no principal and nothing
 // to check.
@@ -57,6 +58,6 @@ func permissionFor(op ast.Operation, f *ast.Field) auth.Permission {
 	case op == ast.Mutation:
 		return auth.Permission(f.Name)
 	default:
-		return auth.Consultar
+		return auth.QueryPermission(f.Name)
 	}
 }

@@ -93,6 +93,7 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
+	srv.Use(operationName{})
 	srv.Use(selectionGuard{maxTokens: limits.MaxTokens})
 	if inputLimits {
 		srv.Use(&inputGuard{maxTokens: limits.MaxTokens})
@@ -101,7 +102,6 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
 	srv.Use(authorization{enabled: cfg.Authorization})
 	srv.Use(availability{health: cfg.Health})
-	srv.AroundOperations(recordOperationName)
 	return &endpoint{graphql: srv, presenter: p}
 }
 
@@ -129,15 +129,25 @@ func (l Limits) orDefaults() Limits {
 	return l
 }
 
-// recordOperationName puts the operation's name in the request's access log.
-func recordOperationName(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	oc := graphql.GetOperationContext(ctx)
+// operationName puts the operation's name in the request's access log
+// before any check runs, so that an operation refused for its size or the
+// caller's roles is logged under its name too.
+type operationName struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = operationName{}
+
+func (operationName) ExtensionName() string                   { return "OperationName" }
+func (operationName) Validate(graphql.ExecutableSchema) error { return nil }
+func (operationName) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	name := oc.OperationName
 	if name == "" && oc.Operation != nil {
 		name = oc.Operation.Name
 	}
 	reqlog.SetOperation(ctx, name)
-	return next(ctx)
+	return nil
 }
 
 // endpoint answers what gqlgen's server would answer without the API's

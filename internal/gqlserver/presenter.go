@@ -18,6 +18,7 @@ import (
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/loglimit"
+	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
 
@@ -80,23 +81,24 @@ func (p *presenter) present(ctx context.Context, err error) *gqlerror.Error {
 		}
 	}
 	requestID := requestid.FromContext(ctx)
+	reqlog.AddCode(ctx, string(appErr.Code))
 	switch appErr.Code {
 	case apperror.Internal:
 		p.log.ErrorContext(ctx, "error interno",
-			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+			"request_id", requestID, "correlation_id", requestid.Correlation(ctx), "path", src.Path.String(), "error", describeCause(err))
 	case apperror.Unavailable:
 		p.health.Failed()
 		if ok, suppressed := p.outage.Allow(); ok {
 			p.log.WarnContext(ctx, "la base de datos no está disponible; se responde SERVICE_UNAVAILABLE",
-				"request_id", requestID, "path", src.Path.String(), "error", describeCause(err),
+				"request_id", requestID, "correlation_id", requestid.Correlation(ctx), "path", src.Path.String(), "error", describeCause(err),
 				"suprimidos", suppressed, "periodo_s", int(outageLogPeriod.Seconds()))
 		}
 	case apperror.Timeout:
 		p.log.WarnContext(ctx, "la solicitud excedió su plazo",
-			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+			"request_id", requestID, "correlation_id", requestid.Correlation(ctx), "path", src.Path.String(), "error", describeCause(err))
 	case apperror.Cancelled:
 		p.log.InfoContext(ctx, "solicitud cancelada por el cliente",
-			"request_id", requestID, "path", src.Path.String(), "error", describeCause(err))
+			"request_id", requestID, "correlation_id", requestid.Correlation(ctx), "path", src.Path.String(), "error", describeCause(err))
 	}
 	return &gqlerror.Error{
 		Message:    appErr.Message,

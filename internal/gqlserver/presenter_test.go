@@ -54,7 +54,7 @@ func TestErroresInternosNoSeFiltran(t *testing.T) {
 				for _, e := range res.Errors {
 					assert.Equal(t, "INTERNAL_ERROR", e.Extensions.Code)
 					assert.Equal(t, apperror.GenericMessage(), e.Message, "a generic message only")
-					assert.Equal(t, "fallo-interno-1", e.Extensions.RequestID)
+					assert.Equal(t, res.Header.Get("X-Request-ID"), e.Extensions.RequestID)
 					assert.Empty(t, e.Extensions.Fields)
 				}
 				testkit.RequireNoLeaks(t, res)
@@ -65,9 +65,11 @@ func TestErroresInternosNoSeFiltran(t *testing.T) {
 			c.Header.Set("X-Request-ID", "fallo-interno-2")
 			res := c.Do(`{ clientes { totalCount } }`, nil)
 			testkit.RequireGQLError(t, res, "INTERNAL_ERROR")
+			id := res.Header.Get("X-Request-ID")
 			var line string
 			for l := range strings.Lines(logs.String()) {
-				if strings.Contains(l, `"fallo-interno-2"`) && strings.Contains(l, "database is closed") {
+				if strings.Contains(l, `"request_id":"`+id+`"`) && strings.Contains(l, `"correlation_id":"fallo-interno-2"`) &&
+					strings.Contains(l, "database is closed") {
 					line = l
 				}
 			}

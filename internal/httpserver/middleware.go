@@ -18,19 +18,30 @@ import (
 	"github.com/banpro/factoring/internal/requestid"
 )
 
-// withRequestID gives every request its id (the caller's sane X-Request-ID or
-// a new UUID), in the context and in the response header.
+// withRequestID gives every request its own id, a new UUID whatever the
+// caller sent, so that no two requests share one; a caller's sane id
+// (X-Correlation-ID, else X-Request-ID) is kept beside it as the
+// correlation id. Both go in the context and in the response headers
+// (X-Request-ID, X-Correlation-ID).
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := requestid.FromHeader(r.Header.Get(requestid.Header))
+		id := requestid.New()
+		ctx := requestid.NewContext(r.Context(), id)
 		w.Header().Set(requestid.Header, id)
-		next.ServeHTTP(w, r.WithContext(requestid.NewContext(r.Context(), id)))
+		if corr := requestid.CorrelationFrom(r.Header.Get(requestid.CorrelationHeader), r.Header.Get(requestid.Header)); corr != "" {
+			ctx = requestid.WithCorrelation(ctx, corr)
+			w.Header().Set(requestid.CorrelationHeader, corr)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-// accessLog writes one structured line per request: id, method, path,
-// GraphQL operation name, status, outcome, size and duration. Never the
-// query's variables, the body or headers such as Authorization.
+// accessLog writes one structured line per request: its id and the
+// caller's correlation id, who made it (actor: the authenticated subject,
+// "anonimo" with authentication off, empty when no valid token came),
+// method, path, GraphQL operation name, status, the codes of the errors it
+// answered with (none when it succeeded), outcome, size and duration.
+// Never the query's variables, the body or headers such as Authorization.
 //
 // A request whose client went away before the answer (net/http cancels the
 // request's context when its connection closes) is logged as nginx logs
@@ -52,10 +63,13 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 		}
 		log.LogAttrs(ctx, level, "solicitud",
 			slog.String("request_id", requestid.FromContext(ctx)),
+			slog.String("correlation_id", requestid.Correlation(ctx)),
+			slog.String("actor", entry.Actor()),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("operation", entry.Operation()),
 			slog.Int("status", status),
+			slog.Any("codes", entry.Codes()),
 			slog.String("outcome", outcome),
 			slog.Int("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
@@ -168,6 +182,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err *apperror.Error) {
 	if s := err.Code.RetryAfterSeconds(); s > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(s))
 	}
+	reqlog.AddCode(r.Context(), string(err.Code))
 	writeJSON(w, err.Code.HTTPStatus(), map[string]any{"errors": []map[string]any{{
 		"message":    err.Message,
 		"extensions": err.Extensions(requestid.FromContext(r.Context())),

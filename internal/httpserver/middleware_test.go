@@ -45,48 +45,64 @@ func decodeError(t *testing.T, rec *httptest.ResponseRecorder) apiError {
 }
 
 func TestWithRequestID(t *testing.T) {
-	var seen string
+	var seen, seenCorr string
 	h := withRequestID(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		seen = requestid.FromContext(r.Context())
+		seen, seenCorr = requestid.FromContext(r.Context()), requestid.Correlation(r.Context())
 	}))
-	serve := func(header *string) string {
+	// serve sends headers and returns the response's X-Request-ID and
+	// X-Correlation-ID, checking that the handler's context carried the
+	// same.
+	serve := func(headers map[string]string) (string, string) {
 		req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
-		if header != nil {
-			req.Header.Set(requestid.Header, *header)
+		for k, v := range headers {
+			req.Header.Set(k, v)
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		got := rec.Header().Get(requestid.Header)
-		assert.Equal(t, got, seen, "the response header and the request's context carry the same id")
-		return got
+		id, corr := rec.Header().Get(requestid.Header), rec.Header().Get(requestid.CorrelationHeader)
+		assert.Equal(t, id, seen, "the response header and the request's context carry the same id")
+		assert.Equal(t, corr, seenCorr, "and the same correlation id")
+		_, err := uuid.Parse(id)
+		require.NoError(t, err, "the request's id is always a new UUID, got %q", id)
+		return id, corr
 	}
-	ptr := func(s string) *string { return &s }
 
-	t.Run("devuelve_el_id_sensato_del_llamador", func(t *testing.T) {
-		for _, id := range []string{"abc-123", "req_1.2-3", strings.Repeat("a", 128), "A"} {
-			assert.Equal(t, id, serve(ptr(id)))
+	t.Run("el_id_del_llamador_es_la_correlacion", func(t *testing.T) {
+		for _, sent := range []string{"abc-123", "req_1.2-3", strings.Repeat("a", 128), "A"} {
+			id, corr := serve(map[string]string{requestid.Header: sent})
+			assert.NotEqual(t, sent, id, "the caller's id never becomes the request's")
+			assert.Equal(t, sent, corr)
 		}
 	})
-	for name, id := range map[string]*string{
+	t.Run("x_correlation_id_gana", func(t *testing.T) {
+		_, corr := serve(map[string]string{requestid.Header: "req-1", requestid.CorrelationHeader: "corr-1"})
+		assert.Equal(t, "corr-1", corr)
+		_, corr = serve(map[string]string{requestid.Header: "req-1", requestid.CorrelationHeader: "no vale"})
+		assert.Equal(t, "req-1", corr, "an insane X-Correlation-ID is ignored")
+	})
+	for name, sent := range map[string]*string{
 		"sin_encabezado":     nil,
-		"vacio":              ptr(""),
-		"de_129_caracteres":  ptr(strings.Repeat("a", 129)),
-		"con_espacios":       ptr("mi id"),
-		"con_unicode":        ptr("año-2026"),
-		"con_salto_de_linea": ptr("a\nb"),
-		"con_comillas":       ptr(`a"b`),
+		"vacio":              new(""),
+		"de_129_caracteres":  new(strings.Repeat("a", 129)),
+		"con_espacios":       new("mi id"),
+		"con_unicode":        new("año-2026"),
+		"con_salto_de_linea": new("a\nb"),
+		"con_comillas":       new(`a"b`),
 	} {
-		t.Run("genera_un_uuid_"+name, func(t *testing.T) {
-			got := serve(id)
-			_, err := uuid.Parse(got)
-			require.NoError(t, err, "a new UUID, got %q", got)
-			if id != nil {
-				assert.NotEqual(t, *id, got)
+		t.Run("sin_correlacion_"+name, func(t *testing.T) {
+			headers := map[string]string{}
+			if sent != nil {
+				headers[requestid.Header] = *sent
 			}
+			_, corr := serve(headers)
+			assert.Empty(t, corr, "no X-Correlation-ID unless the caller sent a sane id")
 		})
 	}
 	t.Run("cada_solicitud_tiene_su_propio_id", func(t *testing.T) {
-		assert.NotEqual(t, serve(nil), serve(nil))
+		a, corrA := serve(map[string]string{requestid.Header: "mismo"})
+		b, corrB := serve(map[string]string{requestid.Header: "mismo"})
+		assert.NotEqual(t, a, b, "two requests never share an id, whatever they send")
+		assert.Equal(t, corrA, corrB, "they share the correlation id they sent")
 	})
 }
 
@@ -104,17 +120,20 @@ func TestRecoverPanics(t *testing.T) {
 
 	assert.Equal(t, http.StatusInternalServerError, rec.Code)
 	body := decodeError(t, rec)
+	id := rec.Header().Get(requestid.Header)
 	assert.Equal(t, "INTERNAL_ERROR", body.Errors[0].Extensions.Code)
-	assert.Equal(t, "panico-1", body.Errors[0].Extensions.RequestID)
+	assert.Equal(t, id, body.Errors[0].Extensions.RequestID)
 	assert.NotContains(t, rec.Body.String(), "boom")
 	assert.NotContains(t, rec.Body.String(), "goroutine")
-	assert.Equal(t, "panico-1", rec.Header().Get(requestid.Header))
+	assert.Equal(t, "panico-1", rec.Header().Get(requestid.CorrelationHeader))
 	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"), "security headers survive a panic")
 
 	out := logs.String()
 	assert.Contains(t, out, "boom: secreto interno", "the panic goes to the log")
-	assert.Contains(t, out, `"request_id":"panico-1"`)
+	assert.Contains(t, out, `"request_id":"`+id+`"`)
+	assert.Contains(t, out, `"correlation_id":"panico-1"`)
 	assert.Contains(t, out, `"status":500`, "the access log records the 500")
+	assert.Contains(t, out, `"codes":["INTERNAL_ERROR"]`, "and its code")
 
 	t.Run("deja_pasar_http_ErrAbortHandler", func(t *testing.T) {
 		abort := recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }), log)
@@ -186,6 +205,10 @@ func TestAccessLog(t *testing.T) {
 	var logs bytes.Buffer
 	h := withRequestID(accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetOperation(r.Context(), "BuscarClientes")
+		reqlog.SetActor(r.Context(), "ana@banpro.cl")
+		reqlog.AddCode(r.Context(), "NOT_FOUND")
+		reqlog.AddCode(r.Context(), "VALIDATION_ERROR")
+		reqlog.AddCode(r.Context(), "NOT_FOUND")
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = w.Write([]byte("hola"))
 	}), jsonLogger(&logs)))
@@ -194,11 +217,15 @@ func TestAccessLog(t *testing.T) {
 		strings.NewReader(`{"query":"query BuscarClientes($q: String) { x }","variables":{"q":"secreto456"}}`))
 	req.Header.Set("Authorization", "Bearer secreto123")
 	req.Header.Set(requestid.Header, "log-1")
-	h.ServeHTTP(httptest.NewRecorder(), req)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
 
 	var line map[string]any
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(logs.String())), &line), logs.String())
-	assert.Equal(t, "log-1", line["request_id"])
+	assert.Equal(t, rec.Header().Get(requestid.Header), line["request_id"])
+	assert.Equal(t, "log-1", line["correlation_id"])
+	assert.Equal(t, "ana@banpro.cl", line["actor"])
+	assert.Equal(t, []any{"NOT_FOUND", "VALIDATION_ERROR"}, line["codes"], "each code once, in order")
 	assert.Equal(t, "POST", line["method"])
 	assert.Equal(t, "/graphql", line["path"])
 	assert.Equal(t, float64(http.StatusAccepted), line["status"])

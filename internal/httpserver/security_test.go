@@ -185,6 +185,7 @@ func TestCORS(t *testing.T) {
 		assert.Contains(t, res.header.Get("Access-Control-Allow-Methods"), "POST")
 		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "authorization")
 		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "content-type")
+		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "x-correlation-id")
 		assert.Empty(t, res.header.Get("Access-Control-Allow-Credentials"), "bearer tokens need no cookies")
 		assert.Contains(t, res.header.Values("Vary"), "Origin")
 
@@ -192,6 +193,7 @@ func TestCORS(t *testing.T) {
 		assert.Equal(t, http.StatusOK, res.status, res.body)
 		assert.Equal(t, app, res.header.Get("Access-Control-Allow-Origin"))
 		assert.Contains(t, res.header.Get("Access-Control-Expose-Headers"), "X-Request-ID")
+		assert.Contains(t, res.header.Get("Access-Control-Expose-Headers"), "X-Correlation-ID", "a browser may read its correlation id back")
 		res = actual(c.URL(), app, "")
 		assert.Equal(t, http.StatusUnauthorized, res.status)
 		assert.Equal(t, app, res.header.Get("Access-Control-Allow-Origin"), "the browser may read why it was refused")

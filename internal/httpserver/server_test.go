@@ -169,11 +169,21 @@ func TestIDDeSolicitud(t *testing.T) {
 		withID := func(id string) http.Header { return http.Header{requestid.Header: {id}} }
 		notFound := fmt.Sprintf(`{"query":"{ cliente(id: \"%s\") { id } }"}`, "Q2xpZW50ZTo5OTk5") // Cliente:9999
 
-		t.Run("devuelve_el_id_sensato_y_lo_pone_en_los_errores", func(t *testing.T) {
+		t.Run("genera_su_id_y_devuelve_el_del_llamador_como_correlacion", func(t *testing.T) {
 			res := c.Post("application/json", strings.NewReader(notFound), withID("mi-solicitud_1.0"))
-			assert.Equal(t, "mi-solicitud_1.0", res.Header.Get(requestid.Header))
+			got := res.Header.Get(requestid.Header)
+			_, err := uuid.Parse(got)
+			require.NoError(t, err, "X-Request-ID %q is the server's own", got)
+			assert.Equal(t, "mi-solicitud_1.0", res.Header.Get(requestid.CorrelationHeader))
 			e := testkit.RequireGQLError(t, res, "NOT_FOUND")
-			assert.Equal(t, "mi-solicitud_1.0", e.Extensions.RequestID)
+			assert.Equal(t, got, e.Extensions.RequestID)
+		})
+		t.Run("dos_solicitudes_con_el_mismo_id_no_lo_comparten", func(t *testing.T) {
+			a := c.Post("application/json", strings.NewReader(notFound), withID("repetido"))
+			b := c.Post("application/json", strings.NewReader(notFound), withID("repetido"))
+			assert.NotEqual(t, a.Header.Get(requestid.Header), b.Header.Get(requestid.Header))
+			assert.Equal(t, "repetido", a.Header.Get(requestid.CorrelationHeader))
+			assert.Equal(t, "repetido", b.Header.Get(requestid.CorrelationHeader))
 		})
 		for name, id := range map[string]string{
 			"129_caracteres": strings.Repeat("a", 129),
@@ -181,12 +191,12 @@ func TestIDDeSolicitud(t *testing.T) {
 			"unicode":        "solicitud-ñandú",
 			"vacio":          "",
 		} {
-			t.Run("genera_un_uuid_si_el_id_es_"+name, func(t *testing.T) {
+			t.Run("sin_correlacion_si_el_id_es_"+name, func(t *testing.T) {
 				res := c.Post("application/json", strings.NewReader(notFound), withID(id))
 				got := res.Header.Get(requestid.Header)
 				_, err := uuid.Parse(got)
 				require.NoError(t, err, "X-Request-ID %q", got)
-				assert.NotEqual(t, id, got)
+				assert.Empty(t, res.Header.Get(requestid.CorrelationHeader))
 				testkit.RequireGQLError(t, res, "NOT_FOUND")
 			})
 		}
@@ -232,10 +242,12 @@ func TestIDDeSolicitud(t *testing.T) {
 			for name, send := range cases {
 				res := send()
 				require.NotEmpty(t, res.Errors, "%s: %s", name, res.Raw)
+				id := res.Header.Get(requestid.Header)
+				require.NotEmpty(t, id, name)
 				for _, e := range res.Errors {
-					assert.Equal(t, "r-1", e.Extensions.RequestID, "%s: %s", name, res.Raw)
+					assert.Equal(t, id, e.Extensions.RequestID, "%s: %s", name, res.Raw)
 				}
-				assert.Equal(t, "r-1", res.Header.Get(requestid.Header), name)
+				assert.Equal(t, "r-1", res.Header.Get(requestid.CorrelationHeader), name)
 			}
 		})
 	})
@@ -266,7 +278,7 @@ func TestRegistroDeAcceso(t *testing.T) {
 			for l := range strings.Lines(logs.String()) {
 				var m map[string]any
 				if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "solicitud" {
-					out[fmt.Sprint(m["request_id"])] = m
+					out[fmt.Sprint(m["correlation_id"])] = m
 				}
 			}
 			return out
@@ -279,6 +291,8 @@ func TestRegistroDeAcceso(t *testing.T) {
 		assert.Equal(t, "/graphql", post["path"])
 		assert.Equal(t, float64(200), post["status"])
 		assert.Equal(t, "BuscarClientes", post["operation"])
+		assert.Equal(t, "anonimo", post["actor"], "authentication is off here")
+		assert.Equal(t, []any{}, post["codes"], "it succeeded")
 		byGet := got["acceso-2"]
 		require.NotNil(t, byGet, logs.String())
 		assert.Equal(t, "GET", byGet["method"])

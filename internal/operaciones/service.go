@@ -7,18 +7,19 @@
 // once, lock the rows it decides on (database.Lock, in the global order
 // cliente, operación, facturas by id, so that concurrent mutations
 // serialize instead of deadlocking), decide with a pure function of those
-// rows, write, and append its OperacionEvento stamped with the same
-// instant as the rows it describes.
+// rows, write, and append its OperacionEvento and its audit entry
+// (internal/auditoria) stamped with the same instant as the rows they
+// describe.
 package operaciones
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	"github.com/banpro/factoring/ent"
@@ -26,6 +27,7 @@ import (
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/auditoria"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
@@ -86,6 +88,7 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 		return nil, err
 	}
 	ids := slices.Sorted(slices.Values(in.FacturaIDs))
+	ctx = requestid.Ensure(ctx) // one request id for the event and the audit entry
 
 	var created *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
@@ -118,7 +121,7 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 			return err
 		}
 		created = op
-		return appendEvento(ctx, tx, now, op, estado.EventoCreada, nil, map[string]any{
+		return registrar(ctx, tx, now, estado.EventoCreada, nil, op, l.Facturas, map[string]any{
 			"facturaIds":         gid.EncodeAll(ids),
 			"montoTotalFacturas": money.String(p.total),
 			"tasaDescuento":      money.String(s.tasa),
@@ -418,8 +421,10 @@ func (t *transitionTx) facturaIDs() []int {
 // transition is the shape of every state change of an operación: read the
 // clock, lock the cliente, the operación and its invoices, check the state
 // machine, let act check the action's own rules and prepare its writes,
-// then save the operación and append its event, all in one transaction.
+// then save the operación and append its event and its audit entry, all in
+// one transaction.
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act func(*transitionTx) error) (*ent.Operacion, error) {
+	ctx = requestid.Ensure(ctx) // one request id for the event and the audit entry
 	var updated *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
 		now := s.clock.Now()
@@ -443,11 +448,10 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act f
 		if err := act(t); err != nil {
 			return err
 		}
-		anterior := t.op.Estado
 		if updated, err = t.update.Save(ctx); err != nil {
 			return err
 		}
-		return appendEvento(ctx, tx, now, updated, estado.EventoDe(a), &anterior, t.detalle)
+		return registrar(ctx, tx, now, estado.EventoDe(a), t.op, updated, t.facturas, t.detalle)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %d: %w", a, id, err)
@@ -455,24 +459,55 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act f
 	return updated.Unwrap(), nil
 }
 
-// appendEvento writes op's audit event in tx: when (now, the instant the
-// transaction stamped op with), who (the request's actor), under which
-// request, from which state to which, and a snapshot.
-func appendEvento(ctx context.Context, tx *ent.Tx, now time.Time, op *ent.Operacion, tipo estado.TipoEvento, anterior *estado.Operacion, detalle map[string]any) error {
-	reqID := requestid.FromContext(ctx)
-	if reqID == "" {
-		reqID = uuid.NewString() // a command or job outside HTTP: still traceable
+// registrar records one change of an operación twice, in tx: its
+// OperacionEvento (the operación's own trail, which replays its states) and
+// its entry in the audit trail of every mutation. Both are stamped now (the
+// instant the transaction stamped the operación with), by the request's
+// actor, under its request and correlation ids. antes is the operación
+// before the change (nil when it was created), despues after it; fs are its
+// invoices as they were before (the entry records what the change did to
+// them); detalle is the event's snapshot.
+func registrar(ctx context.Context, tx *ent.Tx, now time.Time, tipo estado.TipoEvento, antes, despues *ent.Operacion, fs []*ent.Factura, detalle map[string]any) error {
+	var anterior *estado.Operacion
+	if antes != nil {
+		anterior = &antes.Estado
 	}
-	return tx.OperacionEvento.Create().
-		SetOperacionID(op.ID).
+	var corr *string
+	if c := requestid.Correlation(ctx); c != "" {
+		corr = &c
+	}
+	err := tx.OperacionEvento.Create().
+		SetOperacionID(despues.ID).
 		SetTipo(tipo).
 		SetFecha(now).
 		SetNillableEstadoAnterior(anterior).
-		SetEstadoNuevo(op.Estado).
-		SetRequestID(reqID).
+		SetEstadoNuevo(despues.Estado).
+		SetRequestID(requestid.FromContext(ctx)).
+		SetNillableCorrelationID(corr).
 		SetActor(auth.Actor(ctx)).
 		SetDetalle(detalle).
 		Exec(ctx)
+	if err != nil {
+		return err
+	}
+	tipoAud := estado.AuditoriaDe(tipo)
+	e := auditoria.Operacion(tipoAud, antes, despues)
+	e.Contexto = maps.Clone(detalle)
+	if a, ok := estado.AccionSobreFacturas(tipoAud); ok {
+		e = e.Con("facturas", movidas(fs, a))
+	}
+	return auditoria.Registrar(ctx, tx, now, e)
+}
+
+// movidas is what action a did to the invoices fs (as they were before):
+// each one's id and its state before and after.
+func movidas(fs []*ent.Factura, a estado.Accion) []map[string]any {
+	hacia := estado.Facturas.Hacia(a)
+	out := make([]map[string]any, len(fs))
+	for i, f := range fs {
+		out[i] = map[string]any{"id": gid.Encode(f.ID), "estadoAnterior": string(f.Estado), "estadoNuevo": string(hacia)}
+	}
+	return out
 }
 
 func filterIDs(fs []*ent.Factura, keep func(*ent.Factura) bool) []int {

@@ -48,22 +48,25 @@ func TestSane(t *testing.T) {
 	}
 }
 
-func TestFromHeader(t *testing.T) {
-	t.Run("devuelve_el_id_sensato", func(t *testing.T) {
-		assert.Equal(t, "mi-id.1", requestid.FromHeader("mi-id.1"))
-	})
+func TestNew(t *testing.T) {
+	got := requestid.New()
+	parsed, err := uuid.Parse(got)
+	require.NoError(t, err)
+	assert.Equal(t, got, parsed.String(), "the canonical form")
+	assert.True(t, requestid.Sane(got), "a generated id is itself sane")
+	assert.NotEqual(t, requestid.New(), requestid.New(), "every id is new")
+}
+
+func TestCorrelationFrom(t *testing.T) {
+	assert.Equal(t, "mi-id.1", requestid.CorrelationFrom("mi-id.1"))
+	assert.Equal(t, "corr-1", requestid.CorrelationFrom("corr-1", "req-1"), "the first sane value wins")
+	assert.Equal(t, "req-1", requestid.CorrelationFrom("", "req-1"), "an absent header is skipped")
+	assert.Equal(t, "req-1", requestid.CorrelationFrom("no vale", "req-1"), "an insane header is skipped")
 	for name, v := range map[string]string{"vacio": "", "insensato": "no vale", "largo": strings.Repeat("a", 129)} {
-		t.Run("genera_un_uuid_si_es_"+name, func(t *testing.T) {
-			got := requestid.FromHeader(v)
-			parsed, err := uuid.Parse(got)
-			require.NoError(t, err)
-			assert.Equal(t, got, parsed.String(), "the canonical form")
-			assert.True(t, requestid.Sane(got), "a generated id is itself sane")
+		t.Run("nada_si_es_"+name, func(t *testing.T) {
+			assert.Empty(t, requestid.CorrelationFrom(v))
 		})
 	}
-	t.Run("cada_uuid_es_nuevo", func(t *testing.T) {
-		assert.NotEqual(t, requestid.FromHeader(""), requestid.FromHeader(""))
-	})
 }
 
 func TestContexto(t *testing.T) {
@@ -71,4 +74,16 @@ func TestContexto(t *testing.T) {
 	ctx := requestid.NewContext(context.Background(), "abc")
 	assert.Equal(t, "abc", requestid.FromContext(ctx))
 	assert.Equal(t, "def", requestid.FromContext(requestid.NewContext(ctx, "def")), "the innermost id wins")
+
+	assert.Empty(t, requestid.Correlation(ctx), "no correlation id unless the caller sent one")
+	assert.Equal(t, "corr", requestid.Correlation(requestid.WithCorrelation(ctx, "corr")))
+	assert.Equal(t, "abc", requestid.FromContext(requestid.WithCorrelation(ctx, "corr")), "the request id stays")
+}
+
+func TestEnsure(t *testing.T) {
+	ctx := requestid.NewContext(context.Background(), "abc")
+	assert.Equal(t, "abc", requestid.FromContext(requestid.Ensure(ctx)), "an id it has is kept")
+	got := requestid.FromContext(requestid.Ensure(context.Background()))
+	_, err := uuid.Parse(got)
+	assert.NoError(t, err, "outside a request a new UUID: %q", got)
 }

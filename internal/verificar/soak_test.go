@@ -274,10 +274,14 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	r := testkit.RequireVerificado(t, db)
-	t.Logf("soak: %d mutaciones desde %d goroutines sobre %d clientes en %v (%.0f/s); reintentos %d\n%s\n  total %v\n  verificar: %d clientes, %d facturas, %d operaciones, %d eventos, 0 violaciones",
+	t.Logf("soak: %d mutaciones desde %d goroutines sobre %d clientes en %v (%.0f/s); reintentos %d\n%s\n  total %v\n  verificar: %d clientes, %d facturas, %d operaciones, %d eventos, %d entradas de auditoría, 0 violaciones",
 		soakWorkers*(n/soakWorkers), soakWorkers, soakClientes, elapsed.Round(time.Millisecond),
 		float64(soakWorkers*(n/soakWorkers))/elapsed.Seconds(), db.Retries(), strings.Join(lines, "\n"), total,
-		r.Clientes, r.Facturas, r.Operaciones, r.Eventos)
+		r.Clientes, r.Facturas, r.Operaciones, r.Eventos, r.Auditoria)
+	// One audit entry per committed mutation, and none for a refused one:
+	// the setup's (each cliente created and activated, its 10 facturas
+	// registered) and one per OK of the soak.
+	assert.Equal(t, soakClientes*(2+10)+total["OK"], r.Auditoria, "one entry per committed mutation")
 	assert.Empty(t, internals, "no mutation may fail with INTERNAL_ERROR")
 	require.Zero(t, total[string(apperror.Internal)])
 	assert.Positive(t, outcomes["aprobarOperacion"]["OK"], "the soak did approve operations")

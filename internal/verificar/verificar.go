@@ -11,6 +11,15 @@
 //     from CREADA: one event per state change, each one's estadoAnterior
 //     the previous one's estadoNuevo, the last one's estadoNuevo the
 //     operación's state.
+//  5. Every committed change has its audit entry: every cliente, factura and
+//     operación has exactly one creation entry, its first; its state is the
+//     estadoNuevo of its latest entry that changed it (for a factura, an
+//     operación that held, ceded or released it counts: its entry records
+//     that); a cliente's lineaCredito is the new line of its latest entry
+//     that set one (its creation or an adjustment); and an operación's
+//     entries mirror its events one by one. "Latest" is by id: entries
+//     about one row are written while the row is locked, so their ids
+//     follow the order in which they committed.
 //
 // It also checks that each operación's amounts agree with its invoices.
 // `factoring verificar` and the concurrency tests run it.
@@ -25,6 +34,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
@@ -33,7 +43,7 @@ import (
 
 // Violation is one broken invariant.
 type Violation struct {
-	Invariante int    // 1, 2 or 3 as numbered above; 0 for amount consistency
+	Invariante int    // 1, 2, 3 or 5 as numbered above; 0 for amount consistency
 	Entidad    string // the opaque ID of the entity at fault
 	Detalle    string
 }
@@ -45,7 +55,9 @@ func (v Violation) String() string {
 // Report is the result of a run.
 type Report struct {
 	Clientes, Facturas, Operaciones, Eventos int
-	Violations                               []Violation
+	// Auditoria counts the audit trail's entries.
+	Auditoria  int
+	Violations []Violation
 }
 
 // Run reads the database (in one read-only pass per table) and checks every
@@ -75,7 +87,12 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("leer eventos: %w", err)
 	}
+	auditoria, err := client.EventoAuditoria.Query().Order(ent.Asc(eventoauditoria.FieldID)).All(ctx)
+	if err != nil {
+		return r, fmt.Errorf("leer la auditoría: %w", err)
+	}
 	r.Clientes, r.Facturas, r.Operaciones, r.Eventos = len(clientes), len(facturas), len(ops), len(eventos)
+	r.Auditoria = len(auditoria)
 
 	opByID := make(map[int]*ent.Operacion, len(ops))
 	for _, o := range ops {
@@ -153,6 +170,28 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	for id := range eventosDe {
 		if opByID[id] == nil {
 			add(3, id, "eventos de una operación que no existe")
+		}
+	}
+
+	// 5. The audit trail.
+	a := newAuditoria(auditoria)
+	for _, c := range clientes {
+		if msg := a.cliente(c); msg != "" {
+			add(5, c.ID, "%s", msg)
+		}
+	}
+	opsDe := make(map[int][]int) // factura -> every operación that held it
+	for _, l := range links {
+		opsDe[l.FacturaID] = append(opsDe[l.FacturaID], l.OperacionID)
+	}
+	for _, f := range facturas {
+		if msg := a.factura(f, opsDe[f.ID]); msg != "" {
+			add(5, f.ID, "%s", msg)
+		}
+	}
+	for _, o := range ops {
+		if msg := a.operacion(o, eventosDe[o.ID]); msg != "" {
+			add(5, o.ID, "%s", msg)
 		}
 	}
 	slices.SortFunc(r.Violations, func(a, b Violation) int {

@@ -63,6 +63,9 @@ func TestCicloLimpio(t *testing.T) {
 		assert.Equal(t, 9, r.Facturas)
 		assert.Equal(t, 6, r.Operaciones)
 		assert.Equal(t, 1+2+3+2+4+2, r.Eventos)
+		// 2 clientes (created, activated), 9 facturas (registered; 1 paid),
+		// and one entry per operación event.
+		assert.Equal(t, 2*2+9+1+r.Eventos, r.Auditoria)
 	})
 }
 
@@ -102,7 +105,7 @@ func TestDetectaViolaciones(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			env.MustOperacionDesembolsada(t, c.ID, "300000.00")
 			require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).SetLineaCredito(testkit.Dec("2000000.00")).Exec(ctx))
-			return []string{v(1, c.ID)}
+			return []string{v(1, c.ID), v(5, c.ID)}
 		}},
 		{"1_aprobada_que_no_desconto_la_linea", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
@@ -116,7 +119,7 @@ func TestDetectaViolaciones(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(f.ID).SetEstado(estado.FacturaEnProceso).Exec(ctx))
-			return []string{v(2, f.ID)}
+			return []string{v(2, f.ID), v(5, f.ID)}
 		}},
 		{"2_factura_disponible_retenida_por_una_pendiente", func(t *testing.T, env *testkit.Env) []string {
 			// The seed's behaviour: a pending operación that left its
@@ -124,13 +127,13 @@ func TestDetectaViolaciones(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			_, ids := env.MustOperacionPendiente(t, c.ID, "1000.00", "2000.00")
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(ids[1]).SetEstado(estado.FacturaDisponible).Exec(ctx))
-			return []string{v(2, ids[1])}
+			return []string{v(2, ids[1]), v(5, ids[1])}
 		}},
 		{"2_factura_en_proceso_de_una_aprobada", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			_, ids := env.MustOperacionAprobada(t, c.ID, "1000.00")
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(ids[0]).SetEstado(estado.FacturaEnProceso).Exec(ctx))
-			return []string{v(2, ids[0])}
+			return []string{v(2, ids[0]), v(5, ids[0])}
 		}},
 		{"2_factura_retenida_por_dos_operaciones_activas", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
@@ -138,14 +141,15 @@ func TestDetectaViolaciones(t *testing.T) {
 			op2, _ := env.MustOperacionAprobada(t, c.ID, "2000.00")
 			require.NoError(t, env.DB.Client.OperacionFactura.Create().SetOperacionID(op2.ID).SetFacturaID(ids1[0]).Exec(ctx))
 			// The second operación's total no longer matches its invoices
-			// either (the amount check, reported as 0).
-			return []string{v(0, op2.ID), v(2, ids1[0])}
+			// either (the amount check, reported as 0), and the invoice's
+			// trail now says the later operación ceded it.
+			return []string{v(0, op2.ID), v(2, ids1[0]), v(5, ids1[0])}
 		}},
 		{"3_falta_un_evento", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			op, ids := env.MustOperacionPendiente(t, c.ID, "1000.00")
 			aprobarSinEvento(t, env, c, op, ids)
-			return []string{v(3, op.ID)}
+			return []string{v(3, op.ID), v(5, op.ID), v(5, ids[0])}
 		}},
 		{"3_operacion_sin_eventos", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
@@ -157,7 +161,7 @@ func TestDetectaViolaciones(t *testing.T) {
 				AddFacturaIDs(f.ID).SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
 			require.NoError(t, err)
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(f.ID).SetEstado(estado.FacturaEnProceso).Exec(ctx))
-			return []string{v(3, op.ID)}
+			return []string{v(3, op.ID), v(5, op.ID), v(5, f.ID)}
 		}},
 		{"3_cadena_que_salta_un_estado", func(t *testing.T, env *testkit.Env) []string {
 			// PENDIENTE straight to DESEMBOLSADA: no such transition.
@@ -166,7 +170,7 @@ func TestDetectaViolaciones(t *testing.T) {
 			aprobarSinEvento(t, env, c, op, ids)
 			require.NoError(t, env.DB.Client.Operacion.UpdateOneID(op.ID).SetEstado(estado.OperacionDesembolsada).Exec(ctx))
 			evento(t, env, op, estado.EventoDesembolsada, testkit.Ptr(estado.OperacionPendiente), estado.OperacionDesembolsada)
-			return []string{v(3, op.ID)}
+			return []string{v(3, op.ID), v(5, op.ID), v(5, ids[0])}
 		}},
 		{"3_estado_anterior_que_no_coincide", func(t *testing.T, env *testkit.Env) []string {
 			// The DESEMBOLSADA event claims to start from APROBADA, but the
@@ -176,13 +180,13 @@ func TestDetectaViolaciones(t *testing.T) {
 			aprobarSinEvento(t, env, c, op, ids)
 			require.NoError(t, env.DB.Client.Operacion.UpdateOneID(op.ID).SetEstado(estado.OperacionDesembolsada).Exec(ctx))
 			evento(t, env, op, estado.EventoDesembolsada, testkit.Ptr(estado.OperacionAprobada), estado.OperacionDesembolsada)
-			return []string{v(3, op.ID)}
+			return []string{v(3, op.ID), v(5, op.ID), v(5, ids[0])}
 		}},
 		{"3_dos_eventos_para_un_cambio", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			op, _ := env.MustOperacionAprobada(t, c.ID, "1000.00")
 			evento(t, env, op, estado.EventoAprobada, testkit.Ptr(estado.OperacionPendiente), estado.OperacionAprobada)
-			return []string{v(3, op.ID)}
+			return []string{v(3, op.ID), v(5, op.ID)}
 		}},
 		{"3_evento_de_mas_al_final", func(t *testing.T, env *testkit.Env) []string {
 			// A valid-looking FINALIZADA event for an operación still
@@ -190,7 +194,7 @@ func TestDetectaViolaciones(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			op, _ := env.MustOperacionAprobada(t, c.ID, "1000.00")
 			evento(t, env, op, estado.EventoFinalizada, testkit.Ptr(estado.OperacionAprobada), estado.OperacionFinalizada)
-			return []string{v(3, op.ID)}
+			return []string{v(3, op.ID), v(5, op.ID)}
 		}},
 		{"3_primer_evento_que_no_es_creada", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
@@ -202,7 +206,51 @@ func TestDetectaViolaciones(t *testing.T) {
 				AddFacturaIDs(f.ID).SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
 			require.NoError(t, err)
 			evento(t, env, op, estado.EventoRechazada, testkit.Ptr(estado.OperacionPendiente), estado.OperacionRechazada)
-			return []string{v(3, op.ID)}
+			return []string{v(3, op.ID), v(5, op.ID)}
+		}},
+		{"5_cliente_insertado_sin_el_servicio", func(t *testing.T, env *testkit.Env) []string {
+			now := env.Clock.Now()
+			c, err := env.DB.Client.Cliente.Create().SetRut(testkit.NewRUT()).SetRazonSocial("Sin auditoría SpA").
+				SetEmail("a@b.cl").SetFechaRegistro(now).SetLineaCredito(testkit.Dec("1000.00")).SetLineaDisponible(testkit.Dec("1000.00")).
+				SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
+			require.NoError(t, err)
+			return []string{v(5, c.ID)}
+		}},
+		{"5_factura_insertada_sin_el_servicio", func(t *testing.T, env *testkit.Env) []string {
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			now := env.Clock.Now()
+			f, err := env.DB.Client.Factura.Create().SetClienteID(c.ID).SetNumeroFactura("SIN-AUDITORIA").
+				SetRutDeudor(testkit.NewRUT()).SetRazonSocialDeudor("Deudor SpA").SetMontoTotal(testkit.Dec("10.00")).
+				SetFechaEmision(testkit.Vence(-1)).SetFechaVencimiento(testkit.Vence(30)).SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
+			require.NoError(t, err)
+			return []string{v(5, f.ID)}
+		}},
+		{"5_cliente_suspendido_sin_auditoria", func(t *testing.T, env *testkit.Env) []string {
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).SetEstado(estado.ClienteSuspendido).Exec(ctx))
+			return []string{v(5, c.ID)}
+		}},
+		{"5_linea_ajustada_sin_auditoria", func(t *testing.T, env *testkit.Env) []string {
+			// Both lines move together, so invariant 1 holds: only the
+			// trail can tell (the riesgo token of the issue).
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			require.NoError(t, env.DB.Client.Cliente.UpdateOneID(c.ID).
+				SetLineaCredito(testkit.Dec("9999999999999.99")).SetLineaDisponible(testkit.Dec("9999999999999.99")).Exec(ctx))
+			return []string{v(5, c.ID)}
+		}},
+		{"5_factura_pagada_sin_auditoria", func(t *testing.T, env *testkit.Env) []string {
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
+			require.NoError(t, env.DB.Client.Factura.UpdateOneID(f.ID).SetEstado(estado.FacturaPagada).Exec(ctx))
+			return []string{v(5, f.ID)}
+		}},
+		{"5_operacion_desembolsada_con_evento_sin_auditoria", func(t *testing.T, env *testkit.Env) []string {
+			// Its own trail is complete; the audit trail lacks the entry.
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			op, _ := env.MustOperacionAprobada(t, c.ID, "1000.00")
+			require.NoError(t, env.DB.Client.Operacion.UpdateOneID(op.ID).SetEstado(estado.OperacionDesembolsada).Exec(ctx))
+			evento(t, env, op, estado.EventoDesembolsada, testkit.Ptr(estado.OperacionAprobada), estado.OperacionDesembolsada)
+			return []string{v(5, op.ID)}
 		}},
 	}
 	testkit.EachDB(t, func(t *testing.T, db *database.DB) {

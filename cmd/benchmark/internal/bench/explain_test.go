@@ -29,7 +29,7 @@ const EnvExplain = "FACTORING_BENCH_EXPLAIN"
 // they grow without bound.
 var largeTables = map[string]bool{
 	"clientes": true, "facturas": true, "operaciones": true,
-	"operacion_facturas": true, "operacion_eventos": true,
+	"operacion_facturas": true, "operacion_eventos": true, "eventos_auditoria": true,
 }
 
 // TestExplain ensures that every SQL statement the API runs for the

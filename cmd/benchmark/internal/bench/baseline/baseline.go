@@ -493,6 +493,10 @@ func (b *Baseline) Crear(ctx context.Context, clienteID int, facturaIDs []int, a
 		batch.Queue(`UPDATE facturas SET estado = 'EN_PROCESO', actualizado_en = $2 WHERE id = ANY($1)`, ids, now)
 		batch.Queue(`INSERT INTO operacion_eventos (tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle, operacion_id)
 			VALUES ('CREADA', $1, NULL, 'PENDIENTE', $2, $3, $4, $5)`, now, requestID, actor, detalle, opID)
+		// The audit entry the API writes beside the event (its detalle here
+		// is the event's, without the field-by-field changes).
+		batch.Queue(`INSERT INTO eventos_auditoria (entidad, entidad_id, operacion_id, tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle)
+			VALUES ('OPERACION', $5, $5, 'OPERACION_CREADA', $1, NULL, 'PENDIENTE', $2, $3, $4)`, now, requestID, actor, detalle, opID)
 		b.stmts.Add(int64(batch.Len()))
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
@@ -602,6 +606,8 @@ func (b *Baseline) Aprobar(ctx context.Context, opID int, actor, requestID strin
 		batch.Queue(`UPDATE operaciones SET estado = 'APROBADA', fecha_aprobacion = $2, actualizado_en = $2 WHERE id = $1`, opID, now)
 		batch.Queue(`INSERT INTO operacion_eventos (tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle, operacion_id)
 			VALUES ('APROBADA', $1, 'PENDIENTE', 'APROBADA', $2, $3, $4, $5)`, now, requestID, actor, detalle, opID)
+		batch.Queue(`INSERT INTO eventos_auditoria (entidad, entidad_id, operacion_id, tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle)
+			VALUES ('OPERACION', $5, $5, 'OPERACION_APROBADA', $1, 'PENDIENTE', 'APROBADA', $2, $3, $4)`, now, requestID, actor, detalle, opID)
 		b.stmts.Add(int64(batch.Len()))
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err

@@ -15,9 +15,13 @@
 // creation order, and the identity sequences are moved past them, so the
 // API's later inserts continue the ranges.
 //
-// The package imports pgx, the ent-generated id ranges (through gid) and the
-// domain's small shared packages (money, estado, rut, clock); it never goes
-// through ent or the domain services.
+// The rows get their audit entries the way rows that predate the audit
+// trail do: by running the migration that writes them
+// (*_auditoria_datos_previos.sql).
+//
+// The package imports pgx, the ent-generated id ranges (through gid), the
+// embedded migrations and the domain's small shared packages (money,
+// estado, rut, clock); it never goes through ent or the domain services.
 package dataset
 
 import (
@@ -32,11 +36,14 @@ import (
 	"strings"
 	"time"
 
+	"ariga.io/atlas/sql/migrate"
+	"entgo.io/ent/dialect"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/shopspring/decimal"
 
+	"github.com/banpro/factoring/ent/migrate/migrations"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
@@ -177,9 +184,9 @@ func Load(ctx context.Context, db DB, cfg Config) (Summary, error) {
 	// planner the new sizes. Inside a caller's transaction only ANALYZE can
 	// run.
 	start = time.Now()
-	stmt := "VACUUM (ANALYZE) clientes, facturas, operaciones, operacion_facturas, operacion_eventos"
+	stmt := "VACUUM (ANALYZE) clientes, facturas, operaciones, operacion_facturas, operacion_eventos, eventos_auditoria"
 	if _, inTx := db.(pgx.Tx); inTx {
-		stmt = "ANALYZE clientes, facturas, operaciones, operacion_facturas, operacion_eventos"
+		stmt = "ANALYZE clientes, facturas, operaciones, operacion_facturas, operacion_eventos, eventos_auditoria"
 	}
 	if _, err := db.Exec(ctx, stmt); err != nil {
 		return sum, fmt.Errorf("dataset: %s: %w", strings.Fields(stmt)[0], err)
@@ -730,10 +737,44 @@ func (d *data) write(ctx context.Context, db DB) error {
 			return fmt.Errorf("dataset: mover la secuencia de %s: %w", t, err)
 		}
 	}
+	if err := auditoriaPrevia(ctx, tx); err != nil {
+		return err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("dataset: confirmar: %w", err)
 	}
 	return nil
+}
+
+// auditoriaPrevia gives the loaded rows their audit entries the way a
+// database migrated to the audit trail gets them: by running the
+// migration that writes them for the rows that predate the trail (one
+// entry per operación event, one creation entry per cliente and factura).
+func auditoriaPrevia(ctx context.Context, tx pgx.Tx) error {
+	dir, err := migrations.Dir(dialect.Postgres)
+	if err != nil {
+		return err
+	}
+	files, err := dir.Files()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name(), "_auditoria_datos_previos.sql") {
+			continue
+		}
+		stmts, err := migrate.Stmts(string(f.Bytes()))
+		if err != nil {
+			return fmt.Errorf("dataset: %s: %w", f.Name(), err)
+		}
+		for _, st := range stmts {
+			if _, err := tx.Exec(ctx, st.Text); err != nil {
+				return fmt.Errorf("dataset: auditoría de los datos cargados: %w", err)
+			}
+		}
+		return nil
+	}
+	return errors.New("dataset: no se encuentra la migración *_auditoria_datos_previos.sql")
 }
 
 var facturaColumns = []string{"id", "numero_factura", "rut_deudor", "razon_social_deudor", "monto_total", "fecha_emision",

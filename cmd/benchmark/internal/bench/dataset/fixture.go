@@ -243,13 +243,26 @@ func AddCedibles(ctx context.Context, db DB, cfg TopUpConfig) error {
 		return fmt.Errorf("dataset: iniciar transacción: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `UPDATE clientes c
+	// Each raised line gets its CLIENTE_LINEA_AJUSTADA audit entry, as
+	// ajustarLineaCredito would write it.
+	if _, err := tx.Exec(ctx, `WITH upd AS (
+		UPDATE clientes c
 		SET linea_credito = c.linea_credito + u.delta, linea_disponible = c.linea_disponible + u.delta, actualizado_en = $3
-		FROM unnest($1::bigint[], $2::numeric[]) AS u(id, delta) WHERE c.id = u.id`, lineIDs, deltas, base.Now); err != nil {
+		FROM unnest($1::bigint[], $2::numeric[]) AS u(id, delta) WHERE c.id = u.id
+		RETURNING c.id, c.linea_credito, c.linea_disponible, u.delta)
+		INSERT INTO eventos_auditoria (entidad, entidad_id, cliente_id, tipo, fecha, request_id, actor, detalle)
+		SELECT 'CLIENTE', id, id, 'CLIENTE_LINEA_AJUSTADA', $3, 'dataset-' || $3::text, 'sistema',
+			jsonb_build_object('cambios', jsonb_build_object(
+				'lineaCredito', jsonb_build_object('anterior', (linea_credito - delta)::text, 'nuevo', linea_credito::text),
+				'lineaDisponible', jsonb_build_object('anterior', (linea_disponible - delta)::text, 'nuevo', linea_disponible::text)))
+		FROM upd ORDER BY id`, lineIDs, deltas, base.Now); err != nil {
 		return fmt.Errorf("dataset: ampliar líneas: %w", err)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"facturas"}, facturaColumns, pgx.CopyFromSlice(len(d.facturas), d.facturaRow)); err != nil {
 		return fmt.Errorf("dataset: copiar facturas: %w", err)
+	}
+	if err := auditoriaPrevia(ctx, tx); err != nil {
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("dataset: confirmar: %w", err)
