@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
@@ -77,11 +78,12 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			cliente.Table:          cliente.ValidColumn,
-			factura.Table:          factura.ValidColumn,
-			operacion.Table:        operacion.ValidColumn,
-			operacionevento.Table:  operacionevento.ValidColumn,
-			operacionfactura.Table: operacionfactura.ValidColumn,
+			claveidempotencia.Table: claveidempotencia.ValidColumn,
+			cliente.Table:           cliente.ValidColumn,
+			factura.Table:           factura.ValidColumn,
+			operacion.Table:         operacion.ValidColumn,
+			operacionevento.Table:   operacionevento.ValidColumn,
+			operacionfactura.Table:  operacionfactura.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// ClaveIdempotencia is the client for interacting with the ClaveIdempotencia builders.
+	ClaveIdempotencia *ClaveIdempotenciaClient
 	// Cliente is the client for interacting with the Cliente builders.
 	Cliente *ClienteClient
 	// Factura is the client for interacting with the Factura builders.
@@ -155,6 +157,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.ClaveIdempotencia = NewClaveIdempotenciaClient(tx.config)
 	tx.Cliente = NewClienteClient(tx.config)
 	tx.Factura = NewFacturaClient(tx.config)
 	tx.Operacion = NewOperacionClient(tx.config)
@@ -169,7 +172,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Cliente.QueryXXX(), the query will be executed
+// applies a query, for example: ClaveIdempotencia.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"clientes\":0,\"facturas\":4294967296,\"operacion_eventos\":12884901888,\"operacion_facturas\":17179869184,\"operaciones\":8589934592}"
+const IncrementStarts = "{\"claves_idempotencia\":68719476736,\"clientes\":0,\"facturas\":4294967296,\"operacion_eventos\":12884901888,\"operacion_facturas\":17179869184,\"operaciones\":8589934592}"
