@@ -17,6 +17,7 @@ import (
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/httpserver"
+	"github.com/banpro/factoring/internal/idempotencia"
 	"github.com/banpro/factoring/internal/seed"
 	"github.com/banpro/factoring/internal/verificar"
 )
@@ -137,11 +138,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("iniciando factoring", "version", version, "database", database.Redact(cfg.DatabaseURL),
 		"dialect", db.Dialect, "tasa_descuento", cfg.TasaDescuento.StringFixed(2), "timezone", cfg.TimeZone.String())
+	keys := app.IdempotencyStore(db, cfg, m.clock())
 	srv, err := app.NewServer(app.Options{
-		DB:     db,
-		Config: cfg,
-		Clock:  m.clock(),
-		Logger: log,
+		DB:          db,
+		Config:      cfg,
+		Clock:       m.clock(),
+		Logger:      log,
+		Idempotency: keys,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
@@ -152,6 +155,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Expired Idempotency-Keys are purged by a ticker of the server's own
+	// (until a job runner schedules Purge).
+	go keys.PurgeEvery(ctx, idempotencia.PurgeInterval, log)
 	if !cfg.AuthRequired {
 		log.Warn("AUTENTICACIÓN DESHABILITADA (FACTORING_AUTH=disabled): cualquiera que alcance este puerto " +
 			"puede consultar y ejecutar todas las mutaciones, y la auditoría registra al actor como 'anonimo'. " +

@@ -33,6 +33,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/idempotencia"
 	"github.com/banpro/factoring/internal/reqlog"
 )
 
@@ -50,6 +51,9 @@ type Config struct {
 	// Limits bound what one query may ask for; zero values take
 	// DefaultLimits.
 	Limits Limits
+	// Idempotency keeps the responses of mutations sent with an
+	// Idempotency-Key; nil ignores the header.
+	Idempotency *idempotencia.Store
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
@@ -65,7 +69,11 @@ func New(cfg Config) http.Handler {
 	srv := handler.New(cfg.Schema)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost}})
 	srv.AddTransport(getTransport{})
-	srv.AddTransport(postTransport{})
+	post := postTransport{}
+	if cfg.Idempotency != nil {
+		post.idempotency = &idempotency{store: cfg.Idempotency, log: cfg.Logger}
+	}
+	srv.AddTransport(post)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	rulesFn := validationRules

@@ -187,6 +187,8 @@ func TestCORS(t *testing.T) {
 		assert.Contains(t, res.header.Get("Access-Control-Allow-Methods"), "POST")
 		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "authorization")
 		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "content-type")
+		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "idempotency-key",
+			"a browser client (the playground) may send a key with its mutations")
 		assert.Empty(t, res.header.Get("Access-Control-Allow-Credentials"), "bearer tokens need no cookies")
 		assert.Contains(t, res.header.Values("Vary"), "Origin")
 
@@ -194,6 +196,8 @@ func TestCORS(t *testing.T) {
 		assert.Equal(t, http.StatusOK, res.status, res.body)
 		assert.Equal(t, app, res.header.Get("Access-Control-Allow-Origin"))
 		assert.Contains(t, res.header.Get("Access-Control-Expose-Headers"), "X-Request-ID")
+		assert.Contains(t, res.header.Get("Access-Control-Expose-Headers"), "Idempotent-Replayed",
+			"a browser client may tell a replayed answer")
 		res = actual(c.URL(), app, "")
 		assert.Equal(t, http.StatusUnauthorized, res.status)
 		assert.Equal(t, app, res.header.Get("Access-Control-Allow-Origin"), "the browser may read why it was refused")

@@ -1,0 +1,215 @@
+package gqlserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/auth"
+	"github.com/banpro/factoring/internal/idempotencia"
+)
+
+// idempotency answers the mutations sent over POST with an Idempotency-Key
+// (README, "Retrying mutations"): it claims the key in the store, runs the
+// mutation once, keeps its response and gives it back, byte for byte, to
+// every retry of the same request. A key on a query is ignored: a query
+// changes nothing and is safe to retry as it is.
+type idempotency struct {
+	store *idempotencia.Store
+	log   *slog.Logger
+}
+
+// saveTimeout bounds the write that keeps or releases a key after its
+// mutation ran, when the request's own context may have ended.
+const saveTimeout = 5 * time.Second
+
+// serve answers r if it is a mutation with a key, and reports whether it
+// did; anything else is left to the caller. opCtx is the operation already
+// parsed, validated and authorized.
+func (i *idempotency) serve(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
+	params *graphql.RawParams, opCtx *graphql.OperationContext, contentType string,
+) bool {
+	keys := r.Header.Values(idempotencia.HeaderKey)
+	if i == nil || len(keys) == 0 || opCtx.Operation.Operation != ast.Mutation {
+		return false
+	}
+	// From here on the request runs to its end even if the client goes
+	// away (its deadline still holds): the client's retry will find the
+	// mutation's response rather than a key claimed by no one.
+	ctx, cancel := detach(r.Context())
+	defer cancel()
+	r = r.WithContext(ctx)
+	ctx = graphql.WithOperationContext(ctx, opCtx)
+	key, appErr := keyOf(keys)
+	if appErr == nil {
+		appErr = singleMutationField(opCtx)
+	}
+	if appErr != nil {
+		i.reject(ctx, w, exec, contentType, appErr)
+		return true
+	}
+	huella, err := idempotencia.Fingerprint(params.Query, params.OperationName, params.Variables)
+	if err != nil {
+		i.reject(ctx, w, exec, contentType, apperror.InternalError(err))
+		return true
+	}
+	claim, err := i.store.Begin(ctx, auth.Actor(ctx), key, huella)
+	if err != nil {
+		i.reject(ctx, w, exec, contentType, apperror.InternalError(err))
+		return true
+	}
+	switch claim.Outcome {
+	case idempotencia.Run:
+		i.run(w, r, exec, opCtx, contentType, claim)
+	case idempotencia.Replay:
+		w.Header().Set(contentTypeHeader, contentType)
+		w.Header().Set(idempotencia.HeaderReplayed, "true")
+		w.WriteHeader(claim.Status)
+		_, _ = w.Write(claim.Body)
+	case idempotencia.Reused:
+		i.reject(ctx, w, exec, contentType, &apperror.Error{
+			Code:    apperror.IdempotencyKeyReused,
+			Message: apperror.IdempotencyKeyReused.DefaultMessage(),
+			Fields: map[string]string{idempotencia.HeaderKey: "Ya se usó con otra solicitud (otra operación, otro nombre de " +
+				"operación u otras variables): use una clave nueva para una solicitud nueva."},
+		})
+	case idempotencia.InProgress:
+		w.Header().Set("Retry-After", "1")
+		i.reject(ctx, w, exec, contentType, apperror.New(apperror.IdempotencyInProgress))
+	case idempotencia.Lost:
+		i.reject(ctx, w, exec, contentType, apperror.Errorf(apperror.Conflict,
+			"La mutación de esta clave de idempotencia ya se aplicó, pero su respuesta no se conservó "+
+				"(el servidor se interrumpió antes de guardarla): consulte el estado actual y no la repita con otra clave."))
+	}
+	return true
+}
+
+// detach returns ctx without its cancellation (the client going away) but
+// with its deadline and values.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	detached := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(detached, deadline)
+	}
+	return detached, func() {}
+}
+
+// run executes the claimed mutation and keeps or releases the key by its
+// response.
+func (i *idempotency) run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
+	opCtx *graphql.OperationContext, contentType string, claim *idempotencia.Claim,
+) {
+	rec := &responseCapture{ResponseWriter: w, status: http.StatusOK}
+	respond(rec, r.WithContext(i.store.Context(r.Context(), claim)), exec, opCtx, nil, contentType)
+
+	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), saveTimeout)
+	defer cancel()
+	var err error
+	if rec.wrote && storable(rec.body) {
+		err = i.store.Complete(saveCtx, claim, rec.status, rec.body)
+	} else {
+		err = i.store.Release(saveCtx, claim)
+	}
+	if err != nil {
+		i.log.ErrorContext(saveCtx, "no se pudo cerrar la clave de idempotencia", "error", err)
+	}
+}
+
+// reject answers a request refused before its mutation ran, with the status
+// of appErr's code, as the transports answer a refused request.
+func (i *idempotency) reject(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, contentType string, appErr *apperror.Error) {
+	resp := exec.DispatchError(ctx, gqlerror.List{requestError(appErr, nil)})
+	writeResponse(w, contentType, refusedStatus(contentType, resp), resp)
+}
+
+// keyOf is the request's one key, if well formed.
+func keyOf(values []string) (string, *apperror.Error) {
+	if len(values) > 1 {
+		return "", apperror.Invalid(idempotencia.HeaderKey, "Envíe una sola clave de idempotencia por solicitud.")
+	}
+	if err := idempotencia.CheckKey(values[0]); err != nil {
+		return "", err
+	}
+	return values[0], nil
+}
+
+// singleMutationField refuses a keyed operation that runs more than one
+// mutation: one key remembers one mutation's outcome.
+func singleMutationField(opCtx *graphql.OperationContext) *apperror.Error {
+	n := 0
+	for _, f := range graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, []string{"Mutation"}) {
+		if f.Name != "__typename" {
+			n++
+		}
+	}
+	if n != 1 {
+		return apperror.Invalid(idempotencia.HeaderKey, fmt.Sprintf(
+			"Una solicitud con clave de idempotencia debe contener exactamente una mutación (contiene %d).", n))
+	}
+	return nil
+}
+
+// unstorable are the codes of a response that is not kept for the key: the
+// request failed for reasons of time or infrastructure (or lost its key to
+// another run), and the same request may succeed when sent again.
+var unstorable = map[apperror.Code]bool{
+	apperror.Internal:              true,
+	apperror.Unavailable:           true,
+	apperror.Timeout:               true,
+	apperror.Cancelled:             true,
+	apperror.IdempotencyInProgress: true,
+}
+
+// storable reports whether body, a response the transport wrote, is kept
+// for its key: one that parsed and carries none of the unstorable codes.
+// Business errors (VALIDATION_ERROR, CONFLICT, NOT_FOUND, FORBIDDEN…) are
+// kept: sent again, the request would fail the same way.
+func storable(body []byte) bool {
+	var resp struct {
+		Errors []struct {
+			Extensions struct {
+				Code apperror.Code `json:"code"`
+			} `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return false
+	}
+	for _, e := range resp.Errors {
+		if unstorable[e.Extensions.Code] {
+			return false
+		}
+	}
+	return true
+}
+
+// responseCapture passes a response through and keeps a copy of its status
+// and body.
+type responseCapture struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+	wrote  bool
+}
+
+func (c *responseCapture) WriteHeader(status int) {
+	c.status = status
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *responseCapture) Write(b []byte) (int, error) {
+	c.wrote = true
+	c.body = append(c.body, b...)
+	return c.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (c *responseCapture) Unwrap() http.ResponseWriter { return c.ResponseWriter }
