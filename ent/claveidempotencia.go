@@ -23,8 +23,6 @@ type ClaveIdempotencia struct {
 	Clave string `json:"clave,omitempty"`
 	// Huella holds the value of the "huella" field.
 	Huella []byte `json:"huella,omitempty"`
-	// Estado holds the value of the "estado" field.
-	Estado claveidempotencia.Estado `json:"estado,omitempty"`
 	// Intento holds the value of the "intento" field.
 	Intento string `json:"intento,omitempty"`
 	// Respuesta holds the value of the "respuesta" field.
@@ -49,7 +47,7 @@ func (*ClaveIdempotencia) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case claveidempotencia.FieldID, claveidempotencia.FieldEstadoHTTP:
 			values[i] = new(sql.NullInt64)
-		case claveidempotencia.FieldSujeto, claveidempotencia.FieldClave, claveidempotencia.FieldEstado, claveidempotencia.FieldIntento:
+		case claveidempotencia.FieldSujeto, claveidempotencia.FieldClave, claveidempotencia.FieldIntento:
 			values[i] = new(sql.NullString)
 		case claveidempotencia.FieldCreadoEn, claveidempotencia.FieldVigenteHasta, claveidempotencia.FieldExpiraEn:
 			values[i] = new(sql.NullTime)
@@ -91,12 +89,6 @@ func (_m *ClaveIdempotencia) assignValues(columns []string, values []any) error 
 				return fmt.Errorf("unexpected type %T for field huella", values[i])
 			} else if value != nil {
 				_m.Huella = *value
-			}
-		case claveidempotencia.FieldEstado:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field estado", values[i])
-			} else if value.Valid {
-				_m.Estado = claveidempotencia.Estado(value.String)
 			}
 		case claveidempotencia.FieldIntento:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -179,9 +171,6 @@ func (_m *ClaveIdempotencia) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("huella=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Huella))
-	builder.WriteString(", ")
-	builder.WriteString("estado=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Estado))
 	builder.WriteString(", ")
 	builder.WriteString("intento=")
 	builder.WriteString(_m.Intento)

@@ -38,12 +38,6 @@ func (_c *ClaveIdempotenciaCreate) SetHuella(v []byte) *ClaveIdempotenciaCreate 
 	return _c
 }
 
-// SetEstado sets the "estado" field.
-func (_c *ClaveIdempotenciaCreate) SetEstado(v claveidempotencia.Estado) *ClaveIdempotenciaCreate {
-	_c.mutation.SetEstado(v)
-	return _c
-}
-
 // SetIntento sets the "intento" field.
 func (_c *ClaveIdempotenciaCreate) SetIntento(v string) *ClaveIdempotenciaCreate {
 	_c.mutation.SetIntento(v)
@@ -146,14 +140,6 @@ func (_c *ClaveIdempotenciaCreate) check() error {
 			return &ValidationError{Name: "huella", err: fmt.Errorf(`ent: validator failed for field "ClaveIdempotencia.huella": %w`, err)}
 		}
 	}
-	if _, ok := _c.mutation.Estado(); !ok {
-		return &ValidationError{Name: "estado", err: errors.New(`ent: missing required field "ClaveIdempotencia.estado"`)}
-	}
-	if v, ok := _c.mutation.Estado(); ok {
-		if err := claveidempotencia.EstadoValidator(v); err != nil {
-			return &ValidationError{Name: "estado", err: fmt.Errorf(`ent: validator failed for field "ClaveIdempotencia.estado": %w`, err)}
-		}
-	}
 	if _, ok := _c.mutation.Intento(); !ok {
 		return &ValidationError{Name: "intento", err: errors.New(`ent: missing required field "ClaveIdempotencia.intento"`)}
 	}
@@ -208,10 +194,6 @@ func (_c *ClaveIdempotenciaCreate) createSpec() (*ClaveIdempotencia, *sqlgraph.C
 	if value, ok := _c.mutation.Huella(); ok {
 		_spec.SetField(claveidempotencia.FieldHuella, field.TypeBytes, value)
 		_node.Huella = value
-	}
-	if value, ok := _c.mutation.Estado(); ok {
-		_spec.SetField(claveidempotencia.FieldEstado, field.TypeEnum, value)
-		_node.Estado = value
 	}
 	if value, ok := _c.mutation.Intento(); ok {
 		_spec.SetField(claveidempotencia.FieldIntento, field.TypeString, value)

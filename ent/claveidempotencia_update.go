@@ -35,20 +35,6 @@ func (_u *ClaveIdempotenciaUpdate) SetHuella(v []byte) *ClaveIdempotenciaUpdate 
 	return _u
 }
 
-// SetEstado sets the "estado" field.
-func (_u *ClaveIdempotenciaUpdate) SetEstado(v claveidempotencia.Estado) *ClaveIdempotenciaUpdate {
-	_u.mutation.SetEstado(v)
-	return _u
-}
-
-// SetNillableEstado sets the "estado" field if the given value is not nil.
-func (_u *ClaveIdempotenciaUpdate) SetNillableEstado(v *claveidempotencia.Estado) *ClaveIdempotenciaUpdate {
-	if v != nil {
-		_u.SetEstado(*v)
-	}
-	return _u
-}
-
 // SetIntento sets the "intento" field.
 func (_u *ClaveIdempotenciaUpdate) SetIntento(v string) *ClaveIdempotenciaUpdate {
 	_u.mutation.SetIntento(v)
@@ -183,11 +169,6 @@ func (_u *ClaveIdempotenciaUpdate) check() error {
 			return &ValidationError{Name: "huella", err: fmt.Errorf(`ent: validator failed for field "ClaveIdempotencia.huella": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Estado(); ok {
-		if err := claveidempotencia.EstadoValidator(v); err != nil {
-			return &ValidationError{Name: "estado", err: fmt.Errorf(`ent: validator failed for field "ClaveIdempotencia.estado": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Intento(); ok {
 		if err := claveidempotencia.IntentoValidator(v); err != nil {
 			return &ValidationError{Name: "intento", err: fmt.Errorf(`ent: validator failed for field "ClaveIdempotencia.intento": %w`, err)}
@@ -216,9 +197,6 @@ func (_u *ClaveIdempotenciaUpdate) sqlSave(ctx context.Context) (_node int, err 
 	}
 	if value, ok := _u.mutation.Huella(); ok {
 		_spec.SetField(claveidempotencia.FieldHuella, field.TypeBytes, value)
-	}
-	if value, ok := _u.mutation.Estado(); ok {
-		_spec.SetField(claveidempotencia.FieldEstado, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.Intento(); ok {
 		_spec.SetField(claveidempotencia.FieldIntento, field.TypeString, value)
@@ -272,20 +250,6 @@ type ClaveIdempotenciaUpdateOne struct {
 // SetHuella sets the "huella" field.
 func (_u *ClaveIdempotenciaUpdateOne) SetHuella(v []byte) *ClaveIdempotenciaUpdateOne {
 	_u.mutation.SetHuella(v)
-	return _u
-}
-
-// SetEstado sets the "estado" field.
-func (_u *ClaveIdempotenciaUpdateOne) SetEstado(v claveidempotencia.Estado) *ClaveIdempotenciaUpdateOne {
-	_u.mutation.SetEstado(v)
-	return _u
-}
-
-// SetNillableEstado sets the "estado" field if the given value is not nil.
-func (_u *ClaveIdempotenciaUpdateOne) SetNillableEstado(v *claveidempotencia.Estado) *ClaveIdempotenciaUpdateOne {
-	if v != nil {
-		_u.SetEstado(*v)
-	}
 	return _u
 }
 
@@ -436,11 +400,6 @@ func (_u *ClaveIdempotenciaUpdateOne) check() error {
 			return &ValidationError{Name: "huella", err: fmt.Errorf(`ent: validator failed for field "ClaveIdempotencia.huella": %w`, err)}
 		}
 	}
-	if v, ok := _u.mutation.Estado(); ok {
-		if err := claveidempotencia.EstadoValidator(v); err != nil {
-			return &ValidationError{Name: "estado", err: fmt.Errorf(`ent: validator failed for field "ClaveIdempotencia.estado": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Intento(); ok {
 		if err := claveidempotencia.IntentoValidator(v); err != nil {
 			return &ValidationError{Name: "intento", err: fmt.Errorf(`ent: validator failed for field "ClaveIdempotencia.intento": %w`, err)}
@@ -486,9 +445,6 @@ func (_u *ClaveIdempotenciaUpdateOne) sqlSave(ctx context.Context) (_node *Clave
 	}
 	if value, ok := _u.mutation.Huella(); ok {
 		_spec.SetField(claveidempotencia.FieldHuella, field.TypeBytes, value)
-	}
-	if value, ok := _u.mutation.Estado(); ok {
-		_spec.SetField(claveidempotencia.FieldEstado, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.Intento(); ok {
 		_spec.SetField(claveidempotencia.FieldIntento, field.TypeString, value)

@@ -48,7 +48,6 @@ type ClaveIdempotenciaMutation struct {
 	sujeto         *string
 	clave          *string
 	huella         *[]byte
-	estado         *claveidempotencia.Estado
 	intento        *string
 	respuesta      *[]byte
 	estado_http    *int
@@ -266,42 +265,6 @@ func (m *ClaveIdempotenciaMutation) OldHuella(ctx context.Context) (v []byte, er
 // ResetHuella resets all changes to the "huella" field.
 func (m *ClaveIdempotenciaMutation) ResetHuella() {
 	m.huella = nil
-}
-
-// SetEstado sets the "estado" field.
-func (m *ClaveIdempotenciaMutation) SetEstado(c claveidempotencia.Estado) {
-	m.estado = &c
-}
-
-// Estado returns the value of the "estado" field in the mutation.
-func (m *ClaveIdempotenciaMutation) Estado() (r claveidempotencia.Estado, exists bool) {
-	v := m.estado
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldEstado returns the old "estado" field's value of the ClaveIdempotencia entity.
-// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ClaveIdempotenciaMutation) OldEstado(ctx context.Context) (v claveidempotencia.Estado, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldEstado is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldEstado requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldEstado: %w", err)
-	}
-	return oldValue.Estado, nil
-}
-
-// ResetEstado resets all changes to the "estado" field.
-func (m *ClaveIdempotenciaMutation) ResetEstado() {
-	m.estado = nil
 }
 
 // SetIntento sets the "intento" field.
@@ -601,7 +564,7 @@ func (m *ClaveIdempotenciaMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ClaveIdempotenciaMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 9)
 	if m.sujeto != nil {
 		fields = append(fields, claveidempotencia.FieldSujeto)
 	}
@@ -610,9 +573,6 @@ func (m *ClaveIdempotenciaMutation) Fields() []string {
 	}
 	if m.huella != nil {
 		fields = append(fields, claveidempotencia.FieldHuella)
-	}
-	if m.estado != nil {
-		fields = append(fields, claveidempotencia.FieldEstado)
 	}
 	if m.intento != nil {
 		fields = append(fields, claveidempotencia.FieldIntento)
@@ -646,8 +606,6 @@ func (m *ClaveIdempotenciaMutation) Field(name string) (ent.Value, bool) {
 		return m.Clave()
 	case claveidempotencia.FieldHuella:
 		return m.Huella()
-	case claveidempotencia.FieldEstado:
-		return m.Estado()
 	case claveidempotencia.FieldIntento:
 		return m.Intento()
 	case claveidempotencia.FieldRespuesta:
@@ -675,8 +633,6 @@ func (m *ClaveIdempotenciaMutation) OldField(ctx context.Context, name string) (
 		return m.OldClave(ctx)
 	case claveidempotencia.FieldHuella:
 		return m.OldHuella(ctx)
-	case claveidempotencia.FieldEstado:
-		return m.OldEstado(ctx)
 	case claveidempotencia.FieldIntento:
 		return m.OldIntento(ctx)
 	case claveidempotencia.FieldRespuesta:
@@ -718,13 +674,6 @@ func (m *ClaveIdempotenciaMutation) SetField(name string, value ent.Value) error
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetHuella(v)
-		return nil
-	case claveidempotencia.FieldEstado:
-		v, ok := value.(claveidempotencia.Estado)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetEstado(v)
 		return nil
 	case claveidempotencia.FieldIntento:
 		v, ok := value.(string)
@@ -855,9 +804,6 @@ func (m *ClaveIdempotenciaMutation) ResetField(name string) error {
 		return nil
 	case claveidempotencia.FieldHuella:
 		m.ResetHuella()
-		return nil
-	case claveidempotencia.FieldEstado:
-		m.ResetEstado()
 		return nil
 	case claveidempotencia.FieldIntento:
 		m.ResetIntento()

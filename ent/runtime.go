@@ -72,7 +72,7 @@ func init() {
 		}
 	}()
 	// claveidempotenciaDescIntento is the schema descriptor for intento field.
-	claveidempotenciaDescIntento := claveidempotenciaFields[4].Descriptor()
+	claveidempotenciaDescIntento := claveidempotenciaFields[3].Descriptor()
 	// claveidempotencia.IntentoValidator is a validator for the "intento" field. It is called by the builders before save.
 	claveidempotencia.IntentoValidator = func() func(string) error {
 		validators := claveidempotenciaDescIntento.Validators

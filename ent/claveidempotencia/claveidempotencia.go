@@ -3,10 +3,6 @@
 package claveidempotencia
 
 import (
-	"fmt"
-	"io"
-	"strconv"
-
 	"entgo.io/ent/dialect/sql"
 )
 
@@ -21,8 +17,6 @@ const (
 	FieldClave = "clave"
 	// FieldHuella holds the string denoting the huella field in the database.
 	FieldHuella = "huella"
-	// FieldEstado holds the string denoting the estado field in the database.
-	FieldEstado = "estado"
 	// FieldIntento holds the string denoting the intento field in the database.
 	FieldIntento = "intento"
 	// FieldRespuesta holds the string denoting the respuesta field in the database.
@@ -45,7 +39,6 @@ var Columns = []string{
 	FieldSujeto,
 	FieldClave,
 	FieldHuella,
-	FieldEstado,
 	FieldIntento,
 	FieldRespuesta,
 	FieldEstadoHTTP,
@@ -75,29 +68,6 @@ var (
 	IntentoValidator func(string) error
 )
 
-// Estado defines the type for the "estado" enum field.
-type Estado string
-
-// Estado values.
-const (
-	EstadoEN_CURSO   Estado = "EN_CURSO"
-	EstadoCOMPLETADA Estado = "COMPLETADA"
-)
-
-func (e Estado) String() string {
-	return string(e)
-}
-
-// EstadoValidator is a validator for the "estado" field enum values. It is called by the builders before save.
-func EstadoValidator(e Estado) error {
-	switch e {
-	case EstadoEN_CURSO, EstadoCOMPLETADA:
-		return nil
-	default:
-		return fmt.Errorf("claveidempotencia: invalid enum value for estado field: %q", e)
-	}
-}
-
 // OrderOption defines the ordering options for the ClaveIdempotencia queries.
 type OrderOption func(*sql.Selector)
 
@@ -114,11 +84,6 @@ func BySujeto(opts ...sql.OrderTermOption) OrderOption {
 // ByClave orders the results by the clave field.
 func ByClave(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldClave, opts...).ToFunc()
-}
-
-// ByEstado orders the results by the estado field.
-func ByEstado(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldEstado, opts...).ToFunc()
 }
 
 // ByIntento orders the results by the intento field.
@@ -144,22 +109,4 @@ func ByVigenteHasta(opts ...sql.OrderTermOption) OrderOption {
 // ByExpiraEn orders the results by the expira_en field.
 func ByExpiraEn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExpiraEn, opts...).ToFunc()
-}
-
-// MarshalGQL implements graphql.Marshaler interface.
-func (e Estado) MarshalGQL(w io.Writer) {
-	io.WriteString(w, strconv.Quote(e.String()))
-}
-
-// UnmarshalGQL implements graphql.Unmarshaler interface.
-func (e *Estado) UnmarshalGQL(val interface{}) error {
-	str, ok := val.(string)
-	if !ok {
-		return fmt.Errorf("enum %T must be a string", val)
-	}
-	*e = Estado(str)
-	if err := EstadoValidator(*e); err != nil {
-		return fmt.Errorf("%s is not a valid Estado", str)
-	}
-	return nil
 }

@@ -269,26 +269,6 @@ func HuellaLTE(v []byte) predicate.ClaveIdempotencia {
 	return predicate.ClaveIdempotencia(sql.FieldLTE(FieldHuella, v))
 }
 
-// EstadoEQ applies the EQ predicate on the "estado" field.
-func EstadoEQ(v Estado) predicate.ClaveIdempotencia {
-	return predicate.ClaveIdempotencia(sql.FieldEQ(FieldEstado, v))
-}
-
-// EstadoNEQ applies the NEQ predicate on the "estado" field.
-func EstadoNEQ(v Estado) predicate.ClaveIdempotencia {
-	return predicate.ClaveIdempotencia(sql.FieldNEQ(FieldEstado, v))
-}
-
-// EstadoIn applies the In predicate on the "estado" field.
-func EstadoIn(vs ...Estado) predicate.ClaveIdempotencia {
-	return predicate.ClaveIdempotencia(sql.FieldIn(FieldEstado, vs...))
-}
-
-// EstadoNotIn applies the NotIn predicate on the "estado" field.
-func EstadoNotIn(vs ...Estado) predicate.ClaveIdempotencia {
-	return predicate.ClaveIdempotencia(sql.FieldNotIn(FieldEstado, vs...))
-}
-
 // IntentoEQ applies the EQ predicate on the "intento" field.
 func IntentoEQ(v string) predicate.ClaveIdempotencia {
 	return predicate.ClaveIdempotencia(sql.FieldEQ(FieldIntento, v))

@@ -15,7 +15,6 @@ var (
 		{Name: "sujeto", Type: field.TypeString, Size: 255},
 		{Name: "clave", Type: field.TypeString, Size: 255},
 		{Name: "huella", Type: field.TypeBytes, Size: 32},
-		{Name: "estado", Type: field.TypeEnum, Enums: []string{"EN_CURSO", "COMPLETADA"}},
 		{Name: "intento", Type: field.TypeString, Size: 64},
 		{Name: "respuesta", Type: field.TypeBytes, Nullable: true},
 		{Name: "estado_http", Type: field.TypeInt, Nullable: true},
@@ -37,7 +36,7 @@ var (
 			{
 				Name:    "claveidempotencia_expira_en",
 				Unique:  false,
-				Columns: []*schema.Column{ClavesIdempotenciaColumns[10]},
+				Columns: []*schema.Column{ClavesIdempotenciaColumns[9]},
 			},
 		},
 	}
@@ -304,9 +303,6 @@ func init() {
 	ClavesIdempotenciaTable.Annotation = &entsql.Annotation{
 		Table:          "claves_idempotencia",
 		IncrementStart: func(i int) *int { return &i }(68719476736),
-	}
-	ClavesIdempotenciaTable.Annotation.Checks = map[string]string{
-		"claves_idempotencia_estado_valido": "estado IN ('EN_CURSO', 'COMPLETADA')",
 	}
 	ClientesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),

@@ -9,22 +9,15 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// ClaveIdempotencia is one Idempotency-Key a subject sent with a mutation:
-// the fingerprint of the request it first came with and, once the mutation
-// is done, the response to replay. It is the server's bookkeeping, never a
-// GraphQL type (internal/idempotencia owns it; README, "Retrying
-// mutations").
+// ClaveIdempotencia is one Idempotency-Key a subject sent with a mutation
+// that ran: the fingerprint of its request and the response to replay. The
+// mutation's own transaction writes the row, so a key has a row exactly
+// when its mutation committed (or was refused for a business reason, whose
+// answer is kept too). It is the server's bookkeeping, never a GraphQL type
+// (internal/idempotencia owns it; README, "Retrying mutations").
 type ClaveIdempotencia struct {
 	ent.Schema
 }
-
-// The states of a key: the mutation runs (EN_CURSO) or ran (COMPLETADA:
-// its transaction committed, or its answer is a business error worth
-// replaying).
-const (
-	claveEnCurso    = "EN_CURSO"
-	claveCompletada = "COMPLETADA"
-)
 
 // Fields of the ClaveIdempotencia.
 func (ClaveIdempotencia) Fields() []ent.Field {
@@ -36,19 +29,18 @@ func (ClaveIdempotencia) Fields() []ent.Field {
 		// huella is the SHA-256 of the request: operation text, operation
 		// name and canonical variables.
 		field.Bytes("huella").MaxLen(32).NotEmpty(),
-		field.Enum("estado").Values(claveEnCurso, claveCompletada),
-		// intento names the run that holds the key: the completion and the
-		// release of a run whose lease another run took over find no row.
+		// intento names the run that wrote the row: only that run saves
+		// its response on it.
 		field.String("intento").MaxLen(64).NotEmpty(),
-		// respuesta is the response body, byte for byte; estado_http its
-		// status. Empty while the mutation runs, and for good when the
-		// server stopped between the mutation's commit and saving it.
+		// respuesta is the response body, byte for byte, and estado_http
+		// its status: empty between the mutation's commit and the moment
+		// its response is saved, and for good if the server stopped in
+		// between.
 		field.Bytes("respuesta").Optional().Nillable(),
 		field.Int("estado_http").Optional().Nillable(),
 		field.Time("creado_en").SchemaType(instantColumn),
-		// vigente_hasta is the lease of the running attempt: past it, a
-		// crashed run's key is free again (if the mutation never
-		// committed) or known to have lost its response.
+		// vigente_hasta ends the wait for a response not saved yet: past
+		// it, the response is known to be lost.
 		field.Time("vigente_hasta").SchemaType(instantColumn),
 		field.Time("expira_en").SchemaType(instantColumn),
 	}
@@ -74,8 +66,5 @@ func (ClaveIdempotencia) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entsql.Annotation{Table: "claves_idempotencia", IncrementStart: &claveIdempotenciaIDs},
 		entgql.Skip(entgql.SkipAll),
-		entsql.Checks(map[string]string{
-			"claves_idempotencia_estado_valido": inList("estado", []string{claveEnCurso, claveCompletada}),
-		}),
 	}
 }

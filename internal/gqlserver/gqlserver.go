@@ -7,7 +7,8 @@
 // (selections.go), parsing with a token limit and a query cache, the
 // default page size written into the document (pagesize.go), the page-size
 // guard, the cost limits (limits.go), authorization by role (authz.go);
-// then execution, and the one error presenter (presenter.go) for every
+// then execution (a mutation with an Idempotency-Key under its key:
+// idempotency.go), and the one error presenter (presenter.go) for every
 // error on the way out. Codes and their HTTP statuses come from
 // internal/apperror.
 //

@@ -18,17 +18,18 @@ import (
 )
 
 // idempotency answers the mutations sent over POST with an Idempotency-Key
-// (README, "Retrying mutations"): it claims the key in the store, runs the
-// mutation once, keeps its response and gives it back, byte for byte, to
-// every retry of the same request. A key on a query is ignored: a query
-// changes nothing and is safe to retry as it is.
+// (README, "Retrying mutations"): the mutation commits with its key (the
+// store's hook in its transaction), so only one request per key ever
+// applies it; its response is kept and given back, byte for byte, to every
+// retry of the same request. A key on a query is ignored: a query changes
+// nothing and is safe to retry as it is.
 type idempotency struct {
 	store *idempotencia.Store
 	log   *slog.Logger
 }
 
-// saveTimeout bounds the write that keeps or releases a key after its
-// mutation ran, when the request's own context may have ended.
+// saveTimeout bounds the writes that settle a key after its mutation ran,
+// when the request's own deadline may have passed.
 const saveTimeout = 5 * time.Second
 
 // serve answers r if it is a mutation with a key, and reports whether it
@@ -61,19 +62,31 @@ func (i *idempotency) serve(w http.ResponseWriter, r *http.Request, exec graphql
 		i.reject(ctx, w, exec, contentType, apperror.InternalError(err))
 		return true
 	}
-	claim, err := i.store.Begin(ctx, auth.Actor(ctx), key, huella)
+	// The mutation runs first, its key written in its own transaction; a
+	// retry of a request that already ran finds the key taken there (or
+	// fails as the state now is), rolls back, and answers from the key.
+	run := i.store.Start(auth.Actor(ctx), key, huella)
+	rec := &responseBuffer{header: w.Header(), status: http.StatusOK}
+	respond(rec, r.WithContext(i.store.Context(r.Context(), run)), exec, opCtx, nil, contentType)
+
+	saveCtx, cancelSave := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	defer cancelSave()
+	a, err := i.store.Finish(saveCtx, run, storable(rec.body), rec.status, rec.body)
 	if err != nil {
-		i.reject(ctx, w, exec, contentType, apperror.InternalError(err))
-		return true
+		// The mutation's own answer is still the truth for this request;
+		// its key may not replay it.
+		i.log.ErrorContext(saveCtx, "no se pudo guardar la clave de idempotencia", "error", err)
+		a = &idempotencia.Answer{Outcome: idempotencia.Own}
 	}
-	switch claim.Outcome {
-	case idempotencia.Run:
-		i.run(w, r, exec, opCtx, contentType, claim)
+	switch a.Outcome {
+	case idempotencia.Own:
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body)
 	case idempotencia.Replay:
 		w.Header().Set(contentTypeHeader, contentType)
 		w.Header().Set(idempotencia.HeaderReplayed, "true")
-		w.WriteHeader(claim.Status)
-		_, _ = w.Write(claim.Body)
+		w.WriteHeader(a.Status)
+		_, _ = w.Write(a.Body)
 	case idempotencia.Reused:
 		i.reject(ctx, w, exec, contentType, &apperror.Error{
 			Code:    apperror.IdempotencyKeyReused,
@@ -100,27 +113,6 @@ func detach(ctx context.Context) (context.Context, context.CancelFunc) {
 		return context.WithDeadline(detached, deadline)
 	}
 	return detached, func() {}
-}
-
-// run executes the claimed mutation and keeps or releases the key by its
-// response.
-func (i *idempotency) run(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor,
-	opCtx *graphql.OperationContext, contentType string, claim *idempotencia.Claim,
-) {
-	rec := &responseCapture{ResponseWriter: w, status: http.StatusOK}
-	respond(rec, r.WithContext(i.store.Context(r.Context(), claim)), exec, opCtx, nil, contentType)
-
-	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), saveTimeout)
-	defer cancel()
-	var err error
-	if rec.wrote && storable(rec.body) {
-		err = i.store.Complete(saveCtx, claim, rec.status, rec.body)
-	} else {
-		err = i.store.Release(saveCtx, claim)
-	}
-	if err != nil {
-		i.log.ErrorContext(saveCtx, "no se pudo cerrar la clave de idempotencia", "error", err)
-	}
 }
 
 // reject answers a request refused before its mutation ran, with the status
@@ -191,25 +183,20 @@ func storable(body []byte) bool {
 	return true
 }
 
-// responseCapture passes a response through and keeps a copy of its status
-// and body.
-type responseCapture struct {
-	http.ResponseWriter
+// responseBuffer keeps a response instead of sending it: whether it is
+// the one to send is known only once its key is settled. Headers go to
+// the real response.
+type responseBuffer struct {
+	header http.Header
 	status int
 	body   []byte
-	wrote  bool
 }
 
-func (c *responseCapture) WriteHeader(status int) {
-	c.status = status
-	c.ResponseWriter.WriteHeader(status)
-}
+func (b *responseBuffer) Header() http.Header { return b.header }
 
-func (c *responseCapture) Write(b []byte) (int, error) {
-	c.wrote = true
-	c.body = append(c.body, b...)
-	return c.ResponseWriter.Write(b)
-}
+func (b *responseBuffer) WriteHeader(status int) { b.status = status }
 
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (c *responseCapture) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+func (b *responseBuffer) Write(p []byte) (int, error) {
+	b.body = append(b.body, p...)
+	return len(p), nil
+}

@@ -476,12 +476,18 @@ func TestClienteQueSeVaConClave(t *testing.T) {
 		}
 		gone <- err
 	}()
-	// The key is claimed: the mutation is waiting on the lock. The client
-	// gives up.
-	require.Eventually(t, func() bool { return len(claves(t, db)) == 1 }, 10*time.Second, 5*time.Millisecond)
+	// Once the mutation waits on the lock, the client gives up.
+	require.Eventually(t, func() bool {
+		var waiting int
+		require.NoError(t, db.SQL.QueryRow(`SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting))
+		return waiting > 0
+	}, 10*time.Second, 5*time.Millisecond)
 	cancel()
 	require.Error(t, <-gone)
 	require.NoError(t, tx.Commit()) // the lock goes; the mutation goes on
+	require.Eventually(t, func() bool { return f.env.Count(t).Operaciones == 1 }, 10*time.Second, 5*time.Millisecond,
+		"the mutation whose client left committed")
 
 	var a answer
 	require.Eventually(t, func() bool {

@@ -3,42 +3,45 @@
 // when the same request comes again, so that a retried mutation never runs
 // twice (README, "Retrying mutations").
 //
-// A key lives in one row of claves_idempotencia, unique per (subject, key),
-// and goes through three steps, each in its own commit:
+// A key lives in one row of claves_idempotencia, unique per (subject, key).
+// The row is written by the mutation's own transaction, just before it
+// commits (Context hands database.WithTx the hook): the mutation and its
+// key commit together or not at all, and the unique index lets only one
+// mutation per key ever commit, whatever the concurrency. A request that
+// finds the key taken rolls its mutation back and answers from the row.
+// After the mutation, Complete saves the response on the row; a response
+// refused for a business reason (nothing committed) is saved on a row of
+// its own, as a retry would only be refused again. Responses of outages and
+// timeouts are not saved: nothing committed, there is no row, and the
+// retry runs.
 //
-//  1. Begin claims the key before the mutation runs: it inserts the row
-//     EN_CURSO with the request's fingerprint and a lease, or finds the row
-//     another request left (a response to replay, another fingerprint, a run
-//     still under way).
-//  2. The mutation's own transaction marks the row COMPLETADA just before
-//     it commits (Context hands database.WithTx the hook), so the mutation
-//     and its key's completion commit together or not at all.
-//  3. Complete saves the response on the row; Release gives up a run whose
-//     response is not worth keeping (an internal error, an outage, a
-//     timeout): the row goes if the mutation did not commit, so a retry
-//     runs it.
+// A crash before the commit leaves nothing (the retry runs). A crash
+// between the commit and Complete leaves the row without a response: the
+// mutation ran and must not run again, and its response is lost. While the
+// row's lease (vigente_hasta) lasts, a retry waits for the response; after
+// it, the retry is told the mutation was applied and its answer lost
+// (Lost).
 //
-// Every write is conditional on the run that claimed the key (its
-// "intento"): a run whose lease expired and whose key another run took over
-// can neither complete nor release it, and its mutation rolls back. So
-// nothing runs twice, whatever the concurrency, and a crash at any step
-// leaves a row that says what a retry gets: EN_CURSO past its lease (the
-// mutation never committed: the retry runs it), or COMPLETADA without a
-// response (it committed; its answer was lost: the retry is told so, and
-// the mutation does not run again).
+// A key costs one statement in the mutation's transaction and one write
+// after it. Claiming the key first, in a transaction of its own, would have
+// given a concurrent retry an early "in progress", but cost two more
+// statements and a commit per mutation: 40 % of make bench's M1 throughput,
+// against a few percent this way (BENCHMARKS.md).
 package idempotencia
 
 import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	stdsql "database/sql"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/banpro/factoring/ent"
@@ -109,15 +112,15 @@ func Fingerprint(query, operationName string, variables map[string]any) ([]byte,
 type Config struct {
 	// Clock stamps keys, their leases and their expiry.
 	Clock clock.Clock
-	// TTL is how long a key is remembered after its first request
+	// TTL is how long a key is remembered after its mutation
 	// (FACTORING_IDEMPOTENCY_TTL); DefaultTTL when zero.
 	TTL time.Duration
-	// Lease is how long a run holds its key before another request may
-	// take it over: longer than a request can last (its deadline) plus
-	// the time to save its response. DefaultLease when zero.
+	// Lease is how long a retry waits, at most, for the response of a
+	// mutation that committed to be saved before taking it as lost: longer
+	// than a request can last after its commit. DefaultLease when zero.
 	Lease time.Duration
-	// Wait is how long Begin waits for a run still under way with the
-	// same key to finish, to replay its response rather than answer
+	// Wait is how long a request waits for the response of another
+	// request with the same key, to replay it rather than answer
 	// IDEMPOTENCY_IN_PROGRESS. DefaultWait when zero; negative: no wait.
 	Wait time.Duration
 }
@@ -149,248 +152,222 @@ func New(db *database.DB, cfg Config) *Store {
 	return s
 }
 
-// Outcome is what Begin found for a key.
+// Run is one request's attempt to run the mutation of a key.
+type Run struct {
+	subject, key string
+	huella       []byte
+	// intento names this run on the row it writes.
+	intento string
+	// written: the hook wrote the row in a transaction (committed or
+	// not). taken: the hook found the key already taken.
+	written, taken atomic.Bool
+}
+
+// Start prepares subject's run of the mutation of key, for a request of
+// fingerprint huella. It reads nothing: the mutation runs under Context,
+// and Finish tells what its answer is.
+func (s *Store) Start(subject, key string, huella []byte) *Run {
+	return &Run{subject: subject, key: key, huella: huella, intento: uuid.NewString()}
+}
+
+// errTaken rolls back a mutation whose key another request holds: only one
+// mutation per key commits. The request then answers from the key's row.
+var errTaken = apperror.New(apperror.IdempotencyInProgress)
+
+// Context returns ctx for run's mutation: every transaction database.WithTx
+// runs under it writes the key's row before committing, or rolls back if
+// another request holds the key.
+func (s *Store) Context(ctx context.Context, run *Run) context.Context {
+	return database.BeforeCommit(ctx, func(ctx context.Context, tx *ent.Tx) error {
+		n, err := s.claim(ctx, tx.ExecContext, run, nil, 0)
+		if err != nil {
+			return fmt.Errorf("registrar la clave de idempotencia: %w", err)
+		}
+		if n == 0 {
+			run.taken.Store(true)
+			return errTaken
+		}
+		run.written.Store(true)
+		return nil
+	})
+}
+
+// claim writes run's row, with its response when body is not nil: a new
+// row, or one over an expired key. It returns 0 when the key is held (a
+// live row of another run), leaving that row untouched.
+func (s *Store) claim(ctx context.Context, exec func(context.Context, string, ...any) (stdsql.Result, error),
+	run *Run, body []byte, status int,
+) (int64, error) {
+	now := s.clock.Now()
+	cols := []string{
+		claveidempotencia.FieldSujeto, claveidempotencia.FieldClave, claveidempotencia.FieldHuella,
+		claveidempotencia.FieldIntento, claveidempotencia.FieldRespuesta, claveidempotencia.FieldEstadoHTTP,
+		claveidempotencia.FieldCreadoEn, claveidempotencia.FieldVigenteHasta, claveidempotencia.FieldExpiraEn,
+	}
+	var respuesta, estado any // NULL until the response is known
+	if body != nil {
+		respuesta, estado = body, status
+	}
+	t := entsql.Table(claveidempotencia.Table)
+	query, args := entsql.Dialect(s.db.Dialect).
+		Insert(claveidempotencia.Table).
+		Columns(cols...).
+		Values(run.subject, run.key, run.huella, run.intento, respuesta, estado, now, now.Add(s.lease), now.Add(s.ttl)).
+		OnConflict(
+			entsql.ConflictColumns(claveidempotencia.FieldSujeto, claveidempotencia.FieldClave),
+			entsql.ResolveWith(func(u *entsql.UpdateSet) {
+				for _, c := range cols[2:] {
+					u.SetExcluded(c)
+				}
+			}),
+			// Only over an expired key whose response is not awaited, or
+			// over this run's own row (a second transaction of its
+			// mutation).
+			entsql.UpdateWhere(entsql.Or(
+				entsql.And(
+					entsql.LTE(t.C(claveidempotencia.FieldExpiraEn), now),
+					entsql.LTE(t.C(claveidempotencia.FieldVigenteHasta), now),
+				),
+				entsql.EQ(t.C(claveidempotencia.FieldIntento), run.intento),
+			)),
+		).
+		Query()
+	res, err := exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Outcome is what a request answers.
 type Outcome int
 
-// The outcomes of Begin.
+// The outcomes of Finish and Lookup.
 const (
-	// Run: this request holds the key and runs the mutation, under
-	// Context, and ends with Complete or Release.
-	Run Outcome = iota + 1
-	// Replay: the key's mutation is done; Status and Body are its response.
+	// Own: the request's own response is the key's (it was saved, or
+	// is not to be kept); answer it.
+	Own Outcome = iota + 1
+	// Replay: the key belongs to an earlier request of the same
+	// fingerprint; Status and Body are its response.
 	Replay
 	// Reused: the key came with another request (another fingerprint).
 	Reused
-	// InProgress: a request with the key still runs.
+	// InProgress: another request with the key has not saved its response
+	// yet, and the wait for it ran out.
 	InProgress
 	// Lost: the key's mutation committed but its response was not saved
-	// (the server stopped in between): it must not run again, and there
-	// is nothing to replay.
+	// (the server stopped in between, or its response was not one to
+	// keep): it must not run again, and there is nothing to replay.
 	Lost
 )
 
-// Claim is Begin's answer.
-type Claim struct {
+// Answer is what a request with a key answers.
+type Answer struct {
 	Outcome Outcome
 	// Status and Body: the stored response, for Replay.
 	Status int
 	Body   []byte
-
-	// id and intento name the row and the run that holds it, for Run.
-	id      int
-	intento string
 }
 
-// Begin claims key for subject's request of fingerprint huella, or reports
-// what an earlier request with the key left. While a run with the key is
-// under way it waits up to Config.Wait (and no longer than ctx) for it to
-// finish before answering InProgress.
-func (s *Store) Begin(ctx context.Context, subject, key string, huella []byte) (*Claim, error) {
+// Finish settles run once its mutation answered: status and body, kept
+// when keep is true (not for an outage or a timeout: nothing committed,
+// and a retry should run). The answer says what the request responds: its
+// own response, or, when another request holds the key, what that one
+// left.
+func (s *Store) Finish(ctx context.Context, run *Run, keep bool, status int, body []byte) (*Answer, error) {
+	switch {
+	case run.taken.Load():
+		return s.Lookup(ctx, run.subject, run.key, run.huella)
+	case keep:
+		if run.written.Load() {
+			n, err := s.db.Client.ClaveIdempotencia.Update().
+				Where(claveidempotencia.Sujeto(run.subject), claveidempotencia.Clave(run.key), claveidempotencia.Intento(run.intento)).
+				SetRespuesta(body).
+				SetEstadoHTTP(status).
+				Save(ctx)
+			if err != nil || n == 1 {
+				return &Answer{Outcome: Own}, err
+			}
+			// The transaction that wrote the row rolled back after all.
+		}
+		// Refused for a business reason: nothing committed, and the
+		// refusal is kept on a row of its own, unless another request
+		// took the key meanwhile.
+		n, err := s.claim(ctx, s.db.Client.ExecContext, run, body, status)
+		if err != nil || n == 1 {
+			return &Answer{Outcome: Own}, err
+		}
+		return s.Lookup(ctx, run.subject, run.key, run.huella)
+	case run.written.Load():
+		// Not kept, but the mutation may have committed: if it did, a
+		// retry must learn it at once rather than wait for a response
+		// that will never be saved.
+		_, err := s.db.Client.ClaveIdempotencia.Update().
+			Where(claveidempotencia.Sujeto(run.subject), claveidempotencia.Clave(run.key), claveidempotencia.Intento(run.intento)).
+			SetVigenteHasta(s.clock.Now()).
+			Save(ctx)
+		return &Answer{Outcome: Own}, err
+	default:
+		return &Answer{Outcome: Own}, nil
+	}
+}
+
+// Lookup reports what the key's row says to a request of fingerprint
+// huella: a response to replay, another request's key, a response still
+// awaited (after waiting up to Config.Wait for it, and no longer than ctx),
+// or a lost one. A key with no live row is InProgress too: it was just
+// released or expired, and a retry will run.
+func (s *Store) Lookup(ctx context.Context, subject, key string, huella []byte) (*Answer, error) {
 	var deadline time.Time
 	if s.wait > 0 {
 		deadline = time.Now().Add(s.wait)
 	}
 	pause := 5 * time.Millisecond
 	for {
-		c, err := s.try(ctx, subject, key, huella)
-		if err != nil || c.Outcome != InProgress || !time.Now().Add(pause).Before(deadline) {
-			return c, err
+		a, err := s.look(ctx, subject, key, huella)
+		if err != nil || a.Outcome != InProgress || !time.Now().Add(pause).Before(deadline) {
+			return a, err
 		}
 		select {
 		case <-ctx.Done():
-			return c, nil
+			return a, nil
 		case <-time.After(pause):
 		}
 		pause = min(2*pause, 100*time.Millisecond)
 	}
 }
 
-// maxRaces bounds how often try starts over after losing a race for the
-// key's row to another request.
-const maxRaces = 10
-
-// try is one look at the key's row, and the claim that follows from it.
-func (s *Store) try(ctx context.Context, subject, key string, huella []byte) (*Claim, error) {
-	for range maxRaces {
-		now := s.clock.Now()
-		row, err := s.db.Client.ClaveIdempotencia.Query().
-			Where(claveidempotencia.Sujeto(subject), claveidempotencia.Clave(key)).
-			Only(ctx)
-		switch {
-		case ent.IsNotFound(err):
-			c, err := s.insert(ctx, subject, key, huella, now)
-			if database.IsUniqueViolation(err) {
-				continue // another request inserted it first: look again
-			}
-			return c, err
-		case err != nil:
-			return nil, fmt.Errorf("leer la clave de idempotencia: %w", err)
+func (s *Store) look(ctx context.Context, subject, key string, huella []byte) (*Answer, error) {
+	row, err := s.db.Client.ClaveIdempotencia.Query().
+		Where(claveidempotencia.Sujeto(subject), claveidempotencia.Clave(key)).
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		return &Answer{Outcome: InProgress}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("leer la clave de idempotencia: %w", err)
+	}
+	now := s.clock.Now()
+	switch {
+	case !row.ExpiraEn.After(now) && !row.VigenteHasta.After(now):
+		return &Answer{Outcome: InProgress}, nil // expired: the retry runs
+	case !bytes.Equal(row.Huella, huella):
+		return &Answer{Outcome: Reused}, nil
+	case row.Respuesta != nil && len(*row.Respuesta) > 0: // (a NULL reads as an empty slice)
+		a := &Answer{Outcome: Replay, Status: 200, Body: *row.Respuesta}
+		if row.EstadoHTTP != nil { // always, as Finish writes both
+			a.Status = *row.EstadoHTTP
 		}
-		leased := row.VigenteHasta.After(now)
-		switch {
-		case !row.ExpiraEn.After(now) && !leased:
-			// Expired: as if it had never been sent.
-			c, ok, err := s.restart(ctx, row, huella, now)
-			if err != nil || ok {
-				return c, err
-			}
-			continue
-		case !bytes.Equal(row.Huella, huella):
-			return &Claim{Outcome: Reused}, nil
-		case row.Estado == claveidempotencia.EstadoCOMPLETADA && row.Respuesta != nil && len(*row.Respuesta) > 0:
-			// (ent reads a NULL bytea as a pointer to an empty slice.)
-			c := &Claim{Outcome: Replay, Status: 200, Body: *row.Respuesta}
-			if row.EstadoHTTP != nil { // always, as Complete writes both
-				c.Status = *row.EstadoHTTP
-			}
-			return c, nil
-		case leased:
-			return &Claim{Outcome: InProgress}, nil
-		case row.Estado == claveidempotencia.EstadoEN_CURSO:
-			// A run that outlived its lease: its process stopped before
-			// its mutation committed (a commit would have made the row
-			// COMPLETADA). Take it over.
-			c, ok, err := s.takeOver(ctx, row, now)
-			if err != nil || ok {
-				return c, err
-			}
-			continue
-		default:
-			return &Claim{Outcome: Lost}, nil
-		}
+		return a, nil
+	case row.VigenteHasta.After(now):
+		return &Answer{Outcome: InProgress}, nil
+	default:
+		return &Answer{Outcome: Lost}, nil
 	}
-	return nil, errors.New("la clave de idempotencia cambió demasiadas veces mientras se leía")
 }
 
-func (s *Store) insert(ctx context.Context, subject, key string, huella []byte, now time.Time) (*Claim, error) {
-	intento := uuid.NewString()
-	row, err := s.db.Client.ClaveIdempotencia.Create().
-		SetSujeto(subject).
-		SetClave(key).
-		SetHuella(huella).
-		SetEstado(claveidempotencia.EstadoEN_CURSO).
-		SetIntento(intento).
-		SetCreadoEn(now).
-		SetVigenteHasta(now.Add(s.lease)).
-		SetExpiraEn(now.Add(s.ttl)).
-		Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("registrar la clave de idempotencia: %w", err)
-	}
-	return &Claim{Outcome: Run, id: row.ID, intento: intento}, nil
-}
-
-// restart reuses an expired key's row for a new request. ok is false when
-// another request changed the row first.
-func (s *Store) restart(ctx context.Context, row *ent.ClaveIdempotencia, huella []byte, now time.Time) (*Claim, bool, error) {
-	intento := uuid.NewString()
-	n, err := s.db.Client.ClaveIdempotencia.Update().
-		Where(claveidempotencia.ID(row.ID), claveidempotencia.Intento(row.Intento)).
-		SetHuella(huella).
-		SetEstado(claveidempotencia.EstadoEN_CURSO).
-		SetIntento(intento).
-		ClearRespuesta().
-		ClearEstadoHTTP().
-		SetCreadoEn(now).
-		SetVigenteHasta(now.Add(s.lease)).
-		SetExpiraEn(now.Add(s.ttl)).
-		Save(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("renovar la clave de idempotencia vencida: %w", err)
-	}
-	return &Claim{Outcome: Run, id: row.ID, intento: intento}, n == 1, nil
-}
-
-// takeOver gives a crashed run's key to a new run. ok is false when
-// another request changed the row first.
-func (s *Store) takeOver(ctx context.Context, row *ent.ClaveIdempotencia, now time.Time) (*Claim, bool, error) {
-	intento := uuid.NewString()
-	n, err := s.db.Client.ClaveIdempotencia.Update().
-		Where(claveidempotencia.ID(row.ID), claveidempotencia.Intento(row.Intento),
-			claveidempotencia.EstadoEQ(claveidempotencia.EstadoEN_CURSO)).
-		SetIntento(intento).
-		SetVigenteHasta(now.Add(s.lease)).
-		Save(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("retomar la clave de idempotencia: %w", err)
-	}
-	return &Claim{Outcome: Run, id: row.ID, intento: intento}, n == 1, nil
-}
-
-// Context returns ctx for c's run: every transaction database.WithTx runs
-// under it marks the key COMPLETADA before committing. If another run took
-// the key over meanwhile, the transaction rolls back with
-// IDEMPOTENCY_IN_PROGRESS: only one run's mutation ever commits.
-func (s *Store) Context(ctx context.Context, c *Claim) context.Context {
-	return database.BeforeCommit(ctx, func(ctx context.Context, tx *ent.Tx) error {
-		n, err := tx.ClaveIdempotencia.Update().
-			Where(claveidempotencia.ID(c.id), claveidempotencia.Intento(c.intento)).
-			SetEstado(claveidempotencia.EstadoCOMPLETADA).
-			Save(ctx)
-		if err != nil {
-			return fmt.Errorf("completar la clave de idempotencia: %w", err)
-		}
-		if n == 0 {
-			return apperror.New(apperror.IdempotencyInProgress)
-		}
-		return nil
-	})
-}
-
-// ErrNotHeld is the error of Complete and Release when c's run no longer
-// holds its key (another run took it over).
-var ErrNotHeld = errors.New("la clave de idempotencia ya no pertenece a esta ejecución")
-
-// Complete saves the response of c's run, to be replayed: status and body
-// byte for byte. It also completes a run whose mutation did not commit (a
-// business error, which a retry would only repeat).
-func (s *Store) Complete(ctx context.Context, c *Claim, status int, body []byte) error {
-	n, err := s.db.Client.ClaveIdempotencia.Update().
-		Where(claveidempotencia.ID(c.id), claveidempotencia.Intento(c.intento)).
-		SetEstado(claveidempotencia.EstadoCOMPLETADA).
-		SetRespuesta(body).
-		SetEstadoHTTP(status).
-		Save(ctx)
-	if err != nil {
-		return fmt.Errorf("guardar la respuesta idempotente: %w", err)
-	}
-	if n == 0 {
-		return ErrNotHeld
-	}
-	return nil
-}
-
-// Release gives up c's run without keeping its response. If its mutation
-// did not commit, the key is deleted: a retry runs as if it were the
-// first. If it did, the key stays COMPLETADA without a response and its
-// lease ends now: a retry is told at once that the mutation was applied
-// (Lost), and it never runs again.
-func (s *Store) Release(ctx context.Context, c *Claim) error {
-	n, err := s.db.Client.ClaveIdempotencia.Delete().
-		Where(claveidempotencia.ID(c.id), claveidempotencia.Intento(c.intento),
-			claveidempotencia.EstadoEQ(claveidempotencia.EstadoEN_CURSO)).
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("liberar la clave de idempotencia: %w", err)
-	}
-	if n == 1 {
-		return nil
-	}
-	n, err = s.db.Client.ClaveIdempotencia.Update().
-		Where(claveidempotencia.ID(c.id), claveidempotencia.Intento(c.intento)).
-		SetVigenteHasta(s.clock.Now()).
-		Save(ctx)
-	if err != nil {
-		return fmt.Errorf("cerrar la clave de idempotencia: %w", err)
-	}
-	if n == 0 {
-		return ErrNotHeld
-	}
-	return nil
-}
-
-// Purge deletes the keys expired at now, but for one whose run still holds
-// its lease, and returns how many it deleted. A scheduler calls it
+// Purge deletes the keys expired at now, but for one whose response is
+// still awaited, and returns how many it deleted. A scheduler calls it
 // periodically (serve does, every PurgeInterval: see PurgeEvery).
 func (s *Store) Purge(ctx context.Context, now time.Time) (int, error) {
 	n, err := s.db.Client.ClaveIdempotencia.Delete().

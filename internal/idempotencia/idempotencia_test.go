@@ -2,6 +2,7 @@ package idempotencia_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -57,18 +58,11 @@ func TestFingerprint(t *testing.T) {
 }
 
 // store is a Store over a test database with a fixed clock, which never
-// waits for a run under way (the tests look at each outcome).
+// waits for another request's response (the tests look at each outcome).
 func store(t *testing.T, db *database.DB) (*idempotencia.Store, *clock.Fixed) {
 	t.Helper()
 	c := clock.NewFixed(apptest.Hoy)
 	return idempotencia.New(db, idempotencia.Config{Clock: c, TTL: 24 * time.Hour, Lease: time.Minute, Wait: -1}), c
-}
-
-func begin(t *testing.T, s *idempotencia.Store, subject, key, huella string) *idempotencia.Claim {
-	t.Helper()
-	c, err := s.Begin(ctx, subject, key, fingerprint(huella))
-	require.NoError(t, err)
-	return c
 }
 
 // fingerprint stands for a request's fingerprint: 32 bytes from a name.
@@ -77,15 +71,29 @@ func fingerprint(name string) []byte {
 	return h
 }
 
-// mutate runs a mutation under claim's context: a transaction that writes
+// mutate runs a mutation under run's context: a transaction that writes
 // one cliente, as a domain service would.
-func mutate(s *idempotencia.Store, db *database.DB, claim *idempotencia.Claim) error {
-	return db.WithTx(s.Context(ctx, claim), func(tx *ent.Tx) error {
+func mutate(s *idempotencia.Store, db *database.DB, run *idempotencia.Run) error {
+	return db.WithTx(s.Context(ctx, run), func(tx *ent.Tx) error {
 		_, err := tx.Cliente.Create().SetRut(dt.NewRUT()).SetRazonSocial("Idem SpA").SetEmail("idem@ejemplo.cl").
 			SetFechaRegistro(apptest.Hoy).SetLineaCredito(apptest.Dec("1")).SetLineaDisponible(apptest.Dec("1")).
 			SetCreadoEn(apptest.Hoy).SetActualizadoEn(apptest.Hoy).Save(ctx)
 		return err
 	})
+}
+
+func finish(t *testing.T, s *idempotencia.Store, run *idempotencia.Run, keep bool, body string) *idempotencia.Answer {
+	t.Helper()
+	a, err := s.Finish(ctx, run, keep, 200, []byte(body))
+	require.NoError(t, err)
+	return a
+}
+
+func lookup(t *testing.T, s *idempotencia.Store, subject, key, huella string) *idempotencia.Answer {
+	t.Helper()
+	a, err := s.Lookup(ctx, subject, key, fingerprint(huella))
+	require.NoError(t, err)
+	return a
 }
 
 func clientes(t *testing.T, db *database.DB) int {
@@ -102,115 +110,140 @@ func claves(t *testing.T, db *database.DB) []*ent.ClaveIdempotencia {
 	return rows
 }
 
-// TestStore walks a key through every path, on both dialects: the first
-// request runs, the same request again replays, another request is
-// refused, a failure that is not kept frees the key, and a crash at each
-// step leaves a row that says what the retry gets.
+// TestStore walks keys through every path, on both dialects: the first
+// request commits its mutation with its key and keeps its response; any
+// later run with the key rolls back and answers from the key; a business
+// refusal is kept, an outage is not; and a crash at each step leaves what
+// the retry gets.
 func TestStore(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *database.DB) {
 		s, clk := store(t, db)
 
-		t.Run("primera_vez_corre_y_luego_se_repite_byte_a_byte", func(t *testing.T) {
-			c := begin(t, s, "ana", "k-1", "A")
-			require.Equal(t, idempotencia.Run, c.Outcome)
-			assert.Equal(t, idempotencia.InProgress, begin(t, s, "ana", "k-1", "A").Outcome, "while it runs")
-			assert.Equal(t, idempotencia.Reused, begin(t, s, "ana", "k-1", "B").Outcome, "another request, even while it runs")
-			require.NoError(t, mutate(s, db, c))
-			assert.Equal(t, idempotencia.InProgress, begin(t, s, "ana", "k-1", "A").Outcome,
-				"committed, its response not yet saved: still in progress")
+		t.Run("la_primera_corre_y_las_demas_repiten_su_respuesta", func(t *testing.T) {
+			before := clientes(t, db)
+			first := s.Start("ana", "k-1", fingerprint("A"))
+			require.NoError(t, mutate(s, db, first))
+			assert.Equal(t, idempotencia.InProgress, lookup(t, s, "ana", "k-1", "A").Outcome,
+				"committed, its response not saved yet")
+			assert.Equal(t, idempotencia.Reused, lookup(t, s, "ana", "k-1", "B").Outcome)
 
-			body := []byte("{\"data\":{\"x\":\"ñ\"}}\n")
-			require.NoError(t, s.Complete(ctx, c, 200, body))
-			r := begin(t, s, "ana", "k-1", "A")
+			body := "{\"data\":{\"x\":\"ñ\"}}\n"
+			assert.Equal(t, idempotencia.Own, finish(t, s, first, true, body).Outcome)
+			r := lookup(t, s, "ana", "k-1", "A")
 			require.Equal(t, idempotencia.Replay, r.Outcome)
 			assert.Equal(t, 200, r.Status)
-			assert.Equal(t, body, r.Body)
-			assert.Equal(t, idempotencia.Reused, begin(t, s, "ana", "k-1", "B").Outcome)
-			assert.Equal(t, idempotencia.Run, begin(t, s, "berta", "k-1", "A").Outcome, "another subject's key is another key")
+			assert.Equal(t, body, string(r.Body))
+
+			// A retry runs its mutation, which finds the key taken in its
+			// transaction and rolls back; it answers the first response.
+			again := s.Start("ana", "k-1", fingerprint("A"))
+			err := mutate(s, db, again)
+			assert.Equal(t, apperror.IdempotencyInProgress, apperror.CodeOf(err))
+			a := finish(t, s, again, false, "{}")
+			require.Equal(t, idempotencia.Replay, a.Outcome)
+			assert.Equal(t, body, string(a.Body))
+			other := s.Start("ana", "k-1", fingerprint("B"))
+			require.Error(t, mutate(s, db, other))
+			assert.Equal(t, idempotencia.Reused, finish(t, s, other, false, "{}").Outcome)
+			assert.Equal(t, before+1, clientes(t, db), "one mutation committed")
+
+			berta := s.Start("berta", "k-1", fingerprint("A"))
+			require.NoError(t, mutate(s, db, berta), "another subject's key is another key")
+			assert.Equal(t, idempotencia.Own, finish(t, s, berta, true, "{}").Outcome)
+			assert.Equal(t, before+2, clientes(t, db))
 		})
 
-		t.Run("un_error_de_negocio_se_guarda_sin_mutacion", func(t *testing.T) {
-			c := begin(t, s, "ana", "k-2", "A")
-			require.Equal(t, idempotencia.Run, c.Outcome)
-			// The mutation refused: its transaction rolled back, the key
-			// is still EN_CURSO, and its answer is kept.
-			require.Error(t, db.WithTx(s.Context(ctx, c), func(*ent.Tx) error { return apperror.Conflictf("no") }))
-			require.NoError(t, s.Complete(ctx, c, 200, []byte(`{"errors":[]}`)))
-			assert.Equal(t, idempotencia.Replay, begin(t, s, "ana", "k-2", "A").Outcome)
-		})
+		t.Run("un_rechazo_de_negocio_se_guarda", func(t *testing.T) {
+			run := s.Start("ana", "k-2", fingerprint("A"))
+			require.Error(t, db.WithTx(s.Context(ctx, run), func(*ent.Tx) error { return apperror.Conflictf("no") }))
+			assert.Equal(t, idempotencia.Own, finish(t, s, run, true, `{"errors":["no"]}`).Outcome)
+			assert.Equal(t, `{"errors":["no"]}`, string(lookup(t, s, "ana", "k-2", "A").Body))
 
-		t.Run("liberar_sin_mutacion_deja_correr_al_reintento", func(t *testing.T) {
+			// Its retry, even one whose mutation would pass now, rolls back
+			// and replays the refusal.
 			before := clientes(t, db)
-			c := begin(t, s, "ana", "k-3", "A")
-			require.NoError(t, s.Release(ctx, c))
-			r := begin(t, s, "ana", "k-3", "A")
-			require.Equal(t, idempotencia.Run, r.Outcome, "the key was freed")
-			require.NoError(t, mutate(s, db, r))
-			assert.Equal(t, before+1, clientes(t, db))
-			assert.ErrorIs(t, s.Complete(ctx, c, 200, []byte("{}")), idempotencia.ErrNotHeld, "the first run's claim is gone")
+			again := s.Start("ana", "k-2", fingerprint("A"))
+			require.Error(t, mutate(s, db, again))
+			assert.Equal(t, idempotencia.Replay, finish(t, s, again, true, "{}").Outcome)
+			assert.Equal(t, before, clientes(t, db))
 		})
 
-		t.Run("liberar_tras_confirmar_no_deja_repetir", func(t *testing.T) {
-			// The mutation committed, then its response could not be kept
+		t.Run("una_caida_no_se_guarda", func(t *testing.T) {
+			before := clientes(t, db)
+			run := s.Start("ana", "k-3", fingerprint("A"))
+			require.Error(t, db.WithTx(s.Context(ctx, run), func(*ent.Tx) error { return errors.New("conexión perdida") }))
+			assert.Equal(t, idempotencia.Own, finish(t, s, run, false, `{"errors":["interno"]}`).Outcome)
+			assert.Equal(t, idempotencia.InProgress, lookup(t, s, "ana", "k-3", "A").Outcome, "no row: the retry runs")
+
+			retry := s.Start("ana", "k-3", fingerprint("A"))
+			require.NoError(t, mutate(s, db, retry))
+			assert.Equal(t, idempotencia.Own, finish(t, s, retry, true, "{}").Outcome)
+			assert.Equal(t, before+1, clientes(t, db))
+		})
+
+		t.Run("confirmada_sin_respuesta_que_guardar_no_se_repite", func(t *testing.T) {
+			// The mutation committed, then its response was not one to keep
 			// (say its deadline passed while rendering it): the retry must
 			// not run it again, and learns at once that it was applied.
 			before := clientes(t, db)
-			c := begin(t, s, "ana", "k-4", "A")
-			require.NoError(t, mutate(s, db, c))
-			require.NoError(t, s.Release(ctx, c))
-			assert.Equal(t, idempotencia.Lost, begin(t, s, "ana", "k-4", "A").Outcome)
-			assert.Equal(t, idempotencia.Reused, begin(t, s, "ana", "k-4", "B").Outcome)
+			run := s.Start("ana", "k-4", fingerprint("A"))
+			require.NoError(t, mutate(s, db, run))
+			assert.Equal(t, idempotencia.Own, finish(t, s, run, false, `{"errors":["timeout"]}`).Outcome)
+			assert.Equal(t, idempotencia.Lost, lookup(t, s, "ana", "k-4", "A").Outcome)
+			retry := s.Start("ana", "k-4", fingerprint("A"))
+			require.Error(t, mutate(s, db, retry))
+			assert.Equal(t, idempotencia.Lost, finish(t, s, retry, true, "{}").Outcome)
 			assert.Equal(t, before+1, clientes(t, db))
-		})
-
-		t.Run("caida_antes_de_confirmar_el_reintento_toma_la_clave", func(t *testing.T) {
-			// The server stopped while the mutation ran: the key stays
-			// EN_CURSO until its lease ends, then a retry takes it over
-			// and runs. Should the first run still be alive, its commit
-			// fails and rolls back: only one run's mutation commits.
-			before := clientes(t, db)
-			first := begin(t, s, "ana", "k-5", "A")
-			assert.Equal(t, idempotencia.InProgress, begin(t, s, "ana", "k-5", "A").Outcome)
-			clk.Advance(time.Minute + time.Second)
-			second := begin(t, s, "ana", "k-5", "A")
-			require.Equal(t, idempotencia.Run, second.Outcome)
-
-			err := mutate(s, db, first)
-			assert.Equal(t, apperror.IdempotencyInProgress, apperror.CodeOf(err), "the first run lost its key")
-			assert.Equal(t, before, clientes(t, db), "and its mutation rolled back")
-			assert.ErrorIs(t, s.Release(ctx, first), idempotencia.ErrNotHeld)
-
-			require.NoError(t, mutate(s, db, second))
-			require.NoError(t, s.Complete(ctx, second, 200, []byte("{}")))
-			assert.Equal(t, before+1, clientes(t, db))
-			assert.Equal(t, idempotencia.Replay, begin(t, s, "ana", "k-5", "A").Outcome)
 		})
 
 		t.Run("caida_entre_confirmar_y_guardar_no_repite", func(t *testing.T) {
-			// The mutation committed (the key COMPLETADA with it), then the
-			// server stopped before saving the response: once the lease
-			// ends the retry is told it was applied; it never runs again.
+			// The mutation committed with its key, then the server stopped
+			// before saving the response: while the lease lasts a retry
+			// waits for it; then it is told the mutation was applied. It
+			// never runs again.
 			before := clientes(t, db)
-			c := begin(t, s, "ana", "k-6", "A")
-			require.NoError(t, mutate(s, db, c))
-			assert.Equal(t, idempotencia.InProgress, begin(t, s, "ana", "k-6", "A").Outcome)
+			run := s.Start("ana", "k-5", fingerprint("A"))
+			require.NoError(t, mutate(s, db, run))
+			assert.Equal(t, idempotencia.InProgress, lookup(t, s, "ana", "k-5", "A").Outcome)
 			clk.Advance(time.Minute + time.Second)
-			assert.Equal(t, idempotencia.Lost, begin(t, s, "ana", "k-6", "A").Outcome)
+			assert.Equal(t, idempotencia.Lost, lookup(t, s, "ana", "k-5", "A").Outcome)
+			retry := s.Start("ana", "k-5", fingerprint("A"))
+			require.Error(t, mutate(s, db, retry))
+			assert.Equal(t, idempotencia.Lost, finish(t, s, retry, false, "{}").Outcome)
 			assert.Equal(t, before+1, clientes(t, db))
 		})
 
+		t.Run("caida_antes_de_confirmar_no_deja_nada", func(t *testing.T) {
+			// The server stopped while the mutation ran: its transaction
+			// never committed, and neither did its key.
+			run := s.Start("ana", "k-6", fingerprint("A"))
+			_ = run // never finished
+			retry := s.Start("ana", "k-6", fingerprint("A"))
+			require.NoError(t, mutate(s, db, retry))
+			assert.Equal(t, idempotencia.Own, finish(t, s, retry, true, "{}").Outcome)
+		})
+
+		t.Run("dos_transacciones_de_una_ejecucion", func(t *testing.T) {
+			run := s.Start("ana", "k-7", fingerprint("A"))
+			require.NoError(t, mutate(s, db, run))
+			require.NoError(t, mutate(s, db, run), "a run's second transaction finds its own key")
+			assert.Equal(t, idempotencia.Own, finish(t, s, run, true, "{}").Outcome)
+		})
+
 		t.Run("vence_y_se_purga", func(t *testing.T) {
-			c := begin(t, s, "carla", "k-7", "A")
-			require.NoError(t, s.Complete(ctx, c, 200, []byte("{}")))
+			run := s.Start("carla", "k-8", fingerprint("A"))
+			require.NoError(t, mutate(s, db, run))
+			finish(t, s, run, true, "primera")
 			clk.Advance(24*time.Hour - time.Second)
-			assert.Equal(t, idempotencia.Replay, begin(t, s, "carla", "k-7", "A").Outcome, "not yet expired")
-			assert.Equal(t, idempotencia.Reused, begin(t, s, "carla", "k-7", "B").Outcome)
+			assert.Equal(t, idempotencia.Replay, lookup(t, s, "carla", "k-8", "A").Outcome, "not yet expired")
 
 			clk.Advance(time.Second)
-			live := begin(t, s, "carla", "k-8", "A") // runs now; expires in 24 h
-			r := begin(t, s, "carla", "k-7", "B")
-			require.Equal(t, idempotencia.Run, r.Outcome, "an expired key is as if never sent: another request may use it")
-			require.NoError(t, s.Release(ctx, r))
+			awaited := s.Start("carla", "k-9", fingerprint("A")) // commits now; expires in 24 h
+			require.NoError(t, mutate(s, db, awaited))
+			again := s.Start("carla", "k-8", fingerprint("B"))
+			require.NoError(t, mutate(s, db, again), "an expired key is as if never sent: another request may use it")
+			finish(t, s, again, true, "segunda")
+			assert.Equal(t, "segunda", string(lookup(t, s, "carla", "k-8", "B").Body))
 
 			n, err := s.Purge(ctx, clk.Now())
 			require.NoError(t, err)
@@ -218,44 +251,41 @@ func TestStore(t *testing.T) {
 			for _, row := range claves(t, db) {
 				assert.True(t, row.ExpiraEn.After(clk.Now()), "only unexpired keys are left: %s/%s", row.Sujeto, row.Clave)
 			}
-			assert.Equal(t, idempotencia.InProgress, begin(t, s, "carla", "k-8", "A").Outcome)
-			require.NoError(t, s.Release(ctx, live))
-
 			clk.Advance(25 * time.Hour)
 			_, err = s.Purge(ctx, clk.Now())
 			require.NoError(t, err)
 			assert.Empty(t, claves(t, db))
 		})
 
-		t.Run("la_purga_respeta_una_ejecucion_en_curso", func(t *testing.T) {
+		t.Run("la_purga_respeta_una_respuesta_esperada", func(t *testing.T) {
 			short := idempotencia.New(db, idempotencia.Config{Clock: clk, TTL: time.Minute, Lease: time.Hour, Wait: -1})
-			c, err := short.Begin(ctx, "dora", "k-9", fingerprint("A"))
-			require.NoError(t, err)
-			clk.Advance(2 * time.Minute) // expired, but its run still holds the lease
+			run := short.Start("dora", "k-10", fingerprint("A"))
+			require.NoError(t, mutate(short, db, run))
+			clk.Advance(2 * time.Minute) // expired, but its response is still awaited
 			n, err := short.Purge(ctx, clk.Now())
 			require.NoError(t, err)
 			assert.Zero(t, n)
-			require.NoError(t, short.Release(ctx, c))
+			assert.Equal(t, idempotencia.Own, finish(t, short, run, true, "{}").Outcome)
 		})
 	})
 }
 
-// Ensure that a request arriving while the first with its key runs waits
-// for it and gets its response.
-func TestBeginEspera(t *testing.T) {
+// Ensure that a request that finds another request's response not saved
+// yet waits for it and replays it.
+func TestLookupEspera(t *testing.T) {
 	db := testdb.SQLite(t)
 	s := idempotencia.New(db, idempotencia.Config{Clock: clock.NewFixed(apptest.Hoy), Wait: time.Minute})
-	first, err := s.Begin(ctx, "ana", "k", fingerprint("A"))
-	require.NoError(t, err)
-	require.Equal(t, idempotencia.Run, first.Outcome)
-	done := make(chan *idempotencia.Claim)
+	first := s.Start("ana", "k", fingerprint("A"))
+	require.NoError(t, mutate(s, db, first))
+	done := make(chan *idempotencia.Answer)
 	go func() {
-		c, err := s.Begin(ctx, "ana", "k", fingerprint("A"))
+		a, err := s.Lookup(ctx, "ana", "k", fingerprint("A"))
 		assert.NoError(t, err)
-		done <- c
+		done <- a
 	}()
-	require.NoError(t, s.Complete(ctx, first, 200, []byte("listo")))
-	c := <-done
-	assert.Equal(t, idempotencia.Replay, c.Outcome)
-	assert.Equal(t, []byte("listo"), c.Body)
+	_, err := s.Finish(ctx, first, true, 200, []byte("listo"))
+	require.NoError(t, err)
+	a := <-done
+	assert.Equal(t, idempotencia.Replay, a.Outcome)
+	assert.Equal(t, "listo", string(a.Body))
 }
