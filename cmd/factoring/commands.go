@@ -138,7 +138,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("iniciando factoring", "version", version, "database", database.Redact(cfg.DatabaseURL),
 		"dialect", db.Dialect, "tasa_descuento", cfg.TasaDescuento.StringFixed(2), "timezone", cfg.TimeZone.String())
-	keys := app.IdempotencyStore(db, cfg, m.clock())
+	keys := app.IdempotencyStore(db, cfg, m.clock(), log)
 	srv, err := app.NewServer(app.Options{
 		DB:          db,
 		Config:      cfg,
@@ -171,7 +171,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("FACTORING_PPROF_ADDR: %w", err)
 		}
 	}
-	return srv.ListenAndServe(ctx, m.Ready)
+	err = srv.ListenAndServe(ctx, m.Ready)
+	keys.Wait() // the answers of the last mutations reach their keys before the database closes
+	return err
 }
 
 func (m *Main) seedIfEmpty(ctx context.Context, db *database.DB, cfg config.Config, log *slog.Logger) error {

@@ -54,11 +54,12 @@ func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services 
 // IdempotencyStore builds the store of Idempotency-Keys: remembered for
 // FACTORING_IDEMPOTENCY_TTL, each run holding its key for longer than a
 // request may last.
-func IdempotencyStore(db *database.DB, cfg config.Config, c clock.Clock) *idempotencia.Store {
+func IdempotencyStore(db *database.DB, cfg config.Config, c clock.Clock, log *slog.Logger) *idempotencia.Store {
 	return idempotencia.New(db, idempotencia.Config{
-		Clock: c,
-		TTL:   cfg.IdempotencyTTL,
-		Lease: cfg.RequestTimeout + 30*time.Second,
+		Clock:  c,
+		Logger: log,
+		TTL:    cfg.IdempotencyTTL,
+		Lease:  cfg.RequestTimeout + 30*time.Second,
 	})
 }
 
@@ -71,7 +72,7 @@ func NewServer(o Options) (*httpserver.Server, error) {
 	}
 	schema := graph.NewSchema(o.DB.Client, Services(o.DB, o.Config, o.Clock))
 	if o.Idempotency == nil {
-		o.Idempotency = IdempotencyStore(o.DB, o.Config, o.Clock)
+		o.Idempotency = IdempotencyStore(o.DB, o.Config, o.Clock, o.Logger)
 	}
 	cfg := httpserver.Config{
 		Addr: o.Config.HTTPAddr,

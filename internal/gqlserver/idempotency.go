@@ -71,7 +71,7 @@ func (i *idempotency) serve(w http.ResponseWriter, r *http.Request, exec graphql
 
 	saveCtx, cancelSave := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
 	defer cancelSave()
-	a, err := i.store.Finish(saveCtx, run, storable(rec.body), rec.status, rec.body)
+	a, err := i.store.Finish(saveCtx, run, resultOf(rec.body), rec.status, rec.body)
 	if err != nil {
 		// The mutation's own answer is still the truth for this request;
 		// its key may not replay it.
@@ -149,9 +149,10 @@ func singleMutationField(opCtx *graphql.OperationContext) *apperror.Error {
 	return nil
 }
 
-// unstorable are the codes of a response that is not kept for the key: the
-// request failed for reasons of time or infrastructure (or lost its key to
-// another run), and the same request may succeed when sent again.
+// unstorable are the codes of a response that is not kept for its key:
+// the request failed for reasons of time or infrastructure (or found its
+// key taken), nothing was applied, and the same request may succeed when
+// sent again.
 var unstorable = map[apperror.Code]bool{
 	apperror.Internal:              true,
 	apperror.Unavailable:           true,
@@ -160,11 +161,12 @@ var unstorable = map[apperror.Code]bool{
 	apperror.IdempotencyInProgress: true,
 }
 
-// storable reports whether body, a response the transport wrote, is kept
-// for its key: one that parsed and carries none of the unstorable codes.
-// Business errors (VALIDATION_ERROR, CONFLICT, NOT_FOUND, FORBIDDEN…) are
-// kept: sent again, the request would fail the same way.
-func storable(body []byte) bool {
+// resultOf reads how a mutation answered from body, the response the
+// transport wrote: applied (no errors), refused for a business reason
+// (VALIDATION_ERROR, CONFLICT, NOT_FOUND, FORBIDDEN…: sent again, it would
+// fail the same way, so it is kept), or failed (one of the unstorable
+// codes, or a body that does not parse: not kept).
+func resultOf(body []byte) idempotencia.Result {
 	var resp struct {
 		Errors []struct {
 			Extensions struct {
@@ -173,14 +175,17 @@ func storable(body []byte) bool {
 		} `json:"errors"`
 	}
 	if err := json.Unmarshal(body, &resp); err != nil {
-		return false
+		return idempotencia.Failed
+	}
+	if len(resp.Errors) == 0 {
+		return idempotencia.Applied
 	}
 	for _, e := range resp.Errors {
 		if unstorable[e.Extensions.Code] {
-			return false
+			return idempotencia.Failed
 		}
 	}
-	return true
+	return idempotencia.Refused
 }
 
 // responseBuffer keeps a response instead of sending it: whether it is

@@ -4,25 +4,32 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/banpro/factoring/internal/idempotencia"
 )
 
 // Ensure that a response is kept for its key unless it failed for reasons
 // of time or infrastructure, which a retry may not meet again.
-func TestStorable(t *testing.T) {
-	for body, want := range map[string]bool{
-		`{"data":{"crearOperacion":{"id":"x"}}}`:                                                   true,
-		`{"errors":[{"message":"m","extensions":{"code":"VALIDATION_ERROR"}}],"data":null}`:        true,
-		`{"errors":[{"message":"m","extensions":{"code":"CONFLICT"}}],"data":null}`:                true,
-		`{"errors":[{"message":"m","extensions":{"code":"NOT_FOUND"}}],"data":null}`:               true,
-		`{"errors":[{"message":"m","extensions":{"code":"FORBIDDEN"}}],"data":null}`:               true,
-		`{"errors":[{"message":"m","extensions":{"code":"INTERNAL_ERROR"}}],"data":null}`:          false,
-		`{"errors":[{"message":"m","extensions":{"code":"SERVICE_UNAVAILABLE"}}],"data":null}`:     false,
-		`{"errors":[{"message":"m","extensions":{"code":"TIMEOUT"}}],"data":null}`:                 false,
-		`{"errors":[{"message":"m","extensions":{"code":"CANCELLED"}}],"data":null}`:               false,
-		`{"errors":[{"message":"m","extensions":{"code":"IDEMPOTENCY_IN_PROGRESS"}}],"data":null}`: false,
-		`{"errors":[{"extensions":{"code":"CONFLICT"}},{"extensions":{"code":"TIMEOUT"}}]}`:        false,
-		`no es JSON`: false,
+func TestResultOf(t *testing.T) {
+	const (
+		applied = idempotencia.Applied
+		refused = idempotencia.Refused
+		failed  = idempotencia.Failed
+	)
+	for body, want := range map[string]idempotencia.Result{
+		`{"data":{"crearOperacion":{"id":"x"}}}`:                                                   applied,
+		`{"errors":[{"message":"m","extensions":{"code":"VALIDATION_ERROR"}}],"data":null}`:        refused,
+		`{"errors":[{"message":"m","extensions":{"code":"CONFLICT"}}],"data":null}`:                refused,
+		`{"errors":[{"message":"m","extensions":{"code":"NOT_FOUND"}}],"data":null}`:               refused,
+		`{"errors":[{"message":"m","extensions":{"code":"FORBIDDEN"}}],"data":null}`:               refused,
+		`{"errors":[{"message":"m","extensions":{"code":"INTERNAL_ERROR"}}],"data":null}`:          failed,
+		`{"errors":[{"message":"m","extensions":{"code":"SERVICE_UNAVAILABLE"}}],"data":null}`:     failed,
+		`{"errors":[{"message":"m","extensions":{"code":"TIMEOUT"}}],"data":null}`:                 failed,
+		`{"errors":[{"message":"m","extensions":{"code":"CANCELLED"}}],"data":null}`:               failed,
+		`{"errors":[{"message":"m","extensions":{"code":"IDEMPOTENCY_IN_PROGRESS"}}],"data":null}`: failed,
+		`{"errors":[{"extensions":{"code":"CONFLICT"}},{"extensions":{"code":"TIMEOUT"}}]}`:        failed,
+		`no es JSON`: failed,
 	} {
-		assert.Equal(t, want, storable([]byte(body)), body)
+		assert.Equal(t, want, resultOf([]byte(body)), body)
 	}
 }

@@ -8,25 +8,26 @@
 // commits (Context hands database.WithTx the hook): the mutation and its
 // key commit together or not at all, and the unique index lets only one
 // mutation per key ever commit, whatever the concurrency. A request that
-// finds the key taken rolls its mutation back and answers from the row.
-// After the mutation, Complete saves the response on the row; a response
-// refused for a business reason (nothing committed) is saved on a row of
-// its own, as a retry would only be refused again. Responses of outages and
-// timeouts are not saved: nothing committed, there is no row, and the
-// retry runs.
+// finds the key taken rolls its mutation back and answers from the row
+// (Finish, Lookup). Once the mutation answered, its response is saved on
+// the row, batched with other requests' responses in one commit; a
+// response refused for a business reason (nothing committed) is saved on
+// a row of its own, as a retry would only be refused again. Responses of
+// outages and timeouts are not saved: nothing committed, there is no row,
+// and the retry runs.
 //
 // A crash before the commit leaves nothing (the retry runs). A crash
-// between the commit and Complete leaves the row without a response: the
-// mutation ran and must not run again, and its response is lost. While the
-// row's lease (vigente_hasta) lasts, a retry waits for the response; after
-// it, the retry is told the mutation was applied and its answer lost
-// (Lost).
+// between the commit and the save of its response leaves the row without
+// one: the mutation ran and must not run again, and its response is lost.
+// While the row's lease (vigente_hasta) lasts, a retry waits for the
+// response; after it, the retry is told that the mutation was applied and
+// its answer lost (Lost).
 //
-// A key costs one statement in the mutation's transaction and one write
-// after it. Claiming the key first, in a transaction of its own, would have
-// given a concurrent retry an early "in progress", but cost two more
-// statements and a commit per mutation: 40 % of make bench's M1 throughput,
-// against a few percent this way (BENCHMARKS.md).
+// The cost: one statement in the mutation's transaction, and one in a
+// batch after it. Claiming the key first, in a transaction of its own,
+// would have answered a concurrent retry "in progress" sooner, but cost
+// two more statements and two more commits per mutation, which took about
+// 40 % of make bench's M1 throughput (BENCHMARKS.md).
 package idempotencia
 
 import (
@@ -38,6 +39,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -112,6 +114,8 @@ func Fingerprint(query, operationName string, variables map[string]any) ([]byte,
 type Config struct {
 	// Clock stamps keys, their leases and their expiry.
 	Clock clock.Clock
+	// Logger reports the responses that could not be saved; none when nil.
+	Logger *slog.Logger
 	// TTL is how long a key is remembered after its mutation
 	// (FACTORING_IDEMPOTENCY_TTL); DefaultTTL when zero.
 	TTL time.Duration
@@ -129,14 +133,25 @@ type Config struct {
 type Store struct {
 	db    *database.DB
 	clock clock.Clock
+	log   *slog.Logger
 	ttl   time.Duration
 	lease time.Duration
 	wait  time.Duration
+
+	// The responses waiting to be saved (Finish, saveAll).
+	mu      sync.Mutex
+	idle    *sync.Cond // saving went false
+	pending []pendingSave
+	saving  bool
 }
 
 // New returns the store over db.
 func New(db *database.DB, cfg Config) *Store {
-	s := &Store{db: db, clock: cfg.Clock, ttl: cfg.TTL, lease: cfg.Lease, wait: cfg.Wait}
+	s := &Store{db: db, clock: cfg.Clock, log: cfg.Logger, ttl: cfg.TTL, lease: cfg.Lease, wait: cfg.Wait}
+	s.idle = sync.NewCond(&s.mu)
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	if s.clock == nil {
 		s.clock = clock.System{}
 	}
@@ -269,30 +284,44 @@ type Answer struct {
 	Body   []byte
 }
 
-// Finish settles run once its mutation answered: status and body, kept
-// when keep is true (not for an outage or a timeout: nothing committed,
-// and a retry should run). The answer says what the request responds: its
-// own response, or, when another request holds the key, what that one
-// left.
-func (s *Store) Finish(ctx context.Context, run *Run, keep bool, status int, body []byte) (*Answer, error) {
+// Result is how a mutation answered, as its key sees it.
+type Result int
+
+// The results of a mutation.
+const (
+	// Applied: the mutation answered without errors: it committed.
+	Applied Result = iota + 1
+	// Refused: it answered a business error (VALIDATION_ERROR, CONFLICT,
+	// NOT_FOUND, FORBIDDEN…): a retry would be refused again, and the
+	// answer is kept.
+	Refused
+	// Failed: an outage, a timeout, an internal error: the answer is not
+	// kept, and a retry runs.
+	Failed
+)
+
+// Finish settles run once its mutation answered, with status and body
+// and how (result). The answer says what the request responds: its own
+// response, or, when another request holds the key, what that one left.
+//
+// The response of an applied mutation is saved on its key after Finish
+// returns, in a batch with other requests' (one commit for all): the
+// request does not wait for it, and a retry that comes first waits for it
+// (Lookup). Wait blocks until every such response is saved.
+func (s *Store) Finish(ctx context.Context, run *Run, result Result, status int, body []byte) (*Answer, error) {
 	switch {
 	case run.taken.Load():
 		return s.Lookup(ctx, run.subject, run.key, run.huella)
-	case keep:
-		if run.written.Load() {
-			n, err := s.db.Client.ClaveIdempotencia.Update().
-				Where(claveidempotencia.Sujeto(run.subject), claveidempotencia.Clave(run.key), claveidempotencia.Intento(run.intento)).
-				SetRespuesta(body).
-				SetEstadoHTTP(status).
-				Save(ctx)
-			if err != nil || n == 1 {
-				return &Answer{Outcome: Own}, err
-			}
-			// The transaction that wrote the row rolled back after all.
-		}
-		// Refused for a business reason: nothing committed, and the
-		// refusal is kept on a row of its own, unless another request
-		// took the key meanwhile.
+	case result == Applied && run.written.Load():
+		// It committed, and with it the key's row.
+		s.queue(pendingSave{run: run, status: status, body: body})
+		return &Answer{Outcome: Own}, nil
+	case result != Failed:
+		// Refused (nothing committed): the refusal is kept on a row of
+		// its own, unless another request took the key meanwhile. (Or
+		// applied by a mutation that wrote no transaction, or answered a
+		// business error after committing: the row, if any, is this
+		// run's, and takes the answer.)
 		n, err := s.claim(ctx, s.db.Client.ExecContext, run, body, status)
 		if err != nil || n == 1 {
 			return &Answer{Outcome: Own}, err
@@ -309,6 +338,83 @@ func (s *Store) Finish(ctx context.Context, run *Run, keep bool, status int, bod
 		return &Answer{Outcome: Own}, err
 	default:
 		return &Answer{Outcome: Own}, nil
+	}
+}
+
+// pendingSave is an applied mutation's response waiting to be saved on its
+// key.
+type pendingSave struct {
+	run    *Run
+	status int
+	body   []byte
+}
+
+// saveTimeout bounds one batch of saves.
+const saveTimeout = 10 * time.Second
+
+// queue adds p to the responses to save, and starts saving them unless a
+// save is under way (it will take p too).
+func (s *Store) queue(p pendingSave) {
+	s.mu.Lock()
+	s.pending = append(s.pending, p)
+	start := !s.saving
+	s.saving = true
+	s.mu.Unlock()
+	if start {
+		go s.saveAll()
+	}
+}
+
+// saveAll saves the queued responses, in batches of whatever queued up
+// while the previous batch committed, until none is left. A batch that
+// fails is logged; its keys then read as Lost once their lease ends.
+func (s *Store) saveAll() {
+	for {
+		s.mu.Lock()
+		batch := s.pending
+		s.pending = nil
+		if len(batch) == 0 {
+			s.saving = false
+			s.idle.Broadcast()
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		if err := s.save(batch); err != nil {
+			s.log.Error("no se pudieron guardar respuestas idempotentes; sus claves quedarán sin respuesta",
+				"respuestas", len(batch), "error", err)
+		}
+	}
+}
+
+func (s *Store) save(batch []pendingSave) error {
+	ctx, cancel := context.WithTimeout(context.Background(), saveTimeout)
+	defer cancel()
+	tx, err := s.db.Client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range batch {
+		err := tx.ClaveIdempotencia.Update().
+			Where(claveidempotencia.Sujeto(p.run.subject), claveidempotencia.Clave(p.run.key), claveidempotencia.Intento(p.run.intento)).
+			SetRespuesta(p.body).
+			SetEstadoHTTP(p.status).
+			Exec(ctx)
+		if err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Wait blocks until every response Finish queued is saved: for a server
+// shutting down, before it closes the database, and for tests.
+func (s *Store) Wait() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.saving {
+		s.idle.Wait()
 	}
 }
 

@@ -82,12 +82,21 @@ func mutate(s *idempotencia.Store, db *database.DB, run *idempotencia.Run) error
 	})
 }
 
-func finish(t *testing.T, s *idempotencia.Store, run *idempotencia.Run, keep bool, body string) *idempotencia.Answer {
+// finish settles run with result and body, and waits for its response to
+// be saved.
+func finish(t *testing.T, s *idempotencia.Store, run *idempotencia.Run, result idempotencia.Result, body string) *idempotencia.Answer {
 	t.Helper()
-	a, err := s.Finish(ctx, run, keep, 200, []byte(body))
+	a, err := s.Finish(ctx, run, result, 200, []byte(body))
 	require.NoError(t, err)
+	s.Wait()
 	return a
 }
+
+const (
+	applied = idempotencia.Applied
+	refused = idempotencia.Refused
+	failed  = idempotencia.Failed
+)
 
 func lookup(t *testing.T, s *idempotencia.Store, subject, key, huella string) *idempotencia.Answer {
 	t.Helper()
@@ -128,7 +137,7 @@ func TestStore(t *testing.T) {
 			assert.Equal(t, idempotencia.Reused, lookup(t, s, "ana", "k-1", "B").Outcome)
 
 			body := "{\"data\":{\"x\":\"ñ\"}}\n"
-			assert.Equal(t, idempotencia.Own, finish(t, s, first, true, body).Outcome)
+			assert.Equal(t, idempotencia.Own, finish(t, s, first, applied, body).Outcome)
 			r := lookup(t, s, "ana", "k-1", "A")
 			require.Equal(t, idempotencia.Replay, r.Outcome)
 			assert.Equal(t, 200, r.Status)
@@ -139,24 +148,24 @@ func TestStore(t *testing.T) {
 			again := s.Start("ana", "k-1", fingerprint("A"))
 			err := mutate(s, db, again)
 			assert.Equal(t, apperror.IdempotencyInProgress, apperror.CodeOf(err))
-			a := finish(t, s, again, false, "{}")
+			a := finish(t, s, again, failed, "{}")
 			require.Equal(t, idempotencia.Replay, a.Outcome)
 			assert.Equal(t, body, string(a.Body))
 			other := s.Start("ana", "k-1", fingerprint("B"))
 			require.Error(t, mutate(s, db, other))
-			assert.Equal(t, idempotencia.Reused, finish(t, s, other, false, "{}").Outcome)
+			assert.Equal(t, idempotencia.Reused, finish(t, s, other, failed, "{}").Outcome)
 			assert.Equal(t, before+1, clientes(t, db), "one mutation committed")
 
 			berta := s.Start("berta", "k-1", fingerprint("A"))
 			require.NoError(t, mutate(s, db, berta), "another subject's key is another key")
-			assert.Equal(t, idempotencia.Own, finish(t, s, berta, true, "{}").Outcome)
+			assert.Equal(t, idempotencia.Own, finish(t, s, berta, applied, "{}").Outcome)
 			assert.Equal(t, before+2, clientes(t, db))
 		})
 
 		t.Run("un_rechazo_de_negocio_se_guarda", func(t *testing.T) {
 			run := s.Start("ana", "k-2", fingerprint("A"))
 			require.Error(t, db.WithTx(s.Context(ctx, run), func(*ent.Tx) error { return apperror.Conflictf("no") }))
-			assert.Equal(t, idempotencia.Own, finish(t, s, run, true, `{"errors":["no"]}`).Outcome)
+			assert.Equal(t, idempotencia.Own, finish(t, s, run, refused, `{"errors":["no"]}`).Outcome)
 			assert.Equal(t, `{"errors":["no"]}`, string(lookup(t, s, "ana", "k-2", "A").Body))
 
 			// Its retry, even one whose mutation would pass now, rolls back
@@ -164,7 +173,7 @@ func TestStore(t *testing.T) {
 			before := clientes(t, db)
 			again := s.Start("ana", "k-2", fingerprint("A"))
 			require.Error(t, mutate(s, db, again))
-			assert.Equal(t, idempotencia.Replay, finish(t, s, again, true, "{}").Outcome)
+			assert.Equal(t, idempotencia.Replay, finish(t, s, again, failed, "{}").Outcome)
 			assert.Equal(t, before, clientes(t, db))
 		})
 
@@ -172,12 +181,12 @@ func TestStore(t *testing.T) {
 			before := clientes(t, db)
 			run := s.Start("ana", "k-3", fingerprint("A"))
 			require.Error(t, db.WithTx(s.Context(ctx, run), func(*ent.Tx) error { return errors.New("conexión perdida") }))
-			assert.Equal(t, idempotencia.Own, finish(t, s, run, false, `{"errors":["interno"]}`).Outcome)
+			assert.Equal(t, idempotencia.Own, finish(t, s, run, failed, `{"errors":["interno"]}`).Outcome)
 			assert.Equal(t, idempotencia.InProgress, lookup(t, s, "ana", "k-3", "A").Outcome, "no row: the retry runs")
 
 			retry := s.Start("ana", "k-3", fingerprint("A"))
 			require.NoError(t, mutate(s, db, retry))
-			assert.Equal(t, idempotencia.Own, finish(t, s, retry, true, "{}").Outcome)
+			assert.Equal(t, idempotencia.Own, finish(t, s, retry, applied, "{}").Outcome)
 			assert.Equal(t, before+1, clientes(t, db))
 		})
 
@@ -188,11 +197,11 @@ func TestStore(t *testing.T) {
 			before := clientes(t, db)
 			run := s.Start("ana", "k-4", fingerprint("A"))
 			require.NoError(t, mutate(s, db, run))
-			assert.Equal(t, idempotencia.Own, finish(t, s, run, false, `{"errors":["timeout"]}`).Outcome)
+			assert.Equal(t, idempotencia.Own, finish(t, s, run, failed, `{"errors":["timeout"]}`).Outcome)
 			assert.Equal(t, idempotencia.Lost, lookup(t, s, "ana", "k-4", "A").Outcome)
 			retry := s.Start("ana", "k-4", fingerprint("A"))
 			require.Error(t, mutate(s, db, retry))
-			assert.Equal(t, idempotencia.Lost, finish(t, s, retry, true, "{}").Outcome)
+			assert.Equal(t, idempotencia.Lost, finish(t, s, retry, failed, "{}").Outcome)
 			assert.Equal(t, before+1, clientes(t, db))
 		})
 
@@ -209,7 +218,7 @@ func TestStore(t *testing.T) {
 			assert.Equal(t, idempotencia.Lost, lookup(t, s, "ana", "k-5", "A").Outcome)
 			retry := s.Start("ana", "k-5", fingerprint("A"))
 			require.Error(t, mutate(s, db, retry))
-			assert.Equal(t, idempotencia.Lost, finish(t, s, retry, false, "{}").Outcome)
+			assert.Equal(t, idempotencia.Lost, finish(t, s, retry, failed, "{}").Outcome)
 			assert.Equal(t, before+1, clientes(t, db))
 		})
 
@@ -220,20 +229,20 @@ func TestStore(t *testing.T) {
 			_ = run // never finished
 			retry := s.Start("ana", "k-6", fingerprint("A"))
 			require.NoError(t, mutate(s, db, retry))
-			assert.Equal(t, idempotencia.Own, finish(t, s, retry, true, "{}").Outcome)
+			assert.Equal(t, idempotencia.Own, finish(t, s, retry, applied, "{}").Outcome)
 		})
 
 		t.Run("dos_transacciones_de_una_ejecucion", func(t *testing.T) {
 			run := s.Start("ana", "k-7", fingerprint("A"))
 			require.NoError(t, mutate(s, db, run))
 			require.NoError(t, mutate(s, db, run), "a run's second transaction finds its own key")
-			assert.Equal(t, idempotencia.Own, finish(t, s, run, true, "{}").Outcome)
+			assert.Equal(t, idempotencia.Own, finish(t, s, run, applied, "{}").Outcome)
 		})
 
 		t.Run("vence_y_se_purga", func(t *testing.T) {
 			run := s.Start("carla", "k-8", fingerprint("A"))
 			require.NoError(t, mutate(s, db, run))
-			finish(t, s, run, true, "primera")
+			finish(t, s, run, applied, "primera")
 			clk.Advance(24*time.Hour - time.Second)
 			assert.Equal(t, idempotencia.Replay, lookup(t, s, "carla", "k-8", "A").Outcome, "not yet expired")
 
@@ -242,7 +251,7 @@ func TestStore(t *testing.T) {
 			require.NoError(t, mutate(s, db, awaited))
 			again := s.Start("carla", "k-8", fingerprint("B"))
 			require.NoError(t, mutate(s, db, again), "an expired key is as if never sent: another request may use it")
-			finish(t, s, again, true, "segunda")
+			finish(t, s, again, applied, "segunda")
 			assert.Equal(t, "segunda", string(lookup(t, s, "carla", "k-8", "B").Body))
 
 			n, err := s.Purge(ctx, clk.Now())
@@ -265,7 +274,7 @@ func TestStore(t *testing.T) {
 			n, err := short.Purge(ctx, clk.Now())
 			require.NoError(t, err)
 			assert.Zero(t, n)
-			assert.Equal(t, idempotencia.Own, finish(t, short, run, true, "{}").Outcome)
+			assert.Equal(t, idempotencia.Own, finish(t, short, run, applied, "{}").Outcome)
 		})
 	})
 }
@@ -283,7 +292,7 @@ func TestLookupEspera(t *testing.T) {
 		assert.NoError(t, err)
 		done <- a
 	}()
-	_, err := s.Finish(ctx, first, true, 200, []byte("listo"))
+	_, err := s.Finish(ctx, first, applied, 200, []byte("listo"))
 	require.NoError(t, err)
 	a := <-done
 	assert.Equal(t, idempotencia.Replay, a.Outcome)
