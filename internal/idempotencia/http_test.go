@@ -498,3 +498,34 @@ func TestClienteQueSeVaConClave(t *testing.T) {
 	assert.Empty(t, a.code(t), "%s", a.body)
 	assert.Equal(t, 1, f.env.Count(t).Operaciones)
 }
+
+// Ensure what a retry gets when the server stopped between a mutation's
+// commit and the save of its response (simulated: the response taken off
+// the key): while the key's lease lasts, IDEMPOTENCY_IN_PROGRESS with
+// Retry-After; after it, a CONFLICT saying the mutation was applied. The
+// mutation never runs again.
+func TestRespuestaPerdida(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *database.DB) {
+		f := newFixture(t, db, 1)
+		first := f.api.must(t, "perdida-1", crearOperacion, f.vars(f.facturas...))
+		require.Empty(t, first.code(t), "%s", first.body)
+		require.Eventually(t, func() bool {
+			rows := claves(t, db)
+			return len(rows) == 1 && rows[0].Respuesta != nil && len(*rows[0].Respuesta) > 0
+		}, 10*time.Second, 5*time.Millisecond)
+		require.NoError(t, db.Client.ClaveIdempotencia.Update().ClearRespuesta().ClearEstadoHTTP().Exec(context.Background()))
+
+		a := f.api.must(t, "perdida-1", crearOperacion, f.vars(f.facturas...))
+		assert.Equal(t, http.StatusConflict, a.status, "%s", a.body)
+		assert.Equal(t, string(apperror.IdempotencyInProgress), a.code(t))
+		assert.Equal(t, "1", a.header.Get("Retry-After"))
+
+		f.clock.Advance(2 * time.Minute) // past the lease (request timeout + 30 s)
+		a = f.api.must(t, "perdida-1", crearOperacion, f.vars(f.facturas...))
+		assert.Equal(t, http.StatusConflict, a.status, "%s", a.body)
+		assert.Equal(t, string(apperror.Conflict), a.code(t))
+		assert.Contains(t, a.decode(t).Errors[0].Message, "ya se aplicó")
+		assert.False(t, a.replayed())
+		assert.Equal(t, 1, f.env.Count(t).Operaciones)
+	})
+}
