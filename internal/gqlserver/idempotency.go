@@ -44,7 +44,7 @@ func (i *idempotency) serve(w http.ResponseWriter, r *http.Request, exec graphql
 	}
 	// From here on the request runs to its end even if the client goes
 	// away (its deadline still holds): the client's retry will find the
-	// mutation's response rather than a key claimed by no one.
+	// mutation applied and its response kept, rather than nothing.
 	ctx, cancel := detach(r.Context())
 	defer cancel()
 	r = r.WithContext(ctx)
@@ -62,9 +62,10 @@ func (i *idempotency) serve(w http.ResponseWriter, r *http.Request, exec graphql
 		i.reject(ctx, w, exec, contentType, apperror.InternalError(err))
 		return true
 	}
-	// The mutation runs first, its key written in its own transaction; a
-	// retry of a request that already ran finds the key taken there (or
-	// fails as the state now is), rolls back, and answers from the key.
+	// The mutation runs first, its key written in the mutation's own
+	// transaction; a retry of a request that already ran finds the key
+	// taken there (or fails as the state now is), rolls back, and answers
+	// from the key.
 	run := i.store.Start(auth.Actor(ctx), key, huella)
 	rec := &responseBuffer{header: w.Header(), status: http.StatusOK}
 	respond(rec, r.WithContext(i.store.Context(r.Context(), run)), exec, opCtx, nil, contentType)
@@ -115,8 +116,9 @@ func detach(ctx context.Context) (context.Context, context.CancelFunc) {
 	return detached, func() {}
 }
 
-// reject answers a request refused before its mutation ran, with the status
-// of appErr's code, as the transports answer a refused request.
+// reject answers appErr instead of a mutation's response (nothing of the
+// request was applied), with the status of its code, as the transports
+// answer a refused request.
 func (i *idempotency) reject(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, contentType string, appErr *apperror.Error) {
 	resp := exec.DispatchError(ctx, gqlerror.List{requestError(appErr, nil)})
 	writeResponse(w, contentType, refusedStatus(contentType, resp), resp)
