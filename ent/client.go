@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
@@ -34,6 +35,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// ClaveIdempotencia is the client for interacting with the ClaveIdempotencia builders.
+	ClaveIdempotencia *ClaveIdempotenciaClient
 	// Cliente is the client for interacting with the Cliente builders.
 	Cliente *ClienteClient
 	// Entrega is the client for interacting with the Entrega builders.
@@ -65,6 +68,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.ClaveIdempotencia = NewClaveIdempotenciaClient(c.config)
 	c.Cliente = NewClienteClient(c.config)
 	c.Entrega = NewEntregaClient(c.config)
 	c.EventoAuditoria = NewEventoAuditoriaClient(c.config)
@@ -165,18 +169,19 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		Cliente:          NewClienteClient(cfg),
-		Entrega:          NewEntregaClient(cfg),
-		EventoAuditoria:  NewEventoAuditoriaClient(cfg),
-		Factura:          NewFacturaClient(cfg),
-		Operacion:        NewOperacionClient(cfg),
-		OperacionEvento:  NewOperacionEventoClient(cfg),
-		OperacionFactura: NewOperacionFacturaClient(cfg),
-		OutboxEvento:     NewOutboxEventoClient(cfg),
-		TareaEjecucion:   NewTareaEjecucionClient(cfg),
-		Webhook:          NewWebhookClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		ClaveIdempotencia: NewClaveIdempotenciaClient(cfg),
+		Cliente:           NewClienteClient(cfg),
+		Entrega:           NewEntregaClient(cfg),
+		EventoAuditoria:   NewEventoAuditoriaClient(cfg),
+		Factura:           NewFacturaClient(cfg),
+		Operacion:         NewOperacionClient(cfg),
+		OperacionEvento:   NewOperacionEventoClient(cfg),
+		OperacionFactura:  NewOperacionFacturaClient(cfg),
+		OutboxEvento:      NewOutboxEventoClient(cfg),
+		TareaEjecucion:    NewTareaEjecucionClient(cfg),
+		Webhook:           NewWebhookClient(cfg),
 	}, nil
 }
 
@@ -194,25 +199,26 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:              ctx,
-		config:           cfg,
-		Cliente:          NewClienteClient(cfg),
-		Entrega:          NewEntregaClient(cfg),
-		EventoAuditoria:  NewEventoAuditoriaClient(cfg),
-		Factura:          NewFacturaClient(cfg),
-		Operacion:        NewOperacionClient(cfg),
-		OperacionEvento:  NewOperacionEventoClient(cfg),
-		OperacionFactura: NewOperacionFacturaClient(cfg),
-		OutboxEvento:     NewOutboxEventoClient(cfg),
-		TareaEjecucion:   NewTareaEjecucionClient(cfg),
-		Webhook:          NewWebhookClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		ClaveIdempotencia: NewClaveIdempotenciaClient(cfg),
+		Cliente:           NewClienteClient(cfg),
+		Entrega:           NewEntregaClient(cfg),
+		EventoAuditoria:   NewEventoAuditoriaClient(cfg),
+		Factura:           NewFacturaClient(cfg),
+		Operacion:         NewOperacionClient(cfg),
+		OperacionEvento:   NewOperacionEventoClient(cfg),
+		OperacionFactura:  NewOperacionFacturaClient(cfg),
+		OutboxEvento:      NewOutboxEventoClient(cfg),
+		TareaEjecucion:    NewTareaEjecucionClient(cfg),
+		Webhook:           NewWebhookClient(cfg),
 	}, nil
 }
 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Cliente.
+//		ClaveIdempotencia.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -235,9 +241,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura, c.Operacion,
-		c.OperacionEvento, c.OperacionFactura, c.OutboxEvento, c.TareaEjecucion,
-		c.Webhook,
+		c.ClaveIdempotencia, c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura,
+		c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
+		c.TareaEjecucion, c.Webhook,
 	} {
 		n.Use(hooks...)
 	}
@@ -247,9 +253,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura, c.Operacion,
-		c.OperacionEvento, c.OperacionFactura, c.OutboxEvento, c.TareaEjecucion,
-		c.Webhook,
+		c.ClaveIdempotencia, c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura,
+		c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
+		c.TareaEjecucion, c.Webhook,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -258,6 +264,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *ClaveIdempotenciaMutation:
+		return c.ClaveIdempotencia.mutate(ctx, m)
 	case *ClienteMutation:
 		return c.Cliente.mutate(ctx, m)
 	case *EntregaMutation:
@@ -280,6 +288,139 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Webhook.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// ClaveIdempotenciaClient is a client for the ClaveIdempotencia schema.
+type ClaveIdempotenciaClient struct {
+	config
+}
+
+// NewClaveIdempotenciaClient returns a client for the ClaveIdempotencia from the given config.
+func NewClaveIdempotenciaClient(c config) *ClaveIdempotenciaClient {
+	return &ClaveIdempotenciaClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `claveidempotencia.Hooks(f(g(h())))`.
+func (c *ClaveIdempotenciaClient) Use(hooks ...Hook) {
+	c.hooks.ClaveIdempotencia = append(c.hooks.ClaveIdempotencia, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `claveidempotencia.Intercept(f(g(h())))`.
+func (c *ClaveIdempotenciaClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ClaveIdempotencia = append(c.inters.ClaveIdempotencia, interceptors...)
+}
+
+// Create returns a builder for creating a ClaveIdempotencia entity.
+func (c *ClaveIdempotenciaClient) Create() *ClaveIdempotenciaCreate {
+	mutation := newClaveIdempotenciaMutation(c.config, OpCreate)
+	return &ClaveIdempotenciaCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ClaveIdempotencia entities.
+func (c *ClaveIdempotenciaClient) CreateBulk(builders ...*ClaveIdempotenciaCreate) *ClaveIdempotenciaCreateBulk {
+	return &ClaveIdempotenciaCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ClaveIdempotenciaClient) MapCreateBulk(slice any, setFunc func(*ClaveIdempotenciaCreate, int)) *ClaveIdempotenciaCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ClaveIdempotenciaCreateBulk{err: fmt.Errorf("calling to ClaveIdempotenciaClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ClaveIdempotenciaCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ClaveIdempotenciaCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ClaveIdempotencia.
+func (c *ClaveIdempotenciaClient) Update() *ClaveIdempotenciaUpdate {
+	mutation := newClaveIdempotenciaMutation(c.config, OpUpdate)
+	return &ClaveIdempotenciaUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ClaveIdempotenciaClient) UpdateOne(_m *ClaveIdempotencia) *ClaveIdempotenciaUpdateOne {
+	mutation := newClaveIdempotenciaMutation(c.config, OpUpdateOne, withClaveIdempotencia(_m))
+	return &ClaveIdempotenciaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ClaveIdempotenciaClient) UpdateOneID(id int) *ClaveIdempotenciaUpdateOne {
+	mutation := newClaveIdempotenciaMutation(c.config, OpUpdateOne, withClaveIdempotenciaID(id))
+	return &ClaveIdempotenciaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ClaveIdempotencia.
+func (c *ClaveIdempotenciaClient) Delete() *ClaveIdempotenciaDelete {
+	mutation := newClaveIdempotenciaMutation(c.config, OpDelete)
+	return &ClaveIdempotenciaDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ClaveIdempotenciaClient) DeleteOne(_m *ClaveIdempotencia) *ClaveIdempotenciaDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ClaveIdempotenciaClient) DeleteOneID(id int) *ClaveIdempotenciaDeleteOne {
+	builder := c.Delete().Where(claveidempotencia.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ClaveIdempotenciaDeleteOne{builder}
+}
+
+// Query returns a query builder for ClaveIdempotencia.
+func (c *ClaveIdempotenciaClient) Query() *ClaveIdempotenciaQuery {
+	return &ClaveIdempotenciaQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeClaveIdempotencia},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ClaveIdempotencia entity by its id.
+func (c *ClaveIdempotenciaClient) Get(ctx context.Context, id int) (*ClaveIdempotencia, error) {
+	return c.Query().Where(claveidempotencia.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ClaveIdempotenciaClient) GetX(ctx context.Context, id int) *ClaveIdempotencia {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ClaveIdempotenciaClient) Hooks() []Hook {
+	return c.hooks.ClaveIdempotencia
+}
+
+// Interceptors returns the client interceptors.
+func (c *ClaveIdempotenciaClient) Interceptors() []Interceptor {
+	return c.inters.ClaveIdempotencia
+}
+
+func (c *ClaveIdempotenciaClient) mutate(ctx context.Context, m *ClaveIdempotenciaMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ClaveIdempotenciaCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ClaveIdempotenciaUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ClaveIdempotenciaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ClaveIdempotenciaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ClaveIdempotencia mutation op: %q", m.Op())
 	}
 }
 
@@ -1919,12 +2060,14 @@ func (c *WebhookClient) mutate(ctx context.Context, m *WebhookMutation) (Value, 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Cliente, Entrega, EventoAuditoria, Factura, Operacion, OperacionEvento,
-		OperacionFactura, OutboxEvento, TareaEjecucion, Webhook []ent.Hook
+		ClaveIdempotencia, Cliente, Entrega, EventoAuditoria, Factura, Operacion,
+		OperacionEvento, OperacionFactura, OutboxEvento, TareaEjecucion,
+		Webhook []ent.Hook
 	}
 	inters struct {
-		Cliente, Entrega, EventoAuditoria, Factura, Operacion, OperacionEvento,
-		OperacionFactura, OutboxEvento, TareaEjecucion, Webhook []ent.Interceptor
+		ClaveIdempotencia, Cliente, Entrega, EventoAuditoria, Factura, Operacion,
+		OperacionEvento, OperacionFactura, OutboxEvento, TareaEjecucion,
+		Webhook []ent.Interceptor
 	}
 )
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
@@ -82,16 +83,17 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			cliente.Table:          cliente.ValidColumn,
-			entrega.Table:          entrega.ValidColumn,
-			eventoauditoria.Table:  eventoauditoria.ValidColumn,
-			factura.Table:          factura.ValidColumn,
-			operacion.Table:        operacion.ValidColumn,
-			operacionevento.Table:  operacionevento.ValidColumn,
-			operacionfactura.Table: operacionfactura.ValidColumn,
-			outboxevento.Table:     outboxevento.ValidColumn,
-			tareaejecucion.Table:   tareaejecucion.ValidColumn,
-			webhook.Table:          webhook.ValidColumn,
+			claveidempotencia.Table: claveidempotencia.ValidColumn,
+			cliente.Table:           cliente.ValidColumn,
+			entrega.Table:           entrega.ValidColumn,
+			eventoauditoria.Table:   eventoauditoria.ValidColumn,
+			factura.Table:           factura.ValidColumn,
+			operacion.Table:         operacion.ValidColumn,
+			operacionevento.Table:   operacionevento.ValidColumn,
+			operacionfactura.Table:  operacionfactura.ValidColumn,
+			outboxevento.Table:      outboxevento.ValidColumn,
+			tareaejecucion.Table:    tareaejecucion.ValidColumn,
+			webhook.Table:           webhook.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

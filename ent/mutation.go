@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
@@ -35,17 +36,854 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeCliente          = "Cliente"
-	TypeEntrega          = "Entrega"
-	TypeEventoAuditoria  = "EventoAuditoria"
-	TypeFactura          = "Factura"
-	TypeOperacion        = "Operacion"
-	TypeOperacionEvento  = "OperacionEvento"
-	TypeOperacionFactura = "OperacionFactura"
-	TypeOutboxEvento     = "OutboxEvento"
-	TypeTareaEjecucion   = "TareaEjecucion"
-	TypeWebhook          = "Webhook"
+	TypeClaveIdempotencia = "ClaveIdempotencia"
+	TypeCliente           = "Cliente"
+	TypeEntrega           = "Entrega"
+	TypeEventoAuditoria   = "EventoAuditoria"
+	TypeFactura           = "Factura"
+	TypeOperacion         = "Operacion"
+	TypeOperacionEvento   = "OperacionEvento"
+	TypeOperacionFactura  = "OperacionFactura"
+	TypeOutboxEvento      = "OutboxEvento"
+	TypeTareaEjecucion    = "TareaEjecucion"
+	TypeWebhook           = "Webhook"
 )
+
+// ClaveIdempotenciaMutation represents an operation that mutates the ClaveIdempotencia nodes in the graph.
+type ClaveIdempotenciaMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	sujeto         *string
+	clave          *string
+	huella         *[]byte
+	intento        *string
+	respuesta      *[]byte
+	estado_http    *int
+	addestado_http *int
+	creado_en      *time.Time
+	vigente_hasta  *time.Time
+	expira_en      *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*ClaveIdempotencia, error)
+	predicates     []predicate.ClaveIdempotencia
+}
+
+var _ ent.Mutation = (*ClaveIdempotenciaMutation)(nil)
+
+// claveidempotenciaOption allows management of the mutation configuration using functional options.
+type claveidempotenciaOption func(*ClaveIdempotenciaMutation)
+
+// newClaveIdempotenciaMutation creates new mutation for the ClaveIdempotencia entity.
+func newClaveIdempotenciaMutation(c config, op Op, opts ...claveidempotenciaOption) *ClaveIdempotenciaMutation {
+	m := &ClaveIdempotenciaMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeClaveIdempotencia,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withClaveIdempotenciaID sets the ID field of the mutation.
+func withClaveIdempotenciaID(id int) claveidempotenciaOption {
+	return func(m *ClaveIdempotenciaMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ClaveIdempotencia
+		)
+		m.oldValue = func(ctx context.Context) (*ClaveIdempotencia, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ClaveIdempotencia.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withClaveIdempotencia sets the old ClaveIdempotencia of the mutation.
+func withClaveIdempotencia(node *ClaveIdempotencia) claveidempotenciaOption {
+	return func(m *ClaveIdempotenciaMutation) {
+		m.oldValue = func(context.Context) (*ClaveIdempotencia, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ClaveIdempotenciaMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ClaveIdempotenciaMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ClaveIdempotenciaMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ClaveIdempotenciaMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ClaveIdempotencia.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSujeto sets the "sujeto" field.
+func (m *ClaveIdempotenciaMutation) SetSujeto(s string) {
+	m.sujeto = &s
+}
+
+// Sujeto returns the value of the "sujeto" field in the mutation.
+func (m *ClaveIdempotenciaMutation) Sujeto() (r string, exists bool) {
+	v := m.sujeto
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSujeto returns the old "sujeto" field's value of the ClaveIdempotencia entity.
+// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaveIdempotenciaMutation) OldSujeto(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSujeto is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSujeto requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSujeto: %w", err)
+	}
+	return oldValue.Sujeto, nil
+}
+
+// ResetSujeto resets all changes to the "sujeto" field.
+func (m *ClaveIdempotenciaMutation) ResetSujeto() {
+	m.sujeto = nil
+}
+
+// SetClave sets the "clave" field.
+func (m *ClaveIdempotenciaMutation) SetClave(s string) {
+	m.clave = &s
+}
+
+// Clave returns the value of the "clave" field in the mutation.
+func (m *ClaveIdempotenciaMutation) Clave() (r string, exists bool) {
+	v := m.clave
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClave returns the old "clave" field's value of the ClaveIdempotencia entity.
+// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaveIdempotenciaMutation) OldClave(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClave is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClave requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClave: %w", err)
+	}
+	return oldValue.Clave, nil
+}
+
+// ResetClave resets all changes to the "clave" field.
+func (m *ClaveIdempotenciaMutation) ResetClave() {
+	m.clave = nil
+}
+
+// SetHuella sets the "huella" field.
+func (m *ClaveIdempotenciaMutation) SetHuella(b []byte) {
+	m.huella = &b
+}
+
+// Huella returns the value of the "huella" field in the mutation.
+func (m *ClaveIdempotenciaMutation) Huella() (r []byte, exists bool) {
+	v := m.huella
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHuella returns the old "huella" field's value of the ClaveIdempotencia entity.
+// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaveIdempotenciaMutation) OldHuella(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHuella is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHuella requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHuella: %w", err)
+	}
+	return oldValue.Huella, nil
+}
+
+// ResetHuella resets all changes to the "huella" field.
+func (m *ClaveIdempotenciaMutation) ResetHuella() {
+	m.huella = nil
+}
+
+// SetIntento sets the "intento" field.
+func (m *ClaveIdempotenciaMutation) SetIntento(s string) {
+	m.intento = &s
+}
+
+// Intento returns the value of the "intento" field in the mutation.
+func (m *ClaveIdempotenciaMutation) Intento() (r string, exists bool) {
+	v := m.intento
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIntento returns the old "intento" field's value of the ClaveIdempotencia entity.
+// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaveIdempotenciaMutation) OldIntento(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIntento is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIntento requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIntento: %w", err)
+	}
+	return oldValue.Intento, nil
+}
+
+// ResetIntento resets all changes to the "intento" field.
+func (m *ClaveIdempotenciaMutation) ResetIntento() {
+	m.intento = nil
+}
+
+// SetRespuesta sets the "respuesta" field.
+func (m *ClaveIdempotenciaMutation) SetRespuesta(b []byte) {
+	m.respuesta = &b
+}
+
+// Respuesta returns the value of the "respuesta" field in the mutation.
+func (m *ClaveIdempotenciaMutation) Respuesta() (r []byte, exists bool) {
+	v := m.respuesta
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRespuesta returns the old "respuesta" field's value of the ClaveIdempotencia entity.
+// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaveIdempotenciaMutation) OldRespuesta(ctx context.Context) (v *[]byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRespuesta is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRespuesta requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRespuesta: %w", err)
+	}
+	return oldValue.Respuesta, nil
+}
+
+// ClearRespuesta clears the value of the "respuesta" field.
+func (m *ClaveIdempotenciaMutation) ClearRespuesta() {
+	m.respuesta = nil
+	m.clearedFields[claveidempotencia.FieldRespuesta] = struct{}{}
+}
+
+// RespuestaCleared returns if the "respuesta" field was cleared in this mutation.
+func (m *ClaveIdempotenciaMutation) RespuestaCleared() bool {
+	_, ok := m.clearedFields[claveidempotencia.FieldRespuesta]
+	return ok
+}
+
+// ResetRespuesta resets all changes to the "respuesta" field.
+func (m *ClaveIdempotenciaMutation) ResetRespuesta() {
+	m.respuesta = nil
+	delete(m.clearedFields, claveidempotencia.FieldRespuesta)
+}
+
+// SetEstadoHTTP sets the "estado_http" field.
+func (m *ClaveIdempotenciaMutation) SetEstadoHTTP(i int) {
+	m.estado_http = &i
+	m.addestado_http = nil
+}
+
+// EstadoHTTP returns the value of the "estado_http" field in the mutation.
+func (m *ClaveIdempotenciaMutation) EstadoHTTP() (r int, exists bool) {
+	v := m.estado_http
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEstadoHTTP returns the old "estado_http" field's value of the ClaveIdempotencia entity.
+// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaveIdempotenciaMutation) OldEstadoHTTP(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEstadoHTTP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEstadoHTTP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEstadoHTTP: %w", err)
+	}
+	return oldValue.EstadoHTTP, nil
+}
+
+// AddEstadoHTTP adds i to the "estado_http" field.
+func (m *ClaveIdempotenciaMutation) AddEstadoHTTP(i int) {
+	if m.addestado_http != nil {
+		*m.addestado_http += i
+	} else {
+		m.addestado_http = &i
+	}
+}
+
+// AddedEstadoHTTP returns the value that was added to the "estado_http" field in this mutation.
+func (m *ClaveIdempotenciaMutation) AddedEstadoHTTP() (r int, exists bool) {
+	v := m.addestado_http
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearEstadoHTTP clears the value of the "estado_http" field.
+func (m *ClaveIdempotenciaMutation) ClearEstadoHTTP() {
+	m.estado_http = nil
+	m.addestado_http = nil
+	m.clearedFields[claveidempotencia.FieldEstadoHTTP] = struct{}{}
+}
+
+// EstadoHTTPCleared returns if the "estado_http" field was cleared in this mutation.
+func (m *ClaveIdempotenciaMutation) EstadoHTTPCleared() bool {
+	_, ok := m.clearedFields[claveidempotencia.FieldEstadoHTTP]
+	return ok
+}
+
+// ResetEstadoHTTP resets all changes to the "estado_http" field.
+func (m *ClaveIdempotenciaMutation) ResetEstadoHTTP() {
+	m.estado_http = nil
+	m.addestado_http = nil
+	delete(m.clearedFields, claveidempotencia.FieldEstadoHTTP)
+}
+
+// SetCreadoEn sets the "creado_en" field.
+func (m *ClaveIdempotenciaMutation) SetCreadoEn(t time.Time) {
+	m.creado_en = &t
+}
+
+// CreadoEn returns the value of the "creado_en" field in the mutation.
+func (m *ClaveIdempotenciaMutation) CreadoEn() (r time.Time, exists bool) {
+	v := m.creado_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreadoEn returns the old "creado_en" field's value of the ClaveIdempotencia entity.
+// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaveIdempotenciaMutation) OldCreadoEn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreadoEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreadoEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreadoEn: %w", err)
+	}
+	return oldValue.CreadoEn, nil
+}
+
+// ResetCreadoEn resets all changes to the "creado_en" field.
+func (m *ClaveIdempotenciaMutation) ResetCreadoEn() {
+	m.creado_en = nil
+}
+
+// SetVigenteHasta sets the "vigente_hasta" field.
+func (m *ClaveIdempotenciaMutation) SetVigenteHasta(t time.Time) {
+	m.vigente_hasta = &t
+}
+
+// VigenteHasta returns the value of the "vigente_hasta" field in the mutation.
+func (m *ClaveIdempotenciaMutation) VigenteHasta() (r time.Time, exists bool) {
+	v := m.vigente_hasta
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVigenteHasta returns the old "vigente_hasta" field's value of the ClaveIdempotencia entity.
+// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaveIdempotenciaMutation) OldVigenteHasta(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVigenteHasta is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVigenteHasta requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVigenteHasta: %w", err)
+	}
+	return oldValue.VigenteHasta, nil
+}
+
+// ResetVigenteHasta resets all changes to the "vigente_hasta" field.
+func (m *ClaveIdempotenciaMutation) ResetVigenteHasta() {
+	m.vigente_hasta = nil
+}
+
+// SetExpiraEn sets the "expira_en" field.
+func (m *ClaveIdempotenciaMutation) SetExpiraEn(t time.Time) {
+	m.expira_en = &t
+}
+
+// ExpiraEn returns the value of the "expira_en" field in the mutation.
+func (m *ClaveIdempotenciaMutation) ExpiraEn() (r time.Time, exists bool) {
+	v := m.expira_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiraEn returns the old "expira_en" field's value of the ClaveIdempotencia entity.
+// If the ClaveIdempotencia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClaveIdempotenciaMutation) OldExpiraEn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiraEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiraEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiraEn: %w", err)
+	}
+	return oldValue.ExpiraEn, nil
+}
+
+// ResetExpiraEn resets all changes to the "expira_en" field.
+func (m *ClaveIdempotenciaMutation) ResetExpiraEn() {
+	m.expira_en = nil
+}
+
+// Where appends a list predicates to the ClaveIdempotenciaMutation builder.
+func (m *ClaveIdempotenciaMutation) Where(ps ...predicate.ClaveIdempotencia) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ClaveIdempotenciaMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ClaveIdempotenciaMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ClaveIdempotencia, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ClaveIdempotenciaMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ClaveIdempotenciaMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ClaveIdempotencia).
+func (m *ClaveIdempotenciaMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ClaveIdempotenciaMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.sujeto != nil {
+		fields = append(fields, claveidempotencia.FieldSujeto)
+	}
+	if m.clave != nil {
+		fields = append(fields, claveidempotencia.FieldClave)
+	}
+	if m.huella != nil {
+		fields = append(fields, claveidempotencia.FieldHuella)
+	}
+	if m.intento != nil {
+		fields = append(fields, claveidempotencia.FieldIntento)
+	}
+	if m.respuesta != nil {
+		fields = append(fields, claveidempotencia.FieldRespuesta)
+	}
+	if m.estado_http != nil {
+		fields = append(fields, claveidempotencia.FieldEstadoHTTP)
+	}
+	if m.creado_en != nil {
+		fields = append(fields, claveidempotencia.FieldCreadoEn)
+	}
+	if m.vigente_hasta != nil {
+		fields = append(fields, claveidempotencia.FieldVigenteHasta)
+	}
+	if m.expira_en != nil {
+		fields = append(fields, claveidempotencia.FieldExpiraEn)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ClaveIdempotenciaMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case claveidempotencia.FieldSujeto:
+		return m.Sujeto()
+	case claveidempotencia.FieldClave:
+		return m.Clave()
+	case claveidempotencia.FieldHuella:
+		return m.Huella()
+	case claveidempotencia.FieldIntento:
+		return m.Intento()
+	case claveidempotencia.FieldRespuesta:
+		return m.Respuesta()
+	case claveidempotencia.FieldEstadoHTTP:
+		return m.EstadoHTTP()
+	case claveidempotencia.FieldCreadoEn:
+		return m.CreadoEn()
+	case claveidempotencia.FieldVigenteHasta:
+		return m.VigenteHasta()
+	case claveidempotencia.FieldExpiraEn:
+		return m.ExpiraEn()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ClaveIdempotenciaMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case claveidempotencia.FieldSujeto:
+		return m.OldSujeto(ctx)
+	case claveidempotencia.FieldClave:
+		return m.OldClave(ctx)
+	case claveidempotencia.FieldHuella:
+		return m.OldHuella(ctx)
+	case claveidempotencia.FieldIntento:
+		return m.OldIntento(ctx)
+	case claveidempotencia.FieldRespuesta:
+		return m.OldRespuesta(ctx)
+	case claveidempotencia.FieldEstadoHTTP:
+		return m.OldEstadoHTTP(ctx)
+	case claveidempotencia.FieldCreadoEn:
+		return m.OldCreadoEn(ctx)
+	case claveidempotencia.FieldVigenteHasta:
+		return m.OldVigenteHasta(ctx)
+	case claveidempotencia.FieldExpiraEn:
+		return m.OldExpiraEn(ctx)
+	}
+	return nil, fmt.Errorf("unknown ClaveIdempotencia field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ClaveIdempotenciaMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case claveidempotencia.FieldSujeto:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSujeto(v)
+		return nil
+	case claveidempotencia.FieldClave:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClave(v)
+		return nil
+	case claveidempotencia.FieldHuella:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHuella(v)
+		return nil
+	case claveidempotencia.FieldIntento:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIntento(v)
+		return nil
+	case claveidempotencia.FieldRespuesta:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRespuesta(v)
+		return nil
+	case claveidempotencia.FieldEstadoHTTP:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEstadoHTTP(v)
+		return nil
+	case claveidempotencia.FieldCreadoEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreadoEn(v)
+		return nil
+	case claveidempotencia.FieldVigenteHasta:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVigenteHasta(v)
+		return nil
+	case claveidempotencia.FieldExpiraEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiraEn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ClaveIdempotencia field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ClaveIdempotenciaMutation) AddedFields() []string {
+	var fields []string
+	if m.addestado_http != nil {
+		fields = append(fields, claveidempotencia.FieldEstadoHTTP)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ClaveIdempotenciaMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case claveidempotencia.FieldEstadoHTTP:
+		return m.AddedEstadoHTTP()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ClaveIdempotenciaMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case claveidempotencia.FieldEstadoHTTP:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEstadoHTTP(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ClaveIdempotencia numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ClaveIdempotenciaMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(claveidempotencia.FieldRespuesta) {
+		fields = append(fields, claveidempotencia.FieldRespuesta)
+	}
+	if m.FieldCleared(claveidempotencia.FieldEstadoHTTP) {
+		fields = append(fields, claveidempotencia.FieldEstadoHTTP)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ClaveIdempotenciaMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ClaveIdempotenciaMutation) ClearField(name string) error {
+	switch name {
+	case claveidempotencia.FieldRespuesta:
+		m.ClearRespuesta()
+		return nil
+	case claveidempotencia.FieldEstadoHTTP:
+		m.ClearEstadoHTTP()
+		return nil
+	}
+	return fmt.Errorf("unknown ClaveIdempotencia nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ClaveIdempotenciaMutation) ResetField(name string) error {
+	switch name {
+	case claveidempotencia.FieldSujeto:
+		m.ResetSujeto()
+		return nil
+	case claveidempotencia.FieldClave:
+		m.ResetClave()
+		return nil
+	case claveidempotencia.FieldHuella:
+		m.ResetHuella()
+		return nil
+	case claveidempotencia.FieldIntento:
+		m.ResetIntento()
+		return nil
+	case claveidempotencia.FieldRespuesta:
+		m.ResetRespuesta()
+		return nil
+	case claveidempotencia.FieldEstadoHTTP:
+		m.ResetEstadoHTTP()
+		return nil
+	case claveidempotencia.FieldCreadoEn:
+		m.ResetCreadoEn()
+		return nil
+	case claveidempotencia.FieldVigenteHasta:
+		m.ResetVigenteHasta()
+		return nil
+	case claveidempotencia.FieldExpiraEn:
+		m.ResetExpiraEn()
+		return nil
+	}
+	return fmt.Errorf("unknown ClaveIdempotencia field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ClaveIdempotenciaMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ClaveIdempotenciaMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ClaveIdempotenciaMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ClaveIdempotenciaMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ClaveIdempotenciaMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ClaveIdempotenciaMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ClaveIdempotenciaMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ClaveIdempotencia unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ClaveIdempotenciaMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ClaveIdempotencia edge %s", name)
+}
 
 // ClienteMutation represents an operation that mutates the Cliente nodes in the graph.
 type ClienteMutation struct {

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
@@ -19,6 +20,80 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	claveidempotenciaFields := schema.ClaveIdempotencia{}.Fields()
+	_ = claveidempotenciaFields
+	// claveidempotenciaDescSujeto is the schema descriptor for sujeto field.
+	claveidempotenciaDescSujeto := claveidempotenciaFields[0].Descriptor()
+	// claveidempotencia.SujetoValidator is a validator for the "sujeto" field. It is called by the builders before save.
+	claveidempotencia.SujetoValidator = func() func(string) error {
+		validators := claveidempotenciaDescSujeto.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(sujeto string) error {
+			for _, fn := range fns {
+				if err := fn(sujeto); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// claveidempotenciaDescClave is the schema descriptor for clave field.
+	claveidempotenciaDescClave := claveidempotenciaFields[1].Descriptor()
+	// claveidempotencia.ClaveValidator is a validator for the "clave" field. It is called by the builders before save.
+	claveidempotencia.ClaveValidator = func() func(string) error {
+		validators := claveidempotenciaDescClave.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(clave string) error {
+			for _, fn := range fns {
+				if err := fn(clave); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// claveidempotenciaDescHuella is the schema descriptor for huella field.
+	claveidempotenciaDescHuella := claveidempotenciaFields[2].Descriptor()
+	// claveidempotencia.HuellaValidator is a validator for the "huella" field. It is called by the builders before save.
+	claveidempotencia.HuellaValidator = func() func([]byte) error {
+		validators := claveidempotenciaDescHuella.Validators
+		fns := [...]func([]byte) error{
+			validators[0].(func([]byte) error),
+			validators[1].(func([]byte) error),
+		}
+		return func(huella []byte) error {
+			for _, fn := range fns {
+				if err := fn(huella); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// claveidempotenciaDescIntento is the schema descriptor for intento field.
+	claveidempotenciaDescIntento := claveidempotenciaFields[3].Descriptor()
+	// claveidempotencia.IntentoValidator is a validator for the "intento" field. It is called by the builders before save.
+	claveidempotencia.IntentoValidator = func() func(string) error {
+		validators := claveidempotenciaDescIntento.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(intento string) error {
+			for _, fn := range fns {
+				if err := fn(intento); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	clienteFields := schema.Cliente{}.Fields()
 	_ = clienteFields
 	// clienteDescRut is the schema descriptor for rut field.

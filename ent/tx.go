@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// ClaveIdempotencia is the client for interacting with the ClaveIdempotencia builders.
+	ClaveIdempotencia *ClaveIdempotenciaClient
 	// Cliente is the client for interacting with the Cliente builders.
 	Cliente *ClienteClient
 	// Entrega is the client for interacting with the Entrega builders.
@@ -165,6 +167,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.ClaveIdempotencia = NewClaveIdempotenciaClient(tx.config)
 	tx.Cliente = NewClienteClient(tx.config)
 	tx.Entrega = NewEntregaClient(tx.config)
 	tx.EventoAuditoria = NewEventoAuditoriaClient(tx.config)
@@ -184,7 +187,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Cliente.QueryXXX(), the query will be executed
+// applies a query, for example: ClaveIdempotencia.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

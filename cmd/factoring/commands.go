@@ -17,6 +17,7 @@ import (
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/httpserver"
+	"github.com/banpro/factoring/internal/idempotencia"
 	"github.com/banpro/factoring/internal/loglimit"
 	"github.com/banpro/factoring/internal/seed"
 	"github.com/banpro/factoring/internal/verificar"
@@ -144,11 +145,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("iniciando factoring", "version", version, "database", database.Redact(cfg.DatabaseURL),
 		"dialect", db.Dialect, "tasa_descuento", cfg.TasaDescuento.StringFixed(2), "timezone", cfg.TimeZone.String())
+	keys := app.IdempotencyStore(db, cfg, m.clock(), log)
 	srv, err := app.NewServer(app.Options{
-		DB:     db,
-		Config: cfg,
-		Clock:  m.clock(),
-		Logger: log,
+		DB:          db,
+		Config:      cfg,
+		Clock:       m.clock(),
+		Logger:      log,
+		Idempotency: keys,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
@@ -159,6 +162,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Expired Idempotency-Keys are purged by a ticker of the server's own
+	// (until a job runner schedules Purge).
+	go keys.PurgeEvery(ctx, idempotencia.PurgeInterval, log)
 	if !cfg.AuthRequired {
 		log.Warn("AUTENTICACIÓN DESHABILITADA (FACTORING_AUTH=disabled): cualquiera que alcance este puerto " +
 			"puede consultar y ejecutar todas las mutaciones, y la auditoría registra al actor como 'anonimo'. " +
@@ -172,7 +178,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("FACTORING_PPROF_ADDR: %w", err)
 		}
 	}
-	return srv.ListenAndServe(ctx, m.Ready)
+	err = srv.ListenAndServe(ctx, m.Ready)
+	keys.Wait() // the answers of the last mutations reach their keys before the database closes
+	return err
 }
 
 func (m *Main) seedIfEmpty(ctx context.Context, db *database.DB, cfg config.Config, log *slog.Logger) error {

@@ -9,6 +9,18 @@ import (
 	"github.com/banpro/factoring/ent"
 )
 
+// The ClaveIdempotenciaFunc type is an adapter to allow the use of ordinary
+// function as ClaveIdempotencia mutator.
+type ClaveIdempotenciaFunc func(context.Context, *ent.ClaveIdempotenciaMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ClaveIdempotenciaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ClaveIdempotenciaMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ClaveIdempotenciaMutation", m)
+}
+
 // The ClienteFunc type is an adapter to allow the use of ordinary
 // function as Cliente mutator.
 type ClienteFunc func(context.Context, *ent.ClienteMutation) (ent.Value, error)

@@ -9,6 +9,37 @@ import (
 )
 
 var (
+	// ClavesIdempotenciaColumns holds the columns for the "claves_idempotencia" table.
+	ClavesIdempotenciaColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "sujeto", Type: field.TypeString, Size: 255},
+		{Name: "clave", Type: field.TypeString, Size: 255},
+		{Name: "huella", Type: field.TypeBytes, Size: 32},
+		{Name: "intento", Type: field.TypeString, Size: 64},
+		{Name: "respuesta", Type: field.TypeBytes, Nullable: true},
+		{Name: "estado_http", Type: field.TypeInt, Nullable: true},
+		{Name: "creado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "vigente_hasta", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "expira_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+	}
+	// ClavesIdempotenciaTable holds the schema information for the "claves_idempotencia" table.
+	ClavesIdempotenciaTable = &schema.Table{
+		Name:       "claves_idempotencia",
+		Columns:    ClavesIdempotenciaColumns,
+		PrimaryKey: []*schema.Column{ClavesIdempotenciaColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "claveidempotencia_sujeto_clave",
+				Unique:  true,
+				Columns: []*schema.Column{ClavesIdempotenciaColumns[1], ClavesIdempotenciaColumns[2]},
+			},
+			{
+				Name:    "claveidempotencia_expira_en",
+				Unique:  false,
+				Columns: []*schema.Column{ClavesIdempotenciaColumns[9]},
+			},
+		},
+	}
 	// ClientesColumns holds the columns for the "clientes" table.
 	ClientesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -490,6 +521,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		ClavesIdempotenciaTable,
 		ClientesTable,
 		EntregasTable,
 		EventosAuditoriaTable,
@@ -504,6 +536,10 @@ var (
 )
 
 func init() {
+	ClavesIdempotenciaTable.Annotation = &entsql.Annotation{
+		Table:          "claves_idempotencia",
+		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
 	ClientesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(0),
 	}

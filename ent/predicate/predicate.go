@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// ClaveIdempotencia is the predicate function for claveidempotencia builders.
+type ClaveIdempotencia func(*sql.Selector)
+
 // Cliente is the predicate function for cliente builders.
 type Cliente func(*sql.Selector)
 

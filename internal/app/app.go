@@ -8,6 +8,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/banpro/factoring/graph"
 	"github.com/banpro/factoring/internal/clientes"
@@ -17,6 +18,7 @@ import (
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gqlserver"
 	"github.com/banpro/factoring/internal/httpserver"
+	"github.com/banpro/factoring/internal/idempotencia"
 	"github.com/banpro/factoring/internal/operaciones"
 )
 
@@ -28,6 +30,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Ready backs /readyz; nil means always ready.
 	Ready func(ctx context.Context) error
+	// Idempotency keeps the Idempotency-Keys of mutations; nil builds one
+	// over DB (IdempotencyStore). serve passes its own, to purge it.
+	Idempotency *idempotencia.Store
 }
 
 // ServiceSet is the set of domain services (graph.Services).
@@ -46,6 +51,18 @@ func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services 
 	}
 }
 
+// IdempotencyStore builds the store of Idempotency-Keys: remembered for
+// FACTORING_IDEMPOTENCY_TTL, each run holding its key for longer than a
+// request may last.
+func IdempotencyStore(db *database.DB, cfg config.Config, c clock.Clock, log *slog.Logger) *idempotencia.Store {
+	return idempotencia.New(db, idempotencia.Config{
+		Clock:  c,
+		Logger: log,
+		TTL:    cfg.IdempotencyTTL,
+		Lease:  cfg.RequestTimeout + 30*time.Second,
+	})
+}
+
 // NewServer builds the HTTP server of the API. Authentication follows the
 // configuration: required (the default) needs a key to verify tokens with.
 func NewServer(o Options) (*httpserver.Server, error) {
@@ -54,6 +71,9 @@ func NewServer(o Options) (*httpserver.Server, error) {
 		return nil, err
 	}
 	schema := graph.NewSchema(o.DB.Client, Services(o.DB, o.Config, o.Clock))
+	if o.Idempotency == nil {
+		o.Idempotency = IdempotencyStore(o.DB, o.Config, o.Clock, o.Logger)
+	}
 	cfg := httpserver.Config{
 		Addr: o.Config.HTTPAddr,
 		GraphQL: gqlserver.New(gqlserver.Config{
@@ -67,7 +87,8 @@ func NewServer(o Options) (*httpserver.Server, error) {
 				MaxAliases:    o.Config.MaxAliases,
 				MaxTokens:     o.Config.MaxTokens,
 			},
-			Health: o.DB.Health,
+			Health:      o.DB.Health,
+			Idempotency: o.Idempotency,
 		}),
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,

@@ -30,6 +30,7 @@ type Config struct {
 	Introspection  bool
 	DBMaxConns     int
 	RequestTimeout time.Duration // deadline of one request, down to the database
+	IdempotencyTTL time.Duration // how long an Idempotency-Key is remembered
 
 	// Authentication (README, "Security"). AuthRequired is the default;
 	// serve refuses to start without a key to verify tokens with.
@@ -86,6 +87,7 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 		Introspection:  r.boolean("FACTORING_INTROSPECTION", true),
 		DBMaxConns:     r.intRange("FACTORING_DB_MAX_CONNS", 16, 1, 1000),
 		RequestTimeout: r.duration("FACTORING_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		IdempotencyTTL: r.duration("FACTORING_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
 
 		AuthRequired:     r.oneOf("FACTORING_AUTH", "required", "required", "disabled") == "required",
 		JWTSecret:        []byte(r.str("FACTORING_JWT_SECRET", "")),

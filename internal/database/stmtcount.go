@@ -102,3 +102,16 @@ func (t *countingTx) Query(ctx context.Context, query string, args, v any) error
 	t.c.n.Add(1)
 	return t.Tx.Query(ctx, query, args, v)
 }
+
+// ExecContext keeps ent's sql/execquery feature working inside a
+// transaction (tx.ExecContext), counted like any other statement.
+func (t *countingTx) ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error) {
+	e, ok := t.Tx.(interface {
+		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("la transacción %T no admite ExecContext", t.Tx)
+	}
+	t.c.n.Add(1)
+	return e.ExecContext(ctx, query, args...)
+}

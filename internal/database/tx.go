@@ -59,10 +59,39 @@ func (d *DB) runTx(ctx context.Context, fn func(tx *ent.Tx) error) (err error) {
 		_ = tx.Rollback()
 		return err
 	}
+	for _, hook := range beforeCommitHooks(ctx) {
+		if err := hook(ctx, tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("confirmar transacción: %w", err)
 	}
 	return nil
+}
+
+// TxHook is work a caller adds to every transaction WithTx runs under a
+// context: see BeforeCommit.
+type TxHook func(ctx context.Context, tx *ent.Tx) error
+
+type beforeCommitKey struct{}
+
+// BeforeCommit returns ctx carrying hook: every transaction that WithTx
+// runs under it calls hook after fn succeeded and before committing, inside
+// the transaction, so that hook's writes commit together with fn's or not
+// at all; an error from hook rolls the whole transaction back and is
+// WithTx's error. A transaction that runs again after contention calls it
+// again. The idempotency keys use it: a mutation and its key's completion
+// are one commit (internal/idempotencia).
+func BeforeCommit(ctx context.Context, hook TxHook) context.Context {
+	hooks := beforeCommitHooks(ctx)
+	return context.WithValue(ctx, beforeCommitKey{}, append(hooks[:len(hooks):len(hooks)], hook))
+}
+
+func beforeCommitHooks(ctx context.Context) []TxHook {
+	hooks, _ := ctx.Value(beforeCommitKey{}).([]TxHook)
+	return hooks
 }
 
 // Retries returns how many transactions ran again after losing to

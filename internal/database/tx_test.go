@@ -141,6 +141,50 @@ func TestWithTx(t *testing.T) {
 			}))
 		})
 
+		t.Run("before_commit_confirma_junto_con_fn", func(t *testing.T) {
+			// Ensure that a hook carried in the context writes inside fn's
+			// transaction: both commit, in order, and a hook that fails
+			// rolls fn's writes back too.
+			before := countClientes(t, db)
+			var order []string
+			hctx := database.BeforeCommit(ctx, func(ctx context.Context, tx *ent.Tx) error {
+				order = append(order, "hook1")
+				insertCliente(t, tx, "hook-1")
+				return nil
+			})
+			hctx = database.BeforeCommit(hctx, func(ctx context.Context, tx *ent.Tx) error {
+				order = append(order, "hook2")
+				return nil
+			})
+			require.NoError(t, db.WithTx(hctx, func(tx *ent.Tx) error {
+				order = append(order, "fn")
+				insertCliente(t, tx, "fn-1")
+				return nil
+			}))
+			assert.Equal(t, []string{"fn", "hook1", "hook2"}, order)
+			assert.Equal(t, before+2, countClientes(t, db))
+
+			boom := errors.New("boom")
+			fctx := database.BeforeCommit(ctx, func(ctx context.Context, tx *ent.Tx) error { return boom })
+			err := db.WithTx(fctx, func(tx *ent.Tx) error {
+				insertCliente(t, tx, "fn-2")
+				return nil
+			})
+			assert.ErrorIs(t, err, boom)
+			assert.Equal(t, before+2, countClientes(t, db), "fn's write rolled back with the hook's failure")
+		})
+
+		t.Run("before_commit_no_corre_si_fn_falla", func(t *testing.T) {
+			called := false
+			hctx := database.BeforeCommit(ctx, func(ctx context.Context, tx *ent.Tx) error {
+				called = true
+				return nil
+			})
+			err := db.WithTx(hctx, func(tx *ent.Tx) error { return apperror.Conflictf("no") })
+			assert.Equal(t, apperror.Conflict, apperror.CodeOf(err))
+			assert.False(t, called)
+		})
+
 		t.Run("contexto_cancelado_durante_la_espera", func(t *testing.T) {
 			cctx, cancel := context.WithCancel(ctx)
 			calls := 0

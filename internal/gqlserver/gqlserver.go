@@ -36,6 +36,7 @@ import (
 
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/idempotencia"
 	"github.com/banpro/factoring/internal/reqlog"
 )
 
@@ -57,6 +58,9 @@ type Config struct {
 	// next ones are refused before they run (SERVICE_UNAVAILABLE). Nil
 	// never refuses.
 	Health *database.Health
+	// Idempotency keeps the responses of mutations sent with an
+	// Idempotency-Key; nil ignores the header.
+	Idempotency *idempotencia.Store
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
@@ -77,7 +81,11 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 	srv := handler.New(cfg.Schema)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost}})
 	srv.AddTransport(getTransport{})
-	srv.AddTransport(postTransport{})
+	post := postTransport{}
+	if cfg.Idempotency != nil {
+		post.idempotency = &idempotency{store: cfg.Idempotency, log: cfg.Logger}
+	}
+	srv.AddTransport(post)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	rulesFn := validationRules

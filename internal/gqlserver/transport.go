@@ -24,13 +24,17 @@ import (
 // error presenter (gqlgen's would echo a malformed body back), a JSON array
 // (batching) is refused with its own code, and a request refused before
 // execution gets the HTTP status of its code.
-type postTransport struct{}
+type postTransport struct {
+	// idempotency answers mutations sent with an Idempotency-Key
+	// (idempotency.go); nil when the server keeps no keys.
+	idempotency *idempotency
+}
 
 var _ graphql.Transport = postTransport{}
 
 func (postTransport) Supports(r *http.Request) bool { return r.Method == http.MethodPost }
 
-func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	contentType := responseContentType(r)
 	start := graphql.Now()
@@ -55,6 +59,9 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs == nil && t.idempotency.serve(w, r, exec, params, opCtx, contentType) {
+		return
+	}
 	respond(w, r, exec, opCtx, errs, contentType)
 }
 

@@ -21,12 +21,14 @@ func cors(next http.Handler, origins []string) http.Handler {
 			return
 		}
 		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Expose-Headers", "X-Request-ID, X-Correlation-ID")
+		// Idempotent-Replayed tells a browser client that a retried
+		// mutation's answer is the one kept from its first run.
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, X-Correlation-ID, Idempotent-Replayed, Retry-After")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
 			h.Set("Access-Control-Allow-Methods", "GET, POST")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, X-Correlation-ID")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, X-Correlation-ID, Idempotency-Key")
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return

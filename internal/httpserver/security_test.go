@@ -186,6 +186,8 @@ func TestCORS(t *testing.T) {
 		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "authorization")
 		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "content-type")
 		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "x-correlation-id")
+		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "idempotency-key",
+			"a browser client (the playground) may send a key with its mutations")
 		assert.Empty(t, res.header.Get("Access-Control-Allow-Credentials"), "bearer tokens need no cookies")
 		assert.Contains(t, res.header.Values("Vary"), "Origin")
 
@@ -194,6 +196,8 @@ func TestCORS(t *testing.T) {
 		assert.Equal(t, app, res.header.Get("Access-Control-Allow-Origin"))
 		assert.Contains(t, res.header.Get("Access-Control-Expose-Headers"), "X-Request-ID")
 		assert.Contains(t, res.header.Get("Access-Control-Expose-Headers"), "X-Correlation-ID", "a browser may read its correlation id back")
+		assert.Contains(t, res.header.Get("Access-Control-Expose-Headers"), "Idempotent-Replayed",
+			"a browser client may tell a replayed answer")
 		res = actual(c.URL(), app, "")
 		assert.Equal(t, http.StatusUnauthorized, res.status)
 		assert.Equal(t, app, res.header.Get("Access-Control-Allow-Origin"), "the browser may read why it was refused")

@@ -168,9 +168,9 @@ func TestCrear(t *testing.T) {
 		t.Run("paso3_facturas_no_disponibles", func(t *testing.T) {
 			_, ids := env.MustRegistrarFacturas(t, c.ID, "10", "20", "30", "40", "50")
 			disponible, retenida, cedida, pagada, anulada := ids[0], ids[1], ids[2], ids[3], ids[4]
-			env.MustCrearOperacion(t, c.ID, retenida)
-			op := env.MustCrearOperacion(t, c.ID, cedida)
-			_, err := svc.Aprobar(ctx, op.ID)
+			pendiente := env.MustCrearOperacion(t, c.ID, retenida)
+			aprobada := env.MustCrearOperacion(t, c.ID, cedida)
+			_, err := svc.Aprobar(ctx, aprobada.ID)
 			require.NoError(t, err)
 			env.MustPagarTodas(t, pagada)
 			_, err = env.Svc.Facturas.Anular(ctx, anulada, nil)
@@ -179,6 +179,15 @@ func TestCrear(t *testing.T) {
 			err = crear(c.ID, ids...)
 			requireLista(t, err, "facturaIds", []int{retenida, cedida, pagada, anulada}, []int{disponible})
 			env.RequireEstadoFacturas(t, estado.FacturaDisponible, disponible)
+			// Each invoice an operación holds names it, so that a client
+			// that lost the answer of its own crearOperacion learns where
+			// its invoices went.
+			appErr, _ := apperror.As(err)
+			fields := appErr.Fields["facturaIds"]
+			assert.Contains(t, fields, gid.Encode(retenida)+" (EN_PROCESO, en la operación "+gid.Encode(pendiente.ID)+")")
+			assert.Contains(t, fields, gid.Encode(cedida)+" (CEDIDA, en la operación "+gid.Encode(aprobada.ID)+")")
+			assert.Contains(t, fields, gid.Encode(pagada)+" (PAGADA)")
+			assert.Contains(t, fields, gid.Encode(anulada)+" (ANULADA)")
 		})
 
 		t.Run("paso3_facturas_vencidas", func(t *testing.T) {
@@ -198,7 +207,7 @@ func TestCrear(t *testing.T) {
 			_, ids := env.MustRegistrarFacturas(t, c.ID, "10", "20")
 			first := env.MustCrearOperacion(t, c.ID, ids[0])
 			err := crear(c.ID, ids[1], ids[0])
-			requireLista(t, err, "facturaIds", []int{ids[0]}, []int{ids[1]})
+			requireLista(t, err, "facturaIds", []int{ids[0], first.ID}, []int{ids[1]})
 			env.RequireEstadoFacturas(t, estado.FacturaDisponible, ids[1])
 			holders, err := env.DB.Client.Factura.QueryOperaciones(env.Factura(t, ids[0])).IDs(ctx)
 			require.NoError(t, err)

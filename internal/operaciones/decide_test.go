@@ -27,6 +27,8 @@ const (
 	f1 = 1<<32 + 1
 	f2 = 1<<32 + 2
 	f3 = 1<<32 + 3
+	// op1 is an operación id (the third type's range).
+	op1 = 2<<32 + 1
 )
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
@@ -143,11 +145,13 @@ func TestDecideAprobar(t *testing.T) {
 func TestDecideCrear(t *testing.T) {
 	tasa := dec("2.00")
 	type caso struct {
-		name   string
-		ids    []int // the ids asked for; f1, f2 when nil
-		setup  func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura
-		field  string
-		listed []int
+		name string
+		ids  []int // the ids asked for; f1, f2 when nil
+		// holders maps an invoice to the operación that holds it.
+		holders map[int]int
+		setup   func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura
+		field   string
+		listed  []int
 	}
 	keep := func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura { return fs }
 	casos := []caso{
@@ -166,6 +170,10 @@ func TestDecideCrear(t *testing.T) {
 			return fs
 		}},
 		{name: "factura_no_disponible", field: "facturaIds", listed: []int{f1}, setup: func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura {
+			fs[0].Estado = estado.FacturaEnProceso
+			return fs
+		}},
+		{name: "factura_retenida_nombra_su_operacion", field: "facturaIds", listed: []int{f1, op1}, holders: map[int]int{f1: op1}, setup: func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura {
 			fs[0].Estado = estado.FacturaEnProceso
 			return fs
 		}},
@@ -191,7 +199,7 @@ func TestDecideCrear(t *testing.T) {
 			if ids == nil {
 				ids = []int{f1, f2}
 			}
-			p, err := decideCrear(c, ids, tc.setup(c, fs), hoy, tasa)
+			p, err := decideCrear(c, ids, tc.setup(c, fs), tc.holders, hoy, tasa)
 			if tc.field != "" {
 				requireRefused(t, err, tc.field, tc.listed...)
 				return

@@ -26,6 +26,7 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
+	"github.com/banpro/factoring/ent/operacionfactura"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auditoria"
 	"github.com/banpro/factoring/internal/auth"
@@ -97,7 +98,11 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 		if err != nil {
 			return err
 		}
-		p, refused := decideCrear(l.Cliente, ids, l.Facturas, clock.Today(now, s.zone), s.tasa)
+		holders, err := heldBy(ctx, tx, l.Facturas)
+		if err != nil {
+			return err
+		}
+		p, refused := decideCrear(l.Cliente, ids, l.Facturas, holders, clock.Today(now, s.zone), s.tasa)
 		if refused != nil {
 			return refused
 		}
@@ -159,17 +164,52 @@ func checkFacturaIDs(ids []int) *apperror.Error {
 	return nil
 }
 
+// activas are the states of an operación that holds its invoices: they
+// are EN_PROCESO or CEDIDA on its account (or paid or overdue since).
+var activas = []estado.Operacion{estado.OperacionPendiente, estado.OperacionAprobada, estado.OperacionDesembolsada}
+
+// heldBy maps each invoice of fs that cannot be held by a new operación to
+// the operación that holds it, if any: the refusal names it, so that a
+// client retrying a crearOperacion whose answer it lost learns which
+// operación has its invoices (its own first attempt, perhaps). Nothing is
+// read when every invoice is free.
+func heldBy(ctx context.Context, tx *ent.Tx, fs []*ent.Factura) (map[int]int, error) {
+	var taken []int
+	for _, f := range fs {
+		if !estado.Facturas.Puede(estado.RetenerFactura, f.Estado) {
+			taken = append(taken, f.ID)
+		}
+	}
+	if len(taken) == 0 {
+		return nil, nil
+	}
+	links, err := tx.OperacionFactura.Query().
+		Where(operacionfactura.FacturaIDIn(taken...), operacionfactura.HasOperacionWith(operacion.EstadoIn(activas...))).
+		All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("leer qué operación retiene las facturas: %w", err)
+	}
+	holders := make(map[int]int, len(links))
+	for _, l := range links {
+		// At most one active operación holds an invoice; were there more,
+		// the newest is named.
+		holders[l.FacturaID] = max(holders[l.FacturaID], l.OperacionID)
+	}
+	return holders, nil
+}
+
 // decideCrear is Crear's rule over the locked rows, in order: the cliente
 // is ACTIVO (on clienteId); every invoice of ids exists, belongs to the
 // cliente, is DISPONIBLE and is not overdue on hoy, each failure listing
-// every offending invoice; their total is positive and fits an amount
-// (numeric(15,2)), and the discount does not exceed it (all on
+// every offending invoice (and, for one an operación holds, that operación:
+// holders maps invoice to operación); their total is positive and fits an
+// amount (numeric(15,2)), and the discount does not exceed it (all on
 // facturaIds). It returns the operación's price at tasa.
-func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy time.Time, tasa decimal.Decimal) (cotizacion, *apperror.Error) {
+func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, holders map[int]int, hoy time.Time, tasa decimal.Decimal) (cotizacion, *apperror.Error) {
 	if c.Estado != estado.ClienteActivo {
 		return cotizacion{}, apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
 	}
-	if err := checkFacturasCedibles(c, ids, fs, hoy); err != nil {
+	if err := checkFacturasCedibles(c, ids, fs, holders, hoy); err != nil {
 		return cotizacion{}, err
 	}
 	p := cotizar(fs, tasa, hoy)
@@ -194,7 +234,7 @@ func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy time.Time, ta
 
 // checkFacturasCedibles checks that every invoice of ids exists, belongs to
 // the cliente, is DISPONIBLE and is not overdue.
-func checkFacturasCedibles(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy time.Time) *apperror.Error {
+func checkFacturasCedibles(c *ent.Cliente, ids []int, fs []*ent.Factura, holders map[int]int, hoy time.Time) *apperror.Error {
 	found := make(map[int]bool, len(fs))
 	for _, f := range fs {
 		found[f.ID] = true
@@ -213,7 +253,12 @@ func checkFacturasCedibles(c *ent.Cliente, ids []int, fs []*ent.Factura, hoy tim
 	}
 	var noDisponibles []string
 	for _, f := range fs {
-		if !estado.Facturas.Puede(estado.RetenerFactura, f.Estado) {
+		if estado.Facturas.Puede(estado.RetenerFactura, f.Estado) {
+			continue
+		}
+		if op, held := holders[f.ID]; held {
+			noDisponibles = append(noDisponibles, fmt.Sprintf("%s (%s, en la operación %s)", gid.Encode(f.ID), f.Estado, gid.Encode(op)))
+		} else {
 			noDisponibles = append(noDisponibles, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
 		}
 	}

@@ -10,7 +10,8 @@
 // The scenarios: Q1 a page of clientes; Q2 the frontend page (clientes →
 // facturas → operaciones), and Q2+tc with totalCount; Q3 one operación with
 // its cliente, facturas and events; M1 crearOperacion + aprobarOperacion
-// pairs over many clientes; M2 concurrent approvals on one cliente whose
+// pairs over many clientes, and M1+ik the same with an Idempotency-Key on
+// every mutation; M2 concurrent approvals on one cliente whose
 // line covers only some of them.
 package bench
 
@@ -42,7 +43,7 @@ import (
 )
 
 // Scenarios lists every scenario, in the order they run.
-var Scenarios = []string{"Q1", "Q2", "Q2+tc", "Q3", "M1", "M2"}
+var Scenarios = []string{"Q1", "Q2", "Q2+tc", "Q3", "M1", "M1+ik", "M2"}
 
 // Config of a benchmark run.
 type Config struct {
@@ -431,7 +432,9 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		case "Q3":
 			sc = e.q3(opIDs, cfg.Clients)
 		case "M1":
-			sc = e.m1(cfg.Clients, cfg.Warmup+cfg.Duration, logf)
+			sc = e.m1(cfg.Clients, cfg.Warmup+cfg.Duration, logf, false)
+		case "M1+ik":
+			sc = e.m1(cfg.Clients, cfg.Warmup+cfg.Duration, logf, true)
 		case "M2":
 			m2, row, err := runM2(ctx, cfg, e, mt, tasa, loc, logf)
 			if err != nil {

@@ -286,6 +286,21 @@ func (r *Report) Targets() []Target {
 		}
 		out = append(out, st)
 	}
+	if keyed, plain := row("M1+ik"), row("M1"); keyed != nil && plain != nil {
+		// The keys' cost: M1 with an Idempotency-Key on every mutation
+		// against M1 without.
+		st := Target{Name: "M1+ik throughput ≥ 90 % of M1 (Idempotency-Key cost ≤ 10 %)"}
+		switch {
+		case plain.API.Result.RPS() == 0:
+			st.Status, st.Detail = "n/a", "no M1 figure"
+		case keyed.API.Result.Exhausted > 0 || plain.API.Result.Exhausted > 0:
+			st.Status, st.Detail = "n/a", "workers ran out of facturas: figure not valid"
+		default:
+			ratio := keyed.API.Result.RPS() / plain.API.Result.RPS()
+			st.Status, st.Detail = passFail(ratio >= 0.9), fmt.Sprintf("%.0f %%", ratio*100)
+		}
+		out = append(out, st)
+	}
 	for _, t := range []struct {
 		name string
 		max  float64

@@ -50,6 +50,17 @@ func TestTargets(t *testing.T) {
 	assert.Equal(t, "PASS", got["server peak RSS < 150 MB"])
 	assert.Equal(t, "PASS", got["M2 exact approvals and verificar clean"])
 
+	// The keys' cost is judged against M1 without keys.
+	m1 := Row{Name: "M1", Unit: "par", API: Measure{Result: result(1000, 10*time.Second, 10*time.Millisecond, 20*time.Millisecond), Busy: -1}}
+	for keyed, want := range map[int]string{950: "PASS", 850: "FAIL"} {
+		keys := &Report{Rows: []Row{m1, {Name: "M1+ik", Unit: "par", API: Measure{Result: result(keyed, 10*time.Second, 10*time.Millisecond, 20*time.Millisecond), Busy: -1}}}}
+		got := map[string]string{}
+		for _, tg := range keys.Targets() {
+			got[tg.Name] = tg.Status
+		}
+		assert.Equal(t, want, got["M1+ik throughput ≥ 90 % of M1 (Idempotency-Key cost ≤ 10 %)"], "%d pairs against 1000", keyed)
+	}
+
 	var b strings.Builder
 	rep.WriteMarkdown(&b)
 	assert.Contains(t, b.String(), "| Q1 | 60 |")

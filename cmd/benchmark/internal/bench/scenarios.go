@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -334,26 +335,38 @@ func (e *env) prepareM1(ctx context.Context, clients int, run time.Duration, log
 	return p, nil
 }
 
-func (e *env) m1(clients int, run time.Duration, log func(string, ...any)) scenario {
+// m1 is M1; keyed sends every mutation with an Idempotency-Key of its own
+// (M1+ik, the cost of the keys), and runs no baseline (M1's is the same).
+func (e *env) m1(clients int, run time.Duration, log func(string, ...any), keyed bool) scenario {
 	var p *m1Pool
+	key := func() string {
+		if !keyed {
+			return ""
+		}
+		return uuid.NewString()
+	}
 	crear := func(ctx context.Context, clienteID int, facturas []int) (string, error) {
 		var out struct{ CrearOperacion struct{ ID string } }
 		body := gqlclient.Body(mutationCrear, map[string]any{"input": map[string]any{
 			"clienteId": gid.Encode(clienteID), "facturaIds": gid.EncodeAll(facturas),
 		}})
-		if err := e.client.Post(ctx, e.tok.analista, body, &out); err != nil {
+		if err := e.client.PostKeyed(ctx, e.tok.analista, key(), body, &out); err != nil {
 			return "", fmt.Errorf("crearOperacion: %w", err)
 		}
 		return out.CrearOperacion.ID, nil
 	}
 	aprobar := func(ctx context.Context, opID string) error {
-		if err := e.client.Post(ctx, e.tok.riesgo, gqlclient.Body(mutationAprobar, map[string]any{"id": opID}), nil); err != nil {
+		if err := e.client.PostKeyed(ctx, e.tok.riesgo, key(), gqlclient.Body(mutationAprobar, map[string]any{"id": opID}), nil); err != nil {
 			return fmt.Errorf("aprobarOperacion: %w", err)
 		}
 		return nil
 	}
-	return scenario{
-		name: "M1", unit: "par",
+	name := "M1"
+	if keyed {
+		name = "M1+ik"
+	}
+	sc := scenario{
+		name: name, unit: "par",
 		before: func(ctx context.Context, _ string) (err error) {
 			p, err = e.prepareM1(ctx, clients, run, log)
 			return err
@@ -384,6 +397,10 @@ func (e *env) m1(clients int, run time.Duration, log func(string, ...any)) scena
 			return nil
 		},
 	}
+	if keyed {
+		sc.base = nil
+	}
+	return sc
 }
 
 // M2 -------------------------------------------------------------------------

@@ -89,9 +89,17 @@ var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // data is not nil the response's data is decoded into it. It returns an
 // *Error for a non-200 status or a response with errors.
 func (c *Client) Post(ctx context.Context, token string, body []byte, data any) error {
+	return c.PostKeyed(ctx, token, "", body, data)
+}
+
+// PostKeyed is Post with an Idempotency-Key (none when key is empty).
+func (c *Client) PostKeyed(ctx context.Context, token, key string, body []byte, data any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
 		return err
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
