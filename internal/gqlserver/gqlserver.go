@@ -80,6 +80,7 @@ func New(cfg Config) http.Handler {
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
+	srv.Use(newPersistedQueries(persistedQueryCacheSize)) // first: a query sent by hash meets every check below
 	srv.Use(selectionGuard{maxTokens: limits.MaxTokens})
 	srv.Use(pageSizeGuard{})
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
