@@ -82,3 +82,9 @@ func NewServer(o Options) (*httpserver.Server, error) {
 	}
 	return httpserver.New(cfg)
 }
+
+// SDL is the API's public schema as SDL, what /schema.graphql serves,
+// without a database: for `factoring schema` and client codegen.
+func SDL() string {
+	return gqlserver.SDL(graph.NewSchema(nil, graph.Services{}))
+}

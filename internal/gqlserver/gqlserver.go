@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -28,7 +27,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
@@ -87,14 +85,6 @@ func New(cfg Config) http.Handler {
 	srv.Use(authorization{enabled: cfg.Authorization})
 	srv.AroundOperations(recordOperationName)
 	return &endpoint{graphql: srv, log: cfg.Logger}
-}
-
-// SDL renders schema as SDL, for /schema.graphql: what introspection would
-// tell, for codegen and review.
-func SDL(schema graphql.ExecutableSchema) string {
-	var b strings.Builder
-	formatter.NewFormatter(&b, formatter.WithIndent("  ")).FormatSchema(schema.Schema())
-	return b.String()
 }
 
 func (l Limits) orDefaults() Limits {
