@@ -3,13 +3,14 @@
 // NewSchema) and returns the http.Handler for /graphql.
 //
 // The policy is, in the order a request meets it: the transports of
-// GraphQL over HTTP (transport.go), the selection-width guard
-// (selections.go), parsing with a token limit and a query cache, the
-// default page size written into the document (pagesize.go), the page-size
-// guard, the cost limits (limits.go), authorization by role (authz.go);
-// then execution, and the one error presenter (presenter.go) for every
-// error on the way out. Codes and their HTTP statuses come from
-// internal/apperror.
+// GraphQL over HTTP (transport.go), automatic persisted queries (apq.go),
+// the selection-width guard (selections.go), parsing with a token limit
+// and a query cache, the default page size written into the document
+// (pagesize.go), the page-size guard, the cost limits (limits.go),
+// authorization by role (authz.go); then execution, and the one error
+// presenter (presenter.go, with messages.go for the errors in the
+// document) for every error on the way out. Codes and their HTTP statuses
+// come from internal/apperror. sdl.go renders the public schema.
 //
 // It imports gqlgen, the ent client's types and the shared packages, never
 // package graph: which schema runs is the caller's choice.
