@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/banpro/factoring/graph"
@@ -54,6 +55,19 @@ func NewServer(o Options) (*httpserver.Server, error) {
 		return nil, err
 	}
 	schema := graph.NewSchema(o.DB.Client, Services(o.DB, o.Config, o.Clock))
+	var trusted gqlserver.TrustedDocuments
+	if o.Config.TrustedDocuments != "" {
+		trusted, err = gqlserver.LoadTrustedDocuments(o.Config.TrustedDocuments, schema)
+		if err != nil {
+			return nil, fmt.Errorf("FACTORING_TRUSTED_DOCUMENTS: %w", err)
+		}
+		o.Logger.Info("solo se ejecutan las operaciones de la lista de confianza",
+			"archivo", o.Config.TrustedDocuments, "operaciones", len(trusted))
+		if o.Config.Playground {
+			o.Logger.Warn("FACTORING_TRUSTED_DOCUMENTS con el playground encendido: su introspección no está en la lista, " +
+				"así que no verá el esquema; apáguelo con FACTORING_PLAYGROUND=false")
+		}
+	}
 	cfg := httpserver.Config{
 		Addr: o.Config.HTTPAddr,
 		GraphQL: gqlserver.New(gqlserver.Config{
@@ -67,6 +81,7 @@ func NewServer(o Options) (*httpserver.Server, error) {
 				MaxAliases:    o.Config.MaxAliases,
 				MaxTokens:     o.Config.MaxTokens,
 			},
+			TrustedDocuments: trusted,
 		}),
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,

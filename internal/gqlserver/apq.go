@@ -28,8 +28,13 @@ const persistedQueryCacheSize = 1000
 //
 // It runs before every other check, so a query sent by hash meets the same
 // limits as one sent in full.
+//
+// With a list of trusted documents the server learns nothing: it runs the
+// listed operations only, sent by hash or in full, and refuses any other
+// with PERSISTED_QUERY_NOT_IN_LIST.
 type persistedQueries struct {
-	apq extension.AutomaticPersistedQuery
+	apq     extension.AutomaticPersistedQuery
+	trusted TrustedDocuments
 }
 
 var _ interface {
@@ -37,8 +42,8 @@ var _ interface {
 	graphql.OperationParameterMutator
 } = persistedQueries{}
 
-func newPersistedQueries(size int) persistedQueries {
-	return persistedQueries{apq: extension.AutomaticPersistedQuery{Cache: lru.New[string](size)}}
+func newPersistedQueries(size int, trusted TrustedDocuments) persistedQueries {
+	return persistedQueries{apq: extension.AutomaticPersistedQuery{Cache: lru.New[string](size)}, trusted: trusted}
 }
 
 func (persistedQueries) ExtensionName() string { return "PersistedQueries" }
@@ -46,6 +51,9 @@ func (persistedQueries) ExtensionName() string { return "PersistedQueries" }
 func (p persistedQueries) Validate(s graphql.ExecutableSchema) error { return p.apq.Validate(s) }
 
 func (p persistedQueries) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
+	if p.trusted != nil {
+		return p.onlyTrusted(params)
+	}
 	err := p.apq.MutateOperationParameters(ctx, params)
 	if err == nil {
 		return nil
@@ -63,4 +71,37 @@ func (p persistedQueries) MutateOperationParameters(ctx context.Context, params 
 	}
 	return requestError(apperror.Invalid("persistedQuery",
 		`extensions.persistedQuery debe ser {"version": 1, "sha256Hash": "<SHA-256 de la consulta>"}.`), nil)
+}
+
+// onlyTrusted runs the operation the request names, by hash or in full, if
+// it is in the list of trusted documents.
+func (p persistedQueries) onlyTrusted(params *graphql.RawParams) *gqlerror.Error {
+	var hash string
+	if ext, ok := params.Extensions["persistedQuery"]; ok {
+		pq, _ := ext.(map[string]any)
+		hash, _ = pq["sha256Hash"].(string)
+		if hash == "" {
+			return requestError(apperror.Invalid("persistedQuery",
+				`extensions.persistedQuery debe ser {"version": 1, "sha256Hash": "<SHA-256 de la consulta>"}.`), nil)
+		}
+	}
+	if params.Query == "" {
+		doc, ok := p.trusted[hash]
+		if !ok {
+			return requestError(notInList("Este servidor solo ejecuta operaciones de su lista de confianza: "+
+				"el hash de extensions.persistedQuery.sha256Hash no está en ella."), nil)
+		}
+		params.Query = doc
+		return nil
+	}
+	sum := sha256Of(params.Query)
+	if hash != "" && hash != sum {
+		return requestError(apperror.Invalid("persistedQuery",
+			"extensions.persistedQuery.sha256Hash no es el SHA-256 (hexadecimal) de la consulta enviada."), nil)
+	}
+	if _, ok := p.trusted[sum]; !ok {
+		return requestError(notInList("Este servidor solo ejecuta operaciones de su lista de confianza, "+
+			"y esta consulta no está en ella (el texto debe ser idéntico, byte a byte)."), nil)
+	}
+	return nil
 }

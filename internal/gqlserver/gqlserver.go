@@ -49,6 +49,10 @@ type Config struct {
 	// Limits bound what one query may ask for; zero values take
 	// DefaultLimits.
 	Limits Limits
+	// TrustedDocuments, when not nil, are the only operations the server
+	// runs (LoadTrustedDocuments); nil runs any, with automatic persisted
+	// queries.
+	TrustedDocuments TrustedDocuments
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
@@ -79,7 +83,7 @@ func New(cfg Config) http.Handler {
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
-	srv.Use(newPersistedQueries(persistedQueryCacheSize)) // first: a query sent by hash meets every check below
+	srv.Use(newPersistedQueries(persistedQueryCacheSize, cfg.TrustedDocuments)) // first: a query sent by hash meets every check below
 	srv.Use(selectionGuard{maxTokens: limits.MaxTokens})
 	srv.Use(pageSizeGuard{})
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
