@@ -30,9 +30,9 @@ test: ## Run the whole test suite; says loudly at the end when PostgreSQL tests 
 	FACTORING_TEST_SKIP_REPORT="$$report" $(GO) test -count=1 -timeout 15m $(PKG); status=$$?; \
 	if [ -s "$$report" ]; then \
 		echo; \
-		echo "!!! ATENCIÓN: se OMITIERON las pruebas de PostgreSQL; la suite no está completa:"; \
+		echo "!!! ATENCIÓN: se OMITIERON pruebas; la suite no está completa:"; \
 		sort -u "$$report" | sed 's/^/!!!   /'; \
-		echo "!!! Levante PostgreSQL o defina FACTORING_TEST_DATABASE_URL; con FACTORING_REQUIRE_POSTGRES=1 fallan en vez de omitirse."; \
+		echo "!!! Levante PostgreSQL (o defina FACTORING_TEST_DATABASE_URL) e instale chromium; con FACTORING_REQUIRE_POSTGRES=1 y FACTORING_REQUIRE_BROWSER=1 fallan en vez de omitirse."; \
 	fi; \
 	rm -f "$$report"; \
 	exit $$status

@@ -77,6 +77,14 @@ host, 0.0.0.0 o [::] se consulta en 127.0.0.1) y termina con estado 0 si respond
 no. Es el chequeo de salud de la imagen Docker, que no trae shell ni curl.`,
 		ejemplo: `  HEALTHCHECK CMD ["/factoring", "healthcheck"]      # Dockerfile`,
 	},
+	"schema": {
+		sintaxis: "schema",
+		descripcion: `Imprime el esquema GraphQL público de esta versión (SDL): el mismo que sirve
+GET /schema.graphql, sin las directivas de generación de código. No lee la configuración ni
+abre la base de datos. Sirve para generar tipos de cliente (graphql-codegen, Relay, genqlient)
+sin un servidor corriendo.`,
+		ejemplo: `  factoring schema > schema.graphql`,
+	},
 	"version": {
 		sintaxis:    "version",
 		descripcion: `Imprime la versión y el commit del binario (los fija make build) y la versión de Go.`,

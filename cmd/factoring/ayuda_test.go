@@ -22,6 +22,7 @@ func TestAyudaDeCadaComando(t *testing.T) {
 		"marcar-vencidas": nil,
 		"token":           {"-sub", "-roles", "-ttl"},
 		"healthcheck":     {"-addr", "-timeout"},
+		"schema":          nil,
 		"version":         nil,
 	}
 	require.Len(t, ayudas, len(banderas), "every command has its help")

@@ -343,6 +343,16 @@ func (m *Main) verificar(ctx context.Context, args []string) error {
 	return nil
 }
 
+// schema prints the public SDL; it needs no configuration nor database.
+func (m *Main) schema(args []string) error {
+	fs := m.newFlagSet("schema")
+	if err := m.parse(fs, args); err != nil {
+		return err
+	}
+	_, err := fmt.Fprint(m.Stdout, app.SDL())
+	return err
+}
+
 func (m *Main) version(args []string) error {
 	fs := m.newFlagSet("version")
 	if err := m.parse(fs, args); err != nil {

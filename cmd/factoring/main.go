@@ -61,6 +61,7 @@ Comandos:
   token --sub NOMBRE --roles r1,r2 [--ttl 8h]  imprime un token firmado (HS256, FACTORING_JWT_SECRET)
   marcar-vencidas                              marca VENCIDA las facturas DISPONIBLE o CEDIDA ya vencidas (tarea diaria)
   healthcheck [--addr HOST:PUERTO]             consulta /healthz del servidor local: estado 0 si está vivo, 1 si no
+  schema                                       imprime el esquema GraphQL público (SDL), para codegen
   version                                      versión, commit y versión de Go
 
 "factoring <comando> -h" describe un comando, sus opciones y un ejemplo.
@@ -90,6 +91,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.marcarVencidas(ctx, rest)
 	case "healthcheck":
 		return m.healthcheck(ctx, rest)
+	case "schema":
+		return m.schema(rest)
 	case "version":
 		return m.version(rest)
 	case "help", "-h", "--help":

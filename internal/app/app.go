@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -74,6 +75,19 @@ func NewServer(o Options) (*httpserver.Server, error) {
 	if o.Idempotency == nil {
 		o.Idempotency = IdempotencyStore(o.DB, o.Config, o.Clock, o.Logger)
 	}
+	var trusted gqlserver.TrustedDocuments
+	if o.Config.TrustedDocuments != "" {
+		trusted, err = gqlserver.LoadTrustedDocuments(o.Config.TrustedDocuments, schema)
+		if err != nil {
+			return nil, fmt.Errorf("FACTORING_TRUSTED_DOCUMENTS: %w", err)
+		}
+		o.Logger.Info("solo se ejecutan las operaciones de la lista de confianza",
+			"archivo", o.Config.TrustedDocuments, "operaciones", len(trusted))
+		if o.Config.Playground {
+			o.Logger.Warn("FACTORING_TRUSTED_DOCUMENTS con el playground encendido: su introspección no está en la lista, " +
+				"así que no verá el esquema; apáguelo con FACTORING_PLAYGROUND=false")
+		}
+	}
 	cfg := httpserver.Config{
 		Addr: o.Config.HTTPAddr,
 		GraphQL: gqlserver.New(gqlserver.Config{
@@ -87,8 +101,9 @@ func NewServer(o Options) (*httpserver.Server, error) {
 				MaxAliases:    o.Config.MaxAliases,
 				MaxTokens:     o.Config.MaxTokens,
 			},
-			Health:      o.DB.Health,
-			Idempotency: o.Idempotency,
+			Health:           o.DB.Health,
+			Idempotency:      o.Idempotency,
+			TrustedDocuments: trusted,
 		}),
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,
@@ -103,4 +118,10 @@ func NewServer(o Options) (*httpserver.Server, error) {
 		cfg.Verifier = verifier
 	}
 	return httpserver.New(cfg)
+}
+
+// SDL is the API's public schema as SDL, what /schema.graphql serves,
+// without a database: for `factoring schema` and client codegen.
+func SDL() string {
+	return gqlserver.SDL(graph.NewSchema(nil, graph.Services{}))
 }

@@ -60,6 +60,9 @@ const (
 	GraphQLParseFailed      Code = "GRAPHQL_PARSE_FAILED"
 	GraphQLValidationFailed Code = "GRAPHQL_VALIDATION_FAILED"
 	PersistedQueryNotFound  Code = "PERSISTED_QUERY_NOT_FOUND"
+	// PersistedQueryNotInList: the server runs only the operations of its
+	// list of trusted documents, and this is not one of them.
+	PersistedQueryNotInList Code = "PERSISTED_QUERY_NOT_IN_LIST"
 )
 
 // meaning is what the API promises about one code.
@@ -111,7 +114,8 @@ var codes = map[Code]meaning{
 	GraphQLValidationFailed: {status: 400, message: "La consulta GraphQL no es válida para el esquema."},
 	// Apollo's persisted-query link reads the message, not the code, and
 	// expects a 200 before it sends the full query.
-	PersistedQueryNotFound: {status: 200, message: "PersistedQueryNotFound"},
+	PersistedQueryNotFound:  {status: 200, message: "PersistedQueryNotFound"},
+	PersistedQueryNotInList: {status: 403, message: "Este servidor solo ejecuta las operaciones de su lista de confianza, y esta no está en ella."},
 }
 
 // meaningOf is c's row; a code not in the table is treated as INTERNAL_ERROR.

@@ -40,6 +40,7 @@ var contract = []struct {
 	{apperror.GraphQLParseFailed, "GRAPHQL_PARSE_FAILED", 400, false},
 	{apperror.GraphQLValidationFailed, "GRAPHQL_VALIDATION_FAILED", 400, false},
 	{apperror.PersistedQueryNotFound, "PERSISTED_QUERY_NOT_FOUND", 200, false},
+	{apperror.PersistedQueryNotInList, "PERSISTED_QUERY_NOT_IN_LIST", 403, false},
 }
 
 // Ensure that every code has one row in the table, with the status,

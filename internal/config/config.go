@@ -57,6 +57,11 @@ type Config struct {
 	// PprofAddr, when set, serves pprof and counters there (never the API's
 	// address).
 	PprofAddr string
+
+	// TrustedDocuments, when set, is the path of a JSON object mapping
+	// the SHA-256 of each operation the server may run to its document:
+	// any other operation is refused (internal/app loads it).
+	TrustedDocuments string
 }
 
 // Defaults, as docs/operaciones.md lists them.
@@ -106,6 +111,8 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 		ServingRolePassword: r.str("FACTORING_DB_SERVING_PASSWORD", ""),
 
 		PprofAddr: r.str("FACTORING_PPROF_ADDR", ""),
+
+		TrustedDocuments: r.str("FACTORING_TRUSTED_DOCUMENTS", ""),
 	}
 	if !roleName.MatchString(cfg.ServingRole) {
 		r.fail("FACTORING_DB_SERVING_ROLE", "%q no es un nombre de rol: use minúsculas, dígitos y _ (máximo 63)", cfg.ServingRole)

@@ -35,6 +35,7 @@ func TestPorOmision(t *testing.T) {
 	assert.True(t, cfg.Introspection)
 	assert.Equal(t, 16, cfg.DBMaxConns)
 	assert.Equal(t, 30*time.Second, cfg.RequestTimeout)
+	assert.Empty(t, cfg.TrustedDocuments, "any operation runs unless a list is given")
 
 	t.Run("vacias_valen_como_ausentes", func(t *testing.T) {
 		empty, err := config.Load(env(map[string]string{
@@ -52,14 +53,15 @@ func TestPorOmision(t *testing.T) {
 
 func TestValoresValidos(t *testing.T) {
 	cfg, err := config.Load(env(map[string]string{
-		"FACTORING_DATABASE_URL":   "postgres://app:clave@db:5432/factoring?sslmode=disable",
-		"FACTORING_HTTP_ADDR":      "127.0.0.1:0",
-		"FACTORING_TASA_DESCUENTO": " 2.5 ",
-		"FACTORING_TIMEZONE":       "UTC",
-		"FACTORING_LOG_LEVEL":      "DEBUG",
-		"FACTORING_LOG_FORMAT":     "text",
-		"FACTORING_PLAYGROUND":     "false",
-		"FACTORING_INTROSPECTION":  "0",
+		"FACTORING_DATABASE_URL":      "postgres://app:clave@db:5432/factoring?sslmode=disable",
+		"FACTORING_HTTP_ADDR":         "127.0.0.1:0",
+		"FACTORING_TASA_DESCUENTO":    " 2.5 ",
+		"FACTORING_TIMEZONE":          "UTC",
+		"FACTORING_LOG_LEVEL":         "DEBUG",
+		"FACTORING_LOG_FORMAT":        "text",
+		"FACTORING_PLAYGROUND":        "false",
+		"FACTORING_INTROSPECTION":     "0",
+		"FACTORING_TRUSTED_DOCUMENTS": "/etc/factoring/documentos.json",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "postgres://app:clave@db:5432/factoring?sslmode=disable", cfg.DatabaseURL)
@@ -70,6 +72,7 @@ func TestValoresValidos(t *testing.T) {
 	assert.Equal(t, "text", cfg.LogFormat)
 	assert.False(t, cfg.Playground)
 	assert.False(t, cfg.Introspection)
+	assert.Equal(t, "/etc/factoring/documentos.json", cfg.TrustedDocuments)
 
 	for _, tasa := range []string{"100", "100.00", "0.01", "2", "2.1", "2.120"} {
 		t.Run("tasa_aceptada_"+tasa, func(t *testing.T) {

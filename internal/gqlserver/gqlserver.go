@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -30,7 +29,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
@@ -61,6 +59,10 @@ type Config struct {
 	// Idempotency keeps the responses of mutations sent with an
 	// Idempotency-Key; nil ignores the header.
 	Idempotency *idempotencia.Store
+	// TrustedDocuments, when not nil, are the only operations the server
+	// runs (LoadTrustedDocuments); nil runs any, with automatic persisted
+	// queries.
+	TrustedDocuments TrustedDocuments
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
@@ -101,6 +103,7 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 	} else {
 		srv.SetDisableSuggestion(true)
 	}
+	srv.Use(newPersistedQueries(persistedQueryCacheSize, cfg.TrustedDocuments)) // first: a query sent by hash meets every check below
 	srv.Use(operationName{})
 	srv.Use(selectionGuard{maxTokens: limits.MaxTokens})
 	if inputLimits {
@@ -111,14 +114,6 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 	srv.Use(authorization{enabled: cfg.Authorization})
 	srv.Use(availability{health: cfg.Health})
 	return &endpoint{graphql: srv, presenter: p}
-}
-
-// SDL renders schema as SDL, for /schema.graphql: what introspection would
-// tell, for codegen and review.
-func SDL(schema graphql.ExecutableSchema) string {
-	var b strings.Builder
-	formatter.NewFormatter(&b, formatter.WithIndent("  ")).FormatSchema(schema.Schema())
-	return b.String()
 }
 
 func (l Limits) orDefaults() Limits {

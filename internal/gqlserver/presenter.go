@@ -161,7 +161,7 @@ func classifyError(ctx context.Context, src *gqlerror.Error) *apperror.Error {
 	switch code {
 	case errcode.ValidationFailed, errcode.ParseFailed:
 		// gqlparser's messages describe the query, never the server.
-		return apperror.Validationf("Consulta GraphQL inválida: %s", src.Message)
+		return documentError(ctx, src, code)
 	case string(apperror.NotFound): // entgql.ErrNodeNotFound: a node id that resolves to no row
 		return apperror.NotFoundf("No existe un nodo con el ID indicado.")
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/mediatype"
 )
 
 // postTransport serves POST /graphql with a JSON body. It replaces gqlgen's
@@ -201,28 +201,16 @@ func refusedStatus(contentType string, resp *graphql.Response) int {
 }
 
 const (
-	mediaJSON         = "application/json"
-	mediaGraphQLJSON  = "application/graphql-response+json"
+	mediaGraphQLJSON  = mediatype.GraphQLResponse
 	contentTypeHeader = "Content-Type"
 )
 
 // responseContentType negotiates GraphQL over HTTP's media type:
 // application/graphql-response+json when the client accepts it,
-// application/json otherwise.
+// application/json otherwise (internal/mediatype, shared with the HTTP
+// shell's own errors).
 func responseContentType(r *http.Request) string {
-	for part := range strings.SplitSeq(r.Header.Get("Accept"), ",") {
-		mediaType, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		switch mediaType {
-		case mediaGraphQLJSON:
-			return mediaGraphQLJSON
-		case mediaJSON, "*/*", "application/*":
-			return mediaJSON
-		}
-	}
-	return mediaJSON
+	return mediatype.Negotiate(r.Header.Get("Accept"))
 }
 
 // writeResponse writes resp as JSON. The data is already JSON (gqlgen wrote

@@ -143,22 +143,36 @@ func TestTransporte(t *testing.T) {
 		})
 		t.Run("error_de_sintaxis_graphql", func(t *testing.T) {
 			res := c.Post("application/json", strings.NewReader(`{"query":"{ clientes { totalCount "}`), nil)
-			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
-			assert.GreaterOrEqual(t, res.Status, 400, res.Raw)
-			assert.Less(t, res.Status, 500, res.Raw)
+			e := testkit.RequireGQLError(t, res, "GRAPHQL_PARSE_FAILED")
+			assert.Equal(t, "Consulta GraphQL inválida: Se esperaba Name y se encontró el fin del documento.", e.Message)
+			assert.Equal(t, http.StatusUnprocessableEntity, res.Status, res.Raw)
 			res = c.Post("application/json", strings.NewReader(`{"query":"{ clientes { totalCount "}`), accept("application/graphql-response+json"))
-			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
+			testkit.RequireGQLError(t, res, "GRAPHQL_PARSE_FAILED")
 			assert.Equal(t, http.StatusBadRequest, res.Status, "graphql-response+json: a request that never ran is a 400")
 		})
 		t.Run("campo_inexistente", func(t *testing.T) {
 			res := c.Post("application/json", strings.NewReader(`{"query":"{ clientes { noExiste } }"}`), nil)
-			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
+			e := testkit.RequireGQLError(t, res, "GRAPHQL_VALIDATION_FAILED")
+			assert.Equal(t, `Consulta GraphQL inválida: No existe el campo "noExiste" en el tipo "ClienteConnection".`, e.Message)
+			assert.Equal(t, http.StatusUnprocessableEntity, res.Status, res.Raw)
 		})
 		t.Run("sin_query", func(t *testing.T) {
+			// No query at all is a malformed request, not a document.
 			res := c.Post("application/json", strings.NewReader(`{"variables":{}}`), nil)
-			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "query")
 			res = c.Get(url.Values{}, nil)
-			testkit.RequireGQLError(t, res, "VALIDATION_ERROR")
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "query")
+		})
+		t.Run("documento_sin_operaciones", func(t *testing.T) {
+			res := c.Post("application/json", strings.NewReader(`{"query":"fragment F on Cliente { id }"}`), nil)
+			testkit.RequireGQLError(t, res, "GRAPHQL_VALIDATION_FAILED")
+		})
+		t.Run("operation_name_desconocido", func(t *testing.T) {
+			res := c.Post("application/json", strings.NewReader(`{"query":"query A { clientes { totalCount } }","operationName":"B"}`), nil)
+			e := testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "operationName")
+			assert.Contains(t, e.Extensions.Fields["operationName"], `"B"`)
+			res = c.Post("application/json", strings.NewReader(`{"query":"query A { clientes { totalCount } } query B { clientes { totalCount } }"}`), nil)
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "operationName")
 		})
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/mediatype"
 	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
@@ -177,20 +178,26 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // writeError answers outside GraphQL in the API's error format, with the
-// status of the error's code.
+// status of the error's code, in the media type /graphql would answer the
+// same request with: a GraphQL client (Apollo's, say) then reads a 401's
+// extensions.code as it reads any other error's.
 func writeError(w http.ResponseWriter, r *http.Request, err *apperror.Error) {
 	if s := err.Code.RetryAfterSeconds(); s > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(s))
 	}
 	reqlog.AddCode(r.Context(), string(err.Code))
-	writeJSON(w, err.Code.HTTPStatus(), map[string]any{"errors": []map[string]any{{
+	writeJSONAs(w, mediatype.Negotiate(r.Header.Get("Accept")), err.Code.HTTPStatus(), map[string]any{"errors": []map[string]any{{
 		"message":    err.Message,
 		"extensions": err.Extensions(requestid.FromContext(r.Context())),
 	}}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	writeJSONAs(w, mediatype.JSON, status, v)
+}
+
+func writeJSONAs(w http.ResponseWriter, contentType string, status int, v any) {
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }

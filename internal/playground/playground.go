@@ -1,9 +1,15 @@
 // Package playground serves GraphiQL, the API's interactive IDE, from assets
-// embedded in the binary: GraphiQL 4.1.2 and React 18.2.0 from npm, the very
-// files (same SRI hashes) that gqlgen's playground would load from a CDN. The
-// page so works offline and loads no third-party script, and its
-// Content-Security-Policy allows scripts from this origin plus the page's one
-// inline script, by hash.
+// embedded in the binary (assets/README.md lists them, with versions and
+// hashes): GraphiQL 4.1.2, React 18.2.0 and the Explorer plugin from npm,
+// and the page's own script. The page so works offline and loads nothing
+// from a third party; its Content-Security-Policy allows scripts from this
+// origin only, no inline script at all.
+//
+// The page opens with one tab per example operation of the README, with
+// its variables (ejemplos.json, checked against the README by a test), and
+// a token field: the token is kept for the browser tab (sessionStorage)
+// and sent with every request, introspection included, so the docs and
+// autocomplete work from the first load with authentication on.
 package playground
 
 import (
@@ -11,17 +17,36 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"net/http"
-	"regexp"
 	"strings"
-
-	gqlplayground "github.com/99designs/gqlgen/graphql/playground"
 )
 
 //go:embed assets/*.js assets/*.css
 var assets embed.FS
+
+// ejemplosJSON are the README's example operations, one GraphiQL tab each.
+//
+//go:embed ejemplos.json
+var ejemplosJSON []byte
+
+// Tab is one of GraphiQL's default tabs: an operation and its variables.
+type Tab struct {
+	Query     string `json:"query"`
+	Variables string `json:"variables,omitempty"`
+}
+
+// Tabs returns the tabs the page opens with.
+func Tabs() ([]Tab, error) {
+	var tabs []Tab
+	if err := json.Unmarshal(ejemplosJSON, &tabs); err != nil {
+		return nil, fmt.Errorf("playground: ejemplos.json: %w", err)
+	}
+	return tabs, nil
+}
 
 // Handler serves the page at its path and its assets under path + "/assets/".
 type Handler struct {
@@ -31,41 +56,78 @@ type Handler struct {
 	assets http.Handler
 }
 
+// asset is a file the page loads, with its Subresource Integrity hash.
+type asset struct {
+	URL       string
+	Integrity string
+}
+
+var page = template.Must(template.New("playground").Parse(`<!DOCTYPE html>
+<html lang="es">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+{{range .Styles}}<link rel="stylesheet" href="{{.URL}}" integrity="{{.Integrity}}" crossorigin="anonymous">
+{{end -}}
+</head>
+<body>
+<div id="playground" data-endpoint="{{.Endpoint}}"><div class="playground-cargando">Cargando…</div></div>
+<script type="application/json" id="playground-ejemplos">{{.Tabs}}</script>
+{{range .Scripts}}<script src="{{.URL}}" integrity="{{.Integrity}}" crossorigin="anonymous"></script>
+{{end -}}
+</body>
+</html>
+`))
+
 // New builds the playground served at path (e.g. "/playground") for the
 // GraphQL endpoint (e.g. "/graphql").
 func New(title, path, endpoint string) (*Handler, error) {
-	asset := func(name string) (url, sri string, err error) {
-		b, err := assets.ReadFile("assets/" + name)
-		if err != nil {
-			return "", "", err
+	load := func(names ...string) ([]asset, error) {
+		out := make([]asset, len(names))
+		for i, name := range names {
+			b, err := assets.ReadFile("assets/" + name)
+			if err != nil {
+				return nil, err
+			}
+			// The hash in the URL is a new address for new content: the
+			// assets are cached for a day, and a stale copy would fail
+			// the page's integrity check.
+			sri := integrity(b)
+			out[i] = asset{URL: path + "/assets/" + name + "?v=" + version(sri), Integrity: sri}
 		}
-		return path + "/assets/" + name, integrity(b), nil
+		return out, nil
 	}
-	js, jsSRI, err := asset("graphiql.min.js")
+	styles, err := load("graphiql.min.css", "graphiql-plugin-explorer.css", "playground.css")
 	if err != nil {
 		return nil, err
 	}
-	css, cssSRI, err := asset("graphiql.min.css")
+	// In dependency order: React, then GraphiQL (which exports its React
+	// hooks for plugins), the Explorer plugin, the page's script.
+	scripts, err := load("react.production.min.js", "react-dom.production.min.js", "graphiql.min.js",
+		"graphiql-plugin-explorer.umd.js", "playground.js")
 	if err != nil {
 		return nil, err
 	}
-	react, reactSRI, err := asset("react.production.min.js")
+	tabs, err := Tabs()
 	if err != nil {
 		return nil, err
 	}
-	reactDOM, reactDOMSRI, err := asset("react-dom.production.min.js")
+	// encoding/json escapes <, > and &, so no example can close the data
+	// block it is written in.
+	tabsJSON, err := json.Marshal(tabs)
 	if err != nil {
 		return nil, err
 	}
-	render := gqlplayground.Handler(title, endpoint,
-		gqlplayground.WithGraphiqlVersion(js, css, jsSRI, cssSRI),
-		gqlplayground.WithGraphiqlReactVersion(react, reactDOM, reactSRI, reactDOMSRI),
-	)
-	var page bufferWriter
-	render(&page, &http.Request{})
-	scripts := inlineScriptHashes(page.body.Bytes())
-	if len(scripts) == 0 {
-		return nil, fmt.Errorf("playground: la página no tiene el script en línea esperado")
+	var b bytes.Buffer
+	if err := page.Execute(&b, map[string]any{
+		"Title":    title,
+		"Endpoint": endpoint,
+		"Styles":   styles,
+		"Scripts":  scripts,
+		"Tabs":     template.JS(tabsJSON),
+	}); err != nil {
+		return nil, err
 	}
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {
@@ -73,8 +135,10 @@ func New(title, path, endpoint string) (*Handler, error) {
 	}
 	return &Handler{
 		path: path,
-		page: page.body.Bytes(),
-		csp: "default-src 'none'; script-src 'self' " + strings.Join(scripts, " ") +
+		page: b.Bytes(),
+		// GraphiQL sets styles inline (editor sizes, the Explorer's
+		// colors): style-src needs 'unsafe-inline'; scripts never do.
+		csp: "default-src 'none'; script-src 'self'" +
 			"; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'" +
 			"; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 		assets: http.StripPrefix(path+"/assets/", http.FileServerFS(sub)),
@@ -97,33 +161,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(h.page)
 }
 
+// version is a short, URL-safe digest of an asset, from its SRI hash.
+func version(sri string) string {
+	v := strings.NewReplacer("+", "-", "/", "_", "=", "").Replace(strings.TrimPrefix(sri, "sha256-"))
+	return v[:12]
+}
+
 func integrity(b []byte) string {
 	sum := sha256.Sum256(b)
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 }
-
-var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
-
-// inlineScriptHashes lists the CSP hash source of every inline script.
-func inlineScriptHashes(page []byte) []string {
-	var out []string
-	for _, m := range inlineScript.FindAllSubmatch(page, -1) {
-		out = append(out, "'"+integrity(m[1])+"'")
-	}
-	return out
-}
-
-// bufferWriter captures the page gqlgen's handler renders.
-type bufferWriter struct {
-	header http.Header
-	body   bytes.Buffer
-}
-
-func (b *bufferWriter) Header() http.Header {
-	if b.header == nil {
-		b.header = http.Header{}
-	}
-	return b.header
-}
-func (b *bufferWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
-func (b *bufferWriter) WriteHeader(int)             {}

@@ -1,0 +1,28 @@
+package mediatype_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/banpro/factoring/internal/mediatype"
+)
+
+func TestNegotiate(t *testing.T) {
+	for accept, want := range map[string]string{
+		"":                                  mediatype.JSON,
+		"application/json":                  mediatype.JSON,
+		"*/*":                               mediatype.JSON,
+		"text/html, */*":                    mediatype.JSON,
+		"text/html":                         mediatype.JSON,
+		"application/graphql-response+json": mediatype.GraphQLResponse,
+		"application/graphql-response+json, application/json;q=0.9": mediatype.GraphQLResponse,
+		// Apollo Client's header.
+		"application/graphql-response+json,application/json;q=0.9":          mediatype.GraphQLResponse,
+		"application/json, application/graphql-response+json":               mediatype.JSON,
+		"text/html;q=0.8, application/graphql-response+json; charset=utf-8": mediatype.GraphQLResponse,
+		"not a media type, application/graphql-response+json":               mediatype.GraphQLResponse,
+	} {
+		assert.Equal(t, want, mediatype.Negotiate(accept), "Accept: %q", accept)
+	}
+}
