@@ -50,6 +50,9 @@ type Config struct {
 	// Limits bound what one query may ask for; zero values take
 	// DefaultLimits.
 	Limits Limits
+	// Extensions run around everything else (internal/telemetry's span and
+	// metrics per operation): the first is the outermost.
+	Extensions []graphql.HandlerExtension
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
@@ -66,6 +69,9 @@ func New(cfg Config) http.Handler {
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost}})
 	srv.AddTransport(getTransport{})
 	srv.AddTransport(postTransport{})
+	for _, ext := range cfg.Extensions {
+		srv.Use(ext)
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	rulesFn := validationRules
@@ -84,7 +90,7 @@ func New(cfg Config) http.Handler {
 	srv.Use(pageSizeGuard{})
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
 	srv.Use(authorization{enabled: cfg.Authorization})
-	srv.AroundOperations(recordOperationName)
+	srv.AroundResponses(recordOperation)
 	return &endpoint{graphql: srv, log: cfg.Logger}
 }
 
@@ -112,14 +118,21 @@ func (l Limits) orDefaults() Limits {
 	return l
 }
 
-// recordOperationName puts the operation's name in the request's access log.
-func recordOperationName(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	oc := graphql.GetOperationContext(ctx)
-	name := oc.OperationName
-	if name == "" && oc.Operation != nil {
-		name = oc.Operation.Name
+// recordOperation puts the operation's name and type in the request's
+// access log. It runs around every response, those of operations refused
+// before they ran (a role that may not, a bad variable) included.
+func recordOperation(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		name := oc.OperationName
+		if oc.Operation != nil {
+			if name == "" {
+				name = oc.Operation.Name
+			}
+			reqlog.SetOperationType(ctx, string(oc.Operation.Operation))
+		}
+		reqlog.SetOperation(ctx, name)
 	}
-	reqlog.SetOperation(ctx, name)
 	return next(ctx)
 }
 

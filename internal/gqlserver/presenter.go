@@ -16,6 +16,7 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
 
@@ -62,6 +63,7 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		}
 	}
 	requestID := requestid.FromContext(ctx)
+	reqlog.AddCode(ctx, string(appErr.Code))
 	switch appErr.Code {
 	case apperror.Internal:
 		log.ErrorContext(ctx, "error interno",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auth"
+	"github.com/banpro/factoring/internal/reqlog"
 	"github.com/banpro/factoring/internal/requestid"
 )
 
@@ -19,9 +20,13 @@ type TokenVerifier interface {
 // /schema.graphql): without one the request is answered 401 before anything
 // reads it. /healthz, /readyz and the playground page stay open. With no
 // verifier (FACTORING_AUTH=disabled) every request passes, anonymous.
+// Either way the access log learns who is calling.
 func authenticate(next http.Handler, v TokenVerifier, log *slog.Logger) http.Handler {
 	if v == nil {
-		return next
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			reqlog.SetActor(r.Context(), auth.Anonimo)
+			next.ServeHTTP(w, r)
+		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions || (r.URL.Path != "/graphql" && r.URL.Path != "/schema.graphql") {
@@ -43,6 +48,7 @@ func authenticate(next http.Handler, v TokenVerifier, log *slog.Logger) http.Han
 			unauthorized(w, r, auth.ClientMessage(err))
 			return
 		}
+		reqlog.SetActor(r.Context(), p.Subject)
 		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), p)))
 	})
 }
