@@ -9,6 +9,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/banpro/factoring/graph"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
@@ -18,6 +20,7 @@ import (
 	"github.com/banpro/factoring/internal/gqlserver"
 	"github.com/banpro/factoring/internal/httpserver"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/telemetry"
 )
 
 // Options are the parts the API is built from.
@@ -28,6 +31,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Ready backs /readyz; nil means always ready.
 	Ready func(ctx context.Context) error
+	// Telemetry, when set, traces and counts every request, and adds the
+	// trace id to the server's log lines; nil leaves both out.
+	Telemetry *telemetry.Telemetry
 }
 
 // ServiceSet is the set of domain services (graph.Services).
@@ -54,6 +60,11 @@ func NewServer(o Options) (*httpserver.Server, error) {
 		return nil, err
 	}
 	schema := graph.NewSchema(o.DB.Client, Services(o.DB, o.Config, o.Clock))
+	var extensions []graphql.HandlerExtension
+	if o.Telemetry != nil {
+		o.Logger = telemetry.Logger(o.Logger)
+		extensions = append(extensions, o.Telemetry.GraphQLExtension())
+	}
 	cfg := httpserver.Config{
 		Addr: o.Config.HTTPAddr,
 		GraphQL: gqlserver.New(gqlserver.Config{
@@ -67,6 +78,7 @@ func NewServer(o Options) (*httpserver.Server, error) {
 				MaxAliases:    o.Config.MaxAliases,
 				MaxTokens:     o.Config.MaxTokens,
 			},
+			Extensions: extensions,
 		}),
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,
@@ -76,6 +88,10 @@ func NewServer(o Options) (*httpserver.Server, error) {
 	}
 	if o.Config.Introspection {
 		cfg.SDL = gqlserver.SDL(schema)
+	}
+	if o.Telemetry != nil {
+		cfg.Trace = o.Telemetry.HTTPMiddleware
+		cfg.Observe = o.Telemetry.ObserveRequest
 	}
 	if verifier != nil {
 		cfg.Verifier = verifier
