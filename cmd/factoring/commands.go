@@ -78,7 +78,7 @@ func (m *Main) telemetry(ctx context.Context, log *slog.Logger) (*telemetry.Tele
 	if err != nil {
 		return nil, nil, err
 	}
-	tel.InstallGlobal()
+	tel.InstallGlobal(log)
 	return tel, func() {
 		// ctx is over by now: the spans still buffered get 5 s of their own.
 		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -143,4 +145,16 @@ func TestLogConTraza(t *testing.T) {
 	assert.NotContains(t, third, "trace_id")
 	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", TraceID(local))
 	assert.Empty(t, TraceID(context.Background()))
+}
+
+func TestErroresDelSDKUnoPorPeriodo(t *testing.T) {
+	var buf bytes.Buffer
+	e := &errorLog{log: slog.New(slog.NewJSONHandler(&buf, nil)), every: time.Hour}
+	for range 5 {
+		e.Handle(errors.New("collector caído"))
+	}
+	assert.Equal(t, 1, strings.Count(buf.String(), "collector caído"), buf.String())
+	e.last = time.Now().Add(-2 * time.Hour)
+	e.Handle(errors.New("sigue caído"))
+	assert.Contains(t, buf.String(), `"errores_omitidos":4`)
 }

@@ -32,7 +32,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -146,11 +149,40 @@ func (t *Telemetry) Tracing() Tracing { return t.tracing }
 
 // InstallGlobal makes t's tracer provider and the W3C propagator
 // OpenTelemetry's global ones, for StartJob and for libraries that trace on
-// their own. The binary calls it once; tests do not, so that each test's
-// provider stays its own.
-func (t *Telemetry) InstallGlobal() {
+// their own, and sends the SDK's own errors (an export the collector
+// refused or never got) to log as warnings, at most one a minute. The
+// binary calls it once; tests do not, so that each test's provider stays
+// its own.
+func (t *Telemetry) InstallGlobal(log *slog.Logger) {
 	otel.SetTracerProvider(t.provider)
 	otel.SetTextMapPropagator(t.prop)
+	if log != nil {
+		otel.SetErrorHandler(&errorLog{log: log, every: time.Minute})
+	}
+}
+
+// errorLog logs the SDK's errors, one per period: a collector that is down
+// fails every batch, and one line a minute says so.
+type errorLog struct {
+	log     *slog.Logger
+	every   time.Duration
+	mu      sync.Mutex
+	last    time.Time
+	dropped int
+}
+
+func (e *errorLog) Handle(err error) {
+	e.mu.Lock()
+	now := time.Now()
+	if !e.last.IsZero() && now.Sub(e.last) < e.every {
+		e.dropped++
+		e.mu.Unlock()
+		return
+	}
+	dropped := e.dropped
+	e.last, e.dropped = now, 0
+	e.mu.Unlock()
+	e.log.Warn("OpenTelemetry: error al exportar trazas", "error", err.Error(), "errores_omitidos", dropped)
 }
 
 // Shutdown sends the spans still buffered and stops the exporter.

@@ -242,7 +242,7 @@ func TestTrazaDeUnaTarea(t *testing.T) {
 	s := newServer(t, testdb.SQLiteWith, true)
 	s.activeCliente(1)
 	previous := otel.GetTracerProvider()
-	s.Tel.InstallGlobal()
+	s.Tel.InstallGlobal(nil)
 	t.Cleanup(func() { otel.SetTracerProvider(previous) })
 	s.Spans.Reset()
 
