@@ -60,6 +60,14 @@ func newServer(t testing.TB, open func(testing.TB, database.Options) *database.D
 		spans = tracetest.NewInMemoryExporter()
 		cfg = telemetry.Config{Exporter: spans, Sync: true, Sampler: sdktrace.AlwaysSample()}
 	}
+	s := newServerWith(t, open, cfg)
+	s.Spans = spans
+	return s
+}
+
+// newServerWith is newServer with the telemetry's configuration as given.
+func newServerWith(t testing.TB, open func(testing.TB, database.Options) *database.DB, cfg telemetry.Config) *server {
+	t.Helper()
 	tel, err := telemetry.New(t.Context(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tel.Shutdown(t.Context()) })
@@ -77,7 +85,7 @@ func newServer(t testing.TB, open func(testing.TB, database.Options) *database.D
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	return &server{t: t, URL: hs.URL, DB: db, Tel: tel, Logs: logs, Spans: spans, http: hs.Client()}
+	return &server{t: t, URL: hs.URL, DB: db, Tel: tel, Logs: logs, http: hs.Client()}
 }
 
 // token signs a token for subject with roles.
@@ -165,7 +173,7 @@ const (
 
 func clienteInput(razonSocial string) map[string]any {
 	return map[string]any{"input": map[string]any{
-		"rut": newRUT(), "razonSocial": razonSocial, "email": "finanzas@ejemplo.cl", "lineaCredito": "100000000",
+		"rut": newRUT(), "razonSocial": razonSocial, "email": "finanzas@ejemplo.cl", "lineaCredito": "10000000000",
 	}}
 }
 
@@ -189,7 +197,7 @@ func (s *server) facturas(cliente string, n int) []string {
 	for i := range ids {
 		ids[i] = s.must(admin, registrar, map[string]any{"input": map[string]any{
 			"clienteId": cliente, "numeroFactura": fmt.Sprintf("F-%d", facturaSeq.Add(1)),
-			"rutDeudor": newRUT(), "razonSocialDeudor": "Deudor Pruebas Ltda", "montoTotal": "1000000",
+			"rutDeudor": newRUT(), "razonSocialDeudor": "Deudor Pruebas Ltda", "montoTotal": "100000",
 			"fechaEmision": "2026-11-16", "fechaVencimiento": "2027-02-24",
 		}})["registrarFactura"].(map[string]any)["id"].(string)
 	}
@@ -244,14 +252,25 @@ func (s *server) accessLines() []map[string]any {
 
 // syncBuffer is a log destination safe for the server's goroutines.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	drop bool // benchmarks keep no log
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.drop {
+		return len(p), nil
+	}
 	return b.buf.Write(p)
+}
+
+// discard makes b keep nothing from now on.
+func (b *syncBuffer) discard() {
+	b.mu.Lock()
+	b.drop = true
+	b.mu.Unlock()
 }
 
 func (b *syncBuffer) String() string {

@@ -185,6 +185,14 @@ func (e *errorLog) Handle(err error) {
 	e.log.Warn("OpenTelemetry: error al exportar trazas", "error", err.Error(), "errores_omitidos", dropped)
 }
 
+// ForceFlush sends the spans still buffered now.
+func (t *Telemetry) ForceFlush(ctx context.Context) error {
+	if t.sdk == nil {
+		return nil
+	}
+	return t.sdk.ForceFlush(ctx)
+}
+
 // Shutdown sends the spans still buffered and stops the exporter.
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	if t.sdk == nil {
