@@ -5,6 +5,8 @@ import (
 	stdsql "database/sql"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"entgo.io/ent/dialect"
 	"go.opentelemetry.io/otel/attribute"
@@ -34,35 +36,61 @@ func (t *Telemetry) WrapDriver(drv dialect.Driver) dialect.Driver {
 	case dialect.SQLite:
 		system = "sqlite"
 	}
-	return &tracingDriver{Driver: drv, s: sqlSpans{tracer: t.tracer, system: system}}
+	return &tracingDriver{Driver: drv, s: sqlSpans{tracer: t.tracer, system: system, shapes: &shapeCache{}}}
 }
 
 type sqlSpans struct {
 	tracer trace.Tracer
 	system string
+	shapes *shapeCache
+}
+
+// statement is what a span of one statement text carries, worked out once.
+type statement struct {
+	name  string
+	attrs []attribute.KeyValue
+}
+
+// shapeCache remembers the statements seen: ent sends the same few texts
+// over and over (one per query shape), so each is parsed once. It stops
+// growing at maxShapes; later texts are worked out each time.
+type shapeCache struct {
+	m sync.Map // query text → *statement
+	n atomic.Int64
+}
+
+const maxShapes = 2000
+
+func (c *shapeCache) get(system, query string) *statement {
+	if st, ok := c.m.Load(query); ok {
+		return st.(*statement)
+	}
+	op, table := statementName(query)
+	st := &statement{name: op, attrs: []attribute.KeyValue{
+		attribute.String("db.system.name", system),
+		attribute.String("db.operation.name", op),
+		attribute.String("db.query.text", StatementShape(query)),
+	}}
+	if table != "" {
+		st.name += " " + table
+		st.attrs = append(st.attrs, attribute.String("db.collection.name", table))
+	}
+	if c.n.Load() < maxShapes {
+		if _, loaded := c.m.LoadOrStore(query, st); !loaded {
+			c.n.Add(1)
+		}
+	}
+	return st
 }
 
 // start opens a statement's span when ctx is inside a recorded span; done
 // ends it (a no-op otherwise).
 func (s sqlSpans) start(ctx context.Context, query string) (context.Context, func(error)) {
 	if !trace.SpanFromContext(ctx).IsRecording() {
-		return ctx, func(error) {}
+		return ctx, endNothing
 	}
-	op, table := statementName(query)
-	name := op
-	if table != "" {
-		name += " " + table
-	}
-	ctx, span := s.tracer.Start(ctx, name,
-		trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(
-			attribute.String("db.system.name", s.system),
-			attribute.String("db.operation.name", op),
-			attribute.String("db.query.text", StatementShape(query)),
-		))
-	if table != "" {
-		span.SetAttributes(attribute.String("db.collection.name", table))
-	}
+	st := s.shapes.get(s.system, query)
+	ctx, span := s.tracer.Start(ctx, st.name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(st.attrs...))
 	return ctx, func(err error) {
 		if err != nil {
 			// The driver's message may quote a value (a unique key's):
@@ -73,6 +101,8 @@ func (s sqlSpans) start(ctx context.Context, query string) (context.Context, fun
 		span.End()
 	}
 }
+
+func endNothing(error) {}
 
 type tracingDriver struct {
 	dialect.Driver
@@ -217,46 +247,68 @@ func StatementShape(query string) string {
 // first table it names (after FROM, INTO or UPDATE), unquoted: the span's
 // name, few distinct ones however many statements.
 func statementName(query string) (op, table string) {
-	head := query[:min(len(query), 4096)]
-	words := strings.Fields(head)
-	if len(words) == 0 {
+	rest := query[:min(len(query), 4096)]
+	word := func() string { // the next whitespace-separated word of rest
+		rest = strings.TrimLeft(rest, " \t\r\n")
+		i := strings.IndexAny(rest, " \t\r\n")
+		if i < 0 {
+			i = len(rest)
+		}
+		w := rest[:i]
+		rest = rest[i:]
+		return w
+	}
+	first := word()
+	if first == "" {
 		return "SQL", ""
 	}
-	op = strings.ToUpper(words[0])
+	op = strings.ToUpper(first)
 	if op == "WITH" {
 		// A common table expression: named by what the statement does,
 		// a read unless a write verb appears (ent's nested pages are
 		// WITH … SELECT).
 		op = "SELECT"
-		for _, w := range words[1:] {
-			if u := strings.ToUpper(w); u == "INSERT" || u == "UPDATE" || u == "DELETE" {
-				op = u
+		for _, verb := range []string{"INSERT", "UPDATE", "DELETE"} {
+			if containsWord(rest, verb) {
+				op = verb
 				break
 			}
 		}
 	}
-	after := ""
+	var after string
 	switch op {
 	case "SELECT", "DELETE":
 		after = "FROM"
 	case "INSERT":
 		after = "INTO"
 	case "UPDATE":
-		if len(words) > 1 {
-			return op, tableName(words[1])
-		}
-		return op, ""
+		return op, tableName(word())
 	default:
 		return op, ""
 	}
-	for i := 1; i+1 < len(words); i++ {
-		if strings.EqualFold(words[i], after) {
-			if t := tableName(words[i+1]); t != "" {
+	for w := word(); w != ""; w = word() {
+		if strings.EqualFold(w, after) {
+			if t := tableName(word()); t != "" {
 				return op, t
 			}
 		}
 	}
 	return op, ""
+}
+
+// containsWord reports whether s has w as a whole word, in any case.
+func containsWord(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(w)], w) &&
+			(i == 0 || !isIdent(s[i-1])) && (i+len(w) == len(s) || !isIdent(s[i+len(w)])) {
+			return true
+		}
+	}
+	return false
+}
+
+func isIdent(b byte) bool {
+	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
 
 // tableName unquotes an identifier token ("clientes", `x`."y"), "" when
