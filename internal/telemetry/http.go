@@ -55,8 +55,9 @@ func (t *Telemetry) HTTPMiddleware(next http.Handler) http.Handler {
 }
 
 // ObserveRequest is handed every finished request's summary (the access
-// log's): it counts /graphql requests and their durations, and completes
-// the request's span with what only the end knows.
+// log's): it counts /graphql requests (CORS preflights aside) and their
+// durations, and completes the request's span with what only the end
+// knows.
 func (t *Telemetry) ObserveRequest(ctx context.Context, s reqlog.Summary) {
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.SetAttributes(attribute.Int("http.response.status_code", s.Status))
@@ -70,8 +71,8 @@ func (t *Telemetry) ObserveRequest(ctx context.Context, s reqlog.Summary) {
 			span.SetStatus(codes.Error, http.StatusText(s.Status))
 		}
 	}
-	if s.Path != "/graphql" {
-		return
+	if s.Path != "/graphql" || s.Method == http.MethodOptions {
+		return // not GraphQL, or a browser's CORS preflight
 	}
 	opType, opName := Unknown, Unknown
 	if s.OperationType != "" {

@@ -36,6 +36,13 @@ func TestMetricasDeUnaSecuencia(t *testing.T) {
 	require.Equal(t, "VALIDATION_ERROR", invalid.code(), invalid.Raw)
 	unauth := s.post("", cartera, nil)
 	require.Equal(t, http.StatusUnauthorized, unauth.Status)
+	preflight, err := http.NewRequest(http.MethodOptions, s.URL+"/graphql", nil)
+	require.NoError(t, err)
+	preflight.Header.Set("Origin", "https://app.banpro.cl")
+	preflight.Header.Set("Access-Control-Request-Method", "POST")
+	res, err := http.DefaultClient.Do(preflight)
+	require.NoError(t, err)
+	res.Body.Close() // a browser's preflight is no GraphQL request
 
 	m := s.scrape()
 	counter := func(family string, labels map[string]string) float64 {
