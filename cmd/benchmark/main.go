@@ -54,7 +54,7 @@ func run() error {
 	fs.StringVar(&cfg.Binary, "server-bin", "bin/factoring", "server binary to start (make build makes it)")
 	fs.StringVar(&cfg.ServerURL, "server-url", "", "benchmark a server already running at this URL instead of starting one (needs -database-url: the database it serves)")
 	fs.IntVar(&cfg.ServerPid, "server-pid", 0, "with -server-url: its process id, for CPU and RSS")
-	fs.StringVar(&cfg.DebugAddr, "debug-addr", "", "with -server-url: its debug listener (host:port), for SQL statements")
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", "", "with -server-url: its admin listener (host:port, FACTORING_ADMIN_ADDR), for SQL statements and profiles")
 	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "use this existing database instead of a fresh one (loaded if empty, never dropped)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the fresh database after the run")
 	fs.IntVar(&cfg.Clientes, "clientes", 2000, "dataset size in clientes (50 facturas and 10 operaciones each)")
@@ -62,7 +62,7 @@ func run() error {
 	fs.IntVar(&cfg.DBConns, "db-conns", 16, "PostgreSQL pool size of the server (FACTORING_DB_MAX_CONNS) and of the baseline")
 	fs.IntVar(&cfg.M2Ops, "m2-ops", 200, "M2: PENDIENTE operaciones of the contended cliente")
 	fs.IntVar(&cfg.M2Covered, "m2-covered", 50, "M2: how many of them its line covers")
-	fs.StringVar(&cfg.ProfileDir, "profile", "", "write a server CPU profile of each API run into this directory (needs the debug listener)")
+	fs.StringVar(&cfg.ProfileDir, "profile", "", "write a server CPU profile of each API run into this directory (needs the admin listener)")
 	out := fs.String("out", "", "also write the Markdown report to this file")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

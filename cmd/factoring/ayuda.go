@@ -21,8 +21,11 @@ var ayudas = map[string]ayuda{
 /readyz) sobre la base de datos de FACTORING_DATABASE_URL. En SQLite aplica antes las
 migraciones pendientes; en PostgreSQL, salvo con --migrate, se niega a arrancar si el esquema
 está atrasado (ejecute factoring migrate). Con FACTORING_AUTH=required, el valor por omisión,
-exige FACTORING_JWT_SECRET o FACTORING_JWT_PUBLIC_KEY_FILE. Ante SIGINT o SIGTERM deja de
-aceptar conexiones y espera a que terminen las solicitudes en curso (hasta 20 s).`,
+exige FACTORING_JWT_SECRET o FACTORING_JWT_PUBLIC_KEY_FILE. Las métricas (/metrics) y los
+perfiles (/debug/pprof) van en la escucha de administración, FACTORING_ADMIN_ADDR (por omisión
+127.0.0.1:9090; off la apaga); las trazas OpenTelemetry se activan con
+OTEL_EXPORTER_OTLP_ENDPOINT. Ante SIGINT o SIGTERM deja de aceptar conexiones y espera a que
+terminen las solicitudes en curso (hasta 20 s).`,
 		ejemplo: `  FACTORING_AUTH=disabled factoring serve --seed      # la demo local de make run`,
 	},
 	"migrate": {

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/banpro/factoring/internal/idempotencia"
 	"github.com/banpro/factoring/internal/loglimit"
 	"github.com/banpro/factoring/internal/seed"
+	"github.com/banpro/factoring/internal/telemetry"
 	"github.com/banpro/factoring/internal/verificar"
 )
 
@@ -38,6 +40,8 @@ type Main struct {
 	Clock clock.Clock
 	// Ready, when set, receives the address the server listens on.
 	Ready chan<- string
+	// AdminReady, when set, receives the admin listener's address.
+	AdminReady chan<- string
 }
 
 func (m *Main) clock() clock.Clock {
@@ -57,18 +61,36 @@ func (m *Main) config() (config.Config, error) {
 
 // logger is the process's log: JSON (or text) on stderr, every line capped
 // (loglimit: 2 KB per value, 8 KB per line) whatever a message or an error
-// holds.
+// holds; a line logged inside a trace names it (trace_id).
 func (m *Main) logger(cfg config.Config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	var h slog.Handler = slog.NewJSONHandler(m.Stderr, opts)
 	if cfg.LogFormat == "text" {
 		h = slog.NewTextHandler(m.Stderr, opts)
 	}
-	return slog.New(loglimit.Capped(h, loglimit.MaxValueBytes, loglimit.MaxLineBytes))
+	return slog.New(loglimit.Capped(telemetry.LogHandler(h), loglimit.MaxValueBytes, loglimit.MaxLineBytes))
 }
 
 func (m *Main) open(ctx context.Context, cfg config.Config) (*database.DB, error) {
 	return database.Open(ctx, cfg.DatabaseURL, database.Options{MaxOpenConns: cfg.DBMaxConns})
+}
+
+// telemetry starts the tracing the OTEL_* variables ask for (and makes it
+// the process's), and returns it with the function that flushes it at exit.
+func (m *Main) telemetry(ctx context.Context, log *slog.Logger) (*telemetry.Telemetry, func(), error) {
+	tel, err := telemetry.New(ctx, telemetry.Config{Getenv: m.Getenv, Version: version})
+	if err != nil {
+		return nil, nil, err
+	}
+	tel.InstallGlobal(log)
+	return tel, func() {
+		// ctx is over by now: the spans still buffered get 5 s of their own.
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(flushCtx); err != nil {
+			log.Warn("no se pudieron enviar las últimas trazas", "error", err.Error())
+		}
+	}, nil
 }
 
 // openCurrent opens the database for a command that needs its schema up to
@@ -116,12 +138,23 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	cfg.HTTPAddr = *addr
 	log := m.logger(cfg)
+	for _, d := range cfg.Deprecated {
+		log.Warn(d)
+	}
+	tel, flush, err := m.telemetry(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer flush()
 
-	db, err := m.open(ctx, cfg)
+	db, err := database.Open(ctx, cfg.DatabaseURL, database.Options{MaxOpenConns: cfg.DBMaxConns, WrapDriver: tel.WrapDriver})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if err := tel.RegisterDB(db); err != nil {
+		return err
+	}
 	if *migrate {
 		applied, err := database.Migrate(ctx, db)
 		if err != nil {
@@ -145,6 +178,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	log.Info("iniciando factoring", "version", version, "database", database.Redact(cfg.DatabaseURL),
 		"dialect", db.Dialect, "tasa_descuento", cfg.TasaDescuento.StringFixed(2), "timezone", cfg.TimeZone.String())
+	if tr := tel.Tracing(); tr.Enabled {
+		log.Info("trazas OpenTelemetry activas", "endpoint", tr.Endpoint, "sampler", tr.SamplerName, "service", tr.ServiceName)
+	}
 	keys := app.IdempotencyStore(db, cfg, m.clock(), log)
 	srv, err := app.NewServer(app.Options{
 		DB:          db,
@@ -152,6 +188,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Clock:       m.clock(),
 		Logger:      log,
 		Idempotency: keys,
+		Telemetry:   tel,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
@@ -170,12 +207,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			"puede consultar y ejecutar todas las mutaciones, y la auditoría registra al actor como 'anonimo'. " +
 			"Úselo solo para la demo local.")
 	}
-	if cfg.PprofAddr != "" {
-		_, err := httpserver.ListenDebug(ctx, httpserver.DebugConfig{
-			Addr: cfg.PprofAddr, Logger: log, Statements: db.Statements.Load,
+	if cfg.AdminAddr != "" {
+		adminAddr, err := httpserver.ListenAdmin(ctx, httpserver.AdminConfig{
+			Addr: cfg.AdminAddr, Logger: log, Metrics: tel.MetricsHandler(),
 		})
 		if err != nil {
-			return fmt.Errorf("FACTORING_PPROF_ADDR: %w", err)
+			return fmt.Errorf("FACTORING_ADMIN_ADDR: %w", err)
+		}
+		if m.AdminReady != nil {
+			m.AdminReady <- adminAddr
 		}
 	}
 	err = srv.ListenAndServe(ctx, m.Ready)

@@ -46,6 +46,9 @@ func newCLI(t *testing.T, databaseURL string) *cli {
 		"FACTORING_LOG_LEVEL":    "warn",
 		// Authentication is not what these tests are about.
 		"FACTORING_AUTH": "disabled",
+		// Nor the admin listener, whose default port several servers
+		// started at once would fight over.
+		"FACTORING_ADMIN_ADDR": "off",
 	}}
 }
 

@@ -209,12 +209,13 @@ func TestServeAutenticacion(t *testing.T) {
 	})
 	t.Run("deshabilitada_avisa_fuerte", func(t *testing.T) {
 		c := sqliteCLI(t) // FACTORING_AUTH=disabled
-		c.env["FACTORING_PPROF_ADDR"] = "localhost:0"
+		c.env["FACTORING_ADMIN_ADDR"] = "localhost:0"
+		c.env["FACTORING_LOG_LEVEL"] = "info" // the admin listener names its address at info
 		base, logs, stop := c.serveCapturando()
 		status, body := consultar(t, base, "")
 		assert.Equal(t, http.StatusOK, status, body)
 
-		var warned, debugAddr string
+		var warned, adminAddr string
 		for line := range strings.SplitSeq(logs.String(), "\n") {
 			var entry struct{ Level, Msg, Addr string }
 			if json.Unmarshal([]byte(line), &entry) != nil {
@@ -225,26 +226,27 @@ func TestServeAutenticacion(t *testing.T) {
 				assert.Contains(t, entry.Msg, "FACTORING_AUTH=disabled")
 				assert.Contains(t, entry.Msg, "anonimo")
 			}
-			if strings.Contains(entry.Msg, "pprof") {
-				debugAddr = entry.Addr
+			if strings.Contains(entry.Msg, "administración") {
+				adminAddr = entry.Addr
 			}
 		}
 		assert.Equal(t, "WARN", warned, "a loud warning at start: %s", logs.String())
 
-		// The debug listener of FACTORING_PPROF_ADDR, on its own address.
-		require.NotEmpty(t, debugAddr, logs.String())
-		res, err := http.Get("http://" + debugAddr + "/debug/vars")
+		// The admin listener of FACTORING_ADMIN_ADDR, on its own address.
+		require.NotEmpty(t, adminAddr, logs.String())
+		res, err := http.Get("http://" + adminAddr + "/metrics")
 		require.NoError(t, err)
-		var vars struct {
-			Statements int64 `json:"sql_statements"`
+		metrics, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Regexp(t, `(?m)^factoring_sql_statements_total [1-9]`, string(metrics), "the query above ran SQL")
+		assert.Contains(t, string(metrics), `factoring_graphql_requests_total{code="OK",operation_name="anonymous",operation_type="query"} 1`)
+		for _, path := range []string{"/debug/pprof/", "/metrics"} {
+			res, err = http.Get(base + path)
+			require.NoError(t, err)
+			res.Body.Close()
+			assert.Equal(t, http.StatusNotFound, res.StatusCode, "%s is never on the API's address", path)
 		}
-		require.NoError(t, json.NewDecoder(res.Body).Decode(&vars))
-		res.Body.Close()
-		assert.Positive(t, vars.Statements, "the query above ran SQL")
-		res, err = http.Get(base + "/debug/pprof/")
-		require.NoError(t, err)
-		res.Body.Close()
-		assert.Equal(t, http.StatusNotFound, res.StatusCode, "pprof is never on the API's address")
 		require.NoError(t, stop())
 	})
 }

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/banpro/factoring/graph"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
@@ -21,6 +23,7 @@ import (
 	"github.com/banpro/factoring/internal/httpserver"
 	"github.com/banpro/factoring/internal/idempotencia"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/telemetry"
 )
 
 // Options are the parts the API is built from.
@@ -34,6 +37,9 @@ type Options struct {
 	// Idempotency keeps the Idempotency-Keys of mutations; nil builds one
 	// over DB (IdempotencyStore). serve passes its own, to purge it.
 	Idempotency *idempotencia.Store
+	// Telemetry, when set, traces and counts every request, and adds the
+	// trace id to the server's log lines; nil leaves both out.
+	Telemetry *telemetry.Telemetry
 }
 
 // ServiceSet is the set of domain services (graph.Services).
@@ -72,6 +78,11 @@ func NewServer(o Options) (*httpserver.Server, error) {
 		return nil, err
 	}
 	schema := graph.NewSchema(o.DB.Client, Services(o.DB, o.Config, o.Clock))
+	var extensions []graphql.HandlerExtension
+	if o.Telemetry != nil {
+		o.Logger = telemetry.Logger(o.Logger)
+		extensions = append(extensions, o.Telemetry.GraphQLExtension())
+	}
 	if o.Idempotency == nil {
 		o.Idempotency = IdempotencyStore(o.DB, o.Config, o.Clock, o.Logger)
 	}
@@ -104,6 +115,7 @@ func NewServer(o Options) (*httpserver.Server, error) {
 			Health:           o.DB.Health,
 			Idempotency:      o.Idempotency,
 			TrustedDocuments: trusted,
+			Extensions:       extensions,
 		}),
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,
@@ -113,6 +125,10 @@ func NewServer(o Options) (*httpserver.Server, error) {
 	}
 	if o.Config.Introspection {
 		cfg.SDL = gqlserver.SDL(schema)
+	}
+	if o.Telemetry != nil {
+		cfg.Trace = o.Telemetry.HTTPMiddleware
+		cfg.Observe = o.Telemetry.ObserveRequest
 	}
 	if verifier != nil {
 		cfg.Verifier = verifier

@@ -54,9 +54,14 @@ type Config struct {
 	ServingRole         string
 	ServingRolePassword string
 
-	// PprofAddr, when set, serves pprof and counters there (never the API's
-	// address).
-	PprofAddr string
+	// AdminAddr is the admin listener's address: /metrics and
+	// /debug/pprof/*, never on the API's address; "" when off
+	// (FACTORING_ADMIN_ADDR=off).
+	AdminAddr string
+
+	// Deprecated names the variables read under an old name, each with
+	// what replaces it: serve logs them at start.
+	Deprecated []string
 
 	// TrustedDocuments, when set, is the path of a JSON object mapping
 	// the SHA-256 of each operation the server may run to its document:
@@ -71,6 +76,7 @@ const (
 	DefaultTasa        = "2.00"
 	DefaultTimeZone    = "America/Santiago"
 	DefaultServingRole = "factoring_app"
+	DefaultAdminAddr   = "127.0.0.1:9090"
 )
 
 // roleName is a plain PostgreSQL identifier (internal/database checks the
@@ -110,9 +116,25 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 		ServingRole:         r.str("FACTORING_DB_SERVING_ROLE", DefaultServingRole),
 		ServingRolePassword: r.str("FACTORING_DB_SERVING_PASSWORD", ""),
 
-		PprofAddr: r.str("FACTORING_PPROF_ADDR", ""),
-
 		TrustedDocuments: r.str("FACTORING_TRUSTED_DOCUMENTS", ""),
+		AdminAddr:        r.str("FACTORING_ADMIN_ADDR", ""),
+	}
+	adminVar := "FACTORING_ADMIN_ADDR"
+	if pprof := r.str("FACTORING_PPROF_ADDR", ""); pprof != "" {
+		// The debug listener of earlier versions became the admin
+		// listener: its variable still names the address, unless the new
+		// one is set.
+		cfg.Deprecated = append(cfg.Deprecated,
+			"FACTORING_PPROF_ADDR está obsoleta: use FACTORING_ADMIN_ADDR (la escucha de administración sirve /metrics y /debug/pprof)")
+		if cfg.AdminAddr == "" {
+			cfg.AdminAddr, adminVar = pprof, "FACTORING_PPROF_ADDR"
+		}
+	}
+	switch {
+	case cfg.AdminAddr == "":
+		cfg.AdminAddr = DefaultAdminAddr
+	case strings.EqualFold(cfg.AdminAddr, "off"):
+		cfg.AdminAddr = ""
 	}
 	if !roleName.MatchString(cfg.ServingRole) {
 		r.fail("FACTORING_DB_SERVING_ROLE", "%q no es un nombre de rol: use minúsculas, dígitos y _ (máximo 63)", cfg.ServingRole)
@@ -125,11 +147,11 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 	if len(cfg.JWTSecret) > 0 && len(cfg.JWTSecret) < 32 {
 		r.fail("FACTORING_JWT_SECRET", "debe tener al menos 32 bytes (tiene %d)", len(cfg.JWTSecret))
 	}
-	if cfg.PprofAddr != "" {
-		if _, _, err := net.SplitHostPort(cfg.PprofAddr); err != nil {
-			r.fail("FACTORING_PPROF_ADDR", "%q no es una dirección host:puerto", cfg.PprofAddr)
-		} else if cfg.PprofAddr == cfg.HTTPAddr {
-			r.fail("FACTORING_PPROF_ADDR", "debe ser distinta de FACTORING_HTTP_ADDR")
+	if cfg.AdminAddr != "" {
+		if _, port, err := net.SplitHostPort(cfg.AdminAddr); err != nil || port == "" {
+			r.fail(adminVar, "%q no es una dirección host:puerto (p. ej. 127.0.0.1:9090) ni off", cfg.AdminAddr)
+		} else if sameListener(cfg.AdminAddr, cfg.HTTPAddr) {
+			r.fail(adminVar, "%q coincide con FACTORING_HTTP_ADDR: la escucha de administración nunca va en el puerto público", cfg.AdminAddr)
 		}
 	}
 	if !strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") &&
@@ -137,6 +159,19 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 		r.fail("FACTORING_DATABASE_URL", "debe empezar con postgres:// o sqlite://")
 	}
 	return cfg, errors.Join(r.errs...)
+}
+
+// sameListener reports whether two listen addresses would take the same
+// port: equal ports on the same host, or on any host when either listens
+// on all of them. Port 0 (any free port) never clashes.
+func sameListener(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb || pa == "0" {
+		return false
+	}
+	all := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || all(ha) || all(hb)
 }
 
 // origins reads a comma-separated list of origins (scheme://host[:port]).

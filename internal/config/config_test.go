@@ -150,3 +150,61 @@ func TestVariosErroresALaVez(t *testing.T) {
 	}
 	assert.Equal(t, 5, strings.Count(msg, "\n")+1, "one line per problem:\n%s", msg)
 }
+
+// Ensure that the admin listener is on by default on loopback only, "off"
+// turns it off, FACTORING_PPROF_ADDR still names it (with a deprecation to
+// log) unless FACTORING_ADMIN_ADDR is set, and it never shares the API's
+// port.
+func TestEscuchaDeAdministracion(t *testing.T) {
+	load := func(t *testing.T, vars map[string]string) (config.Config, error) {
+		t.Helper()
+		return config.Load(env(vars))
+	}
+	cfg, err := load(t, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:9090", cfg.AdminAddr, "loopback by default, never the public interface")
+	assert.Empty(t, cfg.Deprecated)
+
+	for _, off := range []string{"off", "OFF"} {
+		cfg, err = load(t, map[string]string{"FACTORING_ADMIN_ADDR": off})
+		require.NoError(t, err)
+		assert.Empty(t, cfg.AdminAddr)
+	}
+
+	cfg, err = load(t, map[string]string{"FACTORING_ADMIN_ADDR": ":9100"})
+	require.NoError(t, err)
+	assert.Equal(t, ":9100", cfg.AdminAddr)
+
+	cfg, err = load(t, map[string]string{"FACTORING_PPROF_ADDR": "127.0.0.1:6060"})
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:6060", cfg.AdminAddr, "the old variable still names the listener")
+	require.Len(t, cfg.Deprecated, 1)
+	assert.Contains(t, cfg.Deprecated[0], "FACTORING_ADMIN_ADDR")
+
+	cfg, err = load(t, map[string]string{"FACTORING_PPROF_ADDR": "127.0.0.1:6060", "FACTORING_ADMIN_ADDR": "127.0.0.1:9100"})
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:9100", cfg.AdminAddr, "the new variable wins")
+	assert.Len(t, cfg.Deprecated, 1)
+
+	cases := []struct {
+		name  string
+		vars  map[string]string
+		blame string
+	}{
+		{"no_es_direccion", map[string]string{"FACTORING_ADMIN_ADDR": "9090"}, "FACTORING_ADMIN_ADDR"},
+		{"mismo_puerto_que_la_api", map[string]string{"FACTORING_ADMIN_ADDR": ":8080"}, "FACTORING_ADMIN_ADDR"},
+		{"mismo_puerto_en_todas_las_interfaces", map[string]string{"FACTORING_HTTP_ADDR": ":9090"}, "FACTORING_ADMIN_ADDR"},
+		{"alias_en_el_puerto_de_la_api", map[string]string{"FACTORING_PPROF_ADDR": "0.0.0.0:8080"}, "FACTORING_PPROF_ADDR"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.vars)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.blame)
+		})
+	}
+	t.Run("puertos_libres_no_chocan", func(t *testing.T) {
+		_, err := load(t, map[string]string{"FACTORING_HTTP_ADDR": "127.0.0.1:0", "FACTORING_ADMIN_ADDR": "127.0.0.1:0"})
+		require.NoError(t, err)
+	})
+}

@@ -7,10 +7,14 @@ import (
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/banpro/factoring/internal/reqlog"
 )
 
 // StatementCounter counts the SQL statements that go through a driver made
-// by CountStatements: the measure of "no N+1" in tests and benchmarks.
+// by CountStatements: the measure of "no N+1" in tests and benchmarks, and
+// factoring_sql_statements_total on /metrics. Each statement also counts
+// for the request it runs in (reqlog), whose access-log line tells it.
 type StatementCounter struct{ n atomic.Int64 }
 
 // Load returns the statements counted so far.
@@ -18,6 +22,11 @@ func (c *StatementCounter) Load() int64 { return c.n.Load() }
 
 // Reset sets the count back to zero.
 func (c *StatementCounter) Reset() { c.n.Store(0) }
+
+func (c *StatementCounter) add(ctx context.Context) {
+	c.n.Add(1)
+	reqlog.CountStatement(ctx)
+}
 
 // CountStatements wraps drv so that every Exec and Query, inside a
 // transaction or not, adds one to the returned counter.
@@ -32,12 +41,12 @@ type countingDriver struct {
 }
 
 func (d *countingDriver) Exec(ctx context.Context, query string, args, v any) error {
-	d.c.n.Add(1)
+	d.c.add(ctx)
 	return d.Driver.Exec(ctx, query, args, v)
 }
 
 func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
-	d.c.n.Add(1)
+	d.c.add(ctx)
 	return d.Driver.Query(ctx, query, args, v)
 }
 
@@ -73,7 +82,7 @@ func (d *countingDriver) ExecContext(ctx context.Context, query string, args ...
 	if !ok {
 		return nil, fmt.Errorf("el driver %T no admite ExecContext", d.Driver)
 	}
-	d.c.n.Add(1)
+	d.c.add(ctx)
 	return e.ExecContext(ctx, query, args...)
 }
 
@@ -84,7 +93,7 @@ func (d *countingDriver) QueryContext(ctx context.Context, query string, args ..
 	if !ok {
 		return nil, fmt.Errorf("el driver %T no admite QueryContext", d.Driver)
 	}
-	d.c.n.Add(1)
+	d.c.add(ctx)
 	return q.QueryContext(ctx, query, args...)
 }
 
@@ -94,12 +103,12 @@ type countingTx struct {
 }
 
 func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error {
-	t.c.n.Add(1)
+	t.c.add(ctx)
 	return t.Tx.Exec(ctx, query, args, v)
 }
 
 func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
-	t.c.n.Add(1)
+	t.c.add(ctx)
 	return t.Tx.Query(ctx, query, args, v)
 }
 

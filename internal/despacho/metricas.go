@@ -46,6 +46,11 @@ func NuevasMetricas(reg prometheus.Registerer, db *database.DB) (*Metricas, erro
 		oldest: prometheus.NewDesc("factoring_outbox_oldest_seconds",
 			"Antigüedad del evento o entrega pendiente más antiguo, en segundos.", nil, nil),
 	}
+	// Every result exists from the start, at zero: an alert on the rate
+	// of fallida sees the first one, not a series that begins at 1.
+	for _, r := range []string{"entregada", "reintento", "fallida"} {
+		m.webhook.WithLabelValues(r)
+	}
 	for _, c := range []prometheus.Collector{m.webhook, m.entregas, m} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -63,6 +63,9 @@ type Config struct {
 	// runs (LoadTrustedDocuments); nil runs any, with automatic persisted
 	// queries.
 	TrustedDocuments TrustedDocuments
+	// Extensions run around everything else (internal/telemetry's span and
+	// metrics per operation): the first is the outermost.
+	Extensions []graphql.HandlerExtension
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
@@ -88,6 +91,9 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 		post.idempotency = &idempotency{store: cfg.Idempotency, log: cfg.Logger}
 	}
 	srv.AddTransport(post)
+	for _, ext := range cfg.Extensions {
+		srv.Use(ext)
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(limits.MaxTokens)
 	rulesFn := validationRules
@@ -113,6 +119,7 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 	srv.Use(&queryLimits{limits: limits, introspection: cfg.Introspection})
 	srv.Use(authorization{enabled: cfg.Authorization})
 	srv.Use(availability{health: cfg.Health})
+	srv.AroundResponses(recordOperation)
 	return &endpoint{graphql: srv, presenter: p}
 }
 
@@ -151,6 +158,24 @@ func (operationName) MutateOperationContext(ctx context.Context, oc *graphql.Ope
 	}
 	reqlog.SetOperation(ctx, name)
 	return nil
+}
+
+// recordOperation puts the operation's name and type in the request's
+// access log. It runs around every response, those of operations refused
+// before they ran (a role that may not, a bad variable) included.
+func recordOperation(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		name := oc.OperationName
+		if oc.Operation != nil {
+			if name == "" {
+				name = oc.Operation.Name
+			}
+			reqlog.SetOperationType(ctx, string(oc.Operation.Operation))
+		}
+		reqlog.SetOperation(ctx, name)
+	}
+	return next(ctx)
 }
 
 // endpoint answers what gqlgen's server would answer without the API's

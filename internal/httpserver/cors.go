@@ -28,7 +28,9 @@ func cors(next http.Handler, origins []string) http.Handler {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
 			h.Set("Access-Control-Allow-Methods", "GET, POST")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, X-Correlation-ID, Idempotency-Key")
+			// traceparent and tracestate: a browser app that traces its
+			// calls (W3C Trace Context) continues its trace here.
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, X-Request-ID, X-Correlation-ID, Idempotency-Key, traceparent, tracestate")
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return

@@ -37,26 +37,31 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// accessLog writes one structured line per request: its id and the
-// caller's correlation id, who made it (actor: the authenticated subject,
-// "anonimo" with authentication off, empty when no valid token came),
-// method, path, GraphQL operation name, status, the codes of the errors it
-// answered with (none when it succeeded), outcome, size and duration.
-// Never the query's variables, the body or headers such as Authorization.
+// accessLog writes one structured line per request: its id and the caller's correlation id, the trace id
+// (added by the log handler of internal/telemetry when the request carries
+// a trace), who made it (actor: the authenticated subject, "anonimo" with
+// authentication off, empty when no valid token came), method, path, the
+// GraphQL operation's type and name, status, the codes of the errors it
+// answered with (none when it succeeded), outcome, size, the SQL statements
+// it ran and its duration. Never the query's variables, the body or
+// headers such as Authorization. observe, when not nil, is handed the same
+// summary (the metrics).
 //
 // A request whose client went away before the answer (net/http cancels the
 // request's context when its connection closes) is logged as nginx logs
 // it: status 499, outcome "cancelled", whatever the handler wrote to the
 // closed connection. Any other request's outcome is "completed".
-func accessLog(next http.Handler, log *slog.Logger) http.Handler {
+func accessLog(next http.Handler, log *slog.Logger, observe func(context.Context, reqlog.Summary)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx, entry := reqlog.NewContext(r.Context())
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		status, outcome := rec.status, "completed"
+		s := entry.Summarize()
+		s.Method, s.Path, s.Bytes, s.Duration = r.Method, r.URL.Path, rec.bytes, time.Since(start)
+		s.Status, s.Outcome = rec.status, "completed"
 		if errors.Is(ctx.Err(), context.Canceled) {
-			status, outcome = apperror.Cancelled.HTTPStatus(), "cancelled"
+			s.Status, s.Outcome = apperror.Cancelled.HTTPStatus(), "cancelled"
 		}
 		level := slog.LevelInfo
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
@@ -64,17 +69,22 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 		}
 		log.LogAttrs(ctx, level, "solicitud",
 			slog.String("request_id", requestid.FromContext(ctx)),
-			slog.String("correlation_id", requestid.Correlation(ctx)),
-			slog.String("actor", entry.Actor()),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("operation", entry.Operation()),
-			slog.Int("status", status),
-			slog.Any("codes", entry.Codes()),
-			slog.String("outcome", outcome),
-			slog.Int("bytes", rec.bytes),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("correlation_id", requestid.Correlation(r.Context())),
+			slog.String("actor", s.Actor),
+			slog.String("method", s.Method),
+			slog.String("path", s.Path),
+			slog.String("operation_type", s.OperationType),
+			slog.String("operation", s.Operation),
+			slog.Int("status", s.Status),
+			slog.Any("codes", s.Codes),
+			slog.String("outcome", s.Outcome),
+			slog.Int("bytes", s.Bytes),
+			slog.Int64("sql_statements", s.Statements),
+			slog.Float64("duration_ms", float64(s.Duration.Microseconds())/1000),
 		)
+		if observe != nil {
+			observe(ctx, s)
+		}
 	})
 }
 

@@ -111,7 +111,7 @@ func TestRecoverPanics(t *testing.T) {
 	log := jsonLogger(&logs)
 	panicky := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom: secreto interno") })
 	// The order New wraps them in.
-	h := withRequestID(accessLog(recoverPanics(securityHeaders(panicky), log), log))
+	h := withRequestID(accessLog(recoverPanics(securityHeaders(panicky), log), log, nil))
 
 	req := httptest.NewRequest(http.MethodGet, "/cualquiera", nil)
 	req.Header.Set(requestid.Header, "panico-1")
@@ -203,15 +203,18 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestAccessLog(t *testing.T) {
 	var logs bytes.Buffer
+	var observed []reqlog.Summary
 	h := withRequestID(accessLog(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqlog.SetOperation(r.Context(), "BuscarClientes")
-		reqlog.SetActor(r.Context(), "ana@banpro.cl")
+		reqlog.SetOperationType(r.Context(), "query")
+		reqlog.SetActor(r.Context(), "ana")
 		reqlog.AddCode(r.Context(), "NOT_FOUND")
-		reqlog.AddCode(r.Context(), "VALIDATION_ERROR")
 		reqlog.AddCode(r.Context(), "NOT_FOUND")
+		reqlog.CountStatement(r.Context())
+		reqlog.CountStatement(r.Context())
 		w.WriteHeader(http.StatusAccepted)
 		_, _ = w.Write([]byte("hola"))
-	}), jsonLogger(&logs)))
+	}), jsonLogger(&logs), func(_ context.Context, s reqlog.Summary) { observed = append(observed, s) }))
 
 	req := httptest.NewRequest(http.MethodPost, "/graphql?variables=secreto789",
 		strings.NewReader(`{"query":"query BuscarClientes($q: String) { x }","variables":{"q":"secreto456"}}`))
@@ -224,15 +227,26 @@ func TestAccessLog(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(logs.String())), &line), logs.String())
 	assert.Equal(t, rec.Header().Get(requestid.Header), line["request_id"])
 	assert.Equal(t, "log-1", line["correlation_id"])
-	assert.Equal(t, "ana@banpro.cl", line["actor"])
-	assert.Equal(t, []any{"NOT_FOUND", "VALIDATION_ERROR"}, line["codes"], "each code once, in order")
 	assert.Equal(t, "POST", line["method"])
 	assert.Equal(t, "/graphql", line["path"])
 	assert.Equal(t, float64(http.StatusAccepted), line["status"])
 	assert.Equal(t, "completed", line["outcome"])
 	assert.Equal(t, "BuscarClientes", line["operation"])
+	assert.Equal(t, "query", line["operation_type"])
+	assert.Equal(t, "ana", line["actor"])
+	assert.Equal(t, []any{"NOT_FOUND"}, line["codes"], "each code once")
+	assert.Equal(t, float64(2), line["sql_statements"])
 	assert.Equal(t, float64(4), line["bytes"])
 	assert.Contains(t, line, "duration_ms")
+	// The metrics are handed what the line says.
+	require.Len(t, observed, 1)
+	o := observed[0]
+	assert.Equal(t, reqlog.Summary{
+		Method: "POST", Path: "/graphql", Status: http.StatusAccepted, Outcome: "completed", Bytes: 4,
+		Duration: o.Duration, Actor: "ana", Operation: "BuscarClientes", OperationType: "query",
+		Codes: []string{"NOT_FOUND"}, Statements: 2,
+	}, o)
+	assert.Positive(t, o.Duration)
 	for _, secret := range []string{"secreto123", "secreto456", "secreto789", "Bearer"} {
 		assert.NotContains(t, logs.String(), secret, "the access log never has headers, the body or the query string")
 	}
@@ -253,7 +267,7 @@ func TestAccessLog(t *testing.T) {
 				var logs bytes.Buffer
 				h := withRequestID(accessLog(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 					_, _ = w.Write([]byte("{}"))
-				}), jsonLogger(&logs)))
+				}), jsonLogger(&logs), nil))
 				ctx, cancel := tc.end(context.Background())
 				cancel()
 				h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", nil))
@@ -268,7 +282,7 @@ func TestAccessLog(t *testing.T) {
 	t.Run("healthz_y_readyz_en_debug", func(t *testing.T) {
 		var logs bytes.Buffer
 		log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		h := withRequestID(accessLog(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), log))
+		h := withRequestID(accessLog(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), log, nil))
 		for _, p := range []string{"/healthz", "/readyz"} {
 			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, p, nil))
 		}

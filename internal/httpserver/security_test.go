@@ -3,7 +3,6 @@ package httpserver_test
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +23,7 @@ import (
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/httpserver"
+	"github.com/banpro/factoring/internal/telemetry"
 	"github.com/banpro/factoring/internal/testkit"
 )
 
@@ -145,7 +145,7 @@ func TestCORS(t *testing.T) {
 		return enviar(t, http.MethodOptions, base+"/graphql", "", map[string]string{
 			"Origin":                         origin,
 			"Access-Control-Request-Method":  "POST",
-			"Access-Control-Request-Headers": "authorization, content-type",
+			"Access-Control-Request-Headers": "authorization, content-type, traceparent, tracestate",
 		})
 	}
 	actual := func(base, origin, auth string) respuesta {
@@ -188,6 +188,10 @@ func TestCORS(t *testing.T) {
 		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "x-correlation-id")
 		assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), "idempotency-key",
 			"a browser client (the playground) may send a key with its mutations")
+		for _, h := range []string{"traceparent", "tracestate"} {
+			assert.Contains(t, strings.ToLower(res.header.Get("Access-Control-Allow-Headers")), h,
+				"a browser app's W3C trace context is let through")
+		}
 		assert.Empty(t, res.header.Get("Access-Control-Allow-Credentials"), "bearer tokens need no cookies")
 		assert.Contains(t, res.header.Values("Vary"), "Origin")
 
@@ -314,10 +318,10 @@ func TestTiemposDelServidor(t *testing.T) {
 	})
 }
 
-// TestEscuchaDeDepuracion: FACTORING_PPROF_ADDR's listener serves pprof and
-// /debug/vars (with the SQL statement count) on its own address; the API's
-// handler serves none of it.
-func TestEscuchaDeDepuracion(t *testing.T) {
+// TestEscuchaDeAdministracion: the admin listener (FACTORING_ADMIN_ADDR)
+// serves /metrics (with the SQL statement count) and pprof on its own
+// address; the API's handler serves none of it.
+func TestEscuchaDeAdministracion(t *testing.T) {
 	db := testkit.SQLite(t)
 	cfg := configDe(t, nil)
 	c, _ := testkit.Serve(t, db, testkit.ServeOptions{Config: &cfg})
@@ -326,32 +330,33 @@ func TestEscuchaDeDepuracion(t *testing.T) {
 	require.Empty(t, res.Errors, res.Raw)
 	require.Positive(t, db.Statements.Load())
 
+	tel, err := telemetry.New(t.Context(), telemetry.Config{})
+	require.NoError(t, err)
+	require.NoError(t, tel.RegisterDB(db))
 	var logs testkit.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
-	addr, err := httpserver.ListenDebug(ctx, httpserver.DebugConfig{
-		Addr:       "127.0.0.1:0",
-		Logger:     slog.New(slog.NewJSONHandler(&logs, nil)),
-		Statements: db.Statements.Load,
+	addr, err := httpserver.ListenAdmin(ctx, httpserver.AdminConfig{
+		Addr:    "127.0.0.1:0",
+		Logger:  slog.New(slog.NewJSONHandler(&logs, nil)),
+		Metrics: tel.MetricsHandler(),
 	})
 	require.NoError(t, err)
-	assert.Contains(t, logs.String(), addr, "the debug listener logs its address")
-	assert.Contains(t, logs.String(), "pprof", "and warns that it is on")
+	assert.Contains(t, logs.String(), addr, "the admin listener logs its address")
 
-	res2 := enviar(t, http.MethodGet, "http://"+addr+"/debug/vars", "", nil)
+	res2 := enviar(t, http.MethodGet, "http://"+addr+"/metrics", "", nil)
 	require.Equal(t, http.StatusOK, res2.status)
-	var vars map[string]any
-	require.NoError(t, json.Unmarshal([]byte(res2.body), &vars), res2.body)
-	assert.EqualValues(t, db.Statements.Load(), vars["sql_statements"])
-	assert.Contains(t, vars, "goroutines")
+	assert.Contains(t, res2.body, fmt.Sprintf("factoring_sql_statements_total %d\n", db.Statements.Load()))
+	assert.Contains(t, res2.body, "go_sql_max_open_connections", "the pool's collector")
+	assert.Contains(t, res2.body, "go_goroutines", "the runtime's")
 	res2 = enviar(t, http.MethodGet, "http://"+addr+"/debug/pprof/", "", nil)
 	assert.Equal(t, http.StatusOK, res2.status)
 	assert.Contains(t, res2.body, "goroutine")
 
-	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/vars"} {
+	for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/heap", "/debug/vars"} {
 		for _, h := range []map[string]string{nil, {"Authorization": c.Header.Get("Authorization")}} {
 			res := enviar(t, http.MethodGet, c.URL()+path, "", h)
 			assert.Equal(t, http.StatusNotFound, res.status, path)
-			assert.NotContains(t, res.body, "sql_statements")
+			assert.NotContains(t, res.body, "factoring_sql_statements_total")
 		}
 	}
 
@@ -362,5 +367,5 @@ func TestEscuchaDeDepuracion(t *testing.T) {
 			conn.Close()
 		}
 		return err != nil
-	}, 10*time.Second, 20*time.Millisecond, "the debug listener stops with its context")
+	}, 10*time.Second, 20*time.Millisecond, "the admin listener stops with its context")
 }

@@ -1,7 +1,8 @@
 // Package httpserver assembles the API's HTTP server: the routes (/graphql,
 // /playground, /schema.graphql, /healthz, /readyz) behind the middleware
-// every request meets, in order: request id, access log, panic recovery,
-// security headers, CORS, request deadline, authentication and body limit.
+// every request meets, in order: request id, tracing (when configured),
+// access log, panic recovery, security headers, CORS, request deadline,
+// authentication and body limit.
 //
 // It knows nothing of GraphQL: it is handed the /graphql handler and the
 // schema's SDL (internal/app wires them from internal/gqlserver and graph).
@@ -21,6 +22,7 @@ import (
 
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/playground"
+	"github.com/banpro/factoring/internal/reqlog"
 )
 
 // MaxBodyBytes bounds a request body: 1 MiB, far above any real query.
@@ -45,6 +47,13 @@ type Config struct {
 	// Ready reports whether the API can serve: the database answers and its
 	// migrations are current. /readyz calls it.
 	Ready func(ctx context.Context) error
+	// Trace, when set, wraps every request right after it gets its id and
+	// before the access log, so that the access log and everything after
+	// it run inside the request's span (internal/telemetry).
+	Trace func(http.Handler) http.Handler
+	// Observe, when set, is handed the summary of every finished request,
+	// the one its access-log line tells (internal/telemetry's metrics).
+	Observe func(context.Context, reqlog.Summary)
 }
 
 // Server is the API's HTTP server.
@@ -93,7 +102,10 @@ func New(cfg Config) (*Server, error) {
 	h = cors(h, cfg.CORSOrigins)
 	h = securityHeaders(h)
 	h = recoverPanics(h, cfg.Logger)
-	h = accessLog(h, cfg.Logger)
+	h = accessLog(h, cfg.Logger, cfg.Observe)
+	if cfg.Trace != nil {
+		h = cfg.Trace(h)
+	}
 	h = withRequestID(h)
 	return &Server{cfg: cfg, handler: h}, nil
 }

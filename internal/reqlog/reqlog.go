@@ -1,23 +1,30 @@
 // Package reqlog carries what the access log of a request needs but only
 // later layers know: who made it (the authentication middleware), the
-// GraphQL operation's name and the codes of the errors it answered (the
-// GraphQL layer and the HTTP shell's own refusals). The HTTP middleware puts
-// an Entry in the request's context; the others fill it in; the middleware
-// logs it when the response is written.
+// GraphQL operation's name and type and the codes of the errors it answered
+// (the GraphQL layer and the HTTP shell's own refusals), and how many SQL
+// statements it ran (the database layer). The HTTP middleware puts an Entry
+// in the request's context; the others fill it in; the middleware logs it
+// when the response is written, and hands the same Summary to the metrics.
 package reqlog
 
 import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Entry is the part of a request's access-log line filled in downstream.
 type Entry struct {
-	mu        sync.Mutex
-	operation string
-	actor     string
-	codes     []string
+	mu            sync.Mutex
+	operation     string
+	operationType string
+	actor         string
+	codes         []string
+	// statements is apart from mu: the database layer adds to it once per
+	// statement, from the request's goroutines.
+	statements atomic.Int64
 }
 
 type ctxKey struct{}
@@ -85,4 +92,63 @@ func (e *Entry) Codes() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]string{}, e.codes...)
+}
+
+// SetOperationType records the GraphQL operation's type (query, mutation,
+// subscription) of the request in ctx, if it carries an Entry.
+func SetOperationType(ctx context.Context, typ string) {
+	if e, ok := from(ctx); ok {
+		e.mu.Lock()
+		e.operationType = typ
+		e.mu.Unlock()
+	}
+}
+
+// OperationType returns the recorded operation type, "" when the request
+// never got as far as a parsed operation.
+func (e *Entry) OperationType() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.operationType
+}
+
+// CountStatement adds one SQL statement to the request in ctx, if it
+// carries an Entry. The database layer calls it for every statement, so it
+// takes no lock.
+func CountStatement(ctx context.Context) {
+	if e, ok := from(ctx); ok {
+		e.statements.Add(1)
+	}
+}
+
+// Statements returns the SQL statements the request ran so far.
+func (e *Entry) Statements() int64 { return e.statements.Load() }
+
+// Summary is one finished request as its access-log line tells it: what
+// the HTTP middleware measured and what the Entry gathered. The metrics
+// read the same Summary, so the log and the counters never disagree.
+type Summary struct {
+	Method, Path  string
+	Status        int
+	Outcome       string // "completed" or "cancelled"
+	Bytes         int
+	Duration      time.Duration
+	Actor         string
+	Operation     string
+	OperationType string
+	Codes         []string
+	Statements    int64
+}
+
+// Summarize returns e's part of a Summary; the caller adds the HTTP part.
+func (e *Entry) Summarize() Summary {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return Summary{
+		Actor:         e.actor,
+		Operation:     e.operation,
+		OperationType: e.operationType,
+		Codes:         append([]string{}, e.codes...),
+		Statements:    e.statements.Load(),
+	}
 }

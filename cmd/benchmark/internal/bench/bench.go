@@ -72,12 +72,12 @@ type Config struct {
 	// Binary is the server binary, run as `Binary serve`.
 	Binary string
 	// ServerURL, when set, is an already running server to benchmark
-	// instead (it must serve DatabaseURL); ServerPid and DebugAddr are its
-	// process id and debug listener, when known, and JWTSecret the secret
+	// instead (it must serve DatabaseURL); ServerPid and AdminAddr are its
+	// process id and admin listener, when known, and JWTSecret the secret
 	// it verifies tokens with.
 	ServerURL string
 	ServerPid int
-	DebugAddr string
+	AdminAddr string
 	JWTSecret string
 
 	// M2Ops and M2Covered shape scenario M2: that many PENDIENTE
@@ -85,7 +85,7 @@ type Config struct {
 	M2Ops, M2Covered int
 
 	// ProfileDir, when set, receives a CPU profile of the server over each
-	// API run's measured window (<scenario>.pprof, from the debug
+	// API run's measured window (<scenario>.pprof, from the admin
 	// listener's /debug/pprof/profile), for `go tool pprof`.
 	ProfileDir string
 
@@ -223,7 +223,7 @@ type Report struct {
 	// AuthEnforced says whether the server refused a request without a
 	// token (nil: not checked).
 	AuthEnforced *bool
-	// StatementsAvailable says whether the server's sql_statements
+	// StatementsAvailable says whether the server's factoring_sql_statements_total
 	// counter moved under load (published and wired).
 	StatementsAvailable bool
 	Started             time.Time
@@ -337,7 +337,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	secret := cfg.JWTSecret
 	var srv *server.Server
 	if cfg.ServerURL != "" {
-		srv = server.Attach(cfg.ServerURL, cfg.DebugAddr, cfg.ServerPid)
+		srv = server.Attach(cfg.ServerURL, cfg.AdminAddr, cfg.ServerPid)
 		logf("servidor existente en %s", srv.Base)
 	} else {
 		if secret == "" {
@@ -373,11 +373,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 				logf("%v", err)
 			}
 		}()
-		logf("servidor listo en %s (pid %d, debug %s)", srv.Base, srv.Pid, srv.DebugAddr)
+		logf("servidor listo en %s (pid %d, administración %s)", srv.Base, srv.Pid, srv.AdminAddr)
 	}
 	_, rep.StatementsAvailable = srv.Statements(ctx)
 	if !rep.StatementsAvailable {
-		logf("el servidor no publica sql_statements en /debug/vars: sentencias por solicitud = n/a")
+		logf("el servidor no publica factoring_sql_statements_total en /metrics: sentencias por solicitud = n/a")
 	}
 
 	tok, err := issueTokens(secret)

@@ -120,7 +120,7 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		fmt.Fprint(w, "Note: the server answered without a token (authentication not active); tokens were sent anyway.\n\n")
 	}
 	if !r.StatementsAvailable {
-		fmt.Fprint(w, "Note: the server publishes no `sql_statements` at /debug/vars: SQL/req of the API is n/a.\n\n")
+		fmt.Fprint(w, "Note: the server publishes no `factoring_sql_statements_total` at /metrics: SQL/req of the API is n/a.\n\n")
 	}
 
 	if noisy := r.noisyRuns(); len(noisy) > 0 {
@@ -313,7 +313,7 @@ func (r *Report) Targets() []Target {
 		if v, ok := rw.API.StmtsPerReq(); ok {
 			st.Status, st.Detail = passFail(v <= t.max), fmt.Sprintf("%.1f", v)
 		} else {
-			st.Status, st.Detail = "n/a", "the server publishes no sql_statements"
+			st.Status, st.Detail = "n/a", "the server publishes no factoring_sql_statements_total"
 		}
 		out = append(out, st)
 	}

@@ -1,15 +1,15 @@
 // Package server runs the real API binary as a subprocess for the
 // benchmark and samples it: CPU time and memory from /proc/<pid>, and the
-// SQL statement counter from the debug listener's /debug/vars (expvar
-// "sql_statements"). Every sample tolerates a server that does not offer
-// it (no debug listener, not Linux): it reports "unknown" instead.
+// SQL statement counter from the admin listener's /metrics
+// (factoring_sql_statements_total). Every sample tolerates a server that
+// does not offer it (no admin listener, not Linux): it reports "unknown"
+// instead.
 package server
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,7 +33,7 @@ type Options struct {
 	Binary string
 	// Env is added to the server's environment (FACTORING_DATABASE_URL,
 	// FACTORING_JWT_SECRET, ...). FACTORING_HTTP_ADDR and
-	// FACTORING_PPROF_ADDR are set by Start.
+	// FACTORING_ADMIN_ADDR are set by Start.
 	Env []string
 	// Log receives the server's stdout and stderr.
 	Log io.Writer
@@ -46,8 +46,8 @@ type Server struct {
 	URL string
 	// Base is http://127.0.0.1:port.
 	Base string
-	// DebugAddr is the debug listener (pprof, expvar), "" if unknown.
-	DebugAddr string
+	// AdminAddr is the admin listener (/metrics, pprof), "" if unknown.
+	AdminAddr string
 	// Pid is the process id, 0 if unknown.
 	Pid int
 
@@ -56,26 +56,26 @@ type Server struct {
 	client *http.Client
 }
 
-// Start runs `<binary> serve --addr 127.0.0.1:<free port>` with the debug
+// Start runs `<binary> serve --addr 127.0.0.1:<free port>` with the admin
 // listener on another free port and waits until /readyz answers 200.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	httpAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	debugAddr, err := freeAddr()
+	adminAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(opts.Binary, "serve", "--addr", httpAddr)
 	cmd.Env = append(os.Environ(), opts.Env...)
-	cmd.Env = append(cmd.Env, "FACTORING_HTTP_ADDR="+httpAddr, "FACTORING_PPROF_ADDR="+debugAddr)
+	cmd.Env = append(cmd.Env, "FACTORING_HTTP_ADDR="+httpAddr, "FACTORING_ADMIN_ADDR="+adminAddr)
 	cmd.Stdout, cmd.Stderr = opts.Log, opts.Log
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("iniciar %s: %w", opts.Binary, err)
 	}
 	s := &Server{
-		URL: "http://" + httpAddr + "/graphql", Base: "http://" + httpAddr, DebugAddr: debugAddr,
+		URL: "http://" + httpAddr + "/graphql", Base: "http://" + httpAddr, AdminAddr: adminAddr,
 		Pid: cmd.Process.Pid, cmd: cmd, done: make(chan error, 1),
 		client: &http.Client{Timeout: 5 * time.Second},
 	}
@@ -88,11 +88,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 }
 
 // Attach describes a server already running at base (http://host:port),
-// with its debug listener at debugAddr and its process id, either of which
+// with its admin listener at adminAddr and its process id, either of which
 // may be unknown ("" and 0).
-func Attach(base, debugAddr string, pid int) *Server {
+func Attach(base, adminAddr string, pid int) *Server {
 	base = strings.TrimSuffix(strings.TrimSuffix(base, "/graphql"), "/")
-	return &Server{URL: base + "/graphql", Base: base, DebugAddr: debugAddr, Pid: pid,
+	return &Server{URL: base + "/graphql", Base: base, AdminAddr: adminAddr, Pid: pid,
 		client: &http.Client{Timeout: 5 * time.Second}}
 }
 
@@ -212,14 +212,17 @@ func ReadProc(pid int) (p Proc, ok bool) {
 	return p, true
 }
 
+// statementsMetric is the server's SQL statement counter on /metrics.
+const statementsMetric = "factoring_sql_statements_total"
+
 // Statements reads the server's SQL statement counter from
-// http://<debug>/debug/vars ("sql_statements"). ok is false when the
-// server has no debug listener or does not publish the counter.
+// http://<admin>/metrics (factoring_sql_statements_total). ok is false when
+// the server has no admin listener or does not publish the counter.
 func (s *Server) Statements(ctx context.Context) (n int64, ok bool) {
-	if s.DebugAddr == "" {
+	if s.AdminAddr == "" {
 		return 0, false
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.DebugAddr+"/debug/vars", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.AdminAddr+"/metrics", nil)
 	if err != nil {
 		return 0, false
 	}
@@ -231,29 +234,33 @@ func (s *Server) Statements(ctx context.Context) (n int64, ok bool) {
 	if resp.StatusCode != http.StatusOK {
 		return 0, false
 	}
-	var vars map[string]json.RawMessage
-	if err := json.NewDecoder(resp.Body).Decode(&vars); err != nil {
-		return 0, false
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		// The text format: "name value" for a metric without labels; the
+		// value is a float (1.234567e+06 for large counts).
+		name, value, found := strings.Cut(sc.Text(), " ")
+		if !found || name != statementsMetric {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return 0, false
+		}
+		return int64(f), true
 	}
-	raw, found := vars["sql_statements"]
-	if !found {
-		return 0, false
-	}
-	if err := json.Unmarshal(raw, &n); err != nil {
-		return 0, false
-	}
-	return n, true
+	return 0, false
 }
 
 // Profile fetches a CPU profile of d (whole seconds, at least one) from the
-// debug listener's /debug/pprof/profile and writes it to path.
+// admin listener's /debug/pprof/profile and writes it to path.
 func (s *Server) Profile(ctx context.Context, d time.Duration, path string) error {
-	if s.DebugAddr == "" {
-		return errors.New("sin listener de depuración")
+	if s.AdminAddr == "" {
+		return errors.New("sin escucha de administración")
 	}
 	secs := max(int(d.Seconds()), 1)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.DebugAddr, secs), nil)
+		fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.AdminAddr, secs), nil)
 	if err != nil {
 		return err
 	}

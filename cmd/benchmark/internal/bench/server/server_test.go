@@ -30,23 +30,26 @@ func TestReadProc(t *testing.T) {
 	assert.False(t, ok, "a process that does not exist")
 }
 
-// TestStatements ensures that the counter is read from expvar's JSON, and
-// that a server without it reads as unknown.
+// TestStatements ensures that the counter is read from the admin
+// listener's /metrics, large values in the exponent form the text format
+// uses included, and that a server without it reads as unknown.
 func TestStatements(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/vars", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`{"cmdline": ["factoring"], "memstats": {"Alloc": 1}, "sql_statements": 12345}`))
-	})
-	with := httptest.NewServer(mux)
-	defer with.Close()
+	for metrics, want := range map[string]int64{
+		"# HELP factoring_sql_statements_total x\n# TYPE factoring_sql_statements_total counter\nfactoring_sql_statements_total 12345\n": 12345,
+		"go_goroutines 8\nfactoring_sql_statements_total_other 1\nfactoring_sql_statements_total 1.234567e+06\n":                         1234567,
+	} {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(metrics)) })
+		with := httptest.NewServer(mux)
+		n, ok := server.Attach("http://x", strings.TrimPrefix(with.URL, "http://"), 0).Statements(context.Background())
+		with.Close()
+		assert.True(t, ok)
+		assert.Equal(t, want, n)
+	}
+
 	without := httptest.NewServer(http.NotFoundHandler())
 	defer without.Close()
-
-	n, ok := server.Attach("http://x", strings.TrimPrefix(with.URL, "http://"), 0).Statements(context.Background())
-	assert.True(t, ok)
-	assert.EqualValues(t, 12345, n)
-
-	_, ok = server.Attach("http://x", strings.TrimPrefix(without.URL, "http://"), 0).Statements(context.Background())
+	_, ok := server.Attach("http://x", strings.TrimPrefix(without.URL, "http://"), 0).Statements(context.Background())
 	assert.False(t, ok)
 	_, ok = server.Attach("http://x", "", 0).Statements(context.Background())
 	assert.False(t, ok)
@@ -60,7 +63,7 @@ func TestAttach(t *testing.T) {
 	assert.False(t, ok)
 }
 
-// TestProfile ensures that a CPU profile is fetched from the debug listener.
+// TestProfile ensures that a CPU profile is fetched from the admin listener.
 func TestProfile(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
