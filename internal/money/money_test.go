@@ -15,7 +15,7 @@ import (
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 func TestDescuento(t *testing.T) {
-	t.Run("ejemplo_de_domain_md", func(t *testing.T) {
+	t.Run("ejemplo_de_docs_dominio", func(t *testing.T) {
 		// 300000.00 at 2.00 % for 120 days: 2000.00 off, 298000.00 paid out.
 		desc := money.Descuento(d("300000.00"), d("2.00"), 120)
 		assert.Equal(t, "2000.00", money.String(desc))
