@@ -28,6 +28,7 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/money"
 	"github.com/banpro/factoring/internal/requestid"
@@ -53,6 +54,9 @@ type Entrada struct {
 	// *ent.Factura or *ent.Operacion), for the integration event's data.
 	// It is not stored.
 	Registro any
+	// FacturaIDs are an operación's invoices, for its integration event
+	// (operación entries only). Not stored apart from the detalle.
+	FacturaIDs []int
 	// Fecha is when the change happened: Registrar sets it.
 	Fecha time.Time
 }
@@ -191,7 +195,38 @@ func Registrar(ctx context.Context, tx *ent.Tx, fecha time.Time, entradas ...Ent
 			return fmt.Errorf("registrar auditoría %s: %w", batch[0].Tipo, err)
 		}
 	}
-	return nil
+	// The integration events go out of the same seam, in the same
+	// transaction: a change has its event exactly when it has its entry.
+	evts := make([]eventos.Event, 0, len(entradas))
+	for _, e := range entradas {
+		ev, err := e.evento()
+		if err != nil {
+			return err
+		}
+		evts = append(evts, ev)
+	}
+	return eventos.Enqueue(ctx, tx, evts...)
+}
+
+// evento is the integration event that announces e: its type is the
+// entry's tipo mapped by TipoIntegracion, its data built from the entity
+// as the mutation left it.
+func (e Entrada) evento() (eventos.Event, error) {
+	tipo := eventos.Tipo(e.Tipo.TipoIntegracion())
+	switch r := e.Registro.(type) {
+	case *ent.Cliente:
+		var extra map[string]any
+		if c, ok := e.Cambios["lineaCredito"]; ok {
+			extra = map[string]any{"linea_credito_anterior": c.Anterior}
+		}
+		return eventos.Cliente(tipo, r, extra, e.Fecha), nil
+	case *ent.Factura:
+		return eventos.Factura(tipo, r, e.Fecha), nil
+	case *ent.Operacion:
+		return eventos.Operacion(tipo, r, e.FacturaIDs, e.Fecha), nil
+	default:
+		return eventos.Event{}, fmt.Errorf("auditoría %s: entidad %T sin evento de integración", e.Tipo, e.Registro)
+	}
 }
 
 // bulkSize bounds the rows of one INSERT: SQLite allows 32,766 bound

@@ -2,6 +2,7 @@ package auditoria_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -15,11 +16,13 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/hook"
+	"github.com/banpro/factoring/ent/outboxevento"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/requestid"
@@ -400,11 +403,32 @@ func TestCadaMutacionEscribeUnaEntrada(t *testing.T) {
 				ctx := como("auditada@banpro.cl", reqID, corr)
 				mutate := m.prep(t, env)
 				before := ultimoID(t, db)
+				beforeOutbox := ultimoEventoOutbox(t, db)
 				id, err := mutate(ctx)
 				require.NoError(t, err)
 				evs := desde(t, db, before)
 				require.Len(t, evs, 1, "exactly one entry: %v", evs)
 				e := evs[0]
+
+				// Its integration event, in the same transaction: one
+				// outbox row, of the type the entry's tipo maps to, about
+				// the same entity, under the same request.
+				out, err := db.Client.OutboxEvento.Query().Where(outboxevento.IDGT(beforeOutbox)).All(context.Background())
+				require.NoError(t, err)
+				require.Len(t, out, 1, "exactly one integration event")
+				assert.Equal(t, m.tipo.TipoIntegracion(), out[0].Tipo)
+				assert.Equal(t, gid.Encode(id), out[0].Sujeto)
+				assert.Equal(t, reqID, out[0].RequestID)
+				var sobre eventos.Sobre
+				require.NoError(t, json.Unmarshal([]byte(out[0].Cuerpo), &sobre))
+				assert.Equal(t, out[0].EventoID, sobre.ID)
+				assert.True(t, sobre.Time.Equal(env.Clock.Now()), "the event is dated like its entry: %s", sobre.Time)
+				var datos map[string]any
+				require.NoError(t, json.Unmarshal(sobre.Data, &datos))
+				if m.entidad == estado.EntidadOperacion {
+					assert.Equal(t, gid.Encode(id), datos["operacion_id"])
+					assert.NotEmpty(t, datos["factura_ids"], "an operación's event names its invoices")
+				}
 				assert.Equal(t, m.tipo, e.Tipo)
 				assert.Equal(t, m.entidad, e.Entidad)
 				assert.Equal(t, id, e.EntidadID)
@@ -464,7 +488,19 @@ func foto(t *testing.T, env *testkit.Env) string {
 	}
 	n, err := env.DB.Client.EventoAuditoria.Query().Count(ctx)
 	require.NoError(t, err)
-	return out + fmt.Sprintf("auditoria %d\n", n)
+	nEventos, err := env.DB.Client.OutboxEvento.Query().Count(ctx)
+	require.NoError(t, err)
+	return out + fmt.Sprintf("auditoria %d\noutbox %d\n", n, nEventos)
+}
+
+// ultimoEventoOutbox is the id of the latest outbox event (0 when none).
+func ultimoEventoOutbox(t *testing.T, db *database.DB) int {
+	t.Helper()
+	id, err := db.Client.OutboxEvento.Query().Aggregate(ent.Max(outboxevento.FieldID)).Int(context.Background())
+	if err != nil {
+		return 0 // no rows: MAX is NULL
+	}
+	return id
 }
 
 // TestUnaMutacionFallidaNoDejaEntrada ensures atomicity both ways: a

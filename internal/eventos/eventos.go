@@ -133,8 +133,10 @@ func Enqueue(ctx context.Context, tx *ent.Tx, evts ...Event) error {
 			SetRequestID(reqID).
 			SetCuerpo(string(cuerpo))
 	}
-	if err := tx.OutboxEvento.CreateBulk(rows...).Exec(ctx); err != nil {
-		return fmt.Errorf("registrar eventos de integración: %w", err)
+	for start := 0; start < len(rows); start += bulkSize {
+		if err := tx.OutboxEvento.CreateBulk(rows[start:min(start+bulkSize, len(rows))]...).Exec(ctx); err != nil {
+			return fmt.Errorf("registrar eventos de integración: %w", err)
+		}
 	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
@@ -147,6 +149,10 @@ func Enqueue(ctx context.Context, tx *ent.Tx, evts ...Event) error {
 	})
 	return nil
 }
+
+// bulkSize bounds the rows of one INSERT: SQLite allows 32,766 bound
+// parameters per statement, and an outbox row binds fewer than 10.
+const bulkSize = 1000
 
 // Envolver builds e's envelope under request reqID: a new time-ordered
 // UUID, e.Fecha or now, and data with event_id, type and request_id.

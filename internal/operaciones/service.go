@@ -538,6 +538,10 @@ func registrar(ctx context.Context, tx *ent.Tx, now time.Time, tipo estado.TipoE
 	tipoAud := estado.AuditoriaDe(tipo)
 	e := auditoria.Operacion(tipoAud, antes, despues)
 	e.Contexto = maps.Clone(detalle)
+	e.FacturaIDs = make([]int, len(fs))
+	for i, f := range fs {
+		e.FacturaIDs[i] = f.ID
+	}
 	if a, ok := estado.AccionSobreFacturas(tipoAud); ok {
 		e = e.Con("facturas", movidas(fs, a))
 	}
