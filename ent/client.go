@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/banpro/factoring/ent/cierre"
 	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
@@ -24,6 +25,7 @@ import (
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/operacionfactura"
 	"github.com/banpro/factoring/ent/outboxevento"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/banpro/factoring/ent/tareaejecucion"
 	"github.com/banpro/factoring/ent/webhook"
 
@@ -35,6 +37,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// Cierre is the client for interacting with the Cierre builders.
+	Cierre *CierreClient
 	// ClaveIdempotencia is the client for interacting with the ClaveIdempotencia builders.
 	ClaveIdempotencia *ClaveIdempotenciaClient
 	// Cliente is the client for interacting with the Cliente builders.
@@ -53,6 +57,8 @@ type Client struct {
 	OperacionFactura *OperacionFacturaClient
 	// OutboxEvento is the client for interacting with the OutboxEvento builders.
 	OutboxEvento *OutboxEventoClient
+	// Pago is the client for interacting with the Pago builders.
+	Pago *PagoClient
 	// TareaEjecucion is the client for interacting with the TareaEjecucion builders.
 	TareaEjecucion *TareaEjecucionClient
 	// Webhook is the client for interacting with the Webhook builders.
@@ -68,6 +74,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.Cierre = NewCierreClient(c.config)
 	c.ClaveIdempotencia = NewClaveIdempotenciaClient(c.config)
 	c.Cliente = NewClienteClient(c.config)
 	c.Entrega = NewEntregaClient(c.config)
@@ -77,6 +84,7 @@ func (c *Client) init() {
 	c.OperacionEvento = NewOperacionEventoClient(c.config)
 	c.OperacionFactura = NewOperacionFacturaClient(c.config)
 	c.OutboxEvento = NewOutboxEventoClient(c.config)
+	c.Pago = NewPagoClient(c.config)
 	c.TareaEjecucion = NewTareaEjecucionClient(c.config)
 	c.Webhook = NewWebhookClient(c.config)
 }
@@ -171,6 +179,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:               ctx,
 		config:            cfg,
+		Cierre:            NewCierreClient(cfg),
 		ClaveIdempotencia: NewClaveIdempotenciaClient(cfg),
 		Cliente:           NewClienteClient(cfg),
 		Entrega:           NewEntregaClient(cfg),
@@ -180,6 +189,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OperacionEvento:   NewOperacionEventoClient(cfg),
 		OperacionFactura:  NewOperacionFacturaClient(cfg),
 		OutboxEvento:      NewOutboxEventoClient(cfg),
+		Pago:              NewPagoClient(cfg),
 		TareaEjecucion:    NewTareaEjecucionClient(cfg),
 		Webhook:           NewWebhookClient(cfg),
 	}, nil
@@ -201,6 +211,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:               ctx,
 		config:            cfg,
+		Cierre:            NewCierreClient(cfg),
 		ClaveIdempotencia: NewClaveIdempotenciaClient(cfg),
 		Cliente:           NewClienteClient(cfg),
 		Entrega:           NewEntregaClient(cfg),
@@ -210,6 +221,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OperacionEvento:   NewOperacionEventoClient(cfg),
 		OperacionFactura:  NewOperacionFacturaClient(cfg),
 		OutboxEvento:      NewOutboxEventoClient(cfg),
+		Pago:              NewPagoClient(cfg),
 		TareaEjecucion:    NewTareaEjecucionClient(cfg),
 		Webhook:           NewWebhookClient(cfg),
 	}, nil
@@ -218,7 +230,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		ClaveIdempotencia.
+//		Cierre.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -241,9 +253,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ClaveIdempotencia, c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura,
-		c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
-		c.TareaEjecucion, c.Webhook,
+		c.Cierre, c.ClaveIdempotencia, c.Cliente, c.Entrega, c.EventoAuditoria,
+		c.Factura, c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
+		c.Pago, c.TareaEjecucion, c.Webhook,
 	} {
 		n.Use(hooks...)
 	}
@@ -253,9 +265,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ClaveIdempotencia, c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura,
-		c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
-		c.TareaEjecucion, c.Webhook,
+		c.Cierre, c.ClaveIdempotencia, c.Cliente, c.Entrega, c.EventoAuditoria,
+		c.Factura, c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
+		c.Pago, c.TareaEjecucion, c.Webhook,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -264,6 +276,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *CierreMutation:
+		return c.Cierre.mutate(ctx, m)
 	case *ClaveIdempotenciaMutation:
 		return c.ClaveIdempotencia.mutate(ctx, m)
 	case *ClienteMutation:
@@ -282,12 +296,147 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OperacionFactura.mutate(ctx, m)
 	case *OutboxEventoMutation:
 		return c.OutboxEvento.mutate(ctx, m)
+	case *PagoMutation:
+		return c.Pago.mutate(ctx, m)
 	case *TareaEjecucionMutation:
 		return c.TareaEjecucion.mutate(ctx, m)
 	case *WebhookMutation:
 		return c.Webhook.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// CierreClient is a client for the Cierre schema.
+type CierreClient struct {
+	config
+}
+
+// NewCierreClient returns a client for the Cierre from the given config.
+func NewCierreClient(c config) *CierreClient {
+	return &CierreClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `cierre.Hooks(f(g(h())))`.
+func (c *CierreClient) Use(hooks ...Hook) {
+	c.hooks.Cierre = append(c.hooks.Cierre, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `cierre.Intercept(f(g(h())))`.
+func (c *CierreClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Cierre = append(c.inters.Cierre, interceptors...)
+}
+
+// Create returns a builder for creating a Cierre entity.
+func (c *CierreClient) Create() *CierreCreate {
+	mutation := newCierreMutation(c.config, OpCreate)
+	return &CierreCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Cierre entities.
+func (c *CierreClient) CreateBulk(builders ...*CierreCreate) *CierreCreateBulk {
+	return &CierreCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CierreClient) MapCreateBulk(slice any, setFunc func(*CierreCreate, int)) *CierreCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CierreCreateBulk{err: fmt.Errorf("calling to CierreClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CierreCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CierreCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Cierre.
+func (c *CierreClient) Update() *CierreUpdate {
+	mutation := newCierreMutation(c.config, OpUpdate)
+	return &CierreUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CierreClient) UpdateOne(_m *Cierre) *CierreUpdateOne {
+	mutation := newCierreMutation(c.config, OpUpdateOne, withCierre(_m))
+	return &CierreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CierreClient) UpdateOneID(id int) *CierreUpdateOne {
+	mutation := newCierreMutation(c.config, OpUpdateOne, withCierreID(id))
+	return &CierreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Cierre.
+func (c *CierreClient) Delete() *CierreDelete {
+	mutation := newCierreMutation(c.config, OpDelete)
+	return &CierreDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CierreClient) DeleteOne(_m *Cierre) *CierreDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CierreClient) DeleteOneID(id int) *CierreDeleteOne {
+	builder := c.Delete().Where(cierre.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CierreDeleteOne{builder}
+}
+
+// Query returns a query builder for Cierre.
+func (c *CierreClient) Query() *CierreQuery {
+	return &CierreQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCierre},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Cierre entity by its id.
+func (c *CierreClient) Get(ctx context.Context, id int) (*Cierre, error) {
+	return c.Query().Where(cierre.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CierreClient) GetX(ctx context.Context, id int) *Cierre {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CierreClient) Hooks() []Hook {
+	return c.hooks.Cierre
+}
+
+// Interceptors returns the client interceptors.
+func (c *CierreClient) Interceptors() []Interceptor {
+	return c.inters.Cierre
+}
+
+func (c *CierreClient) mutate(ctx context.Context, m *CierreMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CierreCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CierreUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CierreUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CierreDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Cierre mutation op: %q", m.Op())
 	}
 }
 
@@ -1091,6 +1240,22 @@ func (c *FacturaClient) QueryOperaciones(_m *Factura) *OperacionQuery {
 	return query
 }
 
+// QueryPagos queries the pagos edge of a Factura.
+func (c *FacturaClient) QueryPagos(_m *Factura) *PagoQuery {
+	query := (&PagoClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(factura.Table, factura.FieldID, id),
+			sqlgraph.To(pago.Table, pago.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, factura.PagosTable, factura.PagosColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryEventos queries the eventos edge of a Factura.
 func (c *FacturaClient) QueryEventos(_m *Factura) *EventoAuditoriaQuery {
 	query := (&EventoAuditoriaClient{config: c.config}).Query()
@@ -1775,6 +1940,155 @@ func (c *OutboxEventoClient) mutate(ctx context.Context, m *OutboxEventoMutation
 	}
 }
 
+// PagoClient is a client for the Pago schema.
+type PagoClient struct {
+	config
+}
+
+// NewPagoClient returns a client for the Pago from the given config.
+func NewPagoClient(c config) *PagoClient {
+	return &PagoClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `pago.Hooks(f(g(h())))`.
+func (c *PagoClient) Use(hooks ...Hook) {
+	c.hooks.Pago = append(c.hooks.Pago, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `pago.Intercept(f(g(h())))`.
+func (c *PagoClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Pago = append(c.inters.Pago, interceptors...)
+}
+
+// Create returns a builder for creating a Pago entity.
+func (c *PagoClient) Create() *PagoCreate {
+	mutation := newPagoMutation(c.config, OpCreate)
+	return &PagoCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Pago entities.
+func (c *PagoClient) CreateBulk(builders ...*PagoCreate) *PagoCreateBulk {
+	return &PagoCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PagoClient) MapCreateBulk(slice any, setFunc func(*PagoCreate, int)) *PagoCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PagoCreateBulk{err: fmt.Errorf("calling to PagoClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PagoCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PagoCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Pago.
+func (c *PagoClient) Update() *PagoUpdate {
+	mutation := newPagoMutation(c.config, OpUpdate)
+	return &PagoUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PagoClient) UpdateOne(_m *Pago) *PagoUpdateOne {
+	mutation := newPagoMutation(c.config, OpUpdateOne, withPago(_m))
+	return &PagoUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PagoClient) UpdateOneID(id int) *PagoUpdateOne {
+	mutation := newPagoMutation(c.config, OpUpdateOne, withPagoID(id))
+	return &PagoUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Pago.
+func (c *PagoClient) Delete() *PagoDelete {
+	mutation := newPagoMutation(c.config, OpDelete)
+	return &PagoDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PagoClient) DeleteOne(_m *Pago) *PagoDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PagoClient) DeleteOneID(id int) *PagoDeleteOne {
+	builder := c.Delete().Where(pago.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PagoDeleteOne{builder}
+}
+
+// Query returns a query builder for Pago.
+func (c *PagoClient) Query() *PagoQuery {
+	return &PagoQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePago},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Pago entity by its id.
+func (c *PagoClient) Get(ctx context.Context, id int) (*Pago, error) {
+	return c.Query().Where(pago.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PagoClient) GetX(ctx context.Context, id int) *Pago {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryFactura queries the factura edge of a Pago.
+func (c *PagoClient) QueryFactura(_m *Pago) *FacturaQuery {
+	query := (&FacturaClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pago.Table, pago.FieldID, id),
+			sqlgraph.To(factura.Table, factura.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, pago.FacturaTable, pago.FacturaColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PagoClient) Hooks() []Hook {
+	return c.hooks.Pago
+}
+
+// Interceptors returns the client interceptors.
+func (c *PagoClient) Interceptors() []Interceptor {
+	return c.inters.Pago
+}
+
+func (c *PagoClient) mutate(ctx context.Context, m *PagoMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PagoCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PagoUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PagoUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PagoDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Pago mutation op: %q", m.Op())
+	}
+}
+
 // TareaEjecucionClient is a client for the TareaEjecucion schema.
 type TareaEjecucionClient struct {
 	config
@@ -2060,14 +2374,14 @@ func (c *WebhookClient) mutate(ctx context.Context, m *WebhookMutation) (Value, 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ClaveIdempotencia, Cliente, Entrega, EventoAuditoria, Factura, Operacion,
-		OperacionEvento, OperacionFactura, OutboxEvento, TareaEjecucion,
-		Webhook []ent.Hook
+		Cierre, ClaveIdempotencia, Cliente, Entrega, EventoAuditoria, Factura,
+		Operacion, OperacionEvento, OperacionFactura, OutboxEvento, Pago,
+		TareaEjecucion, Webhook []ent.Hook
 	}
 	inters struct {
-		ClaveIdempotencia, Cliente, Entrega, EventoAuditoria, Factura, Operacion,
-		OperacionEvento, OperacionFactura, OutboxEvento, TareaEjecucion,
-		Webhook []ent.Interceptor
+		Cierre, ClaveIdempotencia, Cliente, Entrega, EventoAuditoria, Factura,
+		Operacion, OperacionEvento, OperacionFactura, OutboxEvento, Pago,
+		TareaEjecucion, Webhook []ent.Interceptor
 	}
 )
 

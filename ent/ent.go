@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/banpro/factoring/ent/cierre"
 	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
@@ -21,6 +22,7 @@ import (
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/operacionfactura"
 	"github.com/banpro/factoring/ent/outboxevento"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/banpro/factoring/ent/tareaejecucion"
 	"github.com/banpro/factoring/ent/webhook"
 )
@@ -83,6 +85,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			cierre.Table:            cierre.ValidColumn,
 			claveidempotencia.Table: claveidempotencia.ValidColumn,
 			cliente.Table:           cliente.ValidColumn,
 			entrega.Table:           entrega.ValidColumn,
@@ -92,6 +95,7 @@ func checkColumn(t, c string) error {
 			operacionevento.Table:   operacionevento.ValidColumn,
 			operacionfactura.Table:  operacionfactura.ValidColumn,
 			outboxevento.Table:      outboxevento.ValidColumn,
+			pago.Table:              pago.ValidColumn,
 			tareaejecucion.Table:    tareaejecucion.ValidColumn,
 			webhook.Table:           webhook.ValidColumn,
 		})

@@ -25,6 +25,7 @@ var defaultOrders = map[string]struct{ field, direction string }{
 	"OperacionOrder":       {"FECHA_SOLICITUD", "DESC"},
 	"OperacionEventoOrder": {"FECHA", "ASC"},
 	"EventoAuditoriaOrder": {"FECHA", "ASC"},
+	"PagoOrder":            {"FECHA", "ASC"},
 }
 
 // fieldOrders overrides defaultOrders for one field ("Type.field"): the

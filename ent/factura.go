@@ -38,6 +38,18 @@ type Factura struct {
 	Estado estado.Factura `json:"estado,omitempty"`
 	// MotivoAnulacion holds the value of the "motivo_anulacion" field.
 	MotivoAnulacion *string `json:"motivo_anulacion,omitempty"`
+	// Σ de los pagos registrados del deudor, sobrepago incluido
+	MontoPagado decimal.Decimal `json:"monto_pagado,omitempty"`
+	// Días de mora a la fecha del último cierre (o a la del pago que saldó la factura, o a la de su recompra)
+	DiasMora int `json:"dias_mora,omitempty"`
+	// Interés de mora devengado sobre el saldo mientras estuvo cedida y vencida
+	InteresMora decimal.Decimal `json:"interes_mora,omitempty"`
+	// Cuándo se exigió al cliente recomprarla
+	RecompraExigidaEn *time.Time `json:"recompra_exigida_en,omitempty"`
+	// Lo que el cliente pagó al recomprarla (saldo más interés), en efectivo o con cargo al excedente
+	MontoRecompra *decimal.Decimal `json:"monto_recompra,omitempty"`
+	// FechaRecompra holds the value of the "fecha_recompra" field.
+	FechaRecompra *time.Time `json:"fecha_recompra,omitempty"`
 	// CreadoEn holds the value of the "creado_en" field.
 	CreadoEn time.Time `json:"creado_en,omitempty"`
 	// ActualizadoEn holds the value of the "actualizado_en" field.
@@ -54,17 +66,20 @@ type FacturaEdges struct {
 	Cliente *Cliente `json:"cliente,omitempty"`
 	// Operaciones holds the value of the operaciones edge.
 	Operaciones []*Operacion `json:"operaciones,omitempty"`
+	// Los pagos del deudor, por fecha de pago
+	Pagos []*Pago `json:"pagos,omitempty"`
 	// La auditoría de la factura (las operaciones que la retienen, ceden o liberan las registran en las suyas), en el orden en que ocurrió
 	Eventos []*EventoAuditoria `json:"eventos,omitempty"`
 	// OperacionFacturas holds the value of the operacion_facturas edge.
 	OperacionFacturas []*OperacionFactura `json:"operacion_facturas,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
 	namedOperaciones       map[string][]*Operacion
+	namedPagos             map[string][]*Pago
 	namedEventos           map[string][]*EventoAuditoria
 	namedOperacionFacturas map[string][]*OperacionFactura
 }
@@ -89,10 +104,19 @@ func (e FacturaEdges) OperacionesOrErr() ([]*Operacion, error) {
 	return nil, &NotLoadedError{edge: "operaciones"}
 }
 
+// PagosOrErr returns the Pagos value or an error if the edge
+// was not loaded in eager-loading.
+func (e FacturaEdges) PagosOrErr() ([]*Pago, error) {
+	if e.loadedTypes[2] {
+		return e.Pagos, nil
+	}
+	return nil, &NotLoadedError{edge: "pagos"}
+}
+
 // EventosOrErr returns the Eventos value or an error if the edge
 // was not loaded in eager-loading.
 func (e FacturaEdges) EventosOrErr() ([]*EventoAuditoria, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[3] {
 		return e.Eventos, nil
 	}
 	return nil, &NotLoadedError{edge: "eventos"}
@@ -101,7 +125,7 @@ func (e FacturaEdges) EventosOrErr() ([]*EventoAuditoria, error) {
 // OperacionFacturasOrErr returns the OperacionFacturas value or an error if the edge
 // was not loaded in eager-loading.
 func (e FacturaEdges) OperacionFacturasOrErr() ([]*OperacionFactura, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.OperacionFacturas, nil
 	}
 	return nil, &NotLoadedError{edge: "operacion_facturas"}
@@ -112,13 +136,15 @@ func (*Factura) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case factura.FieldMontoTotal:
+		case factura.FieldMontoRecompra:
+			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
+		case factura.FieldMontoTotal, factura.FieldMontoPagado, factura.FieldInteresMora:
 			values[i] = new(decimal.Decimal)
-		case factura.FieldID, factura.FieldClienteID:
+		case factura.FieldID, factura.FieldClienteID, factura.FieldDiasMora:
 			values[i] = new(sql.NullInt64)
 		case factura.FieldNumeroFactura, factura.FieldRutDeudor, factura.FieldRazonSocialDeudor, factura.FieldEstado, factura.FieldMotivoAnulacion:
 			values[i] = new(sql.NullString)
-		case factura.FieldFechaEmision, factura.FieldFechaVencimiento, factura.FieldCreadoEn, factura.FieldActualizadoEn:
+		case factura.FieldFechaEmision, factura.FieldFechaVencimiento, factura.FieldRecompraExigidaEn, factura.FieldFechaRecompra, factura.FieldCreadoEn, factura.FieldActualizadoEn:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -196,6 +222,45 @@ func (_m *Factura) assignValues(columns []string, values []any) error {
 				_m.MotivoAnulacion = new(string)
 				*_m.MotivoAnulacion = value.String
 			}
+		case factura.FieldMontoPagado:
+			if value, ok := values[i].(*decimal.Decimal); !ok {
+				return fmt.Errorf("unexpected type %T for field monto_pagado", values[i])
+			} else if value != nil {
+				_m.MontoPagado = *value
+			}
+		case factura.FieldDiasMora:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field dias_mora", values[i])
+			} else if value.Valid {
+				_m.DiasMora = int(value.Int64)
+			}
+		case factura.FieldInteresMora:
+			if value, ok := values[i].(*decimal.Decimal); !ok {
+				return fmt.Errorf("unexpected type %T for field interes_mora", values[i])
+			} else if value != nil {
+				_m.InteresMora = *value
+			}
+		case factura.FieldRecompraExigidaEn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field recompra_exigida_en", values[i])
+			} else if value.Valid {
+				_m.RecompraExigidaEn = new(time.Time)
+				*_m.RecompraExigidaEn = value.Time
+			}
+		case factura.FieldMontoRecompra:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field monto_recompra", values[i])
+			} else if value.Valid {
+				_m.MontoRecompra = new(decimal.Decimal)
+				*_m.MontoRecompra = *value.S.(*decimal.Decimal)
+			}
+		case factura.FieldFechaRecompra:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field fecha_recompra", values[i])
+			} else if value.Valid {
+				_m.FechaRecompra = new(time.Time)
+				*_m.FechaRecompra = value.Time
+			}
 		case factura.FieldCreadoEn:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field creado_en", values[i])
@@ -229,6 +294,11 @@ func (_m *Factura) QueryCliente() *ClienteQuery {
 // QueryOperaciones queries the "operaciones" edge of the Factura entity.
 func (_m *Factura) QueryOperaciones() *OperacionQuery {
 	return NewFacturaClient(_m.config).QueryOperaciones(_m)
+}
+
+// QueryPagos queries the "pagos" edge of the Factura entity.
+func (_m *Factura) QueryPagos() *PagoQuery {
+	return NewFacturaClient(_m.config).QueryPagos(_m)
 }
 
 // QueryEventos queries the "eventos" edge of the Factura entity.
@@ -293,6 +363,30 @@ func (_m *Factura) String() string {
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
+	builder.WriteString("monto_pagado=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MontoPagado))
+	builder.WriteString(", ")
+	builder.WriteString("dias_mora=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DiasMora))
+	builder.WriteString(", ")
+	builder.WriteString("interes_mora=")
+	builder.WriteString(fmt.Sprintf("%v", _m.InteresMora))
+	builder.WriteString(", ")
+	if v := _m.RecompraExigidaEn; v != nil {
+		builder.WriteString("recompra_exigida_en=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.MontoRecompra; v != nil {
+		builder.WriteString("monto_recompra=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.FechaRecompra; v != nil {
+		builder.WriteString("fecha_recompra=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
 	builder.WriteString("creado_en=")
 	builder.WriteString(_m.CreadoEn.Format(time.ANSIC))
 	builder.WriteString(", ")
@@ -323,6 +417,30 @@ func (_m *Factura) appendNamedOperaciones(name string, edges ...*Operacion) {
 		_m.Edges.namedOperaciones[name] = []*Operacion{}
 	} else {
 		_m.Edges.namedOperaciones[name] = append(_m.Edges.namedOperaciones[name], edges...)
+	}
+}
+
+// NamedPagos returns the Pagos named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Factura) NamedPagos(name string) ([]*Pago, error) {
+	if _m.Edges.namedPagos == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPagos[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Factura) appendNamedPagos(name string, edges ...*Pago) {
+	if _m.Edges.namedPagos == nil {
+		_m.Edges.namedPagos = make(map[string][]*Pago)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPagos[name] = []*Pago{}
+	} else {
+		_m.Edges.namedPagos[name] = append(_m.Edges.namedPagos[name], edges...)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/shopspring/decimal"
 )
@@ -95,6 +96,90 @@ func (_c *FacturaCreate) SetNillableMotivoAnulacion(v *string) *FacturaCreate {
 	return _c
 }
 
+// SetMontoPagado sets the "monto_pagado" field.
+func (_c *FacturaCreate) SetMontoPagado(v decimal.Decimal) *FacturaCreate {
+	_c.mutation.SetMontoPagado(v)
+	return _c
+}
+
+// SetNillableMontoPagado sets the "monto_pagado" field if the given value is not nil.
+func (_c *FacturaCreate) SetNillableMontoPagado(v *decimal.Decimal) *FacturaCreate {
+	if v != nil {
+		_c.SetMontoPagado(*v)
+	}
+	return _c
+}
+
+// SetDiasMora sets the "dias_mora" field.
+func (_c *FacturaCreate) SetDiasMora(v int) *FacturaCreate {
+	_c.mutation.SetDiasMora(v)
+	return _c
+}
+
+// SetNillableDiasMora sets the "dias_mora" field if the given value is not nil.
+func (_c *FacturaCreate) SetNillableDiasMora(v *int) *FacturaCreate {
+	if v != nil {
+		_c.SetDiasMora(*v)
+	}
+	return _c
+}
+
+// SetInteresMora sets the "interes_mora" field.
+func (_c *FacturaCreate) SetInteresMora(v decimal.Decimal) *FacturaCreate {
+	_c.mutation.SetInteresMora(v)
+	return _c
+}
+
+// SetNillableInteresMora sets the "interes_mora" field if the given value is not nil.
+func (_c *FacturaCreate) SetNillableInteresMora(v *decimal.Decimal) *FacturaCreate {
+	if v != nil {
+		_c.SetInteresMora(*v)
+	}
+	return _c
+}
+
+// SetRecompraExigidaEn sets the "recompra_exigida_en" field.
+func (_c *FacturaCreate) SetRecompraExigidaEn(v time.Time) *FacturaCreate {
+	_c.mutation.SetRecompraExigidaEn(v)
+	return _c
+}
+
+// SetNillableRecompraExigidaEn sets the "recompra_exigida_en" field if the given value is not nil.
+func (_c *FacturaCreate) SetNillableRecompraExigidaEn(v *time.Time) *FacturaCreate {
+	if v != nil {
+		_c.SetRecompraExigidaEn(*v)
+	}
+	return _c
+}
+
+// SetMontoRecompra sets the "monto_recompra" field.
+func (_c *FacturaCreate) SetMontoRecompra(v decimal.Decimal) *FacturaCreate {
+	_c.mutation.SetMontoRecompra(v)
+	return _c
+}
+
+// SetNillableMontoRecompra sets the "monto_recompra" field if the given value is not nil.
+func (_c *FacturaCreate) SetNillableMontoRecompra(v *decimal.Decimal) *FacturaCreate {
+	if v != nil {
+		_c.SetMontoRecompra(*v)
+	}
+	return _c
+}
+
+// SetFechaRecompra sets the "fecha_recompra" field.
+func (_c *FacturaCreate) SetFechaRecompra(v time.Time) *FacturaCreate {
+	_c.mutation.SetFechaRecompra(v)
+	return _c
+}
+
+// SetNillableFechaRecompra sets the "fecha_recompra" field if the given value is not nil.
+func (_c *FacturaCreate) SetNillableFechaRecompra(v *time.Time) *FacturaCreate {
+	if v != nil {
+		_c.SetFechaRecompra(*v)
+	}
+	return _c
+}
+
 // SetCreadoEn sets the "creado_en" field.
 func (_c *FacturaCreate) SetCreadoEn(v time.Time) *FacturaCreate {
 	_c.mutation.SetCreadoEn(v)
@@ -125,6 +210,21 @@ func (_c *FacturaCreate) AddOperaciones(v ...*Operacion) *FacturaCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddOperacioneIDs(ids...)
+}
+
+// AddPagoIDs adds the "pagos" edge to the Pago entity by IDs.
+func (_c *FacturaCreate) AddPagoIDs(ids ...int) *FacturaCreate {
+	_c.mutation.AddPagoIDs(ids...)
+	return _c
+}
+
+// AddPagos adds the "pagos" edges to the Pago entity.
+func (_c *FacturaCreate) AddPagos(v ...*Pago) *FacturaCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPagoIDs(ids...)
 }
 
 // AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by IDs.
@@ -181,6 +281,18 @@ func (_c *FacturaCreate) defaults() {
 		v := factura.DefaultEstado
 		_c.mutation.SetEstado(v)
 	}
+	if _, ok := _c.mutation.MontoPagado(); !ok {
+		v := factura.DefaultMontoPagado()
+		_c.mutation.SetMontoPagado(v)
+	}
+	if _, ok := _c.mutation.DiasMora(); !ok {
+		v := factura.DefaultDiasMora
+		_c.mutation.SetDiasMora(v)
+	}
+	if _, ok := _c.mutation.InteresMora(); !ok {
+		v := factura.DefaultInteresMora()
+		_c.mutation.SetInteresMora(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -233,6 +345,20 @@ func (_c *FacturaCreate) check() error {
 		if err := factura.MotivoAnulacionValidator(v); err != nil {
 			return &ValidationError{Name: "motivo_anulacion", err: fmt.Errorf(`ent: validator failed for field "Factura.motivo_anulacion": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.MontoPagado(); !ok {
+		return &ValidationError{Name: "monto_pagado", err: errors.New(`ent: missing required field "Factura.monto_pagado"`)}
+	}
+	if _, ok := _c.mutation.DiasMora(); !ok {
+		return &ValidationError{Name: "dias_mora", err: errors.New(`ent: missing required field "Factura.dias_mora"`)}
+	}
+	if v, ok := _c.mutation.DiasMora(); ok {
+		if err := factura.DiasMoraValidator(v); err != nil {
+			return &ValidationError{Name: "dias_mora", err: fmt.Errorf(`ent: validator failed for field "Factura.dias_mora": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.InteresMora(); !ok {
+		return &ValidationError{Name: "interes_mora", err: errors.New(`ent: missing required field "Factura.interes_mora"`)}
 	}
 	if _, ok := _c.mutation.CreadoEn(); !ok {
 		return &ValidationError{Name: "creado_en", err: errors.New(`ent: missing required field "Factura.creado_en"`)}
@@ -301,6 +427,30 @@ func (_c *FacturaCreate) createSpec() (*Factura, *sqlgraph.CreateSpec) {
 		_spec.SetField(factura.FieldMotivoAnulacion, field.TypeString, value)
 		_node.MotivoAnulacion = &value
 	}
+	if value, ok := _c.mutation.MontoPagado(); ok {
+		_spec.SetField(factura.FieldMontoPagado, field.TypeFloat64, value)
+		_node.MontoPagado = value
+	}
+	if value, ok := _c.mutation.DiasMora(); ok {
+		_spec.SetField(factura.FieldDiasMora, field.TypeInt, value)
+		_node.DiasMora = value
+	}
+	if value, ok := _c.mutation.InteresMora(); ok {
+		_spec.SetField(factura.FieldInteresMora, field.TypeFloat64, value)
+		_node.InteresMora = value
+	}
+	if value, ok := _c.mutation.RecompraExigidaEn(); ok {
+		_spec.SetField(factura.FieldRecompraExigidaEn, field.TypeTime, value)
+		_node.RecompraExigidaEn = &value
+	}
+	if value, ok := _c.mutation.MontoRecompra(); ok {
+		_spec.SetField(factura.FieldMontoRecompra, field.TypeFloat64, value)
+		_node.MontoRecompra = &value
+	}
+	if value, ok := _c.mutation.FechaRecompra(); ok {
+		_spec.SetField(factura.FieldFechaRecompra, field.TypeTime, value)
+		_node.FechaRecompra = &value
+	}
 	if value, ok := _c.mutation.CreadoEn(); ok {
 		_spec.SetField(factura.FieldCreadoEn, field.TypeTime, value)
 		_node.CreadoEn = value
@@ -335,6 +485,22 @@ func (_c *FacturaCreate) createSpec() (*Factura, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacion.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PagosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.PagosTable,
+			Columns: []string{factura.PagosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pago.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

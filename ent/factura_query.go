@@ -18,6 +18,7 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionfactura"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/banpro/factoring/ent/predicate"
 )
 
@@ -30,11 +31,13 @@ type FacturaQuery struct {
 	predicates                 []predicate.Factura
 	withCliente                *ClienteQuery
 	withOperaciones            *OperacionQuery
+	withPagos                  *PagoQuery
 	withEventos                *EventoAuditoriaQuery
 	withOperacionFacturas      *OperacionFacturaQuery
 	loadTotal                  []func(context.Context, []*Factura) error
 	modifiers                  []func(*sql.Selector)
 	withNamedOperaciones       map[string]*OperacionQuery
+	withNamedPagos             map[string]*PagoQuery
 	withNamedEventos           map[string]*EventoAuditoriaQuery
 	withNamedOperacionFacturas map[string]*OperacionFacturaQuery
 	// intermediate query (i.e. traversal path).
@@ -110,6 +113,28 @@ func (_q *FacturaQuery) QueryOperaciones() *OperacionQuery {
 			sqlgraph.From(factura.Table, factura.FieldID, selector),
 			sqlgraph.To(operacion.Table, operacion.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, factura.OperacionesTable, factura.OperacionesPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPagos chains the current query on the "pagos" edge.
+func (_q *FacturaQuery) QueryPagos() *PagoQuery {
+	query := (&PagoClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(factura.Table, factura.FieldID, selector),
+			sqlgraph.To(pago.Table, pago.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, factura.PagosTable, factura.PagosColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -355,6 +380,7 @@ func (_q *FacturaQuery) Clone() *FacturaQuery {
 		predicates:            append([]predicate.Factura{}, _q.predicates...),
 		withCliente:           _q.withCliente.Clone(),
 		withOperaciones:       _q.withOperaciones.Clone(),
+		withPagos:             _q.withPagos.Clone(),
 		withEventos:           _q.withEventos.Clone(),
 		withOperacionFacturas: _q.withOperacionFacturas.Clone(),
 		// clone intermediate query.
@@ -383,6 +409,17 @@ func (_q *FacturaQuery) WithOperaciones(opts ...func(*OperacionQuery)) *FacturaQ
 		opt(query)
 	}
 	_q.withOperaciones = query
+	return _q
+}
+
+// WithPagos tells the query-builder to eager-load the nodes that are connected to
+// the "pagos" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FacturaQuery) WithPagos(opts ...func(*PagoQuery)) *FacturaQuery {
+	query := (&PagoClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPagos = query
 	return _q
 }
 
@@ -486,9 +523,10 @@ func (_q *FacturaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fact
 	var (
 		nodes       = []*Factura{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withCliente != nil,
 			_q.withOperaciones != nil,
+			_q.withPagos != nil,
 			_q.withEventos != nil,
 			_q.withOperacionFacturas != nil,
 		}
@@ -527,6 +565,13 @@ func (_q *FacturaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fact
 			return nil, err
 		}
 	}
+	if query := _q.withPagos; query != nil {
+		if err := _q.loadPagos(ctx, query, nodes,
+			func(n *Factura) { n.Edges.Pagos = []*Pago{} },
+			func(n *Factura, e *Pago) { n.Edges.Pagos = append(n.Edges.Pagos, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withEventos; query != nil {
 		if err := _q.loadEventos(ctx, query, nodes,
 			func(n *Factura) { n.Edges.Eventos = []*EventoAuditoria{} },
@@ -547,6 +592,13 @@ func (_q *FacturaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fact
 		if err := _q.loadOperaciones(ctx, query, nodes,
 			func(n *Factura) { n.appendNamedOperaciones(name) },
 			func(n *Factura, e *Operacion) { n.appendNamedOperaciones(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPagos {
+		if err := _q.loadPagos(ctx, query, nodes,
+			func(n *Factura) { n.appendNamedPagos(name) },
+			func(n *Factura, e *Pago) { n.appendNamedPagos(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -659,6 +711,36 @@ func (_q *FacturaQuery) loadOperaciones(ctx context.Context, query *OperacionQue
 		for kn := range nodes {
 			assign(kn, n)
 		}
+	}
+	return nil
+}
+func (_q *FacturaQuery) loadPagos(ctx context.Context, query *PagoQuery, nodes []*Factura, init func(*Factura), assign func(*Factura, *Pago)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Factura)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(pago.FieldFacturaID)
+	}
+	query.Where(predicate.Pago(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(factura.PagosColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.FacturaID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "factura_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -859,6 +941,20 @@ func (_q *FacturaQuery) WithNamedOperaciones(name string, opts ...func(*Operacio
 		_q.withNamedOperaciones = make(map[string]*OperacionQuery)
 	}
 	_q.withNamedOperaciones[name] = query
+	return _q
+}
+
+// WithNamedPagos tells the query-builder to eager-load the nodes that are connected to the "pagos"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *FacturaQuery) WithNamedPagos(name string, opts ...func(*PagoQuery)) *FacturaQuery {
+	query := (&PagoClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPagos == nil {
+		_q.withNamedPagos = make(map[string]*PagoQuery)
+	}
+	_q.withNamedPagos[name] = query
 	return _q
 }
 

@@ -14,8 +14,10 @@ import (
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/shopspring/decimal"
 )
 
 // FacturaUpdate is the builder for updating Factura entities.
@@ -66,6 +68,136 @@ func (_u *FacturaUpdate) ClearMotivoAnulacion() *FacturaUpdate {
 	return _u
 }
 
+// SetMontoPagado sets the "monto_pagado" field.
+func (_u *FacturaUpdate) SetMontoPagado(v decimal.Decimal) *FacturaUpdate {
+	_u.mutation.ResetMontoPagado()
+	_u.mutation.SetMontoPagado(v)
+	return _u
+}
+
+// SetNillableMontoPagado sets the "monto_pagado" field if the given value is not nil.
+func (_u *FacturaUpdate) SetNillableMontoPagado(v *decimal.Decimal) *FacturaUpdate {
+	if v != nil {
+		_u.SetMontoPagado(*v)
+	}
+	return _u
+}
+
+// AddMontoPagado adds value to the "monto_pagado" field.
+func (_u *FacturaUpdate) AddMontoPagado(v decimal.Decimal) *FacturaUpdate {
+	_u.mutation.AddMontoPagado(v)
+	return _u
+}
+
+// SetDiasMora sets the "dias_mora" field.
+func (_u *FacturaUpdate) SetDiasMora(v int) *FacturaUpdate {
+	_u.mutation.ResetDiasMora()
+	_u.mutation.SetDiasMora(v)
+	return _u
+}
+
+// SetNillableDiasMora sets the "dias_mora" field if the given value is not nil.
+func (_u *FacturaUpdate) SetNillableDiasMora(v *int) *FacturaUpdate {
+	if v != nil {
+		_u.SetDiasMora(*v)
+	}
+	return _u
+}
+
+// AddDiasMora adds value to the "dias_mora" field.
+func (_u *FacturaUpdate) AddDiasMora(v int) *FacturaUpdate {
+	_u.mutation.AddDiasMora(v)
+	return _u
+}
+
+// SetInteresMora sets the "interes_mora" field.
+func (_u *FacturaUpdate) SetInteresMora(v decimal.Decimal) *FacturaUpdate {
+	_u.mutation.ResetInteresMora()
+	_u.mutation.SetInteresMora(v)
+	return _u
+}
+
+// SetNillableInteresMora sets the "interes_mora" field if the given value is not nil.
+func (_u *FacturaUpdate) SetNillableInteresMora(v *decimal.Decimal) *FacturaUpdate {
+	if v != nil {
+		_u.SetInteresMora(*v)
+	}
+	return _u
+}
+
+// AddInteresMora adds value to the "interes_mora" field.
+func (_u *FacturaUpdate) AddInteresMora(v decimal.Decimal) *FacturaUpdate {
+	_u.mutation.AddInteresMora(v)
+	return _u
+}
+
+// SetRecompraExigidaEn sets the "recompra_exigida_en" field.
+func (_u *FacturaUpdate) SetRecompraExigidaEn(v time.Time) *FacturaUpdate {
+	_u.mutation.SetRecompraExigidaEn(v)
+	return _u
+}
+
+// SetNillableRecompraExigidaEn sets the "recompra_exigida_en" field if the given value is not nil.
+func (_u *FacturaUpdate) SetNillableRecompraExigidaEn(v *time.Time) *FacturaUpdate {
+	if v != nil {
+		_u.SetRecompraExigidaEn(*v)
+	}
+	return _u
+}
+
+// ClearRecompraExigidaEn clears the value of the "recompra_exigida_en" field.
+func (_u *FacturaUpdate) ClearRecompraExigidaEn() *FacturaUpdate {
+	_u.mutation.ClearRecompraExigidaEn()
+	return _u
+}
+
+// SetMontoRecompra sets the "monto_recompra" field.
+func (_u *FacturaUpdate) SetMontoRecompra(v decimal.Decimal) *FacturaUpdate {
+	_u.mutation.ResetMontoRecompra()
+	_u.mutation.SetMontoRecompra(v)
+	return _u
+}
+
+// SetNillableMontoRecompra sets the "monto_recompra" field if the given value is not nil.
+func (_u *FacturaUpdate) SetNillableMontoRecompra(v *decimal.Decimal) *FacturaUpdate {
+	if v != nil {
+		_u.SetMontoRecompra(*v)
+	}
+	return _u
+}
+
+// AddMontoRecompra adds value to the "monto_recompra" field.
+func (_u *FacturaUpdate) AddMontoRecompra(v decimal.Decimal) *FacturaUpdate {
+	_u.mutation.AddMontoRecompra(v)
+	return _u
+}
+
+// ClearMontoRecompra clears the value of the "monto_recompra" field.
+func (_u *FacturaUpdate) ClearMontoRecompra() *FacturaUpdate {
+	_u.mutation.ClearMontoRecompra()
+	return _u
+}
+
+// SetFechaRecompra sets the "fecha_recompra" field.
+func (_u *FacturaUpdate) SetFechaRecompra(v time.Time) *FacturaUpdate {
+	_u.mutation.SetFechaRecompra(v)
+	return _u
+}
+
+// SetNillableFechaRecompra sets the "fecha_recompra" field if the given value is not nil.
+func (_u *FacturaUpdate) SetNillableFechaRecompra(v *time.Time) *FacturaUpdate {
+	if v != nil {
+		_u.SetFechaRecompra(*v)
+	}
+	return _u
+}
+
+// ClearFechaRecompra clears the value of the "fecha_recompra" field.
+func (_u *FacturaUpdate) ClearFechaRecompra() *FacturaUpdate {
+	_u.mutation.ClearFechaRecompra()
+	return _u
+}
+
 // SetActualizadoEn sets the "actualizado_en" field.
 func (_u *FacturaUpdate) SetActualizadoEn(v time.Time) *FacturaUpdate {
 	_u.mutation.SetActualizadoEn(v)
@@ -93,6 +225,21 @@ func (_u *FacturaUpdate) AddOperaciones(v ...*Operacion) *FacturaUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddOperacioneIDs(ids...)
+}
+
+// AddPagoIDs adds the "pagos" edge to the Pago entity by IDs.
+func (_u *FacturaUpdate) AddPagoIDs(ids ...int) *FacturaUpdate {
+	_u.mutation.AddPagoIDs(ids...)
+	return _u
+}
+
+// AddPagos adds the "pagos" edges to the Pago entity.
+func (_u *FacturaUpdate) AddPagos(v ...*Pago) *FacturaUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPagoIDs(ids...)
 }
 
 // AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by IDs.
@@ -134,6 +281,27 @@ func (_u *FacturaUpdate) RemoveOperaciones(v ...*Operacion) *FacturaUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOperacioneIDs(ids...)
+}
+
+// ClearPagos clears all "pagos" edges to the Pago entity.
+func (_u *FacturaUpdate) ClearPagos() *FacturaUpdate {
+	_u.mutation.ClearPagos()
+	return _u
+}
+
+// RemovePagoIDs removes the "pagos" edge to Pago entities by IDs.
+func (_u *FacturaUpdate) RemovePagoIDs(ids ...int) *FacturaUpdate {
+	_u.mutation.RemovePagoIDs(ids...)
+	return _u
+}
+
+// RemovePagos removes "pagos" edges to Pago entities.
+func (_u *FacturaUpdate) RemovePagos(v ...*Pago) *FacturaUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePagoIDs(ids...)
 }
 
 // ClearEventos clears all "eventos" edges to the EventoAuditoria entity.
@@ -196,6 +364,11 @@ func (_u *FacturaUpdate) check() error {
 			return &ValidationError{Name: "motivo_anulacion", err: fmt.Errorf(`ent: validator failed for field "Factura.motivo_anulacion": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DiasMora(); ok {
+		if err := factura.DiasMoraValidator(v); err != nil {
+			return &ValidationError{Name: "dias_mora", err: fmt.Errorf(`ent: validator failed for field "Factura.dias_mora": %w`, err)}
+		}
+	}
 	if _u.mutation.ClienteCleared() && len(_u.mutation.ClienteIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Factura.cliente"`)
 	}
@@ -228,6 +401,45 @@ func (_u *FacturaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MotivoAnulacionCleared() {
 		_spec.ClearField(factura.FieldMotivoAnulacion, field.TypeString)
+	}
+	if value, ok := _u.mutation.MontoPagado(); ok {
+		_spec.SetField(factura.FieldMontoPagado, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedMontoPagado(); ok {
+		_spec.AddField(factura.FieldMontoPagado, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.DiasMora(); ok {
+		_spec.SetField(factura.FieldDiasMora, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedDiasMora(); ok {
+		_spec.AddField(factura.FieldDiasMora, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.InteresMora(); ok {
+		_spec.SetField(factura.FieldInteresMora, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedInteresMora(); ok {
+		_spec.AddField(factura.FieldInteresMora, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.RecompraExigidaEn(); ok {
+		_spec.SetField(factura.FieldRecompraExigidaEn, field.TypeTime, value)
+	}
+	if _u.mutation.RecompraExigidaEnCleared() {
+		_spec.ClearField(factura.FieldRecompraExigidaEn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.MontoRecompra(); ok {
+		_spec.SetField(factura.FieldMontoRecompra, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedMontoRecompra(); ok {
+		_spec.AddField(factura.FieldMontoRecompra, field.TypeFloat64, value)
+	}
+	if _u.mutation.MontoRecompraCleared() {
+		_spec.ClearField(factura.FieldMontoRecompra, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.FechaRecompra(); ok {
+		_spec.SetField(factura.FieldFechaRecompra, field.TypeTime, value)
+	}
+	if _u.mutation.FechaRecompraCleared() {
+		_spec.ClearField(factura.FieldFechaRecompra, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ActualizadoEn(); ok {
 		_spec.SetField(factura.FieldActualizadoEn, field.TypeTime, value)
@@ -270,6 +482,51 @@ func (_u *FacturaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacion.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PagosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.PagosTable,
+			Columns: []string{factura.PagosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pago.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPagosIDs(); len(nodes) > 0 && !_u.mutation.PagosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.PagosTable,
+			Columns: []string{factura.PagosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pago.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PagosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.PagosTable,
+			Columns: []string{factura.PagosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pago.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -378,6 +635,136 @@ func (_u *FacturaUpdateOne) ClearMotivoAnulacion() *FacturaUpdateOne {
 	return _u
 }
 
+// SetMontoPagado sets the "monto_pagado" field.
+func (_u *FacturaUpdateOne) SetMontoPagado(v decimal.Decimal) *FacturaUpdateOne {
+	_u.mutation.ResetMontoPagado()
+	_u.mutation.SetMontoPagado(v)
+	return _u
+}
+
+// SetNillableMontoPagado sets the "monto_pagado" field if the given value is not nil.
+func (_u *FacturaUpdateOne) SetNillableMontoPagado(v *decimal.Decimal) *FacturaUpdateOne {
+	if v != nil {
+		_u.SetMontoPagado(*v)
+	}
+	return _u
+}
+
+// AddMontoPagado adds value to the "monto_pagado" field.
+func (_u *FacturaUpdateOne) AddMontoPagado(v decimal.Decimal) *FacturaUpdateOne {
+	_u.mutation.AddMontoPagado(v)
+	return _u
+}
+
+// SetDiasMora sets the "dias_mora" field.
+func (_u *FacturaUpdateOne) SetDiasMora(v int) *FacturaUpdateOne {
+	_u.mutation.ResetDiasMora()
+	_u.mutation.SetDiasMora(v)
+	return _u
+}
+
+// SetNillableDiasMora sets the "dias_mora" field if the given value is not nil.
+func (_u *FacturaUpdateOne) SetNillableDiasMora(v *int) *FacturaUpdateOne {
+	if v != nil {
+		_u.SetDiasMora(*v)
+	}
+	return _u
+}
+
+// AddDiasMora adds value to the "dias_mora" field.
+func (_u *FacturaUpdateOne) AddDiasMora(v int) *FacturaUpdateOne {
+	_u.mutation.AddDiasMora(v)
+	return _u
+}
+
+// SetInteresMora sets the "interes_mora" field.
+func (_u *FacturaUpdateOne) SetInteresMora(v decimal.Decimal) *FacturaUpdateOne {
+	_u.mutation.ResetInteresMora()
+	_u.mutation.SetInteresMora(v)
+	return _u
+}
+
+// SetNillableInteresMora sets the "interes_mora" field if the given value is not nil.
+func (_u *FacturaUpdateOne) SetNillableInteresMora(v *decimal.Decimal) *FacturaUpdateOne {
+	if v != nil {
+		_u.SetInteresMora(*v)
+	}
+	return _u
+}
+
+// AddInteresMora adds value to the "interes_mora" field.
+func (_u *FacturaUpdateOne) AddInteresMora(v decimal.Decimal) *FacturaUpdateOne {
+	_u.mutation.AddInteresMora(v)
+	return _u
+}
+
+// SetRecompraExigidaEn sets the "recompra_exigida_en" field.
+func (_u *FacturaUpdateOne) SetRecompraExigidaEn(v time.Time) *FacturaUpdateOne {
+	_u.mutation.SetRecompraExigidaEn(v)
+	return _u
+}
+
+// SetNillableRecompraExigidaEn sets the "recompra_exigida_en" field if the given value is not nil.
+func (_u *FacturaUpdateOne) SetNillableRecompraExigidaEn(v *time.Time) *FacturaUpdateOne {
+	if v != nil {
+		_u.SetRecompraExigidaEn(*v)
+	}
+	return _u
+}
+
+// ClearRecompraExigidaEn clears the value of the "recompra_exigida_en" field.
+func (_u *FacturaUpdateOne) ClearRecompraExigidaEn() *FacturaUpdateOne {
+	_u.mutation.ClearRecompraExigidaEn()
+	return _u
+}
+
+// SetMontoRecompra sets the "monto_recompra" field.
+func (_u *FacturaUpdateOne) SetMontoRecompra(v decimal.Decimal) *FacturaUpdateOne {
+	_u.mutation.ResetMontoRecompra()
+	_u.mutation.SetMontoRecompra(v)
+	return _u
+}
+
+// SetNillableMontoRecompra sets the "monto_recompra" field if the given value is not nil.
+func (_u *FacturaUpdateOne) SetNillableMontoRecompra(v *decimal.Decimal) *FacturaUpdateOne {
+	if v != nil {
+		_u.SetMontoRecompra(*v)
+	}
+	return _u
+}
+
+// AddMontoRecompra adds value to the "monto_recompra" field.
+func (_u *FacturaUpdateOne) AddMontoRecompra(v decimal.Decimal) *FacturaUpdateOne {
+	_u.mutation.AddMontoRecompra(v)
+	return _u
+}
+
+// ClearMontoRecompra clears the value of the "monto_recompra" field.
+func (_u *FacturaUpdateOne) ClearMontoRecompra() *FacturaUpdateOne {
+	_u.mutation.ClearMontoRecompra()
+	return _u
+}
+
+// SetFechaRecompra sets the "fecha_recompra" field.
+func (_u *FacturaUpdateOne) SetFechaRecompra(v time.Time) *FacturaUpdateOne {
+	_u.mutation.SetFechaRecompra(v)
+	return _u
+}
+
+// SetNillableFechaRecompra sets the "fecha_recompra" field if the given value is not nil.
+func (_u *FacturaUpdateOne) SetNillableFechaRecompra(v *time.Time) *FacturaUpdateOne {
+	if v != nil {
+		_u.SetFechaRecompra(*v)
+	}
+	return _u
+}
+
+// ClearFechaRecompra clears the value of the "fecha_recompra" field.
+func (_u *FacturaUpdateOne) ClearFechaRecompra() *FacturaUpdateOne {
+	_u.mutation.ClearFechaRecompra()
+	return _u
+}
+
 // SetActualizadoEn sets the "actualizado_en" field.
 func (_u *FacturaUpdateOne) SetActualizadoEn(v time.Time) *FacturaUpdateOne {
 	_u.mutation.SetActualizadoEn(v)
@@ -405,6 +792,21 @@ func (_u *FacturaUpdateOne) AddOperaciones(v ...*Operacion) *FacturaUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddOperacioneIDs(ids...)
+}
+
+// AddPagoIDs adds the "pagos" edge to the Pago entity by IDs.
+func (_u *FacturaUpdateOne) AddPagoIDs(ids ...int) *FacturaUpdateOne {
+	_u.mutation.AddPagoIDs(ids...)
+	return _u
+}
+
+// AddPagos adds the "pagos" edges to the Pago entity.
+func (_u *FacturaUpdateOne) AddPagos(v ...*Pago) *FacturaUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPagoIDs(ids...)
 }
 
 // AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by IDs.
@@ -446,6 +848,27 @@ func (_u *FacturaUpdateOne) RemoveOperaciones(v ...*Operacion) *FacturaUpdateOne
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOperacioneIDs(ids...)
+}
+
+// ClearPagos clears all "pagos" edges to the Pago entity.
+func (_u *FacturaUpdateOne) ClearPagos() *FacturaUpdateOne {
+	_u.mutation.ClearPagos()
+	return _u
+}
+
+// RemovePagoIDs removes the "pagos" edge to Pago entities by IDs.
+func (_u *FacturaUpdateOne) RemovePagoIDs(ids ...int) *FacturaUpdateOne {
+	_u.mutation.RemovePagoIDs(ids...)
+	return _u
+}
+
+// RemovePagos removes "pagos" edges to Pago entities.
+func (_u *FacturaUpdateOne) RemovePagos(v ...*Pago) *FacturaUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePagoIDs(ids...)
 }
 
 // ClearEventos clears all "eventos" edges to the EventoAuditoria entity.
@@ -521,6 +944,11 @@ func (_u *FacturaUpdateOne) check() error {
 			return &ValidationError{Name: "motivo_anulacion", err: fmt.Errorf(`ent: validator failed for field "Factura.motivo_anulacion": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DiasMora(); ok {
+		if err := factura.DiasMoraValidator(v); err != nil {
+			return &ValidationError{Name: "dias_mora", err: fmt.Errorf(`ent: validator failed for field "Factura.dias_mora": %w`, err)}
+		}
+	}
 	if _u.mutation.ClienteCleared() && len(_u.mutation.ClienteIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Factura.cliente"`)
 	}
@@ -571,6 +999,45 @@ func (_u *FacturaUpdateOne) sqlSave(ctx context.Context) (_node *Factura, err er
 	if _u.mutation.MotivoAnulacionCleared() {
 		_spec.ClearField(factura.FieldMotivoAnulacion, field.TypeString)
 	}
+	if value, ok := _u.mutation.MontoPagado(); ok {
+		_spec.SetField(factura.FieldMontoPagado, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedMontoPagado(); ok {
+		_spec.AddField(factura.FieldMontoPagado, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.DiasMora(); ok {
+		_spec.SetField(factura.FieldDiasMora, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedDiasMora(); ok {
+		_spec.AddField(factura.FieldDiasMora, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.InteresMora(); ok {
+		_spec.SetField(factura.FieldInteresMora, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedInteresMora(); ok {
+		_spec.AddField(factura.FieldInteresMora, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.RecompraExigidaEn(); ok {
+		_spec.SetField(factura.FieldRecompraExigidaEn, field.TypeTime, value)
+	}
+	if _u.mutation.RecompraExigidaEnCleared() {
+		_spec.ClearField(factura.FieldRecompraExigidaEn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.MontoRecompra(); ok {
+		_spec.SetField(factura.FieldMontoRecompra, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedMontoRecompra(); ok {
+		_spec.AddField(factura.FieldMontoRecompra, field.TypeFloat64, value)
+	}
+	if _u.mutation.MontoRecompraCleared() {
+		_spec.ClearField(factura.FieldMontoRecompra, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.FechaRecompra(); ok {
+		_spec.SetField(factura.FieldFechaRecompra, field.TypeTime, value)
+	}
+	if _u.mutation.FechaRecompraCleared() {
+		_spec.ClearField(factura.FieldFechaRecompra, field.TypeTime)
+	}
 	if value, ok := _u.mutation.ActualizadoEn(); ok {
 		_spec.SetField(factura.FieldActualizadoEn, field.TypeTime, value)
 	}
@@ -612,6 +1079,51 @@ func (_u *FacturaUpdateOne) sqlSave(ctx context.Context) (_node *Factura, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(operacion.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PagosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.PagosTable,
+			Columns: []string{factura.PagosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pago.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPagosIDs(); len(nodes) > 0 && !_u.mutation.PagosCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.PagosTable,
+			Columns: []string{factura.PagosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pago.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PagosIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   factura.PagosTable,
+			Columns: []string{factura.PagosColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(pago.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -15,6 +15,7 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
+	"github.com/banpro/factoring/ent/pago"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -747,6 +748,95 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				*wq = *query
 			})
 
+		case "pagos":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PagoClient{config: _q.config}).Query()
+			)
+			args := newPagoPaginateArgs(fieldArgs(ctx, new(PagoWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newPagoPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Factura) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"factura_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(factura.PagosColumn), ids...))
+						})
+						if err := query.GroupBy(factura.PagosColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Factura) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Pagos)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, pagoImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(factura.PagosColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedPagos(alias, func(wq *PagoQuery) {
+				*wq = *query
+			})
+
 		case "eventos":
 			var (
 				alias = field.Alias
@@ -790,10 +880,10 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[2] == nil {
-								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
+							nodes[i].Edges.totalCount[3][alias] = n
 						}
 						return nil
 					})
@@ -801,10 +891,10 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Factura) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Eventos)
-							if nodes[i].Edges.totalCount[2] == nil {
-								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
+							nodes[i].Edges.totalCount[3][alias] = n
 						}
 						return nil
 					})
@@ -874,6 +964,36 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[factura.FieldMotivoAnulacion]; !ok {
 				selectedFields = append(selectedFields, factura.FieldMotivoAnulacion)
 				fieldSeen[factura.FieldMotivoAnulacion] = struct{}{}
+			}
+		case "montoPagado":
+			if _, ok := fieldSeen[factura.FieldMontoPagado]; !ok {
+				selectedFields = append(selectedFields, factura.FieldMontoPagado)
+				fieldSeen[factura.FieldMontoPagado] = struct{}{}
+			}
+		case "diasMora":
+			if _, ok := fieldSeen[factura.FieldDiasMora]; !ok {
+				selectedFields = append(selectedFields, factura.FieldDiasMora)
+				fieldSeen[factura.FieldDiasMora] = struct{}{}
+			}
+		case "interesMora":
+			if _, ok := fieldSeen[factura.FieldInteresMora]; !ok {
+				selectedFields = append(selectedFields, factura.FieldInteresMora)
+				fieldSeen[factura.FieldInteresMora] = struct{}{}
+			}
+		case "recompraExigidaEn":
+			if _, ok := fieldSeen[factura.FieldRecompraExigidaEn]; !ok {
+				selectedFields = append(selectedFields, factura.FieldRecompraExigidaEn)
+				fieldSeen[factura.FieldRecompraExigidaEn] = struct{}{}
+			}
+		case "montoRecompra":
+			if _, ok := fieldSeen[factura.FieldMontoRecompra]; !ok {
+				selectedFields = append(selectedFields, factura.FieldMontoRecompra)
+				fieldSeen[factura.FieldMontoRecompra] = struct{}{}
+			}
+		case "fechaRecompra":
+			if _, ok := fieldSeen[factura.FieldFechaRecompra]; !ok {
+				selectedFields = append(selectedFields, factura.FieldFechaRecompra)
+				fieldSeen[factura.FieldFechaRecompra] = struct{}{}
 			}
 		case "creadoEn":
 			if _, ok := fieldSeen[factura.FieldCreadoEn]; !ok {
@@ -1221,6 +1341,21 @@ func (_q *OperacionQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, operacion.FieldMotivoRechazo)
 				fieldSeen[operacion.FieldMotivoRechazo] = struct{}{}
 			}
+		case "porcentajeAnticipo":
+			if _, ok := fieldSeen[operacion.FieldPorcentajeAnticipo]; !ok {
+				selectedFields = append(selectedFields, operacion.FieldPorcentajeAnticipo)
+				fieldSeen[operacion.FieldPorcentajeAnticipo] = struct{}{}
+			}
+		case "comision":
+			if _, ok := fieldSeen[operacion.FieldComision]; !ok {
+				selectedFields = append(selectedFields, operacion.FieldComision)
+				fieldSeen[operacion.FieldComision] = struct{}{}
+			}
+		case "tasaMora":
+			if _, ok := fieldSeen[operacion.FieldTasaMora]; !ok {
+				selectedFields = append(selectedFields, operacion.FieldTasaMora)
+				fieldSeen[operacion.FieldTasaMora] = struct{}{}
+			}
 		case "creadoEn":
 			if _, ok := fieldSeen[operacion.FieldCreadoEn]; !ok {
 				selectedFields = append(selectedFields, operacion.FieldCreadoEn)
@@ -1429,6 +1564,135 @@ func newOperacionEventoPaginateArgs(rv map[string]any) *operacioneventoPaginateA
 	}
 	if v, ok := rv[whereField].(*OperacionEventoWhereInput); ok {
 		args.opts = append(args.opts, WithOperacionEventoFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PagoQuery) CollectFields(ctx context.Context, satisfies ...string) (*PagoQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PagoQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(pago.Columns))
+		selectedFields = []string{pago.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "factura":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FacturaClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, facturaImplementors)...); err != nil {
+				return err
+			}
+			_q.withFactura = query
+			if _, ok := fieldSeen[pago.FieldFacturaID]; !ok {
+				selectedFields = append(selectedFields, pago.FieldFacturaID)
+				fieldSeen[pago.FieldFacturaID] = struct{}{}
+			}
+		case "monto":
+			if _, ok := fieldSeen[pago.FieldMonto]; !ok {
+				selectedFields = append(selectedFields, pago.FieldMonto)
+				fieldSeen[pago.FieldMonto] = struct{}{}
+			}
+		case "fecha":
+			if _, ok := fieldSeen[pago.FieldFecha]; !ok {
+				selectedFields = append(selectedFields, pago.FieldFecha)
+				fieldSeen[pago.FieldFecha] = struct{}{}
+			}
+		case "referencia":
+			if _, ok := fieldSeen[pago.FieldReferencia]; !ok {
+				selectedFields = append(selectedFields, pago.FieldReferencia)
+				fieldSeen[pago.FieldReferencia] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[pago.FieldActor]; !ok {
+				selectedFields = append(selectedFields, pago.FieldActor)
+				fieldSeen[pago.FieldActor] = struct{}{}
+			}
+		case "requestId":
+			if _, ok := fieldSeen[pago.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, pago.FieldRequestID)
+				fieldSeen[pago.FieldRequestID] = struct{}{}
+			}
+		case "creadoEn":
+			if _, ok := fieldSeen[pago.FieldCreadoEn]; !ok {
+				selectedFields = append(selectedFields, pago.FieldCreadoEn)
+				fieldSeen[pago.FieldCreadoEn] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type pagoPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PagoPaginateOption
+}
+
+func newPagoPaginateArgs(rv map[string]any) *pagoPaginateArgs {
+	args := &pagoPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PagoOrder{Field: &PagoOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPagoOrder(order))
+			}
+		case *PagoOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPagoOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*PagoWhereInput); ok {
+		args.opts = append(args.opts, WithPagoFilter(v.Filter))
 	}
 	return args
 }

@@ -124,6 +124,27 @@ func (_m *Factura) Operaciones(
 	return _m.QueryOperaciones().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Factura) Pagos(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *PagoOrder, where *PagoWhereInput,
+) (*PagoConnection, error) {
+	opts := []PagoPaginateOption{
+		WithPagoOrder(orderBy),
+		WithPagoFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedPagos(alias); err == nil || hasTotalCount {
+		pager, err := newPagoPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &PagoConnection{Edges: []*PagoEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryPagos().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Factura) Eventos(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *EventoAuditoriaOrder, where *EventoAuditoriaWhereInput,
 ) (*EventoAuditoriaConnection, error) {
@@ -132,7 +153,7 @@ func (_m *Factura) Eventos(
 		WithEventoAuditoriaFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
 	if nodes, err := _m.NamedEventos(alias); err == nil || hasTotalCount {
 		pager, err := newEventoAuditoriaPager(opts, last != nil)
 		if err != nil {
@@ -199,6 +220,14 @@ func (_m *OperacionEvento) Operacion(ctx context.Context) (*Operacion, error) {
 	result, err := _m.Edges.OperacionOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryOperacion().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Pago) Factura(ctx context.Context) (*Factura, error) {
+	result, err := _m.Edges.FacturaOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFactura().Only(ctx)
 	}
 	return result, err
 }

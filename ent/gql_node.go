@@ -15,6 +15,7 @@ import (
 	"github.com/banpro/factoring/ent/internal"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/hashicorp/go-multierror"
 )
 
@@ -47,6 +48,11 @@ var operacioneventoImplementors = []string{"OperacionEvento", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*OperacionEvento) IsNode() {}
+
+var pagoImplementors = []string{"Pago", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Pago) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -166,6 +172,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(operacionevento.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, operacioneventoImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case pago.Table:
+		query := c.Pago.Query().
+			Where(pago.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, pagoImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -311,6 +326,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.OperacionEvento.Query().
 			Where(operacionevento.IDIn(ids...))
 		query, err := query.CollectFields(ctx, operacioneventoImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case pago.Table:
+		query := c.Pago.Query().
+			Where(pago.IDIn(ids...))
+		query, err := query.CollectFields(ctx, pagoImplementors...)
 		if err != nil {
 			return nil, err
 		}

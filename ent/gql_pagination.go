@@ -19,6 +19,7 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -1081,6 +1082,20 @@ var (
 			}
 		},
 	}
+	// FacturaOrderFieldDiasMora orders Factura by dias_mora.
+	FacturaOrderFieldDiasMora = &FacturaOrderField{
+		Value: func(_m *Factura) (ent.Value, error) {
+			return _m.DiasMora, nil
+		},
+		column: factura.FieldDiasMora,
+		toTerm: factura.ByDiasMora,
+		toCursor: func(_m *Factura) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DiasMora,
+			}
+		},
+	}
 	// FacturaOrderFieldCreadoEn orders Factura by creado_en.
 	FacturaOrderFieldCreadoEn = &FacturaOrderField{
 		Value: func(_m *Factura) (ent.Value, error) {
@@ -1111,6 +1126,8 @@ func (f FacturaOrderField) String() string {
 		str = "FECHA_VENCIMIENTO"
 	case FacturaOrderFieldEstado.column:
 		str = "ESTADO"
+	case FacturaOrderFieldDiasMora.column:
+		str = "DIAS_MORA"
 	case FacturaOrderFieldCreadoEn.column:
 		str = "CREADO_EN"
 	}
@@ -1139,6 +1156,8 @@ func (f *FacturaOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *FacturaOrderFieldFechaVencimiento
 	case "ESTADO":
 		*f = *FacturaOrderFieldEstado
+	case "DIAS_MORA":
+		*f = *FacturaOrderFieldDiasMora
 	case "CREADO_EN":
 		*f = *FacturaOrderFieldCreadoEn
 	default:
@@ -1847,6 +1866,338 @@ func (_m *OperacionEvento) ToEdge(order *OperacionEventoOrder) *OperacionEventoE
 		order = DefaultOperacionEventoOrder
 	}
 	return &OperacionEventoEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PagoEdge is the edge representation of Pago.
+type PagoEdge struct {
+	Node   *Pago  `json:"node"`
+	Cursor Cursor `json:"cursor"`
+}
+
+// PagoConnection is the connection containing edges to Pago.
+type PagoConnection struct {
+	Edges      []*PagoEdge `json:"edges"`
+	PageInfo   PageInfo    `json:"pageInfo"`
+	TotalCount int         `json:"totalCount"`
+}
+
+func (c *PagoConnection) build(nodes []*Pago, pager *pagoPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Pago
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Pago {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Pago {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PagoEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PagoEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PagoPaginateOption enables pagination customization.
+type PagoPaginateOption func(*pagoPager) error
+
+// WithPagoOrder configures pagination ordering.
+func WithPagoOrder(order *PagoOrder) PagoPaginateOption {
+	if order == nil {
+		order = DefaultPagoOrder
+	}
+	o := *order
+	return func(pager *pagoPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPagoOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPagoFilter configures pagination filter.
+func WithPagoFilter(filter func(*PagoQuery) (*PagoQuery, error)) PagoPaginateOption {
+	return func(pager *pagoPager) error {
+		if filter == nil {
+			return errors.New("PagoQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type pagoPager struct {
+	reverse bool
+	order   *PagoOrder
+	filter  func(*PagoQuery) (*PagoQuery, error)
+}
+
+func newPagoPager(opts []PagoPaginateOption, reverse bool) (*pagoPager, error) {
+	pager := &pagoPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPagoOrder
+	}
+	return pager, nil
+}
+
+func (p *pagoPager) applyFilter(query *PagoQuery) (*PagoQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *pagoPager) toCursor(_m *Pago) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *pagoPager) applyCursors(query *PagoQuery, after, before *Cursor) (*PagoQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPagoOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *pagoPager) applyOrder(query *PagoQuery) *PagoQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPagoOrder.Field {
+		query = query.Order(DefaultPagoOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *pagoPager) orderExpr(query *PagoQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPagoOrder.Field {
+			b.Comma().Ident(DefaultPagoOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Pago.
+func (_m *PagoQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PagoPaginateOption,
+) (*PagoConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPagoPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PagoConnection{Edges: []*PagoEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PagoOrderFieldMonto orders Pago by monto.
+	PagoOrderFieldMonto = &PagoOrderField{
+		Value: func(_m *Pago) (ent.Value, error) {
+			return _m.Monto, nil
+		},
+		column: pago.FieldMonto,
+		toTerm: pago.ByMonto,
+		toCursor: func(_m *Pago) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Monto,
+			}
+		},
+	}
+	// PagoOrderFieldFecha orders Pago by fecha.
+	PagoOrderFieldFecha = &PagoOrderField{
+		Value: func(_m *Pago) (ent.Value, error) {
+			return _m.Fecha, nil
+		},
+		column: pago.FieldFecha,
+		toTerm: pago.ByFecha,
+		toCursor: func(_m *Pago) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Fecha,
+			}
+		},
+	}
+	// PagoOrderFieldCreadoEn orders Pago by creado_en.
+	PagoOrderFieldCreadoEn = &PagoOrderField{
+		Value: func(_m *Pago) (ent.Value, error) {
+			return _m.CreadoEn, nil
+		},
+		column: pago.FieldCreadoEn,
+		toTerm: pago.ByCreadoEn,
+		toCursor: func(_m *Pago) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreadoEn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PagoOrderField) String() string {
+	var str string
+	switch f.column {
+	case PagoOrderFieldMonto.column:
+		str = "MONTO"
+	case PagoOrderFieldFecha.column:
+		str = "FECHA"
+	case PagoOrderFieldCreadoEn.column:
+		str = "CREADO_EN"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PagoOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PagoOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PagoOrderField %T must be a string", v)
+	}
+	switch str {
+	case "MONTO":
+		*f = *PagoOrderFieldMonto
+	case "FECHA":
+		*f = *PagoOrderFieldFecha
+	case "CREADO_EN":
+		*f = *PagoOrderFieldCreadoEn
+	default:
+		return fmt.Errorf("%s is not a valid PagoOrderField", str)
+	}
+	return nil
+}
+
+// PagoOrderField defines the ordering field of Pago.
+type PagoOrderField struct {
+	// Value extracts the ordering value from the given Pago.
+	Value    func(*Pago) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) pago.OrderOption
+	toCursor func(*Pago) Cursor
+}
+
+// PagoOrder defines the ordering of Pago.
+type PagoOrder struct {
+	Direction OrderDirection  `json:"direction"`
+	Field     *PagoOrderField `json:"field"`
+}
+
+// DefaultPagoOrder is the default ordering of Pago.
+var DefaultPagoOrder = &PagoOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PagoOrderField{
+		Value: func(_m *Pago) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: pago.FieldID,
+		toTerm: pago.ByID,
+		toCursor: func(_m *Pago) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Pago into PagoEdge.
+func (_m *Pago) ToEdge(order *PagoOrder) *PagoEdge {
+	if order == nil {
+		order = DefaultPagoOrder
+	}
+	return &PagoEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

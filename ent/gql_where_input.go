@@ -12,6 +12,7 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/shopspring/decimal"
@@ -1570,6 +1571,72 @@ type FacturaWhereInput struct {
 	MotivoAnulacionEqualFold    *string  `json:"motivoAnulacionEqualFold,omitempty"`
 	MotivoAnulacionContainsFold *string  `json:"motivoAnulacionContainsFold,omitempty"`
 
+	// "monto_pagado" field predicates.
+	MontoPagado      *decimal.Decimal  `json:"montoPagado,omitempty"`
+	MontoPagadoNEQ   *decimal.Decimal  `json:"montoPagadoNEQ,omitempty"`
+	MontoPagadoIn    []decimal.Decimal `json:"montoPagadoIn,omitempty"`
+	MontoPagadoNotIn []decimal.Decimal `json:"montoPagadoNotIn,omitempty"`
+	MontoPagadoGT    *decimal.Decimal  `json:"montoPagadoGT,omitempty"`
+	MontoPagadoGTE   *decimal.Decimal  `json:"montoPagadoGTE,omitempty"`
+	MontoPagadoLT    *decimal.Decimal  `json:"montoPagadoLT,omitempty"`
+	MontoPagadoLTE   *decimal.Decimal  `json:"montoPagadoLTE,omitempty"`
+
+	// "dias_mora" field predicates.
+	DiasMora      *int  `json:"diasMora,omitempty"`
+	DiasMoraNEQ   *int  `json:"diasMoraNEQ,omitempty"`
+	DiasMoraIn    []int `json:"diasMoraIn,omitempty"`
+	DiasMoraNotIn []int `json:"diasMoraNotIn,omitempty"`
+	DiasMoraGT    *int  `json:"diasMoraGT,omitempty"`
+	DiasMoraGTE   *int  `json:"diasMoraGTE,omitempty"`
+	DiasMoraLT    *int  `json:"diasMoraLT,omitempty"`
+	DiasMoraLTE   *int  `json:"diasMoraLTE,omitempty"`
+
+	// "interes_mora" field predicates.
+	InteresMora      *decimal.Decimal  `json:"interesMora,omitempty"`
+	InteresMoraNEQ   *decimal.Decimal  `json:"interesMoraNEQ,omitempty"`
+	InteresMoraIn    []decimal.Decimal `json:"interesMoraIn,omitempty"`
+	InteresMoraNotIn []decimal.Decimal `json:"interesMoraNotIn,omitempty"`
+	InteresMoraGT    *decimal.Decimal  `json:"interesMoraGT,omitempty"`
+	InteresMoraGTE   *decimal.Decimal  `json:"interesMoraGTE,omitempty"`
+	InteresMoraLT    *decimal.Decimal  `json:"interesMoraLT,omitempty"`
+	InteresMoraLTE   *decimal.Decimal  `json:"interesMoraLTE,omitempty"`
+
+	// "recompra_exigida_en" field predicates.
+	RecompraExigidaEn       *time.Time  `json:"recompraExigidaEn,omitempty"`
+	RecompraExigidaEnNEQ    *time.Time  `json:"recompraExigidaEnNEQ,omitempty"`
+	RecompraExigidaEnIn     []time.Time `json:"recompraExigidaEnIn,omitempty"`
+	RecompraExigidaEnNotIn  []time.Time `json:"recompraExigidaEnNotIn,omitempty"`
+	RecompraExigidaEnGT     *time.Time  `json:"recompraExigidaEnGT,omitempty"`
+	RecompraExigidaEnGTE    *time.Time  `json:"recompraExigidaEnGTE,omitempty"`
+	RecompraExigidaEnLT     *time.Time  `json:"recompraExigidaEnLT,omitempty"`
+	RecompraExigidaEnLTE    *time.Time  `json:"recompraExigidaEnLTE,omitempty"`
+	RecompraExigidaEnIsNil  bool        `json:"recompraExigidaEnIsNil,omitempty"`
+	RecompraExigidaEnNotNil bool        `json:"recompraExigidaEnNotNil,omitempty"`
+
+	// "monto_recompra" field predicates.
+	MontoRecompra       *decimal.Decimal  `json:"montoRecompra,omitempty"`
+	MontoRecompraNEQ    *decimal.Decimal  `json:"montoRecompraNEQ,omitempty"`
+	MontoRecompraIn     []decimal.Decimal `json:"montoRecompraIn,omitempty"`
+	MontoRecompraNotIn  []decimal.Decimal `json:"montoRecompraNotIn,omitempty"`
+	MontoRecompraGT     *decimal.Decimal  `json:"montoRecompraGT,omitempty"`
+	MontoRecompraGTE    *decimal.Decimal  `json:"montoRecompraGTE,omitempty"`
+	MontoRecompraLT     *decimal.Decimal  `json:"montoRecompraLT,omitempty"`
+	MontoRecompraLTE    *decimal.Decimal  `json:"montoRecompraLTE,omitempty"`
+	MontoRecompraIsNil  bool              `json:"montoRecompraIsNil,omitempty"`
+	MontoRecompraNotNil bool              `json:"montoRecompraNotNil,omitempty"`
+
+	// "fecha_recompra" field predicates.
+	FechaRecompra       *time.Time  `json:"fechaRecompra,omitempty"`
+	FechaRecompraNEQ    *time.Time  `json:"fechaRecompraNEQ,omitempty"`
+	FechaRecompraIn     []time.Time `json:"fechaRecompraIn,omitempty"`
+	FechaRecompraNotIn  []time.Time `json:"fechaRecompraNotIn,omitempty"`
+	FechaRecompraGT     *time.Time  `json:"fechaRecompraGT,omitempty"`
+	FechaRecompraGTE    *time.Time  `json:"fechaRecompraGTE,omitempty"`
+	FechaRecompraLT     *time.Time  `json:"fechaRecompraLT,omitempty"`
+	FechaRecompraLTE    *time.Time  `json:"fechaRecompraLTE,omitempty"`
+	FechaRecompraIsNil  bool        `json:"fechaRecompraIsNil,omitempty"`
+	FechaRecompraNotNil bool        `json:"fechaRecompraNotNil,omitempty"`
+
 	// "creado_en" field predicates.
 	CreadoEn      *time.Time  `json:"creadoEn,omitempty"`
 	CreadoEnNEQ   *time.Time  `json:"creadoEnNEQ,omitempty"`
@@ -1597,6 +1664,10 @@ type FacturaWhereInput struct {
 	// "operaciones" edge predicates.
 	HasOperaciones     *bool                  `json:"hasOperaciones,omitempty"`
 	HasOperacionesWith []*OperacionWhereInput `json:"hasOperacionesWith,omitempty"`
+
+	// "pagos" edge predicates.
+	HasPagos     *bool             `json:"hasPagos,omitempty"`
+	HasPagosWith []*PagoWhereInput `json:"hasPagosWith,omitempty"`
 
 	// "eventos" edge predicates.
 	HasEventos     *bool                        `json:"hasEventos,omitempty"`
@@ -1944,6 +2015,168 @@ func (i *FacturaWhereInput) P() (predicate.Factura, error) {
 	if i.MotivoAnulacionContainsFold != nil {
 		predicates = append(predicates, factura.MotivoAnulacionContainsFold(*i.MotivoAnulacionContainsFold))
 	}
+	if i.MontoPagado != nil {
+		predicates = append(predicates, factura.MontoPagadoEQ(*i.MontoPagado))
+	}
+	if i.MontoPagadoNEQ != nil {
+		predicates = append(predicates, factura.MontoPagadoNEQ(*i.MontoPagadoNEQ))
+	}
+	if len(i.MontoPagadoIn) > 0 {
+		predicates = append(predicates, factura.MontoPagadoIn(i.MontoPagadoIn...))
+	}
+	if len(i.MontoPagadoNotIn) > 0 {
+		predicates = append(predicates, factura.MontoPagadoNotIn(i.MontoPagadoNotIn...))
+	}
+	if i.MontoPagadoGT != nil {
+		predicates = append(predicates, factura.MontoPagadoGT(*i.MontoPagadoGT))
+	}
+	if i.MontoPagadoGTE != nil {
+		predicates = append(predicates, factura.MontoPagadoGTE(*i.MontoPagadoGTE))
+	}
+	if i.MontoPagadoLT != nil {
+		predicates = append(predicates, factura.MontoPagadoLT(*i.MontoPagadoLT))
+	}
+	if i.MontoPagadoLTE != nil {
+		predicates = append(predicates, factura.MontoPagadoLTE(*i.MontoPagadoLTE))
+	}
+	if i.DiasMora != nil {
+		predicates = append(predicates, factura.DiasMoraEQ(*i.DiasMora))
+	}
+	if i.DiasMoraNEQ != nil {
+		predicates = append(predicates, factura.DiasMoraNEQ(*i.DiasMoraNEQ))
+	}
+	if len(i.DiasMoraIn) > 0 {
+		predicates = append(predicates, factura.DiasMoraIn(i.DiasMoraIn...))
+	}
+	if len(i.DiasMoraNotIn) > 0 {
+		predicates = append(predicates, factura.DiasMoraNotIn(i.DiasMoraNotIn...))
+	}
+	if i.DiasMoraGT != nil {
+		predicates = append(predicates, factura.DiasMoraGT(*i.DiasMoraGT))
+	}
+	if i.DiasMoraGTE != nil {
+		predicates = append(predicates, factura.DiasMoraGTE(*i.DiasMoraGTE))
+	}
+	if i.DiasMoraLT != nil {
+		predicates = append(predicates, factura.DiasMoraLT(*i.DiasMoraLT))
+	}
+	if i.DiasMoraLTE != nil {
+		predicates = append(predicates, factura.DiasMoraLTE(*i.DiasMoraLTE))
+	}
+	if i.InteresMora != nil {
+		predicates = append(predicates, factura.InteresMoraEQ(*i.InteresMora))
+	}
+	if i.InteresMoraNEQ != nil {
+		predicates = append(predicates, factura.InteresMoraNEQ(*i.InteresMoraNEQ))
+	}
+	if len(i.InteresMoraIn) > 0 {
+		predicates = append(predicates, factura.InteresMoraIn(i.InteresMoraIn...))
+	}
+	if len(i.InteresMoraNotIn) > 0 {
+		predicates = append(predicates, factura.InteresMoraNotIn(i.InteresMoraNotIn...))
+	}
+	if i.InteresMoraGT != nil {
+		predicates = append(predicates, factura.InteresMoraGT(*i.InteresMoraGT))
+	}
+	if i.InteresMoraGTE != nil {
+		predicates = append(predicates, factura.InteresMoraGTE(*i.InteresMoraGTE))
+	}
+	if i.InteresMoraLT != nil {
+		predicates = append(predicates, factura.InteresMoraLT(*i.InteresMoraLT))
+	}
+	if i.InteresMoraLTE != nil {
+		predicates = append(predicates, factura.InteresMoraLTE(*i.InteresMoraLTE))
+	}
+	if i.RecompraExigidaEn != nil {
+		predicates = append(predicates, factura.RecompraExigidaEnEQ(*i.RecompraExigidaEn))
+	}
+	if i.RecompraExigidaEnNEQ != nil {
+		predicates = append(predicates, factura.RecompraExigidaEnNEQ(*i.RecompraExigidaEnNEQ))
+	}
+	if len(i.RecompraExigidaEnIn) > 0 {
+		predicates = append(predicates, factura.RecompraExigidaEnIn(i.RecompraExigidaEnIn...))
+	}
+	if len(i.RecompraExigidaEnNotIn) > 0 {
+		predicates = append(predicates, factura.RecompraExigidaEnNotIn(i.RecompraExigidaEnNotIn...))
+	}
+	if i.RecompraExigidaEnGT != nil {
+		predicates = append(predicates, factura.RecompraExigidaEnGT(*i.RecompraExigidaEnGT))
+	}
+	if i.RecompraExigidaEnGTE != nil {
+		predicates = append(predicates, factura.RecompraExigidaEnGTE(*i.RecompraExigidaEnGTE))
+	}
+	if i.RecompraExigidaEnLT != nil {
+		predicates = append(predicates, factura.RecompraExigidaEnLT(*i.RecompraExigidaEnLT))
+	}
+	if i.RecompraExigidaEnLTE != nil {
+		predicates = append(predicates, factura.RecompraExigidaEnLTE(*i.RecompraExigidaEnLTE))
+	}
+	if i.RecompraExigidaEnIsNil {
+		predicates = append(predicates, factura.RecompraExigidaEnIsNil())
+	}
+	if i.RecompraExigidaEnNotNil {
+		predicates = append(predicates, factura.RecompraExigidaEnNotNil())
+	}
+	if i.MontoRecompra != nil {
+		predicates = append(predicates, factura.MontoRecompraEQ(*i.MontoRecompra))
+	}
+	if i.MontoRecompraNEQ != nil {
+		predicates = append(predicates, factura.MontoRecompraNEQ(*i.MontoRecompraNEQ))
+	}
+	if len(i.MontoRecompraIn) > 0 {
+		predicates = append(predicates, factura.MontoRecompraIn(i.MontoRecompraIn...))
+	}
+	if len(i.MontoRecompraNotIn) > 0 {
+		predicates = append(predicates, factura.MontoRecompraNotIn(i.MontoRecompraNotIn...))
+	}
+	if i.MontoRecompraGT != nil {
+		predicates = append(predicates, factura.MontoRecompraGT(*i.MontoRecompraGT))
+	}
+	if i.MontoRecompraGTE != nil {
+		predicates = append(predicates, factura.MontoRecompraGTE(*i.MontoRecompraGTE))
+	}
+	if i.MontoRecompraLT != nil {
+		predicates = append(predicates, factura.MontoRecompraLT(*i.MontoRecompraLT))
+	}
+	if i.MontoRecompraLTE != nil {
+		predicates = append(predicates, factura.MontoRecompraLTE(*i.MontoRecompraLTE))
+	}
+	if i.MontoRecompraIsNil {
+		predicates = append(predicates, factura.MontoRecompraIsNil())
+	}
+	if i.MontoRecompraNotNil {
+		predicates = append(predicates, factura.MontoRecompraNotNil())
+	}
+	if i.FechaRecompra != nil {
+		predicates = append(predicates, factura.FechaRecompraEQ(*i.FechaRecompra))
+	}
+	if i.FechaRecompraNEQ != nil {
+		predicates = append(predicates, factura.FechaRecompraNEQ(*i.FechaRecompraNEQ))
+	}
+	if len(i.FechaRecompraIn) > 0 {
+		predicates = append(predicates, factura.FechaRecompraIn(i.FechaRecompraIn...))
+	}
+	if len(i.FechaRecompraNotIn) > 0 {
+		predicates = append(predicates, factura.FechaRecompraNotIn(i.FechaRecompraNotIn...))
+	}
+	if i.FechaRecompraGT != nil {
+		predicates = append(predicates, factura.FechaRecompraGT(*i.FechaRecompraGT))
+	}
+	if i.FechaRecompraGTE != nil {
+		predicates = append(predicates, factura.FechaRecompraGTE(*i.FechaRecompraGTE))
+	}
+	if i.FechaRecompraLT != nil {
+		predicates = append(predicates, factura.FechaRecompraLT(*i.FechaRecompraLT))
+	}
+	if i.FechaRecompraLTE != nil {
+		predicates = append(predicates, factura.FechaRecompraLTE(*i.FechaRecompraLTE))
+	}
+	if i.FechaRecompraIsNil {
+		predicates = append(predicates, factura.FechaRecompraIsNil())
+	}
+	if i.FechaRecompraNotNil {
+		predicates = append(predicates, factura.FechaRecompraNotNil())
+	}
 	if i.CreadoEn != nil {
 		predicates = append(predicates, factura.CreadoEnEQ(*i.CreadoEn))
 	}
@@ -2028,6 +2261,24 @@ func (i *FacturaWhereInput) P() (predicate.Factura, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, factura.HasOperacionesWith(with...))
+	}
+	if i.HasPagos != nil {
+		p := factura.HasPagos()
+		if !*i.HasPagos {
+			p = factura.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPagosWith) > 0 {
+		with := make([]predicate.Pago, 0, len(i.HasPagosWith))
+		for _, w := range i.HasPagosWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPagosWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, factura.HasPagosWith(with...))
 	}
 	if i.HasEventos != nil {
 		p := factura.HasEventos()
@@ -2192,6 +2443,36 @@ type OperacionWhereInput struct {
 	MotivoRechazoNotNil       bool     `json:"motivoRechazoNotNil,omitempty"`
 	MotivoRechazoEqualFold    *string  `json:"motivoRechazoEqualFold,omitempty"`
 	MotivoRechazoContainsFold *string  `json:"motivoRechazoContainsFold,omitempty"`
+
+	// "porcentaje_anticipo" field predicates.
+	PorcentajeAnticipo      *decimal.Decimal  `json:"porcentajeAnticipo,omitempty"`
+	PorcentajeAnticipoNEQ   *decimal.Decimal  `json:"porcentajeAnticipoNEQ,omitempty"`
+	PorcentajeAnticipoIn    []decimal.Decimal `json:"porcentajeAnticipoIn,omitempty"`
+	PorcentajeAnticipoNotIn []decimal.Decimal `json:"porcentajeAnticipoNotIn,omitempty"`
+	PorcentajeAnticipoGT    *decimal.Decimal  `json:"porcentajeAnticipoGT,omitempty"`
+	PorcentajeAnticipoGTE   *decimal.Decimal  `json:"porcentajeAnticipoGTE,omitempty"`
+	PorcentajeAnticipoLT    *decimal.Decimal  `json:"porcentajeAnticipoLT,omitempty"`
+	PorcentajeAnticipoLTE   *decimal.Decimal  `json:"porcentajeAnticipoLTE,omitempty"`
+
+	// "comision" field predicates.
+	Comision      *decimal.Decimal  `json:"comision,omitempty"`
+	ComisionNEQ   *decimal.Decimal  `json:"comisionNEQ,omitempty"`
+	ComisionIn    []decimal.Decimal `json:"comisionIn,omitempty"`
+	ComisionNotIn []decimal.Decimal `json:"comisionNotIn,omitempty"`
+	ComisionGT    *decimal.Decimal  `json:"comisionGT,omitempty"`
+	ComisionGTE   *decimal.Decimal  `json:"comisionGTE,omitempty"`
+	ComisionLT    *decimal.Decimal  `json:"comisionLT,omitempty"`
+	ComisionLTE   *decimal.Decimal  `json:"comisionLTE,omitempty"`
+
+	// "tasa_mora" field predicates.
+	TasaMora      *decimal.Decimal  `json:"tasaMora,omitempty"`
+	TasaMoraNEQ   *decimal.Decimal  `json:"tasaMoraNEQ,omitempty"`
+	TasaMoraIn    []decimal.Decimal `json:"tasaMoraIn,omitempty"`
+	TasaMoraNotIn []decimal.Decimal `json:"tasaMoraNotIn,omitempty"`
+	TasaMoraGT    *decimal.Decimal  `json:"tasaMoraGT,omitempty"`
+	TasaMoraGTE   *decimal.Decimal  `json:"tasaMoraGTE,omitempty"`
+	TasaMoraLT    *decimal.Decimal  `json:"tasaMoraLT,omitempty"`
+	TasaMoraLTE   *decimal.Decimal  `json:"tasaMoraLTE,omitempty"`
 
 	// "creado_en" field predicates.
 	CreadoEn      *time.Time  `json:"creadoEn,omitempty"`
@@ -2611,6 +2892,78 @@ func (i *OperacionWhereInput) P() (predicate.Operacion, error) {
 	}
 	if i.MotivoRechazoContainsFold != nil {
 		predicates = append(predicates, operacion.MotivoRechazoContainsFold(*i.MotivoRechazoContainsFold))
+	}
+	if i.PorcentajeAnticipo != nil {
+		predicates = append(predicates, operacion.PorcentajeAnticipoEQ(*i.PorcentajeAnticipo))
+	}
+	if i.PorcentajeAnticipoNEQ != nil {
+		predicates = append(predicates, operacion.PorcentajeAnticipoNEQ(*i.PorcentajeAnticipoNEQ))
+	}
+	if len(i.PorcentajeAnticipoIn) > 0 {
+		predicates = append(predicates, operacion.PorcentajeAnticipoIn(i.PorcentajeAnticipoIn...))
+	}
+	if len(i.PorcentajeAnticipoNotIn) > 0 {
+		predicates = append(predicates, operacion.PorcentajeAnticipoNotIn(i.PorcentajeAnticipoNotIn...))
+	}
+	if i.PorcentajeAnticipoGT != nil {
+		predicates = append(predicates, operacion.PorcentajeAnticipoGT(*i.PorcentajeAnticipoGT))
+	}
+	if i.PorcentajeAnticipoGTE != nil {
+		predicates = append(predicates, operacion.PorcentajeAnticipoGTE(*i.PorcentajeAnticipoGTE))
+	}
+	if i.PorcentajeAnticipoLT != nil {
+		predicates = append(predicates, operacion.PorcentajeAnticipoLT(*i.PorcentajeAnticipoLT))
+	}
+	if i.PorcentajeAnticipoLTE != nil {
+		predicates = append(predicates, operacion.PorcentajeAnticipoLTE(*i.PorcentajeAnticipoLTE))
+	}
+	if i.Comision != nil {
+		predicates = append(predicates, operacion.ComisionEQ(*i.Comision))
+	}
+	if i.ComisionNEQ != nil {
+		predicates = append(predicates, operacion.ComisionNEQ(*i.ComisionNEQ))
+	}
+	if len(i.ComisionIn) > 0 {
+		predicates = append(predicates, operacion.ComisionIn(i.ComisionIn...))
+	}
+	if len(i.ComisionNotIn) > 0 {
+		predicates = append(predicates, operacion.ComisionNotIn(i.ComisionNotIn...))
+	}
+	if i.ComisionGT != nil {
+		predicates = append(predicates, operacion.ComisionGT(*i.ComisionGT))
+	}
+	if i.ComisionGTE != nil {
+		predicates = append(predicates, operacion.ComisionGTE(*i.ComisionGTE))
+	}
+	if i.ComisionLT != nil {
+		predicates = append(predicates, operacion.ComisionLT(*i.ComisionLT))
+	}
+	if i.ComisionLTE != nil {
+		predicates = append(predicates, operacion.ComisionLTE(*i.ComisionLTE))
+	}
+	if i.TasaMora != nil {
+		predicates = append(predicates, operacion.TasaMoraEQ(*i.TasaMora))
+	}
+	if i.TasaMoraNEQ != nil {
+		predicates = append(predicates, operacion.TasaMoraNEQ(*i.TasaMoraNEQ))
+	}
+	if len(i.TasaMoraIn) > 0 {
+		predicates = append(predicates, operacion.TasaMoraIn(i.TasaMoraIn...))
+	}
+	if len(i.TasaMoraNotIn) > 0 {
+		predicates = append(predicates, operacion.TasaMoraNotIn(i.TasaMoraNotIn...))
+	}
+	if i.TasaMoraGT != nil {
+		predicates = append(predicates, operacion.TasaMoraGT(*i.TasaMoraGT))
+	}
+	if i.TasaMoraGTE != nil {
+		predicates = append(predicates, operacion.TasaMoraGTE(*i.TasaMoraGTE))
+	}
+	if i.TasaMoraLT != nil {
+		predicates = append(predicates, operacion.TasaMoraLT(*i.TasaMoraLT))
+	}
+	if i.TasaMoraLTE != nil {
+		predicates = append(predicates, operacion.TasaMoraLTE(*i.TasaMoraLTE))
 	}
 	if i.CreadoEn != nil {
 		predicates = append(predicates, operacion.CreadoEnEQ(*i.CreadoEn))
@@ -3134,5 +3487,423 @@ func (i *OperacionEventoWhereInput) P() (predicate.OperacionEvento, error) {
 		return predicates[0], nil
 	default:
 		return operacionevento.And(predicates...), nil
+	}
+}
+
+// PagoWhereInput represents a where input for filtering Pago queries.
+type PagoWhereInput struct {
+	Predicates []predicate.Pago  `json:"-"`
+	Not        *PagoWhereInput   `json:"not,omitempty"`
+	Or         []*PagoWhereInput `json:"or,omitempty"`
+	And        []*PagoWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "monto" field predicates.
+	Monto      *decimal.Decimal  `json:"monto,omitempty"`
+	MontoNEQ   *decimal.Decimal  `json:"montoNEQ,omitempty"`
+	MontoIn    []decimal.Decimal `json:"montoIn,omitempty"`
+	MontoNotIn []decimal.Decimal `json:"montoNotIn,omitempty"`
+	MontoGT    *decimal.Decimal  `json:"montoGT,omitempty"`
+	MontoGTE   *decimal.Decimal  `json:"montoGTE,omitempty"`
+	MontoLT    *decimal.Decimal  `json:"montoLT,omitempty"`
+	MontoLTE   *decimal.Decimal  `json:"montoLTE,omitempty"`
+
+	// "fecha" field predicates.
+	Fecha      *time.Time  `json:"fecha,omitempty"`
+	FechaNEQ   *time.Time  `json:"fechaNEQ,omitempty"`
+	FechaIn    []time.Time `json:"fechaIn,omitempty"`
+	FechaNotIn []time.Time `json:"fechaNotIn,omitempty"`
+	FechaGT    *time.Time  `json:"fechaGT,omitempty"`
+	FechaGTE   *time.Time  `json:"fechaGTE,omitempty"`
+	FechaLT    *time.Time  `json:"fechaLT,omitempty"`
+	FechaLTE   *time.Time  `json:"fechaLTE,omitempty"`
+
+	// "referencia" field predicates.
+	Referencia             *string  `json:"referencia,omitempty"`
+	ReferenciaNEQ          *string  `json:"referenciaNEQ,omitempty"`
+	ReferenciaIn           []string `json:"referenciaIn,omitempty"`
+	ReferenciaNotIn        []string `json:"referenciaNotIn,omitempty"`
+	ReferenciaGT           *string  `json:"referenciaGT,omitempty"`
+	ReferenciaGTE          *string  `json:"referenciaGTE,omitempty"`
+	ReferenciaLT           *string  `json:"referenciaLT,omitempty"`
+	ReferenciaLTE          *string  `json:"referenciaLTE,omitempty"`
+	ReferenciaContains     *string  `json:"referenciaContains,omitempty"`
+	ReferenciaHasPrefix    *string  `json:"referenciaHasPrefix,omitempty"`
+	ReferenciaHasSuffix    *string  `json:"referenciaHasSuffix,omitempty"`
+	ReferenciaIsNil        bool     `json:"referenciaIsNil,omitempty"`
+	ReferenciaNotNil       bool     `json:"referenciaNotNil,omitempty"`
+	ReferenciaEqualFold    *string  `json:"referenciaEqualFold,omitempty"`
+	ReferenciaContainsFold *string  `json:"referenciaContainsFold,omitempty"`
+
+	// "actor" field predicates.
+	Actor             *string  `json:"actor,omitempty"`
+	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
+	ActorIn           []string `json:"actorIn,omitempty"`
+	ActorNotIn        []string `json:"actorNotIn,omitempty"`
+	ActorGT           *string  `json:"actorGT,omitempty"`
+	ActorGTE          *string  `json:"actorGTE,omitempty"`
+	ActorLT           *string  `json:"actorLT,omitempty"`
+	ActorLTE          *string  `json:"actorLTE,omitempty"`
+	ActorContains     *string  `json:"actorContains,omitempty"`
+	ActorHasPrefix    *string  `json:"actorHasPrefix,omitempty"`
+	ActorHasSuffix    *string  `json:"actorHasSuffix,omitempty"`
+	ActorEqualFold    *string  `json:"actorEqualFold,omitempty"`
+	ActorContainsFold *string  `json:"actorContainsFold,omitempty"`
+
+	// "request_id" field predicates.
+	RequestID             *string  `json:"requestID,omitempty"`
+	RequestIDNEQ          *string  `json:"requestIDNEQ,omitempty"`
+	RequestIDIn           []string `json:"requestIDIn,omitempty"`
+	RequestIDNotIn        []string `json:"requestIDNotIn,omitempty"`
+	RequestIDGT           *string  `json:"requestIDGT,omitempty"`
+	RequestIDGTE          *string  `json:"requestIDGTE,omitempty"`
+	RequestIDLT           *string  `json:"requestIDLT,omitempty"`
+	RequestIDLTE          *string  `json:"requestIDLTE,omitempty"`
+	RequestIDContains     *string  `json:"requestIDContains,omitempty"`
+	RequestIDHasPrefix    *string  `json:"requestIDHasPrefix,omitempty"`
+	RequestIDHasSuffix    *string  `json:"requestIDHasSuffix,omitempty"`
+	RequestIDEqualFold    *string  `json:"requestIDEqualFold,omitempty"`
+	RequestIDContainsFold *string  `json:"requestIDContainsFold,omitempty"`
+
+	// "creado_en" field predicates.
+	CreadoEn      *time.Time  `json:"creadoEn,omitempty"`
+	CreadoEnNEQ   *time.Time  `json:"creadoEnNEQ,omitempty"`
+	CreadoEnIn    []time.Time `json:"creadoEnIn,omitempty"`
+	CreadoEnNotIn []time.Time `json:"creadoEnNotIn,omitempty"`
+	CreadoEnGT    *time.Time  `json:"creadoEnGT,omitempty"`
+	CreadoEnGTE   *time.Time  `json:"creadoEnGTE,omitempty"`
+	CreadoEnLT    *time.Time  `json:"creadoEnLT,omitempty"`
+	CreadoEnLTE   *time.Time  `json:"creadoEnLTE,omitempty"`
+
+	// "factura" edge predicates.
+	HasFactura     *bool                `json:"hasFactura,omitempty"`
+	HasFacturaWith []*FacturaWhereInput `json:"hasFacturaWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *PagoWhereInput) AddPredicates(predicates ...predicate.Pago) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the PagoWhereInput filter on the PagoQuery builder.
+func (i *PagoWhereInput) Filter(q *PagoQuery) (*PagoQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyPagoWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyPagoWhereInput is returned in case the PagoWhereInput is empty.
+var ErrEmptyPagoWhereInput = errors.New("ent: empty predicate PagoWhereInput")
+
+// P returns a predicate for filtering pagos.
+// An error is returned if the input is empty or invalid.
+func (i *PagoWhereInput) P() (predicate.Pago, error) {
+	var predicates []predicate.Pago
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, pago.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Pago, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, pago.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Pago, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, pago.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, pago.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, pago.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, pago.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, pago.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, pago.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, pago.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, pago.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, pago.IDLTE(*i.IDLTE))
+	}
+	if i.Monto != nil {
+		predicates = append(predicates, pago.MontoEQ(*i.Monto))
+	}
+	if i.MontoNEQ != nil {
+		predicates = append(predicates, pago.MontoNEQ(*i.MontoNEQ))
+	}
+	if len(i.MontoIn) > 0 {
+		predicates = append(predicates, pago.MontoIn(i.MontoIn...))
+	}
+	if len(i.MontoNotIn) > 0 {
+		predicates = append(predicates, pago.MontoNotIn(i.MontoNotIn...))
+	}
+	if i.MontoGT != nil {
+		predicates = append(predicates, pago.MontoGT(*i.MontoGT))
+	}
+	if i.MontoGTE != nil {
+		predicates = append(predicates, pago.MontoGTE(*i.MontoGTE))
+	}
+	if i.MontoLT != nil {
+		predicates = append(predicates, pago.MontoLT(*i.MontoLT))
+	}
+	if i.MontoLTE != nil {
+		predicates = append(predicates, pago.MontoLTE(*i.MontoLTE))
+	}
+	if i.Fecha != nil {
+		predicates = append(predicates, pago.FechaEQ(*i.Fecha))
+	}
+	if i.FechaNEQ != nil {
+		predicates = append(predicates, pago.FechaNEQ(*i.FechaNEQ))
+	}
+	if len(i.FechaIn) > 0 {
+		predicates = append(predicates, pago.FechaIn(i.FechaIn...))
+	}
+	if len(i.FechaNotIn) > 0 {
+		predicates = append(predicates, pago.FechaNotIn(i.FechaNotIn...))
+	}
+	if i.FechaGT != nil {
+		predicates = append(predicates, pago.FechaGT(*i.FechaGT))
+	}
+	if i.FechaGTE != nil {
+		predicates = append(predicates, pago.FechaGTE(*i.FechaGTE))
+	}
+	if i.FechaLT != nil {
+		predicates = append(predicates, pago.FechaLT(*i.FechaLT))
+	}
+	if i.FechaLTE != nil {
+		predicates = append(predicates, pago.FechaLTE(*i.FechaLTE))
+	}
+	if i.Referencia != nil {
+		predicates = append(predicates, pago.ReferenciaEQ(*i.Referencia))
+	}
+	if i.ReferenciaNEQ != nil {
+		predicates = append(predicates, pago.ReferenciaNEQ(*i.ReferenciaNEQ))
+	}
+	if len(i.ReferenciaIn) > 0 {
+		predicates = append(predicates, pago.ReferenciaIn(i.ReferenciaIn...))
+	}
+	if len(i.ReferenciaNotIn) > 0 {
+		predicates = append(predicates, pago.ReferenciaNotIn(i.ReferenciaNotIn...))
+	}
+	if i.ReferenciaGT != nil {
+		predicates = append(predicates, pago.ReferenciaGT(*i.ReferenciaGT))
+	}
+	if i.ReferenciaGTE != nil {
+		predicates = append(predicates, pago.ReferenciaGTE(*i.ReferenciaGTE))
+	}
+	if i.ReferenciaLT != nil {
+		predicates = append(predicates, pago.ReferenciaLT(*i.ReferenciaLT))
+	}
+	if i.ReferenciaLTE != nil {
+		predicates = append(predicates, pago.ReferenciaLTE(*i.ReferenciaLTE))
+	}
+	if i.ReferenciaContains != nil {
+		predicates = append(predicates, pago.ReferenciaContains(*i.ReferenciaContains))
+	}
+	if i.ReferenciaHasPrefix != nil {
+		predicates = append(predicates, pago.ReferenciaHasPrefix(*i.ReferenciaHasPrefix))
+	}
+	if i.ReferenciaHasSuffix != nil {
+		predicates = append(predicates, pago.ReferenciaHasSuffix(*i.ReferenciaHasSuffix))
+	}
+	if i.ReferenciaIsNil {
+		predicates = append(predicates, pago.ReferenciaIsNil())
+	}
+	if i.ReferenciaNotNil {
+		predicates = append(predicates, pago.ReferenciaNotNil())
+	}
+	if i.ReferenciaEqualFold != nil {
+		predicates = append(predicates, pago.ReferenciaEqualFold(*i.ReferenciaEqualFold))
+	}
+	if i.ReferenciaContainsFold != nil {
+		predicates = append(predicates, pago.ReferenciaContainsFold(*i.ReferenciaContainsFold))
+	}
+	if i.Actor != nil {
+		predicates = append(predicates, pago.ActorEQ(*i.Actor))
+	}
+	if i.ActorNEQ != nil {
+		predicates = append(predicates, pago.ActorNEQ(*i.ActorNEQ))
+	}
+	if len(i.ActorIn) > 0 {
+		predicates = append(predicates, pago.ActorIn(i.ActorIn...))
+	}
+	if len(i.ActorNotIn) > 0 {
+		predicates = append(predicates, pago.ActorNotIn(i.ActorNotIn...))
+	}
+	if i.ActorGT != nil {
+		predicates = append(predicates, pago.ActorGT(*i.ActorGT))
+	}
+	if i.ActorGTE != nil {
+		predicates = append(predicates, pago.ActorGTE(*i.ActorGTE))
+	}
+	if i.ActorLT != nil {
+		predicates = append(predicates, pago.ActorLT(*i.ActorLT))
+	}
+	if i.ActorLTE != nil {
+		predicates = append(predicates, pago.ActorLTE(*i.ActorLTE))
+	}
+	if i.ActorContains != nil {
+		predicates = append(predicates, pago.ActorContains(*i.ActorContains))
+	}
+	if i.ActorHasPrefix != nil {
+		predicates = append(predicates, pago.ActorHasPrefix(*i.ActorHasPrefix))
+	}
+	if i.ActorHasSuffix != nil {
+		predicates = append(predicates, pago.ActorHasSuffix(*i.ActorHasSuffix))
+	}
+	if i.ActorEqualFold != nil {
+		predicates = append(predicates, pago.ActorEqualFold(*i.ActorEqualFold))
+	}
+	if i.ActorContainsFold != nil {
+		predicates = append(predicates, pago.ActorContainsFold(*i.ActorContainsFold))
+	}
+	if i.RequestID != nil {
+		predicates = append(predicates, pago.RequestIDEQ(*i.RequestID))
+	}
+	if i.RequestIDNEQ != nil {
+		predicates = append(predicates, pago.RequestIDNEQ(*i.RequestIDNEQ))
+	}
+	if len(i.RequestIDIn) > 0 {
+		predicates = append(predicates, pago.RequestIDIn(i.RequestIDIn...))
+	}
+	if len(i.RequestIDNotIn) > 0 {
+		predicates = append(predicates, pago.RequestIDNotIn(i.RequestIDNotIn...))
+	}
+	if i.RequestIDGT != nil {
+		predicates = append(predicates, pago.RequestIDGT(*i.RequestIDGT))
+	}
+	if i.RequestIDGTE != nil {
+		predicates = append(predicates, pago.RequestIDGTE(*i.RequestIDGTE))
+	}
+	if i.RequestIDLT != nil {
+		predicates = append(predicates, pago.RequestIDLT(*i.RequestIDLT))
+	}
+	if i.RequestIDLTE != nil {
+		predicates = append(predicates, pago.RequestIDLTE(*i.RequestIDLTE))
+	}
+	if i.RequestIDContains != nil {
+		predicates = append(predicates, pago.RequestIDContains(*i.RequestIDContains))
+	}
+	if i.RequestIDHasPrefix != nil {
+		predicates = append(predicates, pago.RequestIDHasPrefix(*i.RequestIDHasPrefix))
+	}
+	if i.RequestIDHasSuffix != nil {
+		predicates = append(predicates, pago.RequestIDHasSuffix(*i.RequestIDHasSuffix))
+	}
+	if i.RequestIDEqualFold != nil {
+		predicates = append(predicates, pago.RequestIDEqualFold(*i.RequestIDEqualFold))
+	}
+	if i.RequestIDContainsFold != nil {
+		predicates = append(predicates, pago.RequestIDContainsFold(*i.RequestIDContainsFold))
+	}
+	if i.CreadoEn != nil {
+		predicates = append(predicates, pago.CreadoEnEQ(*i.CreadoEn))
+	}
+	if i.CreadoEnNEQ != nil {
+		predicates = append(predicates, pago.CreadoEnNEQ(*i.CreadoEnNEQ))
+	}
+	if len(i.CreadoEnIn) > 0 {
+		predicates = append(predicates, pago.CreadoEnIn(i.CreadoEnIn...))
+	}
+	if len(i.CreadoEnNotIn) > 0 {
+		predicates = append(predicates, pago.CreadoEnNotIn(i.CreadoEnNotIn...))
+	}
+	if i.CreadoEnGT != nil {
+		predicates = append(predicates, pago.CreadoEnGT(*i.CreadoEnGT))
+	}
+	if i.CreadoEnGTE != nil {
+		predicates = append(predicates, pago.CreadoEnGTE(*i.CreadoEnGTE))
+	}
+	if i.CreadoEnLT != nil {
+		predicates = append(predicates, pago.CreadoEnLT(*i.CreadoEnLT))
+	}
+	if i.CreadoEnLTE != nil {
+		predicates = append(predicates, pago.CreadoEnLTE(*i.CreadoEnLTE))
+	}
+
+	if i.HasFactura != nil {
+		p := pago.HasFactura()
+		if !*i.HasFactura {
+			p = pago.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFacturaWith) > 0 {
+		with := make([]predicate.Factura, 0, len(i.HasFacturaWith))
+		for _, w := range i.HasFacturaWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFacturaWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, pago.HasFacturaWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyPagoWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return pago.And(predicates...), nil
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/banpro/factoring/ent/cierre"
 	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
@@ -20,6 +21,7 @@ import (
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/operacionfactura"
 	"github.com/banpro/factoring/ent/outboxevento"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/ent/tareaejecucion"
 	"github.com/banpro/factoring/ent/webhook"
@@ -36,6 +38,7 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
+	TypeCierre            = "Cierre"
 	TypeClaveIdempotencia = "ClaveIdempotencia"
 	TypeCliente           = "Cliente"
 	TypeEntrega           = "Entrega"
@@ -45,9 +48,762 @@ const (
 	TypeOperacionEvento   = "OperacionEvento"
 	TypeOperacionFactura  = "OperacionFactura"
 	TypeOutboxEvento      = "OutboxEvento"
+	TypePago              = "Pago"
 	TypeTareaEjecucion    = "TareaEjecucion"
 	TypeWebhook           = "Webhook"
 )
+
+// CierreMutation represents an operation that mutates the Cierre nodes in the graph.
+type CierreMutation struct {
+	config
+	op                   Op
+	typ                  string
+	id                   *int
+	fecha                *time.Time
+	ejecutado_en         *time.Time
+	actor                *string
+	request_id           *string
+	facturas_vencidas    *int
+	addfacturas_vencidas *int
+	facturas_en_mora     *int
+	addfacturas_en_mora  *int
+	interes_devengado    *decimal.Decimal
+	addinteres_devengado *decimal.Decimal
+	clearedFields        map[string]struct{}
+	done                 bool
+	oldValue             func(context.Context) (*Cierre, error)
+	predicates           []predicate.Cierre
+}
+
+var _ ent.Mutation = (*CierreMutation)(nil)
+
+// cierreOption allows management of the mutation configuration using functional options.
+type cierreOption func(*CierreMutation)
+
+// newCierreMutation creates new mutation for the Cierre entity.
+func newCierreMutation(c config, op Op, opts ...cierreOption) *CierreMutation {
+	m := &CierreMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCierre,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCierreID sets the ID field of the mutation.
+func withCierreID(id int) cierreOption {
+	return func(m *CierreMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Cierre
+		)
+		m.oldValue = func(ctx context.Context) (*Cierre, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Cierre.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCierre sets the old Cierre of the mutation.
+func withCierre(node *Cierre) cierreOption {
+	return func(m *CierreMutation) {
+		m.oldValue = func(context.Context) (*Cierre, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CierreMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CierreMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CierreMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CierreMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Cierre.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFecha sets the "fecha" field.
+func (m *CierreMutation) SetFecha(t time.Time) {
+	m.fecha = &t
+}
+
+// Fecha returns the value of the "fecha" field in the mutation.
+func (m *CierreMutation) Fecha() (r time.Time, exists bool) {
+	v := m.fecha
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFecha returns the old "fecha" field's value of the Cierre entity.
+// If the Cierre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CierreMutation) OldFecha(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFecha is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFecha requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFecha: %w", err)
+	}
+	return oldValue.Fecha, nil
+}
+
+// ResetFecha resets all changes to the "fecha" field.
+func (m *CierreMutation) ResetFecha() {
+	m.fecha = nil
+}
+
+// SetEjecutadoEn sets the "ejecutado_en" field.
+func (m *CierreMutation) SetEjecutadoEn(t time.Time) {
+	m.ejecutado_en = &t
+}
+
+// EjecutadoEn returns the value of the "ejecutado_en" field in the mutation.
+func (m *CierreMutation) EjecutadoEn() (r time.Time, exists bool) {
+	v := m.ejecutado_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEjecutadoEn returns the old "ejecutado_en" field's value of the Cierre entity.
+// If the Cierre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CierreMutation) OldEjecutadoEn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEjecutadoEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEjecutadoEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEjecutadoEn: %w", err)
+	}
+	return oldValue.EjecutadoEn, nil
+}
+
+// ResetEjecutadoEn resets all changes to the "ejecutado_en" field.
+func (m *CierreMutation) ResetEjecutadoEn() {
+	m.ejecutado_en = nil
+}
+
+// SetActor sets the "actor" field.
+func (m *CierreMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *CierreMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the Cierre entity.
+// If the Cierre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CierreMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *CierreMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *CierreMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *CierreMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the Cierre entity.
+// If the Cierre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CierreMutation) OldRequestID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *CierreMutation) ResetRequestID() {
+	m.request_id = nil
+}
+
+// SetFacturasVencidas sets the "facturas_vencidas" field.
+func (m *CierreMutation) SetFacturasVencidas(i int) {
+	m.facturas_vencidas = &i
+	m.addfacturas_vencidas = nil
+}
+
+// FacturasVencidas returns the value of the "facturas_vencidas" field in the mutation.
+func (m *CierreMutation) FacturasVencidas() (r int, exists bool) {
+	v := m.facturas_vencidas
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFacturasVencidas returns the old "facturas_vencidas" field's value of the Cierre entity.
+// If the Cierre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CierreMutation) OldFacturasVencidas(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFacturasVencidas is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFacturasVencidas requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFacturasVencidas: %w", err)
+	}
+	return oldValue.FacturasVencidas, nil
+}
+
+// AddFacturasVencidas adds i to the "facturas_vencidas" field.
+func (m *CierreMutation) AddFacturasVencidas(i int) {
+	if m.addfacturas_vencidas != nil {
+		*m.addfacturas_vencidas += i
+	} else {
+		m.addfacturas_vencidas = &i
+	}
+}
+
+// AddedFacturasVencidas returns the value that was added to the "facturas_vencidas" field in this mutation.
+func (m *CierreMutation) AddedFacturasVencidas() (r int, exists bool) {
+	v := m.addfacturas_vencidas
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFacturasVencidas resets all changes to the "facturas_vencidas" field.
+func (m *CierreMutation) ResetFacturasVencidas() {
+	m.facturas_vencidas = nil
+	m.addfacturas_vencidas = nil
+}
+
+// SetFacturasEnMora sets the "facturas_en_mora" field.
+func (m *CierreMutation) SetFacturasEnMora(i int) {
+	m.facturas_en_mora = &i
+	m.addfacturas_en_mora = nil
+}
+
+// FacturasEnMora returns the value of the "facturas_en_mora" field in the mutation.
+func (m *CierreMutation) FacturasEnMora() (r int, exists bool) {
+	v := m.facturas_en_mora
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFacturasEnMora returns the old "facturas_en_mora" field's value of the Cierre entity.
+// If the Cierre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CierreMutation) OldFacturasEnMora(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFacturasEnMora is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFacturasEnMora requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFacturasEnMora: %w", err)
+	}
+	return oldValue.FacturasEnMora, nil
+}
+
+// AddFacturasEnMora adds i to the "facturas_en_mora" field.
+func (m *CierreMutation) AddFacturasEnMora(i int) {
+	if m.addfacturas_en_mora != nil {
+		*m.addfacturas_en_mora += i
+	} else {
+		m.addfacturas_en_mora = &i
+	}
+}
+
+// AddedFacturasEnMora returns the value that was added to the "facturas_en_mora" field in this mutation.
+func (m *CierreMutation) AddedFacturasEnMora() (r int, exists bool) {
+	v := m.addfacturas_en_mora
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFacturasEnMora resets all changes to the "facturas_en_mora" field.
+func (m *CierreMutation) ResetFacturasEnMora() {
+	m.facturas_en_mora = nil
+	m.addfacturas_en_mora = nil
+}
+
+// SetInteresDevengado sets the "interes_devengado" field.
+func (m *CierreMutation) SetInteresDevengado(d decimal.Decimal) {
+	m.interes_devengado = &d
+	m.addinteres_devengado = nil
+}
+
+// InteresDevengado returns the value of the "interes_devengado" field in the mutation.
+func (m *CierreMutation) InteresDevengado() (r decimal.Decimal, exists bool) {
+	v := m.interes_devengado
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInteresDevengado returns the old "interes_devengado" field's value of the Cierre entity.
+// If the Cierre object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CierreMutation) OldInteresDevengado(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInteresDevengado is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInteresDevengado requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInteresDevengado: %w", err)
+	}
+	return oldValue.InteresDevengado, nil
+}
+
+// AddInteresDevengado adds d to the "interes_devengado" field.
+func (m *CierreMutation) AddInteresDevengado(d decimal.Decimal) {
+	if m.addinteres_devengado != nil {
+		*m.addinteres_devengado = m.addinteres_devengado.Add(d)
+	} else {
+		m.addinteres_devengado = &d
+	}
+}
+
+// AddedInteresDevengado returns the value that was added to the "interes_devengado" field in this mutation.
+func (m *CierreMutation) AddedInteresDevengado() (r decimal.Decimal, exists bool) {
+	v := m.addinteres_devengado
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetInteresDevengado resets all changes to the "interes_devengado" field.
+func (m *CierreMutation) ResetInteresDevengado() {
+	m.interes_devengado = nil
+	m.addinteres_devengado = nil
+}
+
+// Where appends a list predicates to the CierreMutation builder.
+func (m *CierreMutation) Where(ps ...predicate.Cierre) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CierreMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CierreMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Cierre, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CierreMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CierreMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Cierre).
+func (m *CierreMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CierreMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.fecha != nil {
+		fields = append(fields, cierre.FieldFecha)
+	}
+	if m.ejecutado_en != nil {
+		fields = append(fields, cierre.FieldEjecutadoEn)
+	}
+	if m.actor != nil {
+		fields = append(fields, cierre.FieldActor)
+	}
+	if m.request_id != nil {
+		fields = append(fields, cierre.FieldRequestID)
+	}
+	if m.facturas_vencidas != nil {
+		fields = append(fields, cierre.FieldFacturasVencidas)
+	}
+	if m.facturas_en_mora != nil {
+		fields = append(fields, cierre.FieldFacturasEnMora)
+	}
+	if m.interes_devengado != nil {
+		fields = append(fields, cierre.FieldInteresDevengado)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CierreMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case cierre.FieldFecha:
+		return m.Fecha()
+	case cierre.FieldEjecutadoEn:
+		return m.EjecutadoEn()
+	case cierre.FieldActor:
+		return m.Actor()
+	case cierre.FieldRequestID:
+		return m.RequestID()
+	case cierre.FieldFacturasVencidas:
+		return m.FacturasVencidas()
+	case cierre.FieldFacturasEnMora:
+		return m.FacturasEnMora()
+	case cierre.FieldInteresDevengado:
+		return m.InteresDevengado()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CierreMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case cierre.FieldFecha:
+		return m.OldFecha(ctx)
+	case cierre.FieldEjecutadoEn:
+		return m.OldEjecutadoEn(ctx)
+	case cierre.FieldActor:
+		return m.OldActor(ctx)
+	case cierre.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case cierre.FieldFacturasVencidas:
+		return m.OldFacturasVencidas(ctx)
+	case cierre.FieldFacturasEnMora:
+		return m.OldFacturasEnMora(ctx)
+	case cierre.FieldInteresDevengado:
+		return m.OldInteresDevengado(ctx)
+	}
+	return nil, fmt.Errorf("unknown Cierre field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CierreMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case cierre.FieldFecha:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFecha(v)
+		return nil
+	case cierre.FieldEjecutadoEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEjecutadoEn(v)
+		return nil
+	case cierre.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case cierre.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case cierre.FieldFacturasVencidas:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFacturasVencidas(v)
+		return nil
+	case cierre.FieldFacturasEnMora:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFacturasEnMora(v)
+		return nil
+	case cierre.FieldInteresDevengado:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInteresDevengado(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Cierre field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CierreMutation) AddedFields() []string {
+	var fields []string
+	if m.addfacturas_vencidas != nil {
+		fields = append(fields, cierre.FieldFacturasVencidas)
+	}
+	if m.addfacturas_en_mora != nil {
+		fields = append(fields, cierre.FieldFacturasEnMora)
+	}
+	if m.addinteres_devengado != nil {
+		fields = append(fields, cierre.FieldInteresDevengado)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CierreMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case cierre.FieldFacturasVencidas:
+		return m.AddedFacturasVencidas()
+	case cierre.FieldFacturasEnMora:
+		return m.AddedFacturasEnMora()
+	case cierre.FieldInteresDevengado:
+		return m.AddedInteresDevengado()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CierreMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case cierre.FieldFacturasVencidas:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFacturasVencidas(v)
+		return nil
+	case cierre.FieldFacturasEnMora:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFacturasEnMora(v)
+		return nil
+	case cierre.FieldInteresDevengado:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddInteresDevengado(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Cierre numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CierreMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CierreMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CierreMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Cierre nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CierreMutation) ResetField(name string) error {
+	switch name {
+	case cierre.FieldFecha:
+		m.ResetFecha()
+		return nil
+	case cierre.FieldEjecutadoEn:
+		m.ResetEjecutadoEn()
+		return nil
+	case cierre.FieldActor:
+		m.ResetActor()
+		return nil
+	case cierre.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case cierre.FieldFacturasVencidas:
+		m.ResetFacturasVencidas()
+		return nil
+	case cierre.FieldFacturasEnMora:
+		m.ResetFacturasEnMora()
+		return nil
+	case cierre.FieldInteresDevengado:
+		m.ResetInteresDevengado()
+		return nil
+	}
+	return fmt.Errorf("unknown Cierre field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CierreMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CierreMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CierreMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CierreMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CierreMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CierreMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CierreMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Cierre unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CierreMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Cierre edge %s", name)
+}
 
 // ClaveIdempotenciaMutation represents an operation that mutates the ClaveIdempotencia nodes in the graph.
 type ClaveIdempotenciaMutation struct {
@@ -5243,6 +5999,16 @@ type FacturaMutation struct {
 	fecha_vencimiento   *time.Time
 	estado              *estado.Factura
 	motivo_anulacion    *string
+	monto_pagado        *decimal.Decimal
+	addmonto_pagado     *decimal.Decimal
+	dias_mora           *int
+	adddias_mora        *int
+	interes_mora        *decimal.Decimal
+	addinteres_mora     *decimal.Decimal
+	recompra_exigida_en *time.Time
+	monto_recompra      *decimal.Decimal
+	addmonto_recompra   *decimal.Decimal
+	fecha_recompra      *time.Time
 	creado_en           *time.Time
 	actualizado_en      *time.Time
 	clearedFields       map[string]struct{}
@@ -5251,6 +6017,9 @@ type FacturaMutation struct {
 	operaciones         map[int]struct{}
 	removedoperaciones  map[int]struct{}
 	clearedoperaciones  bool
+	pagos               map[int]struct{}
+	removedpagos        map[int]struct{}
+	clearedpagos        bool
 	eventos             map[int]struct{}
 	removedeventos      map[int]struct{}
 	clearedeventos      bool
@@ -5714,6 +6483,342 @@ func (m *FacturaMutation) ResetMotivoAnulacion() {
 	delete(m.clearedFields, factura.FieldMotivoAnulacion)
 }
 
+// SetMontoPagado sets the "monto_pagado" field.
+func (m *FacturaMutation) SetMontoPagado(d decimal.Decimal) {
+	m.monto_pagado = &d
+	m.addmonto_pagado = nil
+}
+
+// MontoPagado returns the value of the "monto_pagado" field in the mutation.
+func (m *FacturaMutation) MontoPagado() (r decimal.Decimal, exists bool) {
+	v := m.monto_pagado
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMontoPagado returns the old "monto_pagado" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldMontoPagado(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMontoPagado is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMontoPagado requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMontoPagado: %w", err)
+	}
+	return oldValue.MontoPagado, nil
+}
+
+// AddMontoPagado adds d to the "monto_pagado" field.
+func (m *FacturaMutation) AddMontoPagado(d decimal.Decimal) {
+	if m.addmonto_pagado != nil {
+		*m.addmonto_pagado = m.addmonto_pagado.Add(d)
+	} else {
+		m.addmonto_pagado = &d
+	}
+}
+
+// AddedMontoPagado returns the value that was added to the "monto_pagado" field in this mutation.
+func (m *FacturaMutation) AddedMontoPagado() (r decimal.Decimal, exists bool) {
+	v := m.addmonto_pagado
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMontoPagado resets all changes to the "monto_pagado" field.
+func (m *FacturaMutation) ResetMontoPagado() {
+	m.monto_pagado = nil
+	m.addmonto_pagado = nil
+}
+
+// SetDiasMora sets the "dias_mora" field.
+func (m *FacturaMutation) SetDiasMora(i int) {
+	m.dias_mora = &i
+	m.adddias_mora = nil
+}
+
+// DiasMora returns the value of the "dias_mora" field in the mutation.
+func (m *FacturaMutation) DiasMora() (r int, exists bool) {
+	v := m.dias_mora
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiasMora returns the old "dias_mora" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldDiasMora(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiasMora is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiasMora requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiasMora: %w", err)
+	}
+	return oldValue.DiasMora, nil
+}
+
+// AddDiasMora adds i to the "dias_mora" field.
+func (m *FacturaMutation) AddDiasMora(i int) {
+	if m.adddias_mora != nil {
+		*m.adddias_mora += i
+	} else {
+		m.adddias_mora = &i
+	}
+}
+
+// AddedDiasMora returns the value that was added to the "dias_mora" field in this mutation.
+func (m *FacturaMutation) AddedDiasMora() (r int, exists bool) {
+	v := m.adddias_mora
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDiasMora resets all changes to the "dias_mora" field.
+func (m *FacturaMutation) ResetDiasMora() {
+	m.dias_mora = nil
+	m.adddias_mora = nil
+}
+
+// SetInteresMora sets the "interes_mora" field.
+func (m *FacturaMutation) SetInteresMora(d decimal.Decimal) {
+	m.interes_mora = &d
+	m.addinteres_mora = nil
+}
+
+// InteresMora returns the value of the "interes_mora" field in the mutation.
+func (m *FacturaMutation) InteresMora() (r decimal.Decimal, exists bool) {
+	v := m.interes_mora
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInteresMora returns the old "interes_mora" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldInteresMora(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInteresMora is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInteresMora requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInteresMora: %w", err)
+	}
+	return oldValue.InteresMora, nil
+}
+
+// AddInteresMora adds d to the "interes_mora" field.
+func (m *FacturaMutation) AddInteresMora(d decimal.Decimal) {
+	if m.addinteres_mora != nil {
+		*m.addinteres_mora = m.addinteres_mora.Add(d)
+	} else {
+		m.addinteres_mora = &d
+	}
+}
+
+// AddedInteresMora returns the value that was added to the "interes_mora" field in this mutation.
+func (m *FacturaMutation) AddedInteresMora() (r decimal.Decimal, exists bool) {
+	v := m.addinteres_mora
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetInteresMora resets all changes to the "interes_mora" field.
+func (m *FacturaMutation) ResetInteresMora() {
+	m.interes_mora = nil
+	m.addinteres_mora = nil
+}
+
+// SetRecompraExigidaEn sets the "recompra_exigida_en" field.
+func (m *FacturaMutation) SetRecompraExigidaEn(t time.Time) {
+	m.recompra_exigida_en = &t
+}
+
+// RecompraExigidaEn returns the value of the "recompra_exigida_en" field in the mutation.
+func (m *FacturaMutation) RecompraExigidaEn() (r time.Time, exists bool) {
+	v := m.recompra_exigida_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecompraExigidaEn returns the old "recompra_exigida_en" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldRecompraExigidaEn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecompraExigidaEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecompraExigidaEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecompraExigidaEn: %w", err)
+	}
+	return oldValue.RecompraExigidaEn, nil
+}
+
+// ClearRecompraExigidaEn clears the value of the "recompra_exigida_en" field.
+func (m *FacturaMutation) ClearRecompraExigidaEn() {
+	m.recompra_exigida_en = nil
+	m.clearedFields[factura.FieldRecompraExigidaEn] = struct{}{}
+}
+
+// RecompraExigidaEnCleared returns if the "recompra_exigida_en" field was cleared in this mutation.
+func (m *FacturaMutation) RecompraExigidaEnCleared() bool {
+	_, ok := m.clearedFields[factura.FieldRecompraExigidaEn]
+	return ok
+}
+
+// ResetRecompraExigidaEn resets all changes to the "recompra_exigida_en" field.
+func (m *FacturaMutation) ResetRecompraExigidaEn() {
+	m.recompra_exigida_en = nil
+	delete(m.clearedFields, factura.FieldRecompraExigidaEn)
+}
+
+// SetMontoRecompra sets the "monto_recompra" field.
+func (m *FacturaMutation) SetMontoRecompra(d decimal.Decimal) {
+	m.monto_recompra = &d
+	m.addmonto_recompra = nil
+}
+
+// MontoRecompra returns the value of the "monto_recompra" field in the mutation.
+func (m *FacturaMutation) MontoRecompra() (r decimal.Decimal, exists bool) {
+	v := m.monto_recompra
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMontoRecompra returns the old "monto_recompra" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldMontoRecompra(ctx context.Context) (v *decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMontoRecompra is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMontoRecompra requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMontoRecompra: %w", err)
+	}
+	return oldValue.MontoRecompra, nil
+}
+
+// AddMontoRecompra adds d to the "monto_recompra" field.
+func (m *FacturaMutation) AddMontoRecompra(d decimal.Decimal) {
+	if m.addmonto_recompra != nil {
+		*m.addmonto_recompra = m.addmonto_recompra.Add(d)
+	} else {
+		m.addmonto_recompra = &d
+	}
+}
+
+// AddedMontoRecompra returns the value that was added to the "monto_recompra" field in this mutation.
+func (m *FacturaMutation) AddedMontoRecompra() (r decimal.Decimal, exists bool) {
+	v := m.addmonto_recompra
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMontoRecompra clears the value of the "monto_recompra" field.
+func (m *FacturaMutation) ClearMontoRecompra() {
+	m.monto_recompra = nil
+	m.addmonto_recompra = nil
+	m.clearedFields[factura.FieldMontoRecompra] = struct{}{}
+}
+
+// MontoRecompraCleared returns if the "monto_recompra" field was cleared in this mutation.
+func (m *FacturaMutation) MontoRecompraCleared() bool {
+	_, ok := m.clearedFields[factura.FieldMontoRecompra]
+	return ok
+}
+
+// ResetMontoRecompra resets all changes to the "monto_recompra" field.
+func (m *FacturaMutation) ResetMontoRecompra() {
+	m.monto_recompra = nil
+	m.addmonto_recompra = nil
+	delete(m.clearedFields, factura.FieldMontoRecompra)
+}
+
+// SetFechaRecompra sets the "fecha_recompra" field.
+func (m *FacturaMutation) SetFechaRecompra(t time.Time) {
+	m.fecha_recompra = &t
+}
+
+// FechaRecompra returns the value of the "fecha_recompra" field in the mutation.
+func (m *FacturaMutation) FechaRecompra() (r time.Time, exists bool) {
+	v := m.fecha_recompra
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFechaRecompra returns the old "fecha_recompra" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldFechaRecompra(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFechaRecompra is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFechaRecompra requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFechaRecompra: %w", err)
+	}
+	return oldValue.FechaRecompra, nil
+}
+
+// ClearFechaRecompra clears the value of the "fecha_recompra" field.
+func (m *FacturaMutation) ClearFechaRecompra() {
+	m.fecha_recompra = nil
+	m.clearedFields[factura.FieldFechaRecompra] = struct{}{}
+}
+
+// FechaRecompraCleared returns if the "fecha_recompra" field was cleared in this mutation.
+func (m *FacturaMutation) FechaRecompraCleared() bool {
+	_, ok := m.clearedFields[factura.FieldFechaRecompra]
+	return ok
+}
+
+// ResetFechaRecompra resets all changes to the "fecha_recompra" field.
+func (m *FacturaMutation) ResetFechaRecompra() {
+	m.fecha_recompra = nil
+	delete(m.clearedFields, factura.FieldFechaRecompra)
+}
+
 // SetCreadoEn sets the "creado_en" field.
 func (m *FacturaMutation) SetCreadoEn(t time.Time) {
 	m.creado_en = &t
@@ -5867,6 +6972,60 @@ func (m *FacturaMutation) ResetOperaciones() {
 	m.removedoperaciones = nil
 }
 
+// AddPagoIDs adds the "pagos" edge to the Pago entity by ids.
+func (m *FacturaMutation) AddPagoIDs(ids ...int) {
+	if m.pagos == nil {
+		m.pagos = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.pagos[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPagos clears the "pagos" edge to the Pago entity.
+func (m *FacturaMutation) ClearPagos() {
+	m.clearedpagos = true
+}
+
+// PagosCleared reports if the "pagos" edge to the Pago entity was cleared.
+func (m *FacturaMutation) PagosCleared() bool {
+	return m.clearedpagos
+}
+
+// RemovePagoIDs removes the "pagos" edge to the Pago entity by IDs.
+func (m *FacturaMutation) RemovePagoIDs(ids ...int) {
+	if m.removedpagos == nil {
+		m.removedpagos = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.pagos, ids[i])
+		m.removedpagos[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPagos returns the removed IDs of the "pagos" edge to the Pago entity.
+func (m *FacturaMutation) RemovedPagosIDs() (ids []int) {
+	for id := range m.removedpagos {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PagosIDs returns the "pagos" edge IDs in the mutation.
+func (m *FacturaMutation) PagosIDs() (ids []int) {
+	for id := range m.pagos {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPagos resets all changes to the "pagos" edge.
+func (m *FacturaMutation) ResetPagos() {
+	m.pagos = nil
+	m.clearedpagos = false
+	m.removedpagos = nil
+}
+
 // AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by ids.
 func (m *FacturaMutation) AddEventoIDs(ids ...int) {
 	if m.eventos == nil {
@@ -5955,7 +7114,7 @@ func (m *FacturaMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FacturaMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 17)
 	if m.cliente != nil {
 		fields = append(fields, factura.FieldClienteID)
 	}
@@ -5982,6 +7141,24 @@ func (m *FacturaMutation) Fields() []string {
 	}
 	if m.motivo_anulacion != nil {
 		fields = append(fields, factura.FieldMotivoAnulacion)
+	}
+	if m.monto_pagado != nil {
+		fields = append(fields, factura.FieldMontoPagado)
+	}
+	if m.dias_mora != nil {
+		fields = append(fields, factura.FieldDiasMora)
+	}
+	if m.interes_mora != nil {
+		fields = append(fields, factura.FieldInteresMora)
+	}
+	if m.recompra_exigida_en != nil {
+		fields = append(fields, factura.FieldRecompraExigidaEn)
+	}
+	if m.monto_recompra != nil {
+		fields = append(fields, factura.FieldMontoRecompra)
+	}
+	if m.fecha_recompra != nil {
+		fields = append(fields, factura.FieldFechaRecompra)
 	}
 	if m.creado_en != nil {
 		fields = append(fields, factura.FieldCreadoEn)
@@ -6015,6 +7192,18 @@ func (m *FacturaMutation) Field(name string) (ent.Value, bool) {
 		return m.Estado()
 	case factura.FieldMotivoAnulacion:
 		return m.MotivoAnulacion()
+	case factura.FieldMontoPagado:
+		return m.MontoPagado()
+	case factura.FieldDiasMora:
+		return m.DiasMora()
+	case factura.FieldInteresMora:
+		return m.InteresMora()
+	case factura.FieldRecompraExigidaEn:
+		return m.RecompraExigidaEn()
+	case factura.FieldMontoRecompra:
+		return m.MontoRecompra()
+	case factura.FieldFechaRecompra:
+		return m.FechaRecompra()
 	case factura.FieldCreadoEn:
 		return m.CreadoEn()
 	case factura.FieldActualizadoEn:
@@ -6046,6 +7235,18 @@ func (m *FacturaMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldEstado(ctx)
 	case factura.FieldMotivoAnulacion:
 		return m.OldMotivoAnulacion(ctx)
+	case factura.FieldMontoPagado:
+		return m.OldMontoPagado(ctx)
+	case factura.FieldDiasMora:
+		return m.OldDiasMora(ctx)
+	case factura.FieldInteresMora:
+		return m.OldInteresMora(ctx)
+	case factura.FieldRecompraExigidaEn:
+		return m.OldRecompraExigidaEn(ctx)
+	case factura.FieldMontoRecompra:
+		return m.OldMontoRecompra(ctx)
+	case factura.FieldFechaRecompra:
+		return m.OldFechaRecompra(ctx)
 	case factura.FieldCreadoEn:
 		return m.OldCreadoEn(ctx)
 	case factura.FieldActualizadoEn:
@@ -6122,6 +7323,48 @@ func (m *FacturaMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMotivoAnulacion(v)
 		return nil
+	case factura.FieldMontoPagado:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMontoPagado(v)
+		return nil
+	case factura.FieldDiasMora:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiasMora(v)
+		return nil
+	case factura.FieldInteresMora:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInteresMora(v)
+		return nil
+	case factura.FieldRecompraExigidaEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecompraExigidaEn(v)
+		return nil
+	case factura.FieldMontoRecompra:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMontoRecompra(v)
+		return nil
+	case factura.FieldFechaRecompra:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFechaRecompra(v)
+		return nil
 	case factura.FieldCreadoEn:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -6147,6 +7390,18 @@ func (m *FacturaMutation) AddedFields() []string {
 	if m.addmonto_total != nil {
 		fields = append(fields, factura.FieldMontoTotal)
 	}
+	if m.addmonto_pagado != nil {
+		fields = append(fields, factura.FieldMontoPagado)
+	}
+	if m.adddias_mora != nil {
+		fields = append(fields, factura.FieldDiasMora)
+	}
+	if m.addinteres_mora != nil {
+		fields = append(fields, factura.FieldInteresMora)
+	}
+	if m.addmonto_recompra != nil {
+		fields = append(fields, factura.FieldMontoRecompra)
+	}
 	return fields
 }
 
@@ -6157,6 +7412,14 @@ func (m *FacturaMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case factura.FieldMontoTotal:
 		return m.AddedMontoTotal()
+	case factura.FieldMontoPagado:
+		return m.AddedMontoPagado()
+	case factura.FieldDiasMora:
+		return m.AddedDiasMora()
+	case factura.FieldInteresMora:
+		return m.AddedInteresMora()
+	case factura.FieldMontoRecompra:
+		return m.AddedMontoRecompra()
 	}
 	return nil, false
 }
@@ -6173,6 +7436,34 @@ func (m *FacturaMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMontoTotal(v)
 		return nil
+	case factura.FieldMontoPagado:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMontoPagado(v)
+		return nil
+	case factura.FieldDiasMora:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDiasMora(v)
+		return nil
+	case factura.FieldInteresMora:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddInteresMora(v)
+		return nil
+	case factura.FieldMontoRecompra:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMontoRecompra(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Factura numeric field %s", name)
 }
@@ -6183,6 +7474,15 @@ func (m *FacturaMutation) ClearedFields() []string {
 	var fields []string
 	if m.FieldCleared(factura.FieldMotivoAnulacion) {
 		fields = append(fields, factura.FieldMotivoAnulacion)
+	}
+	if m.FieldCleared(factura.FieldRecompraExigidaEn) {
+		fields = append(fields, factura.FieldRecompraExigidaEn)
+	}
+	if m.FieldCleared(factura.FieldMontoRecompra) {
+		fields = append(fields, factura.FieldMontoRecompra)
+	}
+	if m.FieldCleared(factura.FieldFechaRecompra) {
+		fields = append(fields, factura.FieldFechaRecompra)
 	}
 	return fields
 }
@@ -6200,6 +7500,15 @@ func (m *FacturaMutation) ClearField(name string) error {
 	switch name {
 	case factura.FieldMotivoAnulacion:
 		m.ClearMotivoAnulacion()
+		return nil
+	case factura.FieldRecompraExigidaEn:
+		m.ClearRecompraExigidaEn()
+		return nil
+	case factura.FieldMontoRecompra:
+		m.ClearMontoRecompra()
+		return nil
+	case factura.FieldFechaRecompra:
+		m.ClearFechaRecompra()
 		return nil
 	}
 	return fmt.Errorf("unknown Factura nullable field %s", name)
@@ -6236,6 +7545,24 @@ func (m *FacturaMutation) ResetField(name string) error {
 	case factura.FieldMotivoAnulacion:
 		m.ResetMotivoAnulacion()
 		return nil
+	case factura.FieldMontoPagado:
+		m.ResetMontoPagado()
+		return nil
+	case factura.FieldDiasMora:
+		m.ResetDiasMora()
+		return nil
+	case factura.FieldInteresMora:
+		m.ResetInteresMora()
+		return nil
+	case factura.FieldRecompraExigidaEn:
+		m.ResetRecompraExigidaEn()
+		return nil
+	case factura.FieldMontoRecompra:
+		m.ResetMontoRecompra()
+		return nil
+	case factura.FieldFechaRecompra:
+		m.ResetFechaRecompra()
+		return nil
 	case factura.FieldCreadoEn:
 		m.ResetCreadoEn()
 		return nil
@@ -6248,12 +7575,15 @@ func (m *FacturaMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FacturaMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.cliente != nil {
 		edges = append(edges, factura.EdgeCliente)
 	}
 	if m.operaciones != nil {
 		edges = append(edges, factura.EdgeOperaciones)
+	}
+	if m.pagos != nil {
+		edges = append(edges, factura.EdgePagos)
 	}
 	if m.eventos != nil {
 		edges = append(edges, factura.EdgeEventos)
@@ -6275,6 +7605,12 @@ func (m *FacturaMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case factura.EdgePagos:
+		ids := make([]ent.Value, 0, len(m.pagos))
+		for id := range m.pagos {
+			ids = append(ids, id)
+		}
+		return ids
 	case factura.EdgeEventos:
 		ids := make([]ent.Value, 0, len(m.eventos))
 		for id := range m.eventos {
@@ -6287,9 +7623,12 @@ func (m *FacturaMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FacturaMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedoperaciones != nil {
 		edges = append(edges, factura.EdgeOperaciones)
+	}
+	if m.removedpagos != nil {
+		edges = append(edges, factura.EdgePagos)
 	}
 	if m.removedeventos != nil {
 		edges = append(edges, factura.EdgeEventos)
@@ -6307,6 +7646,12 @@ func (m *FacturaMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case factura.EdgePagos:
+		ids := make([]ent.Value, 0, len(m.removedpagos))
+		for id := range m.removedpagos {
+			ids = append(ids, id)
+		}
+		return ids
 	case factura.EdgeEventos:
 		ids := make([]ent.Value, 0, len(m.removedeventos))
 		for id := range m.removedeventos {
@@ -6319,12 +7664,15 @@ func (m *FacturaMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FacturaMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedcliente {
 		edges = append(edges, factura.EdgeCliente)
 	}
 	if m.clearedoperaciones {
 		edges = append(edges, factura.EdgeOperaciones)
+	}
+	if m.clearedpagos {
+		edges = append(edges, factura.EdgePagos)
 	}
 	if m.clearedeventos {
 		edges = append(edges, factura.EdgeEventos)
@@ -6340,6 +7688,8 @@ func (m *FacturaMutation) EdgeCleared(name string) bool {
 		return m.clearedcliente
 	case factura.EdgeOperaciones:
 		return m.clearedoperaciones
+	case factura.EdgePagos:
+		return m.clearedpagos
 	case factura.EdgeEventos:
 		return m.clearedeventos
 	}
@@ -6366,6 +7716,9 @@ func (m *FacturaMutation) ResetEdge(name string) error {
 		return nil
 	case factura.EdgeOperaciones:
 		m.ResetOperaciones()
+		return nil
+	case factura.EdgePagos:
+		m.ResetPagos()
 		return nil
 	case factura.EdgeEventos:
 		m.ResetEventos()
@@ -6396,6 +7749,15 @@ type OperacionMutation struct {
 	addmonto_a_desembolsar  *decimal.Decimal
 	estado                  *estado.Operacion
 	motivo_rechazo          *string
+	porcentaje_anticipo     *decimal.Decimal
+	addporcentaje_anticipo  *decimal.Decimal
+	comision                *decimal.Decimal
+	addcomision             *decimal.Decimal
+	tasa_mora               *decimal.Decimal
+	addtasa_mora            *decimal.Decimal
+	monto_liquidacion       *decimal.Decimal
+	addmonto_liquidacion    *decimal.Decimal
+	liquidacion             *map[string]interface{}
 	creado_en               *time.Time
 	actualizado_en          *time.Time
 	clearedFields           map[string]struct{}
@@ -7097,6 +8459,293 @@ func (m *OperacionMutation) ResetMotivoRechazo() {
 	delete(m.clearedFields, operacion.FieldMotivoRechazo)
 }
 
+// SetPorcentajeAnticipo sets the "porcentaje_anticipo" field.
+func (m *OperacionMutation) SetPorcentajeAnticipo(d decimal.Decimal) {
+	m.porcentaje_anticipo = &d
+	m.addporcentaje_anticipo = nil
+}
+
+// PorcentajeAnticipo returns the value of the "porcentaje_anticipo" field in the mutation.
+func (m *OperacionMutation) PorcentajeAnticipo() (r decimal.Decimal, exists bool) {
+	v := m.porcentaje_anticipo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPorcentajeAnticipo returns the old "porcentaje_anticipo" field's value of the Operacion entity.
+// If the Operacion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperacionMutation) OldPorcentajeAnticipo(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPorcentajeAnticipo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPorcentajeAnticipo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPorcentajeAnticipo: %w", err)
+	}
+	return oldValue.PorcentajeAnticipo, nil
+}
+
+// AddPorcentajeAnticipo adds d to the "porcentaje_anticipo" field.
+func (m *OperacionMutation) AddPorcentajeAnticipo(d decimal.Decimal) {
+	if m.addporcentaje_anticipo != nil {
+		*m.addporcentaje_anticipo = m.addporcentaje_anticipo.Add(d)
+	} else {
+		m.addporcentaje_anticipo = &d
+	}
+}
+
+// AddedPorcentajeAnticipo returns the value that was added to the "porcentaje_anticipo" field in this mutation.
+func (m *OperacionMutation) AddedPorcentajeAnticipo() (r decimal.Decimal, exists bool) {
+	v := m.addporcentaje_anticipo
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPorcentajeAnticipo resets all changes to the "porcentaje_anticipo" field.
+func (m *OperacionMutation) ResetPorcentajeAnticipo() {
+	m.porcentaje_anticipo = nil
+	m.addporcentaje_anticipo = nil
+}
+
+// SetComision sets the "comision" field.
+func (m *OperacionMutation) SetComision(d decimal.Decimal) {
+	m.comision = &d
+	m.addcomision = nil
+}
+
+// Comision returns the value of the "comision" field in the mutation.
+func (m *OperacionMutation) Comision() (r decimal.Decimal, exists bool) {
+	v := m.comision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComision returns the old "comision" field's value of the Operacion entity.
+// If the Operacion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperacionMutation) OldComision(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComision is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComision requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComision: %w", err)
+	}
+	return oldValue.Comision, nil
+}
+
+// AddComision adds d to the "comision" field.
+func (m *OperacionMutation) AddComision(d decimal.Decimal) {
+	if m.addcomision != nil {
+		*m.addcomision = m.addcomision.Add(d)
+	} else {
+		m.addcomision = &d
+	}
+}
+
+// AddedComision returns the value that was added to the "comision" field in this mutation.
+func (m *OperacionMutation) AddedComision() (r decimal.Decimal, exists bool) {
+	v := m.addcomision
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetComision resets all changes to the "comision" field.
+func (m *OperacionMutation) ResetComision() {
+	m.comision = nil
+	m.addcomision = nil
+}
+
+// SetTasaMora sets the "tasa_mora" field.
+func (m *OperacionMutation) SetTasaMora(d decimal.Decimal) {
+	m.tasa_mora = &d
+	m.addtasa_mora = nil
+}
+
+// TasaMora returns the value of the "tasa_mora" field in the mutation.
+func (m *OperacionMutation) TasaMora() (r decimal.Decimal, exists bool) {
+	v := m.tasa_mora
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTasaMora returns the old "tasa_mora" field's value of the Operacion entity.
+// If the Operacion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperacionMutation) OldTasaMora(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTasaMora is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTasaMora requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTasaMora: %w", err)
+	}
+	return oldValue.TasaMora, nil
+}
+
+// AddTasaMora adds d to the "tasa_mora" field.
+func (m *OperacionMutation) AddTasaMora(d decimal.Decimal) {
+	if m.addtasa_mora != nil {
+		*m.addtasa_mora = m.addtasa_mora.Add(d)
+	} else {
+		m.addtasa_mora = &d
+	}
+}
+
+// AddedTasaMora returns the value that was added to the "tasa_mora" field in this mutation.
+func (m *OperacionMutation) AddedTasaMora() (r decimal.Decimal, exists bool) {
+	v := m.addtasa_mora
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTasaMora resets all changes to the "tasa_mora" field.
+func (m *OperacionMutation) ResetTasaMora() {
+	m.tasa_mora = nil
+	m.addtasa_mora = nil
+}
+
+// SetMontoLiquidacion sets the "monto_liquidacion" field.
+func (m *OperacionMutation) SetMontoLiquidacion(d decimal.Decimal) {
+	m.monto_liquidacion = &d
+	m.addmonto_liquidacion = nil
+}
+
+// MontoLiquidacion returns the value of the "monto_liquidacion" field in the mutation.
+func (m *OperacionMutation) MontoLiquidacion() (r decimal.Decimal, exists bool) {
+	v := m.monto_liquidacion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMontoLiquidacion returns the old "monto_liquidacion" field's value of the Operacion entity.
+// If the Operacion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperacionMutation) OldMontoLiquidacion(ctx context.Context) (v *decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMontoLiquidacion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMontoLiquidacion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMontoLiquidacion: %w", err)
+	}
+	return oldValue.MontoLiquidacion, nil
+}
+
+// AddMontoLiquidacion adds d to the "monto_liquidacion" field.
+func (m *OperacionMutation) AddMontoLiquidacion(d decimal.Decimal) {
+	if m.addmonto_liquidacion != nil {
+		*m.addmonto_liquidacion = m.addmonto_liquidacion.Add(d)
+	} else {
+		m.addmonto_liquidacion = &d
+	}
+}
+
+// AddedMontoLiquidacion returns the value that was added to the "monto_liquidacion" field in this mutation.
+func (m *OperacionMutation) AddedMontoLiquidacion() (r decimal.Decimal, exists bool) {
+	v := m.addmonto_liquidacion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMontoLiquidacion clears the value of the "monto_liquidacion" field.
+func (m *OperacionMutation) ClearMontoLiquidacion() {
+	m.monto_liquidacion = nil
+	m.addmonto_liquidacion = nil
+	m.clearedFields[operacion.FieldMontoLiquidacion] = struct{}{}
+}
+
+// MontoLiquidacionCleared returns if the "monto_liquidacion" field was cleared in this mutation.
+func (m *OperacionMutation) MontoLiquidacionCleared() bool {
+	_, ok := m.clearedFields[operacion.FieldMontoLiquidacion]
+	return ok
+}
+
+// ResetMontoLiquidacion resets all changes to the "monto_liquidacion" field.
+func (m *OperacionMutation) ResetMontoLiquidacion() {
+	m.monto_liquidacion = nil
+	m.addmonto_liquidacion = nil
+	delete(m.clearedFields, operacion.FieldMontoLiquidacion)
+}
+
+// SetLiquidacion sets the "liquidacion" field.
+func (m *OperacionMutation) SetLiquidacion(value map[string]interface{}) {
+	m.liquidacion = &value
+}
+
+// Liquidacion returns the value of the "liquidacion" field in the mutation.
+func (m *OperacionMutation) Liquidacion() (r map[string]interface{}, exists bool) {
+	v := m.liquidacion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLiquidacion returns the old "liquidacion" field's value of the Operacion entity.
+// If the Operacion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OperacionMutation) OldLiquidacion(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLiquidacion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLiquidacion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLiquidacion: %w", err)
+	}
+	return oldValue.Liquidacion, nil
+}
+
+// ClearLiquidacion clears the value of the "liquidacion" field.
+func (m *OperacionMutation) ClearLiquidacion() {
+	m.liquidacion = nil
+	m.clearedFields[operacion.FieldLiquidacion] = struct{}{}
+}
+
+// LiquidacionCleared returns if the "liquidacion" field was cleared in this mutation.
+func (m *OperacionMutation) LiquidacionCleared() bool {
+	_, ok := m.clearedFields[operacion.FieldLiquidacion]
+	return ok
+}
+
+// ResetLiquidacion resets all changes to the "liquidacion" field.
+func (m *OperacionMutation) ResetLiquidacion() {
+	m.liquidacion = nil
+	delete(m.clearedFields, operacion.FieldLiquidacion)
+}
+
 // SetCreadoEn sets the "creado_en" field.
 func (m *OperacionMutation) SetCreadoEn(t time.Time) {
 	m.creado_en = &t
@@ -7392,7 +9041,7 @@ func (m *OperacionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OperacionMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 19)
 	if m.cliente != nil {
 		fields = append(fields, operacion.FieldClienteID)
 	}
@@ -7428,6 +9077,21 @@ func (m *OperacionMutation) Fields() []string {
 	}
 	if m.motivo_rechazo != nil {
 		fields = append(fields, operacion.FieldMotivoRechazo)
+	}
+	if m.porcentaje_anticipo != nil {
+		fields = append(fields, operacion.FieldPorcentajeAnticipo)
+	}
+	if m.comision != nil {
+		fields = append(fields, operacion.FieldComision)
+	}
+	if m.tasa_mora != nil {
+		fields = append(fields, operacion.FieldTasaMora)
+	}
+	if m.monto_liquidacion != nil {
+		fields = append(fields, operacion.FieldMontoLiquidacion)
+	}
+	if m.liquidacion != nil {
+		fields = append(fields, operacion.FieldLiquidacion)
 	}
 	if m.creado_en != nil {
 		fields = append(fields, operacion.FieldCreadoEn)
@@ -7467,6 +9131,16 @@ func (m *OperacionMutation) Field(name string) (ent.Value, bool) {
 		return m.Estado()
 	case operacion.FieldMotivoRechazo:
 		return m.MotivoRechazo()
+	case operacion.FieldPorcentajeAnticipo:
+		return m.PorcentajeAnticipo()
+	case operacion.FieldComision:
+		return m.Comision()
+	case operacion.FieldTasaMora:
+		return m.TasaMora()
+	case operacion.FieldMontoLiquidacion:
+		return m.MontoLiquidacion()
+	case operacion.FieldLiquidacion:
+		return m.Liquidacion()
 	case operacion.FieldCreadoEn:
 		return m.CreadoEn()
 	case operacion.FieldActualizadoEn:
@@ -7504,6 +9178,16 @@ func (m *OperacionMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldEstado(ctx)
 	case operacion.FieldMotivoRechazo:
 		return m.OldMotivoRechazo(ctx)
+	case operacion.FieldPorcentajeAnticipo:
+		return m.OldPorcentajeAnticipo(ctx)
+	case operacion.FieldComision:
+		return m.OldComision(ctx)
+	case operacion.FieldTasaMora:
+		return m.OldTasaMora(ctx)
+	case operacion.FieldMontoLiquidacion:
+		return m.OldMontoLiquidacion(ctx)
+	case operacion.FieldLiquidacion:
+		return m.OldLiquidacion(ctx)
 	case operacion.FieldCreadoEn:
 		return m.OldCreadoEn(ctx)
 	case operacion.FieldActualizadoEn:
@@ -7601,6 +9285,41 @@ func (m *OperacionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMotivoRechazo(v)
 		return nil
+	case operacion.FieldPorcentajeAnticipo:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPorcentajeAnticipo(v)
+		return nil
+	case operacion.FieldComision:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComision(v)
+		return nil
+	case operacion.FieldTasaMora:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTasaMora(v)
+		return nil
+	case operacion.FieldMontoLiquidacion:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMontoLiquidacion(v)
+		return nil
+	case operacion.FieldLiquidacion:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLiquidacion(v)
+		return nil
 	case operacion.FieldCreadoEn:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -7638,6 +9357,18 @@ func (m *OperacionMutation) AddedFields() []string {
 	if m.addmonto_a_desembolsar != nil {
 		fields = append(fields, operacion.FieldMontoADesembolsar)
 	}
+	if m.addporcentaje_anticipo != nil {
+		fields = append(fields, operacion.FieldPorcentajeAnticipo)
+	}
+	if m.addcomision != nil {
+		fields = append(fields, operacion.FieldComision)
+	}
+	if m.addtasa_mora != nil {
+		fields = append(fields, operacion.FieldTasaMora)
+	}
+	if m.addmonto_liquidacion != nil {
+		fields = append(fields, operacion.FieldMontoLiquidacion)
+	}
 	return fields
 }
 
@@ -7656,6 +9387,14 @@ func (m *OperacionMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedMontoDescuento()
 	case operacion.FieldMontoADesembolsar:
 		return m.AddedMontoADesembolsar()
+	case operacion.FieldPorcentajeAnticipo:
+		return m.AddedPorcentajeAnticipo()
+	case operacion.FieldComision:
+		return m.AddedComision()
+	case operacion.FieldTasaMora:
+		return m.AddedTasaMora()
+	case operacion.FieldMontoLiquidacion:
+		return m.AddedMontoLiquidacion()
 	}
 	return nil, false
 }
@@ -7700,6 +9439,34 @@ func (m *OperacionMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMontoADesembolsar(v)
 		return nil
+	case operacion.FieldPorcentajeAnticipo:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPorcentajeAnticipo(v)
+		return nil
+	case operacion.FieldComision:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddComision(v)
+		return nil
+	case operacion.FieldTasaMora:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTasaMora(v)
+		return nil
+	case operacion.FieldMontoLiquidacion:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMontoLiquidacion(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Operacion numeric field %s", name)
 }
@@ -7719,6 +9486,12 @@ func (m *OperacionMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(operacion.FieldMotivoRechazo) {
 		fields = append(fields, operacion.FieldMotivoRechazo)
+	}
+	if m.FieldCleared(operacion.FieldMontoLiquidacion) {
+		fields = append(fields, operacion.FieldMontoLiquidacion)
+	}
+	if m.FieldCleared(operacion.FieldLiquidacion) {
+		fields = append(fields, operacion.FieldLiquidacion)
 	}
 	return fields
 }
@@ -7745,6 +9518,12 @@ func (m *OperacionMutation) ClearField(name string) error {
 		return nil
 	case operacion.FieldMotivoRechazo:
 		m.ClearMotivoRechazo()
+		return nil
+	case operacion.FieldMontoLiquidacion:
+		m.ClearMontoLiquidacion()
+		return nil
+	case operacion.FieldLiquidacion:
+		m.ClearLiquidacion()
 		return nil
 	}
 	return fmt.Errorf("unknown Operacion nullable field %s", name)
@@ -7789,6 +9568,21 @@ func (m *OperacionMutation) ResetField(name string) error {
 		return nil
 	case operacion.FieldMotivoRechazo:
 		m.ResetMotivoRechazo()
+		return nil
+	case operacion.FieldPorcentajeAnticipo:
+		m.ResetPorcentajeAnticipo()
+		return nil
+	case operacion.FieldComision:
+		m.ResetComision()
+		return nil
+	case operacion.FieldTasaMora:
+		m.ResetTasaMora()
+		return nil
+	case operacion.FieldMontoLiquidacion:
+		m.ResetMontoLiquidacion()
+		return nil
+	case operacion.FieldLiquidacion:
+		m.ResetLiquidacion()
 		return nil
 	case operacion.FieldCreadoEn:
 		m.ResetCreadoEn()
@@ -9955,6 +11749,768 @@ func (m *OutboxEventoMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown OutboxEvento edge %s", name)
+}
+
+// PagoMutation represents an operation that mutates the Pago nodes in the graph.
+type PagoMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	monto          *decimal.Decimal
+	addmonto       *decimal.Decimal
+	fecha          *time.Time
+	referencia     *string
+	actor          *string
+	request_id     *string
+	creado_en      *time.Time
+	clearedFields  map[string]struct{}
+	factura        *int
+	clearedfactura bool
+	done           bool
+	oldValue       func(context.Context) (*Pago, error)
+	predicates     []predicate.Pago
+}
+
+var _ ent.Mutation = (*PagoMutation)(nil)
+
+// pagoOption allows management of the mutation configuration using functional options.
+type pagoOption func(*PagoMutation)
+
+// newPagoMutation creates new mutation for the Pago entity.
+func newPagoMutation(c config, op Op, opts ...pagoOption) *PagoMutation {
+	m := &PagoMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePago,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPagoID sets the ID field of the mutation.
+func withPagoID(id int) pagoOption {
+	return func(m *PagoMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Pago
+		)
+		m.oldValue = func(ctx context.Context) (*Pago, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Pago.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPago sets the old Pago of the mutation.
+func withPago(node *Pago) pagoOption {
+	return func(m *PagoMutation) {
+		m.oldValue = func(context.Context) (*Pago, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PagoMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PagoMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PagoMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PagoMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Pago.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFacturaID sets the "factura_id" field.
+func (m *PagoMutation) SetFacturaID(i int) {
+	m.factura = &i
+}
+
+// FacturaID returns the value of the "factura_id" field in the mutation.
+func (m *PagoMutation) FacturaID() (r int, exists bool) {
+	v := m.factura
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFacturaID returns the old "factura_id" field's value of the Pago entity.
+// If the Pago object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PagoMutation) OldFacturaID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFacturaID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFacturaID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFacturaID: %w", err)
+	}
+	return oldValue.FacturaID, nil
+}
+
+// ResetFacturaID resets all changes to the "factura_id" field.
+func (m *PagoMutation) ResetFacturaID() {
+	m.factura = nil
+}
+
+// SetMonto sets the "monto" field.
+func (m *PagoMutation) SetMonto(d decimal.Decimal) {
+	m.monto = &d
+	m.addmonto = nil
+}
+
+// Monto returns the value of the "monto" field in the mutation.
+func (m *PagoMutation) Monto() (r decimal.Decimal, exists bool) {
+	v := m.monto
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMonto returns the old "monto" field's value of the Pago entity.
+// If the Pago object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PagoMutation) OldMonto(ctx context.Context) (v decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMonto is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMonto requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMonto: %w", err)
+	}
+	return oldValue.Monto, nil
+}
+
+// AddMonto adds d to the "monto" field.
+func (m *PagoMutation) AddMonto(d decimal.Decimal) {
+	if m.addmonto != nil {
+		*m.addmonto = m.addmonto.Add(d)
+	} else {
+		m.addmonto = &d
+	}
+}
+
+// AddedMonto returns the value that was added to the "monto" field in this mutation.
+func (m *PagoMutation) AddedMonto() (r decimal.Decimal, exists bool) {
+	v := m.addmonto
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMonto resets all changes to the "monto" field.
+func (m *PagoMutation) ResetMonto() {
+	m.monto = nil
+	m.addmonto = nil
+}
+
+// SetFecha sets the "fecha" field.
+func (m *PagoMutation) SetFecha(t time.Time) {
+	m.fecha = &t
+}
+
+// Fecha returns the value of the "fecha" field in the mutation.
+func (m *PagoMutation) Fecha() (r time.Time, exists bool) {
+	v := m.fecha
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFecha returns the old "fecha" field's value of the Pago entity.
+// If the Pago object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PagoMutation) OldFecha(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFecha is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFecha requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFecha: %w", err)
+	}
+	return oldValue.Fecha, nil
+}
+
+// ResetFecha resets all changes to the "fecha" field.
+func (m *PagoMutation) ResetFecha() {
+	m.fecha = nil
+}
+
+// SetReferencia sets the "referencia" field.
+func (m *PagoMutation) SetReferencia(s string) {
+	m.referencia = &s
+}
+
+// Referencia returns the value of the "referencia" field in the mutation.
+func (m *PagoMutation) Referencia() (r string, exists bool) {
+	v := m.referencia
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReferencia returns the old "referencia" field's value of the Pago entity.
+// If the Pago object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PagoMutation) OldReferencia(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReferencia is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReferencia requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReferencia: %w", err)
+	}
+	return oldValue.Referencia, nil
+}
+
+// ClearReferencia clears the value of the "referencia" field.
+func (m *PagoMutation) ClearReferencia() {
+	m.referencia = nil
+	m.clearedFields[pago.FieldReferencia] = struct{}{}
+}
+
+// ReferenciaCleared returns if the "referencia" field was cleared in this mutation.
+func (m *PagoMutation) ReferenciaCleared() bool {
+	_, ok := m.clearedFields[pago.FieldReferencia]
+	return ok
+}
+
+// ResetReferencia resets all changes to the "referencia" field.
+func (m *PagoMutation) ResetReferencia() {
+	m.referencia = nil
+	delete(m.clearedFields, pago.FieldReferencia)
+}
+
+// SetActor sets the "actor" field.
+func (m *PagoMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *PagoMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the Pago entity.
+// If the Pago object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PagoMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *PagoMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *PagoMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *PagoMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the Pago entity.
+// If the Pago object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PagoMutation) OldRequestID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *PagoMutation) ResetRequestID() {
+	m.request_id = nil
+}
+
+// SetCreadoEn sets the "creado_en" field.
+func (m *PagoMutation) SetCreadoEn(t time.Time) {
+	m.creado_en = &t
+}
+
+// CreadoEn returns the value of the "creado_en" field in the mutation.
+func (m *PagoMutation) CreadoEn() (r time.Time, exists bool) {
+	v := m.creado_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreadoEn returns the old "creado_en" field's value of the Pago entity.
+// If the Pago object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PagoMutation) OldCreadoEn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreadoEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreadoEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreadoEn: %w", err)
+	}
+	return oldValue.CreadoEn, nil
+}
+
+// ResetCreadoEn resets all changes to the "creado_en" field.
+func (m *PagoMutation) ResetCreadoEn() {
+	m.creado_en = nil
+}
+
+// ClearFactura clears the "factura" edge to the Factura entity.
+func (m *PagoMutation) ClearFactura() {
+	m.clearedfactura = true
+	m.clearedFields[pago.FieldFacturaID] = struct{}{}
+}
+
+// FacturaCleared reports if the "factura" edge to the Factura entity was cleared.
+func (m *PagoMutation) FacturaCleared() bool {
+	return m.clearedfactura
+}
+
+// FacturaIDs returns the "factura" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FacturaID instead. It exists only for internal usage by the builders.
+func (m *PagoMutation) FacturaIDs() (ids []int) {
+	if id := m.factura; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFactura resets all changes to the "factura" edge.
+func (m *PagoMutation) ResetFactura() {
+	m.factura = nil
+	m.clearedfactura = false
+}
+
+// Where appends a list predicates to the PagoMutation builder.
+func (m *PagoMutation) Where(ps ...predicate.Pago) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PagoMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PagoMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Pago, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PagoMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PagoMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Pago).
+func (m *PagoMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PagoMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.factura != nil {
+		fields = append(fields, pago.FieldFacturaID)
+	}
+	if m.monto != nil {
+		fields = append(fields, pago.FieldMonto)
+	}
+	if m.fecha != nil {
+		fields = append(fields, pago.FieldFecha)
+	}
+	if m.referencia != nil {
+		fields = append(fields, pago.FieldReferencia)
+	}
+	if m.actor != nil {
+		fields = append(fields, pago.FieldActor)
+	}
+	if m.request_id != nil {
+		fields = append(fields, pago.FieldRequestID)
+	}
+	if m.creado_en != nil {
+		fields = append(fields, pago.FieldCreadoEn)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PagoMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case pago.FieldFacturaID:
+		return m.FacturaID()
+	case pago.FieldMonto:
+		return m.Monto()
+	case pago.FieldFecha:
+		return m.Fecha()
+	case pago.FieldReferencia:
+		return m.Referencia()
+	case pago.FieldActor:
+		return m.Actor()
+	case pago.FieldRequestID:
+		return m.RequestID()
+	case pago.FieldCreadoEn:
+		return m.CreadoEn()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PagoMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case pago.FieldFacturaID:
+		return m.OldFacturaID(ctx)
+	case pago.FieldMonto:
+		return m.OldMonto(ctx)
+	case pago.FieldFecha:
+		return m.OldFecha(ctx)
+	case pago.FieldReferencia:
+		return m.OldReferencia(ctx)
+	case pago.FieldActor:
+		return m.OldActor(ctx)
+	case pago.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case pago.FieldCreadoEn:
+		return m.OldCreadoEn(ctx)
+	}
+	return nil, fmt.Errorf("unknown Pago field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PagoMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case pago.FieldFacturaID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFacturaID(v)
+		return nil
+	case pago.FieldMonto:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMonto(v)
+		return nil
+	case pago.FieldFecha:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFecha(v)
+		return nil
+	case pago.FieldReferencia:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReferencia(v)
+		return nil
+	case pago.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case pago.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case pago.FieldCreadoEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreadoEn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Pago field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PagoMutation) AddedFields() []string {
+	var fields []string
+	if m.addmonto != nil {
+		fields = append(fields, pago.FieldMonto)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PagoMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case pago.FieldMonto:
+		return m.AddedMonto()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PagoMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case pago.FieldMonto:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMonto(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Pago numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PagoMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(pago.FieldReferencia) {
+		fields = append(fields, pago.FieldReferencia)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PagoMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PagoMutation) ClearField(name string) error {
+	switch name {
+	case pago.FieldReferencia:
+		m.ClearReferencia()
+		return nil
+	}
+	return fmt.Errorf("unknown Pago nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PagoMutation) ResetField(name string) error {
+	switch name {
+	case pago.FieldFacturaID:
+		m.ResetFacturaID()
+		return nil
+	case pago.FieldMonto:
+		m.ResetMonto()
+		return nil
+	case pago.FieldFecha:
+		m.ResetFecha()
+		return nil
+	case pago.FieldReferencia:
+		m.ResetReferencia()
+		return nil
+	case pago.FieldActor:
+		m.ResetActor()
+		return nil
+	case pago.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case pago.FieldCreadoEn:
+		m.ResetCreadoEn()
+		return nil
+	}
+	return fmt.Errorf("unknown Pago field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PagoMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.factura != nil {
+		edges = append(edges, pago.EdgeFactura)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PagoMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case pago.EdgeFactura:
+		if id := m.factura; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PagoMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PagoMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PagoMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedfactura {
+		edges = append(edges, pago.EdgeFactura)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PagoMutation) EdgeCleared(name string) bool {
+	switch name {
+	case pago.EdgeFactura:
+		return m.clearedfactura
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PagoMutation) ClearEdge(name string) error {
+	switch name {
+	case pago.EdgeFactura:
+		m.ClearFactura()
+		return nil
+	}
+	return fmt.Errorf("unknown Pago unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PagoMutation) ResetEdge(name string) error {
+	switch name {
+	case pago.EdgeFactura:
+		m.ResetFactura()
+		return nil
+	}
+	return fmt.Errorf("unknown Pago edge %s", name)
 }
 
 // TareaEjecucionMutation represents an operation that mutates the TareaEjecucion nodes in the graph.

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -44,6 +45,16 @@ type Operacion struct {
 	Estado estado.Operacion `json:"estado,omitempty"`
 	// MotivoRechazo holds the value of the "motivo_rechazo" field.
 	MotivoRechazo *string `json:"motivo_rechazo,omitempty"`
+	// PorcentajeAnticipo holds the value of the "porcentaje_anticipo" field.
+	PorcentajeAnticipo decimal.Decimal `json:"porcentaje_anticipo,omitempty"`
+	// Comision holds the value of the "comision" field.
+	Comision decimal.Decimal `json:"comision,omitempty"`
+	// Interés de mora, % mensual, fijado al crearla
+	TasaMora decimal.Decimal `json:"tasa_mora,omitempty"`
+	// Lo que la liquidación devolvió al cliente al finalizar
+	MontoLiquidacion *decimal.Decimal `json:"monto_liquidacion,omitempty"`
+	// El detalle de la liquidación, el mismo del evento FINALIZADA
+	Liquidacion map[string]interface{} `json:"liquidacion,omitempty"`
 	// CreadoEn holds the value of the "creado_en" field.
 	CreadoEn time.Time `json:"creado_en,omitempty"`
 	// ActualizadoEn holds the value of the "actualizado_en" field.
@@ -130,7 +141,11 @@ func (*Operacion) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case operacion.FieldMontoTotalFacturas, operacion.FieldTasaDescuento, operacion.FieldMontoDescuento, operacion.FieldMontoADesembolsar:
+		case operacion.FieldMontoLiquidacion:
+			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
+		case operacion.FieldLiquidacion:
+			values[i] = new([]byte)
+		case operacion.FieldMontoTotalFacturas, operacion.FieldTasaDescuento, operacion.FieldMontoDescuento, operacion.FieldMontoADesembolsar, operacion.FieldPorcentajeAnticipo, operacion.FieldComision, operacion.FieldTasaMora:
 			values[i] = new(decimal.Decimal)
 		case operacion.FieldID, operacion.FieldClienteID, operacion.FieldDiasDescuento:
 			values[i] = new(sql.NullInt64)
@@ -234,6 +249,39 @@ func (_m *Operacion) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MotivoRechazo = new(string)
 				*_m.MotivoRechazo = value.String
+			}
+		case operacion.FieldPorcentajeAnticipo:
+			if value, ok := values[i].(*decimal.Decimal); !ok {
+				return fmt.Errorf("unexpected type %T for field porcentaje_anticipo", values[i])
+			} else if value != nil {
+				_m.PorcentajeAnticipo = *value
+			}
+		case operacion.FieldComision:
+			if value, ok := values[i].(*decimal.Decimal); !ok {
+				return fmt.Errorf("unexpected type %T for field comision", values[i])
+			} else if value != nil {
+				_m.Comision = *value
+			}
+		case operacion.FieldTasaMora:
+			if value, ok := values[i].(*decimal.Decimal); !ok {
+				return fmt.Errorf("unexpected type %T for field tasa_mora", values[i])
+			} else if value != nil {
+				_m.TasaMora = *value
+			}
+		case operacion.FieldMontoLiquidacion:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field monto_liquidacion", values[i])
+			} else if value.Valid {
+				_m.MontoLiquidacion = new(decimal.Decimal)
+				*_m.MontoLiquidacion = *value.S.(*decimal.Decimal)
+			}
+		case operacion.FieldLiquidacion:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field liquidacion", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Liquidacion); err != nil {
+					return fmt.Errorf("unmarshal field liquidacion: %w", err)
+				}
 			}
 		case operacion.FieldCreadoEn:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -351,6 +399,23 @@ func (_m *Operacion) String() string {
 		builder.WriteString("motivo_rechazo=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("porcentaje_anticipo=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PorcentajeAnticipo))
+	builder.WriteString(", ")
+	builder.WriteString("comision=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Comision))
+	builder.WriteString(", ")
+	builder.WriteString("tasa_mora=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TasaMora))
+	builder.WriteString(", ")
+	if v := _m.MontoLiquidacion; v != nil {
+		builder.WriteString("monto_liquidacion=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("liquidacion=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Liquidacion))
 	builder.WriteString(", ")
 	builder.WriteString("creado_en=")
 	builder.WriteString(_m.CreadoEn.Format(time.ANSIC))

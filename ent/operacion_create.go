@@ -138,6 +138,68 @@ func (_c *OperacionCreate) SetNillableMotivoRechazo(v *string) *OperacionCreate 
 	return _c
 }
 
+// SetPorcentajeAnticipo sets the "porcentaje_anticipo" field.
+func (_c *OperacionCreate) SetPorcentajeAnticipo(v decimal.Decimal) *OperacionCreate {
+	_c.mutation.SetPorcentajeAnticipo(v)
+	return _c
+}
+
+// SetNillablePorcentajeAnticipo sets the "porcentaje_anticipo" field if the given value is not nil.
+func (_c *OperacionCreate) SetNillablePorcentajeAnticipo(v *decimal.Decimal) *OperacionCreate {
+	if v != nil {
+		_c.SetPorcentajeAnticipo(*v)
+	}
+	return _c
+}
+
+// SetComision sets the "comision" field.
+func (_c *OperacionCreate) SetComision(v decimal.Decimal) *OperacionCreate {
+	_c.mutation.SetComision(v)
+	return _c
+}
+
+// SetNillableComision sets the "comision" field if the given value is not nil.
+func (_c *OperacionCreate) SetNillableComision(v *decimal.Decimal) *OperacionCreate {
+	if v != nil {
+		_c.SetComision(*v)
+	}
+	return _c
+}
+
+// SetTasaMora sets the "tasa_mora" field.
+func (_c *OperacionCreate) SetTasaMora(v decimal.Decimal) *OperacionCreate {
+	_c.mutation.SetTasaMora(v)
+	return _c
+}
+
+// SetNillableTasaMora sets the "tasa_mora" field if the given value is not nil.
+func (_c *OperacionCreate) SetNillableTasaMora(v *decimal.Decimal) *OperacionCreate {
+	if v != nil {
+		_c.SetTasaMora(*v)
+	}
+	return _c
+}
+
+// SetMontoLiquidacion sets the "monto_liquidacion" field.
+func (_c *OperacionCreate) SetMontoLiquidacion(v decimal.Decimal) *OperacionCreate {
+	_c.mutation.SetMontoLiquidacion(v)
+	return _c
+}
+
+// SetNillableMontoLiquidacion sets the "monto_liquidacion" field if the given value is not nil.
+func (_c *OperacionCreate) SetNillableMontoLiquidacion(v *decimal.Decimal) *OperacionCreate {
+	if v != nil {
+		_c.SetMontoLiquidacion(*v)
+	}
+	return _c
+}
+
+// SetLiquidacion sets the "liquidacion" field.
+func (_c *OperacionCreate) SetLiquidacion(v map[string]interface{}) *OperacionCreate {
+	_c.mutation.SetLiquidacion(v)
+	return _c
+}
+
 // SetCreadoEn sets the "creado_en" field.
 func (_c *OperacionCreate) SetCreadoEn(v time.Time) *OperacionCreate {
 	_c.mutation.SetCreadoEn(v)
@@ -239,6 +301,18 @@ func (_c *OperacionCreate) defaults() {
 		v := operacion.DefaultEstado
 		_c.mutation.SetEstado(v)
 	}
+	if _, ok := _c.mutation.PorcentajeAnticipo(); !ok {
+		v := operacion.DefaultPorcentajeAnticipo()
+		_c.mutation.SetPorcentajeAnticipo(v)
+	}
+	if _, ok := _c.mutation.Comision(); !ok {
+		v := operacion.DefaultComision()
+		_c.mutation.SetComision(v)
+	}
+	if _, ok := _c.mutation.TasaMora(); !ok {
+		v := operacion.DefaultTasaMora()
+		_c.mutation.SetTasaMora(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -281,6 +355,15 @@ func (_c *OperacionCreate) check() error {
 		if err := operacion.MotivoRechazoValidator(v); err != nil {
 			return &ValidationError{Name: "motivo_rechazo", err: fmt.Errorf(`ent: validator failed for field "Operacion.motivo_rechazo": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.PorcentajeAnticipo(); !ok {
+		return &ValidationError{Name: "porcentaje_anticipo", err: errors.New(`ent: missing required field "Operacion.porcentaje_anticipo"`)}
+	}
+	if _, ok := _c.mutation.Comision(); !ok {
+		return &ValidationError{Name: "comision", err: errors.New(`ent: missing required field "Operacion.comision"`)}
+	}
+	if _, ok := _c.mutation.TasaMora(); !ok {
+		return &ValidationError{Name: "tasa_mora", err: errors.New(`ent: missing required field "Operacion.tasa_mora"`)}
 	}
 	if _, ok := _c.mutation.CreadoEn(); !ok {
 		return &ValidationError{Name: "creado_en", err: errors.New(`ent: missing required field "Operacion.creado_en"`)}
@@ -360,6 +443,26 @@ func (_c *OperacionCreate) createSpec() (*Operacion, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MotivoRechazo(); ok {
 		_spec.SetField(operacion.FieldMotivoRechazo, field.TypeString, value)
 		_node.MotivoRechazo = &value
+	}
+	if value, ok := _c.mutation.PorcentajeAnticipo(); ok {
+		_spec.SetField(operacion.FieldPorcentajeAnticipo, field.TypeFloat64, value)
+		_node.PorcentajeAnticipo = value
+	}
+	if value, ok := _c.mutation.Comision(); ok {
+		_spec.SetField(operacion.FieldComision, field.TypeFloat64, value)
+		_node.Comision = value
+	}
+	if value, ok := _c.mutation.TasaMora(); ok {
+		_spec.SetField(operacion.FieldTasaMora, field.TypeFloat64, value)
+		_node.TasaMora = value
+	}
+	if value, ok := _c.mutation.MontoLiquidacion(); ok {
+		_spec.SetField(operacion.FieldMontoLiquidacion, field.TypeFloat64, value)
+		_node.MontoLiquidacion = &value
+	}
+	if value, ok := _c.mutation.Liquidacion(); ok {
+		_spec.SetField(operacion.FieldLiquidacion, field.TypeJSON, value)
+		_node.Liquidacion = value
 	}
 	if value, ok := _c.mutation.CreadoEn(); ok {
 		_spec.SetField(operacion.FieldCreadoEn, field.TypeTime, value)

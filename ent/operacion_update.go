@@ -17,6 +17,7 @@ import (
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/predicate"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/shopspring/decimal"
 )
 
 // OperacionUpdate is the builder for updating Operacion entities.
@@ -124,6 +125,45 @@ func (_u *OperacionUpdate) SetNillableMotivoRechazo(v *string) *OperacionUpdate 
 // ClearMotivoRechazo clears the value of the "motivo_rechazo" field.
 func (_u *OperacionUpdate) ClearMotivoRechazo() *OperacionUpdate {
 	_u.mutation.ClearMotivoRechazo()
+	return _u
+}
+
+// SetMontoLiquidacion sets the "monto_liquidacion" field.
+func (_u *OperacionUpdate) SetMontoLiquidacion(v decimal.Decimal) *OperacionUpdate {
+	_u.mutation.ResetMontoLiquidacion()
+	_u.mutation.SetMontoLiquidacion(v)
+	return _u
+}
+
+// SetNillableMontoLiquidacion sets the "monto_liquidacion" field if the given value is not nil.
+func (_u *OperacionUpdate) SetNillableMontoLiquidacion(v *decimal.Decimal) *OperacionUpdate {
+	if v != nil {
+		_u.SetMontoLiquidacion(*v)
+	}
+	return _u
+}
+
+// AddMontoLiquidacion adds value to the "monto_liquidacion" field.
+func (_u *OperacionUpdate) AddMontoLiquidacion(v decimal.Decimal) *OperacionUpdate {
+	_u.mutation.AddMontoLiquidacion(v)
+	return _u
+}
+
+// ClearMontoLiquidacion clears the value of the "monto_liquidacion" field.
+func (_u *OperacionUpdate) ClearMontoLiquidacion() *OperacionUpdate {
+	_u.mutation.ClearMontoLiquidacion()
+	return _u
+}
+
+// SetLiquidacion sets the "liquidacion" field.
+func (_u *OperacionUpdate) SetLiquidacion(v map[string]interface{}) *OperacionUpdate {
+	_u.mutation.SetLiquidacion(v)
+	return _u
+}
+
+// ClearLiquidacion clears the value of the "liquidacion" field.
+func (_u *OperacionUpdate) ClearLiquidacion() *OperacionUpdate {
+	_u.mutation.ClearLiquidacion()
 	return _u
 }
 
@@ -343,6 +383,21 @@ func (_u *OperacionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MotivoRechazoCleared() {
 		_spec.ClearField(operacion.FieldMotivoRechazo, field.TypeString)
+	}
+	if value, ok := _u.mutation.MontoLiquidacion(); ok {
+		_spec.SetField(operacion.FieldMontoLiquidacion, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedMontoLiquidacion(); ok {
+		_spec.AddField(operacion.FieldMontoLiquidacion, field.TypeFloat64, value)
+	}
+	if _u.mutation.MontoLiquidacionCleared() {
+		_spec.ClearField(operacion.FieldMontoLiquidacion, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.Liquidacion(); ok {
+		_spec.SetField(operacion.FieldLiquidacion, field.TypeJSON, value)
+	}
+	if _u.mutation.LiquidacionCleared() {
+		_spec.ClearField(operacion.FieldLiquidacion, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.ActualizadoEn(); ok {
 		_spec.SetField(operacion.FieldActualizadoEn, field.TypeTime, value)
@@ -598,6 +653,45 @@ func (_u *OperacionUpdateOne) ClearMotivoRechazo() *OperacionUpdateOne {
 	return _u
 }
 
+// SetMontoLiquidacion sets the "monto_liquidacion" field.
+func (_u *OperacionUpdateOne) SetMontoLiquidacion(v decimal.Decimal) *OperacionUpdateOne {
+	_u.mutation.ResetMontoLiquidacion()
+	_u.mutation.SetMontoLiquidacion(v)
+	return _u
+}
+
+// SetNillableMontoLiquidacion sets the "monto_liquidacion" field if the given value is not nil.
+func (_u *OperacionUpdateOne) SetNillableMontoLiquidacion(v *decimal.Decimal) *OperacionUpdateOne {
+	if v != nil {
+		_u.SetMontoLiquidacion(*v)
+	}
+	return _u
+}
+
+// AddMontoLiquidacion adds value to the "monto_liquidacion" field.
+func (_u *OperacionUpdateOne) AddMontoLiquidacion(v decimal.Decimal) *OperacionUpdateOne {
+	_u.mutation.AddMontoLiquidacion(v)
+	return _u
+}
+
+// ClearMontoLiquidacion clears the value of the "monto_liquidacion" field.
+func (_u *OperacionUpdateOne) ClearMontoLiquidacion() *OperacionUpdateOne {
+	_u.mutation.ClearMontoLiquidacion()
+	return _u
+}
+
+// SetLiquidacion sets the "liquidacion" field.
+func (_u *OperacionUpdateOne) SetLiquidacion(v map[string]interface{}) *OperacionUpdateOne {
+	_u.mutation.SetLiquidacion(v)
+	return _u
+}
+
+// ClearLiquidacion clears the value of the "liquidacion" field.
+func (_u *OperacionUpdateOne) ClearLiquidacion() *OperacionUpdateOne {
+	_u.mutation.ClearLiquidacion()
+	return _u
+}
+
 // SetActualizadoEn sets the "actualizado_en" field.
 func (_u *OperacionUpdateOne) SetActualizadoEn(v time.Time) *OperacionUpdateOne {
 	_u.mutation.SetActualizadoEn(v)
@@ -844,6 +938,21 @@ func (_u *OperacionUpdateOne) sqlSave(ctx context.Context) (_node *Operacion, er
 	}
 	if _u.mutation.MotivoRechazoCleared() {
 		_spec.ClearField(operacion.FieldMotivoRechazo, field.TypeString)
+	}
+	if value, ok := _u.mutation.MontoLiquidacion(); ok {
+		_spec.SetField(operacion.FieldMontoLiquidacion, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedMontoLiquidacion(); ok {
+		_spec.AddField(operacion.FieldMontoLiquidacion, field.TypeFloat64, value)
+	}
+	if _u.mutation.MontoLiquidacionCleared() {
+		_spec.ClearField(operacion.FieldMontoLiquidacion, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.Liquidacion(); ok {
+		_spec.SetField(operacion.FieldLiquidacion, field.TypeJSON, value)
+	}
+	if _u.mutation.LiquidacionCleared() {
+		_spec.ClearField(operacion.FieldLiquidacion, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.ActualizadoEn(); ok {
 		_spec.SetField(operacion.FieldActualizadoEn, field.TypeTime, value)

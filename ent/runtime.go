@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"github.com/banpro/factoring/ent/cierre"
 	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/entrega"
@@ -11,15 +12,63 @@ import (
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/outboxevento"
+	"github.com/banpro/factoring/ent/pago"
 	"github.com/banpro/factoring/ent/schema"
 	"github.com/banpro/factoring/ent/tareaejecucion"
 	"github.com/banpro/factoring/ent/webhook"
+	"github.com/shopspring/decimal"
 )
 
 // The init function reads all schema descriptors with runtime code
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	cierreFields := schema.Cierre{}.Fields()
+	_ = cierreFields
+	// cierreDescActor is the schema descriptor for actor field.
+	cierreDescActor := cierreFields[2].Descriptor()
+	// cierre.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	cierre.ActorValidator = func() func(string) error {
+		validators := cierreDescActor.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(actor string) error {
+			for _, fn := range fns {
+				if err := fn(actor); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cierreDescRequestID is the schema descriptor for request_id field.
+	cierreDescRequestID := cierreFields[3].Descriptor()
+	// cierre.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	cierre.RequestIDValidator = func() func(string) error {
+		validators := cierreDescRequestID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(request_id string) error {
+			for _, fn := range fns {
+				if err := fn(request_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cierreDescFacturasVencidas is the schema descriptor for facturas_vencidas field.
+	cierreDescFacturasVencidas := cierreFields[4].Descriptor()
+	// cierre.FacturasVencidasValidator is a validator for the "facturas_vencidas" field. It is called by the builders before save.
+	cierre.FacturasVencidasValidator = cierreDescFacturasVencidas.Validators[0].(func(int) error)
+	// cierreDescFacturasEnMora is the schema descriptor for facturas_en_mora field.
+	cierreDescFacturasEnMora := cierreFields[5].Descriptor()
+	// cierre.FacturasEnMoraValidator is a validator for the "facturas_en_mora" field. It is called by the builders before save.
+	cierre.FacturasEnMoraValidator = cierreDescFacturasEnMora.Validators[0].(func(int) error)
 	claveidempotenciaFields := schema.ClaveIdempotencia{}.Fields()
 	_ = claveidempotenciaFields
 	// claveidempotenciaDescSujeto is the schema descriptor for sujeto field.
@@ -368,6 +417,20 @@ func init() {
 	facturaDescMotivoAnulacion := facturaFields[8].Descriptor()
 	// factura.MotivoAnulacionValidator is a validator for the "motivo_anulacion" field. It is called by the builders before save.
 	factura.MotivoAnulacionValidator = facturaDescMotivoAnulacion.Validators[0].(func(string) error)
+	// facturaDescMontoPagado is the schema descriptor for monto_pagado field.
+	facturaDescMontoPagado := facturaFields[9].Descriptor()
+	// factura.DefaultMontoPagado holds the default value on creation for the monto_pagado field.
+	factura.DefaultMontoPagado = facturaDescMontoPagado.Default.(func() decimal.Decimal)
+	// facturaDescDiasMora is the schema descriptor for dias_mora field.
+	facturaDescDiasMora := facturaFields[10].Descriptor()
+	// factura.DefaultDiasMora holds the default value on creation for the dias_mora field.
+	factura.DefaultDiasMora = facturaDescDiasMora.Default.(int)
+	// factura.DiasMoraValidator is a validator for the "dias_mora" field. It is called by the builders before save.
+	factura.DiasMoraValidator = facturaDescDiasMora.Validators[0].(func(int) error)
+	// facturaDescInteresMora is the schema descriptor for interes_mora field.
+	facturaDescInteresMora := facturaFields[11].Descriptor()
+	// factura.DefaultInteresMora holds the default value on creation for the interes_mora field.
+	factura.DefaultInteresMora = facturaDescInteresMora.Default.(func() decimal.Decimal)
 	operacionFields := schema.Operacion{}.Fields()
 	_ = operacionFields
 	// operacionDescDiasDescuento is the schema descriptor for dias_descuento field.
@@ -378,6 +441,18 @@ func init() {
 	operacionDescMotivoRechazo := operacionFields[11].Descriptor()
 	// operacion.MotivoRechazoValidator is a validator for the "motivo_rechazo" field. It is called by the builders before save.
 	operacion.MotivoRechazoValidator = operacionDescMotivoRechazo.Validators[0].(func(string) error)
+	// operacionDescPorcentajeAnticipo is the schema descriptor for porcentaje_anticipo field.
+	operacionDescPorcentajeAnticipo := operacionFields[12].Descriptor()
+	// operacion.DefaultPorcentajeAnticipo holds the default value on creation for the porcentaje_anticipo field.
+	operacion.DefaultPorcentajeAnticipo = operacionDescPorcentajeAnticipo.Default.(func() decimal.Decimal)
+	// operacionDescComision is the schema descriptor for comision field.
+	operacionDescComision := operacionFields[13].Descriptor()
+	// operacion.DefaultComision holds the default value on creation for the comision field.
+	operacion.DefaultComision = operacionDescComision.Default.(func() decimal.Decimal)
+	// operacionDescTasaMora is the schema descriptor for tasa_mora field.
+	operacionDescTasaMora := operacionFields[14].Descriptor()
+	// operacion.DefaultTasaMora holds the default value on creation for the tasa_mora field.
+	operacion.DefaultTasaMora = operacionDescTasaMora.Default.(func() decimal.Decimal)
 	operacioneventoFields := schema.OperacionEvento{}.Fields()
 	_ = operacioneventoFields
 	// operacioneventoDescRequestID is the schema descriptor for request_id field.
@@ -498,6 +573,48 @@ func init() {
 	outboxeventoDescCuerpo := outboxeventoFields[5].Descriptor()
 	// outboxevento.CuerpoValidator is a validator for the "cuerpo" field. It is called by the builders before save.
 	outboxevento.CuerpoValidator = outboxeventoDescCuerpo.Validators[0].(func(string) error)
+	pagoFields := schema.Pago{}.Fields()
+	_ = pagoFields
+	// pagoDescReferencia is the schema descriptor for referencia field.
+	pagoDescReferencia := pagoFields[3].Descriptor()
+	// pago.ReferenciaValidator is a validator for the "referencia" field. It is called by the builders before save.
+	pago.ReferenciaValidator = pagoDescReferencia.Validators[0].(func(string) error)
+	// pagoDescActor is the schema descriptor for actor field.
+	pagoDescActor := pagoFields[4].Descriptor()
+	// pago.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	pago.ActorValidator = func() func(string) error {
+		validators := pagoDescActor.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(actor string) error {
+			for _, fn := range fns {
+				if err := fn(actor); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pagoDescRequestID is the schema descriptor for request_id field.
+	pagoDescRequestID := pagoFields[5].Descriptor()
+	// pago.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	pago.RequestIDValidator = func() func(string) error {
+		validators := pagoDescRequestID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(request_id string) error {
+			for _, fn := range fns {
+				if err := fn(request_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	tareaejecucionFields := schema.TareaEjecucion{}.Fields()
 	_ = tareaejecucionFields
 	// tareaejecucionDescTarea is the schema descriptor for tarea field.

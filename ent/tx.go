@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// Cierre is the client for interacting with the Cierre builders.
+	Cierre *CierreClient
 	// ClaveIdempotencia is the client for interacting with the ClaveIdempotencia builders.
 	ClaveIdempotencia *ClaveIdempotenciaClient
 	// Cliente is the client for interacting with the Cliente builders.
@@ -32,6 +34,8 @@ type Tx struct {
 	OperacionFactura *OperacionFacturaClient
 	// OutboxEvento is the client for interacting with the OutboxEvento builders.
 	OutboxEvento *OutboxEventoClient
+	// Pago is the client for interacting with the Pago builders.
+	Pago *PagoClient
 	// TareaEjecucion is the client for interacting with the TareaEjecucion builders.
 	TareaEjecucion *TareaEjecucionClient
 	// Webhook is the client for interacting with the Webhook builders.
@@ -167,6 +171,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.Cierre = NewCierreClient(tx.config)
 	tx.ClaveIdempotencia = NewClaveIdempotenciaClient(tx.config)
 	tx.Cliente = NewClienteClient(tx.config)
 	tx.Entrega = NewEntregaClient(tx.config)
@@ -176,6 +181,7 @@ func (tx *Tx) init() {
 	tx.OperacionEvento = NewOperacionEventoClient(tx.config)
 	tx.OperacionFactura = NewOperacionFacturaClient(tx.config)
 	tx.OutboxEvento = NewOutboxEventoClient(tx.config)
+	tx.Pago = NewPagoClient(tx.config)
 	tx.TareaEjecucion = NewTareaEjecucionClient(tx.config)
 	tx.Webhook = NewWebhookClient(tx.config)
 }
@@ -187,7 +193,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: ClaveIdempotencia.QueryXXX(), the query will be executed
+// applies a query, for example: Cierre.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

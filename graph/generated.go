@@ -110,16 +110,23 @@ type ComplexityRoot struct {
 		ActualizadoEn     func(childComplexity int) int
 		Cliente           func(childComplexity int) int
 		CreadoEn          func(childComplexity int) int
+		DiasMora          func(childComplexity int) int
 		Estado            func(childComplexity int) int
 		Eventos           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
 		FechaEmision      func(childComplexity int) int
+		FechaRecompra     func(childComplexity int) int
 		FechaVencimiento  func(childComplexity int) int
 		ID                func(childComplexity int) int
+		InteresMora       func(childComplexity int) int
+		MontoPagado       func(childComplexity int) int
+		MontoRecompra     func(childComplexity int) int
 		MontoTotal        func(childComplexity int) int
 		MotivoAnulacion   func(childComplexity int) int
 		NumeroFactura     func(childComplexity int) int
 		Operaciones       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) int
+		Pagos             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PagoOrder, where *ent.PagoWhereInput) int
 		RazonSocialDeudor func(childComplexity int) int
+		RecompraExigidaEn func(childComplexity int) int
 		RutDeudor         func(childComplexity int) int
 	}
 
@@ -154,6 +161,7 @@ type ComplexityRoot struct {
 	Operacion struct {
 		ActualizadoEn      func(childComplexity int) int
 		Cliente            func(childComplexity int) int
+		Comision           func(childComplexity int) int
 		CreadoEn           func(childComplexity int) int
 		DiasDescuento      func(childComplexity int) int
 		Estado             func(childComplexity int) int
@@ -168,7 +176,9 @@ type ComplexityRoot struct {
 		MontoDescuento     func(childComplexity int) int
 		MontoTotalFacturas func(childComplexity int) int
 		MotivoRechazo      func(childComplexity int) int
+		PorcentajeAnticipo func(childComplexity int) int
 		TasaDescuento      func(childComplexity int) int
+		TasaMora           func(childComplexity int) int
 	}
 
 	OperacionConnection struct {
@@ -211,6 +221,28 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	Pago struct {
+		Actor      func(childComplexity int) int
+		CreadoEn   func(childComplexity int) int
+		Factura    func(childComplexity int) int
+		Fecha      func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Monto      func(childComplexity int) int
+		Referencia func(childComplexity int) int
+		RequestID  func(childComplexity int) int
+	}
+
+	PagoConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PagoEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Query struct {
@@ -578,6 +610,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factura.CreadoEn(childComplexity), true
+	case "Factura.diasMora":
+		if e.ComplexityRoot.Factura.DiasMora == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.DiasMora(childComplexity), true
 	case "Factura.estado":
 		if e.ComplexityRoot.Factura.Estado == nil {
 			break
@@ -601,6 +639,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factura.FechaEmision(childComplexity), true
+	case "Factura.fechaRecompra":
+		if e.ComplexityRoot.Factura.FechaRecompra == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.FechaRecompra(childComplexity), true
 	case "Factura.fechaVencimiento":
 		if e.ComplexityRoot.Factura.FechaVencimiento == nil {
 			break
@@ -613,6 +657,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factura.ID(childComplexity), true
+	case "Factura.interesMora":
+		if e.ComplexityRoot.Factura.InteresMora == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.InteresMora(childComplexity), true
+	case "Factura.montoPagado":
+		if e.ComplexityRoot.Factura.MontoPagado == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.MontoPagado(childComplexity), true
+	case "Factura.montoRecompra":
+		if e.ComplexityRoot.Factura.MontoRecompra == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.MontoRecompra(childComplexity), true
 	case "Factura.montoTotal":
 		if e.ComplexityRoot.Factura.MontoTotal == nil {
 			break
@@ -642,12 +704,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factura.Operaciones(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OperacionOrder), args["where"].(*ent.OperacionWhereInput)), true
+	case "Factura.pagos":
+		if e.ComplexityRoot.Factura.Pagos == nil {
+			break
+		}
+
+		args, err := ec.field_Factura_pagos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Factura.Pagos(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PagoOrder), args["where"].(*ent.PagoWhereInput)), true
 	case "Factura.razonSocialDeudor":
 		if e.ComplexityRoot.Factura.RazonSocialDeudor == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Factura.RazonSocialDeudor(childComplexity), true
+	case "Factura.recompraExigidaEn":
+		if e.ComplexityRoot.Factura.RecompraExigidaEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.RecompraExigidaEn(childComplexity), true
 	case "Factura.rutDeudor":
 		if e.ComplexityRoot.Factura.RutDeudor == nil {
 			break
@@ -854,6 +933,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Operacion.Cliente(childComplexity), true
+	case "Operacion.comision":
+		if e.ComplexityRoot.Operacion.Comision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operacion.Comision(childComplexity), true
 	case "Operacion.creadoEn":
 		if e.ComplexityRoot.Operacion.CreadoEn == nil {
 			break
@@ -948,12 +1033,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Operacion.MotivoRechazo(childComplexity), true
+	case "Operacion.porcentajeAnticipo":
+		if e.ComplexityRoot.Operacion.PorcentajeAnticipo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operacion.PorcentajeAnticipo(childComplexity), true
 	case "Operacion.tasaDescuento":
 		if e.ComplexityRoot.Operacion.TasaDescuento == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Operacion.TasaDescuento(childComplexity), true
+	case "Operacion.tasaMora":
+		if e.ComplexityRoot.Operacion.TasaMora == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operacion.TasaMora(childComplexity), true
 
 	case "OperacionConnection.edges":
 		if e.ComplexityRoot.OperacionConnection.Edges == nil {
@@ -1105,6 +1202,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Pago.actor":
+		if e.ComplexityRoot.Pago.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pago.Actor(childComplexity), true
+	case "Pago.creadoEn":
+		if e.ComplexityRoot.Pago.CreadoEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pago.CreadoEn(childComplexity), true
+	case "Pago.factura":
+		if e.ComplexityRoot.Pago.Factura == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pago.Factura(childComplexity), true
+	case "Pago.fecha":
+		if e.ComplexityRoot.Pago.Fecha == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pago.Fecha(childComplexity), true
+	case "Pago.id":
+		if e.ComplexityRoot.Pago.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pago.ID(childComplexity), true
+	case "Pago.monto":
+		if e.ComplexityRoot.Pago.Monto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pago.Monto(childComplexity), true
+	case "Pago.referencia":
+		if e.ComplexityRoot.Pago.Referencia == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pago.Referencia(childComplexity), true
+	case "Pago.requestId":
+		if e.ComplexityRoot.Pago.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pago.RequestID(childComplexity), true
+
+	case "PagoConnection.edges":
+		if e.ComplexityRoot.PagoConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PagoConnection.Edges(childComplexity), true
+	case "PagoConnection.pageInfo":
+		if e.ComplexityRoot.PagoConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PagoConnection.PageInfo(childComplexity), true
+	case "PagoConnection.totalCount":
+		if e.ComplexityRoot.PagoConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PagoConnection.TotalCount(childComplexity), true
+
+	case "PagoEdge.cursor":
+		if e.ComplexityRoot.PagoEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PagoEdge.Cursor(childComplexity), true
+	case "PagoEdge.node":
+		if e.ComplexityRoot.PagoEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PagoEdge.Node(childComplexity), true
+
 	case "Query.auditoria":
 		if e.ComplexityRoot.Query.Auditoria == nil {
 			break
@@ -1239,6 +1417,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OperacionEventoWhereInput", ec.unmarshalInputOperacionEventoWhereInput),
 			graphql.NewInputUnmarshaler("OperacionOrder", ec.unmarshalInputOperacionOrder),
 			graphql.NewInputUnmarshaler("OperacionWhereInput", ec.unmarshalInputOperacionWhereInput),
+			graphql.NewInputUnmarshaler("PagoOrder", ec.unmarshalInputPagoOrder),
+			graphql.NewInputUnmarshaler("PagoWhereInput", ec.unmarshalInputPagoWhereInput),
 			graphql.NewInputUnmarshaler("RegistrarFacturaInput", ec.unmarshalInputRegistrarFacturaInput),
 		)
 	}
@@ -1739,6 +1919,8 @@ enum EstadoFactura @goModel(model: "github.com/banpro/factoring/internal/estado.
   PAGADA
   VENCIDA
   ANULADA
+  EN_RECOMPRA
+  RECOMPRADA
 }
 """
 EstadoOperacion is enum for the field estado
@@ -2020,6 +2202,27 @@ type Factura implements Node {
   fechaVencimiento: Date!
   estado: EstadoFactura!
   motivoAnulacion: String
+  """
+  Σ de los pagos registrados del deudor, sobrepago incluido
+  """
+  montoPagado: Decimal!
+  """
+  Días de mora a la fecha del último cierre (o a la del pago que saldó la factura, o a la de su recompra)
+  """
+  diasMora: Int!
+  """
+  Interés de mora devengado sobre el saldo mientras estuvo cedida y vencida
+  """
+  interesMora: Decimal!
+  """
+  Cuándo se exigió al cliente recomprarla
+  """
+  recompraExigidaEn: Time
+  """
+  Lo que el cliente pagó al recomprarla (saldo más interés), en efectivo o con cargo al excedente
+  """
+  montoRecompra: Decimal
+  fechaRecompra: Date
   creadoEn: Time!
   actualizadoEn: Time!
   cliente: Cliente!
@@ -2054,6 +2257,37 @@ type Factura implements Node {
     """
     where: OperacionWhereInput
   ): OperacionConnection!
+  pagos(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Pagos returned from the connection.
+    """
+    orderBy: PagoOrder = {direction:ASC,field:FECHA}
+
+    """
+    Filtering options for Pagos returned from the connection.
+    """
+    where: PagoWhereInput
+  ): PagoConnection!
   eventos(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -2138,6 +2372,7 @@ enum FacturaOrderField {
   FECHA_EMISION
   FECHA_VENCIMIENTO
   ESTADO
+  DIAS_MORA
   CREADO_EN
 }
 """
@@ -2266,6 +2501,78 @@ input FacturaWhereInput {
   motivoAnulacionEqualFold: String
   motivoAnulacionContainsFold: String
   """
+  monto_pagado field predicates
+  """
+  montoPagado: Decimal
+  montoPagadoNEQ: Decimal
+  montoPagadoIn: [Decimal!]
+  montoPagadoNotIn: [Decimal!]
+  montoPagadoGT: Decimal
+  montoPagadoGTE: Decimal
+  montoPagadoLT: Decimal
+  montoPagadoLTE: Decimal
+  """
+  dias_mora field predicates
+  """
+  diasMora: Int
+  diasMoraNEQ: Int
+  diasMoraIn: [Int!]
+  diasMoraNotIn: [Int!]
+  diasMoraGT: Int
+  diasMoraGTE: Int
+  diasMoraLT: Int
+  diasMoraLTE: Int
+  """
+  interes_mora field predicates
+  """
+  interesMora: Decimal
+  interesMoraNEQ: Decimal
+  interesMoraIn: [Decimal!]
+  interesMoraNotIn: [Decimal!]
+  interesMoraGT: Decimal
+  interesMoraGTE: Decimal
+  interesMoraLT: Decimal
+  interesMoraLTE: Decimal
+  """
+  recompra_exigida_en field predicates
+  """
+  recompraExigidaEn: Time
+  recompraExigidaEnNEQ: Time
+  recompraExigidaEnIn: [Time!]
+  recompraExigidaEnNotIn: [Time!]
+  recompraExigidaEnGT: Time
+  recompraExigidaEnGTE: Time
+  recompraExigidaEnLT: Time
+  recompraExigidaEnLTE: Time
+  recompraExigidaEnIsNil: Boolean
+  recompraExigidaEnNotNil: Boolean
+  """
+  monto_recompra field predicates
+  """
+  montoRecompra: Decimal
+  montoRecompraNEQ: Decimal
+  montoRecompraIn: [Decimal!]
+  montoRecompraNotIn: [Decimal!]
+  montoRecompraGT: Decimal
+  montoRecompraGTE: Decimal
+  montoRecompraLT: Decimal
+  montoRecompraLTE: Decimal
+  montoRecompraIsNil: Boolean
+  montoRecompraNotNil: Boolean
+  """
+  fecha_recompra field predicates
+  """
+  fechaRecompra: Date
+  fechaRecompraNEQ: Date
+  fechaRecompraIn: [Date!]
+  fechaRecompraNotIn: [Date!]
+  fechaRecompraGT: Date
+  fechaRecompraGTE: Date
+  fechaRecompraLT: Date
+  fechaRecompraLTE: Date
+  fechaRecompraIsNil: Boolean
+  fechaRecompraNotNil: Boolean
+  """
   creado_en field predicates
   """
   creadoEn: Time
@@ -2298,6 +2605,11 @@ input FacturaWhereInput {
   hasOperaciones: Boolean
   hasOperacionesWith: [OperacionWhereInput!]
   """
+  pagos edge predicates
+  """
+  hasPagos: Boolean
+  hasPagosWith: [PagoWhereInput!]
+  """
   eventos edge predicates
   """
   hasEventos: Boolean
@@ -2326,6 +2638,12 @@ type Operacion implements Node {
   montoADesembolsar: Decimal!
   estado: EstadoOperacion!
   motivoRechazo: String
+  porcentajeAnticipo: Decimal!
+  comision: Decimal!
+  """
+  Interés de mora, % mensual, fijado al crearla
+  """
+  tasaMora: Decimal!
   creadoEn: Time!
   actualizadoEn: Time!
   cliente: Cliente!
@@ -2768,6 +3086,39 @@ input OperacionWhereInput {
   motivoRechazoEqualFold: String
   motivoRechazoContainsFold: String
   """
+  porcentaje_anticipo field predicates
+  """
+  porcentajeAnticipo: Decimal
+  porcentajeAnticipoNEQ: Decimal
+  porcentajeAnticipoIn: [Decimal!]
+  porcentajeAnticipoNotIn: [Decimal!]
+  porcentajeAnticipoGT: Decimal
+  porcentajeAnticipoGTE: Decimal
+  porcentajeAnticipoLT: Decimal
+  porcentajeAnticipoLTE: Decimal
+  """
+  comision field predicates
+  """
+  comision: Decimal
+  comisionNEQ: Decimal
+  comisionIn: [Decimal!]
+  comisionNotIn: [Decimal!]
+  comisionGT: Decimal
+  comisionGTE: Decimal
+  comisionLT: Decimal
+  comisionLTE: Decimal
+  """
+  tasa_mora field predicates
+  """
+  tasaMora: Decimal
+  tasaMoraNEQ: Decimal
+  tasaMoraIn: [Decimal!]
+  tasaMoraNotIn: [Decimal!]
+  tasaMoraGT: Decimal
+  tasaMoraGTE: Decimal
+  tasaMoraLT: Decimal
+  tasaMoraLTE: Decimal
+  """
   creado_en field predicates
   """
   creadoEn: Time
@@ -2839,6 +3190,181 @@ type PageInfo {
   When paginating forwards, the cursor to continue.
   """
   endCursor: Cursor
+}
+type Pago implements Node {
+  id: ID!
+  monto: Decimal!
+  """
+  Fecha en que el deudor pagó (no la del registro)
+  """
+  fecha: Date!
+  """
+  Referencia del pago: número de transferencia, de depósito, de cheque
+  """
+  referencia: String
+  actor: String!
+  requestId: String!
+  creadoEn: Time!
+  factura: Factura!
+}
+"""
+A connection to a list of items.
+"""
+type PagoConnection {
+  """
+  A list of edges.
+  """
+  edges: [PagoEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type PagoEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Pago
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Pago connections
+"""
+input PagoOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Pagos.
+  """
+  field: PagoOrderField!
+}
+"""
+Properties by which Pago connections can be ordered.
+"""
+enum PagoOrderField {
+  MONTO
+  FECHA
+  CREADO_EN
+}
+"""
+PagoWhereInput is used for filtering Pago objects.
+Input was generated by ent.
+"""
+input PagoWhereInput {
+  not: PagoWhereInput
+  and: [PagoWhereInput!]
+  or: [PagoWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  monto field predicates
+  """
+  monto: Decimal
+  montoNEQ: Decimal
+  montoIn: [Decimal!]
+  montoNotIn: [Decimal!]
+  montoGT: Decimal
+  montoGTE: Decimal
+  montoLT: Decimal
+  montoLTE: Decimal
+  """
+  fecha field predicates
+  """
+  fecha: Date
+  fechaNEQ: Date
+  fechaIn: [Date!]
+  fechaNotIn: [Date!]
+  fechaGT: Date
+  fechaGTE: Date
+  fechaLT: Date
+  fechaLTE: Date
+  """
+  referencia field predicates
+  """
+  referencia: String
+  referenciaNEQ: String
+  referenciaIn: [String!]
+  referenciaNotIn: [String!]
+  referenciaGT: String
+  referenciaGTE: String
+  referenciaLT: String
+  referenciaLTE: String
+  referenciaContains: String
+  referenciaHasPrefix: String
+  referenciaHasSuffix: String
+  referenciaIsNil: Boolean
+  referenciaNotNil: Boolean
+  referenciaEqualFold: String
+  referenciaContainsFold: String
+  """
+  actor field predicates
+  """
+  actor: String
+  actorNEQ: String
+  actorIn: [String!]
+  actorNotIn: [String!]
+  actorGT: String
+  actorGTE: String
+  actorLT: String
+  actorLTE: String
+  actorContains: String
+  actorHasPrefix: String
+  actorHasSuffix: String
+  actorEqualFold: String
+  actorContainsFold: String
+  """
+  request_id field predicates
+  """
+  requestID: String
+  requestIDNEQ: String
+  requestIDIn: [String!]
+  requestIDNotIn: [String!]
+  requestIDGT: String
+  requestIDGTE: String
+  requestIDLT: String
+  requestIDLTE: String
+  requestIDContains: String
+  requestIDHasPrefix: String
+  requestIDHasSuffix: String
+  requestIDEqualFold: String
+  requestIDContainsFold: String
+  """
+  creado_en field predicates
+  """
+  creadoEn: Time
+  creadoEnNEQ: Time
+  creadoEnIn: [Time!]
+  creadoEnNotIn: [Time!]
+  creadoEnGT: Time
+  creadoEnGTE: Time
+  creadoEnLT: Time
+  creadoEnLTE: Time
+  """
+  factura edge predicates
+  """
+  hasFactura: Boolean
+  hasFacturaWith: [FacturaWhereInput!]
 }
 type Query {
   """
@@ -3005,6 +3531,10 @@ enum TipoEventoAuditoria @goModel(model: "github.com/banpro/factoring/internal/e
   FACTURA_PAGADA
   FACTURA_ANULADA
   FACTURA_VENCIDA
+  FACTURA_PAGO_REGISTRADO
+  FACTURA_RECOMPRA_EXIGIDA
+  FACTURA_RECOMPRA_REGISTRADA
+  FACTURA_RECOMPRA_COMPENSADA
   OPERACION_CREADA
   OPERACION_APROBADA
   OPERACION_RECHAZADA
@@ -3344,6 +3874,18 @@ func (ec *executionContext) childFields_Factura(ctx context.Context, field graph
 		return ec.fieldContext_Factura_estado(ctx, field)
 	case "motivoAnulacion":
 		return ec.fieldContext_Factura_motivoAnulacion(ctx, field)
+	case "montoPagado":
+		return ec.fieldContext_Factura_montoPagado(ctx, field)
+	case "diasMora":
+		return ec.fieldContext_Factura_diasMora(ctx, field)
+	case "interesMora":
+		return ec.fieldContext_Factura_interesMora(ctx, field)
+	case "recompraExigidaEn":
+		return ec.fieldContext_Factura_recompraExigidaEn(ctx, field)
+	case "montoRecompra":
+		return ec.fieldContext_Factura_montoRecompra(ctx, field)
+	case "fechaRecompra":
+		return ec.fieldContext_Factura_fechaRecompra(ctx, field)
 	case "creadoEn":
 		return ec.fieldContext_Factura_creadoEn(ctx, field)
 	case "actualizadoEn":
@@ -3352,6 +3894,8 @@ func (ec *executionContext) childFields_Factura(ctx context.Context, field graph
 		return ec.fieldContext_Factura_cliente(ctx, field)
 	case "operaciones":
 		return ec.fieldContext_Factura_operaciones(ctx, field)
+	case "pagos":
+		return ec.fieldContext_Factura_pagos(ctx, field)
 	case "eventos":
 		return ec.fieldContext_Factura_eventos(ctx, field)
 	}
@@ -3406,6 +3950,12 @@ func (ec *executionContext) childFields_Operacion(ctx context.Context, field gra
 		return ec.fieldContext_Operacion_estado(ctx, field)
 	case "motivoRechazo":
 		return ec.fieldContext_Operacion_motivoRechazo(ctx, field)
+	case "porcentajeAnticipo":
+		return ec.fieldContext_Operacion_porcentajeAnticipo(ctx, field)
+	case "comision":
+		return ec.fieldContext_Operacion_comision(ctx, field)
+	case "tasaMora":
+		return ec.fieldContext_Operacion_tasaMora(ctx, field)
 	case "creadoEn":
 		return ec.fieldContext_Operacion_creadoEn(ctx, field)
 	case "actualizadoEn":
@@ -3502,6 +4052,50 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Pago(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Pago_id(ctx, field)
+	case "monto":
+		return ec.fieldContext_Pago_monto(ctx, field)
+	case "fecha":
+		return ec.fieldContext_Pago_fecha(ctx, field)
+	case "referencia":
+		return ec.fieldContext_Pago_referencia(ctx, field)
+	case "actor":
+		return ec.fieldContext_Pago_actor(ctx, field)
+	case "requestId":
+		return ec.fieldContext_Pago_requestId(ctx, field)
+	case "creadoEn":
+		return ec.fieldContext_Pago_creadoEn(ctx, field)
+	case "factura":
+		return ec.fieldContext_Pago_factura(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Pago", field.Name)
+}
+
+func (ec *executionContext) childFields_PagoConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PagoConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PagoConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PagoConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PagoConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PagoEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PagoEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PagoEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PagoEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3882,6 +4476,60 @@ func (ec *executionContext) field_Factura_operaciones_args(ctx context.Context, 
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.OperacionWhereInput, error) {
 			return ec.unmarshalOOperacionWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacionWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Factura_pagos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.PagoOrder, error) {
+			return ec.unmarshalOPagoOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.PagoWhereInput, error) {
+			return ec.unmarshalOPagoWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5970,6 +6618,144 @@ func (ec *executionContext) fieldContext_Factura_motivoAnulacion(_ context.Conte
 	return graphql.NewScalarFieldContext("Factura", field, false, false, "String")
 }
 
+func (ec *executionContext) _Factura_montoPagado(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_montoPagado(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MontoPagado, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_montoPagado(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Factura_diasMora(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_diasMora(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiasMora, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_diasMora(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Factura_interesMora(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_interesMora(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InteresMora, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_interesMora(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Factura_recompraExigidaEn(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_recompraExigidaEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecompraExigidaEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_recompraExigidaEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Factura_montoRecompra(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_montoRecompra(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MontoRecompra, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_montoRecompra(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Factura_fechaRecompra(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_fechaRecompra(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FechaRecompra, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_fechaRecompra(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, false, false, "Date")
+}
+
 func (ec *executionContext) _Factura_creadoEn(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6086,6 +6872,50 @@ func (ec *executionContext) fieldContext_Factura_operaciones(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Factura_operaciones_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Factura_pagos(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_pagos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Pagos(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.PagoOrder), fc.Args["where"].(*ent.PagoWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PagoConnection) graphql.Marshaler {
+			return ec.marshalNPagoConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_pagos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Factura",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PagoConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Factura_pagos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7170,6 +8000,75 @@ func (ec *executionContext) fieldContext_Operacion_motivoRechazo(_ context.Conte
 	return graphql.NewScalarFieldContext("Operacion", field, false, false, "String")
 }
 
+func (ec *executionContext) _Operacion_porcentajeAnticipo(ctx context.Context, field graphql.CollectedField, obj *ent.Operacion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operacion_porcentajeAnticipo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PorcentajeAnticipo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operacion_porcentajeAnticipo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operacion", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Operacion_comision(ctx context.Context, field graphql.CollectedField, obj *ent.Operacion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operacion_comision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operacion_comision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operacion", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Operacion_tasaMora(ctx context.Context, field graphql.CollectedField, obj *ent.Operacion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operacion_tasaMora(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TasaMora, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operacion_tasaMora(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operacion", field, false, false, "Decimal")
+}
+
 func (ec *executionContext) _Operacion_creadoEn(ctx context.Context, field graphql.CollectedField, obj *ent.Operacion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7949,6 +8848,341 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Pago_id(ctx context.Context, field graphql.CollectedField, obj *ent.Pago) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pago_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pago_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pago", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Pago_monto(ctx context.Context, field graphql.CollectedField, obj *ent.Pago) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pago_monto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Monto, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pago_monto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pago", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Pago_fecha(ctx context.Context, field graphql.CollectedField, obj *ent.Pago) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pago_fecha(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fecha, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pago_fecha(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pago", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Pago_referencia(ctx context.Context, field graphql.CollectedField, obj *ent.Pago) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pago_referencia(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Referencia, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pago_referencia(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pago", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pago_actor(ctx context.Context, field graphql.CollectedField, obj *ent.Pago) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pago_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pago_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pago", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pago_requestId(ctx context.Context, field graphql.CollectedField, obj *ent.Pago) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pago_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pago_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pago", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pago_creadoEn(ctx context.Context, field graphql.CollectedField, obj *ent.Pago) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pago_creadoEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreadoEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pago_creadoEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pago", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Pago_factura(ctx context.Context, field graphql.CollectedField, obj *ent.Pago) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pago_factura(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Factura(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
+			return ec.marshalNFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pago_factura(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pago",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factura(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PagoConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PagoConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PagoConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PagoEdge) graphql.Marshaler {
+			return ec.marshalOPagoEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PagoConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PagoConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PagoEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PagoConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PagoConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PagoConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PagoConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PagoConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PagoConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PagoConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PagoConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PagoConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PagoConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PagoEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PagoEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PagoEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Pago) graphql.Marshaler {
+			return ec.marshalOPago2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPago(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PagoEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PagoEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pago(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PagoEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PagoEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PagoEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PagoEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PagoEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -11992,7 +13226,7 @@ func (ec *executionContext) unmarshalInputFacturaWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "numeroFactura", "numeroFacturaNEQ", "numeroFacturaIn", "numeroFacturaNotIn", "numeroFacturaGT", "numeroFacturaGTE", "numeroFacturaLT", "numeroFacturaLTE", "numeroFacturaContains", "numeroFacturaHasPrefix", "numeroFacturaHasSuffix", "numeroFacturaEqualFold", "numeroFacturaContainsFold", "rutDeudor", "rutDeudorNEQ", "rutDeudorIn", "rutDeudorNotIn", "rutDeudorGT", "rutDeudorGTE", "rutDeudorLT", "rutDeudorLTE", "rutDeudorContains", "rutDeudorHasPrefix", "rutDeudorHasSuffix", "rutDeudorEqualFold", "rutDeudorContainsFold", "razonSocialDeudor", "razonSocialDeudorNEQ", "razonSocialDeudorIn", "razonSocialDeudorNotIn", "razonSocialDeudorGT", "razonSocialDeudorGTE", "razonSocialDeudorLT", "razonSocialDeudorLTE", "razonSocialDeudorContains", "razonSocialDeudorHasPrefix", "razonSocialDeudorHasSuffix", "razonSocialDeudorEqualFold", "razonSocialDeudorContainsFold", "montoTotal", "montoTotalNEQ", "montoTotalIn", "montoTotalNotIn", "montoTotalGT", "montoTotalGTE", "montoTotalLT", "montoTotalLTE", "fechaEmision", "fechaEmisionNEQ", "fechaEmisionIn", "fechaEmisionNotIn", "fechaEmisionGT", "fechaEmisionGTE", "fechaEmisionLT", "fechaEmisionLTE", "fechaVencimiento", "fechaVencimientoNEQ", "fechaVencimientoIn", "fechaVencimientoNotIn", "fechaVencimientoGT", "fechaVencimientoGTE", "fechaVencimientoLT", "fechaVencimientoLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "motivoAnulacion", "motivoAnulacionNEQ", "motivoAnulacionIn", "motivoAnulacionNotIn", "motivoAnulacionGT", "motivoAnulacionGTE", "motivoAnulacionLT", "motivoAnulacionLTE", "motivoAnulacionContains", "motivoAnulacionHasPrefix", "motivoAnulacionHasSuffix", "motivoAnulacionIsNil", "motivoAnulacionNotNil", "motivoAnulacionEqualFold", "motivoAnulacionContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasCliente", "hasClienteWith", "hasOperaciones", "hasOperacionesWith", "hasEventos", "hasEventosWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "numeroFactura", "numeroFacturaNEQ", "numeroFacturaIn", "numeroFacturaNotIn", "numeroFacturaGT", "numeroFacturaGTE", "numeroFacturaLT", "numeroFacturaLTE", "numeroFacturaContains", "numeroFacturaHasPrefix", "numeroFacturaHasSuffix", "numeroFacturaEqualFold", "numeroFacturaContainsFold", "rutDeudor", "rutDeudorNEQ", "rutDeudorIn", "rutDeudorNotIn", "rutDeudorGT", "rutDeudorGTE", "rutDeudorLT", "rutDeudorLTE", "rutDeudorContains", "rutDeudorHasPrefix", "rutDeudorHasSuffix", "rutDeudorEqualFold", "rutDeudorContainsFold", "razonSocialDeudor", "razonSocialDeudorNEQ", "razonSocialDeudorIn", "razonSocialDeudorNotIn", "razonSocialDeudorGT", "razonSocialDeudorGTE", "razonSocialDeudorLT", "razonSocialDeudorLTE", "razonSocialDeudorContains", "razonSocialDeudorHasPrefix", "razonSocialDeudorHasSuffix", "razonSocialDeudorEqualFold", "razonSocialDeudorContainsFold", "montoTotal", "montoTotalNEQ", "montoTotalIn", "montoTotalNotIn", "montoTotalGT", "montoTotalGTE", "montoTotalLT", "montoTotalLTE", "fechaEmision", "fechaEmisionNEQ", "fechaEmisionIn", "fechaEmisionNotIn", "fechaEmisionGT", "fechaEmisionGTE", "fechaEmisionLT", "fechaEmisionLTE", "fechaVencimiento", "fechaVencimientoNEQ", "fechaVencimientoIn", "fechaVencimientoNotIn", "fechaVencimientoGT", "fechaVencimientoGTE", "fechaVencimientoLT", "fechaVencimientoLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "motivoAnulacion", "motivoAnulacionNEQ", "motivoAnulacionIn", "motivoAnulacionNotIn", "motivoAnulacionGT", "motivoAnulacionGTE", "motivoAnulacionLT", "motivoAnulacionLTE", "motivoAnulacionContains", "motivoAnulacionHasPrefix", "motivoAnulacionHasSuffix", "motivoAnulacionIsNil", "motivoAnulacionNotNil", "motivoAnulacionEqualFold", "motivoAnulacionContainsFold", "montoPagado", "montoPagadoNEQ", "montoPagadoIn", "montoPagadoNotIn", "montoPagadoGT", "montoPagadoGTE", "montoPagadoLT", "montoPagadoLTE", "diasMora", "diasMoraNEQ", "diasMoraIn", "diasMoraNotIn", "diasMoraGT", "diasMoraGTE", "diasMoraLT", "diasMoraLTE", "interesMora", "interesMoraNEQ", "interesMoraIn", "interesMoraNotIn", "interesMoraGT", "interesMoraGTE", "interesMoraLT", "interesMoraLTE", "recompraExigidaEn", "recompraExigidaEnNEQ", "recompraExigidaEnIn", "recompraExigidaEnNotIn", "recompraExigidaEnGT", "recompraExigidaEnGTE", "recompraExigidaEnLT", "recompraExigidaEnLTE", "recompraExigidaEnIsNil", "recompraExigidaEnNotNil", "montoRecompra", "montoRecompraNEQ", "montoRecompraIn", "montoRecompraNotIn", "montoRecompraGT", "montoRecompraGTE", "montoRecompraLT", "montoRecompraLTE", "montoRecompraIsNil", "montoRecompraNotNil", "fechaRecompra", "fechaRecompraNEQ", "fechaRecompraIn", "fechaRecompraNotIn", "fechaRecompraGT", "fechaRecompraGTE", "fechaRecompraLT", "fechaRecompraLTE", "fechaRecompraIsNil", "fechaRecompraNotNil", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasCliente", "hasClienteWith", "hasOperaciones", "hasOperacionesWith", "hasPagos", "hasPagosWith", "hasEventos", "hasEventosWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12650,6 +13884,384 @@ func (ec *executionContext) unmarshalInputFacturaWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.MotivoAnulacionContainsFold = data
+		case "montoPagado":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoPagado"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoPagado = data
+		case "montoPagadoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoPagadoNEQ"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoPagadoNEQ = data
+		case "montoPagadoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoPagadoIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoPagadoIn = data
+		case "montoPagadoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoPagadoNotIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoPagadoNotIn = data
+		case "montoPagadoGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoPagadoGT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoPagadoGT = data
+		case "montoPagadoGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoPagadoGTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoPagadoGTE = data
+		case "montoPagadoLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoPagadoLT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoPagadoLT = data
+		case "montoPagadoLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoPagadoLTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoPagadoLTE = data
+		case "diasMora":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diasMora"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiasMora = data
+		case "diasMoraNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diasMoraNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiasMoraNEQ = data
+		case "diasMoraIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diasMoraIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiasMoraIn = data
+		case "diasMoraNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diasMoraNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiasMoraNotIn = data
+		case "diasMoraGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diasMoraGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiasMoraGT = data
+		case "diasMoraGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diasMoraGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiasMoraGTE = data
+		case "diasMoraLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diasMoraLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiasMoraLT = data
+		case "diasMoraLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("diasMoraLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DiasMoraLTE = data
+		case "interesMora":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interesMora"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteresMora = data
+		case "interesMoraNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interesMoraNEQ"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteresMoraNEQ = data
+		case "interesMoraIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interesMoraIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteresMoraIn = data
+		case "interesMoraNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interesMoraNotIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteresMoraNotIn = data
+		case "interesMoraGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interesMoraGT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteresMoraGT = data
+		case "interesMoraGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interesMoraGTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteresMoraGTE = data
+		case "interesMoraLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interesMoraLT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteresMoraLT = data
+		case "interesMoraLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interesMoraLTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InteresMoraLTE = data
+		case "recompraExigidaEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEn"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEn = data
+		case "recompraExigidaEnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEnNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEnNEQ = data
+		case "recompraExigidaEnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEnIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEnIn = data
+		case "recompraExigidaEnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEnNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEnNotIn = data
+		case "recompraExigidaEnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEnGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEnGT = data
+		case "recompraExigidaEnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEnGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEnGTE = data
+		case "recompraExigidaEnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEnLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEnLT = data
+		case "recompraExigidaEnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEnLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEnLTE = data
+		case "recompraExigidaEnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEnIsNil = data
+		case "recompraExigidaEnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recompraExigidaEnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecompraExigidaEnNotNil = data
+		case "montoRecompra":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompra"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompra = data
+		case "montoRecompraNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompraNEQ"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompraNEQ = data
+		case "montoRecompraIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompraIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompraIn = data
+		case "montoRecompraNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompraNotIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompraNotIn = data
+		case "montoRecompraGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompraGT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompraGT = data
+		case "montoRecompraGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompraGTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompraGTE = data
+		case "montoRecompraLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompraLT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompraLT = data
+		case "montoRecompraLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompraLTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompraLTE = data
+		case "montoRecompraIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompraIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompraIsNil = data
+		case "montoRecompraNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoRecompraNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoRecompraNotNil = data
+		case "fechaRecompra":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompra"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompra = data
+		case "fechaRecompraNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompraNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompraNEQ = data
+		case "fechaRecompraIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompraIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompraIn = data
+		case "fechaRecompraNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompraNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompraNotIn = data
+		case "fechaRecompraGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompraGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompraGT = data
+		case "fechaRecompraGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompraGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompraGTE = data
+		case "fechaRecompraLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompraLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompraLT = data
+		case "fechaRecompraLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompraLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompraLTE = data
+		case "fechaRecompraIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompraIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompraIsNil = data
+		case "fechaRecompraNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecompraNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecompraNotNil = data
 		case "creadoEn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEn"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -12790,6 +14402,20 @@ func (ec *executionContext) unmarshalInputFacturaWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasOperacionesWith = data
+		case "hasPagos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPagos"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPagos = data
+		case "hasPagosWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPagosWith"))
+			data, err := ec.unmarshalOPagoWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPagosWith = data
 		case "hasEventos":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEventos"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -13505,7 +15131,7 @@ func (ec *executionContext) unmarshalInputOperacionWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "fechaSolicitud", "fechaSolicitudNEQ", "fechaSolicitudIn", "fechaSolicitudNotIn", "fechaSolicitudGT", "fechaSolicitudGTE", "fechaSolicitudLT", "fechaSolicitudLTE", "fechaAprobacion", "fechaAprobacionNEQ", "fechaAprobacionIn", "fechaAprobacionNotIn", "fechaAprobacionGT", "fechaAprobacionGTE", "fechaAprobacionLT", "fechaAprobacionLTE", "fechaAprobacionIsNil", "fechaAprobacionNotNil", "fechaDesembolso", "fechaDesembolsoNEQ", "fechaDesembolsoIn", "fechaDesembolsoNotIn", "fechaDesembolsoGT", "fechaDesembolsoGTE", "fechaDesembolsoLT", "fechaDesembolsoLTE", "fechaDesembolsoIsNil", "fechaDesembolsoNotNil", "fechaFinalizacion", "fechaFinalizacionNEQ", "fechaFinalizacionIn", "fechaFinalizacionNotIn", "fechaFinalizacionGT", "fechaFinalizacionGTE", "fechaFinalizacionLT", "fechaFinalizacionLTE", "fechaFinalizacionIsNil", "fechaFinalizacionNotNil", "montoTotalFacturas", "montoTotalFacturasNEQ", "montoTotalFacturasIn", "montoTotalFacturasNotIn", "montoTotalFacturasGT", "montoTotalFacturasGTE", "montoTotalFacturasLT", "montoTotalFacturasLTE", "tasaDescuento", "tasaDescuentoNEQ", "tasaDescuentoIn", "tasaDescuentoNotIn", "tasaDescuentoGT", "tasaDescuentoGTE", "tasaDescuentoLT", "tasaDescuentoLTE", "diasDescuento", "diasDescuentoNEQ", "diasDescuentoIn", "diasDescuentoNotIn", "diasDescuentoGT", "diasDescuentoGTE", "diasDescuentoLT", "diasDescuentoLTE", "montoDescuento", "montoDescuentoNEQ", "montoDescuentoIn", "montoDescuentoNotIn", "montoDescuentoGT", "montoDescuentoGTE", "montoDescuentoLT", "montoDescuentoLTE", "montoADesembolsar", "montoADesembolsarNEQ", "montoADesembolsarIn", "montoADesembolsarNotIn", "montoADesembolsarGT", "montoADesembolsarGTE", "montoADesembolsarLT", "montoADesembolsarLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "motivoRechazo", "motivoRechazoNEQ", "motivoRechazoIn", "motivoRechazoNotIn", "motivoRechazoGT", "motivoRechazoGTE", "motivoRechazoLT", "motivoRechazoLTE", "motivoRechazoContains", "motivoRechazoHasPrefix", "motivoRechazoHasSuffix", "motivoRechazoIsNil", "motivoRechazoNotNil", "motivoRechazoEqualFold", "motivoRechazoContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasCliente", "hasClienteWith", "hasFacturas", "hasFacturasWith", "hasEventos", "hasEventosWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "fechaSolicitud", "fechaSolicitudNEQ", "fechaSolicitudIn", "fechaSolicitudNotIn", "fechaSolicitudGT", "fechaSolicitudGTE", "fechaSolicitudLT", "fechaSolicitudLTE", "fechaAprobacion", "fechaAprobacionNEQ", "fechaAprobacionIn", "fechaAprobacionNotIn", "fechaAprobacionGT", "fechaAprobacionGTE", "fechaAprobacionLT", "fechaAprobacionLTE", "fechaAprobacionIsNil", "fechaAprobacionNotNil", "fechaDesembolso", "fechaDesembolsoNEQ", "fechaDesembolsoIn", "fechaDesembolsoNotIn", "fechaDesembolsoGT", "fechaDesembolsoGTE", "fechaDesembolsoLT", "fechaDesembolsoLTE", "fechaDesembolsoIsNil", "fechaDesembolsoNotNil", "fechaFinalizacion", "fechaFinalizacionNEQ", "fechaFinalizacionIn", "fechaFinalizacionNotIn", "fechaFinalizacionGT", "fechaFinalizacionGTE", "fechaFinalizacionLT", "fechaFinalizacionLTE", "fechaFinalizacionIsNil", "fechaFinalizacionNotNil", "montoTotalFacturas", "montoTotalFacturasNEQ", "montoTotalFacturasIn", "montoTotalFacturasNotIn", "montoTotalFacturasGT", "montoTotalFacturasGTE", "montoTotalFacturasLT", "montoTotalFacturasLTE", "tasaDescuento", "tasaDescuentoNEQ", "tasaDescuentoIn", "tasaDescuentoNotIn", "tasaDescuentoGT", "tasaDescuentoGTE", "tasaDescuentoLT", "tasaDescuentoLTE", "diasDescuento", "diasDescuentoNEQ", "diasDescuentoIn", "diasDescuentoNotIn", "diasDescuentoGT", "diasDescuentoGTE", "diasDescuentoLT", "diasDescuentoLTE", "montoDescuento", "montoDescuentoNEQ", "montoDescuentoIn", "montoDescuentoNotIn", "montoDescuentoGT", "montoDescuentoGTE", "montoDescuentoLT", "montoDescuentoLTE", "montoADesembolsar", "montoADesembolsarNEQ", "montoADesembolsarIn", "montoADesembolsarNotIn", "montoADesembolsarGT", "montoADesembolsarGTE", "montoADesembolsarLT", "montoADesembolsarLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "motivoRechazo", "motivoRechazoNEQ", "motivoRechazoIn", "motivoRechazoNotIn", "motivoRechazoGT", "motivoRechazoGTE", "motivoRechazoLT", "motivoRechazoLTE", "motivoRechazoContains", "motivoRechazoHasPrefix", "motivoRechazoHasSuffix", "motivoRechazoIsNil", "motivoRechazoNotNil", "motivoRechazoEqualFold", "motivoRechazoContainsFold", "porcentajeAnticipo", "porcentajeAnticipoNEQ", "porcentajeAnticipoIn", "porcentajeAnticipoNotIn", "porcentajeAnticipoGT", "porcentajeAnticipoGTE", "porcentajeAnticipoLT", "porcentajeAnticipoLTE", "comision", "comisionNEQ", "comisionIn", "comisionNotIn", "comisionGT", "comisionGTE", "comisionLT", "comisionLTE", "tasaMora", "tasaMoraNEQ", "tasaMoraIn", "tasaMoraNotIn", "tasaMoraGT", "tasaMoraGTE", "tasaMoraLT", "tasaMoraLTE", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasCliente", "hasClienteWith", "hasFacturas", "hasFacturasWith", "hasEventos", "hasEventosWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14268,6 +15894,174 @@ func (ec *executionContext) unmarshalInputOperacionWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.MotivoRechazoContainsFold = data
+		case "porcentajeAnticipo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("porcentajeAnticipo"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PorcentajeAnticipo = data
+		case "porcentajeAnticipoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("porcentajeAnticipoNEQ"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PorcentajeAnticipoNEQ = data
+		case "porcentajeAnticipoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("porcentajeAnticipoIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PorcentajeAnticipoIn = data
+		case "porcentajeAnticipoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("porcentajeAnticipoNotIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PorcentajeAnticipoNotIn = data
+		case "porcentajeAnticipoGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("porcentajeAnticipoGT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PorcentajeAnticipoGT = data
+		case "porcentajeAnticipoGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("porcentajeAnticipoGTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PorcentajeAnticipoGTE = data
+		case "porcentajeAnticipoLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("porcentajeAnticipoLT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PorcentajeAnticipoLT = data
+		case "porcentajeAnticipoLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("porcentajeAnticipoLTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PorcentajeAnticipoLTE = data
+		case "comision":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comision"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Comision = data
+		case "comisionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comisionNEQ"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ComisionNEQ = data
+		case "comisionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comisionIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ComisionIn = data
+		case "comisionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comisionNotIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ComisionNotIn = data
+		case "comisionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comisionGT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ComisionGT = data
+		case "comisionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comisionGTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ComisionGTE = data
+		case "comisionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comisionLT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ComisionLT = data
+		case "comisionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("comisionLTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ComisionLTE = data
+		case "tasaMora":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tasaMora"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TasaMora = data
+		case "tasaMoraNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tasaMoraNEQ"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TasaMoraNEQ = data
+		case "tasaMoraIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tasaMoraIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TasaMoraIn = data
+		case "tasaMoraNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tasaMoraNotIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TasaMoraNotIn = data
+		case "tasaMoraGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tasaMoraGT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TasaMoraGT = data
+		case "tasaMoraGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tasaMoraGTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TasaMoraGTE = data
+		case "tasaMoraLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tasaMoraLT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TasaMoraLT = data
+		case "tasaMoraLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tasaMoraLTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TasaMoraLTE = data
 		case "creadoEn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEn"))
 			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
@@ -14439,6 +16233,640 @@ func UnmarshalOperacionWhereInput(ctx context.Context, raw any) (ent.OperacionWh
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPagoOrder(ctx context.Context, obj any) (ent.PagoOrder, error) {
+	var it ent.PagoOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPagoOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPagoOrder unmarshals raw into the PagoOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPagoOrder(ctx context.Context, raw any) (ent.PagoOrder, error) {
+	var out ent.PagoOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PagoOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPagoWhereInput(ctx context.Context, obj any) (ent.PagoWhereInput, error) {
+	var it ent.PagoWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "monto", "montoNEQ", "montoIn", "montoNotIn", "montoGT", "montoGTE", "montoLT", "montoLTE", "fecha", "fechaNEQ", "fechaIn", "fechaNotIn", "fechaGT", "fechaGTE", "fechaLT", "fechaLTE", "referencia", "referenciaNEQ", "referenciaIn", "referenciaNotIn", "referenciaGT", "referenciaGTE", "referenciaLT", "referenciaLTE", "referenciaContains", "referenciaHasPrefix", "referenciaHasSuffix", "referenciaIsNil", "referenciaNotNil", "referenciaEqualFold", "referenciaContainsFold", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "requestID", "requestIDNEQ", "requestIDIn", "requestIDNotIn", "requestIDGT", "requestIDGTE", "requestIDLT", "requestIDLTE", "requestIDContains", "requestIDHasPrefix", "requestIDHasSuffix", "requestIDEqualFold", "requestIDContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "hasFactura", "hasFacturaWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOPagoWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOPagoWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOPagoWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "monto":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monto"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Monto = data
+		case "montoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoNEQ"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoNEQ = data
+		case "montoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoIn = data
+		case "montoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoNotIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoNotIn = data
+		case "montoGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoGT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoGT = data
+		case "montoGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoGTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoGTE = data
+		case "montoLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoLT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoLT = data
+		case "montoLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("montoLTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MontoLTE = data
+		case "fecha":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fecha"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fecha = data
+		case "fechaNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaNEQ = data
+		case "fechaIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaIn = data
+		case "fechaNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaNotIn = data
+		case "fechaGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaGT = data
+		case "fechaGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaGTE = data
+		case "fechaLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaLT = data
+		case "fechaLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaLTE = data
+		case "referencia":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referencia"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Referencia = data
+		case "referenciaNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaNEQ = data
+		case "referenciaIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaIn = data
+		case "referenciaNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaNotIn = data
+		case "referenciaGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaGT = data
+		case "referenciaGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaGTE = data
+		case "referenciaLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaLT = data
+		case "referenciaLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaLTE = data
+		case "referenciaContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaContains = data
+		case "referenciaHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaHasPrefix = data
+		case "referenciaHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaHasSuffix = data
+		case "referenciaIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaIsNil = data
+		case "referenciaNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaNotNil = data
+		case "referenciaEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaEqualFold = data
+		case "referenciaContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenciaContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenciaContainsFold = data
+		case "actor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actor = data
+		case "actorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNEQ = data
+		case "actorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorIn = data
+		case "actorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNotIn = data
+		case "actorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGT = data
+		case "actorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGTE = data
+		case "actorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLT = data
+		case "actorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLTE = data
+		case "actorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContains = data
+		case "actorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasPrefix = data
+		case "actorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasSuffix = data
+		case "actorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorEqualFold = data
+		case "actorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContainsFold = data
+		case "requestID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestID = data
+		case "requestIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDNEQ = data
+		case "requestIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDIn = data
+		case "requestIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDNotIn = data
+		case "requestIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDGT = data
+		case "requestIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDGTE = data
+		case "requestIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDLT = data
+		case "requestIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDLTE = data
+		case "requestIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDContains = data
+		case "requestIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDHasPrefix = data
+		case "requestIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDHasSuffix = data
+		case "requestIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDEqualFold = data
+		case "requestIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestIDContainsFold = data
+		case "creadoEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEn"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEn = data
+		case "creadoEnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnNEQ = data
+		case "creadoEnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnIn = data
+		case "creadoEnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnNotIn = data
+		case "creadoEnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnGT = data
+		case "creadoEnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnGTE = data
+		case "creadoEnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnLT = data
+		case "creadoEnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnLTE = data
+		case "hasFactura":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFactura"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFactura = data
+		case "hasFacturaWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFacturaWith"))
+			data, err := ec.unmarshalOFacturaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFacturaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFacturaWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPagoWhereInput unmarshals raw into the PagoWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPagoWhereInput(ctx context.Context, raw any) (ent.PagoWhereInput, error) {
+	var out ent.PagoWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PagoWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRegistrarFacturaInput(ctx context.Context, obj any) (facturas.RegistrarInput, error) {
 	var it facturas.RegistrarInput
 	if obj == nil {
@@ -14531,6 +16959,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *ent.Pago:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Pago(ctx, sel, obj)
 	case *ent.OperacionEvento:
 		if obj == nil {
 			return graphql.Null
@@ -15015,6 +17448,36 @@ func (ec *executionContext) _Factura(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "montoPagado":
+			out.Values[i] = ec._Factura_montoPagado(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "diasMora":
+			out.Values[i] = ec._Factura_diasMora(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "interesMora":
+			out.Values[i] = ec._Factura_interesMora(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recompraExigidaEn":
+			out.Values[i] = ec._Factura_recompraExigidaEn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "montoRecompra":
+			out.Values[i] = ec._Factura_montoRecompra(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fechaRecompra":
+			out.Values[i] = ec._Factura_fechaRecompra(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "creadoEn":
 			out.Values[i] = ec._Factura_creadoEn(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15036,6 +17499,12 @@ func (ec *executionContext) _Factura(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Factura_operaciones(ctx, field, obj)
+				})
+		case "pagos":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Factura_pagos(ctx, field, obj)
 				})
 		case "eventos":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -15344,6 +17813,21 @@ func (ec *executionContext) _Operacion(ctx context.Context, sel ast.SelectionSet
 		case "motivoRechazo":
 			out.Values[i] = ec._Operacion_motivoRechazo(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "porcentajeAnticipo":
+			out.Values[i] = ec._Operacion_porcentajeAnticipo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comision":
+			out.Values[i] = ec._Operacion_comision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tasaMora":
+			out.Values[i] = ec._Operacion_tasaMora(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "creadoEn":
@@ -15661,6 +18145,156 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pagoImplementors = []string{"Pago", "Node"}
+
+func (ec *executionContext) _Pago(ctx context.Context, sel ast.SelectionSet, obj *ent.Pago) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pagoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Pago")
+		case "id":
+			out.Values[i] = ec._Pago_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "monto":
+			out.Values[i] = ec._Pago_monto(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fecha":
+			out.Values[i] = ec._Pago_fecha(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "referencia":
+			out.Values[i] = ec._Pago_referencia(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._Pago_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestId":
+			out.Values[i] = ec._Pago_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creadoEn":
+			out.Values[i] = ec._Pago_creadoEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "factura":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Pago_factura(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pagoConnectionImplementors = []string{"PagoConnection"}
+
+func (ec *executionContext) _PagoConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PagoConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pagoConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PagoConnection")
+		case "edges":
+			out.Values[i] = ec._PagoConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PagoConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PagoConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pagoEdgeImplementors = []string{"PagoEdge"}
+
+func (ec *executionContext) _PagoEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PagoEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pagoEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PagoEdge")
+		case "node":
+			out.Values[i] = ec._PagoEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PagoEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -16533,6 +19167,33 @@ func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgql
 
 func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPagoConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PagoConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PagoConnection!")
+		return graphql.Null
+	}
+	return ec._PagoConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPagoOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoOrderField(ctx context.Context, v any) (*ent.PagoOrderField, error) {
+	var res = new(ent.PagoOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPagoOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PagoOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PagoOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNPagoWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoWhereInput(ctx context.Context, v any) (*ent.PagoWhereInput, error) {
+	res, err := ec.unmarshalInputPagoWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNRegistrarFacturaInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐRegistrarInput(ctx context.Context, v any) (facturas.RegistrarInput, error) {
@@ -17500,6 +20161,66 @@ func (ec *executionContext) unmarshalOOperacionWhereInput2ᚖgithubᚗcomᚋbanp
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputOperacionWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPago2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPago(ctx context.Context, sel ast.SelectionSet, v *ent.Pago) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Pago(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPagoEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PagoEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPagoEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPagoEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PagoEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PagoEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPagoOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoOrder(ctx context.Context, v any) (*ent.PagoOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPagoOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPagoWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoWhereInputᚄ(ctx context.Context, v any) ([]*ent.PagoWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.PagoWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPagoWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPagoWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoWhereInput(ctx context.Context, v any) (*ent.PagoWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPagoWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/shopspring/decimal"
 )
 
 const (
@@ -34,6 +35,18 @@ const (
 	FieldEstado = "estado"
 	// FieldMotivoAnulacion holds the string denoting the motivo_anulacion field in the database.
 	FieldMotivoAnulacion = "motivo_anulacion"
+	// FieldMontoPagado holds the string denoting the monto_pagado field in the database.
+	FieldMontoPagado = "monto_pagado"
+	// FieldDiasMora holds the string denoting the dias_mora field in the database.
+	FieldDiasMora = "dias_mora"
+	// FieldInteresMora holds the string denoting the interes_mora field in the database.
+	FieldInteresMora = "interes_mora"
+	// FieldRecompraExigidaEn holds the string denoting the recompra_exigida_en field in the database.
+	FieldRecompraExigidaEn = "recompra_exigida_en"
+	// FieldMontoRecompra holds the string denoting the monto_recompra field in the database.
+	FieldMontoRecompra = "monto_recompra"
+	// FieldFechaRecompra holds the string denoting the fecha_recompra field in the database.
+	FieldFechaRecompra = "fecha_recompra"
 	// FieldCreadoEn holds the string denoting the creado_en field in the database.
 	FieldCreadoEn = "creado_en"
 	// FieldActualizadoEn holds the string denoting the actualizado_en field in the database.
@@ -42,6 +55,8 @@ const (
 	EdgeCliente = "cliente"
 	// EdgeOperaciones holds the string denoting the operaciones edge name in mutations.
 	EdgeOperaciones = "operaciones"
+	// EdgePagos holds the string denoting the pagos edge name in mutations.
+	EdgePagos = "pagos"
 	// EdgeEventos holds the string denoting the eventos edge name in mutations.
 	EdgeEventos = "eventos"
 	// EdgeOperacionFacturas holds the string denoting the operacion_facturas edge name in mutations.
@@ -60,6 +75,13 @@ const (
 	// OperacionesInverseTable is the table name for the Operacion entity.
 	// It exists in this package in order to avoid circular dependency with the "operacion" package.
 	OperacionesInverseTable = "operaciones"
+	// PagosTable is the table that holds the pagos relation/edge.
+	PagosTable = "pagos"
+	// PagosInverseTable is the table name for the Pago entity.
+	// It exists in this package in order to avoid circular dependency with the "pago" package.
+	PagosInverseTable = "pagos"
+	// PagosColumn is the table column denoting the pagos relation/edge.
+	PagosColumn = "factura_id"
 	// EventosTable is the table that holds the eventos relation/edge.
 	EventosTable = "eventos_auditoria"
 	// EventosInverseTable is the table name for the EventoAuditoria entity.
@@ -88,6 +110,12 @@ var Columns = []string{
 	FieldFechaVencimiento,
 	FieldEstado,
 	FieldMotivoAnulacion,
+	FieldMontoPagado,
+	FieldDiasMora,
+	FieldInteresMora,
+	FieldRecompraExigidaEn,
+	FieldMontoRecompra,
+	FieldFechaRecompra,
 	FieldCreadoEn,
 	FieldActualizadoEn,
 }
@@ -117,6 +145,14 @@ var (
 	RazonSocialDeudorValidator func(string) error
 	// MotivoAnulacionValidator is a validator for the "motivo_anulacion" field. It is called by the builders before save.
 	MotivoAnulacionValidator func(string) error
+	// DefaultMontoPagado holds the default value on creation for the "monto_pagado" field.
+	DefaultMontoPagado func() decimal.Decimal
+	// DefaultDiasMora holds the default value on creation for the "dias_mora" field.
+	DefaultDiasMora int
+	// DiasMoraValidator is a validator for the "dias_mora" field. It is called by the builders before save.
+	DiasMoraValidator func(int) error
+	// DefaultInteresMora holds the default value on creation for the "interes_mora" field.
+	DefaultInteresMora func() decimal.Decimal
 )
 
 const DefaultEstado estado.Factura = "DISPONIBLE"
@@ -124,7 +160,7 @@ const DefaultEstado estado.Factura = "DISPONIBLE"
 // EstadoValidator is a validator for the "estado" field enum values. It is called by the builders before save.
 func EstadoValidator(e estado.Factura) error {
 	switch e {
-	case "DISPONIBLE", "EN_PROCESO", "CEDIDA", "PAGADA", "VENCIDA", "ANULADA":
+	case "DISPONIBLE", "EN_PROCESO", "CEDIDA", "PAGADA", "VENCIDA", "ANULADA", "EN_RECOMPRA", "RECOMPRADA":
 		return nil
 	default:
 		return fmt.Errorf("factura: invalid enum value for estado field: %q", e)
@@ -184,6 +220,36 @@ func ByMotivoAnulacion(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMotivoAnulacion, opts...).ToFunc()
 }
 
+// ByMontoPagado orders the results by the monto_pagado field.
+func ByMontoPagado(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMontoPagado, opts...).ToFunc()
+}
+
+// ByDiasMora orders the results by the dias_mora field.
+func ByDiasMora(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDiasMora, opts...).ToFunc()
+}
+
+// ByInteresMora orders the results by the interes_mora field.
+func ByInteresMora(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldInteresMora, opts...).ToFunc()
+}
+
+// ByRecompraExigidaEn orders the results by the recompra_exigida_en field.
+func ByRecompraExigidaEn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRecompraExigidaEn, opts...).ToFunc()
+}
+
+// ByMontoRecompra orders the results by the monto_recompra field.
+func ByMontoRecompra(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMontoRecompra, opts...).ToFunc()
+}
+
+// ByFechaRecompra orders the results by the fecha_recompra field.
+func ByFechaRecompra(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFechaRecompra, opts...).ToFunc()
+}
+
 // ByCreadoEn orders the results by the creado_en field.
 func ByCreadoEn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreadoEn, opts...).ToFunc()
@@ -212,6 +278,20 @@ func ByOperacionesCount(opts ...sql.OrderTermOption) OrderOption {
 func ByOperaciones(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newOperacionesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByPagosCount orders the results by pagos count.
+func ByPagosCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPagosStep(), opts...)
+	}
+}
+
+// ByPagos orders the results by pagos terms.
+func ByPagos(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPagosStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 
@@ -254,6 +334,13 @@ func newOperacionesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OperacionesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, OperacionesTable, OperacionesPrimaryKey...),
+	)
+}
+func newPagosStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PagosInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PagosTable, PagosColumn),
 	)
 }
 func newEventosStep() *sqlgraph.Step {

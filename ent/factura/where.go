@@ -97,6 +97,36 @@ func MotivoAnulacion(v string) predicate.Factura {
 	return predicate.Factura(sql.FieldEQ(FieldMotivoAnulacion, v))
 }
 
+// MontoPagado applies equality check predicate on the "monto_pagado" field. It's identical to MontoPagadoEQ.
+func MontoPagado(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldMontoPagado, v))
+}
+
+// DiasMora applies equality check predicate on the "dias_mora" field. It's identical to DiasMoraEQ.
+func DiasMora(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldDiasMora, v))
+}
+
+// InteresMora applies equality check predicate on the "interes_mora" field. It's identical to InteresMoraEQ.
+func InteresMora(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldInteresMora, v))
+}
+
+// RecompraExigidaEn applies equality check predicate on the "recompra_exigida_en" field. It's identical to RecompraExigidaEnEQ.
+func RecompraExigidaEn(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldRecompraExigidaEn, v))
+}
+
+// MontoRecompra applies equality check predicate on the "monto_recompra" field. It's identical to MontoRecompraEQ.
+func MontoRecompra(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldMontoRecompra, v))
+}
+
+// FechaRecompra applies equality check predicate on the "fecha_recompra" field. It's identical to FechaRecompraEQ.
+func FechaRecompra(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldFechaRecompra, v))
+}
+
 // CreadoEn applies equality check predicate on the "creado_en" field. It's identical to CreadoEnEQ.
 func CreadoEn(v time.Time) predicate.Factura {
 	return predicate.Factura(sql.FieldEQ(FieldCreadoEn, v))
@@ -547,6 +577,276 @@ func MotivoAnulacionContainsFold(v string) predicate.Factura {
 	return predicate.Factura(sql.FieldContainsFold(FieldMotivoAnulacion, v))
 }
 
+// MontoPagadoEQ applies the EQ predicate on the "monto_pagado" field.
+func MontoPagadoEQ(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldMontoPagado, v))
+}
+
+// MontoPagadoNEQ applies the NEQ predicate on the "monto_pagado" field.
+func MontoPagadoNEQ(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldNEQ(FieldMontoPagado, v))
+}
+
+// MontoPagadoIn applies the In predicate on the "monto_pagado" field.
+func MontoPagadoIn(vs ...decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldIn(FieldMontoPagado, vs...))
+}
+
+// MontoPagadoNotIn applies the NotIn predicate on the "monto_pagado" field.
+func MontoPagadoNotIn(vs ...decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldNotIn(FieldMontoPagado, vs...))
+}
+
+// MontoPagadoGT applies the GT predicate on the "monto_pagado" field.
+func MontoPagadoGT(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldGT(FieldMontoPagado, v))
+}
+
+// MontoPagadoGTE applies the GTE predicate on the "monto_pagado" field.
+func MontoPagadoGTE(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldGTE(FieldMontoPagado, v))
+}
+
+// MontoPagadoLT applies the LT predicate on the "monto_pagado" field.
+func MontoPagadoLT(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldLT(FieldMontoPagado, v))
+}
+
+// MontoPagadoLTE applies the LTE predicate on the "monto_pagado" field.
+func MontoPagadoLTE(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldLTE(FieldMontoPagado, v))
+}
+
+// DiasMoraEQ applies the EQ predicate on the "dias_mora" field.
+func DiasMoraEQ(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldDiasMora, v))
+}
+
+// DiasMoraNEQ applies the NEQ predicate on the "dias_mora" field.
+func DiasMoraNEQ(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldNEQ(FieldDiasMora, v))
+}
+
+// DiasMoraIn applies the In predicate on the "dias_mora" field.
+func DiasMoraIn(vs ...int) predicate.Factura {
+	return predicate.Factura(sql.FieldIn(FieldDiasMora, vs...))
+}
+
+// DiasMoraNotIn applies the NotIn predicate on the "dias_mora" field.
+func DiasMoraNotIn(vs ...int) predicate.Factura {
+	return predicate.Factura(sql.FieldNotIn(FieldDiasMora, vs...))
+}
+
+// DiasMoraGT applies the GT predicate on the "dias_mora" field.
+func DiasMoraGT(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldGT(FieldDiasMora, v))
+}
+
+// DiasMoraGTE applies the GTE predicate on the "dias_mora" field.
+func DiasMoraGTE(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldGTE(FieldDiasMora, v))
+}
+
+// DiasMoraLT applies the LT predicate on the "dias_mora" field.
+func DiasMoraLT(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldLT(FieldDiasMora, v))
+}
+
+// DiasMoraLTE applies the LTE predicate on the "dias_mora" field.
+func DiasMoraLTE(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldLTE(FieldDiasMora, v))
+}
+
+// InteresMoraEQ applies the EQ predicate on the "interes_mora" field.
+func InteresMoraEQ(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldInteresMora, v))
+}
+
+// InteresMoraNEQ applies the NEQ predicate on the "interes_mora" field.
+func InteresMoraNEQ(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldNEQ(FieldInteresMora, v))
+}
+
+// InteresMoraIn applies the In predicate on the "interes_mora" field.
+func InteresMoraIn(vs ...decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldIn(FieldInteresMora, vs...))
+}
+
+// InteresMoraNotIn applies the NotIn predicate on the "interes_mora" field.
+func InteresMoraNotIn(vs ...decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldNotIn(FieldInteresMora, vs...))
+}
+
+// InteresMoraGT applies the GT predicate on the "interes_mora" field.
+func InteresMoraGT(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldGT(FieldInteresMora, v))
+}
+
+// InteresMoraGTE applies the GTE predicate on the "interes_mora" field.
+func InteresMoraGTE(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldGTE(FieldInteresMora, v))
+}
+
+// InteresMoraLT applies the LT predicate on the "interes_mora" field.
+func InteresMoraLT(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldLT(FieldInteresMora, v))
+}
+
+// InteresMoraLTE applies the LTE predicate on the "interes_mora" field.
+func InteresMoraLTE(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldLTE(FieldInteresMora, v))
+}
+
+// RecompraExigidaEnEQ applies the EQ predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnEQ(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldRecompraExigidaEn, v))
+}
+
+// RecompraExigidaEnNEQ applies the NEQ predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnNEQ(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldNEQ(FieldRecompraExigidaEn, v))
+}
+
+// RecompraExigidaEnIn applies the In predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnIn(vs ...time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldIn(FieldRecompraExigidaEn, vs...))
+}
+
+// RecompraExigidaEnNotIn applies the NotIn predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnNotIn(vs ...time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldNotIn(FieldRecompraExigidaEn, vs...))
+}
+
+// RecompraExigidaEnGT applies the GT predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnGT(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldGT(FieldRecompraExigidaEn, v))
+}
+
+// RecompraExigidaEnGTE applies the GTE predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnGTE(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldGTE(FieldRecompraExigidaEn, v))
+}
+
+// RecompraExigidaEnLT applies the LT predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnLT(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldLT(FieldRecompraExigidaEn, v))
+}
+
+// RecompraExigidaEnLTE applies the LTE predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnLTE(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldLTE(FieldRecompraExigidaEn, v))
+}
+
+// RecompraExigidaEnIsNil applies the IsNil predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnIsNil() predicate.Factura {
+	return predicate.Factura(sql.FieldIsNull(FieldRecompraExigidaEn))
+}
+
+// RecompraExigidaEnNotNil applies the NotNil predicate on the "recompra_exigida_en" field.
+func RecompraExigidaEnNotNil() predicate.Factura {
+	return predicate.Factura(sql.FieldNotNull(FieldRecompraExigidaEn))
+}
+
+// MontoRecompraEQ applies the EQ predicate on the "monto_recompra" field.
+func MontoRecompraEQ(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldMontoRecompra, v))
+}
+
+// MontoRecompraNEQ applies the NEQ predicate on the "monto_recompra" field.
+func MontoRecompraNEQ(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldNEQ(FieldMontoRecompra, v))
+}
+
+// MontoRecompraIn applies the In predicate on the "monto_recompra" field.
+func MontoRecompraIn(vs ...decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldIn(FieldMontoRecompra, vs...))
+}
+
+// MontoRecompraNotIn applies the NotIn predicate on the "monto_recompra" field.
+func MontoRecompraNotIn(vs ...decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldNotIn(FieldMontoRecompra, vs...))
+}
+
+// MontoRecompraGT applies the GT predicate on the "monto_recompra" field.
+func MontoRecompraGT(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldGT(FieldMontoRecompra, v))
+}
+
+// MontoRecompraGTE applies the GTE predicate on the "monto_recompra" field.
+func MontoRecompraGTE(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldGTE(FieldMontoRecompra, v))
+}
+
+// MontoRecompraLT applies the LT predicate on the "monto_recompra" field.
+func MontoRecompraLT(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldLT(FieldMontoRecompra, v))
+}
+
+// MontoRecompraLTE applies the LTE predicate on the "monto_recompra" field.
+func MontoRecompraLTE(v decimal.Decimal) predicate.Factura {
+	return predicate.Factura(sql.FieldLTE(FieldMontoRecompra, v))
+}
+
+// MontoRecompraIsNil applies the IsNil predicate on the "monto_recompra" field.
+func MontoRecompraIsNil() predicate.Factura {
+	return predicate.Factura(sql.FieldIsNull(FieldMontoRecompra))
+}
+
+// MontoRecompraNotNil applies the NotNil predicate on the "monto_recompra" field.
+func MontoRecompraNotNil() predicate.Factura {
+	return predicate.Factura(sql.FieldNotNull(FieldMontoRecompra))
+}
+
+// FechaRecompraEQ applies the EQ predicate on the "fecha_recompra" field.
+func FechaRecompraEQ(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldFechaRecompra, v))
+}
+
+// FechaRecompraNEQ applies the NEQ predicate on the "fecha_recompra" field.
+func FechaRecompraNEQ(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldNEQ(FieldFechaRecompra, v))
+}
+
+// FechaRecompraIn applies the In predicate on the "fecha_recompra" field.
+func FechaRecompraIn(vs ...time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldIn(FieldFechaRecompra, vs...))
+}
+
+// FechaRecompraNotIn applies the NotIn predicate on the "fecha_recompra" field.
+func FechaRecompraNotIn(vs ...time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldNotIn(FieldFechaRecompra, vs...))
+}
+
+// FechaRecompraGT applies the GT predicate on the "fecha_recompra" field.
+func FechaRecompraGT(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldGT(FieldFechaRecompra, v))
+}
+
+// FechaRecompraGTE applies the GTE predicate on the "fecha_recompra" field.
+func FechaRecompraGTE(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldGTE(FieldFechaRecompra, v))
+}
+
+// FechaRecompraLT applies the LT predicate on the "fecha_recompra" field.
+func FechaRecompraLT(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldLT(FieldFechaRecompra, v))
+}
+
+// FechaRecompraLTE applies the LTE predicate on the "fecha_recompra" field.
+func FechaRecompraLTE(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldLTE(FieldFechaRecompra, v))
+}
+
+// FechaRecompraIsNil applies the IsNil predicate on the "fecha_recompra" field.
+func FechaRecompraIsNil() predicate.Factura {
+	return predicate.Factura(sql.FieldIsNull(FieldFechaRecompra))
+}
+
+// FechaRecompraNotNil applies the NotNil predicate on the "fecha_recompra" field.
+func FechaRecompraNotNil() predicate.Factura {
+	return predicate.Factura(sql.FieldNotNull(FieldFechaRecompra))
+}
+
 // CreadoEnEQ applies the EQ predicate on the "creado_en" field.
 func CreadoEnEQ(v time.Time) predicate.Factura {
 	return predicate.Factura(sql.FieldEQ(FieldCreadoEn, v))
@@ -665,6 +965,29 @@ func HasOperaciones() predicate.Factura {
 func HasOperacionesWith(preds ...predicate.Operacion) predicate.Factura {
 	return predicate.Factura(func(s *sql.Selector) {
 		step := newOperacionesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPagos applies the HasEdge predicate on the "pagos" edge.
+func HasPagos() predicate.Factura {
+	return predicate.Factura(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PagosTable, PagosColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPagosWith applies the HasEdge predicate on the "pagos" edge with a given conditions (other predicates).
+func HasPagosWith(preds ...predicate.Pago) predicate.Factura {
+	return predicate.Factura(func(s *sql.Selector) {
+		step := newPagosStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

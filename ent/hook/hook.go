@@ -9,6 +9,18 @@ import (
 	"github.com/banpro/factoring/ent"
 )
 
+// The CierreFunc type is an adapter to allow the use of ordinary
+// function as Cierre mutator.
+type CierreFunc func(context.Context, *ent.CierreMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CierreFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CierreMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CierreMutation", m)
+}
+
 // The ClaveIdempotenciaFunc type is an adapter to allow the use of ordinary
 // function as ClaveIdempotencia mutator.
 type ClaveIdempotenciaFunc func(context.Context, *ent.ClaveIdempotenciaMutation) (ent.Value, error)
@@ -115,6 +127,18 @@ func (f OutboxEventoFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxEventoMutation", m)
+}
+
+// The PagoFunc type is an adapter to allow the use of ordinary
+// function as Pago mutator.
+type PagoFunc func(context.Context, *ent.PagoMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PagoFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PagoMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PagoMutation", m)
 }
 
 // The TareaEjecucionFunc type is an adapter to allow the use of ordinary

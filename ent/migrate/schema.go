@@ -9,6 +9,23 @@ import (
 )
 
 var (
+	// CierresColumns holds the columns for the "cierres" table.
+	CierresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "fecha", Type: field.TypeTime, Unique: true, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "ejecutado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "actor", Type: field.TypeString, Size: 255},
+		{Name: "request_id", Type: field.TypeString, Size: 128},
+		{Name: "facturas_vencidas", Type: field.TypeInt},
+		{Name: "facturas_en_mora", Type: field.TypeInt},
+		{Name: "interes_devengado", Type: field.TypeFloat64, SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
+	}
+	// CierresTable holds the schema information for the "cierres" table.
+	CierresTable = &schema.Table{
+		Name:       "cierres",
+		Columns:    CierresColumns,
+		PrimaryKey: []*schema.Column{CierresColumns[0]},
+	}
 	// ClavesIdempotenciaColumns holds the columns for the "claves_idempotencia" table.
 	ClavesIdempotenciaColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -155,7 +172,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "entidad", Type: field.TypeEnum, Enums: []string{"CLIENTE", "FACTURA", "OPERACION"}},
 		{Name: "entidad_id", Type: field.TypeInt},
-		{Name: "tipo", Type: field.TypeEnum, Enums: []string{"CLIENTE_CREADO", "CLIENTE_ACTUALIZADO", "CLIENTE_ACTIVADO", "CLIENTE_SUSPENDIDO", "CLIENTE_BLOQUEADO", "CLIENTE_LINEA_AJUSTADA", "FACTURA_REGISTRADA", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA", "OPERACION_CREADA", "OPERACION_APROBADA", "OPERACION_RECHAZADA", "OPERACION_DESEMBOLSADA", "OPERACION_FINALIZADA"}},
+		{Name: "tipo", Type: field.TypeEnum, Enums: []string{"CLIENTE_CREADO", "CLIENTE_ACTUALIZADO", "CLIENTE_ACTIVADO", "CLIENTE_SUSPENDIDO", "CLIENTE_BLOQUEADO", "CLIENTE_LINEA_AJUSTADA", "FACTURA_REGISTRADA", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA", "FACTURA_PAGO_REGISTRADO", "FACTURA_RECOMPRA_EXIGIDA", "FACTURA_RECOMPRA_REGISTRADA", "FACTURA_RECOMPRA_COMPENSADA", "OPERACION_CREADA", "OPERACION_APROBADA", "OPERACION_RECHAZADA", "OPERACION_DESEMBOLSADA", "OPERACION_FINALIZADA"}},
 		{Name: "fecha", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "estado_anterior", Type: field.TypeString, Nullable: true, Size: 20},
 		{Name: "estado_nuevo", Type: field.TypeString, Nullable: true, Size: 20},
@@ -245,8 +262,14 @@ var (
 		{Name: "monto_total", Type: field.TypeFloat64, SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
 		{Name: "fecha_emision", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
 		{Name: "fecha_vencimiento", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
-		{Name: "estado", Type: field.TypeEnum, Enums: []string{"DISPONIBLE", "EN_PROCESO", "CEDIDA", "PAGADA", "VENCIDA", "ANULADA"}, Default: "DISPONIBLE"},
+		{Name: "estado", Type: field.TypeEnum, Enums: []string{"DISPONIBLE", "EN_PROCESO", "CEDIDA", "PAGADA", "VENCIDA", "ANULADA", "EN_RECOMPRA", "RECOMPRADA"}, Default: "DISPONIBLE"},
 		{Name: "motivo_anulacion", Type: field.TypeString, Nullable: true},
+		{Name: "monto_pagado", Type: field.TypeFloat64, Default: "0", SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
+		{Name: "dias_mora", Type: field.TypeInt, Default: 0},
+		{Name: "interes_mora", Type: field.TypeFloat64, Default: "0", SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
+		{Name: "recompra_exigida_en", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "monto_recompra", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
+		{Name: "fecha_recompra", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
 		{Name: "creado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "actualizado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "cliente_id", Type: field.TypeInt},
@@ -259,7 +282,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "facturas_clientes_facturas",
-				Columns:    []*schema.Column{FacturasColumns[11]},
+				Columns:    []*schema.Column{FacturasColumns[17]},
 				RefColumns: []*schema.Column{ClientesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -268,12 +291,12 @@ var (
 			{
 				Name:    "factura_cliente_id_numero_factura",
 				Unique:  true,
-				Columns: []*schema.Column{FacturasColumns[11], FacturasColumns[1]},
+				Columns: []*schema.Column{FacturasColumns[17], FacturasColumns[1]},
 			},
 			{
 				Name:    "factura_cliente_id_creado_en",
 				Unique:  false,
-				Columns: []*schema.Column{FacturasColumns[11], FacturasColumns[9]},
+				Columns: []*schema.Column{FacturasColumns[17], FacturasColumns[15]},
 			},
 			{
 				Name:    "factura_estado",
@@ -298,7 +321,7 @@ var (
 			{
 				Name:    "factura_creado_en",
 				Unique:  false,
-				Columns: []*schema.Column{FacturasColumns[9]},
+				Columns: []*schema.Column{FacturasColumns[15]},
 			},
 		},
 	}
@@ -316,6 +339,11 @@ var (
 		{Name: "monto_a_desembolsar", Type: field.TypeFloat64, SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
 		{Name: "estado", Type: field.TypeEnum, Enums: []string{"PENDIENTE", "APROBADA", "RECHAZADA", "DESEMBOLSADA", "FINALIZADA"}, Default: "PENDIENTE"},
 		{Name: "motivo_rechazo", Type: field.TypeString, Nullable: true},
+		{Name: "porcentaje_anticipo", Type: field.TypeFloat64, Default: "100", SchemaType: map[string]string{"postgres": "numeric(5,2)", "sqlite3": "numeric(5,2)"}},
+		{Name: "comision", Type: field.TypeFloat64, Default: "0", SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
+		{Name: "tasa_mora", Type: field.TypeFloat64, Default: "0", SchemaType: map[string]string{"postgres": "numeric(5,2)", "sqlite3": "numeric(5,2)"}},
+		{Name: "monto_liquidacion", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
+		{Name: "liquidacion", Type: field.TypeJSON, Nullable: true},
 		{Name: "creado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "actualizado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "cliente_id", Type: field.TypeInt},
@@ -328,7 +356,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "operaciones_clientes_operaciones",
-				Columns:    []*schema.Column{OperacionesColumns[14]},
+				Columns:    []*schema.Column{OperacionesColumns[19]},
 				RefColumns: []*schema.Column{ClientesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -337,7 +365,7 @@ var (
 			{
 				Name:    "operacion_cliente_id_fecha_solicitud",
 				Unique:  false,
-				Columns: []*schema.Column{OperacionesColumns[14], OperacionesColumns[1]},
+				Columns: []*schema.Column{OperacionesColumns[19], OperacionesColumns[1]},
 			},
 			{
 				Name:    "operacion_estado",
@@ -477,6 +505,38 @@ var (
 			},
 		},
 	}
+	// PagosColumns holds the columns for the "pagos" table.
+	PagosColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "monto", Type: field.TypeFloat64, SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
+		{Name: "fecha", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "referencia", Type: field.TypeString, Nullable: true},
+		{Name: "actor", Type: field.TypeString, Size: 255},
+		{Name: "request_id", Type: field.TypeString, Size: 128},
+		{Name: "creado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "factura_id", Type: field.TypeInt},
+	}
+	// PagosTable holds the schema information for the "pagos" table.
+	PagosTable = &schema.Table{
+		Name:       "pagos",
+		Columns:    PagosColumns,
+		PrimaryKey: []*schema.Column{PagosColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "pagos_facturas_pagos",
+				Columns:    []*schema.Column{PagosColumns[7]},
+				RefColumns: []*schema.Column{FacturasColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "pago_factura_id_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{PagosColumns[7], PagosColumns[2]},
+			},
+		},
+	}
 	// TareasEjecucionesColumns holds the columns for the "tareas_ejecuciones" table.
 	TareasEjecucionesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -521,6 +581,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		CierresTable,
 		ClavesIdempotenciaTable,
 		ClientesTable,
 		EntregasTable,
@@ -530,12 +591,17 @@ var (
 		OperacionEventosTable,
 		OperacionFacturasTable,
 		OutboxEventosTable,
+		PagosTable,
 		TareasEjecucionesTable,
 		WebhooksTable,
 	}
 )
 
 func init() {
+	CierresTable.Annotation = &entsql.Annotation{
+		Table:          "cierres",
+		IncrementStart: func(i int) *int { return &i }(300647710720),
+	}
 	ClavesIdempotenciaTable.Annotation = &entsql.Annotation{
 		Table:          "claves_idempotencia",
 		IncrementStart: func(i int) *int { return &i }(68719476736),
@@ -566,7 +632,7 @@ func init() {
 	}
 	EventosAuditoriaTable.Annotation.Checks = map[string]string{
 		"eventos_auditoria_entidad_valida": "entidad IN ('CLIENTE', 'FACTURA', 'OPERACION')",
-		"eventos_auditoria_tipo_valido":    "tipo IN ('CLIENTE_CREADO', 'CLIENTE_ACTUALIZADO', 'CLIENTE_ACTIVADO', 'CLIENTE_SUSPENDIDO', 'CLIENTE_BLOQUEADO', 'CLIENTE_LINEA_AJUSTADA', 'FACTURA_REGISTRADA', 'FACTURA_PAGADA', 'FACTURA_ANULADA', 'FACTURA_VENCIDA', 'OPERACION_CREADA', 'OPERACION_APROBADA', 'OPERACION_RECHAZADA', 'OPERACION_DESEMBOLSADA', 'OPERACION_FINALIZADA')",
+		"eventos_auditoria_tipo_valido":    "tipo IN ('CLIENTE_CREADO', 'CLIENTE_ACTUALIZADO', 'CLIENTE_ACTIVADO', 'CLIENTE_SUSPENDIDO', 'CLIENTE_BLOQUEADO', 'CLIENTE_LINEA_AJUSTADA', 'FACTURA_REGISTRADA', 'FACTURA_PAGADA', 'FACTURA_ANULADA', 'FACTURA_VENCIDA', 'FACTURA_PAGO_REGISTRADO', 'FACTURA_RECOMPRA_EXIGIDA', 'FACTURA_RECOMPRA_REGISTRADA', 'FACTURA_RECOMPRA_COMPENSADA', 'OPERACION_CREADA', 'OPERACION_APROBADA', 'OPERACION_RECHAZADA', 'OPERACION_DESEMBOLSADA', 'OPERACION_FINALIZADA')",
 		"eventos_auditoria_una_entidad":    "((entidad = 'CLIENTE' AND cliente_id = entidad_id AND factura_id IS NULL AND operacion_id IS NULL) OR (entidad = 'FACTURA' AND factura_id = entidad_id AND cliente_id IS NULL AND operacion_id IS NULL) OR (entidad = 'OPERACION' AND operacion_id = entidad_id AND cliente_id IS NULL AND factura_id IS NULL))",
 	}
 	FacturasTable.ForeignKeys[0].RefTable = ClientesTable
@@ -574,8 +640,10 @@ func init() {
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}
 	FacturasTable.Annotation.Checks = map[string]string{
-		"facturas_estado_valido":            "estado IN ('DISPONIBLE', 'EN_PROCESO', 'CEDIDA', 'PAGADA', 'VENCIDA', 'ANULADA')",
+		"facturas_cobranza_no_negativa":     "monto_pagado >= 0 AND interes_mora >= 0 AND dias_mora >= 0",
+		"facturas_estado_valido":            "estado IN ('DISPONIBLE', 'EN_PROCESO', 'CEDIDA', 'PAGADA', 'VENCIDA', 'ANULADA', 'EN_RECOMPRA', 'RECOMPRADA')",
 		"facturas_monto_total_positivo":     "monto_total > 0",
+		"facturas_recompra_positiva":        "monto_recompra IS NULL OR monto_recompra > 0",
 		"facturas_vencimiento_tras_emision": "fecha_vencimiento > fecha_emision",
 	}
 	OperacionesTable.ForeignKeys[0].RefTable = ClientesTable
@@ -584,11 +652,15 @@ func init() {
 		IncrementStart: func(i int) *int { return &i }(8589934592),
 	}
 	OperacionesTable.Annotation.Checks = map[string]string{
+		"operaciones_anticipo_en_rango":        "porcentaje_anticipo > 0 AND porcentaje_anticipo <= 100",
+		"operaciones_comision_no_negativa":     "comision >= 0",
 		"operaciones_descuento_hasta_el_total": "monto_descuento <= monto_total_facturas",
 		"operaciones_estado_valido":            "estado IN ('PENDIENTE', 'APROBADA', 'RECHAZADA', 'DESEMBOLSADA', 'FINALIZADA')",
+		"operaciones_liquidacion_completa":     "((monto_liquidacion IS NULL) = (liquidacion IS NULL))",
 		"operaciones_monto_total_positivo":     "monto_total_facturas > 0",
 		"operaciones_montos_no_negativos":      "monto_descuento >= 0 AND monto_a_desembolsar >= 0",
 		"operaciones_tasa_en_rango":            "tasa_descuento > 0 AND tasa_descuento <= 100",
+		"operaciones_tasa_mora_en_rango":       "tasa_mora >= 0 AND tasa_mora <= 100",
 	}
 	OperacionEventosTable.ForeignKeys[0].RefTable = OperacionesTable
 	OperacionEventosTable.Annotation = &entsql.Annotation{
@@ -604,6 +676,14 @@ func init() {
 	}
 	OutboxEventosTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(274877906944),
+	}
+	PagosTable.ForeignKeys[0].RefTable = FacturasTable
+	PagosTable.Annotation = &entsql.Annotation{
+		Table:          "pagos",
+		IncrementStart: func(i int) *int { return &i }(296352743424),
+	}
+	PagosTable.Annotation.Checks = map[string]string{
+		"pagos_monto_positivo": "monto > 0",
 	}
 	TareasEjecucionesTable.Annotation = &entsql.Annotation{
 		Table:          "tareas_ejecuciones",

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/banpro/factoring/internal/estado"
+	"github.com/shopspring/decimal"
 )
 
 const (
@@ -40,6 +41,16 @@ const (
 	FieldEstado = "estado"
 	// FieldMotivoRechazo holds the string denoting the motivo_rechazo field in the database.
 	FieldMotivoRechazo = "motivo_rechazo"
+	// FieldPorcentajeAnticipo holds the string denoting the porcentaje_anticipo field in the database.
+	FieldPorcentajeAnticipo = "porcentaje_anticipo"
+	// FieldComision holds the string denoting the comision field in the database.
+	FieldComision = "comision"
+	// FieldTasaMora holds the string denoting the tasa_mora field in the database.
+	FieldTasaMora = "tasa_mora"
+	// FieldMontoLiquidacion holds the string denoting the monto_liquidacion field in the database.
+	FieldMontoLiquidacion = "monto_liquidacion"
+	// FieldLiquidacion holds the string denoting the liquidacion field in the database.
+	FieldLiquidacion = "liquidacion"
 	// FieldCreadoEn holds the string denoting the creado_en field in the database.
 	FieldCreadoEn = "creado_en"
 	// FieldActualizadoEn holds the string denoting the actualizado_en field in the database.
@@ -106,6 +117,11 @@ var Columns = []string{
 	FieldMontoADesembolsar,
 	FieldEstado,
 	FieldMotivoRechazo,
+	FieldPorcentajeAnticipo,
+	FieldComision,
+	FieldTasaMora,
+	FieldMontoLiquidacion,
+	FieldLiquidacion,
 	FieldCreadoEn,
 	FieldActualizadoEn,
 }
@@ -131,6 +147,12 @@ var (
 	DiasDescuentoValidator func(int) error
 	// MotivoRechazoValidator is a validator for the "motivo_rechazo" field. It is called by the builders before save.
 	MotivoRechazoValidator func(string) error
+	// DefaultPorcentajeAnticipo holds the default value on creation for the "porcentaje_anticipo" field.
+	DefaultPorcentajeAnticipo func() decimal.Decimal
+	// DefaultComision holds the default value on creation for the "comision" field.
+	DefaultComision func() decimal.Decimal
+	// DefaultTasaMora holds the default value on creation for the "tasa_mora" field.
+	DefaultTasaMora func() decimal.Decimal
 )
 
 const DefaultEstado estado.Operacion = "PENDIENTE"
@@ -211,6 +233,26 @@ func ByEstado(opts ...sql.OrderTermOption) OrderOption {
 // ByMotivoRechazo orders the results by the motivo_rechazo field.
 func ByMotivoRechazo(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMotivoRechazo, opts...).ToFunc()
+}
+
+// ByPorcentajeAnticipo orders the results by the porcentaje_anticipo field.
+func ByPorcentajeAnticipo(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPorcentajeAnticipo, opts...).ToFunc()
+}
+
+// ByComision orders the results by the comision field.
+func ByComision(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldComision, opts...).ToFunc()
+}
+
+// ByTasaMora orders the results by the tasa_mora field.
+func ByTasaMora(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTasaMora, opts...).ToFunc()
+}
+
+// ByMontoLiquidacion orders the results by the monto_liquidacion field.
+func ByMontoLiquidacion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMontoLiquidacion, opts...).ToFunc()
 }
 
 // ByCreadoEn orders the results by the creado_en field.

@@ -112,6 +112,26 @@ func MotivoRechazo(v string) predicate.Operacion {
 	return predicate.Operacion(sql.FieldEQ(FieldMotivoRechazo, v))
 }
 
+// PorcentajeAnticipo applies equality check predicate on the "porcentaje_anticipo" field. It's identical to PorcentajeAnticipoEQ.
+func PorcentajeAnticipo(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldEQ(FieldPorcentajeAnticipo, v))
+}
+
+// Comision applies equality check predicate on the "comision" field. It's identical to ComisionEQ.
+func Comision(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldEQ(FieldComision, v))
+}
+
+// TasaMora applies equality check predicate on the "tasa_mora" field. It's identical to TasaMoraEQ.
+func TasaMora(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldEQ(FieldTasaMora, v))
+}
+
+// MontoLiquidacion applies equality check predicate on the "monto_liquidacion" field. It's identical to MontoLiquidacionEQ.
+func MontoLiquidacion(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldEQ(FieldMontoLiquidacion, v))
+}
+
 // CreadoEn applies equality check predicate on the "creado_en" field. It's identical to CreadoEnEQ.
 func CreadoEn(v time.Time) predicate.Operacion {
 	return predicate.Operacion(sql.FieldEQ(FieldCreadoEn, v))
@@ -635,6 +655,186 @@ func MotivoRechazoEqualFold(v string) predicate.Operacion {
 // MotivoRechazoContainsFold applies the ContainsFold predicate on the "motivo_rechazo" field.
 func MotivoRechazoContainsFold(v string) predicate.Operacion {
 	return predicate.Operacion(sql.FieldContainsFold(FieldMotivoRechazo, v))
+}
+
+// PorcentajeAnticipoEQ applies the EQ predicate on the "porcentaje_anticipo" field.
+func PorcentajeAnticipoEQ(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldEQ(FieldPorcentajeAnticipo, v))
+}
+
+// PorcentajeAnticipoNEQ applies the NEQ predicate on the "porcentaje_anticipo" field.
+func PorcentajeAnticipoNEQ(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldNEQ(FieldPorcentajeAnticipo, v))
+}
+
+// PorcentajeAnticipoIn applies the In predicate on the "porcentaje_anticipo" field.
+func PorcentajeAnticipoIn(vs ...decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldIn(FieldPorcentajeAnticipo, vs...))
+}
+
+// PorcentajeAnticipoNotIn applies the NotIn predicate on the "porcentaje_anticipo" field.
+func PorcentajeAnticipoNotIn(vs ...decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldNotIn(FieldPorcentajeAnticipo, vs...))
+}
+
+// PorcentajeAnticipoGT applies the GT predicate on the "porcentaje_anticipo" field.
+func PorcentajeAnticipoGT(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldGT(FieldPorcentajeAnticipo, v))
+}
+
+// PorcentajeAnticipoGTE applies the GTE predicate on the "porcentaje_anticipo" field.
+func PorcentajeAnticipoGTE(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldGTE(FieldPorcentajeAnticipo, v))
+}
+
+// PorcentajeAnticipoLT applies the LT predicate on the "porcentaje_anticipo" field.
+func PorcentajeAnticipoLT(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldLT(FieldPorcentajeAnticipo, v))
+}
+
+// PorcentajeAnticipoLTE applies the LTE predicate on the "porcentaje_anticipo" field.
+func PorcentajeAnticipoLTE(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldLTE(FieldPorcentajeAnticipo, v))
+}
+
+// ComisionEQ applies the EQ predicate on the "comision" field.
+func ComisionEQ(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldEQ(FieldComision, v))
+}
+
+// ComisionNEQ applies the NEQ predicate on the "comision" field.
+func ComisionNEQ(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldNEQ(FieldComision, v))
+}
+
+// ComisionIn applies the In predicate on the "comision" field.
+func ComisionIn(vs ...decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldIn(FieldComision, vs...))
+}
+
+// ComisionNotIn applies the NotIn predicate on the "comision" field.
+func ComisionNotIn(vs ...decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldNotIn(FieldComision, vs...))
+}
+
+// ComisionGT applies the GT predicate on the "comision" field.
+func ComisionGT(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldGT(FieldComision, v))
+}
+
+// ComisionGTE applies the GTE predicate on the "comision" field.
+func ComisionGTE(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldGTE(FieldComision, v))
+}
+
+// ComisionLT applies the LT predicate on the "comision" field.
+func ComisionLT(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldLT(FieldComision, v))
+}
+
+// ComisionLTE applies the LTE predicate on the "comision" field.
+func ComisionLTE(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldLTE(FieldComision, v))
+}
+
+// TasaMoraEQ applies the EQ predicate on the "tasa_mora" field.
+func TasaMoraEQ(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldEQ(FieldTasaMora, v))
+}
+
+// TasaMoraNEQ applies the NEQ predicate on the "tasa_mora" field.
+func TasaMoraNEQ(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldNEQ(FieldTasaMora, v))
+}
+
+// TasaMoraIn applies the In predicate on the "tasa_mora" field.
+func TasaMoraIn(vs ...decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldIn(FieldTasaMora, vs...))
+}
+
+// TasaMoraNotIn applies the NotIn predicate on the "tasa_mora" field.
+func TasaMoraNotIn(vs ...decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldNotIn(FieldTasaMora, vs...))
+}
+
+// TasaMoraGT applies the GT predicate on the "tasa_mora" field.
+func TasaMoraGT(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldGT(FieldTasaMora, v))
+}
+
+// TasaMoraGTE applies the GTE predicate on the "tasa_mora" field.
+func TasaMoraGTE(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldGTE(FieldTasaMora, v))
+}
+
+// TasaMoraLT applies the LT predicate on the "tasa_mora" field.
+func TasaMoraLT(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldLT(FieldTasaMora, v))
+}
+
+// TasaMoraLTE applies the LTE predicate on the "tasa_mora" field.
+func TasaMoraLTE(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldLTE(FieldTasaMora, v))
+}
+
+// MontoLiquidacionEQ applies the EQ predicate on the "monto_liquidacion" field.
+func MontoLiquidacionEQ(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldEQ(FieldMontoLiquidacion, v))
+}
+
+// MontoLiquidacionNEQ applies the NEQ predicate on the "monto_liquidacion" field.
+func MontoLiquidacionNEQ(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldNEQ(FieldMontoLiquidacion, v))
+}
+
+// MontoLiquidacionIn applies the In predicate on the "monto_liquidacion" field.
+func MontoLiquidacionIn(vs ...decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldIn(FieldMontoLiquidacion, vs...))
+}
+
+// MontoLiquidacionNotIn applies the NotIn predicate on the "monto_liquidacion" field.
+func MontoLiquidacionNotIn(vs ...decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldNotIn(FieldMontoLiquidacion, vs...))
+}
+
+// MontoLiquidacionGT applies the GT predicate on the "monto_liquidacion" field.
+func MontoLiquidacionGT(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldGT(FieldMontoLiquidacion, v))
+}
+
+// MontoLiquidacionGTE applies the GTE predicate on the "monto_liquidacion" field.
+func MontoLiquidacionGTE(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldGTE(FieldMontoLiquidacion, v))
+}
+
+// MontoLiquidacionLT applies the LT predicate on the "monto_liquidacion" field.
+func MontoLiquidacionLT(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldLT(FieldMontoLiquidacion, v))
+}
+
+// MontoLiquidacionLTE applies the LTE predicate on the "monto_liquidacion" field.
+func MontoLiquidacionLTE(v decimal.Decimal) predicate.Operacion {
+	return predicate.Operacion(sql.FieldLTE(FieldMontoLiquidacion, v))
+}
+
+// MontoLiquidacionIsNil applies the IsNil predicate on the "monto_liquidacion" field.
+func MontoLiquidacionIsNil() predicate.Operacion {
+	return predicate.Operacion(sql.FieldIsNull(FieldMontoLiquidacion))
+}
+
+// MontoLiquidacionNotNil applies the NotNil predicate on the "monto_liquidacion" field.
+func MontoLiquidacionNotNil() predicate.Operacion {
+	return predicate.Operacion(sql.FieldNotNull(FieldMontoLiquidacion))
+}
+
+// LiquidacionIsNil applies the IsNil predicate on the "liquidacion" field.
+func LiquidacionIsNil() predicate.Operacion {
+	return predicate.Operacion(sql.FieldIsNull(FieldLiquidacion))
+}
+
+// LiquidacionNotNil applies the NotNil predicate on the "liquidacion" field.
+func LiquidacionNotNil() predicate.Operacion {
+	return predicate.Operacion(sql.FieldNotNull(FieldLiquidacion))
 }
 
 // CreadoEnEQ applies the EQ predicate on the "creado_en" field.

@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Cierre is the predicate function for cierre builders.
+type Cierre func(*sql.Selector)
+
 // ClaveIdempotencia is the predicate function for claveidempotencia builders.
 type ClaveIdempotencia func(*sql.Selector)
 
@@ -32,6 +35,9 @@ type OperacionFactura func(*sql.Selector)
 
 // OutboxEvento is the predicate function for outboxevento builders.
 type OutboxEvento func(*sql.Selector)
+
+// Pago is the predicate function for pago builders.
+type Pago func(*sql.Selector)
 
 // TareaEjecucion is the predicate function for tareaejecucion builders.
 type TareaEjecucion func(*sql.Selector)

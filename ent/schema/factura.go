@@ -36,6 +36,25 @@ func (Factura) Fields() []ent.Field {
 		field.Enum("estado").GoType(estado.Factura("")).Default(string(estado.FacturaDisponible)).
 			Annotations(entgql.Type("EstadoFactura"), entgql.OrderField("ESTADO")),
 		field.String("motivo_anulacion").Validate(maxChars(500)).Optional().Nillable(),
+		// Collections (docs/dominio.md, "Collections"). The saldo is
+		// montoTotal − montoPagado while positive; what was paid above
+		// montoTotal is the overpayment the liquidación gives back.
+		field.Float("monto_pagado").GoType(decimalGo).SchemaType(moneyColumn).
+			DefaultFunc(ceroDecimal).Annotations(decimalGQL, entsql.Default("0")).
+			Comment("Σ de los pagos registrados del deudor, sobrepago incluido"),
+		field.Int("dias_mora").NonNegative().Default(0).
+			Comment("Días de mora a la fecha del último cierre (o a la del pago que saldó la factura, o a la de su recompra)").
+			Annotations(entgql.OrderField("DIAS_MORA")),
+		field.Float("interes_mora").GoType(decimalGo).SchemaType(moneyColumn).
+			DefaultFunc(ceroDecimal).Annotations(decimalGQL, entsql.Default("0")).
+			Comment("Interés de mora devengado sobre el saldo mientras estuvo cedida y vencida"),
+		field.Time("recompra_exigida_en").SchemaType(instantColumn).Optional().Nillable().
+			Comment("Cuándo se exigió al cliente recomprarla"),
+		field.Float("monto_recompra").GoType(decimalGo).SchemaType(moneyColumn).Optional().Nillable().
+			Comment("Lo que el cliente pagó al recomprarla (saldo más interés), en efectivo o con cargo al excedente").
+			Annotations(decimalGQL),
+		field.Time("fecha_recompra").SchemaType(dateColumn).Optional().Nillable().
+			Annotations(dateGQL),
 	}, timestamps()...)
 }
 
@@ -46,6 +65,9 @@ func (Factura) Edges() []ent.Edge {
 			Field("cliente_id").Unique().Required().Immutable(),
 		edge.From("operaciones", Operacion.Type).Ref("facturas").
 			Through("operacion_facturas", OperacionFactura.Type).
+			Annotations(entgql.RelayConnection()),
+		edge.To("pagos", Pago.Type).
+			Comment("Los pagos del deudor, por fecha de pago").
 			Annotations(entgql.RelayConnection()),
 		edge.To("eventos", EventoAuditoria.Type).
 			Comment("La auditoría de la factura (las operaciones que la retienen, ceden o liberan las registran en las suyas), en el orden en que ocurrió").
@@ -76,6 +98,8 @@ func (Factura) Annotations() []schema.Annotation {
 			"facturas_monto_total_positivo":     "monto_total > 0",
 			"facturas_vencimiento_tras_emision": "fecha_vencimiento > fecha_emision",
 			"facturas_estado_valido":            inList("estado", estado.Factura("").Values()),
+			"facturas_cobranza_no_negativa":     "monto_pagado >= 0 AND interes_mora >= 0 AND dias_mora >= 0",
+			"facturas_recompra_positiva":        "monto_recompra IS NULL OR monto_recompra > 0",
 		}),
 	}
 }

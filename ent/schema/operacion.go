@@ -40,6 +40,23 @@ func (Operacion) Fields() []ent.Field {
 		field.Enum("estado").GoType(estado.Operacion("")).Default(string(estado.OperacionPendiente)).
 			Annotations(entgql.Type("EstadoOperacion"), entgql.OrderField("ESTADO")),
 		field.String("motivo_rechazo").Validate(maxChars(500)).Optional().Nillable(),
+		// The advance (docs/dominio.md, "The advance"). montoAnticipado and
+		// excedente follow from montoTotalFacturas and porcentajeAnticipo
+		// and are not stored.
+		field.Float("porcentaje_anticipo").GoType(decimalGo).SchemaType(rateColumn).Immutable().
+			DefaultFunc(cienPorCiento).
+			Annotations(decimalGQL, entsql.Default("100")),
+		field.Float("comision").GoType(decimalGo).SchemaType(moneyColumn).Immutable().
+			DefaultFunc(ceroDecimal).Annotations(decimalGQL, entsql.Default("0")),
+		field.Float("tasa_mora").GoType(decimalGo).SchemaType(rateColumn).Immutable().
+			DefaultFunc(ceroDecimal).Annotations(decimalGQL, entsql.Default("0")).
+			Comment("Interés de mora, % mensual, fijado al crearla"),
+		field.Float("monto_liquidacion").GoType(decimalGo).SchemaType(moneyColumn).Optional().Nillable().
+			Comment("Lo que la liquidación devolvió al cliente al finalizar").
+			Annotations(entgql.Skip()),
+		field.JSON("liquidacion", map[string]any{}).Optional().
+			Comment("El detalle de la liquidación, el mismo del evento FINALIZADA").
+			Annotations(entgql.Skip()),
 	}, timestamps()...)
 }
 
@@ -95,6 +112,10 @@ func (Operacion) Annotations() []schema.Annotation {
 			"operaciones_montos_no_negativos":      "monto_descuento >= 0 AND monto_a_desembolsar >= 0",
 			"operaciones_descuento_hasta_el_total": "monto_descuento <= monto_total_facturas",
 			"operaciones_estado_valido":            inList("estado", estado.Operacion("").Values()),
+			"operaciones_anticipo_en_rango":        "porcentaje_anticipo > 0 AND porcentaje_anticipo <= 100",
+			"operaciones_comision_no_negativa":     "comision >= 0",
+			"operaciones_tasa_mora_en_rango":       "tasa_mora >= 0 AND tasa_mora <= 100",
+			"operaciones_liquidacion_completa":     "((monto_liquidacion IS NULL) = (liquidacion IS NULL))",
 		}),
 	}
 }

@@ -66,3 +66,10 @@ func maxChars(n int) func(string) error {
 		return nil
 	}
 }
+
+// ceroDecimal and cienPorCiento are the defaults of amounts and
+// percentages that start at zero or at 100 % (the original's figures): the
+// database's own DEFAULT says the same for rows written before the column
+// existed.
+func ceroDecimal() decimal.Decimal   { return decimal.Zero }
+func cienPorCiento() decimal.Decimal { return decimal.NewFromInt(100) }

@@ -20,10 +20,21 @@ import (
 
 // Config is the validated configuration.
 type Config struct {
-	DatabaseURL    string
-	HTTPAddr       string
-	TasaDescuento  decimal.Decimal // percent, 0 < t <= 100, two decimals
-	TimeZone       *time.Location  // business time zone for "today"
+	DatabaseURL   string
+	HTTPAddr      string
+	TasaDescuento decimal.Decimal // percent, 0 < t <= 100, two decimals
+	// The advance and collections (docs/dominio.md, "The advance",
+	// "Collections"). Their defaults keep the original's figures: the whole
+	// face value advanced, no commission, no late interest.
+	Anticipo     decimal.Decimal // FACTORING_ANTICIPO: percent advanced by default, 0 < p <= 100
+	Comision     decimal.Decimal // FACTORING_COMISION: fixed commission per operación, >= 0
+	TasaMora     decimal.Decimal // FACTORING_TASA_MORA: late interest, percent per month, 0 <= t <= 100
+	DiasRecompra int             // FACTORING_DIAS_RECOMPRA: days of mora after which recompra may be demanded
+	// FechaNegocio, when set (FACTORING_FECHA_NEGOCIO, YYYY-MM-DD), is the
+	// business date the close of business runs up to, instead of today
+	// in TimeZone: for a replay. Zero when unset.
+	FechaNegocio   time.Time
+	TimeZone       *time.Location // business time zone for "today"
 	LogLevel       slog.Level
 	LogFormat      string // "json" or "text"
 	Playground     bool
@@ -71,12 +82,16 @@ type Config struct {
 
 // Defaults, as docs/operaciones.md lists them.
 const (
-	DefaultDatabaseURL = "sqlite://./data/factoring.db"
-	DefaultHTTPAddr    = ":8080"
-	DefaultTasa        = "2.00"
-	DefaultTimeZone    = "America/Santiago"
-	DefaultServingRole = "factoring_app"
-	DefaultAdminAddr   = "127.0.0.1:9090"
+	DefaultDatabaseURL  = "sqlite://./data/factoring.db"
+	DefaultHTTPAddr     = ":8080"
+	DefaultTasa         = "2.00"
+	DefaultAnticipo     = "100.00"
+	DefaultComision     = "0.00"
+	DefaultTasaMora     = "0.00"
+	DefaultDiasRecompra = 30
+	DefaultTimeZone     = "America/Santiago"
+	DefaultServingRole  = "factoring_app"
+	DefaultAdminAddr    = "127.0.0.1:9090"
 )
 
 // roleName is a plain PostgreSQL identifier (internal/database checks the
@@ -91,6 +106,11 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 		DatabaseURL:    r.str("FACTORING_DATABASE_URL", DefaultDatabaseURL),
 		HTTPAddr:       r.addr("FACTORING_HTTP_ADDR", DefaultHTTPAddr),
 		TasaDescuento:  r.tasa("FACTORING_TASA_DESCUENTO", DefaultTasa),
+		Anticipo:       r.tasa("FACTORING_ANTICIPO", DefaultAnticipo),
+		Comision:       r.monto("FACTORING_COMISION", DefaultComision),
+		TasaMora:       r.tasaMora("FACTORING_TASA_MORA", DefaultTasaMora),
+		DiasRecompra:   r.intRange("FACTORING_DIAS_RECOMPRA", DefaultDiasRecompra, 0, 3650),
+		FechaNegocio:   r.fecha("FACTORING_FECHA_NEGOCIO"),
 		TimeZone:       r.zone("FACTORING_TIMEZONE", DefaultTimeZone),
 		LogLevel:       r.level("FACTORING_LOG_LEVEL", "info"),
 		LogFormat:      r.oneOf("FACTORING_LOG_FORMAT", "json", "json", "text"),
@@ -221,6 +241,55 @@ func (r *reader) tasa(name, def string) decimal.Decimal {
 		r.fail(name, "%s tiene más de 2 decimales", v)
 	}
 	return d.Round(2)
+}
+
+// tasaMora reads a monthly late-interest rate: a percentage from 0 (no
+// interest) to 100, at most two decimals.
+func (r *reader) tasaMora(name, def string) decimal.Decimal {
+	v := r.str(name, def)
+	d, err := decimal.NewFromString(v)
+	switch {
+	case err != nil || strings.ContainsAny(v, "eE"):
+		r.fail(name, "%q no es un porcentaje mensual (p. ej. 1.50)", v)
+	case d.IsNegative() || d.GreaterThan(decimal.NewFromInt(100)):
+		r.fail(name, "%s está fuera del rango permitido: de 0 a 100", v)
+	case !d.Equal(d.Round(2)):
+		r.fail(name, "%s tiene más de 2 decimales", v)
+	}
+	return d.Round(2)
+}
+
+// monto reads an amount: not negative, at most two decimals and 13
+// integer digits (numeric(15,2)).
+func (r *reader) monto(name, def string) decimal.Decimal {
+	v := r.str(name, def)
+	d, err := decimal.NewFromString(v)
+	switch {
+	case err != nil || strings.ContainsAny(v, "eE"):
+		r.fail(name, "%q no es un monto (p. ej. 15000.00)", v)
+	case d.IsNegative():
+		r.fail(name, "%s no puede ser negativo", v)
+	case !d.Equal(d.Round(2)):
+		r.fail(name, "%s tiene más de 2 decimales", v)
+	case d.GreaterThanOrEqual(decimal.New(1, 13)):
+		r.fail(name, "%s tiene más de 13 dígitos enteros", v)
+	}
+	return d.Round(2)
+}
+
+// fecha reads an optional calendar date, YYYY-MM-DD, as midnight UTC (the
+// form of every date in this code base); zero when unset.
+func (r *reader) fecha(name string) time.Time {
+	v := r.str(name, "")
+	if v == "" {
+		return time.Time{}
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		r.fail(name, "%q no es una fecha AAAA-MM-DD (p. ej. 2026-11-26)", v)
+		return time.Time{}
+	}
+	return d
 }
 
 func (r *reader) zone(name, def string) *time.Location {

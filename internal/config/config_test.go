@@ -36,6 +36,13 @@ func TestPorOmision(t *testing.T) {
 	assert.Equal(t, 16, cfg.DBMaxConns)
 	assert.Equal(t, 30*time.Second, cfg.RequestTimeout)
 	assert.Empty(t, cfg.TrustedDocuments, "any operation runs unless a list is given")
+	// The original's figures: the whole face value advanced, no
+	// commission, no late interest; today's business date.
+	assert.Equal(t, "100.00", cfg.Anticipo.StringFixed(2))
+	assert.Equal(t, "0.00", cfg.Comision.StringFixed(2))
+	assert.Equal(t, "0.00", cfg.TasaMora.StringFixed(2))
+	assert.Equal(t, 30, cfg.DiasRecompra)
+	assert.True(t, cfg.FechaNegocio.IsZero())
 
 	t.Run("vacias_valen_como_ausentes", func(t *testing.T) {
 		empty, err := config.Load(env(map[string]string{
@@ -62,6 +69,11 @@ func TestValoresValidos(t *testing.T) {
 		"FACTORING_PLAYGROUND":        "false",
 		"FACTORING_INTROSPECTION":     "0",
 		"FACTORING_TRUSTED_DOCUMENTS": "/etc/factoring/documentos.json",
+		"FACTORING_ANTICIPO":          "90",
+		"FACTORING_COMISION":          "15000.5",
+		"FACTORING_TASA_MORA":         "1.5",
+		"FACTORING_DIAS_RECOMPRA":     "45",
+		"FACTORING_FECHA_NEGOCIO":     "2026-12-31",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "postgres://app:clave@db:5432/factoring?sslmode=disable", cfg.DatabaseURL)
@@ -73,6 +85,11 @@ func TestValoresValidos(t *testing.T) {
 	assert.False(t, cfg.Playground)
 	assert.False(t, cfg.Introspection)
 	assert.Equal(t, "/etc/factoring/documentos.json", cfg.TrustedDocuments)
+	assert.Equal(t, "90.00", cfg.Anticipo.StringFixed(2))
+	assert.Equal(t, "15000.50", cfg.Comision.StringFixed(2))
+	assert.Equal(t, "1.50", cfg.TasaMora.StringFixed(2))
+	assert.Equal(t, 45, cfg.DiasRecompra)
+	assert.Equal(t, time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), cfg.FechaNegocio)
 
 	for _, tasa := range []string{"100", "100.00", "0.01", "2", "2.1", "2.120"} {
 		t.Run("tasa_aceptada_"+tasa, func(t *testing.T) {
@@ -118,6 +135,20 @@ func TestValoresInvalidos(t *testing.T) {
 		{"conexiones_no_numericas", "FACTORING_DB_MAX_CONNS", "muchas"},
 		{"timeout_sin_unidad", "FACTORING_REQUEST_TIMEOUT", "30"},
 		{"timeout_demasiado_corto", "FACTORING_REQUEST_TIMEOUT", "1ms"},
+		{"anticipo_cero", "FACTORING_ANTICIPO", "0"},
+		{"anticipo_sobre_100", "FACTORING_ANTICIPO", "100.01"},
+		{"anticipo_tres_decimales", "FACTORING_ANTICIPO", "90.125"},
+		{"comision_negativa", "FACTORING_COMISION", "-1"},
+		{"comision_tres_decimales", "FACTORING_COMISION", "10.001"},
+		{"comision_no_numerica", "FACTORING_COMISION", "diez"},
+		{"comision_demasiado_grande", "FACTORING_COMISION", "10000000000000"},
+		{"tasa_mora_negativa", "FACTORING_TASA_MORA", "-0.5"},
+		{"tasa_mora_sobre_100", "FACTORING_TASA_MORA", "100.5"},
+		{"tasa_mora_tres_decimales", "FACTORING_TASA_MORA", "1.505"},
+		{"dias_recompra_negativos", "FACTORING_DIAS_RECOMPRA", "-1"},
+		{"dias_recompra_no_numericos", "FACTORING_DIAS_RECOMPRA", "treinta"},
+		{"fecha_negocio_mal_escrita", "FACTORING_FECHA_NEGOCIO", "26-11-2026"},
+		{"fecha_negocio_inexistente", "FACTORING_FECHA_NEGOCIO", "2026-02-30"},
 		{"rol_con_mayusculas", "FACTORING_DB_SERVING_ROLE", "Factoring"},
 		{"rol_con_inyeccion", "FACTORING_DB_SERVING_ROLE", "x; DROP TABLE clientes"},
 	}

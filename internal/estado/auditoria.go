@@ -24,21 +24,26 @@ type TipoAuditoria string
 
 // The kinds of audit entry.
 const (
-	AudClienteCreado         TipoAuditoria = "CLIENTE_CREADO"
-	AudClienteActualizado    TipoAuditoria = "CLIENTE_ACTUALIZADO"
-	AudClienteActivado       TipoAuditoria = "CLIENTE_ACTIVADO"
-	AudClienteSuspendido     TipoAuditoria = "CLIENTE_SUSPENDIDO"
-	AudClienteBloqueado      TipoAuditoria = "CLIENTE_BLOQUEADO"
-	AudClienteLineaAjustada  TipoAuditoria = "CLIENTE_LINEA_AJUSTADA"
-	AudFacturaRegistrada     TipoAuditoria = "FACTURA_REGISTRADA"
-	AudFacturaPagada         TipoAuditoria = "FACTURA_PAGADA"
-	AudFacturaAnulada        TipoAuditoria = "FACTURA_ANULADA"
-	AudFacturaVencida        TipoAuditoria = "FACTURA_VENCIDA"
-	AudOperacionCreada       TipoAuditoria = "OPERACION_CREADA"
-	AudOperacionAprobada     TipoAuditoria = "OPERACION_APROBADA"
-	AudOperacionRechazada    TipoAuditoria = "OPERACION_RECHAZADA"
-	AudOperacionDesembolsada TipoAuditoria = "OPERACION_DESEMBOLSADA"
-	AudOperacionFinalizada   TipoAuditoria = "OPERACION_FINALIZADA"
+	AudClienteCreado        TipoAuditoria = "CLIENTE_CREADO"
+	AudClienteActualizado   TipoAuditoria = "CLIENTE_ACTUALIZADO"
+	AudClienteActivado      TipoAuditoria = "CLIENTE_ACTIVADO"
+	AudClienteSuspendido    TipoAuditoria = "CLIENTE_SUSPENDIDO"
+	AudClienteBloqueado     TipoAuditoria = "CLIENTE_BLOQUEADO"
+	AudClienteLineaAjustada TipoAuditoria = "CLIENTE_LINEA_AJUSTADA"
+	AudFacturaRegistrada    TipoAuditoria = "FACTURA_REGISTRADA"
+	AudFacturaPagada        TipoAuditoria = "FACTURA_PAGADA"
+	AudFacturaAnulada       TipoAuditoria = "FACTURA_ANULADA"
+	AudFacturaVencida       TipoAuditoria = "FACTURA_VENCIDA"
+	// A payment that leaves a saldo (one that covers it is FACTURA_PAGADA).
+	AudFacturaPagoRegistrado     TipoAuditoria = "FACTURA_PAGO_REGISTRADO"
+	AudFacturaRecompraExigida    TipoAuditoria = "FACTURA_RECOMPRA_EXIGIDA"
+	AudFacturaRecompraRegistrada TipoAuditoria = "FACTURA_RECOMPRA_REGISTRADA"
+	AudFacturaRecompraCompensada TipoAuditoria = "FACTURA_RECOMPRA_COMPENSADA"
+	AudOperacionCreada           TipoAuditoria = "OPERACION_CREADA"
+	AudOperacionAprobada         TipoAuditoria = "OPERACION_APROBADA"
+	AudOperacionRechazada        TipoAuditoria = "OPERACION_RECHAZADA"
+	AudOperacionDesembolsada     TipoAuditoria = "OPERACION_DESEMBOLSADA"
+	AudOperacionFinalizada       TipoAuditoria = "OPERACION_FINALIZADA"
 )
 
 var (
@@ -46,6 +51,7 @@ var (
 	tipoAuditoriaValues = []string{
 		"CLIENTE_CREADO", "CLIENTE_ACTUALIZADO", "CLIENTE_ACTIVADO", "CLIENTE_SUSPENDIDO", "CLIENTE_BLOQUEADO", "CLIENTE_LINEA_AJUSTADA",
 		"FACTURA_REGISTRADA", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA",
+		"FACTURA_PAGO_REGISTRADO", "FACTURA_RECOMPRA_EXIGIDA", "FACTURA_RECOMPRA_REGISTRADA", "FACTURA_RECOMPRA_COMPENSADA",
 		"OPERACION_CREADA", "OPERACION_APROBADA", "OPERACION_RECHAZADA", "OPERACION_DESEMBOLSADA", "OPERACION_FINALIZADA",
 	}
 )
@@ -103,6 +109,9 @@ var auditoriaDeAccion = map[Accion]TipoAuditoria{
 	PagarFactura:         AudFacturaPagada,
 	AnularFactura:        AudFacturaAnulada,
 	VencerFactura:        AudFacturaVencida,
+	ExigirRecompra:       AudFacturaRecompraExigida,
+	RegistrarRecompra:    AudFacturaRecompraRegistrada,
+	CompensarRecompra:    AudFacturaRecompraCompensada,
 	AprobarOperacion:     AudOperacionAprobada,
 	RechazarOperacion:    AudOperacionRechazada,
 	DesembolsarOperacion: AudOperacionDesembolsada,

@@ -19,6 +19,8 @@ func TestTiposDeAuditoria(t *testing.T) {
 		"cliente.bloqueado": estado.EntidadCliente, "cliente.linea_ajustada": estado.EntidadCliente,
 		"factura.registrada": estado.EntidadFactura, "factura.pagada": estado.EntidadFactura,
 		"factura.anulada": estado.EntidadFactura, "factura.vencida": estado.EntidadFactura,
+		"factura.pago_registrado": estado.EntidadFactura, "factura.recompra_exigida": estado.EntidadFactura,
+		"factura.recompra_registrada": estado.EntidadFactura, "factura.recompra_compensada": estado.EntidadFactura,
 		"operacion.creada": estado.EntidadOperacion, "operacion.aprobada": estado.EntidadOperacion,
 		"operacion.rechazada": estado.EntidadOperacion, "operacion.desembolsada": estado.EntidadOperacion,
 		"operacion.finalizada": estado.EntidadOperacion,
@@ -42,7 +44,8 @@ func TestAuditoriaDeLasAcciones(t *testing.T) {
 	for _, a := range estado.Operaciones.Acciones() {
 		assert.Equal(t, estado.EntidadOperacion, estado.AuditoriaDeAccion(a).Entidad(), a)
 	}
-	for _, a := range []estado.Accion{estado.PagarFactura, estado.AnularFactura, estado.VencerFactura} {
+	for _, a := range []estado.Accion{estado.PagarFactura, estado.AnularFactura, estado.VencerFactura,
+		estado.ExigirRecompra, estado.RegistrarRecompra, estado.CompensarRecompra} {
 		assert.Equal(t, estado.EntidadFactura, estado.AuditoriaDeAccion(a).Entidad(), a)
 	}
 	for _, v := range estado.TipoEvento("").Values() {

@@ -38,6 +38,13 @@ const (
 	FacturaPagada     Factura = "PAGADA"
 	FacturaVencida    Factura = "VENCIDA"
 	FacturaAnulada    Factura = "ANULADA"
+	// FacturaEnRecompra: overdue for too long, put back to the cliente
+	// (exigirRecompra): the cliente owes its saldo and interest of mora.
+	FacturaEnRecompra Factura = "EN_RECOMPRA"
+	// FacturaRecomprada: the cliente bought it back, in cash
+	// (registrarRecompra) or against the operación's excedente at its
+	// liquidación. Final.
+	FacturaRecomprada Factura = "RECOMPRADA"
 )
 
 // Operacion is the state of an operación de cesión (docs/dominio.md,
@@ -67,7 +74,7 @@ const (
 
 var (
 	clienteValues    = []string{"PENDIENTE", "ACTIVO", "SUSPENDIDO", "BLOQUEADO"}
-	facturaValues    = []string{"DISPONIBLE", "EN_PROCESO", "CEDIDA", "PAGADA", "VENCIDA", "ANULADA"}
+	facturaValues    = []string{"DISPONIBLE", "EN_PROCESO", "CEDIDA", "PAGADA", "VENCIDA", "ANULADA", "EN_RECOMPRA", "RECOMPRADA"}
 	operacionValues  = []string{"PENDIENTE", "APROBADA", "RECHAZADA", "DESEMBOLSADA", "FINALIZADA"}
 	tipoEventoValues = []string{"CREADA", "APROBADA", "RECHAZADA", "DESEMBOLSADA", "FINALIZADA"}
 )

@@ -22,8 +22,12 @@ const (
 	LiberarFactura       Accion = "rechazarOperacion" // the operación was rejected
 	CederFactura         Accion = "aprobarOperacion"  // the operación was approved
 	PagarFactura         Accion = "pagarFactura"
+	RegistrarPago        Accion = "registrarPago" // a payment; it settles the invoice when it covers the saldo
 	AnularFactura        Accion = "anularFactura"
-	VencerFactura        Accion = "vencimiento" // the overdue job
+	VencerFactura        Accion = "vencimiento" // the overdue job (the close of business)
+	ExigirRecompra       Accion = "exigirRecompra"
+	RegistrarRecompra    Accion = "registrarRecompra"
+	CompensarRecompra    Accion = "liquidacion" // the operación's liquidación charges it against the excedente
 	AprobarOperacion     Accion = "aprobarOperacion"
 	RechazarOperacion    Accion = "rechazarOperacion"
 	DesembolsarOperacion Accion = "desembolsarOperacion"
@@ -53,16 +57,26 @@ var Clientes = Maquina[Cliente]{
 	},
 }
 
+// pagables are the states in which a factura takes payments: a partial
+// payment leaves it where it is, the one that covers its saldo makes it
+// PAGADA. Not while an operación holds it pending (EN_PROCESO), nor once
+// paid, voided or bought back.
+var pagables = []Factura{FacturaDisponible, FacturaCedida, FacturaVencida, FacturaEnRecompra}
+
 // Facturas is the factura's state machine.
 var Facturas = Maquina[Factura]{
 	entidad: "la factura",
 	transiciones: map[Accion]Transicion[Factura]{
-		RetenerFactura: {Desde: []Factura{FacturaDisponible}, Hacia: FacturaEnProceso},
-		LiberarFactura: {Desde: []Factura{FacturaEnProceso}, Hacia: FacturaDisponible},
-		CederFactura:   {Desde: []Factura{FacturaEnProceso}, Hacia: FacturaCedida},
-		PagarFactura:   {Desde: []Factura{FacturaDisponible, FacturaCedida, FacturaVencida}, Hacia: FacturaPagada},
-		AnularFactura:  {Desde: []Factura{FacturaDisponible}, Hacia: FacturaAnulada},
-		VencerFactura:  {Desde: []Factura{FacturaDisponible, FacturaCedida}, Hacia: FacturaVencida},
+		RetenerFactura:    {Desde: []Factura{FacturaDisponible}, Hacia: FacturaEnProceso},
+		LiberarFactura:    {Desde: []Factura{FacturaEnProceso}, Hacia: FacturaDisponible},
+		CederFactura:      {Desde: []Factura{FacturaEnProceso}, Hacia: FacturaCedida},
+		PagarFactura:      {Desde: pagables, Hacia: FacturaPagada},
+		RegistrarPago:     {Desde: pagables, Hacia: FacturaPagada},
+		AnularFactura:     {Desde: []Factura{FacturaDisponible}, Hacia: FacturaAnulada},
+		VencerFactura:     {Desde: []Factura{FacturaDisponible, FacturaCedida}, Hacia: FacturaVencida},
+		ExigirRecompra:    {Desde: []Factura{FacturaVencida}, Hacia: FacturaEnRecompra},
+		RegistrarRecompra: {Desde: []Factura{FacturaEnRecompra}, Hacia: FacturaRecomprada},
+		CompensarRecompra: {Desde: []Factura{FacturaEnRecompra}, Hacia: FacturaRecomprada},
 	},
 }
 

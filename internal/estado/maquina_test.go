@@ -67,22 +67,32 @@ func TestMaquinaClientes(t *testing.T) {
 
 func TestMaquinaFacturas(t *testing.T) {
 	all := []estado.Factura{estado.FacturaDisponible, estado.FacturaEnProceso, estado.FacturaCedida,
-		estado.FacturaPagada, estado.FacturaVencida, estado.FacturaAnulada}
+		estado.FacturaPagada, estado.FacturaVencida, estado.FacturaAnulada, estado.FacturaEnRecompra, estado.FacturaRecomprada}
+	// Payments: every state that still owes, and the one that covers the
+	// saldo makes it PAGADA (a partial payment leaves the state alone).
+	pagos := map[estado.Factura]estado.Factura{
+		estado.FacturaDisponible: estado.FacturaPagada,
+		estado.FacturaCedida:     estado.FacturaPagada,
+		estado.FacturaVencida:    estado.FacturaPagada,
+		estado.FacturaEnRecompra: estado.FacturaPagada,
+	}
 	checkMachine(t, estado.Facturas, all, pairs[estado.Factura]{
 		estado.RetenerFactura: {estado.FacturaDisponible: estado.FacturaEnProceso},
 		estado.LiberarFactura: {estado.FacturaEnProceso: estado.FacturaDisponible},
 		estado.CederFactura:   {estado.FacturaEnProceso: estado.FacturaCedida},
-		estado.PagarFactura: {
-			estado.FacturaDisponible: estado.FacturaPagada,
-			estado.FacturaCedida:     estado.FacturaPagada,
-			estado.FacturaVencida:    estado.FacturaPagada,
-		},
+		estado.PagarFactura:  pagos,
+		estado.RegistrarPago: pagos,
 		// (change) a paid, ceded or held invoice can no longer be voided.
 		estado.AnularFactura: {estado.FacturaDisponible: estado.FacturaAnulada},
 		estado.VencerFactura: {
 			estado.FacturaDisponible: estado.FacturaVencida,
 			estado.FacturaCedida:     estado.FacturaVencida,
 		},
+		// Recourse: an overdue invoice put back to the cliente, bought
+		// back in cash or against the excedente at the liquidación.
+		estado.ExigirRecompra:    {estado.FacturaVencida: estado.FacturaEnRecompra},
+		estado.RegistrarRecompra: {estado.FacturaEnRecompra: estado.FacturaRecomprada},
+		estado.CompensarRecompra: {estado.FacturaEnRecompra: estado.FacturaRecomprada},
 	})
 }
 

@@ -42,6 +42,12 @@ const (
 	FacturaPagada     Tipo = "factura.pagada"
 	FacturaAnulada    Tipo = "factura.anulada"
 	FacturaVencida    Tipo = "factura.vencida"
+	// Collections: a payment that leaves a saldo (the one that covers it is
+	// factura.pagada), and the recourse's steps.
+	FacturaPagoRegistrado     Tipo = "factura.pago_registrado"
+	FacturaRecompraExigida    Tipo = "factura.recompra_exigida"
+	FacturaRecompraRegistrada Tipo = "factura.recompra_registrada"
+	FacturaRecompraCompensada Tipo = "factura.recompra_compensada"
 
 	OperacionCreada       Tipo = "operacion.creada"
 	OperacionAprobada     Tipo = "operacion.aprobada"
@@ -54,6 +60,7 @@ const (
 var Todos = []Tipo{
 	ClienteCreado, ClienteActualizado, ClienteActivado, ClienteSuspendido, ClienteBloqueado, ClienteLineaAjustada,
 	FacturaRegistrada, FacturaPagada, FacturaAnulada, FacturaVencida,
+	FacturaPagoRegistrado, FacturaRecompraExigida, FacturaRecompraRegistrada, FacturaRecompraCompensada,
 	OperacionCreada, OperacionAprobada, OperacionRechazada, OperacionDesembolsada, OperacionFinalizada,
 }
 

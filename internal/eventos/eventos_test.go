@@ -88,6 +88,7 @@ func TestEnqueueRechazaTipoDesconocido(t *testing.T) {
 		return eventos.Enqueue(ctx, tx, eventos.Event{Tipo: eventos.ClienteCreado})
 	})
 	assert.ErrorContains(t, err, "sin sujeto")
-	assert.Len(t, eventos.Todos, 15)
+	assert.Len(t, eventos.Todos, 19)
+	assert.True(t, eventos.Valido("factura.pago_registrado"))
 	assert.True(t, eventos.Valido("cliente.linea_ajustada"))
 }

@@ -31,6 +31,7 @@ var nodeTypes = []nodeType{
 	{"Webhook", rangeStart(migrate.WebhooksTable)},
 	{"Entrega", rangeStart(migrate.EntregasTable)},
 	{"EventoAuditoria", rangeStart(migrate.EventosAuditoriaTable)},
+	{"Pago", rangeStart(migrate.PagosTable)},
 }
 
 const rangeSize = 1 << 32

@@ -65,3 +65,22 @@ func Descuento(total, tasa decimal.Decimal, dias int) decimal.Decimal {
 	numerator := total.Mul(tasa).Mul(decimal.NewFromInt(int64(dias)))
 	return numerator.DivRound(decimal.NewFromInt(36000), Decimals)
 }
+
+// Anticipo is the part of total the company advances at porcentaje (a
+// percentage, "90.00" is 90 %): total × porcentaje / 100, rounded half-up
+// to cents once. At 100 % it is total itself.
+func Anticipo(total, porcentaje decimal.Decimal) decimal.Decimal {
+	return total.Mul(porcentaje).DivRound(decimal.NewFromInt(100), Decimals)
+}
+
+// DiasPorMes is the day count of the late interest: a monthly rate accrues
+// one thirtieth of itself per day of mora.
+const DiasPorMes = 30
+
+// InteresMora is the late interest on saldoDias (the exact sum, over the
+// days of mora, of the saldo owed on each day: Σ saldo × días) at tasa, a
+// percentage per month: saldoDias × tasa / 100 / 30, rounded half-up to
+// cents once, on the exact result (simple interest, no capitalisation).
+func InteresMora(saldoDias, tasa decimal.Decimal) decimal.Decimal {
+	return saldoDias.Mul(tasa).DivRound(decimal.NewFromInt(100*DiasPorMes), Decimals)
+}

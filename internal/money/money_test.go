@@ -126,3 +126,76 @@ func TestMaximo(t *testing.T) {
 	assert.True(t, money.Fits(money.Max.Neg()))
 	assert.False(t, money.Fits(money.Max.Add(decimal.RequireFromString("0.01"))))
 }
+
+func TestAnticipo(t *testing.T) {
+	t.Run("al_100_es_el_total", func(t *testing.T) {
+		assert.Equal(t, "300000.00", money.String(money.Anticipo(d("300000.00"), d("100.00"))))
+	})
+	t.Run("ejemplo_90_por_ciento", func(t *testing.T) {
+		assert.Equal(t, "900000.00", money.String(money.Anticipo(d("1000000.00"), d("90.00"))))
+	})
+	t.Run("redondea_mitad_hacia_arriba", func(t *testing.T) {
+		// 0.05 × 90 % = 0.045 exactly: half-up gives 0.05.
+		assert.Equal(t, "0.05", money.String(money.Anticipo(d("0.05"), d("90.00"))))
+		// 1234.57 × 33.33 % = 411.482181: 411.48.
+		assert.Equal(t, "411.48", money.String(money.Anticipo(d("1234.57"), d("33.33"))))
+	})
+	t.Run("coincide_con_aritmetica_entera_exacta", func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for range 20000 {
+			cents := rng.Int64N(1_000_000_000_000_00) + 1
+			bp := rng.Int64N(10000) + 1 // 0.01 .. 100.00 %
+			got := money.Anticipo(decimal.New(cents, -2), decimal.New(bp, -2))
+			// cents × bp / 10,000, half up.
+			assert.Equal(t, roundHalfUp(new(big.Int).Mul(big.NewInt(cents), big.NewInt(bp)), big.NewInt(10_000)), got.StringFixed(2),
+				"total %d centavos al %d pb", cents, bp)
+		}
+	})
+}
+
+func TestInteresMora(t *testing.T) {
+	t.Run("ejemplo_1_5_por_ciento_mensual", func(t *testing.T) {
+		// 600000.00 for 10 days and 400000.00 for 10 more at 1.50 % a
+		// month: 600000 × 10 × 0.015 / 30 + 400000 × 10 × 0.015 / 30.
+		saldoDias := d("600000.00").Mul(d("10")).Add(d("400000.00").Mul(d("10")))
+		assert.Equal(t, "5000.00", money.String(money.InteresMora(saldoDias, d("1.50"))))
+	})
+	t.Run("sin_tasa_no_hay_interes", func(t *testing.T) {
+		assert.True(t, money.InteresMora(d("123456789.12"), d("0")).IsZero())
+	})
+	t.Run("redondea_una_vez_no_por_dia", func(t *testing.T) {
+		// 10.00 a day at 1.00 % a month is 0.00333… a day: rounded per
+		// day it would be 0.00 forever; over 30 days it is 0.10.
+		assert.Equal(t, "0.10", money.String(money.InteresMora(d("10.00").Mul(d("30")), d("1.00"))))
+		// 1.50 × 1 day at 1.00 %: 0.0005 exactly, half up: 0.00 (0.0005 < 0.005).
+		assert.Equal(t, "0.00", money.String(money.InteresMora(d("1.50"), d("1.00"))))
+		// 15.00 × 1 day at 1.00 %: 0.005 exactly, half up: 0.01.
+		assert.Equal(t, "0.01", money.String(money.InteresMora(d("15.00"), d("1.00"))))
+	})
+	t.Run("coincide_con_aritmetica_entera_exacta", func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		for range 20000 {
+			// Up to 40 stretches of up to 13-digit saldos and 400 days.
+			num := new(big.Int)
+			saldoDias := decimal.Zero
+			for range rng.IntN(40) + 1 {
+				cents := rng.Int64N(1_000_000_000_000_00) + 1
+				dias := rng.Int64N(400) + 1
+				num.Add(num, new(big.Int).Mul(big.NewInt(cents), big.NewInt(dias)))
+				saldoDias = saldoDias.Add(decimal.New(cents, -2).Mul(decimal.NewFromInt(dias)))
+			}
+			bp := rng.Int64N(10001) // 0.00 .. 100.00 % a month
+			got := money.InteresMora(saldoDias, decimal.New(bp, -2))
+			// Σ cents·días × bp / (100 · 100 · 30), half up, in cents.
+			assert.Equal(t, roundHalfUp(num.Mul(num, big.NewInt(bp)), big.NewInt(300_000)), got.StringFixed(2),
+				"saldo·días %s tasa %d pb", saldoDias, bp)
+		}
+	})
+}
+
+// roundHalfUp renders num / den cents, rounded half up to a cent, as an
+// amount with two decimals; num ≥ 0, den > 0.
+func roundHalfUp(num, den *big.Int) string {
+	q := new(big.Int).Div(new(big.Int).Add(new(big.Int).Mul(num, big.NewInt(2)), den), new(big.Int).Mul(den, big.NewInt(2)))
+	return new(big.Rat).SetFrac(q, big.NewInt(100)).FloatString(2)
+}
