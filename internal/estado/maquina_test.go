@@ -80,8 +80,8 @@ func TestMaquinaFacturas(t *testing.T) {
 		estado.RetenerFactura: {estado.FacturaDisponible: estado.FacturaEnProceso},
 		estado.LiberarFactura: {estado.FacturaEnProceso: estado.FacturaDisponible},
 		estado.CederFactura:   {estado.FacturaEnProceso: estado.FacturaCedida},
-		estado.PagarFactura:  pagos,
-		estado.RegistrarPago: pagos,
+		estado.PagarFactura:   pagos,
+		estado.RegistrarPago:  pagos,
 		// (change) a paid, ceded or held invoice can no longer be voided.
 		estado.AnularFactura: {estado.FacturaDisponible: estado.FacturaAnulada},
 		estado.VencerFactura: {
