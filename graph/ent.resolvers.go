@@ -49,10 +49,18 @@ func (r *queryResolver) Operaciones(ctx context.Context, after *entgql.Cursor[in
 // Cliente returns ClienteResolver implementation.
 func (r *Resolver) Cliente() ClienteResolver { return &clienteResolver{r} }
 
+// Factura returns FacturaResolver implementation.
+func (r *Resolver) Factura() FacturaResolver { return &facturaResolver{r} }
+
+// Operacion returns OperacionResolver implementation.
+func (r *Resolver) Operacion() OperacionResolver { return &operacionResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
-	clienteResolver struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
+	clienteResolver   struct{ *Resolver }
+	facturaResolver   struct{ *Resolver }
+	operacionResolver struct{ *Resolver }
+	queryResolver     struct{ *Resolver }
 )

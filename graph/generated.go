@@ -37,7 +37,9 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Cliente() ClienteResolver
+	Factura() FacturaResolver
 	Mutation() MutationResolver
+	Operacion() OperacionResolver
 	Query() QueryResolver
 }
 
@@ -45,8 +47,17 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Cartera struct {
+		Mora1a30  func(childComplexity int) int
+		Mora31a60 func(childComplexity int) int
+		Mora61a90 func(childComplexity int) int
+		MoraMas90 func(childComplexity int) int
+		Vigente   func(childComplexity int) int
+	}
+
 	Cliente struct {
 		ActualizadoEn   func(childComplexity int) int
+		Cartera         func(childComplexity int) int
 		CreadoEn        func(childComplexity int) int
 		Direccion       func(childComplexity int) int
 		Email           func(childComplexity int) int
@@ -128,6 +139,7 @@ type ComplexityRoot struct {
 		RazonSocialDeudor func(childComplexity int) int
 		RecompraExigidaEn func(childComplexity int) int
 		RutDeudor         func(childComplexity int) int
+		Saldo             func(childComplexity int) int
 	}
 
 	FacturaConnection struct {
@@ -141,6 +153,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Liquidacion struct {
+		Detalle func(childComplexity int) int
+		Monto   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		ActivarCliente       func(childComplexity int, id int) int
 		ActualizarCliente    func(childComplexity int, id int, input clientes.ActualizarInput) int
@@ -151,10 +168,13 @@ type ComplexityRoot struct {
 		CrearCliente         func(childComplexity int, input clientes.CrearInput) int
 		CrearOperacion       func(childComplexity int, input operaciones.CrearInput) int
 		DesembolsarOperacion func(childComplexity int, id int) int
+		ExigirRecompra       func(childComplexity int, facturaID int) int
 		FinalizarOperacion   func(childComplexity int, id int) int
 		PagarFactura         func(childComplexity int, id int) int
 		RechazarOperacion    func(childComplexity int, id int, motivo string) int
 		RegistrarFactura     func(childComplexity int, input facturas.RegistrarInput) int
+		RegistrarPago        func(childComplexity int, input facturas.RegistrarPagoInput) int
+		RegistrarRecompra    func(childComplexity int, facturaID int, monto decimal.Decimal, fecha time.Time) int
 		SuspenderCliente     func(childComplexity int, id int, motivo *string) int
 	}
 
@@ -166,13 +186,16 @@ type ComplexityRoot struct {
 		DiasDescuento      func(childComplexity int) int
 		Estado             func(childComplexity int) int
 		Eventos            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionEventoOrder, where *ent.OperacionEventoWhereInput) int
+		Excedente          func(childComplexity int) int
 		Facturas           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) int
 		FechaAprobacion    func(childComplexity int) int
 		FechaDesembolso    func(childComplexity int) int
 		FechaFinalizacion  func(childComplexity int) int
 		FechaSolicitud     func(childComplexity int) int
 		ID                 func(childComplexity int) int
+		Liquidacion        func(childComplexity int) int
 		MontoADesembolsar  func(childComplexity int) int
+		MontoAnticipado    func(childComplexity int) int
 		MontoDescuento     func(childComplexity int) int
 		MontoTotalFacturas func(childComplexity int) int
 		MotivoRechazo      func(childComplexity int) int
@@ -257,6 +280,11 @@ type ComplexityRoot struct {
 		Operacion     func(childComplexity int, id int) int
 		Operaciones   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) int
 	}
+
+	TramoCartera struct {
+		Cantidad func(childComplexity int) int
+		Monto    func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -265,6 +293,10 @@ type ComplexityRoot struct {
 
 type ClienteResolver interface {
 	LineaUtilizada(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error)
+	Cartera(ctx context.Context, objs []*ent.Cliente) ([]*facturas.Cartera, error)
+}
+type FacturaResolver interface {
+	Saldo(ctx context.Context, obj *ent.Factura) (*decimal.Decimal, error)
 }
 type MutationResolver interface {
 	CrearCliente(ctx context.Context, input clientes.CrearInput) (*ent.Cliente, error)
@@ -275,12 +307,20 @@ type MutationResolver interface {
 	BloquearCliente(ctx context.Context, id int, motivo string) (*ent.Cliente, error)
 	RegistrarFactura(ctx context.Context, input facturas.RegistrarInput) (*ent.Factura, error)
 	PagarFactura(ctx context.Context, id int) (*ent.Factura, error)
+	RegistrarPago(ctx context.Context, input facturas.RegistrarPagoInput) (*ent.Pago, error)
+	ExigirRecompra(ctx context.Context, facturaID int) (*ent.Factura, error)
+	RegistrarRecompra(ctx context.Context, facturaID int, monto decimal.Decimal, fecha time.Time) (*ent.Factura, error)
 	AnularFactura(ctx context.Context, id int, motivo *string) (*ent.Factura, error)
 	CrearOperacion(ctx context.Context, input operaciones.CrearInput) (*ent.Operacion, error)
 	AprobarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
 	RechazarOperacion(ctx context.Context, id int, motivo string) (*ent.Operacion, error)
 	DesembolsarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
 	FinalizarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
+}
+type OperacionResolver interface {
+	MontoAnticipado(ctx context.Context, obj *ent.Operacion) (*decimal.Decimal, error)
+	Excedente(ctx context.Context, obj *ent.Operacion) (*decimal.Decimal, error)
+	Liquidacion(ctx context.Context, obj *ent.Operacion) (*operaciones.Liquidacion, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -313,12 +353,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Cartera.mora1a30":
+		if e.ComplexityRoot.Cartera.Mora1a30 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cartera.Mora1a30(childComplexity), true
+	case "Cartera.mora31a60":
+		if e.ComplexityRoot.Cartera.Mora31a60 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cartera.Mora31a60(childComplexity), true
+	case "Cartera.mora61a90":
+		if e.ComplexityRoot.Cartera.Mora61a90 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cartera.Mora61a90(childComplexity), true
+	case "Cartera.moraMas90":
+		if e.ComplexityRoot.Cartera.MoraMas90 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cartera.MoraMas90(childComplexity), true
+	case "Cartera.vigente":
+		if e.ComplexityRoot.Cartera.Vigente == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cartera.Vigente(childComplexity), true
+
 	case "Cliente.actualizadoEn":
 		if e.ComplexityRoot.Cliente.ActualizadoEn == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Cliente.ActualizadoEn(childComplexity), true
+	case "Cliente.cartera":
+		if e.ComplexityRoot.Cliente.Cartera == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cliente.Cartera(childComplexity), true
 	case "Cliente.creadoEn":
 		if e.ComplexityRoot.Cliente.CreadoEn == nil {
 			break
@@ -733,6 +810,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factura.RutDeudor(childComplexity), true
+	case "Factura.saldo":
+		if e.ComplexityRoot.Factura.Saldo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.Saldo(childComplexity), true
 
 	case "FacturaConnection.edges":
 		if e.ComplexityRoot.FacturaConnection.Edges == nil {
@@ -765,6 +848,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FacturaEdge.Node(childComplexity), true
+
+	case "Liquidacion.detalle":
+		if e.ComplexityRoot.Liquidacion.Detalle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Liquidacion.Detalle(childComplexity), true
+	case "Liquidacion.montoLiquidacion":
+		if e.ComplexityRoot.Liquidacion.Monto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Liquidacion.Monto(childComplexity), true
 
 	case "Mutation.activarCliente":
 		if e.ComplexityRoot.Mutation.ActivarCliente == nil {
@@ -865,6 +961,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DesembolsarOperacion(childComplexity, args["id"].(int)), true
+	case "Mutation.exigirRecompra":
+		if e.ComplexityRoot.Mutation.ExigirRecompra == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_exigirRecompra_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExigirRecompra(childComplexity, args["facturaId"].(int)), true
 	case "Mutation.finalizarOperacion":
 		if e.ComplexityRoot.Mutation.FinalizarOperacion == nil {
 			break
@@ -909,6 +1016,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegistrarFactura(childComplexity, args["input"].(facturas.RegistrarInput)), true
+	case "Mutation.registrarPago":
+		if e.ComplexityRoot.Mutation.RegistrarPago == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registrarPago_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegistrarPago(childComplexity, args["input"].(facturas.RegistrarPagoInput)), true
+	case "Mutation.registrarRecompra":
+		if e.ComplexityRoot.Mutation.RegistrarRecompra == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registrarRecompra_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegistrarRecompra(childComplexity, args["facturaId"].(int), args["monto"].(decimal.Decimal), args["fecha"].(time.Time)), true
 	case "Mutation.suspenderCliente":
 		if e.ComplexityRoot.Mutation.SuspenderCliente == nil {
 			break
@@ -968,6 +1097,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Operacion.Eventos(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OperacionEventoOrder), args["where"].(*ent.OperacionEventoWhereInput)), true
+	case "Operacion.excedente":
+		if e.ComplexityRoot.Operacion.Excedente == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operacion.Excedente(childComplexity), true
 	case "Operacion.facturas":
 		if e.ComplexityRoot.Operacion.Facturas == nil {
 			break
@@ -1009,12 +1144,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Operacion.ID(childComplexity), true
+	case "Operacion.liquidacion":
+		if e.ComplexityRoot.Operacion.Liquidacion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operacion.Liquidacion(childComplexity), true
 	case "Operacion.montoADesembolsar":
 		if e.ComplexityRoot.Operacion.MontoADesembolsar == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Operacion.MontoADesembolsar(childComplexity), true
+	case "Operacion.montoAnticipado":
+		if e.ComplexityRoot.Operacion.MontoAnticipado == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operacion.MontoAnticipado(childComplexity), true
 	case "Operacion.montoDescuento":
 		if e.ComplexityRoot.Operacion.MontoDescuento == nil {
 			break
@@ -1395,6 +1542,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Operaciones(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OperacionOrder), args["where"].(*ent.OperacionWhereInput)), true
 
+	case "TramoCartera.cantidad":
+		if e.ComplexityRoot.TramoCartera.Cantidad == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TramoCartera.Cantidad(childComplexity), true
+	case "TramoCartera.monto":
+		if e.ComplexityRoot.TramoCartera.Monto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TramoCartera.Monto(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1420,6 +1580,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PagoOrder", ec.unmarshalInputPagoOrder),
 			graphql.NewInputUnmarshaler("PagoWhereInput", ec.unmarshalInputPagoWhereInput),
 			graphql.NewInputUnmarshaler("RegistrarFacturaInput", ec.unmarshalInputRegistrarFacturaInput),
+			graphql.NewInputUnmarshaler("RegistrarPagoInput", ec.unmarshalInputRegistrarPagoInput),
 		)
 	}
 	first := true
@@ -3601,6 +3762,71 @@ extend type Cliente {
   Línea en uso: lineaCredito - lineaDisponible.
   """
   lineaUtilizada: Decimal!
+
+  """
+  La cartera del cliente por antigüedad: el saldo de sus facturas cedidas en operaciones
+  APROBADA o DESEMBOLSADA que aún se deben, por días de mora al último cierre.
+  """
+  cartera: Cartera!
+}
+
+extend type Factura {
+  """
+  Lo que el deudor aún debe: montoTotal - montoPagado, nunca negativo. La factura queda
+  PAGADA cuando llega a cero.
+  """
+  saldo: Decimal!
+}
+
+extend type Operacion {
+  """
+  Lo que se anticipa: montoTotalFacturas × porcentajeAnticipo / 100, redondeado a centavos
+  (mitad hacia arriba). Es lo que la aprobación toma de la línea y la finalización repone.
+  """
+  montoAnticipado: Decimal!
+
+  """
+  Lo que no se anticipa y se liquida con el cliente al finalizar: montoTotalFacturas - montoAnticipado.
+  """
+  excedente: Decimal!
+
+  """
+  La liquidación, al finalizar; null antes.
+  """
+  liquidacion: Liquidacion
+}
+
+"""
+Lo que la liquidación de una operación devolvió al cliente:
+excedente + sobrepagos - interés de mora - saldo compensado.
+"""
+type Liquidacion {
+  montoLiquidacion: Decimal!
+  """
+  Cada término y la parte de cada factura: excedente, sobrepagos, interesMora,
+  saldoCompensado, montoLiquidacion, facturas.
+  """
+  detalle: JSON!
+}
+
+"""
+La cartera por antigüedad de la mora: cada tramo con el saldo y la cantidad de facturas.
+"""
+type Cartera {
+  "Sin mora."
+  vigente: TramoCartera!
+  mora1a30: TramoCartera!
+  mora31a60: TramoCartera!
+  mora61a90: TramoCartera!
+  moraMas90: TramoCartera!
+}
+
+"""
+Un tramo de la cartera: el saldo de sus facturas y cuántas son.
+"""
+type TramoCartera {
+  monto: Decimal!
+  cantidad: Int!
 }
 
 """
@@ -3651,9 +3877,31 @@ type Mutation {
   registrarFactura(input: RegistrarFacturaInput!): Factura!
 
   """
-  DISPONIBLE, CEDIDA o VENCIDA -> PAGADA. Errores: NOT_FOUND, CONFLICT.
+  Registra que el deudor pagó todo el saldo hoy (registrarPago del saldo): DISPONIBLE, CEDIDA,
+  VENCIDA o EN_RECOMPRA -> PAGADA. Errores: NOT_FOUND, CONFLICT.
   """
   pagarFactura(id: ID!): Factura!
+
+  """
+  Registra un pago del deudor, parcial, exacto o mayor que el saldo. Cuando el saldo llega a
+  cero la factura queda PAGADA; lo pagado de más se devuelve al cliente en la liquidación.
+  Errores: NOT_FOUND, CONFLICT (factura EN_PROCESO, PAGADA, ANULADA o RECOMPRADA),
+  VALIDATION_ERROR (monto no positivo, fecha posterior a hoy o anterior a la emisión, referencia).
+  """
+  registrarPago(input: RegistrarPagoInput!): Pago!
+
+  """
+  VENCIDA -> EN_RECOMPRA: exige al cliente recomprar una factura cedida con más de
+  FACTORING_DIAS_RECOMPRA (30) días de mora; el cliente debe su saldo más el interés de mora.
+  Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (facturaId: no cedida, o sin los días de mora).
+  """
+  exigirRecompra(facturaId: ID!): Factura!
+
+  """
+  EN_RECOMPRA -> RECOMPRADA: el cliente pagó la recompra en efectivo. monto debe ser el saldo
+  más el interés de mora a la fecha. Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (monto, fecha).
+  """
+  registrarRecompra(facturaId: ID!, monto: Decimal!, fecha: Date!): Factura!
 
   """
   DISPONIBLE -> ANULADA. Errores: NOT_FOUND, CONFLICT (una factura pagada, cedida o en proceso no se anula).
@@ -3662,13 +3910,15 @@ type Mutation {
 
   """
   Crea una operación PENDIENTE sobre facturas DISPONIBLE del cliente, que pasan a EN_PROCESO.
-  Calcula el descuento: montoTotalFacturas × tasa/100 × días/360, redondeado a centavos (mitad hacia arriba).
-  Errores: VALIDATION_ERROR (facturaIds, clienteId no ACTIVO), NOT_FOUND (cliente).
+  Calcula el anticipo (montoTotalFacturas × porcentajeAnticipo/100) y su descuento:
+  montoAnticipado × tasa/100 × días/360, cada uno redondeado a centavos (mitad hacia arriba);
+  montoADesembolsar = montoAnticipado - montoDescuento - comision.
+  Errores: VALIDATION_ERROR (facturaIds, porcentajeAnticipo, clienteId no ACTIVO), NOT_FOUND (cliente).
   """
   crearOperacion(input: CrearOperacionInput!): Operacion!
 
   """
-  PENDIENTE -> APROBADA: cede las facturas y descuenta el total de la línea disponible.
+  PENDIENTE -> APROBADA: cede las facturas y descuenta el monto anticipado de la línea disponible.
   Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (lineaDisponible insuficiente, facturas, cliente).
   """
   aprobarOperacion(id: ID!): Operacion!
@@ -3684,8 +3934,10 @@ type Mutation {
   desembolsarOperacion(id: ID!): Operacion!
 
   """
-  APROBADA o DESEMBOLSADA -> FINALIZADA, con todas las facturas PAGADA: repone la línea disponible.
-  Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (facturas impagas).
+  APROBADA o DESEMBOLSADA -> FINALIZADA y liquida: con todas las facturas PAGADA, RECOMPRADA o
+  EN_RECOMPRA (su saldo e interés se cargan al excedente), repone el monto anticipado a la línea y
+  registra la liquidación. Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (facturas impagas, o un
+  excedente que no cubre lo que se carga).
   """
   finalizarOperacion(id: ID!): Operacion!
 }
@@ -3723,6 +3975,18 @@ input CrearOperacionInput {
   clienteId: ID!
   "Entre 1 y 500 facturas distintas del cliente."
   facturaIds: [ID!]!
+  "Porcentaje del valor de las facturas que se anticipa, mayor que 0 y a lo más 100. Por omisión FACTORING_ANTICIPO (100)."
+  porcentajeAnticipo: Decimal
+}
+
+input RegistrarPagoInput {
+  facturaId: ID!
+  "Mayor que cero; puede superar el saldo (el sobrepago va a la liquidación)."
+  monto: Decimal!
+  "El día en que el deudor pagó: desde la emisión de la factura hasta hoy."
+  fecha: Date!
+  "Número de transferencia, depósito o cheque; hasta 255 caracteres."
+  referencia: String
 }
 `, BuiltIn: false},
 }
@@ -3731,6 +3995,22 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_Cartera(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "vigente":
+		return ec.fieldContext_Cartera_vigente(ctx, field)
+	case "mora1a30":
+		return ec.fieldContext_Cartera_mora1a30(ctx, field)
+	case "mora31a60":
+		return ec.fieldContext_Cartera_mora31a60(ctx, field)
+	case "mora61a90":
+		return ec.fieldContext_Cartera_mora61a90(ctx, field)
+	case "moraMas90":
+		return ec.fieldContext_Cartera_moraMas90(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Cartera", field.Name)
+}
 
 func (ec *executionContext) childFields_Cliente(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -3770,6 +4050,8 @@ func (ec *executionContext) childFields_Cliente(ctx context.Context, field graph
 		return ec.fieldContext_Cliente_eventos(ctx, field)
 	case "lineaUtilizada":
 		return ec.fieldContext_Cliente_lineaUtilizada(ctx, field)
+	case "cartera":
+		return ec.fieldContext_Cliente_cartera(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cliente", field.Name)
 }
@@ -3898,6 +4180,8 @@ func (ec *executionContext) childFields_Factura(ctx context.Context, field graph
 		return ec.fieldContext_Factura_pagos(ctx, field)
 	case "eventos":
 		return ec.fieldContext_Factura_eventos(ctx, field)
+	case "saldo":
+		return ec.fieldContext_Factura_saldo(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Factura", field.Name)
 }
@@ -3922,6 +4206,16 @@ func (ec *executionContext) childFields_FacturaEdge(ctx context.Context, field g
 		return ec.fieldContext_FacturaEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FacturaEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Liquidacion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "montoLiquidacion":
+		return ec.fieldContext_Liquidacion_montoLiquidacion(ctx, field)
+	case "detalle":
+		return ec.fieldContext_Liquidacion_detalle(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Liquidacion", field.Name)
 }
 
 func (ec *executionContext) childFields_Operacion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3966,6 +4260,12 @@ func (ec *executionContext) childFields_Operacion(ctx context.Context, field gra
 		return ec.fieldContext_Operacion_facturas(ctx, field)
 	case "eventos":
 		return ec.fieldContext_Operacion_eventos(ctx, field)
+	case "montoAnticipado":
+		return ec.fieldContext_Operacion_montoAnticipado(ctx, field)
+	case "excedente":
+		return ec.fieldContext_Operacion_excedente(ctx, field)
+	case "liquidacion":
+		return ec.fieldContext_Operacion_liquidacion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Operacion", field.Name)
 }
@@ -4096,6 +4396,16 @@ func (ec *executionContext) childFields_PagoEdge(ctx context.Context, field grap
 		return ec.fieldContext_PagoEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PagoEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TramoCartera(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "monto":
+		return ec.fieldContext_TramoCartera_monto(ctx, field)
+	case "cantidad":
+		return ec.fieldContext_TramoCartera_cantidad(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TramoCartera", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4696,6 +5006,20 @@ func (ec *executionContext) field_Mutation_desembolsarOperacion_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_exigirRecompra_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "facturaId",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["facturaId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_finalizarOperacion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4757,6 +5081,50 @@ func (ec *executionContext) field_Mutation_registrarFactura_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registrarPago_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (facturas.RegistrarPagoInput, error) {
+			return ec.unmarshalNRegistrarPagoInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐRegistrarPagoInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registrarRecompra_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "facturaId",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["facturaId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "monto",
+		func(ctx context.Context, v any) (decimal.Decimal, error) {
+			return ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["monto"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "fecha",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fecha"] = arg2
 	return args, nil
 }
 
@@ -5278,6 +5646,166 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 
 // region    **************************** field.gotpl *****************************
 
+func (ec *executionContext) _Cartera_vigente(ctx context.Context, field graphql.CollectedField, obj *facturas.Cartera) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cartera_vigente(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vigente, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v facturas.Tramo) graphql.Marshaler {
+			return ec.marshalNTramoCartera2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐTramo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cartera_vigente(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cartera",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TramoCartera(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cartera_mora1a30(ctx context.Context, field graphql.CollectedField, obj *facturas.Cartera) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cartera_mora1a30(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mora1a30, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v facturas.Tramo) graphql.Marshaler {
+			return ec.marshalNTramoCartera2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐTramo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cartera_mora1a30(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cartera",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TramoCartera(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cartera_mora31a60(ctx context.Context, field graphql.CollectedField, obj *facturas.Cartera) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cartera_mora31a60(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mora31a60, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v facturas.Tramo) graphql.Marshaler {
+			return ec.marshalNTramoCartera2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐTramo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cartera_mora31a60(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cartera",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TramoCartera(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cartera_mora61a90(ctx context.Context, field graphql.CollectedField, obj *facturas.Cartera) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cartera_mora61a90(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mora61a90, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v facturas.Tramo) graphql.Marshaler {
+			return ec.marshalNTramoCartera2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐTramo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cartera_mora61a90(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cartera",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TramoCartera(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cartera_moraMas90(ctx context.Context, field graphql.CollectedField, obj *facturas.Cartera) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cartera_moraMas90(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MoraMas90, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v facturas.Tramo) graphql.Marshaler {
+			return ec.marshalNTramoCartera2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐTramo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cartera_moraMas90(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cartera",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TramoCartera(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Cliente_id(ctx context.Context, field graphql.CollectedField, obj *ent.Cliente) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5753,6 +6281,61 @@ func (ec *executionContext) _Cliente_lineaUtilizada(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_Cliente_lineaUtilizada(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Cliente", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _Cliente_cartera(ctx context.Context, field graphql.CollectedField, obj *ent.Cliente) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cliente_cartera(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Cliente_cartera(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *facturas.Cartera) graphql.Marshaler {
+			return ec.marshalNCartera2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐCartera(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cliente_cartera(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cliente",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cartera(ctx, field)
+		},
+	}
+	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Cliente_cartera(ctx context.Context, field graphql.CollectedField, obj *ent.Cliente) (any, error) {
+	resolver := ec.Resolvers.Cliente()
+	if batch, ok := graphql.BatchParentsFor[*ent.Cliente](ctx, "Cliente"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Cartera(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*facturas.Cartera](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Cliente.cartera",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Cartera(ctx, []*ent.Cliente{obj})
+	return graphql.ResolveBatchSingleResult[*facturas.Cartera](
+		ctx,
+		results,
+		err,
+		"Cliente.cartera",
+	)
 }
 
 func (ec *executionContext) _ClienteConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ClienteConnection) (ret graphql.Marshaler) {
@@ -6966,6 +7549,29 @@ func (ec *executionContext) fieldContext_Factura_eventos(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Factura_saldo(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_saldo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Factura().Saldo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_saldo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, true, true, "Decimal")
+}
+
 func (ec *executionContext) _FacturaConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.FacturaConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7106,6 +7712,52 @@ func (ec *executionContext) _FacturaEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_FacturaEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FacturaEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Liquidacion_montoLiquidacion(ctx context.Context, field graphql.CollectedField, obj *operaciones.Liquidacion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Liquidacion_montoLiquidacion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Monto, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Liquidacion_montoLiquidacion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Liquidacion", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Liquidacion_detalle(ctx context.Context, field graphql.CollectedField, obj *operaciones.Liquidacion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Liquidacion_detalle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detalle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Liquidacion_detalle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Liquidacion", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _Mutation_crearCliente(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -7454,6 +8106,138 @@ func (ec *executionContext) fieldContext_Mutation_pagarFactura(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_pagarFactura_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registrarPago(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registrarPago(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegistrarPago(ctx, fc.Args["input"].(facturas.RegistrarPagoInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Pago) graphql.Marshaler {
+			return ec.marshalNPago2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPago(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registrarPago(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pago(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registrarPago_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_exigirRecompra(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_exigirRecompra(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExigirRecompra(ctx, fc.Args["facturaId"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
+			return ec.marshalNFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_exigirRecompra(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factura(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_exigirRecompra_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registrarRecompra(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registrarRecompra(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegistrarRecompra(ctx, fc.Args["facturaId"].(int), fc.Args["monto"].(decimal.Decimal), fc.Args["fecha"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
+			return ec.marshalNFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registrarRecompra(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factura(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registrarRecompra_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8231,6 +9015,84 @@ func (ec *executionContext) fieldContext_Operacion_eventos(ctx context.Context, 
 	if fc.Args, err = ec.field_Operacion_eventos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Operacion_montoAnticipado(ctx context.Context, field graphql.CollectedField, obj *ent.Operacion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operacion_montoAnticipado(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Operacion().MontoAnticipado(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operacion_montoAnticipado(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operacion", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _Operacion_excedente(ctx context.Context, field graphql.CollectedField, obj *ent.Operacion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operacion_excedente(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Operacion().Excedente(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Operacion_excedente(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Operacion", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _Operacion_liquidacion(ctx context.Context, field graphql.CollectedField, obj *ent.Operacion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Operacion_liquidacion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Operacion().Liquidacion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *operaciones.Liquidacion) graphql.Marshaler {
+			return ec.marshalOLiquidacion2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋoperacionesᚐLiquidacion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Operacion_liquidacion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Operacion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Liquidacion(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9699,6 +10561,52 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TramoCartera_monto(ctx context.Context, field graphql.CollectedField, obj *facturas.Tramo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TramoCartera_monto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Monto, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TramoCartera_monto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TramoCartera", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _TramoCartera_cantidad(ctx context.Context, field graphql.CollectedField, obj *facturas.Tramo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TramoCartera_cantidad(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cantidad, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TramoCartera_cantidad(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TramoCartera", field, false, false, "Int")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -12147,7 +13055,7 @@ func (ec *executionContext) unmarshalInputCrearOperacionInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clienteId", "facturaIds"}
+	fieldsInOrder := [...]string{"clienteId", "facturaIds", "porcentajeAnticipo"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12168,6 +13076,13 @@ func (ec *executionContext) unmarshalInputCrearOperacionInput(ctx context.Contex
 				return it, err
 			}
 			it.FacturaIDs = data
+		case "porcentajeAnticipo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("porcentajeAnticipo"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PorcentajeAnticipo = data
 		}
 	}
 	return it, nil
@@ -16951,6 +17866,69 @@ func UnmarshalRegistrarFacturaInput(ctx context.Context, raw any) (facturas.Regi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRegistrarPagoInput(ctx context.Context, obj any) (facturas.RegistrarPagoInput, error) {
+	var it facturas.RegistrarPagoInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"facturaId", "monto", "fecha", "referencia"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "facturaId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facturaId"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FacturaID = data
+		case "monto":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monto"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Monto = data
+		case "fecha":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fecha"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fecha = data
+		case "referencia":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referencia"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Referencia = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegistrarPagoInput unmarshals raw into the RegistrarPagoInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegistrarPagoInput(ctx context.Context, raw any) (facturas.RegistrarPagoInput, error) {
+	var out facturas.RegistrarPagoInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegistrarPagoInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -17001,6 +17979,59 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var carteraImplementors = []string{"Cartera"}
+
+func (ec *executionContext) _Cartera(ctx context.Context, sel ast.SelectionSet, obj *facturas.Cartera) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, carteraImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Cartera")
+		case "vigente":
+			out.Values[i] = ec._Cartera_vigente(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mora1a30":
+			out.Values[i] = ec._Cartera_mora1a30(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mora31a60":
+			out.Values[i] = ec._Cartera_mora31a60(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mora61a90":
+			out.Values[i] = ec._Cartera_mora61a90(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moraMas90":
+			out.Values[i] = ec._Cartera_moraMas90(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var clienteImplementors = []string{"Cliente", "Node"}
 
@@ -17106,6 +18137,12 @@ func (ec *executionContext) _Cliente(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Cliente_lineaUtilizada(ctx, field, obj)
+				})
+		case "cartera":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Cliente_cartera(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -17512,6 +18549,12 @@ func (ec *executionContext) _Factura(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Factura_eventos(ctx, field, obj)
 				})
+		case "saldo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Factura_saldo(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17610,6 +18653,44 @@ func (ec *executionContext) _FacturaEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var liquidacionImplementors = []string{"Liquidacion"}
+
+func (ec *executionContext) _Liquidacion(ctx context.Context, sel ast.SelectionSet, obj *operaciones.Liquidacion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, liquidacionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Liquidacion")
+		case "montoLiquidacion":
+			out.Values[i] = ec._Liquidacion_montoLiquidacion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detalle":
+			out.Values[i] = ec._Liquidacion_detalle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -17681,6 +18762,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "pagarFactura":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_pagarFactura(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registrarPago":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registrarPago(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exigirRecompra":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_exigirRecompra(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registrarRecompra":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registrarRecompra(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -17857,6 +18959,24 @@ func (ec *executionContext) _Operacion(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Operacion_eventos(ctx, field, obj)
+				})
+		case "montoAnticipado":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Operacion_montoAnticipado(ctx, field, obj)
+				})
+		case "excedente":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Operacion_excedente(ctx, field, obj)
+				})
+		case "liquidacion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Operacion_liquidacion(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18424,6 +19544,44 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var tramoCarteraImplementors = []string{"TramoCartera"}
+
+func (ec *executionContext) _TramoCartera(ctx context.Context, sel ast.SelectionSet, obj *facturas.Tramo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tramoCarteraImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TramoCartera")
+		case "monto":
+			out.Values[i] = ec._TramoCartera_monto(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cantidad":
+			out.Values[i] = ec._TramoCartera_cantidad(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
@@ -18805,6 +19963,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCartera2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐCartera(ctx context.Context, sel ast.SelectionSet, v *facturas.Cartera) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Cartera!")
+		return graphql.Null
+	}
+	return ec._Cartera(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐCliente(ctx context.Context, sel ast.SelectionSet, v *ent.Cliente) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Cliente!")
@@ -19084,6 +20250,20 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋbanproᚋfactoringᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
+	{
+		var batchItemsCliente []*ent.Cliente
+		batchIdxMapCliente := map[int]int{}
+		for i, item := range v {
+			switch concrete := item.(type) {
+			case *ent.Cliente:
+				batchIdxMapCliente[i] = len(batchItemsCliente)
+				batchItemsCliente = append(batchItemsCliente, concrete)
+			}
+		}
+		if len(batchItemsCliente) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Cliente", batchItemsCliente, batchIdxMapCliente)
+		}
+	}
 	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -19169,6 +20349,14 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPago2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPago(ctx context.Context, sel ast.SelectionSet, v *ent.Pago) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Pago!")
+		return graphql.Null
+	}
+	return ec._Pago(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPagoConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐPagoConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PagoConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PagoConnection!")
@@ -19198,6 +20386,11 @@ func (ec *executionContext) unmarshalNPagoWhereInput2ᚖgithubᚗcomᚋbanproᚋ
 
 func (ec *executionContext) unmarshalNRegistrarFacturaInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐRegistrarInput(ctx context.Context, v any) (facturas.RegistrarInput, error) {
 	res, err := ec.unmarshalInputRegistrarFacturaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRegistrarPagoInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐRegistrarPagoInput(ctx context.Context, v any) (facturas.RegistrarPagoInput, error) {
+	res, err := ec.unmarshalInputRegistrarPagoInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -19247,6 +20440,10 @@ func (ec *executionContext) unmarshalNTipoEventoOperacion2githubᚗcomᚋbanpro�
 
 func (ec *executionContext) marshalNTipoEventoOperacion2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoEvento(ctx context.Context, sel ast.SelectionSet, v estado.TipoEvento) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNTramoCartera2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋfacturasᚐTramo(ctx context.Context, sel ast.SelectionSet, v facturas.Tramo) graphql.Marshaler {
+	return ec._TramoCartera(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -20035,6 +21232,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOLiquidacion2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋoperacionesᚐLiquidacion(ctx context.Context, sel ast.SelectionSet, v *operaciones.Liquidacion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Liquidacion(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋbanproᚋfactoringᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/cliente"
@@ -22,6 +23,21 @@ import (
 func (r *clienteResolver) LineaUtilizada(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error) {
 	linea := clientes.LineaUtilizada(obj)
 	return &linea, nil
+}
+
+// Cartera is the batch resolver for the cartera field.
+func (r *clienteResolver) Cartera(ctx context.Context, objs []*ent.Cliente) ([]*facturas.Cartera, error) {
+	ids := make([]int, len(objs))
+	for i, c := range objs {
+		ids[i] = c.ID
+	}
+	return facturas.CarteraDeClientes(ctx, r.client, ids)
+}
+
+// Saldo is the resolver for the saldo field.
+func (r *facturaResolver) Saldo(ctx context.Context, obj *ent.Factura) (*decimal.Decimal, error) {
+	saldo := facturas.Saldo(obj)
+	return &saldo, nil
 }
 
 // CrearCliente is the resolver for the crearCliente field.
@@ -64,6 +80,21 @@ func (r *mutationResolver) PagarFactura(ctx context.Context, id int) (*ent.Factu
 	return r.services.Facturas.Pagar(ctx, id)
 }
 
+// RegistrarPago is the resolver for the registrarPago field.
+func (r *mutationResolver) RegistrarPago(ctx context.Context, input facturas.RegistrarPagoInput) (*ent.Pago, error) {
+	return r.services.Facturas.RegistrarPago(ctx, input)
+}
+
+// ExigirRecompra is the resolver for the exigirRecompra field.
+func (r *mutationResolver) ExigirRecompra(ctx context.Context, facturaID int) (*ent.Factura, error) {
+	return r.services.Facturas.ExigirRecompra(ctx, facturaID)
+}
+
+// RegistrarRecompra is the resolver for the registrarRecompra field.
+func (r *mutationResolver) RegistrarRecompra(ctx context.Context, facturaID int, monto decimal.Decimal, fecha time.Time) (*ent.Factura, error) {
+	return r.services.Facturas.RegistrarRecompra(ctx, facturaID, monto, fecha)
+}
+
 // AnularFactura is the resolver for the anularFactura field.
 func (r *mutationResolver) AnularFactura(ctx context.Context, id int, motivo *string) (*ent.Factura, error) {
 	return r.services.Facturas.Anular(ctx, id, motivo)
@@ -92,6 +123,23 @@ func (r *mutationResolver) DesembolsarOperacion(ctx context.Context, id int) (*e
 // FinalizarOperacion is the resolver for the finalizarOperacion field.
 func (r *mutationResolver) FinalizarOperacion(ctx context.Context, id int) (*ent.Operacion, error) {
 	return r.services.Operaciones.Finalizar(ctx, id)
+}
+
+// MontoAnticipado is the resolver for the montoAnticipado field.
+func (r *operacionResolver) MontoAnticipado(ctx context.Context, obj *ent.Operacion) (*decimal.Decimal, error) {
+	anticipado := operaciones.MontoAnticipado(obj)
+	return &anticipado, nil
+}
+
+// Excedente is the resolver for the excedente field.
+func (r *operacionResolver) Excedente(ctx context.Context, obj *ent.Operacion) (*decimal.Decimal, error) {
+	excedente := operaciones.Excedente(obj)
+	return &excedente, nil
+}
+
+// Liquidacion is the resolver for the liquidacion field.
+func (r *operacionResolver) Liquidacion(ctx context.Context, obj *ent.Operacion) (*operaciones.Liquidacion, error) {
+	return operaciones.LiquidacionDe(obj), nil
 }
 
 // Cliente is the resolver for the cliente field.

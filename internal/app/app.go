@@ -49,11 +49,19 @@ type ServiceSet = graph.Services
 func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services {
 	return graph.Services{
 		Clientes: clientes.NewService(db, c),
-		Facturas: facturas.NewService(db, c, cfg.TimeZone),
+		Facturas: facturas.NewService(db, facturas.Config{
+			Clock:        c,
+			TimeZone:     cfg.TimeZone,
+			DiasRecompra: cfg.DiasRecompra,
+			FechaNegocio: cfg.FechaNegocio,
+		}),
 		Operaciones: operaciones.NewService(db, operaciones.Config{
 			Clock:         c,
 			TimeZone:      cfg.TimeZone,
 			TasaDescuento: cfg.TasaDescuento,
+			Anticipo:      cfg.Anticipo,
+			Comision:      cfg.Comision,
+			TasaMora:      cfg.TasaMora,
 		}),
 	}
 }

@@ -25,6 +25,8 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/estado"
@@ -57,6 +59,10 @@ type Entrada struct {
 	// FacturaIDs are an operación's invoices, for its integration event
 	// (operación entries only). Not stored apart from the detalle.
 	FacturaIDs []int
+	// DatosEvento adds fields to the integration event's data beside the
+	// entity's (a payment's entry adds the pago, a finalization the
+	// liquidación). Not stored apart from the detalle.
+	DatosEvento map[string]any
 	// Fecha is when the change happened: Registrar sets it.
 	Fecha time.Time
 }
@@ -221,9 +227,13 @@ func (e Entrada) evento() (eventos.Event, error) {
 		}
 		return eventos.Cliente(tipo, r, extra, e.Fecha), nil
 	case *ent.Factura:
-		return eventos.Factura(tipo, r, e.Fecha), nil
+		ev := eventos.Factura(tipo, r, e.Fecha)
+		maps.Copy(ev.Datos, e.DatosEvento)
+		return ev, nil
 	case *ent.Operacion:
-		return eventos.Operacion(tipo, r, e.FacturaIDs, e.Fecha), nil
+		ev := eventos.Operacion(tipo, r, e.FacturaIDs, e.Fecha)
+		maps.Copy(ev.Datos, e.DatosEvento)
+		return ev, nil
 	default:
 		return eventos.Event{}, fmt.Errorf("auditoría %s: entidad %T sin evento de integración", e.Tipo, e.Registro)
 	}
@@ -282,6 +292,13 @@ func snapFactura(f *ent.Factura) snapshot {
 		"fechaVencimiento":  fecha(f.FechaVencimiento),
 		"estado":            string(f.Estado),
 		"motivoAnulacion":   opt(f.MotivoAnulacion),
+		"montoPagado":       money.String(f.MontoPagado),
+		"saldo":             money.String(money.Saldo(f.MontoTotal, f.MontoPagado)),
+		"diasMora":          f.DiasMora,
+		"interesMora":       money.String(f.InteresMora),
+		"recompraExigidaEn": instante(f.RecompraExigidaEn),
+		"montoRecompra":     optMonto(f.MontoRecompra),
+		"fechaRecompra":     optFecha(f.FechaRecompra),
 	}
 }
 
@@ -289,6 +306,7 @@ func snapOperacion(o *ent.Operacion) snapshot {
 	if o == nil {
 		return nil
 	}
+	anticipado := money.Anticipo(o.MontoTotalFacturas, o.PorcentajeAnticipo)
 	return snapshot{
 		"clienteId":          gid.Encode(o.ClienteID),
 		"fechaSolicitud":     instante(&o.FechaSolicitud),
@@ -302,6 +320,12 @@ func snapOperacion(o *ent.Operacion) snapshot {
 		"montoADesembolsar":  money.String(o.MontoADesembolsar),
 		"estado":             string(o.Estado),
 		"motivoRechazo":      opt(o.MotivoRechazo),
+		"porcentajeAnticipo": money.String(o.PorcentajeAnticipo),
+		"montoAnticipado":    money.String(anticipado),
+		"comision":           money.String(o.Comision),
+		"excedente":          money.String(o.MontoTotalFacturas.Sub(anticipado)),
+		"tasaMora":           money.String(o.TasaMora),
+		"montoLiquidacion":   optMonto(o.MontoLiquidacion),
 	}
 }
 
@@ -314,6 +338,22 @@ func opt(s *string) any {
 }
 
 func fecha(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// optFecha renders an optional date: nil when absent.
+func optFecha(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return fecha(*t)
+}
+
+// optMonto renders an optional amount: nil when absent.
+func optMonto(d *decimal.Decimal) any {
+	if d == nil {
+		return nil
+	}
+	return money.String(*d)
+}
 
 func instante(t *time.Time) any {
 	if t == nil {

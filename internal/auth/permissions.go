@@ -47,8 +47,8 @@ func QueryPermission(name string) Permission {
 var permisos = map[Role][]Permission{
 	Lector:    {Consultar},
 	Analista:  {Consultar, "crearCliente", "actualizarCliente", "registrarFactura", "crearOperacion"},
-	Riesgo:    {Consultar, "activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "aprobarOperacion", "rechazarOperacion"},
-	Tesoreria: {Consultar, "desembolsarOperacion", "pagarFactura", "anularFactura", "finalizarOperacion"},
+	Riesgo:    {Consultar, "activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "aprobarOperacion", "rechazarOperacion", "exigirRecompra"},
+	Tesoreria: {Consultar, "desembolsarOperacion", "pagarFactura", "anularFactura", "finalizarOperacion", "registrarPago", "registrarRecompra"},
 	Auditor:   {Consultar, ConsultarAuditoria},
 }
 

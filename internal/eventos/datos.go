@@ -49,6 +49,16 @@ func Factura(tipo Tipo, f *ent.Factura, fecha time.Time) Event {
 		"fecha_emision":       f.FechaEmision.Format(time.DateOnly),
 		"fecha_vencimiento":   f.FechaVencimiento.Format(time.DateOnly),
 		"estado":              string(f.Estado),
+		"monto_pagado":        money.String(f.MontoPagado),
+		"saldo":               money.String(money.Saldo(f.MontoTotal, f.MontoPagado)),
+		"dias_mora":           f.DiasMora,
+		"interes_mora":        money.String(f.InteresMora),
+	}
+	if f.MontoRecompra != nil {
+		d["monto_recompra"] = money.String(*f.MontoRecompra)
+	}
+	if f.FechaRecompra != nil {
+		d["fecha_recompra"] = f.FechaRecompra.Format(time.DateOnly)
 	}
 	if f.MotivoAnulacion != nil {
 		d["motivo_anulacion"] = *f.MotivoAnulacion
@@ -61,6 +71,7 @@ func Factura(tipo Tipo, f *ent.Factura, fecha time.Time) Event {
 // cliente_id, monto_a_desembolsar, tasa_descuento, request_id) plus estado,
 // monto_total_facturas, factura_ids and the rest of the calculation.
 func Operacion(tipo Tipo, op *ent.Operacion, facturaIDs []int, fecha time.Time) Event {
+	anticipado := money.Anticipo(op.MontoTotalFacturas, op.PorcentajeAnticipo)
 	d := map[string]any{
 		"operacion_id":         gid.Encode(op.ID),
 		"cliente_id":           gid.Encode(op.ClienteID),
@@ -71,6 +82,14 @@ func Operacion(tipo Tipo, op *ent.Operacion, facturaIDs []int, fecha time.Time) 
 		"monto_descuento":      money.String(op.MontoDescuento),
 		"monto_a_desembolsar":  money.String(op.MontoADesembolsar),
 		"factura_ids":          gid.EncodeAll(facturaIDs),
+		"porcentaje_anticipo":  money.String(op.PorcentajeAnticipo),
+		"monto_anticipado":     money.String(anticipado),
+		"comision":             money.String(op.Comision),
+		"excedente":            money.String(op.MontoTotalFacturas.Sub(anticipado)),
+		"tasa_mora":            money.String(op.TasaMora),
+	}
+	if op.MontoLiquidacion != nil {
+		d["monto_liquidacion"] = money.String(*op.MontoLiquidacion)
 	}
 	if op.MotivoRechazo != nil {
 		d["motivo_rechazo"] = *op.MotivoRechazo

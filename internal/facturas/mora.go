@@ -84,15 +84,11 @@ func CalcularMora(montoTotal decimal.Decimal, vencimiento time.Time, abonos []Ab
 
 // Saldo is what the debtor still owes on f: montoTotal − montoPagado, never
 // below zero.
-func Saldo(f *ent.Factura) decimal.Decimal {
-	return decimal.Max(decimal.Zero, f.MontoTotal.Sub(f.MontoPagado))
-}
+func Saldo(f *ent.Factura) decimal.Decimal { return money.Saldo(f.MontoTotal, f.MontoPagado) }
 
 // Sobrepago is what the debtor paid on f above its montoTotal: the
 // liquidación gives it back to the cliente.
-func Sobrepago(f *ent.Factura) decimal.Decimal {
-	return decimal.Max(decimal.Zero, f.MontoPagado.Sub(f.MontoTotal))
-}
+func Sobrepago(f *ent.Factura) decimal.Decimal { return money.Sobrepago(f.MontoTotal, f.MontoPagado) }
 
 // Abonos are pagos as the mora counts them.
 func Abonos(pagos []*ent.Pago) []Abono {

@@ -1,7 +1,11 @@
 // Package facturas holds the rules of the Factura: registration, the
-// actions a user takes on one invoice (paying it, voiding it) and the
-// overdue job. Holding, releasing and ceding invoices belong to the
-// operaciones that do it; they move the invoices with Aplicar.
+// actions a user takes on one invoice (voiding it, recording its debtor's
+// payments, demanding and recording its recompra), its mora (mora.go) and
+// the close of business that marks invoices overdue and accrues their late
+// interest (cierre.go), and the aging of a cliente's portfolio
+// (cartera.go). Holding, releasing and ceding invoices belong to the
+// operaciones that do it; they move the invoices with Aplicar. The
+// liquidación of an operación reads the mora from here.
 package facturas
 
 import (
@@ -25,15 +29,29 @@ import (
 
 // Service runs the factura mutations, each one transaction.
 type Service struct {
-	db    *database.DB
-	clock clock.Clock
-	zone  *time.Location
+	db           *database.DB
+	clock        clock.Clock
+	zone         *time.Location
+	diasRecompra int
+	fechaNegocio time.Time
 }
 
-// NewService returns the factura service. zone is the business time zone:
-// "today" is the date there.
-func NewService(db *database.DB, c clock.Clock, zone *time.Location) *Service {
-	return &Service{db: db, clock: c, zone: zone}
+// Config is what the service needs besides the database.
+type Config struct {
+	Clock clock.Clock
+	// TimeZone is the business time zone: "today" is the date there.
+	TimeZone *time.Location
+	// DiasRecompra is how many days of mora a factura must exceed before
+	// its recompra may be demanded (FACTORING_DIAS_RECOMPRA).
+	DiasRecompra int
+	// FechaNegocio, when not zero, is the business date the close of
+	// business runs up to instead of today (FACTORING_FECHA_NEGOCIO).
+	FechaNegocio time.Time
+}
+
+// NewService returns the factura service.
+func NewService(db *database.DB, cfg Config) *Service {
+	return &Service{db: db, clock: cfg.Clock, zone: cfg.TimeZone, diasRecompra: cfg.DiasRecompra, fechaNegocio: cfg.FechaNegocio}
 }
 
 // Field lengths (docs/dominio.md, "Factura").
@@ -153,15 +171,6 @@ func checkFechas(v validate.Errors, emision, vencimiento, hoy time.Time) {
 	}
 }
 
-// Pagar records that the debtor paid: DISPONIBLE, CEDIDA or VENCIDA become
-// PAGADA.
-//
-// Errors: NOT_FOUND; CONFLICT from any other state (an invoice held by a
-// pending operación, or already paid or voided).
-func (s *Service) Pagar(ctx context.Context, id int) (*ent.Factura, error) {
-	return s.transition(ctx, id, estado.PagarFactura, nil)
-}
-
 // Anular voids a DISPONIBLE invoice, recording the reason if given. A paid,
 // ceded or held invoice cannot be voided.
 //
@@ -174,43 +183,6 @@ func (s *Service) Anular(ctx context.Context, id int, motivo *string) (*ent.Fact
 		return nil, err
 	}
 	return s.transition(ctx, id, estado.AnularFactura, m)
-}
-
-// MarcarVencidas is the overdue job: every invoice VencerFactura may start
-// from (DISPONIBLE, CEDIDA) that fell due before today in the business time
-// zone becomes VENCIDA, each with its FACTURA_VENCIDA audit entry, all under
-// one request id. It locks them through the global lock order, like every
-// mutation, so it serializes with crearOperacion instead of deadlocking. It
-// returns how many it marked.
-//
-// Errors: none of its own; a database failure is returned as it is.
-func (s *Service) MarcarVencidas(ctx context.Context, zone *time.Location) (int, error) {
-	var n int
-	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
-		now := s.clock.Now()
-		l, err := s.db.Lock(ctx, tx, database.LockSet{Facturas: factura.And(
-			factura.EstadoIn(estado.Facturas.Desde(estado.VencerFactura)...),
-			vencidaAl(clock.Today(now, zone)),
-		)})
-		if err != nil {
-			return err
-		}
-		n = len(l.Facturas)
-		if err := Aplicar(ctx, tx, l.Facturas, estado.VencerFactura, now); err != nil {
-			return err
-		}
-		entradas := make([]auditoria.Entrada, len(l.Facturas))
-		for i, f := range l.Facturas {
-			vencida := *f
-			vencida.Estado, vencida.ActualizadoEn = estado.Facturas.Hacia(estado.VencerFactura), now
-			entradas[i] = auditoria.Factura(estado.AudFacturaVencida, f, &vencida)
-		}
-		return auditoria.Registrar(ctx, tx, now, entradas...)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("marcar facturas vencidas: %w", err)
-	}
-	return n, nil
 }
 
 // Vencida reports whether f is overdue on hoy: due before today. On its due

@@ -84,3 +84,15 @@ const DiasPorMes = 30
 func InteresMora(saldoDias, tasa decimal.Decimal) decimal.Decimal {
 	return saldoDias.Mul(tasa).DivRound(decimal.NewFromInt(100*DiasPorMes), Decimals)
 }
+
+// Saldo is what is still owed on a face value total of which pagado was
+// paid: total − pagado, never below zero.
+func Saldo(total, pagado decimal.Decimal) decimal.Decimal {
+	return decimal.Max(decimal.Zero, total.Sub(pagado))
+}
+
+// Sobrepago is what was paid above a face value total: pagado − total,
+// never below zero.
+func Sobrepago(total, pagado decimal.Decimal) decimal.Decimal {
+	return decimal.Max(decimal.Zero, pagado.Sub(total))
+}

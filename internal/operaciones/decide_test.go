@@ -116,7 +116,7 @@ func TestDecideAprobar(t *testing.T) {
 			// An operación of 3000.00 over three invoices due in a month,
 			// and a cliente whose available line is exactly 3000.00.
 			c := &ent.Cliente{ID: 1, Estado: estado.ClienteActivo, LineaCredito: dec("5000.00"), LineaDisponible: dec("3000.00")}
-			op := &ent.Operacion{ClienteID: c.ID, Estado: estado.OperacionPendiente, MontoTotalFacturas: dec("3000.00")}
+			op := &ent.Operacion{ClienteID: c.ID, Estado: estado.OperacionPendiente, MontoTotalFacturas: dec("3000.00"), PorcentajeAnticipo: dec("100.00")}
 			var fs []*ent.Factura
 			for _, id := range []int{f1, f2, f3} {
 				fs = append(fs, &ent.Factura{ID: id, ClienteID: c.ID, Estado: estado.FacturaEnProceso,
@@ -152,6 +152,9 @@ func TestDecideCrear(t *testing.T) {
 		setup   func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura
 		field   string
 		listed  []int
+		// terms are the operación's terms; 2.00 %, 100 % advanced and no
+		// commission when nil.
+		terms *condiciones
 	}
 	keep := func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura { return fs }
 	casos := []caso{
@@ -181,6 +184,19 @@ func TestDecideCrear(t *testing.T) {
 			fs[1].FechaVencimiento = hoy.AddDate(0, 0, -1)
 			return fs
 		}},
+		{name: "factura_con_pagos", field: "facturaIds", listed: []int{f2}, setup: func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura {
+			fs[1].MontoPagado = dec("0.01")
+			return fs
+		}},
+		// 90 % of 300000.00 is 270000.00, whose discount for 120 days is
+		// 1800.00: a 268200.01 commission is one cent too many. And 0.01 %
+		// of 0.02 rounds to nothing at all.
+		{name: "anticipo_que_no_cubre_descuento_y_comision", field: "facturaIds", setup: keep,
+			terms: &condiciones{tasa: tasa, anticipo: dec("90.00"), comision: dec("268200.01")}},
+		{name: "anticipo_que_no_llega_a_un_centavo", field: "porcentajeAnticipo", setup: func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura {
+			fs[0].MontoTotal, fs[1].MontoTotal = dec("0.01"), dec("0.01")
+			return fs
+		}, terms: &condiciones{tasa: tasa, anticipo: dec("0.01")}},
 		{name: "total_cero", field: "facturaIds", setup: func(c *ent.Cliente, fs []*ent.Factura) []*ent.Factura {
 			for _, f := range fs {
 				f.MontoTotal = decimal.Zero
@@ -199,7 +215,11 @@ func TestDecideCrear(t *testing.T) {
 			if ids == nil {
 				ids = []int{f1, f2}
 			}
-			p, err := decideCrear(c, ids, tc.setup(c, fs), tc.holders, hoy, tasa)
+			terms := condiciones{tasa: tasa, anticipo: dec("100.00")}
+			if tc.terms != nil {
+				terms = *tc.terms
+			}
+			p, err := decideCrear(c, ids, tc.setup(c, fs), tc.holders, hoy, terms)
 			if tc.field != "" {
 				requireRefused(t, err, tc.field, tc.listed...)
 				return

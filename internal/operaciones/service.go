@@ -47,10 +47,13 @@ const maxMotivo = 500
 
 // Service runs the operación mutations.
 type Service struct {
-	db    *database.DB
-	clock clock.Clock
-	zone  *time.Location
-	tasa  decimal.Decimal
+	db       *database.DB
+	clock    clock.Clock
+	zone     *time.Location
+	tasa     decimal.Decimal
+	anticipo decimal.Decimal
+	comision decimal.Decimal
+	tasaMora decimal.Decimal
 }
 
 // Config is what the service needs besides the database.
@@ -60,34 +63,78 @@ type Config struct {
 	TimeZone *time.Location
 	// TasaDescuento is the configured discount rate, in percent.
 	TasaDescuento decimal.Decimal
+	// Anticipo is the percentage advanced when crearOperacion names none
+	// (FACTORING_ANTICIPO); zero means 100 %.
+	Anticipo decimal.Decimal
+	// Comision is the fixed commission of every operación
+	// (FACTORING_COMISION).
+	Comision decimal.Decimal
+	// TasaMora is the late interest, percent a month, fixed in every new
+	// operación (FACTORING_TASA_MORA); zero charges none.
+	TasaMora decimal.Decimal
 }
 
 // NewService returns the operación service.
 func NewService(db *database.DB, cfg Config) *Service {
-	return &Service{db: db, clock: cfg.Clock, zone: cfg.TimeZone, tasa: cfg.TasaDescuento}
+	anticipo := cfg.Anticipo
+	if anticipo.IsZero() {
+		anticipo = cien
+	}
+	return &Service{db: db, clock: cfg.Clock, zone: cfg.TimeZone, tasa: cfg.TasaDescuento,
+		anticipo: anticipo, comision: cfg.Comision, tasaMora: cfg.TasaMora}
 }
+
+var cien = decimal.NewFromInt(100)
 
 // CrearInput is the input of Crear (GraphQL CrearOperacionInput).
 type CrearInput struct {
 	ClienteID  int
 	FacturaIDs []int
+	// PorcentajeAnticipo is the percentage of the face value advanced;
+	// nil takes the configured one (FACTORING_ANTICIPO, 100 % by default).
+	PorcentajeAnticipo *decimal.Decimal
+}
+
+// MontoAnticipado is what the company advances on op: montoTotalFacturas ×
+// porcentajeAnticipo / 100, rounded half-up once (money.Anticipo). It is
+// the part of the credit line the operación takes while approved.
+func MontoAnticipado(op *ent.Operacion) decimal.Decimal {
+	return money.Anticipo(op.MontoTotalFacturas, op.PorcentajeAnticipo)
+}
+
+// Excedente is the part of op's face value not advanced, which the company
+// keeps as a reserve and settles with the cliente at the liquidación:
+// montoTotalFacturas − montoAnticipado.
+func Excedente(op *ent.Operacion) decimal.Decimal {
+	return op.MontoTotalFacturas.Sub(MontoAnticipado(op))
 }
 
 // Crear opens an operación over a cliente's invoices: it prices the
-// discount, holds the invoices (EN_PROCESO) and records the CREADA event.
-// The credit line is not touched until approval.
+// advance and its discount, holds the invoices (EN_PROCESO) and records the
+// CREADA event. The credit line is not touched until approval.
 //
 // The checks run in this order and the first failing one is reported,
 // listing every offending invoice:
-// VALIDATION_ERROR on facturaIds (empty, duplicated, more than 500);
-// NOT_FOUND when the cliente does not exist; VALIDATION_ERROR on clienteId
-// when it is not ACTIVO; VALIDATION_ERROR on facturaIds (missing, of another
-// cliente, not DISPONIBLE, overdue, a total that is not positive or does
-// not fit numeric(15,2), a discount above the total).
+// VALIDATION_ERROR on facturaIds (empty, duplicated, more than 500) and on
+// porcentajeAnticipo (outside 0 < p ≤ 100); NOT_FOUND when the cliente does
+// not exist; VALIDATION_ERROR on clienteId when it is not ACTIVO;
+// VALIDATION_ERROR on facturaIds (missing, of another cliente, not
+// DISPONIBLE, overdue, with payments recorded, a total that is not positive
+// or does not fit numeric(15,2), a discount and commission above the
+// advance); VALIDATION_ERROR on porcentajeAnticipo when the advance rounds
+// to nothing.
 func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, error) {
 	if err := checkFacturaIDs(in.FacturaIDs); err != nil {
 		return nil, err
 	}
+	pct := s.anticipo
+	if in.PorcentajeAnticipo != nil {
+		pct = *in.PorcentajeAnticipo
+		if !pct.IsPositive() || pct.GreaterThan(cien) {
+			return nil, apperror.Invalid("porcentajeAnticipo", "Debe ser mayor que 0 y a lo más 100.")
+		}
+	}
+	condiciones := condiciones{tasa: s.tasa, anticipo: pct, comision: s.comision}
 	ids := slices.Sorted(slices.Values(in.FacturaIDs))
 	ctx = requestid.Ensure(ctx) // one request id for the event and the audit entry
 
@@ -102,7 +149,7 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 		if err != nil {
 			return err
 		}
-		p, refused := decideCrear(l.Cliente, ids, l.Facturas, holders, clock.Today(now, s.zone), s.tasa)
+		p, refused := decideCrear(l.Cliente, ids, l.Facturas, holders, clock.Today(now, s.zone), condiciones)
 		if refused != nil {
 			return refused
 		}
@@ -113,7 +160,10 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 			SetTasaDescuento(s.tasa).
 			SetDiasDescuento(p.dias).
 			SetMontoDescuento(p.descuento).
-			SetMontoADesembolsar(p.total.Sub(p.descuento)).
+			SetMontoADesembolsar(p.desembolso()).
+			SetPorcentajeAnticipo(pct).
+			SetComision(s.comision).
+			SetTasaMora(s.tasaMora).
 			SetEstado(estado.OperacionPendiente).
 			AddFacturaIDs(ids...).
 			SetCreadoEn(now).
@@ -133,7 +183,12 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 			"diasDescuento":      p.dias,
 			"montoDescuento":     money.String(p.descuento),
 			"montoADesembolsar":  money.String(op.MontoADesembolsar),
-		})
+			"porcentajeAnticipo": money.String(pct),
+			"montoAnticipado":    money.String(p.anticipado),
+			"comision":           money.String(s.comision),
+			"excedente":          money.String(p.total.Sub(p.anticipado)),
+			"tasaMora":           money.String(s.tasaMora),
+		}, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("crear operación: %w", err)
@@ -198,21 +253,29 @@ func heldBy(ctx context.Context, tx *ent.Tx, fs []*ent.Factura) (map[int]int, er
 	return holders, nil
 }
 
+// condiciones are the terms an operación is priced at: the discount rate,
+// the percentage advanced and the fixed commission.
+type condiciones struct {
+	tasa, anticipo, comision decimal.Decimal
+}
+
 // decideCrear is Crear's rule over the locked rows, in order: the cliente
 // is ACTIVO (on clienteId); every invoice of ids exists, belongs to the
-// cliente, is DISPONIBLE and is not overdue on hoy, each failure listing
-// every offending invoice (and, for one an operación holds, that operación:
-// holders maps invoice to operación); their total is positive and fits an
-// amount (numeric(15,2)), and the discount does not exceed it (all on
-// facturaIds). It returns the operación's price at tasa.
-func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, holders map[int]int, hoy time.Time, tasa decimal.Decimal) (cotizacion, *apperror.Error) {
+// cliente, is DISPONIBLE, is not overdue on hoy and has no payments
+// recorded, each failure listing every offending invoice (and, for one an
+// operación holds, that operación: holders maps invoice to operación);
+// their total is positive and fits an amount (numeric(15,2)) (all on
+// facturaIds); the advance is positive (on porcentajeAnticipo); the
+// discount and the commission do not exceed it (on facturaIds). It returns
+// the operación's price on those terms.
+func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, holders map[int]int, hoy time.Time, t condiciones) (cotizacion, *apperror.Error) {
 	if c.Estado != estado.ClienteActivo {
 		return cotizacion{}, apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
 	}
 	if err := checkFacturasCedibles(c, ids, fs, holders, hoy); err != nil {
 		return cotizacion{}, err
 	}
-	p := cotizar(fs, tasa, hoy)
+	p := cotizar(fs, t, hoy)
 	switch {
 	case !p.total.IsPositive():
 		return cotizacion{}, apperror.Invalid("facturaIds", "El monto total de las facturas debe ser mayor que cero.")
@@ -220,14 +283,21 @@ func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, holders map[int]i
 		return cotizacion{}, apperror.Invalid("facturaIds", fmt.Sprintf(
 			"El monto total de las facturas (%s) supera el máximo de una operación (%s): ceda menos facturas en cada una.",
 			money.String(p.total), money.String(money.Max)))
-	case p.descuento.GreaterThan(p.total):
+	case !p.anticipado.IsPositive():
+		return cotizacion{}, apperror.Invalid("porcentajeAnticipo", fmt.Sprintf(
+			"El %s %% de %s no llega a un centavo: anticipe un porcentaje mayor.", money.String(t.anticipo), money.String(p.total)))
+	case p.descuento.GreaterThan(p.anticipado):
 		// Unreachable at the default rate: a due date is at most 5 years
 		// after an issue no later than today (facturas.MaxAniosVencimiento).
 		// At a configured rate above 19.7 % it is not, and the database
 		// would refuse the row.
 		return cotizacion{}, apperror.Invalid("facturaIds", fmt.Sprintf(
-			"A la tasa de %s %% por %d días el descuento superaría el monto total de las facturas: ceda facturas de vencimiento más cercano.",
-			money.String(tasa), p.dias))
+			"A la tasa de %s %% por %d días el descuento superaría el monto anticipado: ceda facturas de vencimiento más cercano.",
+			money.String(t.tasa), p.dias))
+	case p.descuento.Add(t.comision).GreaterThan(p.anticipado):
+		return cotizacion{}, apperror.Invalid("facturaIds", fmt.Sprintf(
+			"El monto anticipado (%s) no cubre el descuento (%s) y la comisión (%s): ceda más facturas o anticipe un porcentaje mayor.",
+			money.String(p.anticipado), money.String(p.descuento), money.String(t.comision)))
 	}
 	return p, nil
 }
@@ -268,18 +338,31 @@ func checkFacturasCedibles(c *ent.Cliente, ids []int, fs []*ent.Factura, holders
 	if vencidas := filterIDs(fs, func(f *ent.Factura) bool { return facturas.Vencida(f, hoy) }); len(vencidas) > 0 {
 		return apperror.Invalid("facturaIds", "Están vencidas las facturas: "+list(vencidas)+".")
 	}
+	// A factura its debtor paid in part owes less than its face value: it
+	// is not ceded for the face value.
+	if abonadas := filterIDs(fs, func(f *ent.Factura) bool { return f.MontoPagado.IsPositive() }); len(abonadas) > 0 {
+		return apperror.Invalid("facturaIds", "Tienen pagos registrados las facturas: "+list(abonadas)+".")
+	}
 	return nil
 }
 
 // cotizacion is the price of an operación over its invoices.
 type cotizacion struct {
-	total     decimal.Decimal // montoTotalFacturas: Σ montoTotal
-	dias      int             // diasDescuento: from hoy to the latest due date
-	descuento decimal.Decimal // montoDescuento at tasa for dias
+	total      decimal.Decimal // montoTotalFacturas: Σ montoTotal
+	anticipado decimal.Decimal // montoAnticipado: total × anticipo / 100
+	dias       int             // diasDescuento: from hoy to the latest due date
+	descuento  decimal.Decimal // montoDescuento on the advance at tasa for dias
+	comision   decimal.Decimal
 }
 
-// cotizar prices an operación over fs (at least one) at tasa on hoy.
-func cotizar(fs []*ent.Factura, tasa decimal.Decimal, hoy time.Time) cotizacion {
+// desembolso is montoADesembolsar: the advance less the discount and the
+// commission.
+func (p cotizacion) desembolso() decimal.Decimal {
+	return p.anticipado.Sub(p.descuento).Sub(p.comision)
+}
+
+// cotizar prices an operación over fs (at least one) on terms t on hoy.
+func cotizar(fs []*ent.Factura, t condiciones, hoy time.Time) cotizacion {
 	total := decimal.Zero
 	vencimiento := fs[0].FechaVencimiento
 	for _, f := range fs {
@@ -289,11 +372,14 @@ func cotizar(fs []*ent.Factura, tasa decimal.Decimal, hoy time.Time) cotizacion 
 		}
 	}
 	dias := clock.DaysBetween(hoy, vencimiento)
-	return cotizacion{total: total, dias: dias, descuento: money.Descuento(total, tasa, dias)}
+	anticipado := money.Anticipo(total, t.anticipo)
+	return cotizacion{total: total, anticipado: anticipado, dias: dias,
+		descuento: money.Descuento(anticipado, t.tasa, dias), comision: t.comision}
 }
 
-// Aprobar approves a PENDIENTE operación: it takes the invoices' total from
-// the cliente's available line and cedes the invoices.
+// Aprobar approves a PENDIENTE operación: it takes its montoAnticipado
+// (the invoices' total at 100 %) from the cliente's available line and
+// cedes the invoices.
 //
 // Four eyes: whoever created the operación may not approve it, whatever
 // their roles (admin included). Only with authentication disabled, where
@@ -302,7 +388,8 @@ func cotizar(fs []*ent.Factura, tasa decimal.Decimal, hoy time.Time) cotizacion 
 // Errors: NOT_FOUND; CONFLICT unless PENDIENTE; FORBIDDEN for the
 // operación's creator; VALIDATION_ERROR on cliente when the cliente is not
 // ACTIVO, on facturas when an invoice is no longer EN_PROCESO or is overdue,
-// and on lineaDisponible when the available line does not cover the total.
+// and on lineaDisponible when the available line does not cover the
+// advance.
 func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 	return s.transition(ctx, id, estado.AprobarOperacion, func(t *transitionTx) error {
 		if err := checkCuatroOjos(ctx, t.tx, id); err != nil {
@@ -312,7 +399,7 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 			return err
 		}
 		anterior := t.cliente.LineaDisponible
-		nueva := anterior.Sub(t.op.MontoTotalFacturas)
+		nueva := anterior.Sub(MontoAnticipado(t.op))
 		if err := t.setLineaDisponible(nueva); err != nil {
 			return err
 		}
@@ -332,8 +419,8 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 // decideAprobar is the approval's rule over the locked rows, in order: the
 // cliente is ACTIVO (on cliente); every invoice can still be ceded, that is
 // EN_PROCESO and not overdue on hoy (on facturas, listing every one that
-// cannot); the cliente's available line covers montoTotalFacturas, an equal
-// amount included (on lineaDisponible).
+// cannot); the cliente's available line covers the operación's
+// montoAnticipado, an equal amount included (on lineaDisponible).
 func decideAprobar(c *ent.Cliente, op *ent.Operacion, fs []*ent.Factura, hoy time.Time) *apperror.Error {
 	if c.Estado != estado.ClienteActivo {
 		return apperror.Invalid("cliente", fmt.Sprintf("El cliente debe estar ACTIVO para aprobar (está %s).", c.Estado))
@@ -350,9 +437,9 @@ func decideAprobar(c *ent.Cliente, op *ent.Operacion, fs []*ent.Factura, hoy tim
 	if len(problemas) > 0 {
 		return apperror.Invalid("facturas", "Todas las facturas deben seguir EN_PROCESO y sin vencer; no lo están: "+strings.Join(problemas, ", ")+".")
 	}
-	if total, disponible := op.MontoTotalFacturas, c.LineaDisponible; total.GreaterThan(disponible) {
+	if anticipado, disponible := MontoAnticipado(op), c.LineaDisponible; anticipado.GreaterThan(disponible) {
 		return apperror.Invalid("lineaDisponible", fmt.Sprintf(
-			"La línea disponible del cliente (%s) no cubre el monto de la operación (%s).", money.String(disponible), money.String(total)))
+			"La línea disponible del cliente (%s) no cubre el monto de la operación (%s).", money.String(disponible), money.String(anticipado)))
 	}
 	return nil
 }
@@ -413,28 +500,132 @@ func (s *Service) Desembolsar(ctx context.Context, id int) (*ent.Operacion, erro
 	})
 }
 
-// Finalizar closes an APROBADA or DESEMBOLSADA operación once every invoice
-// is paid, giving its total back to the cliente's available line.
+// Finalizar closes an APROBADA or DESEMBOLSADA operación and liquidates
+// it. Every invoice must be settled: PAGADA, RECOMPRADA, or EN_RECOMPRA,
+// which the liquidación then charges against the excedente (the invoice
+// becomes RECOMPRADA, its mora stopped today, audited
+// FACTURA_RECOMPRA_COMPENSADA). The liquidación (Liquidar) must not be
+// negative. It gives montoAnticipado back to the cliente's available line
+// and records the liquidación on the operación and in its FINALIZADA
+// event.
 //
 // Errors: NOT_FOUND; CONFLICT unless APROBADA or DESEMBOLSADA;
-// VALIDATION_ERROR on facturas listing the invoices not yet PAGADA.
+// VALIDATION_ERROR on facturas listing the invoices not settled, or, when
+// the excedente does not cover what the liquidación charges, naming the
+// EN_RECOMPRA invoices whose recompra the cliente is to pay in cash first.
 func (s *Service) Finalizar(ctx context.Context, id int) (*ent.Operacion, error) {
 	return s.transition(ctx, id, estado.FinalizarOperacion, func(t *transitionTx) error {
-		if impagas := filterIDs(t.facturas, func(f *ent.Factura) bool { return f.Estado != estado.FacturaPagada }); len(impagas) > 0 {
-			return apperror.Invalid("facturas", "Todas las facturas deben estar PAGADA para finalizar; faltan: "+list(impagas)+".")
+		var impagas, enRecompra []*ent.Factura
+		for _, f := range t.facturas {
+			switch f.Estado {
+			case estado.FacturaPagada, estado.FacturaRecomprada:
+			case estado.FacturaEnRecompra:
+				enRecompra = append(enRecompra, f)
+			default:
+				impagas = append(impagas, f)
+			}
+		}
+		if len(impagas) > 0 {
+			return apperror.Invalid("facturas", "Todas las facturas deben estar PAGADA o RECOMPRADA (o EN_RECOMPRA, con cargo al excedente) para finalizar; faltan: "+
+				list(filterIDs(impagas, func(*ent.Factura) bool { return true }))+".")
+		}
+		moras, err := facturas.MorasAl(ctx, t.tx.Client(), enRecompra, t.hoy, t.op.TasaMora)
+		if err != nil {
+			return err
+		}
+		liq := Liquidar(t.op, facturas.Compensadas(t.facturas, moras, t.hoy))
+		if liq.Monto.IsNegative() {
+			return apperror.Invalid("facturas", fmt.Sprintf(
+				"La liquidación sería de %s: el excedente (%s) no cubre lo que se le carga. Registre antes la recompra en efectivo de: %s.",
+				money.String(liq.Monto), money.String(Excedente(t.op)), list(filterIDs(enRecompra, func(*ent.Factura) bool { return true }))))
+		}
+		if _, err := facturas.Compensar(ctx, t.tx, enRecompra, moras, t.hoy, t.now, t.op.ID); err != nil {
+			return err
 		}
 		anterior := t.cliente.LineaDisponible
-		nueva := anterior.Add(t.op.MontoTotalFacturas)
+		nueva := anterior.Add(MontoAnticipado(t.op))
 		if err := t.setLineaDisponible(nueva); err != nil {
 			return err
 		}
-		t.update.SetFechaFinalizacion(t.now)
+		t.update.SetFechaFinalizacion(t.now).SetMontoLiquidacion(liq.Monto).SetLiquidacion(liq.Detalle)
 		t.detalle = map[string]any{
 			"lineaDisponibleAnterior": money.String(anterior),
 			"lineaDisponibleNueva":    money.String(nueva),
+			"montoLiquidacion":        money.String(liq.Monto),
+			"liquidacion":             liq.Detalle,
 		}
+		t.datosEvento = map[string]any{"liquidacion": liq.Detalle}
 		return nil
 	})
+}
+
+// Liquidacion is what the liquidación of an operación gives back to its
+// cliente, and how it was reached.
+type Liquidacion struct {
+	// Monto is montoLiquidacion: excedente + sobrepagos − interesMora −
+	// saldoCompensado.
+	Monto decimal.Decimal
+	// Detalle is each term, and each invoice's part, as the API renders
+	// them (the FINALIZADA event's and Operacion.liquidacion's detalle).
+	Detalle map[string]any
+}
+
+// LiquidacionDe is the liquidación op recorded when it was finalized; nil
+// before.
+func LiquidacionDe(op *ent.Operacion) *Liquidacion {
+	if op.MontoLiquidacion == nil {
+		return nil
+	}
+	return &Liquidacion{Monto: *op.MontoLiquidacion, Detalle: op.Liquidacion}
+}
+
+// Liquidar is the liquidación of op over its invoices fs as the
+// finalization leaves them (every one PAGADA or RECOMPRADA):
+//
+//	montoLiquidacion = excedente + sobrepagos − interesMora − saldoCompensado
+//
+// where sobrepagos is what debtors paid above the invoices' face values;
+// interesMora the late interest of the invoices whose recompra the cliente
+// did not pay in cash (the cash paid it); and saldoCompensado the saldo of
+// the invoices bought back against the excedente (RECOMPRADA without a
+// montoRecompra). With the defaults (100 % advanced, no late interest) and
+// every invoice paid exactly, it is zero. A negative amount means the
+// excedente does not cover the charges.
+func Liquidar(op *ent.Operacion, fs []*ent.Factura) Liquidacion {
+	excedente := Excedente(op)
+	sobrepagos, interes, compensado := decimal.Zero, decimal.Zero, decimal.Zero
+	lineas := make([]any, 0, len(fs))
+	for _, f := range slices.SortedFunc(slices.Values(fs), func(a, b *ent.Factura) int { return a.ID - b.ID }) {
+		sobrepago := facturas.Sobrepago(f)
+		cargoInteres, cargoSaldo := f.InteresMora, decimal.Zero
+		if f.Estado == estado.FacturaRecomprada {
+			if f.MontoRecompra != nil {
+				cargoInteres = decimal.Zero // the cliente paid it in cash
+			} else {
+				cargoSaldo = facturas.Saldo(f)
+			}
+		}
+		sobrepagos = sobrepagos.Add(sobrepago)
+		interes = interes.Add(cargoInteres)
+		compensado = compensado.Add(cargoSaldo)
+		lineas = append(lineas, map[string]any{
+			"id":              gid.Encode(f.ID),
+			"numeroFactura":   f.NumeroFactura,
+			"estado":          string(f.Estado),
+			"sobrepago":       money.String(sobrepago),
+			"interesMora":     money.String(cargoInteres),
+			"saldoCompensado": money.String(cargoSaldo),
+		})
+	}
+	monto := excedente.Add(sobrepagos).Sub(interes).Sub(compensado)
+	return Liquidacion{Monto: monto, Detalle: map[string]any{
+		"excedente":        money.String(excedente),
+		"sobrepagos":       money.String(sobrepagos),
+		"interesMora":      money.String(interes),
+		"saldoCompensado":  money.String(compensado),
+		"montoLiquidacion": money.String(monto),
+		"facturas":         lineas,
+	}}
 }
 
 // transitionTx is one state change of an operación in progress: the
@@ -449,6 +640,8 @@ type transitionTx struct {
 	facturas []*ent.Factura
 	update   *ent.OperacionUpdateOne
 	detalle  map[string]any
+	// datosEvento adds to the integration event's data (the liquidación).
+	datosEvento map[string]any
 }
 
 func (t *transitionTx) setLineaDisponible(v decimal.Decimal) error {
@@ -496,7 +689,7 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act f
 		if updated, err = t.update.Save(ctx); err != nil {
 			return err
 		}
-		return registrar(ctx, tx, now, estado.EventoDe(a), t.op, updated, t.facturas, t.detalle)
+		return registrar(ctx, tx, now, estado.EventoDe(a), t.op, updated, t.facturas, t.detalle, t.datosEvento)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %d: %w", a, id, err)
@@ -511,8 +704,9 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act f
 // actor, under its request and correlation ids. antes is the operación
 // before the change (nil when it was created), despues after it; fs are its
 // invoices as they were before (the entry records what the change did to
-// them); detalle is the event's snapshot.
-func registrar(ctx context.Context, tx *ent.Tx, now time.Time, tipo estado.TipoEvento, antes, despues *ent.Operacion, fs []*ent.Factura, detalle map[string]any) error {
+// them); detalle is the event's snapshot; datosEvento adds to the
+// integration event's data.
+func registrar(ctx context.Context, tx *ent.Tx, now time.Time, tipo estado.TipoEvento, antes, despues *ent.Operacion, fs []*ent.Factura, detalle, datosEvento map[string]any) error {
 	var anterior *estado.Operacion
 	if antes != nil {
 		anterior = &antes.Estado
@@ -538,6 +732,7 @@ func registrar(ctx context.Context, tx *ent.Tx, now time.Time, tipo estado.TipoE
 	tipoAud := estado.AuditoriaDe(tipo)
 	e := auditoria.Operacion(tipoAud, antes, despues)
 	e.Contexto = maps.Clone(detalle)
+	e.DatosEvento = datosEvento
 	e.FacturaIDs = make([]int, len(fs))
 	for i, f := range fs {
 		e.FacturaIDs[i] = f.ID

@@ -180,7 +180,7 @@ func Run(ctx context.Context, db *database.DB, opts Options) (Result, error) {
 		hoy:         clock.Today(now, opts.TimeZone),
 		reloj:       reloj,
 		clientesSvc: clientes.NewService(db, reloj),
-		facturasSvc: facturas.NewService(db, reloj, opts.TimeZone),
+		facturasSvc: facturas.NewService(db, facturas.Config{Clock: reloj, TimeZone: opts.TimeZone, DiasRecompra: 30}),
 		operSvc: operaciones.NewService(db, operaciones.Config{
 			Clock: reloj, TimeZone: opts.TimeZone, TasaDescuento: tasa,
 		}),

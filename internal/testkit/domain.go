@@ -25,6 +25,7 @@ import (
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
@@ -48,6 +49,15 @@ func NewEnv(t testing.TB, db *database.DB) *Env {
 	t.Helper()
 	svc, c := Services(t, db)
 	return &Env{DB: db, Svc: svc, Clock: c, Ctx: context.Background()}
+}
+
+// NewEnvWith returns the domain of db with the services configured by cfg
+// (Config with some values changed: an advance, a commission, a rate of
+// mora).
+func NewEnvWith(t testing.TB, db *database.DB, cfg config.Config) *Env {
+	t.Helper()
+	c := clock.NewFixed(Hoy)
+	return &Env{DB: db, Svc: app.Services(db, cfg, c), Clock: c, Ctx: context.Background()}
 }
 
 // ClienteInput is a valid CrearInput with a fresh RUT and the given line.
@@ -315,13 +325,24 @@ func (e *Env) Snapshot(t testing.TB) string {
 	fs, err := e.DB.Client.Factura.Query().Order(ent.Asc("id")).All(ctx)
 	require.NoError(t, err)
 	for _, f := range fs {
-		fmt.Fprintf(&b, "factura %d %s %v %s\n", f.ID, f.Estado, deref(f.MotivoAnulacion), f.ActualizadoEn.UTC())
+		fmt.Fprintf(&b, "factura %d %s %v %s pagado %s mora %d %s recompra %v %v %v\n", f.ID, f.Estado, deref(f.MotivoAnulacion), f.ActualizadoEn.UTC(),
+			f.MontoPagado.StringFixed(2), f.DiasMora, f.InteresMora.StringFixed(2), deref(f.RecompraExigidaEn), deref(f.FechaRecompra), deref(f.MontoRecompra))
+	}
+	pagos, err := e.DB.Client.Pago.Query().Order(ent.Asc("id")).All(ctx)
+	require.NoError(t, err)
+	for _, p := range pagos {
+		fmt.Fprintf(&b, "pago %d %d %s %s\n", p.ID, p.FacturaID, p.Monto.StringFixed(2), p.Fecha.Format(time.DateOnly))
+	}
+	cierres, err := e.DB.Client.Cierre.Query().Order(ent.Asc("id")).All(ctx)
+	require.NoError(t, err)
+	for _, c := range cierres {
+		fmt.Fprintf(&b, "cierre %s\n", c.Fecha.Format(time.DateOnly))
 	}
 	ops, err := e.DB.Client.Operacion.Query().Order(ent.Asc("id")).All(ctx)
 	require.NoError(t, err)
 	for _, o := range ops {
-		fmt.Fprintf(&b, "operacion %d %s %v %v %v %v %s\n", o.ID, o.Estado, deref(o.FechaAprobacion), deref(o.FechaDesembolso),
-			deref(o.FechaFinalizacion), deref(o.MotivoRechazo), o.ActualizadoEn.UTC())
+		fmt.Fprintf(&b, "operacion %d %s %v %v %v %v %s liquidacion %v\n", o.ID, o.Estado, deref(o.FechaAprobacion), deref(o.FechaDesembolso),
+			deref(o.FechaFinalizacion), deref(o.MotivoRechazo), o.ActualizadoEn.UTC(), deref(o.MontoLiquidacion))
 	}
 	links, err := e.DB.Client.OperacionFactura.Query().All(ctx)
 	require.NoError(t, err)

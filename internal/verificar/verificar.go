@@ -2,8 +2,9 @@
 // "Invariants") over a whole database and reports every violation it finds:
 //
 //  1. For every cliente, 0 <= lineaDisponible <= lineaCredito and
-//     lineaCredito − lineaDisponible = Σ montoTotalFacturas of its
-//     operaciones APROBADA or DESEMBOLSADA (estado.OperacionOcupaLinea).
+//     lineaCredito − lineaDisponible = Σ montoAnticipado of its operaciones
+//     APROBADA or DESEMBOLSADA (estado.OperacionOcupaLinea); at the
+//     default 100 % advance, montoAnticipado is montoTotalFacturas.
 //  2. A factura is held by at most one open operación (PENDIENTE, APROBADA
 //     or DESEMBOLSADA: estado.OperacionActiva), and is EN_PROCESO exactly
 //     when that operación is PENDIENTE.
@@ -20,9 +21,21 @@
 //     entries mirror its events one by one. "Latest" is by id: entries
 //     about one row are written while the row is locked, so their ids
 //     follow the order in which they committed.
+//  6. Payments: every factura's montoPagado is the sum of its pagos, each
+//     dated from its issue on; it is PAGADA exactly when its saldo is zero.
+//  7. Mora: every factura's diasMora and interesMora are its mora
+//     (facturas.CalcularMora) at the date the rules name (facturas.CorteMora:
+//     the last closed business date, its payment or its recompra), at the
+//     rate of the operación that ceded it; an EN_RECOMPRA one has the
+//     instant its recompra was demanded, a RECOMPRADA one its date, and a
+//     cash recompra (montoRecompra) is its saldo plus its interest.
+//  8. Liquidación: an operación has one exactly when it is FINALIZADA, and
+//     its montoLiquidacion is operaciones.Liquidar over its invoices.
 //
-// It also checks that each operación's amounts agree with its invoices.
-// `factoring verificar` and the concurrency tests run it.
+// It also checks that each operación's amounts agree with its invoices:
+// montoTotalFacturas is their sum and montoADesembolsar = montoAnticipado −
+// montoDescuento − comision. `factoring verificar` and the concurrency
+// tests run it.
 package verificar
 
 import (
@@ -37,13 +50,15 @@ import (
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/internal/estado"
+	fact "github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/money"
+	"github.com/banpro/factoring/internal/operaciones"
 )
 
 // Violation is one broken invariant.
 type Violation struct {
-	Invariante int    // 1, 2, 3 or 5 as numbered above; 0 for amount consistency
+	Invariante int    // 1, 2, 3, 5, 6, 7 or 8 as numbered above; 0 for amount consistency
 	Entidad    string // the opaque ID of the entity at fault
 	Detalle    string
 }
@@ -91,6 +106,14 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("leer la auditoría: %w", err)
 	}
+	pagos, err := client.Pago.Query().All(ctx)
+	if err != nil {
+		return r, fmt.Errorf("leer pagos: %w", err)
+	}
+	cerrada, err := fact.UltimoCierre(ctx, client)
+	if err != nil {
+		return r, err
+	}
 	r.Clientes, r.Facturas, r.Operaciones, r.Eventos = len(clientes), len(facturas), len(ops), len(eventos)
 	r.Auditoria = len(auditoria)
 
@@ -118,7 +141,7 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	exposicion := make(map[int]decimal.Decimal)
 	for _, o := range ops {
 		if estado.OperacionOcupaLinea(o.Estado) {
-			exposicion[o.ClienteID] = exposicion[o.ClienteID].Add(o.MontoTotalFacturas)
+			exposicion[o.ClienteID] = exposicion[o.ClienteID].Add(operaciones.MontoAnticipado(o))
 		}
 	}
 	for _, c := range clientes {
@@ -163,13 +186,44 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 			add(0, o.ID, "no tiene facturas")
 		case !total.Equal(o.MontoTotalFacturas):
 			add(0, o.ID, "montoTotalFacturas %s distinto de la suma de sus facturas %s", money.String(o.MontoTotalFacturas), money.String(total))
-		case !o.MontoADesembolsar.Equal(o.MontoTotalFacturas.Sub(o.MontoDescuento)):
-			add(0, o.ID, "montoADesembolsar %s distinto de montoTotalFacturas − montoDescuento", money.String(o.MontoADesembolsar))
+		case !o.MontoADesembolsar.Equal(operaciones.MontoAnticipado(o).Sub(o.MontoDescuento).Sub(o.Comision)):
+			add(0, o.ID, "montoADesembolsar %s distinto de montoAnticipado − montoDescuento − comision", money.String(o.MontoADesembolsar))
 		}
 	}
 	for id := range eventosDe {
 		if opByID[id] == nil {
 			add(3, id, "eventos de una operación que no existe")
+		}
+	}
+
+	// 6, 7 and 8. Payments, mora and liquidaciones.
+	pagosDe := make(map[int][]*ent.Pago)
+	for _, p := range pagos {
+		pagosDe[p.FacturaID] = append(pagosDe[p.FacturaID], p)
+	}
+	cedidaPor := make(map[int]*ent.Operacion) // factura -> the operación that ceded it
+	for _, l := range links {
+		if o := opByID[l.OperacionID]; estado.OperacionOcupaLinea(o.Estado) || o.Estado == estado.OperacionFinalizada {
+			cedidaPor[l.FacturaID] = o
+		}
+	}
+	for _, f := range facturas {
+		for _, v := range cobranza(f, pagosDe[f.ID], cedidaPor[f.ID], cerrada) {
+			add(v.inv, f.ID, "%s", v.msg)
+		}
+	}
+	for id := range pagosDe {
+		if facturaByID[id] == nil {
+			add(6, id, "pagos de una factura que no existe")
+		}
+	}
+	for _, o := range ops {
+		fs := make([]*ent.Factura, 0, len(facturasDe[o.ID]))
+		for _, fid := range facturasDe[o.ID] {
+			fs = append(fs, facturaByID[fid])
+		}
+		if msg := liquidacion(o, fs); msg != "" {
+			add(8, o.ID, "%s", msg)
 		}
 	}
 
