@@ -58,12 +58,22 @@ por a lo más una operación abierta, y los eventos de cada operación reproduce
 Imprime cada violación y termina con estado 1 si encuentra alguna, 0 si no.`,
 		ejemplo: `  factoring verificar || echo "hay violaciones"`,
 	},
+	"cierre": {
+		sintaxis: "cierre",
+		descripcion: `El cierre diario de la fecha de negocio (hoy en FACTORING_TIMEZONE, o
+FACTORING_FECHA_NEGOCIO para reprocesar): cada factura DISPONIBLE o CEDIDA vencida antes de esa
+fecha queda VENCIDA (actor "sistema"), y cada factura con saldo vencida cuenta sus días de mora
+y devenga interés (FACTORING_TASA_MORA % mensual, 1/30 por día, sobre el saldo). Cierra en orden
+cada fecha pendiente desde el último cierre, una transacción por fecha; una fecha ya cerrada no
+se vuelve a cerrar. Imprime lo que hizo cada fecha. Prográmela una vez al día, poco después de
+medianoche en la zona horaria del negocio.`,
+		ejemplo: `  5 0 * * *  factoring cierre      # crontab con CRON_TZ=America/Santiago`,
+	},
 	"marcar-vencidas": {
 		sintaxis: "marcar-vencidas",
-		descripcion: `La tarea diaria de vencimiento: cada factura DISPONIBLE o CEDIDA cuya fecha de vencimiento
-ya pasó (según la fecha de hoy en FACTORING_TIMEZONE) queda VENCIDA, con actor "sistema".
-Imprime cuántas marcó; ejecutarla de nuevo el mismo día no marca nada. Prográmela una vez
-al día, poco después de medianoche en la zona horaria del negocio.`,
+		descripcion: `La tarea de vencimiento de antes, hoy el cierre hasta la fecha de hoy en FACTORING_TIMEZONE
+(ver "factoring cierre -h"): marca VENCIDA lo vencido, devenga la mora e imprime cuántas
+facturas quedaron VENCIDA; ejecutarla de nuevo el mismo día no hace nada.`,
 		ejemplo: `  5 0 * * *  factoring marcar-vencidas      # crontab con CRON_TZ=America/Santiago`,
 	},
 	"token": {

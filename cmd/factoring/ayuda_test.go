@@ -19,6 +19,7 @@ func TestAyudaDeCadaComando(t *testing.T) {
 		"migrate":         nil,
 		"seed":            {"-solo-disponibles"},
 		"verificar":       nil,
+		"cierre":          nil,
 		"marcar-vencidas": nil,
 		"token":           {"-sub", "-roles", "-ttl"},
 		"healthcheck":     {"-addr", "-timeout"},

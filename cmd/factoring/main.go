@@ -59,7 +59,8 @@ Comandos:
   seed [--solo-disponibles]                    carga los datos de demostración (idempotente)
   verificar                                    comprueba las invariantes del dominio en toda la base de datos
   token --sub NOMBRE --roles r1,r2 [--ttl 8h]  imprime un token firmado (HS256, FACTORING_JWT_SECRET)
-  marcar-vencidas                              marca VENCIDA las facturas DISPONIBLE o CEDIDA ya vencidas (tarea diaria)
+  cierre                                       cierre diario: marca VENCIDA lo vencido y devenga la mora, fecha por fecha
+  marcar-vencidas                              el cierre hasta hoy; imprime cuántas facturas quedaron VENCIDA
   healthcheck [--addr HOST:PUERTO]             consulta /healthz del servidor local: estado 0 si está vivo, 1 si no
   schema                                       imprime el esquema GraphQL público (SDL), para codegen
   version                                      versión, commit y versión de Go
@@ -87,6 +88,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.verificar(ctx, rest)
 	case "token":
 		return m.token(rest)
+	case "cierre":
+		return m.cierre(ctx, rest)
 	case "marcar-vencidas":
 		return m.marcarVencidas(ctx, rest)
 	case "healthcheck":

@@ -21,9 +21,11 @@ import (
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/eventos"
+	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/requestid"
@@ -75,7 +77,7 @@ func cambiosDe(t *testing.T, e *ent.EventoAuditoria) map[string]cambio {
 
 func ptr(s string) *string { return &s }
 
-// mutacion is one of the API's 14 mutations, run by a service under ctx on
+// mutacion is one of the API's 17 mutations, run by a service under ctx on
 // rows prepared for it, with the audit entry it must leave.
 type mutacion struct {
 	name    string
@@ -253,7 +255,8 @@ func mutaciones() []mutacion {
 					"rutDeudor": {nil, factura.RutDeudor}, "razonSocialDeudor": {nil, factura.RazonSocialDeudor},
 					"montoTotal":   {nil, "1234.50"},
 					"fechaEmision": {nil, hoy.AddDate(0, 0, -30).Format(time.DateOnly)}, "fechaVencimiento": {nil, hoy.AddDate(0, 0, 30).Format(time.DateOnly)},
-					"estado": {nil, "DISPONIBLE"},
+					"estado": {nil, "DISPONIBLE"}, "montoPagado": {nil, "0.00"}, "saldo": {nil, "1234.50"},
+					"diasMora": {nil, float64(0)}, "interesMora": {nil, "0.00"},
 				}
 			}},
 		{name: "pagarFactura", tipo: estado.AudFacturaPagada, entidad: estado.EntidadFactura,
@@ -268,7 +271,38 @@ func mutaciones() []mutacion {
 				}
 			},
 			anterior: ptr("CEDIDA"), nuevo: ptr("PAGADA"),
-			cambios: func(int) map[string]cambio { return map[string]cambio{"estado": {"CEDIDA", "PAGADA"}} }},
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"estado": {"CEDIDA", "PAGADA"}, "montoPagado": {"0.00", "1000.00"}, "saldo": {"1000.00", "0.00"}}
+			},
+			detalle: func(t *testing.T, e *ent.EventoAuditoria) {
+				pago := e.Detalle["pago"].(map[string]any)
+				assert.Equal(t, "1000.00", pago["monto"], "the whole saldo")
+				assert.Equal(t, hoy.Format(time.DateOnly), pago["fecha"], "today")
+				assert.Equal(t, "0.00", pago["sobrepago"])
+			}},
+		{name: "registrarPago", tipo: estado.AudFacturaPagoRegistrado, entidad: estado.EntidadFactura,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				_, ids := env.MustOperacionAprobada(t, env.MustCrearClienteActivo(t, lineaInicial).ID, "1000.00")
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Facturas.RegistrarPago(ctx, facturas.RegistrarPagoInput{
+						FacturaID: ids[0], Monto: testkit.Dec("400.00"), Fecha: hoy, Referencia: ptr("TRF-77"),
+					})
+					if err != nil {
+						return 0, err
+					}
+					return ids[0], nil
+				}
+			},
+			// A partial payment: the state stays.
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"montoPagado": {"0.00", "400.00"}, "saldo": {"1000.00", "600.00"}}
+			},
+			detalle: func(t *testing.T, e *ent.EventoAuditoria) {
+				pago := e.Detalle["pago"].(map[string]any)
+				assert.Equal(t, "400.00", pago["monto"])
+				assert.Equal(t, "TRF-77", pago["referencia"])
+				assert.NotEmpty(t, pago["id"])
+			}},
 		{name: "anularFactura", tipo: estado.AudFacturaAnulada, entidad: estado.EntidadFactura,
 			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
 				f := env.MustRegistrarFactura(t, env.MustCrearClienteActivo(t, lineaInicial).ID, "1000.00", testkit.Vence(30))
@@ -304,6 +338,8 @@ func mutaciones() []mutacion {
 					"clienteId": {nil, antes["clienteId"]}, "fechaSolicitud": {nil, instante},
 					"montoTotalFacturas": {nil, "300000.00"}, "tasaDescuento": {nil, "2.00"}, "diasDescuento": {nil, float64(90)},
 					"montoDescuento": {nil, "1500.00"}, "montoADesembolsar": {nil, "298500.00"}, "estado": {nil, "PENDIENTE"},
+					"porcentajeAnticipo": {nil, "100.00"}, "montoAnticipado": {nil, "300000.00"}, "comision": {nil, "0.00"},
+					"excedente": {nil, "0.00"}, "tasaMora": {nil, "0.00"},
 				}
 			},
 			detalle: func(t *testing.T, e *ent.EventoAuditoria) {
@@ -379,16 +415,87 @@ func mutaciones() []mutacion {
 			},
 			anterior: ptr("DESEMBOLSADA"), nuevo: ptr("FINALIZADA"),
 			cambios: func(int) map[string]cambio {
-				return map[string]cambio{"estado": {"DESEMBOLSADA", "FINALIZADA"}, "fechaFinalizacion": {nil, instante}}
+				return map[string]cambio{"estado": {"DESEMBOLSADA", "FINALIZADA"}, "fechaFinalizacion": {nil, instante},
+					"montoLiquidacion": {nil, "0.00"}}
 			},
 			detalle: func(t *testing.T, e *ent.EventoAuditoria) {
 				assert.Equal(t, "999000.00", e.Detalle["lineaDisponibleAnterior"])
 				assert.Equal(t, lineaInicial, e.Detalle["lineaDisponibleNueva"])
+				assert.Equal(t, "0.00", e.Detalle["montoLiquidacion"], "the liquidación, nothing to give back at the defaults")
+			}},
+		// The recourse cases move the clock: they come last.
+		{name: "exigirRecompra", tipo: estado.AudFacturaRecompraExigida, entidad: estado.EntidadFactura,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				id := vencidaHace(t, env, 35)
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Facturas.ExigirRecompra(ctx, id)
+					if err != nil {
+						return 0, err
+					}
+					antes["exigida"] = env.Clock.Now().UTC().Format(time.RFC3339Nano)
+					return id, nil
+				}
+			},
+			anterior: ptr("VENCIDA"), nuevo: ptr("EN_RECOMPRA"),
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"estado": {"VENCIDA", "EN_RECOMPRA"}, "recompraExigidaEn": {nil, antes["exigida"]}}
+			},
+			detalle: func(t *testing.T, e *ent.EventoAuditoria) {
+				assert.Equal(t, "1000.00", e.Detalle["montoAdeudado"], "saldo and no interest at the default rate")
+			}},
+		{name: "registrarRecompra", tipo: estado.AudFacturaRecompraRegistrada, entidad: estado.EntidadFactura,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				id := vencidaHace(t, env, 35)
+				_, err := env.Svc.Facturas.ExigirRecompra(env.Ctx, id)
+				require.NoError(t, err)
+				return func(ctx context.Context) (int, error) {
+					dia := clock.Today(env.Clock.Now(), testkit.Santiago)
+					antes["recomprada"] = dia.Format(time.DateOnly)
+					_, err := env.Svc.Facturas.RegistrarRecompra(ctx, id, testkit.Dec("1000.00"), dia)
+					if err != nil {
+						return 0, err
+					}
+					return id, nil
+				}
+			},
+			anterior: ptr("EN_RECOMPRA"), nuevo: ptr("RECOMPRADA"),
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"estado": {"EN_RECOMPRA", "RECOMPRADA"}, "montoRecompra": {nil, "1000.00"},
+					"fechaRecompra": {nil, antes["recomprada"]}}
 			}},
 	}
 }
 
-// TestCadaMutacionEscribeUnaEntrada ensures that each of the 14 mutations
+// vencidaHace lays out (as anonimo) a factura of 1000.00 ceded in an
+// approved operación that the close of business found dias days overdue,
+// and leaves the clock on that business date: the day after the last one
+// closed, or today if later.
+func vencidaHace(t *testing.T, env *testkit.Env, dias int) int {
+	t.Helper()
+	cerrada, err := facturas.UltimoCierre(env.Ctx, env.DB.Client)
+	require.NoError(t, err)
+	d := clock.Today(env.Clock.Now(), testkit.Santiago)
+	if !cerrada.IsZero() && !cerrada.Before(d) {
+		d = cerrada.AddDate(0, 0, 1)
+	}
+	mediodia := func(dia time.Time) time.Time {
+		return time.Date(dia.Year(), dia.Month(), dia.Day(), 12, 0, 0, 0, testkit.Santiago)
+	}
+	env.Clock.Set(mediodia(d.AddDate(0, 0, -dias-10)))
+	c := env.MustCrearClienteActivo(t, lineaInicial)
+	f := env.MustRegistrarFactura(t, c.ID, "1000.00", d.AddDate(0, 0, -dias))
+	op := env.MustCrearOperacion(t, c.ID, f.ID)
+	_, err = env.Svc.Operaciones.Aprobar(env.Ctx, op.ID)
+	require.NoError(t, err)
+	env.Clock.Set(mediodia(d))
+	_, err = env.Svc.Facturas.Cerrar(env.Ctx)
+	require.NoError(t, err)
+	require.Equal(t, estado.FacturaVencida, env.Factura(t, f.ID).Estado)
+	require.Equal(t, dias, env.Factura(t, f.ID).DiasMora)
+	return f.ID
+}
+
+// TestCadaMutacionEscribeUnaEntrada ensures that each of the 17 mutations
 // writes exactly one audit entry, in its transaction: who (the request's
 // subject), under which request and correlation id, what kind of change to
 // which entity, the states before and after, and the old and new value of
@@ -397,7 +504,7 @@ func TestCadaMutacionEscribeUnaEntrada(t *testing.T) {
 	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		env := testkit.NewEnv(t, db)
 		casos := mutaciones()
-		require.Len(t, casos, 14, "the 14 mutations of docs/api.md")
+		require.Len(t, casos, 17, "the 17 mutations of docs/api.md")
 		for i, m := range casos {
 			t.Run(m.name, func(t *testing.T) {
 				reqID, corr := fmt.Sprintf("req-%02d", i), fmt.Sprintf("corr-%02d", i)

@@ -87,10 +87,12 @@ func Desde(db *database.DB, cfg Config, env Entorno) (*Despachador, func(), erro
 	return d, closeFn, nil
 }
 
-// TareaVencidas is the overdue job scheduled by cfg.VencidasCron in zona,
+// TareaVencidas is the daily job scheduled by cfg.VencidasCron in zona,
 // catching up a run missed in the last 12 hours; nil when the schedule is
-// "off". run is the job itself (Facturas.MarcarVencidas under the system
-// principal).
+// "off". run is the job itself: the close of business (app.Cierre, which
+// also marks invoices VENCIDA; Facturas.MarcarVencidas under the system
+// principal is the same job), which itself closes every business date
+// missed since the last one closed.
 func TareaVencidas(cfg Config, zona *time.Location, run func(context.Context) error) []Tarea {
 	if cfg.VencidasCron == "off" || run == nil {
 		return nil

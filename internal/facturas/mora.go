@@ -104,6 +104,13 @@ func MoraDe(f *ent.Factura, pagos []*ent.Pago, hasta time.Time, tasa decimal.Dec
 	return CalcularMora(f.MontoTotal, f.FechaVencimiento, Abonos(pagos), hasta, tasa)
 }
 
+// SinMora reports whether a factura in state e never counts mora: one held
+// by a pending operación (it is neither the cliente's to collect nor the
+// company's yet) or voided. Its diasMora and interesMora stay zero.
+func SinMora(e estado.Factura) bool {
+	return e == estado.FacturaEnProceso || e == estado.FacturaAnulada
+}
+
 // CorteMora is the date up to which f's stored mora is computed, given
 // that the last closed business date is cerrada (zero when no date was
 // closed yet) and its payments pagos: the date of its recompra once bought

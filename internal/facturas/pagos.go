@@ -203,7 +203,8 @@ func UltimoCierre(ctx context.Context, c *ent.Client) (time.Time, error) {
 	case err != nil:
 		return time.Time{}, fmt.Errorf("leer el último cierre: %w", err)
 	}
-	return last.Fecha, nil
+	y, m, d := last.Fecha.Date()
+	return clock.Date(y, m, d), nil
 }
 
 // cedentes are the states of an operación that holds its facturas ceded:

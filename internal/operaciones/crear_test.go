@@ -88,6 +88,13 @@ func TestCrear(t *testing.T) {
 				"diasDescuento":      float64(90),
 				"montoDescuento":     "1500.00",
 				"montoADesembolsar":  "298500.00",
+				// The advance at the defaults: the whole face value, no
+				// commission, no late interest.
+				"porcentajeAnticipo": "100.00",
+				"montoAnticipado":    "300000.00",
+				"comision":           "0.00",
+				"excedente":          "0.00",
+				"tasaMora":           "0.00",
 			}, e.Detalle)
 		})
 

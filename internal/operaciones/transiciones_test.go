@@ -343,10 +343,17 @@ func TestFinalizar(t *testing.T) {
 			evs := env.Eventos(t, op.ID)
 			require.Len(t, evs, 4)
 			assert.Equal(t, estado.EventoFinalizada, evs[3].Tipo)
-			assert.Equal(t, map[string]any{
-				"lineaDisponibleAnterior": "650000.00",
-				"lineaDisponibleNueva":    "800000.00",
-			}, evs[3].Detalle)
+			assert.Equal(t, "650000.00", evs[3].Detalle["lineaDisponibleAnterior"])
+			assert.Equal(t, "800000.00", evs[3].Detalle["lineaDisponibleNueva"])
+			// At the defaults, every invoice paid exactly: nothing to give
+			// back.
+			assert.Equal(t, "0.00", evs[3].Detalle["montoLiquidacion"])
+			liq := evs[3].Detalle["liquidacion"].(map[string]any)
+			assert.Equal(t, "0.00", liq["excedente"])
+			assert.Equal(t, "0.00", liq["montoLiquidacion"])
+			assert.Len(t, liq["facturas"], 2)
+			require.NotNil(t, stored.MontoLiquidacion)
+			assert.Equal(t, "0.00", stored.MontoLiquidacion.StringFixed(2))
 		})
 
 		t.Run("desde_aprobada_con_facturas_vencidas_y_pagadas", func(t *testing.T) {

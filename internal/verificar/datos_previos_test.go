@@ -2,8 +2,12 @@ package verificar_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
 
 	"ariga.io/atlas/sql/migrate"
 	"github.com/stretchr/testify/assert"
@@ -55,17 +59,20 @@ func TestDatosPreviosALaAuditoria(t *testing.T) {
 			_, err := database.MigrateDir(ctx, db, hastaAntesDeLaAuditoria(t, db.Dialect))
 			require.NoError(t, err)
 
-			// The old world, written as the old services left it.
+			// The old world, written as the old services left it, in the
+			// columns the tables had then (the fixture writes today's).
 			b := testkit.NewFixture(t, db.Client)
-			activo := b.Cliente()
-			suspendido := b.Cliente(func(c *ent.ClienteCreate) { c.SetEstado(estado.ClienteSuspendido) })
-			libre := b.Factura(activo)
-			pagada := b.Factura(activo, func(f *ent.FacturaCreate) { f.SetEstado(estado.FacturaPagada) })
-			cedida := b.Factura(activo)
-			op := b.Operacion(activo, []*ent.Factura{cedida})
-			require.NoError(t, db.Client.Operacion.UpdateOne(op).SetEstado(estado.OperacionAprobada).Exec(ctx))
-			require.NoError(t, db.Client.Factura.UpdateOne(cedida).SetEstado(estado.FacturaCedida).Exec(ctx))
-			require.NoError(t, db.Client.Cliente.UpdateOne(activo).AddLineaDisponible(cedida.MontoTotal.Neg()).Exec(ctx))
+			old := viejoMundo{t: t, db: db, b: b}
+			activo := old.cliente(estado.ClienteActivo)
+			suspendido := old.cliente(estado.ClienteSuspendido)
+			libre := old.factura(activo, estado.FacturaDisponible)
+			pagada := old.factura(activo, estado.FacturaPagada)
+			cedida := old.factura(activo, estado.FacturaEnProceso)
+			op := old.operacion(activo, cedida)
+			b.Evento(op, estado.EventoCreada, nil, estado.OperacionPendiente)
+			old.exec(sql.Dialect(db.Dialect).Update("operaciones").Set("estado", string(estado.OperacionAprobada)).Where(sql.EQ("id", op.ID)))
+			old.exec(sql.Dialect(db.Dialect).Update("facturas").Set("estado", string(estado.FacturaCedida)).Where(sql.EQ("id", cedida.ID)))
+			old.exec(sql.Dialect(db.Dialect).Update("clientes").Set("linea_disponible", "9000000.00").Where(sql.EQ("id", activo.ID)))
 			b.Evento(op, estado.EventoAprobada, testkit.Ptr(estado.OperacionPendiente), estado.OperacionAprobada)
 
 			applied, err := database.Migrate(ctx, db)
@@ -120,4 +127,63 @@ func TestDatosPreviosALaAuditoria(t *testing.T) {
 			testkit.RequireVerificado(t, db)
 		})
 	}
+}
+
+// viejoMundo writes rows in the columns the tables had before the audit
+// trail, with SQL of the database's dialect: the fixture writes every
+// column the schema has today, which an old database lacks.
+type viejoMundo struct {
+	t  *testing.T
+	db *database.DB
+	b  *testkit.Fixture
+	n  int
+}
+
+func (o *viejoMundo) exec(q interface{ Query() (string, []any) }) {
+	o.t.Helper()
+	query, args := q.Query()
+	_, err := o.db.SQL.ExecContext(context.Background(), query, args...)
+	require.NoError(o.t, err, query)
+}
+
+// insert adds a row and returns the id the database gave it.
+func (o *viejoMundo) insert(table string, cols []string, vals ...any) int {
+	o.t.Helper()
+	o.n++
+	query, args := sql.Dialect(o.db.Dialect).Insert(table).Columns(cols...).Values(vals...).Returning("id").Query()
+	var id int
+	require.NoError(o.t, o.db.SQL.QueryRowContext(context.Background(), query, args...).Scan(&id), query)
+	return id
+}
+
+func (o *viejoMundo) cliente(e estado.Cliente) *ent.Cliente {
+	o.t.Helper()
+	now := o.b.Now.Add(time.Duration(o.n+1) * time.Second)
+	id := o.insert("clientes", []string{"rut", "razon_social", "email", "fecha_registro", "linea_credito", "linea_disponible",
+		"estado", "creado_en", "actualizado_en"},
+		testkit.NewRUT(), fmt.Sprintf("Antigua %d SpA", o.n+1), "a@antigua.cl", now, "10000000.00", "10000000.00", string(e), now, now)
+	return &ent.Cliente{ID: id, Estado: e, CreadoEn: now}
+}
+
+func (o *viejoMundo) factura(c *ent.Cliente, e estado.Factura) *ent.Factura {
+	o.t.Helper()
+	now := o.b.Now.Add(time.Duration(o.n+1) * time.Second)
+	id := o.insert("facturas", []string{"cliente_id", "numero_factura", "rut_deudor", "razon_social_deudor", "monto_total",
+		"fecha_emision", "fecha_vencimiento", "estado", "creado_en", "actualizado_en"},
+		c.ID, fmt.Sprintf("A-%03d", o.n+1), testkit.NewRUT(), "Deudor SpA", "1000000.00",
+		time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), string(e), now, now)
+	return &ent.Factura{ID: id, Estado: e}
+}
+
+func (o *viejoMundo) operacion(c *ent.Cliente, fs ...*ent.Factura) *ent.Operacion {
+	o.t.Helper()
+	now := o.b.Now.Add(time.Duration(o.n+1) * time.Second)
+	id := o.insert("operaciones", []string{"cliente_id", "fecha_solicitud", "monto_total_facturas", "tasa_descuento",
+		"dias_descuento", "monto_descuento", "monto_a_desembolsar", "estado", "creado_en", "actualizado_en"},
+		c.ID, now, fmt.Sprintf("%d.00", 1000000*len(fs)), "2.00", 90, fmt.Sprintf("%d.00", 5000*len(fs)),
+		fmt.Sprintf("%d.00", 995000*len(fs)), string(estado.OperacionPendiente), now, now)
+	for _, f := range fs {
+		o.exec(sql.Dialect(o.db.Dialect).Insert("operacion_facturas").Columns("operacion_id", "factura_id").Values(id, f.ID))
+	}
+	return &ent.Operacion{ID: id}
 }

@@ -242,7 +242,41 @@ func TestDetectaViolaciones(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(f.ID).SetEstado(estado.FacturaPagada).Exec(ctx))
-			return []string{v(5, f.ID)}
+			// Nor a payment: a PAGADA factura whose saldo is untouched.
+			return []string{v(5, f.ID), v(6, f.ID)}
+		}},
+		{"6_pago_que_no_suma", func(t *testing.T, env *testkit.Env) []string {
+			// A pago written around the service: montoPagado does not add
+			// up its pagos.
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
+			require.NoError(t, env.DB.Client.Pago.Create().SetFacturaID(f.ID).SetMonto(testkit.Dec("10.00")).
+				SetFecha(testkit.HoyFecha).SetActor("x").SetRequestID("x").SetCreadoEn(env.Clock.Now()).Exec(ctx))
+			return []string{v(6, f.ID)}
+		}},
+		{"6_pago_anterior_a_la_emision", func(t *testing.T, env *testkit.Env) []string {
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
+			require.NoError(t, env.DB.Client.Pago.Create().SetFacturaID(f.ID).SetMonto(testkit.Dec("10.00")).
+				SetFecha(f.FechaEmision.AddDate(0, 0, -1)).SetActor("x").SetRequestID("x").SetCreadoEn(env.Clock.Now()).Exec(ctx))
+			require.NoError(t, env.DB.Client.Factura.UpdateOneID(f.ID).SetMontoPagado(testkit.Dec("10.00")).Exec(ctx))
+			return []string{v(6, f.ID)}
+		}},
+		{"7_mora_que_no_corresponde", func(t *testing.T, env *testkit.Env) []string {
+			// No date was closed: nothing is in mora yet.
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			f := env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30))
+			require.NoError(t, env.DB.Client.Factura.UpdateOneID(f.ID).SetDiasMora(3).Exec(ctx))
+			return []string{v(7, f.ID)}
+		}},
+		{"8_liquidacion_alterada", func(t *testing.T, env *testkit.Env) []string {
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			op, ids := env.MustOperacionDesembolsada(t, c.ID, "1000.00")
+			env.MustPagarTodas(t, ids...)
+			_, err := env.Svc.Operaciones.Finalizar(ctx, op.ID)
+			require.NoError(t, err)
+			require.NoError(t, env.DB.Client.Operacion.UpdateOneID(op.ID).SetMontoLiquidacion(testkit.Dec("1.00")).Exec(ctx))
+			return []string{v(8, op.ID)}
 		}},
 		{"5_operacion_desembolsada_con_evento_sin_auditoria", func(t *testing.T, env *testkit.Env) []string {
 			// Its own trail is complete; the audit trail lacks the entry.
