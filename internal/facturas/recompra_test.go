@@ -176,7 +176,9 @@ func TestCartera(t *testing.T) {
 		cs, err := facturas.CarteraDeClientes(ctx, env.DB.Client, []int{c.ID, otro.ID, c.ID})
 		require.NoError(t, err)
 		require.Len(t, cs, 3, "one per id asked, in order")
-		tramo := func(tr facturas.Tramo) [2]string { return [2]string{tr.Monto.StringFixed(2), string(rune('0' + tr.Cantidad))} }
+		tramo := func(tr facturas.Tramo) [2]string {
+			return [2]string{tr.Monto.StringFixed(2), string(rune('0' + tr.Cantidad))}
+		}
 		got := cs[0]
 		assert.Equal(t, [2]string{"300.00", "2"}, tramo(got.Vigente), "due in 5 days and due today")
 		assert.Equal(t, [2]string{"1200.00", "3"}, tramo(got.Mora1a30), "1 and 30 days, and 500.00 left of 2000.00 at 10 days")
