@@ -5,6 +5,8 @@ package operaciones
 
 import (
 	"maps"
+	"math/big"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -230,5 +232,44 @@ func TestDecideCrear(t *testing.T) {
 			assert.Equal(t, 120, p.dias)
 			assert.Equal(t, "2000.00", p.descuento.StringFixed(2))
 		})
+	}
+}
+
+// TestCotizarContraAritmeticaEntera prices random operaciones (face values
+// up to 13 digits, any advance from 0.01 % to 100 %, any rate, any days, a
+// commission) and checks every figure against integer arithmetic in cents
+// with big integers: montoAnticipado = total × p / 100 and montoDescuento =
+// anticipado × tasa × días / 36000, each rounded half up once, and
+// montoADesembolsar = anticipado − descuento − comisión.
+func TestCotizarContraAritmeticaEntera(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	half := func(num, den *big.Int) *big.Int { // num / den rounded half up; num ≥ 0
+		q := new(big.Int).Mul(num, big.NewInt(2))
+		q.Add(q, den)
+		return q.Div(q, new(big.Int).Mul(den, big.NewInt(2)))
+	}
+	for range 5000 {
+		n := rng.IntN(3) + 1
+		fs := make([]*ent.Factura, n)
+		total := new(big.Int)
+		for i := range fs {
+			cents := rng.Int64N(3_000_000_000_000_00) + 1
+			total.Add(total, big.NewInt(cents))
+			fs[i] = &ent.Factura{MontoTotal: decimal.New(cents, -2), FechaVencimiento: hoy.AddDate(0, 0, rng.IntN(1800))}
+		}
+		pct, tasa, comision := rng.Int64N(10000)+1, rng.Int64N(10000)+1, rng.Int64N(10_000_00)
+		p := cotizar(fs, condiciones{tasa: decimal.New(tasa, -2), anticipo: decimal.New(pct, -2), comision: decimal.New(comision, -2)}, hoy)
+
+		anticipado := half(new(big.Int).Mul(total, big.NewInt(pct)), big.NewInt(10_000))
+		num := new(big.Int).Mul(anticipado, big.NewInt(tasa))
+		num.Mul(num, big.NewInt(int64(p.dias)))
+		descuento := half(num, big.NewInt(3_600_000))
+		desembolso := new(big.Int).Sub(anticipado, descuento)
+		desembolso.Sub(desembolso, big.NewInt(comision))
+		cents := func(i *big.Int) string { return new(big.Rat).SetFrac(i, big.NewInt(100)).FloatString(2) }
+		require.Equal(t, cents(total), p.total.StringFixed(2))
+		require.Equal(t, cents(anticipado), p.anticipado.StringFixed(2), "anticipado: total %s al %d pb", cents(total), pct)
+		require.Equal(t, cents(descuento), p.descuento.StringFixed(2), "descuento: %s al %d pb por %d días", cents(anticipado), tasa, p.dias)
+		require.Equal(t, cents(desembolso), p.desembolso().StringFixed(2))
 	}
 }
