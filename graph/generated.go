@@ -293,7 +293,7 @@ type ComplexityRoot struct {
 
 type ClienteResolver interface {
 	LineaUtilizada(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error)
-	Cartera(ctx context.Context, objs []*ent.Cliente) ([]*facturas.Cartera, error)
+	Cartera(ctx context.Context, obj *ent.Cliente) (*facturas.Cartera, error)
 }
 type FacturaResolver interface {
 	Saldo(ctx context.Context, obj *ent.Factura) (*decimal.Decimal, error)
@@ -6292,7 +6292,7 @@ func (ec *executionContext) _Cliente_cartera(ctx context.Context, field graphql.
 			return ec.fieldContext_Cliente_cartera(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.resolveBatch_Cliente_cartera(ctx, field, obj)
+			return ec.Resolvers.Cliente().Cartera(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *facturas.Cartera) graphql.Marshaler {
@@ -6313,29 +6313,6 @@ func (ec *executionContext) fieldContext_Cliente_cartera(_ context.Context, fiel
 		},
 	}
 	return fc, nil
-}
-func (ec *executionContext) resolveBatch_Cliente_cartera(ctx context.Context, field graphql.CollectedField, obj *ent.Cliente) (any, error) {
-	resolver := ec.Resolvers.Cliente()
-	if batch, ok := graphql.BatchParentsFor[*ent.Cliente](ctx, "Cliente"); ok {
-		result := batch.FieldResult(field, func() (any, error) {
-			return resolver.Cartera(ctx, batch.Parents)
-		})
-		return graphql.ResolveBatchGroupResult[*facturas.Cartera](
-			ctx,
-			batch.Index,
-			len(batch.Parents),
-			result,
-			"Cliente.cartera",
-			batch.IndexMap,
-		)
-	}
-	results, err := resolver.Cartera(ctx, []*ent.Cliente{obj})
-	return graphql.ResolveBatchSingleResult[*facturas.Cartera](
-		ctx,
-		results,
-		err,
-		"Cliente.cartera",
-	)
 }
 
 func (ec *executionContext) _ClienteConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ClienteConnection) (ret graphql.Marshaler) {
@@ -20250,20 +20227,6 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋbanproᚋfactoringᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	{
-		var batchItemsCliente []*ent.Cliente
-		batchIdxMapCliente := map[int]int{}
-		for i, item := range v {
-			switch concrete := item.(type) {
-			case *ent.Cliente:
-				batchIdxMapCliente[i] = len(batchItemsCliente)
-				batchItemsCliente = append(batchItemsCliente, concrete)
-			}
-		}
-		if len(batchItemsCliente) > 0 {
-			ctx = graphql.WithBatchParents(ctx, "Cliente", batchItemsCliente, batchIdxMapCliente)
-		}
-	}
 	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -34,5 +34,5 @@ type Services struct {
 // NewSchema is the API's executable schema: reads go to client, mutations
 // to services.
 func NewSchema(client *ent.Client, services Services) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})
+	return schema{NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})}
 }

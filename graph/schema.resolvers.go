@@ -26,12 +26,8 @@ func (r *clienteResolver) LineaUtilizada(ctx context.Context, obj *ent.Cliente) 
 }
 
 // Cartera is the batch resolver for the cartera field.
-func (r *clienteResolver) Cartera(ctx context.Context, objs []*ent.Cliente) ([]*facturas.Cartera, error) {
-	ids := make([]int, len(objs))
-	for i, c := range objs {
-		ids[i] = c.ID
-	}
-	return facturas.CarteraDeClientes(ctx, r.client, ids)
+func (r *clienteResolver) Cartera(ctx context.Context, obj *ent.Cliente) (*facturas.Cartera, error) {
+	return carteraDe(ctx, r.client, obj)
 }
 
 // Saldo is the resolver for the saldo field.

@@ -196,7 +196,7 @@ func (s *Service) devengar(ctx context.Context, tx *ent.Tx, fs []*ent.Factura, d
 		return err
 	}
 	for _, f := range fs {
-		m := MoraDe(f, pagos[f.ID], d, tasas[f.ID])
+		m := MoraEsperada(f, pagos[f.ID], d, tasas[f.ID])
 		if m.Dias > 0 {
 			r.FacturasEnMora++
 		}

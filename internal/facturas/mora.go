@@ -104,33 +104,42 @@ func MoraDe(f *ent.Factura, pagos []*ent.Pago, hasta time.Time, tasa decimal.Dec
 	return CalcularMora(f.MontoTotal, f.FechaVencimiento, Abonos(pagos), hasta, tasa)
 }
 
-// SinMora reports whether a factura in state e never counts mora: one held
-// by a pending operación (it is neither the cliente's to collect nor the
-// company's yet) or voided. Its diasMora and interesMora stay zero.
-func SinMora(e estado.Factura) bool {
-	return e == estado.FacturaEnProceso || e == estado.FacturaAnulada
-}
-
-// CorteMora is the date up to which f's stored mora is computed, given
-// that the last closed business date is cerrada (zero when no date was
-// closed yet) and its payments pagos: the date of its recompra once bought
-// back; once paid, any date after its last payment (the saldo is zero from
-// then on: the latest of cerrada and that payment); otherwise cerrada,
-// the date the close of business last brought it to.
-func CorteMora(f *ent.Factura, pagos []*ent.Pago, cerrada time.Time) time.Time {
+// MoraEsperada is the mora the books hold for f, paid pagos, at tasa, the
+// last closed business date being cerrada (zero when none was): the figure
+// every service stores in diasMora and interesMora, and the one `factoring
+// verificar` expects there.
+//   - VENCIDA or EN_RECOMPRA: its mora at cerrada, the date the close of
+//     business last brought it to;
+//   - PAGADA: its mora up to the payment that settled it (any date after
+//     it gives the same: the saldo is zero from then on, so the latest of
+//     cerrada and its last payment);
+//   - RECOMPRADA: its mora up to its recompra's date;
+//   - DISPONIBLE or CEDIDA: none. It is not in mora in the books until a
+//     close of business marks it VENCIDA (one registered already overdue
+//     waits for the next);
+//   - EN_PROCESO or ANULADA: none. A pending operación holds it, or it is
+//     void.
+func MoraEsperada(f *ent.Factura, pagos []*ent.Pago, cerrada time.Time, tasa decimal.Decimal) Mora {
+	var hasta time.Time
 	switch f.Estado {
-	case estado.FacturaRecomprada:
-		if f.FechaRecompra != nil {
-			return *f.FechaRecompra
-		}
+	case estado.FacturaVencida, estado.FacturaEnRecompra:
+		hasta = cerrada
 	case estado.FacturaPagada:
-		corte := cerrada
+		hasta = cerrada
 		for _, p := range pagos {
-			if p.Fecha.After(corte) {
-				corte = p.Fecha
+			if p.Fecha.After(hasta) {
+				hasta = p.Fecha
 			}
 		}
-		return corte
+	case estado.FacturaRecomprada:
+		if f.FechaRecompra != nil {
+			hasta = *f.FechaRecompra
+		}
+	default:
+		return Mora{Interes: decimal.Zero}
 	}
-	return cerrada
+	if hasta.IsZero() {
+		return Mora{Interes: decimal.Zero}
+	}
+	return MoraDe(f, pagos, hasta, tasa)
 }

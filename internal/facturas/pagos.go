@@ -40,7 +40,7 @@ type RegistrarPagoInput struct {
 // above the saldo. It adds monto to the factura's montoPagado; when the
 // saldo reaches zero the factura becomes PAGADA, and what was paid above it
 // is the overpayment its operación's liquidación gives back to the cliente.
-// The mora is brought up to date with the payment (see CorteMora). A
+// The mora is brought up to date with the payment (see MoraEsperada). A
 // payment that leaves a saldo is audited FACTURA_PAGO_REGISTRADO (event
 // factura.pago_registrado), the one that settles it FACTURA_PAGADA
 // (factura.pagada); both carry the pago.
@@ -170,8 +170,8 @@ func (s *Service) pagar(ctx context.Context, id int, a estado.Accion, monto *dec
 	return creado, pagada, nil
 }
 
-// moraAlDia sets f's diasMora and interesMora to its mora at the date the
-// rules name (CorteMora) after a change to its payments or state, reading
+// moraAlDia sets f's diasMora and interesMora to the mora the books hold
+// (MoraEsperada) after a change to its payments or state, reading
 // its payments, the rate of the operación that holds it ceded (none: no
 // interest) and the last closed business date inside tx, which holds f's
 // lock.
@@ -188,7 +188,7 @@ func (s *Service) moraAlDia(ctx context.Context, tx *ent.Tx, f *ent.Factura) err
 	if err != nil {
 		return err
 	}
-	m := MoraDe(f, pagos, CorteMora(f, pagos, cerrada), tasas[f.ID])
+	m := MoraEsperada(f, pagos, cerrada, tasas[f.ID])
 	f.DiasMora, f.InteresMora = m.Dias, m.Interes
 	return nil
 }

@@ -47,10 +47,7 @@ func cobranza(f *ent.Factura, pagos []*ent.Pago, op *ent.Operacion, cerrada time
 	if op != nil {
 		tasa = op.TasaMora
 	}
-	m := fact.MoraDe(f, pagos, fact.CorteMora(f, pagos, cerrada), tasa)
-	if fact.SinMora(f.Estado) {
-		m = fact.Mora{Interes: decimal.Zero}
-	}
+	m := fact.MoraEsperada(f, pagos, cerrada, tasa)
 	if m.Dias != f.DiasMora || !m.Interes.Equal(f.InteresMora) {
 		fail(7, "mora registrada de %d días e interés %s; según sus pagos y el último cierre (%s) son %d días e interés %s",
 			f.DiasMora, money.String(f.InteresMora), fecha(cerrada), m.Dias, money.String(m.Interes))

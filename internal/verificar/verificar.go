@@ -23,10 +23,10 @@
 //     follow the order in which they committed.
 //  6. Payments: every factura's montoPagado is the sum of its pagos, each
 //     dated from its issue on; it is PAGADA exactly when its saldo is zero.
-//  7. Mora: every factura's diasMora and interesMora are its mora
-//     (facturas.CalcularMora) at the date the rules name (facturas.CorteMora:
-//     the last closed business date, its payment or its recompra), at the
-//     rate of the operación that ceded it; an EN_RECOMPRA one has the
+//  7. Mora: every factura's diasMora and interesMora are the mora the books
+//     hold for it (facturas.MoraEsperada: at the last closed business date,
+//     its payment or its recompra, by its state), at the rate of the
+//     operación that ceded it; an EN_RECOMPRA one has the
 //     instant its recompra was demanded, a RECOMPRADA one its date, and a
 //     cash recompra (montoRecompra) is its saldo plus its interest.
 //  8. Liquidación: an operación has one exactly when it is FINALIZADA, and

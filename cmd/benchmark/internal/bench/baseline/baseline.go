@@ -484,6 +484,14 @@ func (b *Baseline) Crear(ctx context.Context, clienteID int, facturaIDs []int, a
 			"diasDescuento":      dias,
 			"montoDescuento":     money.String(descuento),
 			"montoADesembolsar":  money.String(desembolso),
+			// The advance at the defaults the baseline prices at, as
+			// the columns' defaults record it: the whole face value, no
+			// commission, no late interest.
+			"porcentajeAnticipo": "100.00",
+			"montoAnticipado":    money.String(total),
+			"comision":           "0.00",
+			"excedente":          "0.00",
+			"tasaMora":           "0.00",
 		})
 		if err != nil {
 			return err

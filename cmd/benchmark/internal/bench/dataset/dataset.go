@@ -15,9 +15,10 @@
 // creation order, and the identity sequences are moved past them, so the
 // API's later inserts continue the ranges.
 //
-// The rows get their audit entries the way rows that predate the audit
-// trail do: by running the migration that writes them
-// (*_auditoria_datos_previos.sql).
+// The rows get their audit entries, and the paid invoices their payments,
+// the way rows that predate the audit trail and collections do: by running
+// the migrations that write them (*_auditoria_datos_previos.sql,
+// *_cobranza_datos_previos.sql).
 //
 // The package imports pgx, the ent-generated id ranges (through gid), the
 // embedded migrations and the domain's small shared packages (money,
@@ -737,8 +738,10 @@ func (d *data) write(ctx context.Context, db DB) error {
 			return fmt.Errorf("dataset: mover la secuencia de %s: %w", t, err)
 		}
 	}
-	if err := auditoriaPrevia(ctx, tx); err != nil {
-		return err
+	for _, sufijo := range []string{"_auditoria_datos_previos.sql", "_cobranza_datos_previos.sql"} {
+		if err := datosPrevios(ctx, tx, sufijo); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("dataset: confirmar: %w", err)
@@ -746,11 +749,13 @@ func (d *data) write(ctx context.Context, db DB) error {
 	return nil
 }
 
-// auditoriaPrevia gives the loaded rows their audit entries the way a
-// database migrated to the audit trail gets them: by running the
-// migration that writes them for the rows that predate the trail (one
-// entry per operación event, one creation entry per cliente and factura).
-func auditoriaPrevia(ctx context.Context, tx pgx.Tx) error {
+// datosPrevios brings the loaded rows to the rules that came after them
+// the way a migrated database gets there: by running the migration whose
+// name ends in sufijo, which does it for the rows that predate it. The
+// audit trail's (one entry per operación event, one creation entry per
+// cliente and factura) and collections' (the payment of each paid invoice,
+// the liquidación of each finalized operación).
+func datosPrevios(ctx context.Context, tx pgx.Tx, sufijo string) error {
 	dir, err := migrations.Dir(dialect.Postgres)
 	if err != nil {
 		return err
@@ -760,7 +765,7 @@ func auditoriaPrevia(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	for _, f := range files {
-		if !strings.HasSuffix(f.Name(), "_auditoria_datos_previos.sql") {
+		if !strings.HasSuffix(f.Name(), sufijo) {
 			continue
 		}
 		stmts, err := migrate.Stmts(string(f.Bytes()))
@@ -769,12 +774,12 @@ func auditoriaPrevia(ctx context.Context, tx pgx.Tx) error {
 		}
 		for _, st := range stmts {
 			if _, err := tx.Exec(ctx, st.Text); err != nil {
-				return fmt.Errorf("dataset: auditoría de los datos cargados: %w", err)
+				return fmt.Errorf("dataset: %s sobre los datos cargados: %w", f.Name(), err)
 			}
 		}
 		return nil
 	}
-	return errors.New("dataset: no se encuentra la migración *_auditoria_datos_previos.sql")
+	return fmt.Errorf("dataset: no se encuentra la migración *%s", sufijo)
 }
 
 var facturaColumns = []string{"id", "numero_factura", "rut_deudor", "razon_social_deudor", "monto_total", "fecha_emision",

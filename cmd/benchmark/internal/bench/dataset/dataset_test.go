@@ -34,7 +34,13 @@ func TestLoad(t *testing.T) {
 		assert.Equal(t, 40*map[string]int{"PENDIENTE": 1, "APROBADA": 1, "RECHAZADA": 1, "DESEMBOLSADA": 2, "FINALIZADA": 5}[e],
 			sum.OperacionesPorEstado[estado.Operacion(e)], e)
 	}
+	// Every state of the lifecycle; the dataset has no recourse (no
+	// EN_RECOMPRA or RECOMPRADA facturas): only the API puts an invoice
+	// back to its cliente.
 	for _, e := range estado.Factura("").Values() {
+		if e == string(estado.FacturaEnRecompra) || e == string(estado.FacturaRecomprada) {
+			continue
+		}
 		assert.Positive(t, sum.FacturasPorEstado[estado.Factura(e)], e)
 	}
 	assert.Positive(t, sum.Cedibles)

@@ -261,7 +261,7 @@ func AddCedibles(ctx context.Context, db DB, cfg TopUpConfig) error {
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"facturas"}, facturaColumns, pgx.CopyFromSlice(len(d.facturas), d.facturaRow)); err != nil {
 		return fmt.Errorf("dataset: copiar facturas: %w", err)
 	}
-	if err := auditoriaPrevia(ctx, tx); err != nil {
+	if err := datosPrevios(ctx, tx, "_auditoria_datos_previos.sql"); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
