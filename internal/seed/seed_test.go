@@ -177,7 +177,11 @@ func checkDemo(t *testing.T, db *database.DB, at time.Time) {
 			}
 			estados[f.Estado] = true
 		}
-		assert.Len(t, estados, len(estado.FacturaDisponible.Values()), "every state of a factura")
+		// Every state of a factura but the recourse's (EN_RECOMPRA,
+		// RECOMPRADA): the demo's history is too short for an invoice 30
+		// days overdue.
+		assert.Len(t, estados, len(estado.FacturaDisponible.Values())-2, "every state of a factura")
+		assert.NotContains(t, estados, estado.FacturaEnRecompra)
 	})
 
 	t.Run("el_ejemplo_del_README", func(t *testing.T) {
