@@ -72,7 +72,7 @@ func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services 
 // the system clock, as the dispatcher does, whatever the business clock:
 // a re-sent delivery is due now, and a rotated secret's grace period
 // counts in real time.
-func WebhooksService(db *database.DB, cfg despacho.Config) (*webhooks.Service, error) {
+func WebhooksService(db *database.DB, cfg despacho.Config, log *slog.Logger) (*webhooks.Service, error) {
 	boveda, err := webhooks.NuevaBoveda(cfg.WebhookSecretKey)
 	if err != nil {
 		return nil, err
@@ -81,6 +81,7 @@ func WebhooksService(db *database.DB, cfg despacho.Config) (*webhooks.Service, e
 		Clock:    clock.System{},
 		Politica: webhooks.Politica{PermitirInseguro: cfg.WebhookInseguro},
 		Boveda:   boveda,
+		Logger:   log,
 	}), nil
 }
 
@@ -110,16 +111,16 @@ func NewServer(o Options) (*httpserver.Server, error) {
 		}
 		o.Eventos = &def
 	}
-	services := Services(o.DB, o.Config, o.Clock)
-	if services.Webhooks, err = WebhooksService(o.DB, *o.Eventos); err != nil {
-		return nil, err
-	}
-	schema := graph.NewSchema(o.DB.Client, services)
 	var extensions []graphql.HandlerExtension
 	if o.Telemetry != nil {
 		o.Logger = telemetry.Logger(o.Logger)
 		extensions = append(extensions, o.Telemetry.GraphQLExtension())
 	}
+	services := Services(o.DB, o.Config, o.Clock)
+	if services.Webhooks, err = WebhooksService(o.DB, *o.Eventos, o.Logger); err != nil {
+		return nil, err
+	}
+	schema := graph.NewSchema(o.DB.Client, services)
 	if o.Idempotency == nil {
 		o.Idempotency = IdempotencyStore(o.DB, o.Config, o.Clock, o.Logger)
 	}
