@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -28,8 +29,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/outboxevento"
+	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/natspub/natstest"
@@ -162,8 +165,8 @@ func (r *receptor) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	_ = json.Unmarshal(s.Data, &d)
 	clave := d.RazonSocial
-	if clave == "" {
-		clave = string(s.Type)
+	if clave == "" { // an operación's events: their order in the catalogue is their lifecycle's
+		clave = fmt.Sprintf("%02d", slices.Index(eventos.Todos, s.Type))
 	}
 	r.mu.Lock()
 	r.veces[id]++
@@ -757,4 +760,181 @@ func TestEventosVencidasEnUnaReplica(t *testing.T) {
 		corridas += strings.Count(l.String(), "tarea programada ejecutada")
 	}
 	assert.Equal(t, len(rows), corridas, "one replica ran each scheduled run")
+}
+
+// carteraM1 is one caller's cliente and the cedible facturas it may use.
+type carteraM1 struct {
+	cliente  string
+	facturas []string
+}
+
+// prepararM1 lays out, straight through ent, one ACTIVO cliente per caller
+// with a line that never runs out and n DISPONIBLE facturas each, due in
+// mid-2027: no mutation, so no event.
+func prepararM1(t *testing.T, c *cli, callers, n int) []carteraM1 {
+	t.Helper()
+	db := c.open()
+	fx := testkit.NewFixture(t, db.Client)
+	out := make([]carteraM1, callers)
+	for w := range out {
+		cl := fx.Cliente(func(cc *ent.ClienteCreate) {
+			cc.SetLineaCredito(testkit.Dec("9000000000000.00")).SetLineaDisponible(testkit.Dec("9000000000000.00"))
+		})
+		rows := make([]*ent.FacturaCreate, n)
+		for i := range rows {
+			rows[i] = db.Client.Factura.Create().SetClienteID(cl.ID).SetNumeroFactura(fmt.Sprintf("M1-%02d-%05d", w, i)).
+				SetRutDeudor(testkit.NewRUT()).SetRazonSocialDeudor("Deudor SpA").SetMontoTotal(testkit.Dec("1000.00")).
+				SetFechaEmision(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)).
+				SetFechaVencimiento(time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)).
+				SetEstado(estado.FacturaDisponible).SetCreadoEn(fx.Now).SetActualizadoEn(fx.Now)
+		}
+		fs, err := db.Client.Factura.CreateBulk(rows...).Save(t.Context())
+		require.NoError(t, err)
+		out[w].cliente = gid.Encode(cl.ID)
+		for _, f := range fs {
+			out[w].facturas = append(out[w].facturas, gid.Encode(f.ID))
+		}
+	}
+	return out
+}
+
+// cargaM1 is an M1-like load (cmd/benchmark's M1: crearOperacion over 1 to
+// 3 facturas of the caller's own cliente, then aprobarOperacion), one
+// caller per cartera, for d against base. It returns the latency of each
+// pair done.
+func cargaM1(t *testing.T, base string, carteras []carteraM1, d time.Duration) []time.Duration {
+	t.Helper()
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * len(carteras)}}
+	defer httpc.CloseIdleConnections()
+	post := func(query string, vars map[string]any, out any) error {
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		res, err := httpc.Post(base+"/graphql", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		var r struct {
+			Data   json.RawMessage
+			Errors []struct{ Message string }
+		}
+		if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+			return err
+		}
+		if len(r.Errors) > 0 {
+			return errors.New(r.Errors[0].Message)
+		}
+		return json.Unmarshal(r.Data, out)
+	}
+	deadline := time.Now().Add(d)
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	errs := make(chan error, len(carteras))
+	for _, cart := range carteras {
+		wg.Go(func() {
+			libres := cart.facturas
+			for i := 0; time.Now().Before(deadline) && len(libres) > 0; i++ {
+				k := min(1+i%3, len(libres))
+				ids := libres[:k]
+				libres = libres[k:]
+				start := time.Now()
+				var op struct{ CrearOperacion struct{ ID string } }
+				if err := post(`mutation M1Crear($in: CrearOperacionInput!) { crearOperacion(input: $in) { id } }`,
+					map[string]any{"in": map[string]any{"clienteId": cart.cliente, "facturaIds": ids}}, &op); err != nil {
+					errs <- err
+					return
+				}
+				var ap struct{ AprobarOperacion struct{ Estado string } }
+				if err := post(`mutation M1Aprobar($id: ID!) { aprobarOperacion(id: $id) { estado } }`,
+					map[string]any{"id": op.CrearOperacion.ID}, &ap); err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				lat = append(lat, time.Since(start))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	return lat
+}
+
+// percentil is the p-th percentile (0 < p ≤ 100) of ds, nearest rank.
+func percentil(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(float64(len(s))*p/100+0.5) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+// TestEventosLatenciaBajoCargaM1: under an M1-like load (16 callers, each
+// pair of mutations one operación created and approved), serve delivers
+// every event to a webhook, once, in order, within a bounded lag of the
+// mutation; and the same load without dispatching (FACTORING_WORKER=
+// external) shows what dispatching in-process costs the mutations. The
+// figures are logged; FACTORING_TEST_CARGA_M1 sets each phase's length
+// (default 3s). The lag counts from the event's time, the mutation's one
+// clock reading inside its transaction, so it includes the rest of the
+// transaction: an upper bound of commit-to-receipt.
+func TestEventosLatenciaBajoCargaM1(t *testing.T) {
+	const callers = 16
+	d := 3 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("FACTORING_TEST_CARGA_M1")); err == nil && v > 0 {
+		d = v
+	}
+	facturasPorCaller := max(60, int(d.Seconds()*120))
+
+	fase := func(t *testing.T, despachar bool) ([]time.Duration, *receptor) {
+		c := eventosCLI(t, "postgres")
+		c.relojReal = true
+		delete(c.env, "FACTORING_WORKER_POLL_INTERVAL") // the default, 1 s: a commit must wake it
+		carteras := prepararM1(t, c, callers, facturasPorCaller)
+		if !despachar {
+			c.env["FACTORING_WORKER"] = "external"
+		}
+		base, _, stop := c.serveCapturando()
+		var r *receptor
+		if despachar {
+			r = nuevoReceptor(t)
+			suscribir(t, base, r, "operacion.creada", "operacion.aprobada")
+		}
+		lat := cargaM1(t, base, carteras, d)
+		if despachar {
+			esperar(t, 2*time.Minute, "todos los eventos entregados", func() bool { n, _ := r.resumen(); return n == 2*len(lat) })
+		}
+		require.NoError(t, stop())
+		return lat, r
+	}
+
+	sin, _ := fase(t, false)
+	con, r := fase(t, true)
+	distintos, dups := r.resumen()
+	assert.Equal(t, 2*len(con), distintos)
+	assert.Zero(t, dups)
+	assert.Empty(t, r.desordenados(), "creada before aprobada, per operación")
+	r.mu.Lock()
+	lags := slices.Clone(r.lags)
+	r.mu.Unlock()
+	p50, p99 := percentil(lags, 50), percentil(lags, 99)
+	// A commit wakes the dispatcher at once; one that waited for its next
+	// poll (every second here) would lag half a second more on average. On
+	// a loaded machine everything is slower: the bound grows with the
+	// mutations' own latency.
+	assert.Less(t, p50, max(time.Second, 10*percentil(con, 50)), "the event-to-receipt lag")
+	ritmo := func(lat []time.Duration) float64 { return float64(len(lat)) / d.Seconds() }
+	t.Logf("carga M1 (%d llamadores, %v por fase, PostgreSQL, máquina compartida): sin despachar %.0f pares/s (p50 %v, p99 %v por par); "+
+		"despachando a un webhook %.0f pares/s (p50 %v, p99 %v), %.0f %% del ritmo sin despachar; "+
+		"%d eventos entregados, %d duplicados; retraso evento→recepción p50 %v, p99 %v, máx %v",
+		callers, d, ritmo(sin), percentil(sin, 50).Round(time.Microsecond*100), percentil(sin, 99).Round(time.Microsecond*100),
+		ritmo(con), percentil(con, 50).Round(time.Microsecond*100), percentil(con, 99).Round(time.Microsecond*100),
+		100*ritmo(con)/ritmo(sin), distintos, dups, p50.Round(time.Microsecond*100), p99.Round(time.Microsecond*100),
+		percentil(lags, 100).Round(time.Microsecond*100))
 }

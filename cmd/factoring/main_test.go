@@ -37,6 +37,8 @@ type cli struct {
 	env map[string]string
 	// now is the commands' clock; ahora when zero.
 	now time.Time
+	// relojReal gives the commands the system clock instead.
+	relojReal bool
 }
 
 func newCLI(t *testing.T, databaseURL string) *cli {
@@ -60,6 +62,10 @@ func sqliteCLI(t *testing.T) *cli {
 }
 
 func (c *cli) main(stdout, stderr *syncBuffer) *Main {
+	var reloj clock.Clock = clock.NewFixed(cmp.Or(c.now, ahora))
+	if c.relojReal {
+		reloj = clock.System{}
+	}
 	return &Main{
 		Stdout: stdout,
 		Stderr: stderr,
@@ -67,7 +73,7 @@ func (c *cli) main(stdout, stderr *syncBuffer) *Main {
 			v, ok := c.env[name]
 			return v, ok
 		},
-		Clock: clock.NewFixed(cmp.Or(c.now, ahora)),
+		Clock: reloj,
 	}
 }
 
