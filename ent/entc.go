@@ -26,6 +26,8 @@ var defaultOrders = map[string]struct{ field, direction string }{
 	"OperacionEventoOrder": {"FECHA", "ASC"},
 	"EventoAuditoriaOrder": {"FECHA", "ASC"},
 	"PagoOrder":            {"FECHA", "ASC"},
+	"WebhookOrder":         {"CREADO_EN", "DESC"},
+	"EntregaOrder":         {"FECHA", "DESC"},
 }
 
 // fieldOrders overrides defaultOrders for one field ("Type.field"): the

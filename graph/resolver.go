@@ -16,6 +16,7 @@ import (
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/webhooks"
 )
 
 // Resolver holds the dependencies of every resolver.
@@ -29,6 +30,8 @@ type Services struct {
 	Clientes    *clientes.Service
 	Facturas    *facturas.Service
 	Operaciones *operaciones.Service
+	// Webhooks manages the integrators' webhooks and their deliveries.
+	Webhooks *webhooks.Service
 }
 
 // NewSchema is the API's executable schema: reads go to client, mutations

@@ -25,8 +25,22 @@ exige FACTORING_JWT_SECRET o FACTORING_JWT_PUBLIC_KEY_FILE. Las métricas (/metr
 perfiles (/debug/pprof) van en la escucha de administración, FACTORING_ADMIN_ADDR (por omisión
 127.0.0.1:9090; off la apaga); las trazas OpenTelemetry se activan con
 OTEL_EXPORTER_OTLP_ENDPOINT. Ante SIGINT o SIGTERM deja de aceptar conexiones y espera a que
-terminen las solicitudes en curso (hasta 20 s).`,
+terminen las solicitudes en curso (hasta 20 s). También despacha los eventos de integración
+(webhooks; NATS con FACTORING_NATS_URL; el correo de aprobación con FACTORING_SMTP_URL) y
+programa el cierre diario, la tarea marcar-vencidas (FACTORING_VENCIDAS_CRON, por omisión
+0 6 * * *), salvo con FACTORING_WORKER=external, que se los deja a factoring worker.`,
 		ejemplo: `  FACTORING_AUTH=disabled factoring serve --seed      # la demo local de make run`,
+	},
+	"worker": {
+		sintaxis: "worker",
+		descripcion: `Despacha los eventos de integración que las mutaciones dejan en la base de datos: a los
+webhooks suscritos (firmados, con reintentos), a NATS JetStream con FACTORING_NATS_URL y por
+correo la aprobación de una operación con FACTORING_SMTP_URL; y programa el cierre diario, la
+tarea marcar-vencidas (FACTORING_VENCIDAS_CRON). No sirve la API: úselo con réplicas de serve
+arrancadas con FACTORING_WORKER=external. Pueden correr varios sobre la misma base de datos:
+cada evento lo entrega uno de ellos y la tarea diaria corre una sola vez. Las métricas van en
+FACTORING_ADMIN_ADDR. Ante SIGINT o SIGTERM espera a que terminen las entregas en curso.`,
+		ejemplo: `  FACTORING_WORKER=external factoring serve &   FACTORING_ADMIN_ADDR=127.0.0.1:9091 factoring worker`,
 	},
 	"migrate": {
 		sintaxis: "migrate [status]",
@@ -65,15 +79,17 @@ FACTORING_FECHA_NEGOCIO para reprocesar): cada factura DISPONIBLE o CEDIDA venci
 fecha queda VENCIDA (actor "sistema"), y cada factura con saldo vencida cuenta sus días de mora
 y devenga interés (FACTORING_TASA_MORA % mensual, 1/30 por día, sobre el saldo). Cierra en orden
 cada fecha pendiente desde el último cierre, una transacción por fecha; una fecha ya cerrada no
-se vuelve a cerrar. Imprime lo que hizo cada fecha. Prográmela una vez al día, poco después de
-medianoche en la zona horaria del negocio.`,
+se vuelve a cerrar. Imprime lo que hizo cada fecha. serve y worker ya lo programan
+(FACTORING_VENCIDAS_CRON, en una sola réplica); este comando lo corre a mano, o desde un
+programador externo con FACTORING_VENCIDAS_CRON=off.`,
 		ejemplo: `  5 0 * * *  factoring cierre      # crontab con CRON_TZ=America/Santiago`,
 	},
 	"marcar-vencidas": {
 		sintaxis: "marcar-vencidas",
 		descripcion: `La tarea de vencimiento de antes, hoy el cierre hasta la fecha de hoy en FACTORING_TIMEZONE
 (ver "factoring cierre -h"): marca VENCIDA lo vencido, devenga la mora e imprime cuántas
-facturas quedaron VENCIDA; ejecutarla de nuevo el mismo día no hace nada.`,
+facturas quedaron VENCIDA; ejecutarla de nuevo el mismo día no hace nada. serve y worker ya la
+programan (FACTORING_VENCIDAS_CRON, en una sola réplica).`,
 		ejemplo: `  5 0 * * *  factoring marcar-vencidas      # crontab con CRON_TZ=America/Santiago`,
 	},
 	"token": {

@@ -41,7 +41,9 @@ func (m *Main) cierre(ctx context.Context, args []string) error {
 
 // marcarVencidas is the overdue job of before, kept under its name: it is
 // the close of business up to today, and says how many invoices became
-// VENCIDA.
+// VENCIDA. serve and worker schedule the close themselves
+// (FACTORING_VENCIDAS_CRON, on one replica); these commands run it by
+// hand, or from an external scheduler when that is set to off.
 func (m *Main) marcarVencidas(ctx context.Context, args []string) error {
 	if err := m.parse(m.newFlagSet("marcar-vencidas"), args); err != nil {
 		return err
