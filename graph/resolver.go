@@ -14,6 +14,7 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
 )
@@ -29,6 +30,7 @@ type Services struct {
 	Clientes    *clientes.Service
 	Facturas    *facturas.Service
 	Operaciones *operaciones.Service
+	Deudores    *deudores.Service
 }
 
 // NewSchema is the API's executable schema: reads go to client, mutations

@@ -45,9 +45,11 @@ func QueryPermission(name string) Permission {
 // checkers stay apart; a person who needs two roles gets both in the token.
 // Admin may do everything.
 var permisos = map[Role][]Permission{
-	Lector:    {Consultar},
-	Analista:  {Consultar, "crearCliente", "actualizarCliente", "registrarFactura", "crearOperacion"},
-	Riesgo:    {Consultar, "activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "aprobarOperacion", "rechazarOperacion"},
+	Lector:   {Consultar},
+	Analista: {Consultar, "crearCliente", "actualizarCliente", "registrarFactura", "registrarAcuseFactura", "crearOperacion"},
+	Riesgo: {Consultar, "activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "fijarConcentracionMaxima",
+		"aprobarOperacion", "rechazarOperacion",
+		"actualizarDeudor", "fijarLineaExposicion", "bloquearDeudor", "activarDeudor"},
 	Tesoreria: {Consultar, "desembolsarOperacion", "pagarFactura", "anularFactura", "finalizarOperacion"},
 	Auditor:   {Consultar, ConsultarAuditoria},
 }

@@ -18,7 +18,7 @@ import (
 // blame; a CHECK violation reaches the client as an INTERNAL_ERROR. So a
 // new CHECK needs its guard, and a test of it, before it is listed here.
 var checks = map[string]string{
-	"eventos_auditoria_entidad_valida":     "entidad is set only by auditoria.Registrar from its closed set (CLIENTE, FACTURA, OPERACION); no input names it",
+	"eventos_auditoria_entidad_valida":     "entidad is set only by auditoria.Registrar from its closed set (CLIENTE, FACTURA, OPERACION, DEUDOR); no input names it",
 	"eventos_auditoria_tipo_valido":        "tipo is set only by the services from estado.TipoAuditoria's constants; no input names it",
 	"eventos_auditoria_una_entidad":        "auditoria.Registrar sets exactly the edge of the entry's entity and entidad_id from the same row (auditoria tests)",
 	"entregas_canal_valido":                "canal is only ever set by the dispatcher from its closed set of channels (despacho: webhook, nats, correo); no input names it",
@@ -29,6 +29,11 @@ var checks = map[string]string{
 	"facturas_estado_valido":               "estado is only ever set from estado.Facturas",
 	"facturas_monto_total_positivo":        "facturas.Registrar refuses montoTotal ≤ 0 (facturas TestRegistrar/monto_total_mayor_que_cero)",
 	"facturas_vencimiento_tras_emision":    "facturas.Registrar refuses fechaVencimiento ≤ fechaEmision (facturas TestRegistrar/vencimiento_posterior_a_emision)",
+	"clientes_concentracion_en_rango":      "clientes.FijarConcentracionMaxima refuses a porcentaje outside 0 < p ≤ 100 or with more than 2 decimals (clientes TestFijarConcentracionMaxima); null is the configured default, which config refuses outside the same range at start",
+	"deudores_estado_valido":               "estado is only ever set from estado.Deudores",
+	"deudores_linea_exposicion_no_negativa": "deudores.FijarLineaExposicion refuses a negative lineaExposicion (deudores TestFijarLineaExposicion)",
+	"facturas_estado_acuse_valido":         "estadoAcuse is only ever set from estado.Acuses; registrarAcuseFactura refuses PENDIENTE as an acuse (facturas TestRegistrarAcuse)",
+	"facturas_recepcion_desde_emision":     "facturas.Registrar refuses a fechaRecepcion before fechaEmision and defaults it to fechaEmision (facturas TestRegistrar/fecha_recepcion)",
 	"operacion_eventos_tipo_valido":        "tipo is only ever set from estado.TipoEvento's constants",
 	"operaciones_descuento_hasta_el_total": "operaciones.Crear refuses a discount above the total (operaciones TestCrearMontosAcotados); at the default rate it cannot happen: a due date is at most 5 years after an issue no later than today (facturas TestRegistrar/fechas_acotadas), 2 % × 1,827/360 ≈ 10 %",
 	"operaciones_estado_valido":            "estado is only ever set from estado.Operaciones",

@@ -88,6 +88,6 @@ func TestEnqueueRechazaTipoDesconocido(t *testing.T) {
 		return eventos.Enqueue(ctx, tx, eventos.Event{Tipo: eventos.ClienteCreado})
 	})
 	assert.ErrorContains(t, err, "sin sujeto")
-	assert.Len(t, eventos.Todos, 15)
+	assert.Len(t, eventos.Todos, 22)
 	assert.True(t, eventos.Valido("cliente.linea_ajustada"))
 }
