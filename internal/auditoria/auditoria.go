@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/auth"
@@ -179,6 +180,13 @@ func Registrar(ctx context.Context, tx *ent.Tx, fecha time.Time, entradas ...Ent
 		corr = &c
 	}
 	actor := auth.Actor(ctx)
+	// The trace of the request (or job) that made the change, when tracing
+	// is on: the entry then leads to its spans and log lines.
+	var traceID *string
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		id := sc.TraceID().String()
+		traceID = &id
+	}
 	for start := 0; start < len(entradas); start += bulkSize {
 		batch := entradas[start:min(start+bulkSize, len(entradas))]
 		creates := make([]*ent.EventoAuditoriaCreate, len(batch))
@@ -195,6 +203,7 @@ func Registrar(ctx context.Context, tx *ent.Tx, fecha time.Time, entradas ...Ent
 				SetNillableEstadoNuevo(e.EstadoNuevo).
 				SetRequestID(reqID).
 				SetNillableCorrelationID(corr).
+				SetNillableTraceID(traceID).
 				SetActor(actor).
 				SetDetalle(e.Detalle())
 			switch kind {

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/eventoauditoria"
@@ -439,7 +440,7 @@ func TestCadaMutacionEscribeUnaEntrada(t *testing.T) {
 				assert.True(t, e.Fecha.Equal(env.Clock.Now()), "dated with the transaction's clock reading: %s", e.Fecha)
 				assert.Equal(t, m.anterior, e.EstadoAnterior, "estadoAnterior")
 				assert.Equal(t, m.nuevo, e.EstadoNuevo, "estadoNuevo")
-				assert.Nil(t, e.TraceID)
+				assert.Nil(t, e.TraceID, "no span in the context: no trace id")
 				assert.Equal(t, m.cambios(id), cambiosDe(t, e))
 				if m.detalle != nil {
 					m.detalle(t, e)
@@ -643,6 +644,27 @@ func TestMarcarVencidasAudita(t *testing.T) {
 		}
 		assert.Equal(t, map[int]string{disponible.ID: "DISPONIBLE", cedidas[0]: "CEDIDA"}, got)
 		testkit.RequireVerificado(t, db)
+	})
+}
+
+// TestLaEntradaLlevaLaTraza ensures that a change made under a traced
+// request records the request's trace id, so the entry leads to its spans
+// and log lines.
+func TestLaEntradaLlevaLaTraza(t *testing.T) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
+		c := env.MustCrearClienteActivo(t, lineaInicial)
+		tp := sdktrace.NewTracerProvider()
+		t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		ctx, span := tp.Tracer("prueba").Start(como("trazada@banpro.cl", "req-traza", ""), "ajustar")
+		before := ultimoID(t, db)
+		_, err := env.Svc.Clientes.AjustarLineaCredito(ctx, c.ID, decimal.RequireFromString("2000000.00"))
+		span.End()
+		require.NoError(t, err)
+		evs := desde(t, db, before)
+		require.Len(t, evs, 1)
+		require.NotNil(t, evs[0].TraceID)
+		assert.Equal(t, span.SpanContext().TraceID().String(), *evs[0].TraceID)
 	})
 }
 

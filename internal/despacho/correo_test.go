@@ -7,18 +7,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/internal/correo"
 	"github.com/banpro/factoring/internal/correo/smtptest"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/despacho"
-	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/money"
 	"github.com/banpro/factoring/internal/testkit"
 )
 
-// TestCorreoAprobacion: an operacion.aprobada event e-mails the cliente
+// TestCorreoAprobacion: an approved operación's event e-mails the cliente
 // (its address as stored), with the operation's amounts; other events
 // send nothing; a server refusing the first try (451) gets it on a retry.
 func TestCorreoAprobacion(t *testing.T) {
@@ -27,12 +25,9 @@ func TestCorreoAprobacion(t *testing.T) {
 		srv.Fallar(1)
 		env := testkit.NewEnv(t, db)
 		c := env.MustCrearClienteActivo(t, "10000000")
-		op, facturaIDs := env.MustOperacionAprobada(t, c.ID, "300000", "150000")
-		require.NoError(t, db.WithTx(ctx, func(tx *ent.Tx) error {
-			return eventos.Enqueue(ctx, tx,
-				eventos.Operacion(eventos.OperacionCreada, op, facturaIDs, time.Time{}),
-				eventos.Operacion(eventos.OperacionAprobada, op, facturaIDs, time.Time{}))
-		}))
+		// The mutations enqueue their own events (cliente, facturas,
+		// operación creada and aprobada): only the approval sends mail.
+		op, _ := env.MustOperacionAprobada(t, c.ID, "300000", "150000")
 		m, err := correo.New(srv.URL(), "no-responder@factoring.cl", correo.Opciones{TLS: srv.ClienteTLS})
 		require.NoError(t, err)
 		santiago, _ := time.LoadLocation("America/Santiago")
