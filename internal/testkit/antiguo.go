@@ -163,3 +163,29 @@ func (a *Antiguo) bind(q string) string {
 	}
 	return b.String()
 }
+
+// Migracion runs, as plain statements, the embedded migration whose file
+// name ends in suffix: for the data migrations written to run again over
+// rows that lack what they add (the audit entries of rows from before the
+// trail), to give the old world's rows what the migrations so far gave the
+// rows there were.
+func (a *Antiguo) Migracion(suffix string) {
+	a.t.Helper()
+	dir, err := migrations.Dir(a.db.Dialect)
+	require.NoError(a.t, err)
+	files, err := dir.Files()
+	require.NoError(a.t, err)
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name(), suffix) {
+			continue
+		}
+		stmts, err := migrate.Stmts(string(f.Bytes()))
+		require.NoError(a.t, err)
+		for _, st := range stmts {
+			_, err := a.db.SQL.ExecContext(context.Background(), st.Text)
+			require.NoError(a.t, err, "%s", f.Name())
+		}
+		return
+	}
+	a.t.Fatalf("no migration ends in %s", suffix)
+}
