@@ -4,13 +4,11 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/shopspring/decimal"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/internal/apperror"
-	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/rut"
 )
@@ -91,23 +89,4 @@ func deudorPorRut(ctx context.Context, client *ent.Client, raw string) (*ent.Deu
 		return nil, apperror.NotFoundf("No existe un deudor con RUT %s.", canonical)
 	}
 	return d, err
-}
-
-// exposiciones resolves Deudor.exposicion for every deudor of a list at
-// once (a batch resolver): one query, not one per deudor.
-func exposiciones(ctx context.Context, client *ent.Client, ds []*ent.Deudor) ([]*decimal.Decimal, error) {
-	ids := make([]int, len(ds))
-	for i, d := range ds {
-		ids[i] = d.ID
-	}
-	exp, err := deudores.Exposiciones(ctx, client.Factura, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*decimal.Decimal, len(ds))
-	for i, d := range ds {
-		v := exp[d.ID]
-		out[i] = &v
-	}
-	return out, nil
 }

@@ -34,7 +34,8 @@ type Services struct {
 }
 
 // NewSchema is the API's executable schema: reads go to client, mutations
-// to services.
+// to services. Each operation runs with its own cache of derived figures
+// (exposiciones.go).
 func NewSchema(client *ent.Client, services Services) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})
+	return conCaches{NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})}
 }
