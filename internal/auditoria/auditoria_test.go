@@ -669,6 +669,22 @@ func TestUnaMutacionFallidaNoDejaEntrada(t *testing.T) {
 					_, err := env.Svc.Operaciones.Desembolsar(ctx, pendiente.ID)
 					return err
 				},
+				"activar_deudor_activo": func() error {
+					_, err := env.Svc.Deudores.Activar(ctx, env.DeudorDe(t, usada[0]).ID)
+					return err
+				},
+				"linea_negativa": func() error {
+					_, err := env.Svc.Deudores.FijarLineaExposicion(ctx, env.DeudorDe(t, usada[0]).ID, testkit.Ptr(testkit.Dec("-1")))
+					return err
+				},
+				"concentracion_cero": func() error {
+					_, err := env.Svc.Clientes.FijarConcentracionMaxima(ctx, activo.ID, decimal.Zero)
+					return err
+				},
+				"acuse_pendiente": func() error {
+					_, err := env.Svc.Facturas.RegistrarAcuse(ctx, usada[0], estado.AcusePendiente, nil)
+					return err
+				},
 			}
 			for name, do := range refused {
 				t.Run(name, func(t *testing.T) {
