@@ -189,11 +189,11 @@ func Run(ctx context.Context, db *database.DB, opts Options) (Result, error) {
 			Clock: reloj, TimeZone: opts.TimeZone, TasaDescuento: tasa,
 		}),
 		deudoresSvc: deudores.NewService(db, reloj),
-		clientes:  map[string]*ent.Cliente{},
-		nuevos:    map[string]bool{},
-		facturas:  map[string]*ent.Factura{},
-		nuevas:    map[string]bool{},
-		operacion: map[string]int{},
+		clientes:    map[string]*ent.Cliente{},
+		nuevos:      map[string]bool{},
+		facturas:    map[string]*ent.Factura{},
+		nuevas:      map[string]bool{},
+		operacion:   map[string]int{},
 	}
 	if err := r.historia(); err != nil {
 		return r.res, fmt.Errorf("seed: %w", err)
