@@ -63,7 +63,7 @@ func exposiciones(ctx context.Context, client *ent.Client, ds []*ent.Deudor) ([]
 				missing = append(missing, d.ID)
 			}
 		}
-		exp, err := deudores.Exposiciones(ctx, client.Factura, missing)
+		exp, err := deudores.Exposiciones(ctx, client, missing)
 		if err != nil {
 			return nil, err
 		}

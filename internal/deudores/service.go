@@ -92,7 +92,7 @@ func (s *Service) FijarLineaExposicion(ctx context.Context, id int, linea *decim
 		} else {
 			u.SetLineaExposicion(*linea)
 		}
-		exp, err := Exposiciones(ctx, tx.Factura, []int{d.ID})
+		exp, err := Exposiciones(ctx, tx.Client(), []int{d.ID})
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -237,7 +238,7 @@ func TestExposicion(t *testing.T) {
 		assert.Equal(t, "1000.00", exp())
 
 		otro := env.DeudorDe(t, env.MustRegistrarFactura(t, a.ID, "5.00", testkit.Vence(30)).ID)
-		all, err := deudores.Exposiciones(context.Background(), db.Client.Factura, []int{d.ID, otro.ID, missingDeudor})
+		all, err := deudores.Exposiciones(context.Background(), db.Client, []int{d.ID, otro.ID, missingDeudor})
 		require.NoError(t, err)
 		assert.Equal(t, map[int]string{d.ID: "1000.00", otro.ID: "0.00", missingDeudor: "0.00"},
 			map[int]string{d.ID: all[d.ID].StringFixed(2), otro.ID: all[otro.ID].StringFixed(2), missingDeudor: all[missingDeudor].StringFixed(2)})
@@ -260,9 +261,36 @@ func TestExposicionDeMuchosDeudores(t *testing.T) {
 		query = append(query, 68<<32+5_000+i)
 	}
 	query = append(query, want...)
-	got, err := deudores.Exposiciones(context.Background(), db.Client.Factura, query)
+	got, err := deudores.Exposiciones(context.Background(), db.Client, query)
 	require.NoError(t, err)
 	assert.Len(t, got, len(query))
 	assert.Equal(t, "10.00", got[want[0]].StringFixed(2))
 	assert.Equal(t, "20.00", got[want[1]].StringFixed(2), fmt.Sprint(want))
+}
+
+// TestExposicionVencidas: a ceded factura that falls due unpaid is still at
+// risk; one that fell due without ever being ceded never was.
+func TestExposicionVencidas(t *testing.T) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
+		rut := testkit.NewRUT()
+		c := env.MustCrearClienteActivo(t, "10000000.00")
+		cedida, err := env.Svc.Facturas.Registrar(env.Ctx, testkit.FacturaInputDe(c.ID, rut, "700.00", testkit.Vence(10)))
+		require.NoError(t, err)
+		libre, err := env.Svc.Facturas.Registrar(env.Ctx, testkit.FacturaInputDe(c.ID, rut, "300.00", testkit.Vence(10)))
+		require.NoError(t, err)
+		op := env.MustCrearOperacion(t, c.ID, cedida.ID)
+		_, err = env.Svc.Operaciones.Aprobar(env.Ctx, op.ID)
+		require.NoError(t, err)
+
+		env.Clock.Advance(20 * 24 * time.Hour)
+		n, err := env.Svc.Facturas.MarcarVencidas(env.Ctx, testkit.Santiago)
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		env.RequireEstadoFacturas(t, estado.FacturaVencida, cedida.ID, libre.ID)
+		assert.Equal(t, "700.00", env.Exposicion(t, cedida.DeudorID), "the ceded one only")
+		env.MustPagarTodas(t, cedida.ID)
+		assert.Equal(t, "0.00", env.Exposicion(t, cedida.DeudorID))
+		testkit.RequireVerificado(t, db)
+	})
 }

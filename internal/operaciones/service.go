@@ -425,11 +425,11 @@ func (s *Service) riesgoDeAprobar(ctx context.Context, t *transitionTx) (riesgo,
 		}
 	}
 	var err error
-	if r.exposicion, err = deudores.Exposiciones(ctx, t.tx.Factura, conLinea); err != nil {
+	if r.exposicion, err = deudores.Exposiciones(ctx, t.tx.Client(), conLinea); err != nil {
 		return r, err
 	}
 	if r.concentracion.LessThan(clientes.SinTope) {
-		if r.delCliente, err = deudores.Exposiciones(ctx, t.tx.Factura, todos, factura.ClienteID(t.cliente.ID)); err != nil {
+		if r.delCliente, err = deudores.Exposiciones(ctx, t.tx.Client(), todos, factura.ClienteID(t.cliente.ID)); err != nil {
 			return r, err
 		}
 	}

@@ -244,7 +244,7 @@ func (e *Env) DeudorDe(t testing.TB, facturaID int) *ent.Deudor {
 // Exposicion is a deudor's exposure as the approval computes it.
 func (e *Env) Exposicion(t testing.TB, deudorID int) string {
 	t.Helper()
-	exp, err := deudores.Exposiciones(context.Background(), e.DB.Client.Factura, []int{deudorID})
+	exp, err := deudores.Exposiciones(context.Background(), e.DB.Client, []int{deudorID})
 	require.NoError(t, err)
 	return exp[deudorID].StringFixed(2)
 }

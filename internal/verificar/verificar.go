@@ -97,7 +97,7 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("leer deudores: %w", err)
 	}
-	exposiciones, err := deudores.TodasLasExposiciones(ctx, client.Factura)
+	exposiciones, err := deudores.TodasLasExposiciones(ctx, client)
 	if err != nil {
 		return r, err
 	}

@@ -134,7 +134,9 @@ func TestDetectaViolaciones(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			_, ids := env.MustOperacionAprobada(t, c.ID, "1000.00")
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(ids[0]).SetEstado(estado.FacturaEnProceso).Exec(ctx))
-			return []string{v(2, ids[0]), v(5, ids[0])}
+			// Its deudor's exposure too: the approval's computation reads
+			// the factura's state, which no longer says CEDIDA.
+			return []string{v(2, ids[0]), v(5, ids[0]), v(6, env.Factura(t, ids[0]).DeudorID)}
 		}},
 		{"2_factura_retenida_por_dos_operaciones_activas", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
@@ -142,9 +144,11 @@ func TestDetectaViolaciones(t *testing.T) {
 			op2, _ := env.MustOperacionAprobada(t, c.ID, "2000.00")
 			require.NoError(t, env.DB.Client.OperacionFactura.Create().SetOperacionID(op2.ID).SetFacturaID(ids1[0]).Exec(ctx))
 			// The second operación's total no longer matches its invoices
-			// either (the amount check, reported as 0), and the invoice's
-			// trail now says the later operación ceded it.
-			return []string{v(0, op2.ID), v(2, ids1[0]), v(5, ids1[0])}
+			// either (the amount check, reported as 0), the invoice's trail
+			// now says the later operación ceded it, and an EN_PROCESO
+			// invoice held by an approved operación is exposed by its links
+			// but not by its state.
+			return []string{v(0, op2.ID), v(2, ids1[0]), v(5, ids1[0]), v(6, env.Factura(t, ids1[0]).DeudorID)}
 		}},
 		{"3_falta_un_evento", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
