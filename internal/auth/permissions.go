@@ -5,8 +5,8 @@ import "slices"
 // The roles a token may carry (claim "roles").
 const (
 	Lector    Role = "lector"    // reads everything
-	Analista  Role = "analista"  // registers clientes, facturas and operaciones (the maker)
-	Riesgo    Role = "riesgo"    // decides on clientes, lines and approvals (the checker)
+	Analista  Role = "analista"  // registers clientes, facturas (and their acuse) and operaciones (the maker)
+	Riesgo    Role = "riesgo"    // decides on clientes, deudores, lines, limits and approvals (the checker)
 	Tesoreria Role = "tesoreria" // moves money: payouts, payments, closings
 	Auditor   Role = "auditor"   // reads everything, the audit trail across entities included; changes nothing
 	Admin     Role = "admin"     // everything
