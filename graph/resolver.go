@@ -17,6 +17,7 @@ import (
 	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/webhooks"
 )
 
 // Resolver holds the dependencies of every resolver.
@@ -31,6 +32,8 @@ type Services struct {
 	Facturas    *facturas.Service
 	Operaciones *operaciones.Service
 	Deudores    *deudores.Service
+	// Webhooks manages the integrators' webhooks and their deliveries.
+	Webhooks *webhooks.Service
 }
 
 // NewSchema is the API's executable schema: reads go to client, mutations
