@@ -15,6 +15,7 @@ import (
 	"github.com/banpro/factoring/ent/cierre"
 	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
@@ -88,6 +89,7 @@ func checkColumn(t, c string) error {
 			cierre.Table:            cierre.ValidColumn,
 			claveidempotencia.Table: claveidempotencia.ValidColumn,
 			cliente.Table:           cliente.ValidColumn,
+			deudor.Table:            deudor.ValidColumn,
 			entrega.Table:           entrega.ValidColumn,
 			eventoauditoria.Table:   eventoauditoria.ValidColumn,
 			factura.Table:           factura.ValidColumn,

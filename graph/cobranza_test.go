@@ -14,6 +14,7 @@ import (
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/testkit"
 )
@@ -309,6 +310,66 @@ func TestCarteraGraphQL(t *testing.T) {
 				}
 			}
 			assert.Equal(t, counts[2], counts[12], "statements for 2 clientes and for 12: %v", counts)
+		})
+	}
+}
+
+// TestCarteraDeudorGraphQL ensures that Deudor.cartera answers the aging on
+// each deudor of a page, across every cliente, adding up to its
+// exposicion, in a fixed number of statements however many deudores the
+// page holds.
+func TestCarteraDeudorGraphQL(t *testing.T) {
+	const q = `query { deudores(first: 100) { edges { node { rut exposicion
+	  cartera { vigente { monto cantidad } mora1a30 { monto cantidad } mora31a60 { monto cantidad }
+	            mora61a90 { monto cantidad } moraMas90 { monto cantidad } } } } } }`
+	for name, dia := range map[string]string{"sqlite": dialect.SQLite, "postgres": dialect.Postgres} {
+		t.Run(name, func(t *testing.T) {
+			counts := map[int]int64{}
+			for _, n := range []int{2, 12} {
+				db, stmts := testkit.CountedDB(t, dia)
+				env := testkit.NewEnv(t, db)
+				a, b := env.MustCrearClienteActivo(t, "100000000.00"), env.MustCrearClienteActivo(t, "100000000.00")
+				for range n {
+					// One deudor owed by both clientes: 1000.00 due in 90 days
+					// and 700.00 (300.00 of it paid) due in 5.
+					rut := testkit.NewRUT()
+					opA, _ := env.MustOperacionPendienteDe(t, a.ID, rut, "1000.00")
+					f, err := env.Svc.Facturas.Registrar(env.Ctx, testkit.FacturaInputDe(b.ID, rut, "700.00", testkit.Vence(5)))
+					require.NoError(t, err)
+					for _, op := range []int{opA.ID, env.MustCrearOperacion(t, b.ID, f.ID).ID} {
+						_, err := env.Svc.Operaciones.Aprobar(env.Ctx, op)
+						require.NoError(t, err)
+					}
+					_, err = env.Svc.Facturas.RegistrarPago(env.Ctx, facturas.RegistrarPagoInput{FacturaID: f.ID, Monto: testkit.Dec("300.00"), Fecha: testkit.HoyFecha})
+					require.NoError(t, err)
+				}
+				env.Clock.Set(testkit.Hoy.AddDate(0, 0, 45)) // the 700.00 ones are 40 days overdue
+				_, err := env.Svc.Facturas.Cerrar(env.Ctx)
+				require.NoError(t, err)
+				client, _ := testkit.Serve(t, db, testkit.ServeOptions{Clock: clock.NewFixed(env.Clock.Now())})
+				var got json.RawMessage
+				counts[n], got = measure(t, client, stmts, q, nil)
+				var out struct {
+					Deudores testkit.Conn[struct {
+						Exposicion string
+						Cartera    map[string]struct {
+							Monto    string
+							Cantidad int
+						}
+					}]
+				}
+				require.NoError(t, json.Unmarshal(got, &out))
+				require.Len(t, out.Deudores.Edges, n)
+				for _, d := range out.Deudores.Nodes() {
+					assert.Equal(t, "1400.00", d.Exposicion, "1000.00 and the 400.00 left of 700.00")
+					assert.Equal(t, "1000.00", d.Cartera["vigente"].Monto)
+					assert.Equal(t, 1, d.Cartera["vigente"].Cantidad)
+					assert.Equal(t, "400.00", d.Cartera["mora31a60"].Monto)
+					assert.Equal(t, 1, d.Cartera["mora31a60"].Cantidad)
+					assert.Equal(t, "0.00", d.Cartera["mora1a30"].Monto)
+				}
+			}
+			assert.Equal(t, counts[2], counts[12], "statements for 2 deudores and for 12: %v", counts)
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/webhooks"
@@ -30,12 +31,14 @@ type Services struct {
 	Clientes    *clientes.Service
 	Facturas    *facturas.Service
 	Operaciones *operaciones.Service
+	Deudores    *deudores.Service
 	// Webhooks manages the integrators' webhooks and their deliveries.
 	Webhooks *webhooks.Service
 }
 
 // NewSchema is the API's executable schema: reads go to client, mutations
-// to services.
+// to services. Each operation runs with its own cache of derived figures
+// (exposiciones.go).
 func NewSchema(client *ent.Client, services Services) graphql.ExecutableSchema {
-	return schema{NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})}
+	return conCaches{schema{NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})}}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/despacho"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gqlserver"
 	"github.com/banpro/factoring/internal/httpserver"
@@ -56,7 +57,7 @@ type ServiceSet = graph.Services
 // Services builds the domain services.
 func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services {
 	return graph.Services{
-		Clientes: clientes.NewService(db, c),
+		Clientes: clientes.NewService(db, c, clientes.ConConcentracionMaxima(cfg.ConcentracionMaxima)),
 		Facturas: facturas.NewService(db, facturas.Config{
 			Clock:        c,
 			TimeZone:     cfg.TimeZone,
@@ -64,13 +65,16 @@ func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services 
 			FechaNegocio: cfg.FechaNegocio,
 		}),
 		Operaciones: operaciones.NewService(db, operaciones.Config{
-			Clock:         c,
-			TimeZone:      cfg.TimeZone,
-			TasaDescuento: cfg.TasaDescuento,
-			Anticipo:      cfg.Anticipo,
-			Comision:      cfg.Comision,
-			TasaMora:      cfg.TasaMora,
+			Clock:               c,
+			TimeZone:            cfg.TimeZone,
+			TasaDescuento:       cfg.TasaDescuento,
+			Anticipo:            cfg.Anticipo,
+			Comision:            cfg.Comision,
+			TasaMora:            cfg.TasaMora,
+			ConcentracionMaxima: cfg.ConcentracionMaxima,
+			ExigirAcuse:         cfg.ExigirAcuse,
 		}),
+		Deudores: deudores.NewService(db, c),
 	}
 }
 

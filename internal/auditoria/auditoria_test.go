@@ -23,6 +23,7 @@ import (
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/facturas"
@@ -77,7 +78,7 @@ func cambiosDe(t *testing.T, e *ent.EventoAuditoria) map[string]cambio {
 
 func ptr(s string) *string { return &s }
 
-// mutacion is one of the API's 17 mutations, run by a service under ctx on
+// mutacion is one of the API's 23 mutations, run by a service under ctx on
 // rows prepared for it, with the audit entry it must leave.
 type mutacion struct {
 	name    string
@@ -236,11 +237,29 @@ func mutaciones() []mutacion {
 					"lineaDisponible": {"700000.00", "9999999699999.99"},
 				}
 			}},
-		{name: "registrarFactura", tipo: estado.AudFacturaRegistrada, entidad: estado.EntidadFactura,
+		{name: "fijarConcentracionMaxima", tipo: estado.AudClienteConcentracion, entidad: estado.EntidadCliente,
 			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
 				c := env.MustCrearClienteActivo(t, lineaInicial)
 				return func(ctx context.Context) (int, error) {
-					f, err := env.Svc.Facturas.Registrar(ctx, testkit.FacturaInput(c.ID, "1234.50", hoy.AddDate(0, 0, 30)))
+					_, err := env.Svc.Clientes.FijarConcentracionMaxima(ctx, c.ID, testkit.Dec("30"))
+					if err != nil {
+						return 0, err
+					}
+					return c.ID, nil
+				}
+			},
+			cambios: func(int) map[string]cambio {
+				// null before: the configured default.
+				return map[string]cambio{"concentracionMaxima": {nil, "30.00"}}
+			}},
+		{name: "registrarFactura", tipo: estado.AudFacturaRegistrada, entidad: estado.EntidadFactura,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				// A deudor seen before: the first factura of a RUT writes
+				// the deudor's DEUDOR_CREADO too (deudores tests).
+				c := env.MustCrearClienteActivo(t, lineaInicial)
+				d := env.MustCrearDeudor(t)
+				return func(ctx context.Context) (int, error) {
+					f, err := env.Svc.Facturas.Registrar(ctx, testkit.FacturaInputDe(c.ID, d.Rut, "1234.50", hoy.AddDate(0, 0, 30)))
 					if err != nil {
 						return 0, err
 					}
@@ -252,12 +271,33 @@ func mutaciones() []mutacion {
 			cambios: func(int) map[string]cambio {
 				return map[string]cambio{
 					"clienteId": {nil, gid.Encode(factura.ClienteID)}, "numeroFactura": {nil, factura.NumeroFactura},
+					"deudorId":  {nil, gid.Encode(factura.DeudorID)},
 					"rutDeudor": {nil, factura.RutDeudor}, "razonSocialDeudor": {nil, factura.RazonSocialDeudor},
 					"montoTotal":   {nil, "1234.50"},
 					"fechaEmision": {nil, hoy.AddDate(0, 0, -30).Format(time.DateOnly)}, "fechaVencimiento": {nil, hoy.AddDate(0, 0, 30).Format(time.DateOnly)},
-					"estado": {nil, "DISPONIBLE"}, "montoPagado": {nil, "0.00"}, "saldo": {nil, "1234.50"},
+					"fechaRecepcion": {nil, hoy.AddDate(0, 0, -30).Format(time.DateOnly)},
+					"estado":         {nil, "DISPONIBLE"}, "estadoAcuse": {nil, "PENDIENTE"},
+					"montoPagado": {nil, "0.00"}, "saldo": {nil, "1234.50"},
 					"diasMora": {nil, float64(0)}, "interesMora": {nil, "0.00"},
 				}
+			}},
+		{name: "registrarAcuseFactura", tipo: estado.AudFacturaAcuse, entidad: estado.EntidadFactura,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				// Received today: a claim is still in time.
+				in := testkit.FacturaInput(env.MustCrearClienteActivo(t, lineaInicial).ID, "1000.00", testkit.Vence(30))
+				in.FechaRecepcion = &hoy
+				f, err := env.Svc.Facturas.Registrar(env.Ctx, in)
+				require.NoError(t, err)
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Facturas.RegistrarAcuse(ctx, f.ID, estado.AcuseReclamada, ptr("Mercadería no recibida"))
+					if err != nil {
+						return 0, err
+					}
+					return f.ID, nil
+				}
+			},
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"estadoAcuse": {"PENDIENTE", "RECLAMADA"}, "motivoAcuse": {nil, "Mercadería no recibida"}}
 			}},
 		{name: "pagarFactura", tipo: estado.AudFacturaPagada, entidad: estado.EntidadFactura,
 			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
@@ -423,6 +463,75 @@ func mutaciones() []mutacion {
 				assert.Equal(t, lineaInicial, e.Detalle["lineaDisponibleNueva"])
 				assert.Equal(t, "0.00", e.Detalle["montoLiquidacion"], "the liquidación, nothing to give back at the defaults")
 			}},
+		{name: "actualizarDeudor", tipo: estado.AudDeudorActualizado, entidad: estado.EntidadDeudor,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				d := env.MustCrearDeudor(t)
+				antes["razonSocialDeudor"] = d.RazonSocial
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Deudores.Actualizar(ctx, d.ID, deudores.ActualizarInput{RazonSocial: ptr("Deudor Renombrado SpA")})
+					if err != nil {
+						return 0, err
+					}
+					return d.ID, nil
+				}
+			},
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"razonSocial": {antes["razonSocialDeudor"], "Deudor Renombrado SpA"}}
+			}},
+		{name: "fijarLineaExposicion", tipo: estado.AudDeudorLineaFijada, entidad: estado.EntidadDeudor,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				// 300000.00 at risk on the deudor: the entry records it.
+				c := env.MustCrearClienteActivo(t, lineaInicial)
+				op, ids := env.MustOperacionPendiente(t, c.ID, "300000.00")
+				_, err := env.Svc.Operaciones.Aprobar(env.Ctx, op.ID)
+				require.NoError(t, err)
+				d := env.DeudorDe(t, ids[0])
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Deudores.FijarLineaExposicion(ctx, d.ID, testkit.Ptr(testkit.Dec("500000")))
+					if err != nil {
+						return 0, err
+					}
+					return d.ID, nil
+				}
+			},
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"lineaExposicion": {nil, "500000.00"}}
+			},
+			detalle: func(t *testing.T, e *ent.EventoAuditoria) {
+				assert.Equal(t, "300000.00", e.Detalle["exposicion"], "the exposure when the limit was set")
+			}},
+		{name: "bloquearDeudor", tipo: estado.AudDeudorBloqueado, entidad: estado.EntidadDeudor,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				d := env.MustCrearDeudor(t)
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Deudores.Bloquear(ctx, d.ID, "Quiebra")
+					if err != nil {
+						return 0, err
+					}
+					return d.ID, nil
+				}
+			},
+			anterior: ptr("ACTIVO"), nuevo: ptr("BLOQUEADO"),
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"estado": {"ACTIVO", "BLOQUEADO"}, "motivoEstado": {nil, "Quiebra"}}
+			}},
+		{name: "activarDeudor", tipo: estado.AudDeudorActivado, entidad: estado.EntidadDeudor,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				d := env.MustCrearDeudor(t)
+				_, err := env.Svc.Deudores.Bloquear(env.Ctx, d.ID, "Quiebra")
+				require.NoError(t, err)
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Deudores.Activar(ctx, d.ID)
+					if err != nil {
+						return 0, err
+					}
+					return d.ID, nil
+				}
+			},
+			anterior: ptr("BLOQUEADO"), nuevo: ptr("ACTIVO"),
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"estado": {"BLOQUEADO", "ACTIVO"}, "motivoEstado": {"Quiebra", nil}}
+			}},
 		// The recourse cases move the clock: they come last.
 		{name: "exigirRecompra", tipo: estado.AudFacturaRecompraExigida, entidad: estado.EntidadFactura,
 			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
@@ -495,7 +604,7 @@ func vencidaHace(t *testing.T, env *testkit.Env, dias int) int {
 	return f.ID
 }
 
-// TestCadaMutacionEscribeUnaEntrada ensures that each of the 17 mutations
+// TestCadaMutacionEscribeUnaEntrada ensures that each of the 23 mutations
 // writes exactly one audit entry, in its transaction: who (the request's
 // subject), under which request and correlation id, what kind of change to
 // which entity, the states before and after, and the old and new value of
@@ -504,7 +613,7 @@ func TestCadaMutacionEscribeUnaEntrada(t *testing.T) {
 	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		env := testkit.NewEnv(t, db)
 		casos := mutaciones()
-		require.Len(t, casos, 17, "the 17 mutations of docs/api.md")
+		require.Len(t, casos, 23, "the 23 mutations of docs/api.md")
 		for i, m := range casos {
 			t.Run(m.name, func(t *testing.T) {
 				reqID, corr := fmt.Sprintf("req-%02d", i), fmt.Sprintf("corr-%02d", i)
@@ -561,6 +670,9 @@ func TestCadaMutacionEscribeUnaEntrada(t *testing.T) {
 					assert.Equal(t, &id, e.FacturaID)
 				case estado.EntidadOperacion:
 					assert.Equal(t, &id, e.OperacionID)
+				case estado.EntidadDeudor:
+					assert.Equal(t, &id, e.DeudorID)
+					assert.Equal(t, gid.Encode(id), datos["deudor_id"])
 				}
 			})
 		}
@@ -665,6 +777,22 @@ func TestUnaMutacionFallidaNoDejaEntrada(t *testing.T) {
 				"anular_cedida": func() error { _, err := env.Svc.Facturas.Anular(ctx, usada[0], nil); return err },
 				"desembolsar_pendiente": func() error {
 					_, err := env.Svc.Operaciones.Desembolsar(ctx, pendiente.ID)
+					return err
+				},
+				"activar_deudor_activo": func() error {
+					_, err := env.Svc.Deudores.Activar(ctx, env.DeudorDe(t, usada[0]).ID)
+					return err
+				},
+				"linea_negativa": func() error {
+					_, err := env.Svc.Deudores.FijarLineaExposicion(ctx, env.DeudorDe(t, usada[0]).ID, testkit.Ptr(testkit.Dec("-1")))
+					return err
+				},
+				"concentracion_cero": func() error {
+					_, err := env.Svc.Clientes.FijarConcentracionMaxima(ctx, activo.ID, decimal.Zero)
+					return err
+				},
+				"acuse_pendiente": func() error {
+					_, err := env.Svc.Facturas.RegistrarAcuse(ctx, usada[0], estado.AcusePendiente, nil)
 					return err
 				},
 			}

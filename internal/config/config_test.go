@@ -43,6 +43,8 @@ func TestPorOmision(t *testing.T) {
 	assert.Equal(t, "0.00", cfg.TasaMora.StringFixed(2))
 	assert.Equal(t, 30, cfg.DiasRecompra)
 	assert.True(t, cfg.FechaNegocio.IsZero())
+	assert.Equal(t, "100.00", cfg.ConcentracionMaxima.StringFixed(2), "no cap on one deudor")
+	assert.False(t, cfg.ExigirAcuse, "the original flow: an acuse is not required")
 
 	t.Run("vacias_valen_como_ausentes", func(t *testing.T) {
 		empty, err := config.Load(env(map[string]string{
@@ -60,20 +62,22 @@ func TestPorOmision(t *testing.T) {
 
 func TestValoresValidos(t *testing.T) {
 	cfg, err := config.Load(env(map[string]string{
-		"FACTORING_DATABASE_URL":      "postgres://app:clave@db:5432/factoring?sslmode=disable",
-		"FACTORING_HTTP_ADDR":         "127.0.0.1:0",
-		"FACTORING_TASA_DESCUENTO":    " 2.5 ",
-		"FACTORING_TIMEZONE":          "UTC",
-		"FACTORING_LOG_LEVEL":         "DEBUG",
-		"FACTORING_LOG_FORMAT":        "text",
-		"FACTORING_PLAYGROUND":        "false",
-		"FACTORING_INTROSPECTION":     "0",
-		"FACTORING_TRUSTED_DOCUMENTS": "/etc/factoring/documentos.json",
-		"FACTORING_ANTICIPO":          "90",
-		"FACTORING_COMISION":          "15000.5",
-		"FACTORING_TASA_MORA":         "1.5",
-		"FACTORING_DIAS_RECOMPRA":     "45",
-		"FACTORING_FECHA_NEGOCIO":     "2026-12-31",
+		"FACTORING_DATABASE_URL":         "postgres://app:clave@db:5432/factoring?sslmode=disable",
+		"FACTORING_HTTP_ADDR":            "127.0.0.1:0",
+		"FACTORING_TASA_DESCUENTO":       " 2.5 ",
+		"FACTORING_TIMEZONE":             "UTC",
+		"FACTORING_LOG_LEVEL":            "DEBUG",
+		"FACTORING_LOG_FORMAT":           "text",
+		"FACTORING_PLAYGROUND":           "false",
+		"FACTORING_INTROSPECTION":        "0",
+		"FACTORING_TRUSTED_DOCUMENTS":    "/etc/factoring/documentos.json",
+		"FACTORING_CONCENTRACION_MAXIMA": "35.5",
+		"FACTORING_EXIGIR_ACUSE":         "true",
+		"FACTORING_ANTICIPO":             "90",
+		"FACTORING_COMISION":             "15000.5",
+		"FACTORING_TASA_MORA":            "1.5",
+		"FACTORING_DIAS_RECOMPRA":        "45",
+		"FACTORING_FECHA_NEGOCIO":        "2026-12-31",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "postgres://app:clave@db:5432/factoring?sslmode=disable", cfg.DatabaseURL)
@@ -90,6 +94,8 @@ func TestValoresValidos(t *testing.T) {
 	assert.Equal(t, "1.50", cfg.TasaMora.StringFixed(2))
 	assert.Equal(t, 45, cfg.DiasRecompra)
 	assert.Equal(t, time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), cfg.FechaNegocio)
+	assert.Equal(t, "35.50", cfg.ConcentracionMaxima.StringFixed(2))
+	assert.True(t, cfg.ExigirAcuse)
 
 	for _, tasa := range []string{"100", "100.00", "0.01", "2", "2.1", "2.120"} {
 		t.Run("tasa_aceptada_"+tasa, func(t *testing.T) {
@@ -122,6 +128,10 @@ func TestValoresInvalidos(t *testing.T) {
 		{"tasa_con_tres_decimales", "FACTORING_TASA_DESCUENTO", "2.125"},
 		{"tasa_con_exponente", "FACTORING_TASA_DESCUENTO", "2e0"},
 		{"tasa_con_porcentaje", "FACTORING_TASA_DESCUENTO", "2%"},
+		{"concentracion_cero", "FACTORING_CONCENTRACION_MAXIMA", "0"},
+		{"concentracion_sobre_100", "FACTORING_CONCENTRACION_MAXIMA", "100.01"},
+		{"concentracion_con_tres_decimales", "FACTORING_CONCENTRACION_MAXIMA", "30.125"},
+		{"exigir_acuse_no_booleano", "FACTORING_EXIGIR_ACUSE", "a veces"},
 		{"zona_horaria_desconocida", "FACTORING_TIMEZONE", "Mars/Base"},
 		{"direccion_sin_dos_puntos", "FACTORING_HTTP_ADDR", "8080"},
 		{"direccion_sin_puerto", "FACTORING_HTTP_ADDR", "localhost:"},

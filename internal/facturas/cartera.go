@@ -23,7 +23,8 @@ type Tramo struct {
 // Cartera is the aging of a portfolio (GraphQL Cartera): the saldo owed on
 // the facturas the company holds ceded (an operación APROBADA or
 // DESEMBOLSADA holds them, and they owe a saldo), by days of mora as the
-// last close of business counted them.
+// last close of business counted them; a cliente's (Cliente.cartera) or
+// on a deudor, across every cliente (Deudor.cartera).
 type Cartera struct {
 	Vigente   Tramo // not overdue: 0 days of mora
 	Mora1a30  Tramo
@@ -66,10 +67,22 @@ func EnCartera() predicate.Factura {
 }
 
 // CarteraDeClientes is the portfolio of each cliente of ids, in the order
-// of ids, in one query (GraphQL's batch resolver of Cliente.cartera). The
+// of ids, in one query (GraphQL's Cliente.cartera for a whole page). The
 // sums are made here, exactly, not by the database (SQLite's SUM of
 // NUMERIC is floating point).
 func CarteraDeClientes(ctx context.Context, c *ent.Client, ids []int) ([]*Cartera, error) {
+	return carteras(ctx, c, ids, factura.FieldClienteID, factura.ClienteIDIn, func(f *ent.Factura) int { return f.ClienteID })
+}
+
+// CarteraDeDeudores is the portfolio on each deudor of ids, across every
+// cliente, in the order of ids, in one query (Deudor.cartera).
+func CarteraDeDeudores(ctx context.Context, c *ent.Client, ids []int) ([]*Cartera, error) {
+	return carteras(ctx, c, ids, factura.FieldDeudorID, factura.DeudorIDIn, func(f *ent.Factura) int { return f.DeudorID })
+}
+
+// carteras buckets the portfolio of the facturas whose column campo is
+// one of ids (in selects them; de reads it back), per id.
+func carteras(ctx context.Context, c *ent.Client, ids []int, campo string, in func(...int) predicate.Factura, de func(*ent.Factura) int) ([]*Cartera, error) {
 	out := make([]*Cartera, len(ids))
 	pos := make(map[int][]int, len(ids))
 	for i, id := range ids {
@@ -78,14 +91,14 @@ func CarteraDeClientes(ctx context.Context, c *ent.Client, ids []int) ([]*Carter
 	}
 	for start := 0; start < len(ids); start += chunk {
 		fs, err := c.Factura.Query().
-			Where(factura.ClienteIDIn(ids[start:min(start+chunk, len(ids))]...), EnCartera()).
-			Select(factura.FieldClienteID, factura.FieldMontoTotal, factura.FieldMontoPagado, factura.FieldDiasMora).
+			Where(in(ids[start:min(start+chunk, len(ids))]...), EnCartera()).
+			Select(campo, factura.FieldMontoTotal, factura.FieldMontoPagado, factura.FieldDiasMora).
 			All(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("leer la cartera: %w", err)
 		}
 		for _, f := range fs {
-			for _, i := range pos[f.ClienteID] {
+			for _, i := range pos[de(f)] {
 				out[i].add(Saldo(f), f.DiasMora)
 			}
 		}

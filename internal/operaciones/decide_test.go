@@ -126,7 +126,7 @@ func TestDecideAprobar(t *testing.T) {
 			}
 			tc.setup(c, op, fs)
 
-			err := decideAprobar(c, op, fs, hoy)
+			err := decideAprobar(c, op, fs, hoy, riesgo{})
 			if tc.field == "" {
 				assert.Nil(t, err)
 				return
@@ -221,7 +221,7 @@ func TestDecideCrear(t *testing.T) {
 			if tc.terms != nil {
 				terms = *tc.terms
 			}
-			p, err := decideCrear(c, ids, tc.setup(c, fs), tc.holders, hoy, terms)
+			p, err := decideCrear(c, ids, tc.setup(c, fs), tc.holders, hoy, terms, riesgo{})
 			if tc.field != "" {
 				requireRefused(t, err, tc.field, tc.listed...)
 				return

@@ -19,7 +19,7 @@ type falla struct {
 	msg string
 }
 
-// cobranza checks invariants 6 and 7 on f, paid pagos, ceded by op (nil
+// cobranza checks invariants 7 and 8 on f, paid pagos, ceded by op (nil
 // when no operación ceded it), the last closed business date being
 // cerrada.
 func cobranza(f *ent.Factura, pagos []*ent.Pago, op *ent.Operacion, cerrada time.Time) []falla {
@@ -27,50 +27,50 @@ func cobranza(f *ent.Factura, pagos []*ent.Pago, op *ent.Operacion, cerrada time
 	fail := func(inv int, format string, args ...any) {
 		out = append(out, falla{inv, fmt.Sprintf(format, args...)})
 	}
-	// 6. Payments.
+	// 7. Payments.
 	suma := decimal.Zero
 	for _, p := range pagos {
 		suma = suma.Add(p.Monto)
 		if p.Fecha.Before(f.FechaEmision) {
-			fail(6, "pago %d fechado %s, antes de la emisión %s", p.ID, p.Fecha.Format(time.DateOnly), f.FechaEmision.Format(time.DateOnly))
+			fail(7, "pago %d fechado %s, antes de la emisión %s", p.ID, p.Fecha.Format(time.DateOnly), f.FechaEmision.Format(time.DateOnly))
 		}
 	}
 	if !suma.Equal(f.MontoPagado) {
-		fail(6, "montoPagado %s distinto de la suma de sus pagos %s", money.String(f.MontoPagado), money.String(suma))
+		fail(7, "montoPagado %s distinto de la suma de sus pagos %s", money.String(f.MontoPagado), money.String(suma))
 	}
 	if saldada := !fact.Saldo(f).IsPositive(); saldada != (f.Estado == estado.FacturaPagada) {
-		fail(6, "estado %s con saldo %s", f.Estado, money.String(fact.Saldo(f)))
+		fail(7, "estado %s con saldo %s", f.Estado, money.String(fact.Saldo(f)))
 	}
 
-	// 7. Mora and recourse.
+	// 8. Mora and recourse.
 	var tasa decimal.Decimal
 	if op != nil {
 		tasa = op.TasaMora
 	}
 	m := fact.MoraEsperada(f, pagos, cerrada, tasa)
 	if m.Dias != f.DiasMora || !m.Interes.Equal(f.InteresMora) {
-		fail(7, "mora registrada de %d días e interés %s; según sus pagos y el último cierre (%s) son %d días e interés %s",
+		fail(8, "mora registrada de %d días e interés %s; según sus pagos y el último cierre (%s) son %d días e interés %s",
 			f.DiasMora, money.String(f.InteresMora), fecha(cerrada), m.Dias, money.String(m.Interes))
 	}
 	switch f.Estado {
 	case estado.FacturaEnRecompra:
 		if f.RecompraExigidaEn == nil {
-			fail(7, "EN_RECOMPRA sin la fecha en que se exigió")
+			fail(8, "EN_RECOMPRA sin la fecha en que se exigió")
 		}
 	case estado.FacturaRecomprada:
 		if f.FechaRecompra == nil {
-			fail(7, "RECOMPRADA sin fecha de recompra")
+			fail(8, "RECOMPRADA sin fecha de recompra")
 		}
 	}
 	if f.MontoRecompra != nil {
 		if adeudado := fact.Saldo(f).Add(f.InteresMora); !f.MontoRecompra.Equal(adeudado) {
-			fail(7, "montoRecompra %s distinto de saldo más interés %s", money.String(*f.MontoRecompra), money.String(adeudado))
+			fail(8, "montoRecompra %s distinto de saldo más interés %s", money.String(*f.MontoRecompra), money.String(adeudado))
 		}
 	}
 	return out
 }
 
-// liquidacion checks invariant 8 on o, whose invoices are fs, and says what
+// liquidacion checks invariant 9 on o, whose invoices are fs, and says what
 // is wrong, or "".
 func liquidacion(o *ent.Operacion, fs []*ent.Factura) string {
 	finalizada := o.Estado == estado.OperacionFinalizada

@@ -355,12 +355,13 @@ func TestSoak(t *testing.T) {
 		r.Clientes, r.Facturas, r.Operaciones, r.Eventos, r.Auditoria)
 	// One audit entry per committed mutation, and none for a refused one:
 	// the setup's (each cliente created and activated, its 10 facturas
-	// registered) and one per OK of the soak; besides them, the close of
-	// business's (one per factura it marked VENCIDA, no entry of its own)
+	// registered) and one per OK of the soak; and one per deudor, created
+	// by the registration that first named its RUT; besides them, the close
+	// of business's (one per factura it marked VENCIDA, no entry of its own)
 	// and a finalization's (one per factura it charged to the excedente).
 	vencidas, err := db.Client.EventoAuditoria.Query().Where(eventoauditoria.TipoIn(estado.AudFacturaVencida, estado.AudFacturaRecompraCompensada)).Count(env.Ctx)
 	require.NoError(t, err)
-	assert.Equal(t, soakClientes*(2+10)+total["OK"]-outcomes["cierre"]["OK"], r.Auditoria-vencidas, "one entry per committed mutation")
+	assert.Equal(t, soakClientes*(2+10)+total["OK"]-outcomes["cierre"]["OK"]+r.Deudores, r.Auditoria-vencidas, "one entry per committed mutation")
 	assert.Empty(t, internals, "no mutation may fail with INTERNAL_ERROR")
 	require.Zero(t, total[string(apperror.Internal)])
 	assert.Positive(t, outcomes["aprobarOperacion"]["OK"], "the soak did approve operations")
