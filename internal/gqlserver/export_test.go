@@ -12,6 +12,9 @@ import (
 // that measures what they cost.
 func NewWithoutInputLimits(cfg Config) http.Handler { return newHandler(cfg, false) }
 
+// Razon is razon: a message as a WebSocket close reason.
+var Razon = razon
+
 // InputLimitsOn prepares query with vars against es as the server does
 // (parsed, validated, variables coerced) and returns a function that runs
 // the input limits on it once: their cost alone, for the benchmark.
