@@ -3,6 +3,7 @@ package gqlserver
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
@@ -38,4 +39,12 @@ func InputLimitsOn(es graphql.ExecutableSchema, query string, vars map[string]an
 		}
 		return nil
 	}, nil
+}
+
+// SetStreamTimes shortens the streams' timing for a test and returns what
+// restores it.
+func SetStreamTimes(init, ping, write time.Duration) (restore func()) {
+	oldInit, oldPing, oldWrite := initTimeout, keepAlive, writeTimeout
+	initTimeout, keepAlive, writeTimeout = init, ping, write
+	return func() { initTimeout, keepAlive, writeTimeout = oldInit, oldPing, oldWrite }
 }

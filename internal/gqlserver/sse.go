@@ -127,7 +127,9 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	}
 	switch c := ses.motivo(); {
 	case c != nil:
-		b, err := json.Marshal(map[string]gqlerror.List{"errors": {t.presenter.present(ctx, c.Err)}})
+		// Presented under the request's own context: the stream's was
+		// cancelled to end it.
+		b, err := json.Marshal(map[string]gqlerror.List{"errors": {t.presenter.present(r.Context(), c.Err)}})
 		if err == nil {
 			_ = out.event("error", b)
 		}

@@ -43,8 +43,8 @@ func (l StreamLimits) orDefaults() StreamLimits {
 	return l
 }
 
-// Timing of the streams.
-const (
+// Timing of the streams (variables so that tests can shorten them).
+var (
 	// keepAlive is how often a stream with nothing to say shows it is
 	// alive: a WebSocket ping (the client must answer with a pong within
 	// two intervals, or the connection is closed), an SSE comment line.

@@ -25,13 +25,18 @@ type WSMessage struct {
 	Type    string          `json:"type"`
 	ID      string          `json:"id,omitempty"`
 	Payload json.RawMessage `json:"payload,omitempty"`
+	// header is the upgrade response's: its X-Request-ID is the
+	// connection's request id.
+	header http.Header
 }
 
-// Response decodes a next message's payload (a GraphQL response).
+// Response decodes a next message's payload (a GraphQL response), with
+// the headers of the connection's upgrade.
 func (m WSMessage) Response() Response {
 	var r Response
 	_ = json.Unmarshal(m.Payload, &r)
 	r.Raw = string(m.Payload)
+	r.Header = m.header
 	return r
 }
 
@@ -44,6 +49,8 @@ type WS struct {
 	// is closed when the connection ends.
 	Messages chan WSMessage
 	cancel   context.CancelFunc
+
+	header http.Header
 
 	mu       sync.Mutex
 	closeErr error
@@ -83,7 +90,7 @@ func DialWS(t testing.TB, baseURL string, o WSOptions) (*WS, *http.Response, err
 	}
 	conn.SetReadLimit(16 << 20)
 	w := &WS{t: t, conn: conn, Messages: make(chan WSMessage, o.Buffer), cancel: cancel,
-		leyendo: make(chan struct{}), done: make(chan struct{})}
+		leyendo: make(chan struct{}), done: make(chan struct{}), header: res.Header}
 	close(w.leyendo)
 	go w.read(ctx)
 	t.Cleanup(w.Close)
@@ -109,7 +116,7 @@ func (w *WS) read(ctx context.Context) {
 			w.mu.Unlock()
 			return
 		}
-		var m WSMessage
+		m := WSMessage{header: w.header}
 		if json.Unmarshal(data, &m) != nil {
 			continue
 		}
@@ -229,16 +236,18 @@ func (w *WS) Close() {
 
 // SSEEvent is one Server-Sent Event.
 type SSEEvent struct {
-	Event string
-	Data  string
+	Event  string
+	Data   string
+	header http.Header
 }
 
 // Response decodes a next event's data (a GraphQL response), or an error
-// event's ({"errors": [...]}).
+// event's ({"errors": [...]}), with the stream's response headers.
 func (e SSEEvent) Response() Response {
 	var r Response
 	_ = json.Unmarshal([]byte(e.Data), &r)
 	r.Raw = e.Data
+	r.Header = e.header
 	return r
 }
 
@@ -282,7 +291,7 @@ func SubscribeSSE(t testing.TB, baseURL, token, query string, variables map[stri
 		defer close(s.Events)
 		sc := bufio.NewScanner(res.Body)
 		sc.Buffer(make([]byte, 1<<20), 16<<20)
-		var ev SSEEvent
+		ev := SSEEvent{header: res.Header}
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
@@ -290,7 +299,7 @@ func SubscribeSSE(t testing.TB, baseURL, token, query string, variables map[stri
 				if ev.Event != "" || ev.Data != "" {
 					s.Events <- ev
 				}
-				ev = SSEEvent{}
+				ev = SSEEvent{header: res.Header}
 			case strings.HasPrefix(line, ":"):
 			case strings.HasPrefix(line, "event:"):
 				ev.Event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
