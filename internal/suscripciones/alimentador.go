@@ -235,7 +235,7 @@ func (a *alimentador) leer(ctx context.Context) error {
 			}
 			evs = append(evs, e)
 		}
-		a.h.entregar(evs)
+		a.h.entregar(ctx, evs)
 		a.h.registrar(nuevos)
 		nuevos = nil
 		if len(rows) < lote {

@@ -14,8 +14,13 @@ import (
 // Config tunes a Hub. Zero values take the defaults.
 type Config struct {
 	// Buffer is how many events may wait for one subscriber that has not
-	// read them; one more drops it (ConsumidorLento). Default 256.
+	// read them. The feed hands events out half a buffer at a time and
+	// waits for subscribers that are behind; one whose buffer stays more
+	// than half full for Gracia is dropped (ConsumidorLento). Default 256.
 	Buffer int
+	// Gracia is how long a subscriber may keep its buffer more than half
+	// full before it is dropped. Default 2 s.
+	Gracia time.Duration
 	// Activas counts the subscriptions open (factoring_subscriptions_active);
 	// nil counts nothing.
 	Activas Medidor
@@ -36,6 +41,7 @@ type Config struct {
 // Defaults of Config.
 const (
 	DefaultBuffer    = 256
+	DefaultGracia    = 2 * time.Second
 	DefaultRezagados = 2 * time.Minute
 	DefaultSondeo    = 5 * time.Second
 	DefaultEspera    = 30 * time.Second
@@ -97,6 +103,9 @@ func New(db *database.DB, cfg Config) *Hub {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Gracia <= 0 {
+		cfg.Gracia = DefaultGracia
+	}
 	if cfg.Rezagados <= 0 {
 		cfg.Rezagados = DefaultRezagados
 	}
@@ -112,9 +121,9 @@ func New(db *database.DB, cfg Config) *Hub {
 // Suscribir subscribes to the events f accepts that commit from now on:
 // every one of them, and none that committed before the call, is sent on
 // the returned channel, in the order of the outbox, until ctx ends (the
-// channel is then closed). A subscriber that leaves Config.Buffer events
-// unread is dropped: its channel is closed and its stream's Sesion (in
-// ctx) is ended with ConsumidorLento.
+// channel is then closed). A subscriber that keeps more than half of
+// Config.Buffer events unread for Config.Gracia is dropped: its channel is
+// closed and its stream's Sesion (in ctx) is ended with ConsumidorLento.
 //
 // Errors: VALIDATION_ERROR (a filter that names an unknown type, or an id
 // of the wrong kind; fields tipos, clienteId, operacionId),
@@ -237,11 +246,25 @@ func (h *Hub) quitar(s *suscriptor) {
 }
 
 // entregar hands evs, in order, to every subscriber whose filter accepts
-// them, and drops those whose buffer is full.
-func (h *Hub) entregar(evs []*Evento) {
-	if len(evs) == 0 {
-		return
+// them, in steps of half a buffer. After each step it lets the
+// subscribers catch up: it waits while any buffer is more than half full,
+// and drops those still so after Gracia (slow consumers). A subscriber
+// that reads keeps up with any burst, at its own pace; one that stopped
+// reading holds the feed up once, for Gracia.
+func (h *Hub) entregar(ctx context.Context, evs []*Evento) {
+	paso := max(1, h.cfg.Buffer/2)
+	for len(evs) > 0 {
+		n := min(paso, len(evs))
+		h.repartir(evs[:n])
+		evs = evs[n:]
+		h.esperarConsumidores(ctx)
 	}
+}
+
+// repartir sends evs to the subscribers that accept them; a buffer that
+// is full (esperarConsumidores keeps them at most half full between steps,
+// so only a buffer smaller than a step) drops its subscriber.
+func (h *Hub) repartir(evs []*Evento) {
 	var caidos []*suscriptor
 	h.mu.Lock()
 	for _, e := range evs {
@@ -252,13 +275,65 @@ func (h *Hub) entregar(evs []*Evento) {
 			select {
 			case s.ch <- e:
 			default:
-				delete(h.subs, s)
-				close(s.ch)
-				caidos = append(caidos, s)
+				caidos = append(caidos, h.soltarLocked(s))
 			}
 		}
 	}
 	h.mu.Unlock()
+	h.lentos(caidos)
+}
+
+// esperarConsumidores waits while a subscriber's buffer is more than half
+// full, up to Gracia; then drops those that still are.
+func (h *Hub) esperarConsumidores(ctx context.Context) {
+	mitad := h.cfg.Buffer / 2
+	atrasados := func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for s := range h.subs {
+			if len(s.ch) > mitad {
+				return true
+			}
+		}
+		return false
+	}
+	if !atrasados() {
+		return
+	}
+	limite := time.Now().Add(h.cfg.Gracia)
+	pausa := 100 * time.Microsecond
+	for time.Now().Before(limite) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pausa):
+		}
+		if !atrasados() {
+			return
+		}
+		pausa = min(2*pausa, 10*time.Millisecond)
+	}
+	var caidos []*suscriptor
+	h.mu.Lock()
+	for s := range h.subs {
+		if len(s.ch) > mitad {
+			caidos = append(caidos, h.soltarLocked(s))
+		}
+	}
+	h.mu.Unlock()
+	h.lentos(caidos)
+}
+
+// soltarLocked unregisters s and closes its channel; h.mu is held. The
+// caller ends its stream (lentos).
+func (h *Hub) soltarLocked(s *suscriptor) *suscriptor {
+	delete(h.subs, s)
+	close(s.ch)
+	return s
+}
+
+// lentos ends the streams of subscribers dropped as slow consumers.
+func (h *Hub) lentos(caidos []*suscriptor) {
 	for _, s := range caidos {
 		s.liberar()
 		h.cfg.Activas.Dec()

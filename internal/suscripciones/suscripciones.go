@@ -20,9 +20,11 @@
 // subscriber in that order.
 //
 // Memory is bounded per subscriber: each has a buffer of Config.Buffer
-// events; a subscriber whose buffer is full (a consumer that does not read)
-// is dropped, its stream ended with CodigoConsumidorLento, and its events
-// are never held for it.
+// events. The feed hands events out half a buffer at a time and lets the
+// subscribers catch up in between, so a burst reaches a consumer that
+// reads at its own pace; a subscriber whose buffer stays more than half
+// full for Config.Gracia (a consumer that does not read) is dropped, its
+// stream ended with CodigoConsumidorLento, and no event is held for it.
 //
 // It imports neither GraphQL nor HTTP: the transports (internal/gqlserver)
 // hand each subscription its stream's Sesion in the context, and the
@@ -186,9 +188,9 @@ const (
 	CodigoNoAutenticado = 4401
 	// CodigoInicioVencido: no connection_init within the time allowed.
 	CodigoInicioVencido = 4408
-	// CodigoConsumidorLento: the client did not read its events and its
-	// buffer filled up; whatever it shows may be stale: connect again and
-	// re-read it.
+	// CodigoConsumidorLento: the client left more than half of its
+	// buffer of events unread for too long (Config.Gracia); whatever it
+	// shows may be stale: connect again and re-read it.
 	CodigoConsumidorLento = 4413
 	// CodigoDemasiadasConexiones: the token's subject has as many
 	// subscription connections open as allowed.
@@ -206,11 +208,11 @@ type Cierre struct {
 	Err    *apperror.Error
 }
 
-// ConsumidorLento is the Cierre of a subscriber dropped because its buffer
-// of n events filled up.
+// ConsumidorLento is the Cierre of a subscriber dropped because it left
+// its buffer of n events more than half full for too long.
 func ConsumidorLento(n int) Cierre {
 	return Cierre{Codigo: CodigoConsumidorLento, Err: apperror.Errorf(apperror.SubscriptionLimit,
-		"Consumidor lento: %d eventos sin leer. Suscríbase de nuevo y relea el estado.", n)}
+		"Consumidor lento: más de %d eventos sin leer. Suscríbase de nuevo y relea el estado.", n/2)}
 }
 
 // Sesion is a subscription stream's transport (a WebSocket connection, an
