@@ -222,6 +222,17 @@ func TestWebSocketAutenticacion(t *testing.T) {
 		assert.Equal(t, "FORBIDDEN", errs[0].Extensions.Code)
 		assert.Contains(t, errs[0].Message, "eventos")
 	})
+	t.Run("connection_init_ilegible", func(t *testing.T) {
+		w, _, err := testkit.DialWS(t, a.c.URL(), testkit.WSOptions{})
+		require.NoError(t, err)
+		require.NoError(t, w.Send(testkit.WSMessage{Type: "connection_init", Payload: json.RawMessage(`"Bearer x"`)}))
+		cerrada(t, w, suscripciones.CodigoSolicitudInvalida, "objeto JSON")
+	})
+	t.Run("mensaje_que_no_es_del_protocolo", func(t *testing.T) {
+		w := a.ws(t, a.lector)
+		require.NoError(t, w.Send(testkit.WSMessage{Type: "start", ID: "1"}))
+		cerrada(t, w, suscripciones.CodigoSolicitudInvalida, "graphql-transport-ws")
+	})
 	t.Run("sin_connection_init", func(t *testing.T) {
 		w, _, err := testkit.DialWS(t, a.c.URL(), testkit.WSOptions{})
 		require.NoError(t, err)
@@ -307,8 +318,14 @@ func TestLimitesDeStreams(t *testing.T) {
 	otro.Subscribe("1", subEventos, nil)
 	time.Sleep(200 * time.Millisecond)
 	a.crearCliente(t)
-	next(t, w, "next", "1")
-	next(t, w, "next", "2")
+	ids := map[string]bool{}
+	for range 2 { // each subscription of a connection runs on its own: any order
+		m, ok := w.Next(10 * time.Second)
+		require.True(t, ok)
+		require.Equal(t, "next", m.Type, string(m.Payload))
+		ids[m.ID] = true
+	}
+	assert.Equal(t, map[string]bool{"1": true, "2": true}, ids)
 	next(t, otro, "next", "1")
 
 	w.Close()

@@ -167,7 +167,12 @@ func (c *wsConexion) terminar(cierre suscripciones.Cierre) {
 	}
 }
 
-// fin runs once gqlgen is done with the connection.
+// fin runs once gqlgen is done with the connection: its read loop ended.
+// Unless the server closed it already (cerrar), the client closed it or
+// it was lost, and then this close reaches no one; or the client sent
+// what gqlgen could not take: a message that is not of the protocol, or a
+// connection_init whose payload is no JSON object (both dropped without a
+// word by gqlgen): 4400.
 func (c *wsConexion) fin() {
 	c.mu.Lock()
 	if c.initTimer != nil {
@@ -180,6 +185,11 @@ func (c *wsConexion) fin() {
 		close(ses.hecha)
 	}
 	if ws != nil {
+		if ses == nil {
+			ws.cerrar(suscripciones.CodigoSolicitudInvalida, "connection_init ilegible: su payload debe ser un objeto JSON.")
+		} else {
+			ws.cerrar(suscripciones.CodigoSolicitudInvalida, "Mensaje inválido del protocolo graphql-transport-ws.")
+		}
 		_ = ws.Close()
 	}
 }
@@ -296,8 +306,18 @@ func (c *wsConn) WriteJSON(v any) error {
 }
 
 // WriteClose is gqlgen's way to close: the first close wins, ours
-// (cerrar) included.
+// (cerrar) included. gqlgen's protocol errors (1002: a message it cannot
+// read, or not expected) become 4400 with a reason in Spanish. Its normal
+// closure (1000) only follows the end of its read loop, which a client's
+// close, a lost connection or a message that is not of the protocol ends:
+// wsConexion.fin, which runs then, tells them apart.
 func (c *wsConn) WriteClose(code int, message string) error {
+	switch code {
+	case transport.WebsocketCloseNormalClosure:
+		return nil
+	case transport.WebsocketCloseProtocolError:
+		code, message = suscripciones.CodigoSolicitudInvalida, "Mensaje inválido del protocolo graphql-transport-ws."
+	}
 	c.cerrar(code, message)
 	return nil
 }

@@ -181,7 +181,9 @@ func (f filtro) acepta(e *Evento) bool {
 // one fits (graphql-ws's own codes are the same where they overlap: 4400,
 // 4401, 4408, 4429).
 const (
-	// CodigoSolicitudInvalida: a connection_init the server cannot read.
+	// CodigoSolicitudInvalida: a message the server cannot read (a
+	// connection_init whose payload is no object, a message that is not
+	// of the protocol, or not expected then).
 	CodigoSolicitudInvalida = 4400
 	// CodigoNoAutenticado: no token, an invalid one, or one that expired
 	// (then during the connection too): get a new token and connect again.
