@@ -751,4 +751,3 @@ func milOciosas(t *testing.T, p *proceso) {
 	medir("multiplexadas", 50, 20)
 	medir("una_por_conexion", 1000, 1)
 }
-
