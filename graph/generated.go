@@ -3298,9 +3298,10 @@ POST /graphql.
 """
 type Subscription {
   """
-  Los eventos que se confirman desde ahora, en el orden del outbox (el de confirmación para
-  cada entidad). Nunca un evento antes de que su transacción se confirme, ni el de una
-  transacción revertida. Sin filtros, todos; con varios, los que cumplen todos.
+  Los eventos que se confirman desde que la suscripción está en marcha (todos; alguno
+  confirmado mientras se establecía puede llegar también), en el orden del outbox (el de
+  confirmación para cada entidad). Nunca un evento antes de que su transacción se confirme,
+  ni el de una transacción revertida. Sin filtros, todos; con varios, los que cumplen todos.
   tipos: del catálogo (operacion.aprobada, cliente.creado, …); uno desconocido es
   VALIDATION_ERROR en tipos. clienteId: los eventos cuyo cliente es ese (los del cliente
   mismo, de sus facturas y de sus operaciones). operacionId: los de esa operación.

@@ -451,6 +451,7 @@ func TestSuscripcionesDosProcesos(t *testing.T) {
 	for _, p := range procesos {
 		p.esperarSuscripciones(t, 5)
 	}
+	suscritos := time.Now()
 	ctx := context.Background()
 	db, err := database.Open(ctx, served.String(), database.Options{})
 	require.NoError(t, err)
@@ -595,6 +596,48 @@ func TestSuscripcionesDosProcesos(t *testing.T) {
 	})
 	t.Run("mil_suscripciones_ociosas", func(t *testing.T) {
 		milOciosas(t, b)
+	})
+	t.Run("siguen_vivas_pasados_los_plazos_HTTP", func(t *testing.T) {
+		// The server's read (30 s) and write (40 s) timeouts and the
+		// request deadline (30 s) are a request's: the first streams,
+		// open since before phase 2, still deliver past them.
+		if espera := 45*time.Second - time.Since(suscritos); espera > 0 {
+			time.Sleep(espera)
+		}
+		antes := map[string][2]int{}
+		for _, p := range procesos {
+			antes[p.nombre] = [2]int{len(subs[p.nombre].ws["todos"].copia()), len(subs[p.nombre].sse.copia())}
+		}
+		id := mut(rita, `mutation($id: ID!) { ajustarLineaCredito(id: $id, lineaCredito: "123456789") { id } }`,
+			map[string]any{"id": clientes[2]}).id(t, "ajustarLineaCredito")
+		require.NotEmpty(t, id)
+		for _, p := range procesos {
+			s := subs[p.nombre]
+			require.Eventually(t, func() bool {
+				return len(s.ws["todos"].copia()) == antes[p.nombre][0]+1 && len(s.sse.copia()) == antes[p.nombre][1]+1
+			}, 10*time.Second, 20*time.Millisecond, "%s: the WebSocket and SSE subscribers of %v ago", p.nombre, time.Since(suscritos).Round(time.Second))
+		}
+	})
+	t.Run("SIGTERM_cierra_los_streams", func(t *testing.T) {
+		w, _, err := testkit.DialWS(t, a.url, testkit.WSOptions{})
+		require.NoError(t, err)
+		require.True(t, w.Init(map[string]any{"Authorization": "Bearer " + lector}))
+		w.Subscribe("1", subCampos, nil)
+		sse := testkit.SubscribeSSE(t, a.url, lector, subCampos, nil)
+		require.Equal(t, http.StatusOK, sse.Res.StatusCode)
+		a.esperarSuscripciones(t, 5+2)
+		start := time.Now()
+		a.detener(t)
+		assert.Less(t, time.Since(start), 10*time.Second, "open streams do not hold the shutdown")
+		code, reason := w.Closed(10 * time.Second)
+		assert.Equal(t, suscripciones.CodigoApagado, code)
+		assert.Contains(t, reason, "apagando")
+		var fin testkit.SSEEvent
+		for e := range sse.Events {
+			fin = e
+		}
+		assert.Equal(t, "error", fin.Event, "the SSE stream ends with an error event")
+		assert.Contains(t, fin.Data, "SERVICE_UNAVAILABLE")
 	})
 }
 

@@ -38,6 +38,8 @@ const maxHuecos = 64
 // reads the outbox rows it has not seen.
 type alimentador struct {
 	h      *Hub
+	listo  chan struct{} // closed once listening and the watermark is known
+	err    error         // why it could not start (read after listo)
 	cancel context.CancelFunc
 	hecho  chan struct{}
 
@@ -56,7 +58,7 @@ type hueco struct {
 
 func (h *Hub) iniciar() *alimentador {
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &alimentador{h: h, cancel: cancel, hecho: make(chan struct{})}
+	a := &alimentador{h: h, listo: make(chan struct{}), cancel: cancel, hecho: make(chan struct{})}
 	go a.run(ctx)
 	return a
 }
@@ -81,7 +83,6 @@ func (a *alimentador) run(ctx context.Context) {
 		f = newEscucha(a.h.db)
 	}
 	defer f.cerrar()
-	nuevos := a.h.tomarNuevos()
 	err := f.iniciar(ctx)
 	if err == nil {
 		err = a.marcaInicial(ctx)
@@ -89,16 +90,15 @@ func (a *alimentador) run(ctx context.Context) {
 	if err != nil {
 		log.Error("suscripciones: no se pudo iniciar la lectura de eventos", "error", err.Error())
 		a.h.mu.Lock()
+		a.err = apperror.Errorf(apperror.Unavailable, "No se pudo iniciar la suscripción; reintente en unos segundos.").WithCause(err)
 		if a.h.feed == a {
 			a.h.feed = nil
 		}
-		a.h.rechazarNuevosLocked(apperror.Errorf(apperror.Unavailable,
-			"No se pudo iniciar la suscripción; reintente en unos segundos.").WithCause(err))
 		a.h.mu.Unlock()
+		close(a.listo)
 		return
 	}
-	// Everything committed before they arrived is below the watermark.
-	a.h.registrar(nuevos)
+	close(a.listo)
 	log.Info("suscripciones: lectura de eventos iniciada", "dialecto", a.h.db.Dialect, "desde", a.visto)
 	defer log.Info("suscripciones: lectura de eventos detenida")
 	espera := a.h.cfg.Sondeo
@@ -117,7 +117,6 @@ func (a *alimentador) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-senal:
-		case <-a.h.llegada:
 		case <-t.C:
 		case err := <-f.fallo():
 			log.Warn("suscripciones: se perdió la conexión que escucha los eventos; reconectando", "error", err.Error())
@@ -162,7 +161,7 @@ func (a *alimentador) ocioso(ahora bool) bool {
 	if h.feed != a {
 		return true // Cerrar took it down
 	}
-	if len(h.subs) > 0 || len(h.nuevos) > 0 {
+	if len(h.subs) > 0 {
 		a.vacioDesde = time.Time{}
 		return false
 	}
@@ -204,14 +203,9 @@ func (a *alimentador) marcaInicial(ctx context.Context) error {
 }
 
 // leer reads the rows above the watermark and those skipped over, in id
-// order, and hands the new ones to the hub. The subscribers that were
-// waiting when it started are registered once the first batch is handed
-// out: they get no event that committed before they arrived, and every one
-// that committed after. (A read that fails leaves them waiting for the
-// next.)
+// order, and hands the new ones to the hub.
 func (a *alimentador) leer(ctx context.Context) error {
 	a.expirar(time.Now())
-	nuevos := a.h.tomarNuevos()
 	for {
 		q := a.h.db.Client.OutboxEvento.Query().
 			Where(a.pendientes()).
@@ -236,8 +230,6 @@ func (a *alimentador) leer(ctx context.Context) error {
 			evs = append(evs, e)
 		}
 		a.h.entregar(ctx, evs)
-		a.h.registrar(nuevos)
-		nuevos = nil
 		if len(rows) < lote {
 			return nil
 		}

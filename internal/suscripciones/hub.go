@@ -3,7 +3,6 @@ package suscripciones
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -65,12 +64,8 @@ type Hub struct {
 	cfg Config
 	log *slog.Logger
 
-	mu   sync.Mutex
-	subs map[*suscriptor]struct{}
-	// nuevos wait for the feed's next read: they are registered once it
-	// has read everything committed before they arrived (see registrar).
-	nuevos  []*suscriptor
-	llegada chan struct{} // wakes the feed when one arrives
+	mu      sync.Mutex
+	subs    map[*suscriptor]struct{}
 	feed    *alimentador
 	cerrado bool
 }
@@ -82,15 +77,11 @@ type suscriptor struct {
 	filtro  filtro
 	sesion  Sesion
 	liberar func()
-	// listo is closed when the subscriber is registered, or err says why
-	// it will not be.
-	listo chan struct{}
-	err   error
 }
 
-// maxEsperaRegistro bounds how long Suscribir waits for the feed to
-// register a subscriber (the database does not answer).
-const maxEsperaRegistro = 15 * time.Second
+// maxEsperaInicio bounds how long Suscribir waits for a feed that starts
+// (the database does not answer).
+const maxEsperaInicio = 15 * time.Second
 
 // New builds the hub of db's events.
 func New(db *database.DB, cfg Config) *Hub {
@@ -115,15 +106,16 @@ func New(db *database.DB, cfg Config) *Hub {
 	if cfg.Espera <= 0 {
 		cfg.Espera = DefaultEspera
 	}
-	return &Hub{db: db, cfg: cfg, log: cfg.Logger, subs: map[*suscriptor]struct{}{}, llegada: make(chan struct{}, 1)}
+	return &Hub{db: db, cfg: cfg, log: cfg.Logger, subs: map[*suscriptor]struct{}{}}
 }
 
-// Suscribir subscribes to the events f accepts that commit from now on:
-// every one of them, and none that committed before the call, is sent on
+// Suscribir subscribes to the events f accepts: every one that commits
+// once the subscription is in place (when Suscribir returns) is sent on
 // the returned channel, in the order of the outbox, until ctx ends (the
-// channel is then closed). A subscriber that keeps more than half of
-// Config.Buffer events unread for Config.Gracia is dropped: its channel is
-// closed and its stream's Sesion (in ctx) is ended with ConsumidorLento.
+// channel is then closed); one that committed while it was being set up
+// may be sent too. A subscriber that keeps more than half of Config.Buffer
+// events unread for Config.Gracia is dropped: its channel is closed and
+// its stream's Sesion (in ctx) is ended with ConsumidorLento.
 //
 // Errors: VALIDATION_ERROR (a filter that names an unknown type, or an id
 // of the wrong kind; fields tipos, clienteId, operacionId),
@@ -135,23 +127,26 @@ func (h *Hub) Suscribir(ctx context.Context, f Filtro) (<-chan *Evento, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &suscriptor{ch: make(chan *Evento, h.cfg.Buffer), filtro: fc, sesion: SesionDe(ctx), liberar: func() {},
-		listo: make(chan struct{})}
+	s := &suscriptor{ch: make(chan *Evento, h.cfg.Buffer), filtro: fc, sesion: SesionDe(ctx), liberar: func() {}}
 	if s.sesion != nil {
 		if s.liberar, err = s.sesion.Reservar(); err != nil {
 			return nil, err
 		}
 	}
-	if err := h.agregar(s); err != nil {
+	feed, err := h.agregar(s)
+	if err != nil {
 		s.liberar()
 		return nil, err
 	}
-	t := time.NewTimer(maxEsperaRegistro)
+	// A feed that starts takes its watermark after it listens: what
+	// commits after that reaches s, and Suscribir returns only then.
+	t := time.NewTimer(maxEsperaInicio)
 	defer t.Stop()
 	select {
-	case <-s.listo:
-		if s.err != nil {
-			return nil, s.err // rechazarNuevos unregistered it
+	case <-feed.listo:
+		if feed.err != nil {
+			h.quitar(s)
+			return nil, feed.err
 		}
 	case <-ctx.Done():
 		h.quitar(s)
@@ -164,66 +159,20 @@ func (h *Hub) Suscribir(ctx context.Context, f Filtro) (<-chan *Evento, error) {
 	return s.ch, nil
 }
 
-// agregar queues s for the feed's next read and starts the feed if it is
-// not running.
-func (h *Hub) agregar(s *suscriptor) error {
+// agregar registers s, from now on handed every event the feed reads,
+// and starts the feed if it is not running.
+func (h *Hub) agregar(s *suscriptor) (*alimentador, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.cerrado {
-		return apperror.Errorf(apperror.Unavailable, "El servidor se está apagando; suscríbase de nuevo en unos segundos.")
+		return nil, apperror.Errorf(apperror.Unavailable, "El servidor se está apagando; suscríbase de nuevo en unos segundos.")
 	}
-	h.nuevos = append(h.nuevos, s)
+	h.subs[s] = struct{}{}
 	h.cfg.Activas.Inc()
 	if h.feed == nil {
 		h.feed = h.iniciar()
 	}
-	select {
-	case h.llegada <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-// tomarNuevos returns the subscribers waiting now: the feed's read that
-// starts next will register them (registrar).
-func (h *Hub) tomarNuevos() []*suscriptor {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.nuevos)
-}
-
-// registrar registers subs, taken by tomarNuevos before a read whose
-// results were all handed out: every event committed before they arrived
-// went to the subscribers of before, and every later one goes to them too.
-func (h *Hub) registrar(subs []*suscriptor) {
-	if len(subs) == 0 {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, s := range subs {
-		i := slices.Index(h.nuevos, s)
-		if i < 0 {
-			continue // left meanwhile
-		}
-		h.nuevos = slices.Delete(h.nuevos, i, i+1)
-		h.subs[s] = struct{}{}
-		close(s.listo)
-	}
-}
-
-// rechazarNuevosLocked fails every subscriber waiting with err (the feed
-// could not start; the server shuts down) and unregisters it. h.mu is
-// held.
-func (h *Hub) rechazarNuevosLocked(err error) {
-	for _, s := range h.nuevos {
-		s.err = err
-		close(s.listo)
-		close(s.ch)
-		s.liberar()
-		h.cfg.Activas.Dec()
-	}
-	h.nuevos = nil
+	return h.feed, nil
 }
 
 // quitar unregisters s, if it still is, and closes its channel.
@@ -233,10 +182,6 @@ func (h *Hub) quitar(s *suscriptor) {
 	if ok {
 		delete(h.subs, s)
 		close(s.ch)
-	} else if i := slices.Index(h.nuevos, s); i >= 0 {
-		h.nuevos = slices.Delete(h.nuevos, i, i+1)
-		close(s.ch)
-		ok = true
 	}
 	h.mu.Unlock()
 	if ok {
@@ -348,7 +293,7 @@ func (h *Hub) lentos(caidos []*suscriptor) {
 func (h *Hub) Activas() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.subs) + len(h.nuevos)
+	return len(h.subs)
 }
 
 // Cerrar stops the feed and closes every subscription (the server is
@@ -359,7 +304,6 @@ func (h *Hub) Cerrar() {
 	h.cerrado = true
 	subs := h.subs
 	h.subs = map[*suscriptor]struct{}{}
-	h.rechazarNuevosLocked(apperror.Errorf(apperror.Unavailable, "El servidor se está apagando; suscríbase de nuevo en unos segundos."))
 	for s := range subs {
 		close(s.ch)
 	}

@@ -79,7 +79,11 @@ func TestHubEntregaLoConfirmado(t *testing.T) {
 		require.NoError(t, err)
 		soloAprobadas, err := hub.Suscribir(ctx, suscripciones.Filtro{Tipos: []string{"operacion.aprobada", "cliente.activado"}})
 		require.NoError(t, err)
+		// A subscription gets what commits once it is in place; what
+		// committed just before may reach it too, unless the feed has
+		// handed it out already: each subscription below waits for that.
 		c := env.MustCrearClienteActivo(t, "10000000")
+		got := recibir(t, todos, 2)
 		deCliente, err := hub.Suscribir(ctx, suscripciones.Filtro{ClienteID: &c.ID})
 		require.NoError(t, err)
 		assert.EqualValues(t, 3, activas.n.Load())
@@ -88,6 +92,7 @@ func TestHubEntregaLoConfirmado(t *testing.T) {
 		// operation (factura registrada, operacion creada, aprobada), paid
 		// and finalized.
 		op, facturaIDs := env.MustOperacionAprobada(t, c.ID, "300000")
+		got = append(got, recibir(t, todos, 3)...)
 		deOperacion, err := hub.Suscribir(ctx, suscripciones.Filtro{OperacionID: &op.ID})
 		require.NoError(t, err)
 		env.MustPagarTodas(t, facturaIDs...)
@@ -102,7 +107,7 @@ func TestHubEntregaLoConfirmado(t *testing.T) {
 		_, err = env.Svc.Clientes.AjustarLineaCredito(rbCtx, antes.ID, testkit.Dec("20000000"))
 		require.ErrorIs(t, err, boom)
 
-		got := recibir(t, todos, 7)
+		got = append(got, recibir(t, todos, 2)...)
 		assert.Equal(t, []string{"cliente.creado", "cliente.activado", "factura.registrada", "operacion.creada",
 			"operacion.aprobada", "factura.pagada", "operacion.finalizada"}, tipos(got), "in the order they committed")
 		for i := 1; i < len(got); i++ {
