@@ -3,7 +3,11 @@
 // NewSchema) and returns the http.Handler for /graphql.
 //
 // The policy is, in the order a request meets it: the transports of
-// GraphQL over HTTP (transport.go), the selection-width guard
+// GraphQL over HTTP (transport.go) and of the subscription streams,
+// WebSocket (ws.go) and SSE (sse.go), with their caps, the token's expiry
+// and their close codes (streams.go); the way each kind of operation must
+// take (subscriptions on streams only, the rest off them); the
+// selection-width guard
 // (selections.go), the depth and size of the raw variables (inputs.go),
 // parsing with a token limit and a query cache, the default page size
 // written into the document (pagesize.go), gqlparser's coercion of the
