@@ -13,8 +13,8 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: build ## Serve on :8080 over the embedded SQLite database (./data), migrated and seeded on first start; authentication off (demo)
-	FACTORING_AUTH=disabled $(BIN) serve --seed
+run: build ## Serve on :8080 over the embedded SQLite database (./data), migrated and seeded on first start; authentication off, webhooks to http://localhost allowed (demo)
+	FACTORING_AUTH=disabled FACTORING_WEBHOOK_ALLOW_INSECURE=true $(BIN) serve --seed
 
 # The packages `make test` runs (make test PKG=./internal/seed/... for one).
 PKG ?= ./...

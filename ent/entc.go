@@ -25,6 +25,8 @@ var defaultOrders = map[string]struct{ field, direction string }{
 	"OperacionOrder":       {"FECHA_SOLICITUD", "DESC"},
 	"OperacionEventoOrder": {"FECHA", "ASC"},
 	"EventoAuditoriaOrder": {"FECHA", "ASC"},
+	"WebhookOrder":         {"CREADO_EN", "DESC"},
+	"EntregaOrder":         {"FECHA", "DESC"},
 }
 
 // fieldOrders overrides defaultOrders for one field ("Type.field"): the

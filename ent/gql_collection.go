@@ -11,10 +11,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
+	"github.com/banpro/factoring/ent/webhook"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -429,6 +431,135 @@ func newClientePaginateArgs(rv map[string]any) *clientePaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ClienteWhereInput); ok {
 		args.opts = append(args.opts, WithClienteFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *EntregaQuery) CollectFields(ctx context.Context, satisfies ...string) (*EntregaQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *EntregaQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(entrega.Columns))
+		selectedFields = []string{entrega.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "eventoId":
+			if _, ok := fieldSeen[entrega.FieldEventoID]; !ok {
+				selectedFields = append(selectedFields, entrega.FieldEventoID)
+				fieldSeen[entrega.FieldEventoID] = struct{}{}
+			}
+		case "tipo":
+			if _, ok := fieldSeen[entrega.FieldTipo]; !ok {
+				selectedFields = append(selectedFields, entrega.FieldTipo)
+				fieldSeen[entrega.FieldTipo] = struct{}{}
+			}
+		case "estado":
+			if _, ok := fieldSeen[entrega.FieldEstado]; !ok {
+				selectedFields = append(selectedFields, entrega.FieldEstado)
+				fieldSeen[entrega.FieldEstado] = struct{}{}
+			}
+		case "intento":
+			if _, ok := fieldSeen[entrega.FieldIntento]; !ok {
+				selectedFields = append(selectedFields, entrega.FieldIntento)
+				fieldSeen[entrega.FieldIntento] = struct{}{}
+			}
+		case "statusHttp":
+			if _, ok := fieldSeen[entrega.FieldStatusHTTP]; !ok {
+				selectedFields = append(selectedFields, entrega.FieldStatusHTTP)
+				fieldSeen[entrega.FieldStatusHTTP] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[entrega.FieldError]; !ok {
+				selectedFields = append(selectedFields, entrega.FieldError)
+				fieldSeen[entrega.FieldError] = struct{}{}
+			}
+		case "duracionMs":
+			if _, ok := fieldSeen[entrega.FieldDuracionMs]; !ok {
+				selectedFields = append(selectedFields, entrega.FieldDuracionMs)
+				fieldSeen[entrega.FieldDuracionMs] = struct{}{}
+			}
+		case "proximoIntento":
+			if _, ok := fieldSeen[entrega.FieldProximoIntento]; !ok {
+				selectedFields = append(selectedFields, entrega.FieldProximoIntento)
+				fieldSeen[entrega.FieldProximoIntento] = struct{}{}
+			}
+		case "fecha":
+			if _, ok := fieldSeen[entrega.FieldFecha]; !ok {
+				selectedFields = append(selectedFields, entrega.FieldFecha)
+				fieldSeen[entrega.FieldFecha] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type entregaPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []EntregaPaginateOption
+}
+
+func newEntregaPaginateArgs(rv map[string]any) *entregaPaginateArgs {
+	args := &entregaPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &EntregaOrder{Field: &EntregaOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithEntregaOrder(order))
+			}
+		case *EntregaOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithEntregaOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*EntregaWhereInput); ok {
+		args.opts = append(args.opts, WithEntregaFilter(v.Filter))
 	}
 	return args
 }
@@ -1429,6 +1560,206 @@ func newOperacionEventoPaginateArgs(rv map[string]any) *operacioneventoPaginateA
 	}
 	if v, ok := rv[whereField].(*OperacionEventoWhereInput); ok {
 		args.opts = append(args.opts, WithOperacionEventoFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WebhookQuery) CollectFields(ctx context.Context, satisfies ...string) (*WebhookQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WebhookQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(webhook.Columns))
+		selectedFields = []string{webhook.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "entregas":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&EntregaClient{config: _q.config}).Query()
+			)
+			args := newEntregaPaginateArgs(fieldArgs(ctx, new(EntregaWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newEntregaPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Webhook) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"webhook_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(webhook.EntregasColumn), ids...))
+						})
+						if err := query.GroupBy(webhook.EntregasColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Webhook) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Entregas)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, entregaImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(webhook.EntregasColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedEntregas(alias, func(wq *EntregaQuery) {
+				*wq = *query
+			})
+		case "url":
+			if _, ok := fieldSeen[webhook.FieldURL]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldURL)
+				fieldSeen[webhook.FieldURL] = struct{}{}
+			}
+		case "tipos":
+			if _, ok := fieldSeen[webhook.FieldTipos]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldTipos)
+				fieldSeen[webhook.FieldTipos] = struct{}{}
+			}
+		case "descripcion":
+			if _, ok := fieldSeen[webhook.FieldDescripcion]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldDescripcion)
+				fieldSeen[webhook.FieldDescripcion] = struct{}{}
+			}
+		case "activo":
+			if _, ok := fieldSeen[webhook.FieldActivo]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldActivo)
+				fieldSeen[webhook.FieldActivo] = struct{}{}
+			}
+		case "creadoEn":
+			if _, ok := fieldSeen[webhook.FieldCreadoEn]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldCreadoEn)
+				fieldSeen[webhook.FieldCreadoEn] = struct{}{}
+			}
+		case "actualizadoEn":
+			if _, ok := fieldSeen[webhook.FieldActualizadoEn]; !ok {
+				selectedFields = append(selectedFields, webhook.FieldActualizadoEn)
+				fieldSeen[webhook.FieldActualizadoEn] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type webhookPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WebhookPaginateOption
+}
+
+func newWebhookPaginateArgs(rv map[string]any) *webhookPaginateArgs {
+	args := &webhookPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WebhookOrder{Field: &WebhookOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWebhookOrder(order))
+			}
+		case *WebhookOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWebhookOrder(v))
+			}
+		}
 	}
 	return args
 }

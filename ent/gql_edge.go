@@ -202,3 +202,24 @@ func (_m *OperacionEvento) Operacion(ctx context.Context) (*Operacion, error) {
 	}
 	return result, err
 }
+
+func (_m *Webhook) Entregas(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *EntregaOrder, where *EntregaWhereInput,
+) (*EntregaConnection, error) {
+	opts := []EntregaPaginateOption{
+		WithEntregaOrder(orderBy),
+		WithEntregaFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedEntregas(alias); err == nil || hasTotalCount {
+		pager, err := newEntregaPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &EntregaConnection{Edges: []*EntregaEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryEntregas().Paginate(ctx, after, first, before, last, opts...)
+}

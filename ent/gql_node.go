@@ -10,11 +10,13 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/internal"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/ent/operacionevento"
+	"github.com/banpro/factoring/ent/webhook"
 	"github.com/hashicorp/go-multierror"
 )
 
@@ -27,6 +29,11 @@ var clienteImplementors = []string{"Cliente", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Cliente) IsNode() {}
+
+var entregaImplementors = []string{"Entrega", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Entrega) IsNode() {}
 
 var eventoauditoriaImplementors = []string{"EventoAuditoria", "Node"}
 
@@ -47,6 +54,11 @@ var operacioneventoImplementors = []string{"OperacionEvento", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*OperacionEvento) IsNode() {}
+
+var webhookImplementors = []string{"Webhook", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Webhook) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -134,6 +146,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case entrega.Table:
+		query := c.Entrega.Query().
+			Where(entrega.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, entregaImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case eventoauditoria.Table:
 		query := c.EventoAuditoria.Query().
 			Where(eventoauditoria.ID(id))
@@ -166,6 +187,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(operacionevento.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, operacioneventoImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case webhook.Table:
+		query := c.Webhook.Query().
+			Where(webhook.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, webhookImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -259,6 +289,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case entrega.Table:
+		query := c.Entrega.Query().
+			Where(entrega.IDIn(ids...))
+		query, err := query.CollectFields(ctx, entregaImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case eventoauditoria.Table:
 		query := c.EventoAuditoria.Query().
 			Where(eventoauditoria.IDIn(ids...))
@@ -311,6 +357,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.OperacionEvento.Query().
 			Where(operacionevento.IDIn(ids...))
 		query, err := query.CollectFields(ctx, operacioneventoImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case webhook.Table:
+		query := c.Webhook.Query().
+			Where(webhook.IDIn(ids...))
+		query, err := query.CollectFields(ctx, webhookImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
@@ -802,6 +803,290 @@ func (i *ClienteWhereInput) P() (predicate.Cliente, error) {
 		return predicates[0], nil
 	default:
 		return cliente.And(predicates...), nil
+	}
+}
+
+// EntregaWhereInput represents a where input for filtering Entrega queries.
+type EntregaWhereInput struct {
+	Predicates []predicate.Entrega  `json:"-"`
+	Not        *EntregaWhereInput   `json:"not,omitempty"`
+	Or         []*EntregaWhereInput `json:"or,omitempty"`
+	And        []*EntregaWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "evento_id" field predicates.
+	EventoID             *string  `json:"eventoID,omitempty"`
+	EventoIDNEQ          *string  `json:"eventoIDNEQ,omitempty"`
+	EventoIDIn           []string `json:"eventoIDIn,omitempty"`
+	EventoIDNotIn        []string `json:"eventoIDNotIn,omitempty"`
+	EventoIDGT           *string  `json:"eventoIDGT,omitempty"`
+	EventoIDGTE          *string  `json:"eventoIDGTE,omitempty"`
+	EventoIDLT           *string  `json:"eventoIDLT,omitempty"`
+	EventoIDLTE          *string  `json:"eventoIDLTE,omitempty"`
+	EventoIDContains     *string  `json:"eventoIDContains,omitempty"`
+	EventoIDHasPrefix    *string  `json:"eventoIDHasPrefix,omitempty"`
+	EventoIDHasSuffix    *string  `json:"eventoIDHasSuffix,omitempty"`
+	EventoIDEqualFold    *string  `json:"eventoIDEqualFold,omitempty"`
+	EventoIDContainsFold *string  `json:"eventoIDContainsFold,omitempty"`
+
+	// "tipo" field predicates.
+	Tipo             *string  `json:"tipo,omitempty"`
+	TipoNEQ          *string  `json:"tipoNEQ,omitempty"`
+	TipoIn           []string `json:"tipoIn,omitempty"`
+	TipoNotIn        []string `json:"tipoNotIn,omitempty"`
+	TipoGT           *string  `json:"tipoGT,omitempty"`
+	TipoGTE          *string  `json:"tipoGTE,omitempty"`
+	TipoLT           *string  `json:"tipoLT,omitempty"`
+	TipoLTE          *string  `json:"tipoLTE,omitempty"`
+	TipoContains     *string  `json:"tipoContains,omitempty"`
+	TipoHasPrefix    *string  `json:"tipoHasPrefix,omitempty"`
+	TipoHasSuffix    *string  `json:"tipoHasSuffix,omitempty"`
+	TipoEqualFold    *string  `json:"tipoEqualFold,omitempty"`
+	TipoContainsFold *string  `json:"tipoContainsFold,omitempty"`
+
+	// "estado" field predicates.
+	Estado      *entrega.Estado  `json:"estado,omitempty"`
+	EstadoNEQ   *entrega.Estado  `json:"estadoNEQ,omitempty"`
+	EstadoIn    []entrega.Estado `json:"estadoIn,omitempty"`
+	EstadoNotIn []entrega.Estado `json:"estadoNotIn,omitempty"`
+
+	// "fecha" field predicates.
+	Fecha      *time.Time  `json:"fecha,omitempty"`
+	FechaNEQ   *time.Time  `json:"fechaNEQ,omitempty"`
+	FechaIn    []time.Time `json:"fechaIn,omitempty"`
+	FechaNotIn []time.Time `json:"fechaNotIn,omitempty"`
+	FechaGT    *time.Time  `json:"fechaGT,omitempty"`
+	FechaGTE   *time.Time  `json:"fechaGTE,omitempty"`
+	FechaLT    *time.Time  `json:"fechaLT,omitempty"`
+	FechaLTE   *time.Time  `json:"fechaLTE,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *EntregaWhereInput) AddPredicates(predicates ...predicate.Entrega) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the EntregaWhereInput filter on the EntregaQuery builder.
+func (i *EntregaWhereInput) Filter(q *EntregaQuery) (*EntregaQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyEntregaWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyEntregaWhereInput is returned in case the EntregaWhereInput is empty.
+var ErrEmptyEntregaWhereInput = errors.New("ent: empty predicate EntregaWhereInput")
+
+// P returns a predicate for filtering entregas.
+// An error is returned if the input is empty or invalid.
+func (i *EntregaWhereInput) P() (predicate.Entrega, error) {
+	var predicates []predicate.Entrega
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, entrega.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Entrega, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, entrega.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Entrega, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, entrega.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, entrega.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, entrega.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, entrega.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, entrega.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, entrega.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, entrega.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, entrega.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, entrega.IDLTE(*i.IDLTE))
+	}
+	if i.EventoID != nil {
+		predicates = append(predicates, entrega.EventoIDEQ(*i.EventoID))
+	}
+	if i.EventoIDNEQ != nil {
+		predicates = append(predicates, entrega.EventoIDNEQ(*i.EventoIDNEQ))
+	}
+	if len(i.EventoIDIn) > 0 {
+		predicates = append(predicates, entrega.EventoIDIn(i.EventoIDIn...))
+	}
+	if len(i.EventoIDNotIn) > 0 {
+		predicates = append(predicates, entrega.EventoIDNotIn(i.EventoIDNotIn...))
+	}
+	if i.EventoIDGT != nil {
+		predicates = append(predicates, entrega.EventoIDGT(*i.EventoIDGT))
+	}
+	if i.EventoIDGTE != nil {
+		predicates = append(predicates, entrega.EventoIDGTE(*i.EventoIDGTE))
+	}
+	if i.EventoIDLT != nil {
+		predicates = append(predicates, entrega.EventoIDLT(*i.EventoIDLT))
+	}
+	if i.EventoIDLTE != nil {
+		predicates = append(predicates, entrega.EventoIDLTE(*i.EventoIDLTE))
+	}
+	if i.EventoIDContains != nil {
+		predicates = append(predicates, entrega.EventoIDContains(*i.EventoIDContains))
+	}
+	if i.EventoIDHasPrefix != nil {
+		predicates = append(predicates, entrega.EventoIDHasPrefix(*i.EventoIDHasPrefix))
+	}
+	if i.EventoIDHasSuffix != nil {
+		predicates = append(predicates, entrega.EventoIDHasSuffix(*i.EventoIDHasSuffix))
+	}
+	if i.EventoIDEqualFold != nil {
+		predicates = append(predicates, entrega.EventoIDEqualFold(*i.EventoIDEqualFold))
+	}
+	if i.EventoIDContainsFold != nil {
+		predicates = append(predicates, entrega.EventoIDContainsFold(*i.EventoIDContainsFold))
+	}
+	if i.Tipo != nil {
+		predicates = append(predicates, entrega.TipoEQ(*i.Tipo))
+	}
+	if i.TipoNEQ != nil {
+		predicates = append(predicates, entrega.TipoNEQ(*i.TipoNEQ))
+	}
+	if len(i.TipoIn) > 0 {
+		predicates = append(predicates, entrega.TipoIn(i.TipoIn...))
+	}
+	if len(i.TipoNotIn) > 0 {
+		predicates = append(predicates, entrega.TipoNotIn(i.TipoNotIn...))
+	}
+	if i.TipoGT != nil {
+		predicates = append(predicates, entrega.TipoGT(*i.TipoGT))
+	}
+	if i.TipoGTE != nil {
+		predicates = append(predicates, entrega.TipoGTE(*i.TipoGTE))
+	}
+	if i.TipoLT != nil {
+		predicates = append(predicates, entrega.TipoLT(*i.TipoLT))
+	}
+	if i.TipoLTE != nil {
+		predicates = append(predicates, entrega.TipoLTE(*i.TipoLTE))
+	}
+	if i.TipoContains != nil {
+		predicates = append(predicates, entrega.TipoContains(*i.TipoContains))
+	}
+	if i.TipoHasPrefix != nil {
+		predicates = append(predicates, entrega.TipoHasPrefix(*i.TipoHasPrefix))
+	}
+	if i.TipoHasSuffix != nil {
+		predicates = append(predicates, entrega.TipoHasSuffix(*i.TipoHasSuffix))
+	}
+	if i.TipoEqualFold != nil {
+		predicates = append(predicates, entrega.TipoEqualFold(*i.TipoEqualFold))
+	}
+	if i.TipoContainsFold != nil {
+		predicates = append(predicates, entrega.TipoContainsFold(*i.TipoContainsFold))
+	}
+	if i.Estado != nil {
+		predicates = append(predicates, entrega.EstadoEQ(*i.Estado))
+	}
+	if i.EstadoNEQ != nil {
+		predicates = append(predicates, entrega.EstadoNEQ(*i.EstadoNEQ))
+	}
+	if len(i.EstadoIn) > 0 {
+		predicates = append(predicates, entrega.EstadoIn(i.EstadoIn...))
+	}
+	if len(i.EstadoNotIn) > 0 {
+		predicates = append(predicates, entrega.EstadoNotIn(i.EstadoNotIn...))
+	}
+	if i.Fecha != nil {
+		predicates = append(predicates, entrega.FechaEQ(*i.Fecha))
+	}
+	if i.FechaNEQ != nil {
+		predicates = append(predicates, entrega.FechaNEQ(*i.FechaNEQ))
+	}
+	if len(i.FechaIn) > 0 {
+		predicates = append(predicates, entrega.FechaIn(i.FechaIn...))
+	}
+	if len(i.FechaNotIn) > 0 {
+		predicates = append(predicates, entrega.FechaNotIn(i.FechaNotIn...))
+	}
+	if i.FechaGT != nil {
+		predicates = append(predicates, entrega.FechaGT(*i.FechaGT))
+	}
+	if i.FechaGTE != nil {
+		predicates = append(predicates, entrega.FechaGTE(*i.FechaGTE))
+	}
+	if i.FechaLT != nil {
+		predicates = append(predicates, entrega.FechaLT(*i.FechaLT))
+	}
+	if i.FechaLTE != nil {
+		predicates = append(predicates, entrega.FechaLTE(*i.FechaLTE))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyEntregaWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return entrega.And(predicates...), nil
 	}
 }
 

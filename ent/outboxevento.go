@@ -44,6 +44,8 @@ type OutboxEventoEdges struct {
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
 	loadedTypes [1]bool
+	// totalCount holds the count of the edges above.
+	totalCount [1]map[string]int
 
 	namedEntregas map[string][]*Entrega
 }

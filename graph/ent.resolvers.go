@@ -46,6 +46,12 @@ func (r *queryResolver) Operaciones(ctx context.Context, after *entgql.Cursor[in
 		ent.WithOperacionOrder(orderBy), ent.WithOperacionFilter(where.Filter))
 }
 
+// Webhooks is the resolver for the webhooks field.
+func (r *queryResolver) Webhooks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookOrder) (*ent.WebhookConnection, error) {
+	return r.client.Webhook.Query().Paginate(pagedContext(ctx), after, first, before, last,
+		ent.WithWebhookOrder(orderBy))
+}
+
 // Cliente returns ClienteResolver implementation.
 func (r *Resolver) Cliente() ClienteResolver { return &clienteResolver{r} }
 

@@ -16,12 +16,14 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/graph/scalar"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/suscripciones"
+	"github.com/banpro/factoring/internal/webhooks"
 	"github.com/shopspring/decimal"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -76,6 +78,30 @@ type ComplexityRoot struct {
 	}
 
 	ClienteEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Entrega struct {
+		DuracionMs     func(childComplexity int) int
+		Error          func(childComplexity int) int
+		Estado         func(childComplexity int) int
+		EventoID       func(childComplexity int) int
+		Fecha          func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Intento        func(childComplexity int) int
+		ProximoIntento func(childComplexity int) int
+		StatusHTTP     func(childComplexity int) int
+		Tipo           func(childComplexity int) int
+	}
+
+	EntregaConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EntregaEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -150,17 +176,22 @@ type ComplexityRoot struct {
 	Mutation struct {
 		ActivarCliente       func(childComplexity int, id int) int
 		ActualizarCliente    func(childComplexity int, id int, input clientes.ActualizarInput) int
+		ActualizarWebhook    func(childComplexity int, id int, input webhooks.ActualizarInput) int
 		AjustarLineaCredito  func(childComplexity int, id int, lineaCredito decimal.Decimal) int
 		AnularFactura        func(childComplexity int, id int, motivo *string) int
 		AprobarOperacion     func(childComplexity int, id int) int
 		BloquearCliente      func(childComplexity int, id int, motivo string) int
 		CrearCliente         func(childComplexity int, input clientes.CrearInput) int
 		CrearOperacion       func(childComplexity int, input operaciones.CrearInput) int
+		CrearWebhook         func(childComplexity int, input webhooks.CrearInput) int
 		DesembolsarOperacion func(childComplexity int, id int) int
+		EliminarWebhook      func(childComplexity int, id int) int
 		FinalizarOperacion   func(childComplexity int, id int) int
 		PagarFactura         func(childComplexity int, id int) int
 		RechazarOperacion    func(childComplexity int, id int, motivo string) int
+		ReenviarEntrega      func(childComplexity int, id int) int
 		RegistrarFactura     func(childComplexity int, input facturas.RegistrarInput) int
+		RotarSecretoWebhook  func(childComplexity int, id int) int
 		SuspenderCliente     func(childComplexity int, id int, motivo *string) int
 	}
 
@@ -237,10 +268,38 @@ type ComplexityRoot struct {
 		Nodes         func(childComplexity int, ids []int) int
 		Operacion     func(childComplexity int, id int) int
 		Operaciones   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) int
+		Webhooks      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookOrder) int
 	}
 
 	Subscription struct {
 		Eventos func(childComplexity int, tipos []string, clienteID *int, operacionID *int) int
+	}
+
+	Webhook struct {
+		Activo        func(childComplexity int) int
+		ActualizadoEn func(childComplexity int) int
+		CreadoEn      func(childComplexity int) int
+		Descripcion   func(childComplexity int) int
+		Entregas      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntregaOrder, where *ent.EntregaWhereInput) int
+		ID            func(childComplexity int) int
+		Tipos         func(childComplexity int) int
+		URL           func(childComplexity int) int
+	}
+
+	WebhookConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookCreado struct {
+		Secreto func(childComplexity int) int
+		Webhook func(childComplexity int) int
+	}
+
+	WebhookEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 }
 
@@ -269,6 +328,11 @@ type MutationResolver interface {
 	RechazarOperacion(ctx context.Context, id int, motivo string) (*ent.Operacion, error)
 	DesembolsarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
 	FinalizarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
+	CrearWebhook(ctx context.Context, input webhooks.CrearInput) (*webhooks.Creado, error)
+	ActualizarWebhook(ctx context.Context, id int, input webhooks.ActualizarInput) (*ent.Webhook, error)
+	EliminarWebhook(ctx context.Context, id int) (*ent.Webhook, error)
+	RotarSecretoWebhook(ctx context.Context, id int) (*webhooks.Creado, error)
+	ReenviarEntrega(ctx context.Context, id int) (*ent.Entrega, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -277,6 +341,7 @@ type QueryResolver interface {
 	Auditoria(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) (*ent.EventoAuditoriaConnection, error)
 	Facturas(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) (*ent.FacturaConnection, error)
 	Operaciones(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) (*ent.OperacionConnection, error)
+	Webhooks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookOrder) (*ent.WebhookConnection, error)
 	Cliente(ctx context.Context, id int) (*ent.Cliente, error)
 	ClientePorRut(ctx context.Context, rut string) (*ent.Cliente, error)
 	Factura(ctx context.Context, id int) (*ent.Factura, error)
@@ -459,6 +524,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ClienteEdge.Node(childComplexity), true
+
+	case "Entrega.duracionMs":
+		if e.ComplexityRoot.Entrega.DuracionMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.DuracionMs(childComplexity), true
+	case "Entrega.error":
+		if e.ComplexityRoot.Entrega.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.Error(childComplexity), true
+	case "Entrega.estado":
+		if e.ComplexityRoot.Entrega.Estado == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.Estado(childComplexity), true
+	case "Entrega.eventoId":
+		if e.ComplexityRoot.Entrega.EventoID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.EventoID(childComplexity), true
+	case "Entrega.fecha":
+		if e.ComplexityRoot.Entrega.Fecha == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.Fecha(childComplexity), true
+	case "Entrega.id":
+		if e.ComplexityRoot.Entrega.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.ID(childComplexity), true
+	case "Entrega.intento":
+		if e.ComplexityRoot.Entrega.Intento == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.Intento(childComplexity), true
+	case "Entrega.proximoIntento":
+		if e.ComplexityRoot.Entrega.ProximoIntento == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.ProximoIntento(childComplexity), true
+	case "Entrega.statusHttp":
+		if e.ComplexityRoot.Entrega.StatusHTTP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.StatusHTTP(childComplexity), true
+	case "Entrega.tipo":
+		if e.ComplexityRoot.Entrega.Tipo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Entrega.Tipo(childComplexity), true
+
+	case "EntregaConnection.edges":
+		if e.ComplexityRoot.EntregaConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntregaConnection.Edges(childComplexity), true
+	case "EntregaConnection.pageInfo":
+		if e.ComplexityRoot.EntregaConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntregaConnection.PageInfo(childComplexity), true
+	case "EntregaConnection.totalCount":
+		if e.ComplexityRoot.EntregaConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntregaConnection.TotalCount(childComplexity), true
+
+	case "EntregaEdge.cursor":
+		if e.ComplexityRoot.EntregaEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntregaEdge.Cursor(childComplexity), true
+	case "EntregaEdge.node":
+		if e.ComplexityRoot.EntregaEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EntregaEdge.Node(childComplexity), true
 
 	case "Evento.datos":
 		if e.ComplexityRoot.Evento.Datos == nil {
@@ -775,6 +933,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ActualizarCliente(childComplexity, args["id"].(int), args["input"].(clientes.ActualizarInput)), true
+	case "Mutation.actualizarWebhook":
+		if e.ComplexityRoot.Mutation.ActualizarWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_actualizarWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActualizarWebhook(childComplexity, args["id"].(int), args["input"].(webhooks.ActualizarInput)), true
 	case "Mutation.ajustarLineaCredito":
 		if e.ComplexityRoot.Mutation.AjustarLineaCredito == nil {
 			break
@@ -841,6 +1010,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CrearOperacion(childComplexity, args["input"].(operaciones.CrearInput)), true
+	case "Mutation.crearWebhook":
+		if e.ComplexityRoot.Mutation.CrearWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_crearWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CrearWebhook(childComplexity, args["input"].(webhooks.CrearInput)), true
 	case "Mutation.desembolsarOperacion":
 		if e.ComplexityRoot.Mutation.DesembolsarOperacion == nil {
 			break
@@ -852,6 +1032,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DesembolsarOperacion(childComplexity, args["id"].(int)), true
+	case "Mutation.eliminarWebhook":
+		if e.ComplexityRoot.Mutation.EliminarWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eliminarWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EliminarWebhook(childComplexity, args["id"].(int)), true
 	case "Mutation.finalizarOperacion":
 		if e.ComplexityRoot.Mutation.FinalizarOperacion == nil {
 			break
@@ -885,6 +1076,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RechazarOperacion(childComplexity, args["id"].(int), args["motivo"].(string)), true
+	case "Mutation.reenviarEntrega":
+		if e.ComplexityRoot.Mutation.ReenviarEntrega == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reenviarEntrega_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReenviarEntrega(childComplexity, args["id"].(int)), true
 	case "Mutation.registrarFactura":
 		if e.ComplexityRoot.Mutation.RegistrarFactura == nil {
 			break
@@ -896,6 +1098,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegistrarFactura(childComplexity, args["input"].(facturas.RegistrarInput)), true
+	case "Mutation.rotarSecretoWebhook":
+		if e.ComplexityRoot.Mutation.RotarSecretoWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotarSecretoWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotarSecretoWebhook(childComplexity, args["id"].(int)), true
 	case "Mutation.suspenderCliente":
 		if e.ComplexityRoot.Mutation.SuspenderCliente == nil {
 			break
@@ -1282,6 +1495,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Operaciones(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.OperacionOrder), args["where"].(*ent.OperacionWhereInput)), true
+	case "Query.webhooks":
+		if e.ComplexityRoot.Query.Webhooks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhooks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.WebhookOrder)), true
 
 	case "Subscription.eventos":
 		if e.ComplexityRoot.Subscription.Eventos == nil {
@@ -1295,6 +1519,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.Eventos(childComplexity, args["tipos"].([]string), args["clienteId"].(*int), args["operacionId"].(*int)), true
 
+	case "Webhook.activo":
+		if e.ComplexityRoot.Webhook.Activo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Activo(childComplexity), true
+	case "Webhook.actualizadoEn":
+		if e.ComplexityRoot.Webhook.ActualizadoEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.ActualizadoEn(childComplexity), true
+	case "Webhook.creadoEn":
+		if e.ComplexityRoot.Webhook.CreadoEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.CreadoEn(childComplexity), true
+	case "Webhook.descripcion":
+		if e.ComplexityRoot.Webhook.Descripcion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Descripcion(childComplexity), true
+	case "Webhook.entregas":
+		if e.ComplexityRoot.Webhook.Entregas == nil {
+			break
+		}
+
+		args, err := ec.field_Webhook_entregas_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Webhook.Entregas(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.EntregaOrder), args["where"].(*ent.EntregaWhereInput)), true
+	case "Webhook.id":
+		if e.ComplexityRoot.Webhook.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.ID(childComplexity), true
+	case "Webhook.tipos":
+		if e.ComplexityRoot.Webhook.Tipos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.Tipos(childComplexity), true
+	case "Webhook.url":
+		if e.ComplexityRoot.Webhook.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Webhook.URL(childComplexity), true
+
+	case "WebhookConnection.edges":
+		if e.ComplexityRoot.WebhookConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookConnection.Edges(childComplexity), true
+	case "WebhookConnection.pageInfo":
+		if e.ComplexityRoot.WebhookConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookConnection.PageInfo(childComplexity), true
+	case "WebhookConnection.totalCount":
+		if e.ComplexityRoot.WebhookConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookConnection.TotalCount(childComplexity), true
+
+	case "WebhookCreado.secreto":
+		if e.ComplexityRoot.WebhookCreado.Secreto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookCreado.Secreto(childComplexity), true
+	case "WebhookCreado.webhook":
+		if e.ComplexityRoot.WebhookCreado.Webhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookCreado.Webhook(childComplexity), true
+
+	case "WebhookEdge.cursor":
+		if e.ComplexityRoot.WebhookEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEdge.Cursor(childComplexity), true
+	case "WebhookEdge.node":
+		if e.ComplexityRoot.WebhookEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEdge.Node(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1305,10 +1628,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ActualizarClienteInput", ec.unmarshalInputActualizarClienteInput),
+			graphql.NewInputUnmarshaler("ActualizarWebhookInput", ec.unmarshalInputActualizarWebhookInput),
 			graphql.NewInputUnmarshaler("ClienteOrder", ec.unmarshalInputClienteOrder),
 			graphql.NewInputUnmarshaler("ClienteWhereInput", ec.unmarshalInputClienteWhereInput),
 			graphql.NewInputUnmarshaler("CrearClienteInput", ec.unmarshalInputCrearClienteInput),
 			graphql.NewInputUnmarshaler("CrearOperacionInput", ec.unmarshalInputCrearOperacionInput),
+			graphql.NewInputUnmarshaler("CrearWebhookInput", ec.unmarshalInputCrearWebhookInput),
+			graphql.NewInputUnmarshaler("EntregaOrder", ec.unmarshalInputEntregaOrder),
+			graphql.NewInputUnmarshaler("EntregaWhereInput", ec.unmarshalInputEntregaWhereInput),
 			graphql.NewInputUnmarshaler("EventoAuditoriaOrder", ec.unmarshalInputEventoAuditoriaOrder),
 			graphql.NewInputUnmarshaler("EventoAuditoriaWhereInput", ec.unmarshalInputEventoAuditoriaWhereInput),
 			graphql.NewInputUnmarshaler("FacturaOrder", ec.unmarshalInputFacturaOrder),
@@ -1318,6 +1645,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OperacionOrder", ec.unmarshalInputOperacionOrder),
 			graphql.NewInputUnmarshaler("OperacionWhereInput", ec.unmarshalInputOperacionWhereInput),
 			graphql.NewInputUnmarshaler("RegistrarFacturaInput", ec.unmarshalInputRegistrarFacturaInput),
+			graphql.NewInputUnmarshaler("WebhookOrder", ec.unmarshalInputWebhookOrder),
 		)
 	}
 	first := true
@@ -1815,6 +2143,140 @@ enum EntidadAuditoria @goModel(model: "github.com/banpro/factoring/internal/esta
   FACTURA
   OPERACION
 }
+type Entrega implements Node {
+  id: ID!
+  eventoId: String!
+  tipo: String!
+  estado: EstadoEntrega!
+  """
+  Intentos hechos
+  """
+  intento: Int!
+  statusHttp: Int
+  error: String
+  duracionMs: Int
+  proximoIntento: Time
+  fecha: Time!
+}
+"""
+A connection to a list of items.
+"""
+type EntregaConnection {
+  """
+  A list of edges.
+  """
+  edges: [EntregaEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type EntregaEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Entrega
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Entrega connections
+"""
+input EntregaOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Entregas.
+  """
+  field: EntregaOrderField!
+}
+"""
+Properties by which Entrega connections can be ordered.
+"""
+enum EntregaOrderField {
+  FECHA
+}
+"""
+EntregaWhereInput is used for filtering Entrega objects.
+Input was generated by ent.
+"""
+input EntregaWhereInput {
+  not: EntregaWhereInput
+  and: [EntregaWhereInput!]
+  or: [EntregaWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  evento_id field predicates
+  """
+  eventoID: String
+  eventoIDNEQ: String
+  eventoIDIn: [String!]
+  eventoIDNotIn: [String!]
+  eventoIDGT: String
+  eventoIDGTE: String
+  eventoIDLT: String
+  eventoIDLTE: String
+  eventoIDContains: String
+  eventoIDHasPrefix: String
+  eventoIDHasSuffix: String
+  eventoIDEqualFold: String
+  eventoIDContainsFold: String
+  """
+  tipo field predicates
+  """
+  tipo: String
+  tipoNEQ: String
+  tipoIn: [String!]
+  tipoNotIn: [String!]
+  tipoGT: String
+  tipoGTE: String
+  tipoLT: String
+  tipoLTE: String
+  tipoContains: String
+  tipoHasPrefix: String
+  tipoHasSuffix: String
+  tipoEqualFold: String
+  tipoContainsFold: String
+  """
+  estado field predicates
+  """
+  estado: EstadoEntrega
+  estadoNEQ: EstadoEntrega
+  estadoIn: [EstadoEntrega!]
+  estadoNotIn: [EstadoEntrega!]
+  """
+  fecha field predicates
+  """
+  fecha: Time
+  fechaNEQ: Time
+  fechaIn: [Time!]
+  fechaNotIn: [Time!]
+  fechaGT: Time
+  fechaGTE: Time
+  fechaLT: Time
+  fechaLTE: Time
+}
 """
 EstadoCliente is enum for the field estado
 """
@@ -1823,6 +2285,14 @@ enum EstadoCliente @goModel(model: "github.com/banpro/factoring/internal/estado.
   ACTIVO
   SUSPENDIDO
   BLOQUEADO
+}
+"""
+EstadoEntrega is enum for the field estado
+"""
+enum EstadoEntrega @goModel(model: "github.com/banpro/factoring/ent/entrega.Estado") {
+  PENDIENTE
+  ENTREGADA
+  FALLIDA
 }
 """
 EstadoFactura is enum for the field estado
@@ -3081,6 +3551,35 @@ type Query {
     """
     where: OperacionWhereInput
   ): OperacionConnection!
+  """
+  Los webhooks suscritos a los eventos de integración, lo más nuevo primero. Solo para el rol admin.
+  """
+  webhooks(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Webhooks returned from the connection.
+    """
+    orderBy: WebhookOrder = {direction:DESC,field:CREADO_EN}
+  ): WebhookConnection!
 }
 """
 The builtin Time type
@@ -3115,6 +3614,98 @@ enum TipoEventoOperacion @goModel(model: "github.com/banpro/factoring/internal/e
   RECHAZADA
   DESEMBOLSADA
   FINALIZADA
+}
+type Webhook implements Node {
+  id: ID!
+  url: String!
+  """
+  Tipos de evento suscritos; ["*"] son todos
+  """
+  tipos: [String!]!
+  descripcion: String
+  activo: Boolean!
+  creadoEn: Time!
+  actualizadoEn: Time!
+  entregas(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Entregas returned from the connection.
+    """
+    orderBy: EntregaOrder = {direction:DESC,field:FECHA}
+
+    """
+    Filtering options for Entregas returned from the connection.
+    """
+    where: EntregaWhereInput
+  ): EntregaConnection!
+}
+"""
+A connection to a list of items.
+"""
+type WebhookConnection {
+  """
+  A list of edges.
+  """
+  edges: [WebhookEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type WebhookEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Webhook
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Webhook connections
+"""
+input WebhookOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Webhooks.
+  """
+  field: WebhookOrderField!
+}
+"""
+Properties by which Webhook connections can be ordered.
+"""
+enum WebhookOrderField {
+  CREADO_EN
 }
 `, BuiltIn: false},
 	{Name: "../schema.graphqls", Input: `# Hand-written part of the GraphQL schema: the scalars of the contract, the
@@ -3253,6 +3844,67 @@ type Mutation {
   Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (facturas impagas).
   """
   finalizarOperacion(id: ID!): Operacion!
+
+  """
+  Suscribe una URL https a los eventos de integración de los tipos indicados (["*"]: todos).
+  El secreto de firma (whsec_…) se muestra solo aquí y en rotarSecretoWebhook. Solo el rol admin.
+  Errores: VALIDATION_ERROR (url: no https, privada, de loopback o que resuelve a una, más de 2048
+  caracteres; tipos: vacío o desconocido; descripcion).
+  """
+  crearWebhook(input: CrearWebhookInput!): WebhookCreado!
+
+  """
+  Cambia la URL, los tipos, la descripción o si está activo. Un campo omitido no cambia; una
+  descripción vacía se borra. Un webhook inactivo no recibe entregas nuevas; las pendientes terminan
+  FALLIDA (reenviables). Solo el rol admin. Errores: NOT_FOUND, VALIDATION_ERROR (como crearWebhook).
+  """
+  actualizarWebhook(id: ID!, input: ActualizarWebhookInput!): Webhook!
+
+  """
+  Elimina el webhook y sus entregas, y lo devuelve como era. Solo el rol admin. Errores: NOT_FOUND.
+  """
+  eliminarWebhook(id: ID!): Webhook!
+
+  """
+  Da al webhook un secreto de firma nuevo, mostrado solo aquí. El anterior sigue firmando junto a él
+  24 horas (dos firmas en webhook-signature). Solo el rol admin. Errores: NOT_FOUND.
+  """
+  rotarSecretoWebhook(id: ID!): WebhookCreado!
+
+  """
+  Vuelve a poner en cola una entrega FALLIDA (o ENTREGADA, para repetirla): PENDIENTE, con una nueva
+  ventana de reintentos, en el orden de su entidad. Solo el rol admin.
+  Errores: NOT_FOUND, CONFLICT (ya está PENDIENTE).
+  """
+  reenviarEntrega(id: ID!): Entrega!
+}
+
+input CrearWebhookInput {
+  "URL https pública (nunca privada ni de loopback), hasta 2048 caracteres."
+  url: String!
+  "Tipos de evento (p. ej. operacion.aprobada), o [\"*\"] para todos."
+  tipos: [String!]!
+  descripcion: String
+}
+
+input ActualizarWebhookInput {
+  url: String
+  tipos: [String!]
+  "Vacía la borra."
+  descripcion: String
+  activo: Boolean
+}
+
+"""
+Un webhook recién creado o con el secreto recién rotado.
+"""
+type WebhookCreado {
+  webhook: Webhook!
+  """
+  El secreto de firma (whsec_…): firma cada entrega según Standard Webhooks. Se muestra solo esta vez;
+  guárdelo ahora.
+  """
+  secreto: String!
 }
 
 input CrearClienteInput {
@@ -3402,6 +4054,54 @@ func (ec *executionContext) childFields_ClienteEdge(ctx context.Context, field g
 		return ec.fieldContext_ClienteEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ClienteEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Entrega(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Entrega_id(ctx, field)
+	case "eventoId":
+		return ec.fieldContext_Entrega_eventoId(ctx, field)
+	case "tipo":
+		return ec.fieldContext_Entrega_tipo(ctx, field)
+	case "estado":
+		return ec.fieldContext_Entrega_estado(ctx, field)
+	case "intento":
+		return ec.fieldContext_Entrega_intento(ctx, field)
+	case "statusHttp":
+		return ec.fieldContext_Entrega_statusHttp(ctx, field)
+	case "error":
+		return ec.fieldContext_Entrega_error(ctx, field)
+	case "duracionMs":
+		return ec.fieldContext_Entrega_duracionMs(ctx, field)
+	case "proximoIntento":
+		return ec.fieldContext_Entrega_proximoIntento(ctx, field)
+	case "fecha":
+		return ec.fieldContext_Entrega_fecha(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Entrega", field.Name)
+}
+
+func (ec *executionContext) childFields_EntregaConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EntregaConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EntregaConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EntregaConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EntregaConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EntregaEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_EntregaEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_EntregaEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EntregaEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Evento(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3660,6 +4360,60 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Webhook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Webhook_id(ctx, field)
+	case "url":
+		return ec.fieldContext_Webhook_url(ctx, field)
+	case "tipos":
+		return ec.fieldContext_Webhook_tipos(ctx, field)
+	case "descripcion":
+		return ec.fieldContext_Webhook_descripcion(ctx, field)
+	case "activo":
+		return ec.fieldContext_Webhook_activo(ctx, field)
+	case "creadoEn":
+		return ec.fieldContext_Webhook_creadoEn(ctx, field)
+	case "actualizadoEn":
+		return ec.fieldContext_Webhook_actualizadoEn(ctx, field)
+	case "entregas":
+		return ec.fieldContext_Webhook_entregas(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Webhook", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookCreado(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "webhook":
+		return ec.fieldContext_WebhookCreado_webhook(ctx, field)
+	case "secreto":
+		return ec.fieldContext_WebhookCreado_secreto(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookCreado", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WebhookEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookEdge", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4084,6 +4838,28 @@ func (ec *executionContext) field_Mutation_actualizarCliente_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_actualizarWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (webhooks.ActualizarInput, error) {
+			return ec.unmarshalNActualizarWebhookInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋwebhooksᚐActualizarInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_ajustarLineaCredito_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4192,7 +4968,35 @@ func (ec *executionContext) field_Mutation_crearOperacion_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_crearWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (webhooks.CrearInput, error) {
+			return ec.unmarshalNCrearWebhookInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋwebhooksᚐCrearInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_desembolsarOperacion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_eliminarWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4256,6 +5060,20 @@ func (ec *executionContext) field_Mutation_rechazarOperacion_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_reenviarEntrega_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_registrarFactura_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4267,6 +5085,20 @@ func (ec *executionContext) field_Mutation_registrarFactura_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rotarSecretoWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -4714,6 +5546,52 @@ func (ec *executionContext) field_Query_operaciones_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_webhooks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.WebhookOrder, error) {
+			return ec.unmarshalOWebhookOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_eventos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4741,6 +5619,60 @@ func (ec *executionContext) field_Subscription_eventos_args(ctx context.Context,
 		return nil, err
 	}
 	args["operacionId"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Webhook_entregas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.EntregaOrder, error) {
+			return ec.unmarshalOEntregaOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.EntregaWhereInput, error) {
+			return ec.unmarshalOEntregaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -5435,6 +6367,378 @@ func (ec *executionContext) _ClienteEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ClienteEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ClienteEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Entrega_id(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Entrega_eventoId(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_eventoId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventoID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_eventoId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "String")
+}
+
+func (ec *executionContext) _Entrega_tipo(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_tipo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tipo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_tipo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "String")
+}
+
+func (ec *executionContext) _Entrega_estado(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_estado(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Estado, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entrega.Estado) graphql.Marshaler {
+			return ec.marshalNEstadoEntrega2githubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstado(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_estado(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "EstadoEntrega")
+}
+
+func (ec *executionContext) _Entrega_intento(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_intento(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intento, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_intento(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Entrega_statusHttp(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_statusHttp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StatusHTTP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_statusHttp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Entrega_error(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "String")
+}
+
+func (ec *executionContext) _Entrega_duracionMs(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_duracionMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DuracionMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_duracionMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Entrega_proximoIntento(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_proximoIntento(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProximoIntento, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_proximoIntento(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Entrega_fecha(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Entrega_fecha(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fecha, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Entrega_fecha(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Entrega", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EntregaConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EntregaConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntregaConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.EntregaEdge) graphql.Marshaler {
+			return ec.marshalOEntregaEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EntregaConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntregaConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntregaEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntregaConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.EntregaConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntregaConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntregaConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntregaConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntregaConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.EntregaConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntregaConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntregaConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntregaConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EntregaEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.EntregaEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntregaEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Entrega) graphql.Marshaler {
+			return ec.marshalOEntrega2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntrega(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EntregaEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EntregaEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Entrega(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EntregaEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.EntregaEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EntregaEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EntregaEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EntregaEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Evento_id(ctx context.Context, field graphql.CollectedField, obj *suscripciones.Evento) (ret graphql.Marshaler) {
@@ -7252,6 +8556,226 @@ func (ec *executionContext) fieldContext_Mutation_finalizarOperacion(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_crearWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_crearWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CrearWebhook(ctx, fc.Args["input"].(webhooks.CrearInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *webhooks.Creado) graphql.Marshaler {
+			return ec.marshalNWebhookCreado2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋwebhooksᚐCreado(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_crearWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookCreado(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_crearWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_actualizarWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_actualizarWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ActualizarWebhook(ctx, fc.Args["id"].(int), fc.Args["input"].(webhooks.ActualizarInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Webhook) graphql.Marshaler {
+			return ec.marshalNWebhook2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhook(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_actualizarWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Webhook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_actualizarWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_eliminarWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eliminarWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EliminarWebhook(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Webhook) graphql.Marshaler {
+			return ec.marshalNWebhook2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhook(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eliminarWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Webhook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eliminarWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rotarSecretoWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rotarSecretoWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RotarSecretoWebhook(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *webhooks.Creado) graphql.Marshaler {
+			return ec.marshalNWebhookCreado2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋwebhooksᚐCreado(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rotarSecretoWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookCreado(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rotarSecretoWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reenviarEntrega(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reenviarEntrega(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReenviarEntrega(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Entrega) graphql.Marshaler {
+			return ec.marshalNEntrega2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntrega(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reenviarEntrega(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Entrega(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reenviarEntrega_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Operacion_id(ctx context.Context, field graphql.CollectedField, obj *ent.Operacion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8573,6 +10097,50 @@ func (ec *executionContext) fieldContext_Query_operaciones(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_webhooks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webhooks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Webhooks(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.WebhookOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookConnection) graphql.Marshaler {
+			return ec.marshalNWebhookConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webhooks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_webhooks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_cliente(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8867,6 +10435,408 @@ func (ec *executionContext) fieldContext_Subscription_eventos(ctx context.Contex
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Webhook_id(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Webhook_url(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _Webhook_tipos(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_tipos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tipos, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_tipos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _Webhook_descripcion(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_descripcion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Descripcion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_descripcion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "String")
+}
+
+func (ec *executionContext) _Webhook_activo(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_activo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_activo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Webhook_creadoEn(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_creadoEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreadoEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_creadoEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Webhook_actualizadoEn(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_actualizadoEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActualizadoEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_actualizadoEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Webhook_entregas(ctx context.Context, field graphql.CollectedField, obj *ent.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_entregas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Entregas(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.EntregaOrder), fc.Args["where"].(*ent.EntregaWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EntregaConnection) graphql.Marshaler {
+			return ec.marshalNEntregaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_entregas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Webhook",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EntregaConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Webhook_entregas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebhookConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.WebhookEdge) graphql.Marshaler {
+			return ec.marshalOWebhookEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebhookConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebhookEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebhookConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebhookConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebhookConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebhookCreado_webhook(ctx context.Context, field graphql.CollectedField, obj *webhooks.Creado) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookCreado_webhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Webhook, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Webhook) graphql.Marshaler {
+			return ec.marshalNWebhook2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhook(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookCreado_webhook(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebhookCreado",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Webhook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebhookCreado_secreto(ctx context.Context, field graphql.CollectedField, obj *webhooks.Creado) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookCreado_secreto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Secreto, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookCreado_secreto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookCreado", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebhookEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Webhook) graphql.Marshaler {
+			return ec.marshalOWebhook2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhook(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebhookEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Webhook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebhookEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebhookEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebhookEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebhookEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -10009,6 +11979,69 @@ func (ec *executionContext) unmarshalInputActualizarClienteInput(ctx context.Con
 func UnmarshalActualizarClienteInput(ctx context.Context, raw any) (clientes.ActualizarInput, error) {
 	var out clientes.ActualizarInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActualizarClienteInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputActualizarWebhookInput(ctx context.Context, obj any) (webhooks.ActualizarInput, error) {
+	var it webhooks.ActualizarInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"url", "tipos", "descripcion", "activo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "tipos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipos"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tipos = data
+		case "descripcion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descripcion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Descripcion = data
+		case "activo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("activo"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Activo = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalActualizarWebhookInput unmarshals raw into the ActualizarWebhookInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalActualizarWebhookInput(ctx context.Context, raw any) (webhooks.ActualizarInput, error) {
+	var out webhooks.ActualizarInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActualizarWebhookInput", raw, &out)
 	return out, err
 }
 
@@ -11350,6 +13383,493 @@ func (ec *executionContext) unmarshalInputCrearOperacionInput(ctx context.Contex
 func UnmarshalCrearOperacionInput(ctx context.Context, raw any) (operaciones.CrearInput, error) {
 	var out operaciones.CrearInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CrearOperacionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCrearWebhookInput(ctx context.Context, obj any) (webhooks.CrearInput, error) {
+	var it webhooks.CrearInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"url", "tipos", "descripcion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "tipos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipos"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tipos = data
+		case "descripcion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descripcion"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Descripcion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCrearWebhookInput unmarshals raw into the CrearWebhookInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCrearWebhookInput(ctx context.Context, raw any) (webhooks.CrearInput, error) {
+	var out webhooks.CrearInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CrearWebhookInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEntregaOrder(ctx context.Context, obj any) (ent.EntregaOrder, error) {
+	var it ent.EntregaOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNEntregaOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEntregaOrder unmarshals raw into the EntregaOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEntregaOrder(ctx context.Context, raw any) (ent.EntregaOrder, error) {
+	var out ent.EntregaOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EntregaOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEntregaWhereInput(ctx context.Context, obj any) (ent.EntregaWhereInput, error) {
+	var it ent.EntregaWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "eventoID", "eventoIDNEQ", "eventoIDIn", "eventoIDNotIn", "eventoIDGT", "eventoIDGTE", "eventoIDLT", "eventoIDLTE", "eventoIDContains", "eventoIDHasPrefix", "eventoIDHasSuffix", "eventoIDEqualFold", "eventoIDContainsFold", "tipo", "tipoNEQ", "tipoIn", "tipoNotIn", "tipoGT", "tipoGTE", "tipoLT", "tipoLTE", "tipoContains", "tipoHasPrefix", "tipoHasSuffix", "tipoEqualFold", "tipoContainsFold", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "fecha", "fechaNEQ", "fechaIn", "fechaNotIn", "fechaGT", "fechaGTE", "fechaLT", "fechaLTE"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOEntregaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOEntregaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOEntregaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "eventoID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoID = data
+		case "eventoIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDNEQ = data
+		case "eventoIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDIn = data
+		case "eventoIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDNotIn = data
+		case "eventoIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDGT = data
+		case "eventoIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDGTE = data
+		case "eventoIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDLT = data
+		case "eventoIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDLTE = data
+		case "eventoIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDContains = data
+		case "eventoIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDHasPrefix = data
+		case "eventoIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDHasSuffix = data
+		case "eventoIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDEqualFold = data
+		case "eventoIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventoIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventoIDContainsFold = data
+		case "tipo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tipo = data
+		case "tipoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoNEQ = data
+		case "tipoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoIn = data
+		case "tipoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoNotIn = data
+		case "tipoGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoGT = data
+		case "tipoGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoGTE = data
+		case "tipoLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoLT = data
+		case "tipoLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoLTE = data
+		case "tipoContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoContains = data
+		case "tipoHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoHasPrefix = data
+		case "tipoHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoHasSuffix = data
+		case "tipoEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoEqualFold = data
+		case "tipoContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tipoContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TipoContainsFold = data
+		case "estado":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estado"))
+			data, err := ec.unmarshalOEstadoEntrega2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstado(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Estado = data
+		case "estadoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNEQ"))
+			data, err := ec.unmarshalOEstadoEntrega2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstado(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNEQ = data
+		case "estadoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoIn"))
+			data, err := ec.unmarshalOEstadoEntrega2ᚕgithubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstadoᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoIn = data
+		case "estadoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNotIn"))
+			data, err := ec.unmarshalOEstadoEntrega2ᚕgithubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstadoᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNotIn = data
+		case "fecha":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fecha"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fecha = data
+		case "fechaNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaNEQ = data
+		case "fechaIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaIn = data
+		case "fechaNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaNotIn = data
+		case "fechaGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaGT = data
+		case "fechaGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaGTE = data
+		case "fechaLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaLT = data
+		case "fechaLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaLTE = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEntregaWhereInput unmarshals raw into the EntregaWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEntregaWhereInput(ctx context.Context, raw any) (ent.EntregaWhereInput, error) {
+	var out ent.EntregaWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EntregaWhereInput", raw, &out)
 	return out, err
 }
 
@@ -14925,6 +17445,59 @@ func UnmarshalRegistrarFacturaInput(ctx context.Context, raw any) (facturas.Regi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWebhookOrder(ctx context.Context, obj any) (ent.WebhookOrder, error) {
+	var it ent.WebhookOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNWebhookOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebhookOrder unmarshals raw into the WebhookOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebhookOrder(ctx context.Context, raw any) (ent.WebhookOrder, error) {
+	var out ent.WebhookOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebhookOrder", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -14933,6 +17506,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *ent.Webhook:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Webhook(ctx, sel, obj)
 	case *ent.OperacionEvento:
 		if obj == nil {
 			return graphql.Null
@@ -14953,6 +17531,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._EventoAuditoria(ctx, sel, obj)
+	case *ent.Entrega:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Entrega(ctx, sel, obj)
 	case *ent.Cliente:
 		if obj == nil {
 			return graphql.Null
@@ -15154,6 +17737,165 @@ func (ec *executionContext) _ClienteEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "cursor":
 			out.Values[i] = ec._ClienteEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var entregaImplementors = []string{"Entrega", "Node"}
+
+func (ec *executionContext) _Entrega(ctx context.Context, sel ast.SelectionSet, obj *ent.Entrega) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entregaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Entrega")
+		case "id":
+			out.Values[i] = ec._Entrega_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventoId":
+			out.Values[i] = ec._Entrega_eventoId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tipo":
+			out.Values[i] = ec._Entrega_tipo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "estado":
+			out.Values[i] = ec._Entrega_estado(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "intento":
+			out.Values[i] = ec._Entrega_intento(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "statusHttp":
+			out.Values[i] = ec._Entrega_statusHttp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Entrega_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "duracionMs":
+			out.Values[i] = ec._Entrega_duracionMs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "proximoIntento":
+			out.Values[i] = ec._Entrega_proximoIntento(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fecha":
+			out.Values[i] = ec._Entrega_fecha(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var entregaConnectionImplementors = []string{"EntregaConnection"}
+
+func (ec *executionContext) _EntregaConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.EntregaConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entregaConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EntregaConnection")
+		case "edges":
+			out.Values[i] = ec._EntregaConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EntregaConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._EntregaConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var entregaEdgeImplementors = []string{"EntregaEdge"}
+
+func (ec *executionContext) _EntregaEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.EntregaEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, entregaEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EntregaEdge")
+		case "node":
+			out.Values[i] = ec._EntregaEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._EntregaEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15724,6 +18466,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "crearWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_crearWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actualizarWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_actualizarWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eliminarWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eliminarWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rotarSecretoWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rotarSecretoWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reenviarEntrega":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reenviarEntrega(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16201,6 +18978,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_operaciones(ctx, field)
 				})
+		case "webhooks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webhooks(ctx, field)
+				})
 		case "cliente":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -16274,6 +19057,194 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var webhookImplementors = []string{"Webhook", "Node"}
+
+func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, obj *ent.Webhook) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Webhook")
+		case "id":
+			out.Values[i] = ec._Webhook_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.Values[i] = ec._Webhook_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tipos":
+			out.Values[i] = ec._Webhook_tipos(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "descripcion":
+			out.Values[i] = ec._Webhook_descripcion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "activo":
+			out.Values[i] = ec._Webhook_activo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creadoEn":
+			out.Values[i] = ec._Webhook_creadoEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actualizadoEn":
+			out.Values[i] = ec._Webhook_actualizadoEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entregas":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Webhook_entregas(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webhookConnectionImplementors = []string{"WebhookConnection"}
+
+func (ec *executionContext) _WebhookConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookConnection")
+		case "edges":
+			out.Values[i] = ec._WebhookConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._WebhookConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._WebhookConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webhookCreadoImplementors = []string{"WebhookCreado"}
+
+func (ec *executionContext) _WebhookCreado(ctx context.Context, sel ast.SelectionSet, obj *webhooks.Creado) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookCreadoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookCreado")
+		case "webhook":
+			out.Values[i] = ec._WebhookCreado_webhook(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "secreto":
+			out.Values[i] = ec._WebhookCreado_secreto(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webhookEdgeImplementors = []string{"WebhookEdge"}
+
+func (ec *executionContext) _WebhookEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebhookEdge")
+		case "node":
+			out.Values[i] = ec._WebhookEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._WebhookEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -16643,6 +19614,11 @@ func (ec *executionContext) unmarshalNActualizarClienteInput2githubᚗcomᚋbanp
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNActualizarWebhookInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋwebhooksᚐActualizarInput(ctx context.Context, v any) (webhooks.ActualizarInput, error) {
+	res, err := ec.unmarshalInputActualizarWebhookInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16699,6 +19675,11 @@ func (ec *executionContext) unmarshalNCrearClienteInput2githubᚗcomᚋbanproᚋ
 
 func (ec *executionContext) unmarshalNCrearOperacionInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋoperacionesᚐCrearInput(ctx context.Context, v any) (operaciones.CrearInput, error) {
 	res, err := ec.unmarshalInputCrearOperacionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCrearWebhookInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋwebhooksᚐCrearInput(ctx context.Context, v any) (webhooks.CrearInput, error) {
+	res, err := ec.unmarshalInputCrearWebhookInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -16768,6 +19749,41 @@ func (ec *executionContext) marshalNEntidadAuditoria2githubᚗcomᚋbanproᚋfac
 	return v
 }
 
+func (ec *executionContext) marshalNEntrega2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntrega(ctx context.Context, sel ast.SelectionSet, v *ent.Entrega) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Entrega!")
+		return graphql.Null
+	}
+	return ec._Entrega(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEntregaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EntregaConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EntregaConnection!")
+		return graphql.Null
+	}
+	return ec._EntregaConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEntregaOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaOrderField(ctx context.Context, v any) (*ent.EntregaOrderField, error) {
+	var res = new(ent.EntregaOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntregaOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.EntregaOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EntregaOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNEntregaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaWhereInput(ctx context.Context, v any) (*ent.EntregaWhereInput, error) {
+	res, err := ec.unmarshalInputEntregaWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNEstadoCliente2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐCliente(ctx context.Context, v any) (estado.Cliente, error) {
 	var res estado.Cliente
 	err := res.UnmarshalGQL(v)
@@ -16775,6 +19791,16 @@ func (ec *executionContext) unmarshalNEstadoCliente2githubᚗcomᚋbanproᚋfact
 }
 
 func (ec *executionContext) marshalNEstadoCliente2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐCliente(ctx context.Context, sel ast.SelectionSet, v estado.Cliente) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNEstadoEntrega2githubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstado(ctx context.Context, v any) (entrega.Estado, error) {
+	var res entrega.Estado
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEstadoEntrega2githubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstado(ctx context.Context, sel ast.SelectionSet, v entrega.Estado) graphql.Marshaler {
 	return v
 }
 
@@ -17062,6 +20088,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := scalar.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -17093,6 +20148,44 @@ func (ec *executionContext) unmarshalNTipoEventoOperacion2githubᚗcomᚋbanpro�
 }
 
 func (ec *executionContext) marshalNTipoEventoOperacion2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐTipoEvento(ctx context.Context, sel ast.SelectionSet, v estado.TipoEvento) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNWebhook2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhook(ctx context.Context, sel ast.SelectionSet, v *ent.Webhook) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Webhook!")
+		return graphql.Null
+	}
+	return ec._Webhook(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWebhookConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookConnection(ctx context.Context, sel ast.SelectionSet, v *ent.WebhookConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebhookConnection!")
+		return graphql.Null
+	}
+	return ec._WebhookConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWebhookCreado2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋwebhooksᚐCreado(ctx context.Context, sel ast.SelectionSet, v *webhooks.Creado) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebhookCreado!")
+		return graphql.Null
+	}
+	return ec._WebhookCreado(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWebhookOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookOrderField(ctx context.Context, v any) (*ent.WebhookOrderField, error) {
+	var res = new(ent.WebhookOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWebhookOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.WebhookOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebhookOrderField!")
+		return graphql.Null
+	}
 	return v
 }
 
@@ -17502,6 +20595,66 @@ func (ec *executionContext) marshalOEntidadAuditoria2ᚖgithubᚗcomᚋbanproᚋ
 	return v
 }
 
+func (ec *executionContext) marshalOEntrega2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntrega(ctx context.Context, sel ast.SelectionSet, v *ent.Entrega) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Entrega(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEntregaEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.EntregaEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOEntregaEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOEntregaEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaEdge(ctx context.Context, sel ast.SelectionSet, v *ent.EntregaEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EntregaEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOEntregaOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaOrder(ctx context.Context, v any) (*ent.EntregaOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEntregaOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOEntregaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaWhereInputᚄ(ctx context.Context, v any) ([]*ent.EntregaWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.EntregaWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEntregaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOEntregaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEntregaWhereInput(ctx context.Context, v any) (*ent.EntregaWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEntregaWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOEstadoCliente2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐClienteᚄ(ctx context.Context, v any) ([]estado.Cliente, error) {
 	if v == nil {
 		return nil, nil
@@ -17548,6 +20701,58 @@ func (ec *executionContext) unmarshalOEstadoCliente2ᚖgithubᚗcomᚋbanproᚋf
 }
 
 func (ec *executionContext) marshalOEstadoCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐCliente(ctx context.Context, sel ast.SelectionSet, v *estado.Cliente) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOEstadoEntrega2ᚕgithubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstadoᚄ(ctx context.Context, v any) ([]entrega.Estado, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]entrega.Estado, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEstadoEntrega2githubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstado(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEstadoEntrega2ᚕgithubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstadoᚄ(ctx context.Context, sel ast.SelectionSet, v []entrega.Estado) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEstadoEntrega2githubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstado(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOEstadoEntrega2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstado(ctx context.Context, v any) (*entrega.Estado, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(entrega.Estado)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEstadoEntrega2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚋentregaᚐEstado(ctx context.Context, sel ast.SelectionSet, v *entrega.Estado) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -18219,6 +21424,41 @@ func (ec *executionContext) marshalOTipoEventoOperacion2ᚖgithubᚗcomᚋbanpro
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOWebhook2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhook(ctx context.Context, sel ast.SelectionSet, v *ent.Webhook) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Webhook(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWebhookEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.WebhookEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOWebhookEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWebhookEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookEdge(ctx context.Context, sel ast.SelectionSet, v *ent.WebhookEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebhookEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWebhookOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐWebhookOrder(ctx context.Context, v any) (*ent.WebhookOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWebhookOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

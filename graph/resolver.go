@@ -19,6 +19,7 @@ import (
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/suscripciones"
+	"github.com/banpro/factoring/internal/webhooks"
 )
 
 // Resolver holds the dependencies of every resolver.
@@ -33,6 +34,8 @@ type Services struct {
 	Clientes    *clientes.Service
 	Facturas    *facturas.Service
 	Operaciones *operaciones.Service
+	// Webhooks manages the integrators' webhooks and their deliveries.
+	Webhooks *webhooks.Service
 	// Suscripciones feeds Subscription.eventos; nil refuses subscriptions
 	// (SERVICE_UNAVAILABLE).
 	Suscripciones Suscriptor

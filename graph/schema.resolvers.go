@@ -16,6 +16,7 @@ import (
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/suscripciones"
+	"github.com/banpro/factoring/internal/webhooks"
 	"github.com/shopspring/decimal"
 )
 
@@ -98,6 +99,31 @@ func (r *mutationResolver) DesembolsarOperacion(ctx context.Context, id int) (*e
 // FinalizarOperacion is the resolver for the finalizarOperacion field.
 func (r *mutationResolver) FinalizarOperacion(ctx context.Context, id int) (*ent.Operacion, error) {
 	return r.services.Operaciones.Finalizar(ctx, id)
+}
+
+// CrearWebhook is the resolver for the crearWebhook field.
+func (r *mutationResolver) CrearWebhook(ctx context.Context, input webhooks.CrearInput) (*webhooks.Creado, error) {
+	return r.services.Webhooks.Crear(ctx, input)
+}
+
+// ActualizarWebhook is the resolver for the actualizarWebhook field.
+func (r *mutationResolver) ActualizarWebhook(ctx context.Context, id int, input webhooks.ActualizarInput) (*ent.Webhook, error) {
+	return r.services.Webhooks.Actualizar(ctx, id, input)
+}
+
+// EliminarWebhook is the resolver for the eliminarWebhook field.
+func (r *mutationResolver) EliminarWebhook(ctx context.Context, id int) (*ent.Webhook, error) {
+	return r.services.Webhooks.Eliminar(ctx, id)
+}
+
+// RotarSecretoWebhook is the resolver for the rotarSecretoWebhook field.
+func (r *mutationResolver) RotarSecretoWebhook(ctx context.Context, id int) (*webhooks.Creado, error) {
+	return r.services.Webhooks.RotarSecreto(ctx, id)
+}
+
+// ReenviarEntrega is the resolver for the reenviarEntrega field.
+func (r *mutationResolver) ReenviarEntrega(ctx context.Context, id int) (*ent.Entrega, error) {
+	return r.services.Webhooks.ReenviarEntrega(ctx, id)
 }
 
 // Cliente is the resolver for the cliente field.

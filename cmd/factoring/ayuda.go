@@ -25,8 +25,22 @@ exige FACTORING_JWT_SECRET o FACTORING_JWT_PUBLIC_KEY_FILE. Las métricas (/metr
 perfiles (/debug/pprof) van en la escucha de administración, FACTORING_ADMIN_ADDR (por omisión
 127.0.0.1:9090; off la apaga); las trazas OpenTelemetry se activan con
 OTEL_EXPORTER_OTLP_ENDPOINT. Ante SIGINT o SIGTERM deja de aceptar conexiones y espera a que
-terminen las solicitudes en curso (hasta 20 s).`,
+terminen las solicitudes en curso (hasta 20 s). También despacha los eventos de integración
+(webhooks; NATS con FACTORING_NATS_URL; el correo de aprobación con FACTORING_SMTP_URL) y
+programa la tarea marcar-vencidas (FACTORING_VENCIDAS_CRON, por omisión 0 6 * * *), salvo con
+FACTORING_WORKER=external, que se los deja a factoring worker.`,
 		ejemplo: `  FACTORING_AUTH=disabled factoring serve --seed      # la demo local de make run`,
+	},
+	"worker": {
+		sintaxis: "worker",
+		descripcion: `Despacha los eventos de integración que las mutaciones dejan en la base de datos: a los
+webhooks suscritos (firmados, con reintentos), a NATS JetStream con FACTORING_NATS_URL y por
+correo la aprobación de una operación con FACTORING_SMTP_URL; y programa la tarea
+marcar-vencidas (FACTORING_VENCIDAS_CRON). No sirve la API: úselo con réplicas de serve
+arrancadas con FACTORING_WORKER=external. Pueden correr varios sobre la misma base de datos:
+cada evento lo entrega uno de ellos y la tarea diaria corre una sola vez. Las métricas van en
+FACTORING_ADMIN_ADDR. Ante SIGINT o SIGTERM espera a que terminen las entregas en curso.`,
+		ejemplo: `  FACTORING_WORKER=external factoring serve &   FACTORING_ADMIN_ADDR=127.0.0.1:9091 factoring worker`,
 	},
 	"migrate": {
 		sintaxis: "migrate [status]",
@@ -62,8 +76,10 @@ Imprime cada violación y termina con estado 1 si encuentra alguna, 0 si no.`,
 		sintaxis: "marcar-vencidas",
 		descripcion: `La tarea diaria de vencimiento: cada factura DISPONIBLE o CEDIDA cuya fecha de vencimiento
 ya pasó (según la fecha de hoy en FACTORING_TIMEZONE) queda VENCIDA, con actor "sistema".
-Imprime cuántas marcó; ejecutarla de nuevo el mismo día no marca nada. Prográmela una vez
-al día, poco después de medianoche en la zona horaria del negocio.`,
+Imprime cuántas marcó; ejecutarla de nuevo el mismo día no marca nada. serve y worker ya la
+programan (FACTORING_VENCIDAS_CRON, por omisión 0 6 * * * en la zona del negocio, en una sola
+réplica); este comando la corre a mano, o desde un programador externo con
+FACTORING_VENCIDAS_CRON=off.`,
 		ejemplo: `  5 0 * * *  factoring marcar-vencidas      # crontab con CRON_TZ=America/Santiago`,
 	},
 	"token": {

@@ -16,6 +16,7 @@ import (
 func TestAyudaDeCadaComando(t *testing.T) {
 	banderas := map[string][]string{
 		"serve":           {"-migrate", "-seed", "-addr"},
+		"worker":          nil,
 		"migrate":         nil,
 		"seed":            {"-solo-disponibles"},
 		"verificar":       nil,

@@ -38,7 +38,8 @@ type Main struct {
 	Getenv         func(string) (string, bool)
 	// Clock defaults to the system clock.
 	Clock clock.Clock
-	// Ready, when set, receives the address the server listens on.
+	// Ready, when set, receives the address the server listens on (for
+	// worker, its replica's name once the dispatcher runs).
 	Ready chan<- string
 	// AdminReady, when set, receives the admin listener's address.
 	AdminReady chan<- string
@@ -136,6 +137,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if cfgErr != nil {
 		return cfgErr
 	}
+	ecfg, err := m.configEventos()
+	if err != nil {
+		return err
+	}
 	cfg.HTTPAddr = *addr
 	log := m.logger(cfg)
 	for _, d := range cfg.Deprecated {
@@ -189,6 +194,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Logger:      log,
 		Idempotency: keys,
 		Telemetry:   tel,
+		Eventos:     &ecfg,
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return err
@@ -218,8 +224,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			m.AdminReady <- adminAddr
 		}
 	}
+	// Events out: dispatched in-process unless FACTORING_WORKER=external
+	// leaves it to `factoring worker`.
+	var despachador *despachoEnMarcha
+	if ecfg.EnServe {
+		if despachador, err = m.iniciarDespacho(ctx, db, cfg, ecfg, log, tel); err != nil {
+			return err
+		}
+	} else {
+		log.Info("eventos de integración: los despacha factoring worker (FACTORING_WORKER=external)")
+	}
 	err = srv.ListenAndServe(ctx, m.Ready)
 	keys.Wait() // the answers of the last mutations reach their keys before the database closes
+	// After the last requests, so their events still go out; bounded.
+	despachador.detener()
 	return err
 }
 

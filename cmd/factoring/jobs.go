@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/banpro/factoring/internal/app"
-	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/database"
-	"github.com/banpro/factoring/internal/telemetry"
 )
 
 // marcarVencidas runs the overdue job once: every DISPONIBLE or CEDIDA
-// invoice due before today becomes VENCIDA. Schedule it daily (cron,
-// a Kubernetes CronJob) shortly after midnight in the business time zone.
+// invoice due before today becomes VENCIDA. serve and worker schedule it
+// themselves (FACTORING_VENCIDAS_CRON, on one replica); this runs it by
+// hand, or from an external scheduler when that is set to off.
 func (m *Main) marcarVencidas(ctx context.Context, args []string) error {
 	if err := m.parse(m.newFlagSet("marcar-vencidas"), args); err != nil {
 		return err
@@ -35,10 +33,7 @@ func (m *Main) marcarVencidas(ctx context.Context, args []string) error {
 		return err
 	}
 	// One trace per run: its statements are the job span's children.
-	ctx, end := telemetry.StartJob(ctx, "marcar-vencidas")
-	ctx = auth.NewContext(ctx, auth.Principal{Subject: auth.Sistema})
-	n, err := app.Services(db, cfg, m.clock()).Facturas.MarcarVencidas(ctx, cfg.TimeZone)
-	end(err)
+	n, err := m.marcarVencidasUnaVez(ctx, db, cfg)
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,5 @@
-// Command factoring is the API's single binary: serve, migrate, seed,
-// version. It only wires the internal packages together; main is a testable
+// Command factoring is the API's single binary: serve, worker, migrate,
+// seed, version, …. It only wires the internal packages together; main is a testable
 // type so an end-to-end test runs the real server on :0.
 package main
 
@@ -54,7 +54,8 @@ var errUsage = errors.New("uso incorrecto")
 const usage = `Uso: factoring <comando> [opciones]
 
 Comandos:
-  serve [--migrate] [--seed] [--addr :8080]   servidor HTTP (GraphQL en /graphql)
+  serve [--migrate] [--seed] [--addr :8080]   servidor HTTP (GraphQL en /graphql) y despachador de eventos
+  worker                                       solo el despachador de eventos y la tarea de vencimiento
   migrate [status]                             aplica las migraciones pendientes, o muestra su estado
   seed [--solo-disponibles]                    carga los datos de demostración (idempotente)
   verificar                                    comprueba las invariantes del dominio en toda la base de datos
@@ -79,6 +80,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "serve":
 		return m.serve(ctx, rest)
+	case "worker":
+		return m.worker(ctx, rest)
 	case "migrate":
 		return m.migrate(ctx, rest)
 	case "seed":

@@ -80,7 +80,8 @@ type respuesta struct {
 
 // Ensure that every GraphQL example of the README runs as pasted, in
 // order, against what `make run` serves: the demo data loaded by serve
-// --seed on an empty SQLite database, authentication off. Each answers
+// --seed on an empty SQLite database, authentication off, webhooks to
+// loopback http allowed. Each answers
 // without errors and with data, and the lifecycle reproduces the worked
 // example's figures. It does so on the tests' usual date, today, and
 // years from now: no example depends on a date that passes.
@@ -103,7 +104,9 @@ func TestEjemplosDelREADME(t *testing.T) {
 		t.Run(nombre, func(t *testing.T) {
 			c := sqliteCLI(t)
 			c.now = dia
-			base, stop := c.serve("--seed") // make run: FACTORING_AUTH=disabled bin/factoring serve --seed
+			// make run: FACTORING_AUTH=disabled FACTORING_WEBHOOK_ALLOW_INSECURE=true bin/factoring serve --seed
+			c.env["FACTORING_WEBHOOK_ALLOW_INSECURE"] = "true"
+			base, stop := c.serve("--seed")
 			defer stop()
 
 			// A subscription runs over SSE from where it stands in the

@@ -23,31 +23,52 @@ type Entrega struct {
 
 // Fields of the Entrega.
 func (Entrega) Fields() []ent.Field {
+	// Only what an integrator needs to see reaches GraphQL (Entrega in
+	// ent.graphql); where filters only on what finds a delivery to replay.
+	hidden := entgql.Skip()
+	noWhere := entgql.Skip(entgql.SkipWhereInput)
 	return []ent.Field{
 		field.Int("evento_seq").Immutable().
-			Comment("id de la fila de outbox_eventos: el orden de confirmación por sujeto"),
-		field.String("evento_id").MaxLen(64).NotEmpty().Immutable(),
+			Comment("id de la fila de outbox_eventos: el orden de confirmación por sujeto").
+			Annotations(hidden),
+		field.String("evento_id").MaxLen(64).NotEmpty().Immutable().
+			Annotations(entgql.MapsTo("eventoId")),
 		field.String("tipo").MaxLen(64).NotEmpty().Immutable(),
-		field.String("sujeto").MaxLen(128).NotEmpty().Immutable(),
-		field.Enum("canal").Values(canalWebhook, canalNATS, canalEmail).Immutable(),
-		field.Int("webhook_id").Optional().Nillable().Immutable(),
+		field.String("sujeto").MaxLen(128).NotEmpty().Immutable().
+			Annotations(hidden),
+		field.Enum("canal").Values(canalWebhook, canalNATS, canalEmail).Immutable().
+			Annotations(hidden),
+		field.Int("webhook_id").Optional().Nillable().Immutable().
+			Annotations(hidden),
 		field.String("destino").MaxLen(64).NotEmpty().Immutable().
-			Comment(`"nats", "email" o "webhook:<id>": con sujeto, la clave del orden`),
+			Comment(`"nats", "email" o "webhook:<id>": con sujeto, la clave del orden`).
+			Annotations(hidden),
 		field.Enum("estado").Values(estadoEntregaPendiente, estadoEntregaEntregada, estadoEntregaFallida).
-			Default(estadoEntregaPendiente),
+			Default(estadoEntregaPendiente).
+			Annotations(entgql.Type("EstadoEntrega")),
 		field.Int("intento").NonNegative().Default(0).
-			Comment("Intentos hechos"),
-		field.Int("status_http").Optional().Nillable(),
-		field.String("error").MaxLen(maxEntregaError).Optional().Nillable(),
-		field.Int("duracion_ms").Optional().Nillable(),
-		field.Time("proximo_intento").SchemaType(instantColumn).Optional().Nillable(),
-		field.Time("fecha").SchemaType(instantColumn).Immutable(),
-		field.Time("intentado_en").SchemaType(instantColumn).Optional().Nillable(),
+			Comment("Intentos hechos").
+			Annotations(noWhere),
+		field.Int("status_http").Optional().Nillable().
+			Annotations(entgql.MapsTo("statusHttp"), noWhere),
+		field.String("error").MaxLen(maxEntregaError).Optional().Nillable().
+			Annotations(noWhere),
+		field.Int("duracion_ms").Optional().Nillable().
+			Annotations(entgql.MapsTo("duracionMs"), noWhere),
+		field.Time("proximo_intento").SchemaType(instantColumn).Optional().Nillable().
+			Annotations(entgql.MapsTo("proximoIntento"), noWhere),
+		field.Time("fecha").SchemaType(instantColumn).Immutable().
+			Annotations(entgql.OrderField("FECHA")),
+		field.Time("intentado_en").SchemaType(instantColumn).Optional().Nillable().
+			Annotations(hidden),
 		field.Time("reintentos_desde").SchemaType(instantColumn).
-			Comment("Inicio de la serie de intentos en curso (la creación o el último reenvío): la ventana de reintentos se cuenta desde aquí"),
+			Comment("Inicio de la serie de intentos en curso (la creación o el último reenvío): la ventana de reintentos se cuenta desde aquí").
+			Annotations(hidden),
 		field.Time("reclamada_hasta").SchemaType(instantColumn).Optional().Nillable().
-			Comment("Mientras un despachador la envía, nadie más la toma hasta esta hora"),
-		field.String("reclamada_por").MaxLen(128).Optional().Nillable(),
+			Comment("Mientras un despachador la envía, nadie más la toma hasta esta hora").
+			Annotations(hidden),
+		field.String("reclamada_por").MaxLen(128).Optional().Nillable().
+			Annotations(hidden),
 	}
 }
 
@@ -55,9 +76,11 @@ func (Entrega) Fields() []ent.Field {
 func (Entrega) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("outbox", OutboxEvento.Type).Ref("entregas").
-			Field("evento_seq").Unique().Required().Immutable(),
+			Field("evento_seq").Unique().Required().Immutable().
+			Annotations(entgql.Skip()),
 		edge.From("webhook", Webhook.Type).Ref("entregas").
-			Field("webhook_id").Unique().Immutable(),
+			Field("webhook_id").Unique().Immutable().
+			Annotations(entgql.Skip()),
 	}
 }
 
@@ -75,10 +98,12 @@ func (Entrega) Indexes() []ent.Index {
 	}
 }
 
-// Annotations of the Entrega.
+// Annotations of the Entrega: a webhook's deliveries (Webhook.entregas) in
+// GraphQL, newest first.
 func (Entrega) Annotations() []schema.Annotation {
 	return []schema.Annotation{
-		entgql.Skip(entgql.SkipAll), // exposed through hand-written GraphQL types later
+		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 		entsql.IncrementStart(entregasRangeStart),
 		entsql.Checks(map[string]string{
 			"entregas_estado_valido": inList("estado", []string{estadoEntregaPendiente, estadoEntregaEntregada, estadoEntregaFallida}),

@@ -21,14 +21,18 @@ func (Webhook) Fields() []ent.Field {
 	return append([]ent.Field{
 		field.String("url").MaxLen(maxWebhookURL).NotEmpty(),
 		field.JSON("tipos", []string{}).
-			Comment(`Tipos de evento suscritos; ["*"] son todos`),
+			Comment(`Tipos de evento suscritos; ["*"] son todos`).
+			Annotations(entgql.Type("[String!]")),
 		field.String("descripcion").Validate(maxChars(maxWebhookDescripcion)).Optional().Nillable(),
 		field.Bool("activo").Default(true),
 		field.String("secreto").NotEmpty().Sensitive().
-			Comment("Secreto de firma vigente (whsec_…), cifrado si hay clave configurada"),
+			Comment("Secreto de firma vigente (whsec_…), cifrado si hay clave configurada").
+			Annotations(entgql.Skip()),
 		field.String("secreto_anterior").Optional().Nillable().Sensitive().
-			Comment("Tras una rotación, el secreto anterior sigue firmando hasta secreto_anterior_hasta"),
-		field.Time("secreto_anterior_hasta").SchemaType(instantColumn).Optional().Nillable(),
+			Comment("Tras una rotación, el secreto anterior sigue firmando hasta secreto_anterior_hasta").
+			Annotations(entgql.Skip()),
+		field.Time("secreto_anterior_hasta").SchemaType(instantColumn).Optional().Nillable().
+			Annotations(entgql.Skip()),
 	}, timestamps()...)
 }
 
@@ -36,14 +40,19 @@ func (Webhook) Fields() []ent.Field {
 func (Webhook) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("entregas", Entrega.Type).
-			Annotations(entsql.OnDelete(entsql.Cascade)),
+			Annotations(entsql.OnDelete(entsql.Cascade), entgql.RelayConnection()),
 	}
 }
 
-// Annotations of the Webhook.
+// Annotations of the Webhook: the root webhooks connection, for the admin
+// role only (internal/auth); its secrets never reach GraphQL but once, in
+// the WebhookCreado of crearWebhook and rotarSecretoWebhook.
 func (Webhook) Annotations() []schema.Annotation {
 	return []schema.Annotation{
-		entgql.Skip(entgql.SkipAll), // exposed through hand-written GraphQL types later
+		entgql.QueryField("webhooks").Description("Los webhooks suscritos a los eventos de integración, " +
+			"lo más nuevo primero. Solo para el rol admin."),
+		entgql.RelayConnection(),
+		entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput),
 		entsql.IncrementStart(webhooksRangeStart),
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/despacho"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gqlserver"
 	"github.com/banpro/factoring/internal/httpserver"
@@ -25,6 +26,7 @@ import (
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/suscripciones"
 	"github.com/banpro/factoring/internal/telemetry"
+	"github.com/banpro/factoring/internal/webhooks"
 )
 
 // Options are the parts the API is built from.
@@ -41,6 +43,12 @@ type Options struct {
 	// Telemetry, when set, traces and counts every request, and adds the
 	// trace id to the server's log lines; nil leaves both out.
 	Telemetry *telemetry.Telemetry
+	// Eventos is the configuration of events out (FACTORING_WEBHOOK_*,
+	// FACTORING_NATS_URL, …): the webhook mutations check URLs and keep
+	// secrets by it. nil means the defaults (https only, secrets stored as
+	// given). The dispatcher is not part of the server: serve and worker
+	// start it (despacho.Desde).
+	Eventos *despacho.Config
 }
 
 // ServiceSet is the set of domain services (graph.Services).
@@ -57,6 +65,25 @@ func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services 
 			TasaDescuento: cfg.TasaDescuento,
 		}),
 	}
+}
+
+// WebhooksService builds the webhook management service cfg describes: its
+// URL policy (FACTORING_WEBHOOK_ALLOW_INSECURE) and the key that encrypts
+// signing secrets at rest (FACTORING_WEBHOOK_SECRET_KEY). Webhooks run on
+// the system clock, as the dispatcher does, whatever the business clock:
+// a re-sent delivery is due now, and a rotated secret's grace period
+// counts in real time.
+func WebhooksService(db *database.DB, cfg despacho.Config, log *slog.Logger) (*webhooks.Service, error) {
+	boveda, err := webhooks.NuevaBoveda(cfg.WebhookSecretKey)
+	if err != nil {
+		return nil, err
+	}
+	return webhooks.NewService(db, webhooks.Config{
+		Clock:    clock.System{},
+		Politica: webhooks.Politica{PermitirInseguro: cfg.WebhookInseguro},
+		Boveda:   boveda,
+		Logger:   log,
+	}), nil
 }
 
 // IdempotencyStore builds the store of Idempotency-Keys: remembered for
@@ -78,6 +105,13 @@ func NewServer(o Options) (*httpserver.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Eventos == nil {
+		def, err := despacho.Load(func(string) (string, bool) { return "", false })
+		if err != nil {
+			return nil, err
+		}
+		o.Eventos = &def
+	}
 	var extensions []graphql.HandlerExtension
 	hubCfg := suscripciones.Config{Buffer: o.Config.SubscriptionBuffer}
 	if o.Telemetry != nil {
@@ -89,6 +123,9 @@ func NewServer(o Options) (*httpserver.Server, error) {
 	hub := suscripciones.New(o.DB, hubCfg)
 	services := Services(o.DB, o.Config, o.Clock)
 	services.Suscripciones = hub
+	if services.Webhooks, err = WebhooksService(o.DB, *o.Eventos, o.Logger); err != nil {
+		return nil, err
+	}
 	schema := graph.NewSchema(o.DB.Client, services)
 	if o.Idempotency == nil {
 		o.Idempotency = IdempotencyStore(o.DB, o.Config, o.Clock, o.Logger)

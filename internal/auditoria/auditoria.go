@@ -226,7 +226,8 @@ func (e Entrada) evento() (eventos.Event, error) {
 	switch r := e.Registro.(type) {
 	case *ent.Cliente:
 		var extra map[string]any
-		if c, ok := e.Cambios["lineaCredito"]; ok {
+		// A changed line names the one before; a new cliente had none.
+		if c, ok := e.Cambios["lineaCredito"]; ok && c.Anterior != nil {
 			extra = map[string]any{"linea_credito_anterior": c.Anterior}
 		}
 		return eventos.Cliente(tipo, r, extra, e.Fecha), nil

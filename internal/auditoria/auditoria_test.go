@@ -426,6 +426,8 @@ func TestCadaMutacionEscribeUnaEntrada(t *testing.T) {
 				assert.True(t, sobre.Time.Equal(env.Clock.Now()), "the event is dated like its entry: %s", sobre.Time)
 				var datos map[string]any
 				require.NoError(t, json.Unmarshal(sobre.Data, &datos))
+				_, anterior := datos["linea_credito_anterior"]
+				assert.Equal(t, m.tipo == estado.AudClienteLineaAjustada, anterior, "only a line adjustment names the line before")
 				if m.entidad == estado.EntidadOperacion {
 					assert.Equal(t, gid.Encode(id), datos["operacion_id"])
 					assert.NotEmpty(t, datos["factura_ids"], "an operación's event names its invoices")

@@ -26,15 +26,38 @@ const Consultar Permission = "consultar"
 // Operacion.eventos) is read with Consultar.
 const ConsultarAuditoria Permission = "auditoria"
 
+// GestionarWebhooks is the permission of Query.webhooks and of reading a
+// Webhook or an Entrega through node or nodes: the integrators' endpoints
+// and what was sent to them. No role but admin has it, as no role but
+// admin has the webhook mutations (crearWebhook … reenviarEntrega).
+const GestionarWebhooks Permission = "webhooks"
+
 // queryPermissions are the root query fields that need more than
 // Consultar.
 var queryPermissions = map[string]Permission{
 	"auditoria": ConsultarAuditoria,
+	"webhooks":  GestionarWebhooks,
+}
+
+// nodePermissions are the node types that need more than Consultar when
+// read through node or nodes.
+var nodePermissions = map[string]Permission{
+	"Webhook": GestionarWebhooks,
+	"Entrega": GestionarWebhooks,
 }
 
 // QueryPermission is the permission root query field name needs.
 func QueryPermission(name string) Permission {
 	if p, ok := queryPermissions[name]; ok {
+		return p
+	}
+	return Consultar
+}
+
+// NodePermission is the permission reading a node of GraphQL type
+// typeName through node or nodes needs.
+func NodePermission(typeName string) Permission {
+	if p, ok := nodePermissions[typeName]; ok {
 		return p
 	}
 	return Consultar

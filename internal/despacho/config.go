@@ -49,7 +49,7 @@ type Config struct {
 	// process wakes it at once.
 	Intervalo time.Duration
 	// Concurrencia bounds the deliveries one dispatcher sends at once
-	// (FACTORING_WORKER_CONCURRENCY, default 8).
+	// (FACTORING_WORKER_CONCURRENCY, default 16).
 	Concurrencia int
 	// EnServe: serve runs the dispatcher in-process (FACTORING_WORKER=
 	// embedded, the default); external leaves it to `factoring worker`.
@@ -62,7 +62,7 @@ const (
 	DefaultRetryVentana = 24 * time.Hour
 	DefaultVencidasCron = "0 6 * * *"
 	DefaultIntervalo    = time.Second
-	DefaultConcurrencia = 8
+	DefaultConcurrencia = 16
 )
 
 // Load reads the configuration through getenv (os.LookupEnv in main) and

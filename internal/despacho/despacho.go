@@ -116,7 +116,9 @@ type Opciones struct {
 	Reintentos Reintentos
 	// Intervalo between looks for work when idle (default 1 s).
 	Intervalo time.Duration
-	// Concurrencia bounds the sends in flight (default 8).
+	// Concurrencia bounds the sends in flight (default 16); a claim takes
+	// four times as many, so a batch of slow receivers (4 timeouts in a
+	// row) still ends within the lease.
 	Concurrencia int
 	// Arriendo is how long a claim lasts; a replica that dies mid-send
 	// holds its deliveries this long (default 2 min, at least 3 times the

@@ -102,6 +102,21 @@ func PostgresWith(t testing.TB, opts database.Options) *database.DB {
 	return newPostgres(t, server, tpl, opts)
 }
 
+// PostgresURL creates a migrated, empty PostgreSQL database private to this
+// test, dropped at cleanup and skipped like Postgres, and returns its URL
+// without opening it: for end-to-end tests that hand the URL to the binary
+// (serve, worker) and want the schema already in place.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	server := PostgresServerURL()
+	requirePostgres(t, server)
+	tpl, err := postgresTemplate(server)
+	if err != nil {
+		t.Fatalf("testkit: preparar la plantilla PostgreSQL migrada: %v", err)
+	}
+	return createPostgres(t, server, tpl)
+}
+
 // EmptySQLite returns an empty, unmigrated SQLite database in a fresh temp
 // file, closed at cleanup: for the tests of the migrations themselves.
 func EmptySQLite(t testing.TB) *database.DB {

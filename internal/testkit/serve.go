@@ -17,6 +17,7 @@ import (
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/despacho"
 )
 
 // Santiago is the default business time zone.
@@ -35,6 +36,9 @@ type ServeOptions struct {
 	Config *config.Config
 	// Logger defaults to one that discards everything.
 	Logger *slog.Logger
+	// Eventos defaults to the production defaults of events out (webhook
+	// URLs https and public only).
+	Eventos *despacho.Config
 }
 
 // Config returns the production defaults, as the environment would give
@@ -94,7 +98,7 @@ func Handler(t testing.TB, db *database.DB, opts ServeOptions) (http.Handler, cl
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv, err := app.NewServer(app.Options{DB: db, Config: cfg, Clock: opts.Clock, Logger: opts.Logger})
+	srv, err := app.NewServer(app.Options{DB: db, Config: cfg, Clock: opts.Clock, Logger: opts.Logger, Eventos: opts.Eventos})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}

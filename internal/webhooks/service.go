@@ -7,11 +7,20 @@
 // Each Service method is what one GraphQL mutation does, so its resolver is
 // one call; the role check (admin) belongs to the GraphQL layer, as for
 // every other mutation.
+//
+// Webhook changes are not entries of the audit trail (package auditoria):
+// that trail is about clientes, facturas and operaciones, each entry tied
+// to its entity and turned into an integration event. Each change is
+// logged instead, at info, with who made it and under which request: the
+// webhook's id, never its URL (it may carry the receiver's token) nor a
+// secret.
 package webhooks
 
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -19,10 +28,12 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/gid"
+	"github.com/banpro/factoring/internal/requestid"
 	"github.com/banpro/factoring/internal/validate"
 )
 
@@ -41,6 +52,7 @@ type Service struct {
 	boveda *Boveda
 	gracia time.Duration
 	avisar func()
+	log    *slog.Logger
 }
 
 // Config is what the service needs besides the database.
@@ -51,6 +63,8 @@ type Config struct {
 	Boveda *Boveda
 	// GraciaRotacion: 0 means DefaultGraciaRotacion.
 	GraciaRotacion time.Duration
+	// Logger records each change (nil: none).
+	Logger *slog.Logger
 }
 
 // NewService returns the webhook service.
@@ -63,7 +77,18 @@ func NewService(db *database.DB, cfg Config) *Service {
 	if c == nil {
 		c = clock.System{}
 	}
-	return &Service{db: db, clock: c, pol: cfg.Politica, boveda: cfg.Boveda, gracia: g, avisar: eventos.Avisar}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Service{db: db, clock: c, pol: cfg.Politica, boveda: cfg.Boveda, gracia: g, avisar: eventos.Avisar, log: log}
+}
+
+// registrar logs a change: what, to which webhook or delivery, by whom,
+// under which request, and attrs (never a URL or a secret).
+func (s *Service) registrar(ctx context.Context, msg string, id int, attrs ...any) {
+	s.log.InfoContext(ctx, msg, append([]any{"id", gid.Encode(id), "actor", auth.Actor(ctx),
+		"request_id", requestid.FromContext(ctx)}, attrs...)...)
 }
 
 // CrearInput is the input of Crear (GraphQL CrearWebhookInput).
@@ -110,6 +135,7 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*Creado, error) {
 	if err != nil {
 		return nil, fmt.Errorf("crear webhook: %w", err)
 	}
+	s.registrar(ctx, "webhook creado", w.ID, "tipos", w.Tipos)
 	return &Creado{Webhook: w, Secreto: secreto}, nil
 }
 
@@ -174,6 +200,7 @@ func (s *Service) Actualizar(ctx context.Context, id int, in ActualizarInput) (*
 	if err != nil {
 		return nil, err
 	}
+	s.registrar(ctx, "webhook actualizado", out.ID, "tipos", out.Tipos, "activo", out.Activo, "url_cambiada", in.URL != nil)
 	return out, nil
 }
 
@@ -194,6 +221,7 @@ func (s *Service) Eliminar(ctx context.Context, id int) (*ent.Webhook, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.registrar(ctx, "webhook eliminado", out.ID)
 	return out, nil
 }
 
@@ -223,6 +251,7 @@ func (s *Service) RotarSecreto(ctx context.Context, id int) (*Creado, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.registrar(ctx, "secreto de webhook rotado", out.ID, "anterior_vigente_hasta", out.SecretoAnteriorHasta)
 	return &Creado{Webhook: out, Secreto: secreto}, nil
 }
 
@@ -256,6 +285,7 @@ func (s *Service) ReenviarEntrega(ctx context.Context, id int) (*ent.Entrega, er
 	if err != nil {
 		return nil, err
 	}
+	s.registrar(ctx, "entrega reenviada", out.ID, "evento", out.EventoID, "tipo", out.Tipo)
 	s.avisar()
 	return out, nil
 }
