@@ -10,12 +10,15 @@
 package graph
 
 import (
+	"context"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/suscripciones"
 	"github.com/banpro/factoring/internal/webhooks"
 )
 
@@ -25,17 +28,29 @@ type Resolver struct {
 	services Services
 }
 
-// Services are the domain services the mutations call.
+// Services are the domain services the mutations call, and the hub the
+// subscriptions read.
 type Services struct {
 	Clientes    *clientes.Service
 	Facturas    *facturas.Service
 	Operaciones *operaciones.Service
 	// Webhooks manages the integrators' webhooks and their deliveries.
 	Webhooks *webhooks.Service
+	// Suscripciones feeds Subscription.eventos; nil refuses subscriptions
+	// (SERVICE_UNAVAILABLE).
+	Suscripciones Suscriptor
+}
+
+// Suscriptor is what Subscription.eventos needs (suscripciones.Hub).
+type Suscriptor interface {
+	Suscribir(ctx context.Context, f suscripciones.Filtro) (<-chan *suscripciones.Evento, error)
 }
 
 // NewSchema is the API's executable schema: reads go to client, mutations
-// to services.
+// to services, subscriptions to services.Suscripciones.
 func NewSchema(client *ent.Client, services Services) graphql.ExecutableSchema {
+	if services.Suscripciones == nil {
+		services.Suscripciones = sinSuscripciones{}
+	}
 	return NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})
 }

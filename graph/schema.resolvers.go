@@ -15,6 +15,7 @@ import (
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/suscripciones"
 	"github.com/banpro/factoring/internal/webhooks"
 	"github.com/shopspring/decimal"
 )
@@ -23,6 +24,11 @@ import (
 func (r *clienteResolver) LineaUtilizada(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error) {
 	linea := clientes.LineaUtilizada(obj)
 	return &linea, nil
+}
+
+// Nodo is the resolver for the nodo field.
+func (r *eventoResolver) Nodo(ctx context.Context, obj *suscripciones.Evento) (ent.Noder, error) {
+	return nodoDe(ctx, r.client, obj)
 }
 
 // CrearCliente is the resolver for the crearCliente field.
@@ -152,7 +158,22 @@ func (r *queryResolver) Operacion(ctx context.Context, id int) (*ent.Operacion, 
 	return orNotFound(q.Only(ctx))("operación", id)
 }
 
+// Eventos is the resolver for the eventos field.
+func (r *subscriptionResolver) Eventos(ctx context.Context, tipos []string, clienteID *int, operacionID *int) (<-chan *suscripciones.Evento, error) {
+	return r.services.Suscripciones.Suscribir(ctx, suscripciones.Filtro{Tipos: tipos, ClienteID: clienteID, OperacionID: operacionID})
+}
+
+// Evento returns EventoResolver implementation.
+func (r *Resolver) Evento() EventoResolver { return &eventoResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+type (
+	eventoResolver       struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+)

@@ -36,6 +36,9 @@ func TestPorOmision(t *testing.T) {
 	assert.Equal(t, 16, cfg.DBMaxConns)
 	assert.Equal(t, 30*time.Second, cfg.RequestTimeout)
 	assert.Empty(t, cfg.TrustedDocuments, "any operation runs unless a list is given")
+	assert.Equal(t, 20, cfg.SubscriptionsPerConnection)
+	assert.Equal(t, 10, cfg.SubscriptionConnectionsPerSubject)
+	assert.Equal(t, 256, cfg.SubscriptionBuffer)
 
 	t.Run("vacias_valen_como_ausentes", func(t *testing.T) {
 		empty, err := config.Load(env(map[string]string{
@@ -62,6 +65,10 @@ func TestValoresValidos(t *testing.T) {
 		"FACTORING_PLAYGROUND":        "false",
 		"FACTORING_INTROSPECTION":     "0",
 		"FACTORING_TRUSTED_DOCUMENTS": "/etc/factoring/documentos.json",
+
+		"FACTORING_SUBSCRIPTIONS_PER_CONNECTION":         "5",
+		"FACTORING_SUBSCRIPTION_CONNECTIONS_PER_SUBJECT": "1000",
+		"FACTORING_SUBSCRIPTION_BUFFER":                  "16",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "postgres://app:clave@db:5432/factoring?sslmode=disable", cfg.DatabaseURL)
@@ -73,6 +80,9 @@ func TestValoresValidos(t *testing.T) {
 	assert.False(t, cfg.Playground)
 	assert.False(t, cfg.Introspection)
 	assert.Equal(t, "/etc/factoring/documentos.json", cfg.TrustedDocuments)
+	assert.Equal(t, 5, cfg.SubscriptionsPerConnection)
+	assert.Equal(t, 1000, cfg.SubscriptionConnectionsPerSubject)
+	assert.Equal(t, 16, cfg.SubscriptionBuffer)
 
 	for _, tasa := range []string{"100", "100.00", "0.01", "2", "2.1", "2.120"} {
 		t.Run("tasa_aceptada_"+tasa, func(t *testing.T) {
@@ -118,6 +128,9 @@ func TestValoresInvalidos(t *testing.T) {
 		{"conexiones_no_numericas", "FACTORING_DB_MAX_CONNS", "muchas"},
 		{"timeout_sin_unidad", "FACTORING_REQUEST_TIMEOUT", "30"},
 		{"timeout_demasiado_corto", "FACTORING_REQUEST_TIMEOUT", "1ms"},
+		{"suscripciones_por_conexion_cero", "FACTORING_SUBSCRIPTIONS_PER_CONNECTION", "0"},
+		{"conexiones_por_sujeto_no_numericas", "FACTORING_SUBSCRIPTION_CONNECTIONS_PER_SUBJECT", "muchas"},
+		{"buffer_negativo", "FACTORING_SUBSCRIPTION_BUFFER", "-1"},
 		{"rol_con_mayusculas", "FACTORING_DB_SERVING_ROLE", "Factoring"},
 		{"rol_con_inyeccion", "FACTORING_DB_SERVING_ROLE", "x; DROP TABLE clientes"},
 	}
