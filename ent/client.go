@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
@@ -39,6 +40,8 @@ type Client struct {
 	ClaveIdempotencia *ClaveIdempotenciaClient
 	// Cliente is the client for interacting with the Cliente builders.
 	Cliente *ClienteClient
+	// Deudor is the client for interacting with the Deudor builders.
+	Deudor *DeudorClient
 	// Entrega is the client for interacting with the Entrega builders.
 	Entrega *EntregaClient
 	// EventoAuditoria is the client for interacting with the EventoAuditoria builders.
@@ -70,6 +73,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.ClaveIdempotencia = NewClaveIdempotenciaClient(c.config)
 	c.Cliente = NewClienteClient(c.config)
+	c.Deudor = NewDeudorClient(c.config)
 	c.Entrega = NewEntregaClient(c.config)
 	c.EventoAuditoria = NewEventoAuditoriaClient(c.config)
 	c.Factura = NewFacturaClient(c.config)
@@ -173,6 +177,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:            cfg,
 		ClaveIdempotencia: NewClaveIdempotenciaClient(cfg),
 		Cliente:           NewClienteClient(cfg),
+		Deudor:            NewDeudorClient(cfg),
 		Entrega:           NewEntregaClient(cfg),
 		EventoAuditoria:   NewEventoAuditoriaClient(cfg),
 		Factura:           NewFacturaClient(cfg),
@@ -203,6 +208,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:            cfg,
 		ClaveIdempotencia: NewClaveIdempotenciaClient(cfg),
 		Cliente:           NewClienteClient(cfg),
+		Deudor:            NewDeudorClient(cfg),
 		Entrega:           NewEntregaClient(cfg),
 		EventoAuditoria:   NewEventoAuditoriaClient(cfg),
 		Factura:           NewFacturaClient(cfg),
@@ -241,8 +247,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.ClaveIdempotencia, c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura,
-		c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
+		c.ClaveIdempotencia, c.Cliente, c.Deudor, c.Entrega, c.EventoAuditoria,
+		c.Factura, c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
 		c.TareaEjecucion, c.Webhook,
 	} {
 		n.Use(hooks...)
@@ -253,8 +259,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.ClaveIdempotencia, c.Cliente, c.Entrega, c.EventoAuditoria, c.Factura,
-		c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
+		c.ClaveIdempotencia, c.Cliente, c.Deudor, c.Entrega, c.EventoAuditoria,
+		c.Factura, c.Operacion, c.OperacionEvento, c.OperacionFactura, c.OutboxEvento,
 		c.TareaEjecucion, c.Webhook,
 	} {
 		n.Intercept(interceptors...)
@@ -268,6 +274,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ClaveIdempotencia.mutate(ctx, m)
 	case *ClienteMutation:
 		return c.Cliente.mutate(ctx, m)
+	case *DeudorMutation:
+		return c.Deudor.mutate(ctx, m)
 	case *EntregaMutation:
 		return c.Entrega.mutate(ctx, m)
 	case *EventoAuditoriaMutation:
@@ -605,6 +613,171 @@ func (c *ClienteClient) mutate(ctx context.Context, m *ClienteMutation) (Value, 
 	}
 }
 
+// DeudorClient is a client for the Deudor schema.
+type DeudorClient struct {
+	config
+}
+
+// NewDeudorClient returns a client for the Deudor from the given config.
+func NewDeudorClient(c config) *DeudorClient {
+	return &DeudorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `deudor.Hooks(f(g(h())))`.
+func (c *DeudorClient) Use(hooks ...Hook) {
+	c.hooks.Deudor = append(c.hooks.Deudor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `deudor.Intercept(f(g(h())))`.
+func (c *DeudorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Deudor = append(c.inters.Deudor, interceptors...)
+}
+
+// Create returns a builder for creating a Deudor entity.
+func (c *DeudorClient) Create() *DeudorCreate {
+	mutation := newDeudorMutation(c.config, OpCreate)
+	return &DeudorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Deudor entities.
+func (c *DeudorClient) CreateBulk(builders ...*DeudorCreate) *DeudorCreateBulk {
+	return &DeudorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DeudorClient) MapCreateBulk(slice any, setFunc func(*DeudorCreate, int)) *DeudorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DeudorCreateBulk{err: fmt.Errorf("calling to DeudorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DeudorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DeudorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Deudor.
+func (c *DeudorClient) Update() *DeudorUpdate {
+	mutation := newDeudorMutation(c.config, OpUpdate)
+	return &DeudorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DeudorClient) UpdateOne(_m *Deudor) *DeudorUpdateOne {
+	mutation := newDeudorMutation(c.config, OpUpdateOne, withDeudor(_m))
+	return &DeudorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DeudorClient) UpdateOneID(id int) *DeudorUpdateOne {
+	mutation := newDeudorMutation(c.config, OpUpdateOne, withDeudorID(id))
+	return &DeudorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Deudor.
+func (c *DeudorClient) Delete() *DeudorDelete {
+	mutation := newDeudorMutation(c.config, OpDelete)
+	return &DeudorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DeudorClient) DeleteOne(_m *Deudor) *DeudorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DeudorClient) DeleteOneID(id int) *DeudorDeleteOne {
+	builder := c.Delete().Where(deudor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DeudorDeleteOne{builder}
+}
+
+// Query returns a query builder for Deudor.
+func (c *DeudorClient) Query() *DeudorQuery {
+	return &DeudorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDeudor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Deudor entity by its id.
+func (c *DeudorClient) Get(ctx context.Context, id int) (*Deudor, error) {
+	return c.Query().Where(deudor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DeudorClient) GetX(ctx context.Context, id int) *Deudor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryFacturas queries the facturas edge of a Deudor.
+func (c *DeudorClient) QueryFacturas(_m *Deudor) *FacturaQuery {
+	query := (&FacturaClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deudor.Table, deudor.FieldID, id),
+			sqlgraph.To(factura.Table, factura.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, deudor.FacturasTable, deudor.FacturasColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEventos queries the eventos edge of a Deudor.
+func (c *DeudorClient) QueryEventos(_m *Deudor) *EventoAuditoriaQuery {
+	query := (&EventoAuditoriaClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(deudor.Table, deudor.FieldID, id),
+			sqlgraph.To(eventoauditoria.Table, eventoauditoria.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, deudor.EventosTable, deudor.EventosColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *DeudorClient) Hooks() []Hook {
+	return c.hooks.Deudor
+}
+
+// Interceptors returns the client interceptors.
+func (c *DeudorClient) Interceptors() []Interceptor {
+	return c.inters.Deudor
+}
+
+func (c *DeudorClient) mutate(ctx context.Context, m *DeudorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DeudorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DeudorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DeudorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DeudorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Deudor mutation op: %q", m.Op())
+	}
+}
+
 // EntregaClient is a client for the Entrega schema.
 type EntregaClient struct {
 	config
@@ -926,6 +1099,22 @@ func (c *EventoAuditoriaClient) QueryOperacion(_m *EventoAuditoria) *OperacionQu
 	return query
 }
 
+// QueryDeudor queries the deudor edge of a EventoAuditoria.
+func (c *EventoAuditoriaClient) QueryDeudor(_m *EventoAuditoria) *DeudorQuery {
+	query := (&DeudorClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(eventoauditoria.Table, eventoauditoria.FieldID, id),
+			sqlgraph.To(deudor.Table, deudor.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, eventoauditoria.DeudorTable, eventoauditoria.DeudorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *EventoAuditoriaClient) Hooks() []Hook {
 	return c.hooks.EventoAuditoria
@@ -1068,6 +1257,22 @@ func (c *FacturaClient) QueryCliente(_m *Factura) *ClienteQuery {
 			sqlgraph.From(factura.Table, factura.FieldID, id),
 			sqlgraph.To(cliente.Table, cliente.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, factura.ClienteTable, factura.ClienteColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeudor queries the deudor edge of a Factura.
+func (c *FacturaClient) QueryDeudor(_m *Factura) *DeudorQuery {
+	query := (&DeudorClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(factura.Table, factura.FieldID, id),
+			sqlgraph.To(deudor.Table, deudor.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, factura.DeudorTable, factura.DeudorColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2060,13 +2265,13 @@ func (c *WebhookClient) mutate(ctx context.Context, m *WebhookMutation) (Value, 
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		ClaveIdempotencia, Cliente, Entrega, EventoAuditoria, Factura, Operacion,
-		OperacionEvento, OperacionFactura, OutboxEvento, TareaEjecucion,
+		ClaveIdempotencia, Cliente, Deudor, Entrega, EventoAuditoria, Factura,
+		Operacion, OperacionEvento, OperacionFactura, OutboxEvento, TareaEjecucion,
 		Webhook []ent.Hook
 	}
 	inters struct {
-		ClaveIdempotencia, Cliente, Entrega, EventoAuditoria, Factura, Operacion,
-		OperacionEvento, OperacionFactura, OutboxEvento, TareaEjecucion,
+		ClaveIdempotencia, Cliente, Deudor, Entrega, EventoAuditoria, Factura,
+		Operacion, OperacionEvento, OperacionFactura, OutboxEvento, TareaEjecucion,
 		Webhook []ent.Interceptor
 	}
 )

@@ -41,6 +41,8 @@ type Cliente struct {
 	Estado estado.Cliente `json:"estado,omitempty"`
 	// Motivo de la última suspensión o bloqueo; se borra al activar
 	MotivoEstado *string `json:"motivo_estado,omitempty"`
+	// Porcentaje de lineaCredito que el cliente puede tener expuesto a un mismo deudor; nulo: el configurado
+	ConcentracionMaxima *decimal.Decimal `json:"concentracion_maxima,omitempty"`
 	// CreadoEn holds the value of the "creado_en" field.
 	CreadoEn time.Time `json:"creado_en,omitempty"`
 	// ActualizadoEn holds the value of the "actualizado_en" field.
@@ -102,6 +104,8 @@ func (*Cliente) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case cliente.FieldConcentracionMaxima:
+			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
 		case cliente.FieldLineaCredito, cliente.FieldLineaDisponible:
 			values[i] = new(decimal.Decimal)
 		case cliente.FieldID:
@@ -200,6 +204,13 @@ func (_m *Cliente) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.MotivoEstado = new(string)
 				*_m.MotivoEstado = value.String
+			}
+		case cliente.FieldConcentracionMaxima:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field concentracion_maxima", values[i])
+			} else if value.Valid {
+				_m.ConcentracionMaxima = new(decimal.Decimal)
+				*_m.ConcentracionMaxima = *value.S.(*decimal.Decimal)
 			}
 		case cliente.FieldCreadoEn:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -303,6 +314,11 @@ func (_m *Cliente) String() string {
 	if v := _m.MotivoEstado; v != nil {
 		builder.WriteString("motivo_estado=")
 		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.ConcentracionMaxima; v != nil {
+		builder.WriteString("concentracion_maxima=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")
 	builder.WriteString("creado_en=")

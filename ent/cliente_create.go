@@ -131,6 +131,20 @@ func (_c *ClienteCreate) SetNillableMotivoEstado(v *string) *ClienteCreate {
 	return _c
 }
 
+// SetConcentracionMaxima sets the "concentracion_maxima" field.
+func (_c *ClienteCreate) SetConcentracionMaxima(v decimal.Decimal) *ClienteCreate {
+	_c.mutation.SetConcentracionMaxima(v)
+	return _c
+}
+
+// SetNillableConcentracionMaxima sets the "concentracion_maxima" field if the given value is not nil.
+func (_c *ClienteCreate) SetNillableConcentracionMaxima(v *decimal.Decimal) *ClienteCreate {
+	if v != nil {
+		_c.SetConcentracionMaxima(*v)
+	}
+	return _c
+}
+
 // SetCreadoEn sets the "creado_en" field.
 func (_c *ClienteCreate) SetCreadoEn(v time.Time) *ClienteCreate {
 	_c.mutation.SetCreadoEn(v)
@@ -367,6 +381,10 @@ func (_c *ClienteCreate) createSpec() (*Cliente, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MotivoEstado(); ok {
 		_spec.SetField(cliente.FieldMotivoEstado, field.TypeString, value)
 		_node.MotivoEstado = &value
+	}
+	if value, ok := _c.mutation.ConcentracionMaxima(); ok {
+		_spec.SetField(cliente.FieldConcentracionMaxima, field.TypeFloat64, value)
+		_node.ConcentracionMaxima = &value
 	}
 	if value, ok := _c.mutation.CreadoEn(); ok {
 		_spec.SetField(cliente.FieldCreadoEn, field.TypeTime, value)

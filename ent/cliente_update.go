@@ -198,6 +198,33 @@ func (_u *ClienteUpdate) ClearMotivoEstado() *ClienteUpdate {
 	return _u
 }
 
+// SetConcentracionMaxima sets the "concentracion_maxima" field.
+func (_u *ClienteUpdate) SetConcentracionMaxima(v decimal.Decimal) *ClienteUpdate {
+	_u.mutation.ResetConcentracionMaxima()
+	_u.mutation.SetConcentracionMaxima(v)
+	return _u
+}
+
+// SetNillableConcentracionMaxima sets the "concentracion_maxima" field if the given value is not nil.
+func (_u *ClienteUpdate) SetNillableConcentracionMaxima(v *decimal.Decimal) *ClienteUpdate {
+	if v != nil {
+		_u.SetConcentracionMaxima(*v)
+	}
+	return _u
+}
+
+// AddConcentracionMaxima adds value to the "concentracion_maxima" field.
+func (_u *ClienteUpdate) AddConcentracionMaxima(v decimal.Decimal) *ClienteUpdate {
+	_u.mutation.AddConcentracionMaxima(v)
+	return _u
+}
+
+// ClearConcentracionMaxima clears the value of the "concentracion_maxima" field.
+func (_u *ClienteUpdate) ClearConcentracionMaxima() *ClienteUpdate {
+	_u.mutation.ClearConcentracionMaxima()
+	return _u
+}
+
 // SetActualizadoEn sets the "actualizado_en" field.
 func (_u *ClienteUpdate) SetActualizadoEn(v time.Time) *ClienteUpdate {
 	_u.mutation.SetActualizadoEn(v)
@@ -454,6 +481,15 @@ func (_u *ClienteUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.MotivoEstadoCleared() {
 		_spec.ClearField(cliente.FieldMotivoEstado, field.TypeString)
+	}
+	if value, ok := _u.mutation.ConcentracionMaxima(); ok {
+		_spec.SetField(cliente.FieldConcentracionMaxima, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedConcentracionMaxima(); ok {
+		_spec.AddField(cliente.FieldConcentracionMaxima, field.TypeFloat64, value)
+	}
+	if _u.mutation.ConcentracionMaximaCleared() {
+		_spec.ClearField(cliente.FieldConcentracionMaxima, field.TypeFloat64)
 	}
 	if value, ok := _u.mutation.ActualizadoEn(); ok {
 		_spec.SetField(cliente.FieldActualizadoEn, field.TypeTime, value)
@@ -779,6 +815,33 @@ func (_u *ClienteUpdateOne) ClearMotivoEstado() *ClienteUpdateOne {
 	return _u
 }
 
+// SetConcentracionMaxima sets the "concentracion_maxima" field.
+func (_u *ClienteUpdateOne) SetConcentracionMaxima(v decimal.Decimal) *ClienteUpdateOne {
+	_u.mutation.ResetConcentracionMaxima()
+	_u.mutation.SetConcentracionMaxima(v)
+	return _u
+}
+
+// SetNillableConcentracionMaxima sets the "concentracion_maxima" field if the given value is not nil.
+func (_u *ClienteUpdateOne) SetNillableConcentracionMaxima(v *decimal.Decimal) *ClienteUpdateOne {
+	if v != nil {
+		_u.SetConcentracionMaxima(*v)
+	}
+	return _u
+}
+
+// AddConcentracionMaxima adds value to the "concentracion_maxima" field.
+func (_u *ClienteUpdateOne) AddConcentracionMaxima(v decimal.Decimal) *ClienteUpdateOne {
+	_u.mutation.AddConcentracionMaxima(v)
+	return _u
+}
+
+// ClearConcentracionMaxima clears the value of the "concentracion_maxima" field.
+func (_u *ClienteUpdateOne) ClearConcentracionMaxima() *ClienteUpdateOne {
+	_u.mutation.ClearConcentracionMaxima()
+	return _u
+}
+
 // SetActualizadoEn sets the "actualizado_en" field.
 func (_u *ClienteUpdateOne) SetActualizadoEn(v time.Time) *ClienteUpdateOne {
 	_u.mutation.SetActualizadoEn(v)
@@ -1065,6 +1128,15 @@ func (_u *ClienteUpdateOne) sqlSave(ctx context.Context) (_node *Cliente, err er
 	}
 	if _u.mutation.MotivoEstadoCleared() {
 		_spec.ClearField(cliente.FieldMotivoEstado, field.TypeString)
+	}
+	if value, ok := _u.mutation.ConcentracionMaxima(); ok {
+		_spec.SetField(cliente.FieldConcentracionMaxima, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedConcentracionMaxima(); ok {
+		_spec.AddField(cliente.FieldConcentracionMaxima, field.TypeFloat64, value)
+	}
+	if _u.mutation.ConcentracionMaximaCleared() {
+		_spec.ClearField(cliente.FieldConcentracionMaxima, field.TypeFloat64)
 	}
 	if value, ok := _u.mutation.ActualizadoEn(); ok {
 		_spec.SetField(cliente.FieldActualizadoEn, field.TypeTime, value)

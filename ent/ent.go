@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
@@ -85,6 +86,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			claveidempotencia.Table: claveidempotencia.ValidColumn,
 			cliente.Table:           cliente.ValidColumn,
+			deudor.Table:            deudor.ValidColumn,
 			entrega.Table:           entrega.ValidColumn,
 			eventoauditoria.Table:   eventoauditoria.ValidColumn,
 			factura.Table:           factura.ValidColumn,

@@ -22,6 +22,7 @@ import (
 var defaultOrders = map[string]struct{ field, direction string }{
 	"ClienteOrder":         {"CREADO_EN", "DESC"},
 	"FacturaOrder":         {"CREADO_EN", "DESC"},
+	"DeudorOrder":          {"CREADO_EN", "DESC"},
 	"OperacionOrder":       {"FECHA_SOLICITUD", "DESC"},
 	"OperacionEventoOrder": {"FECHA", "ASC"},
 	"EventoAuditoriaOrder": {"FECHA", "ASC"},

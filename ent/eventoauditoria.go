@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
@@ -24,7 +25,7 @@ type EventoAuditoria struct {
 	ID int `json:"id,omitempty"`
 	// Entidad holds the value of the "entidad" field.
 	Entidad estado.Entidad `json:"entidad,omitempty"`
-	// ID del cliente, la factura o la operación; el mismo que su arista
+	// ID del cliente, la factura, la operación o el deudor; el mismo que su arista
 	EntidadID int `json:"entidad_id,omitempty"`
 	// ClienteID holds the value of the "cliente_id" field.
 	ClienteID *int `json:"cliente_id,omitempty"`
@@ -32,6 +33,8 @@ type EventoAuditoria struct {
 	FacturaID *int `json:"factura_id,omitempty"`
 	// OperacionID holds the value of the "operacion_id" field.
 	OperacionID *int `json:"operacion_id,omitempty"`
+	// DeudorID holds the value of the "deudor_id" field.
+	DeudorID *int `json:"deudor_id,omitempty"`
 	// Tipo holds the value of the "tipo" field.
 	Tipo estado.TipoAuditoria `json:"tipo,omitempty"`
 	// Fecha holds the value of the "fecha" field.
@@ -64,11 +67,13 @@ type EventoAuditoriaEdges struct {
 	Factura *Factura `json:"factura,omitempty"`
 	// Operacion holds the value of the operacion edge.
 	Operacion *Operacion `json:"operacion,omitempty"`
+	// Deudor holds the value of the deudor edge.
+	Deudor *Deudor `json:"deudor,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 }
 
 // ClienteOrErr returns the Cliente value or an error if the edge
@@ -104,6 +109,17 @@ func (e EventoAuditoriaEdges) OperacionOrErr() (*Operacion, error) {
 	return nil, &NotLoadedError{edge: "operacion"}
 }
 
+// DeudorOrErr returns the Deudor value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e EventoAuditoriaEdges) DeudorOrErr() (*Deudor, error) {
+	if e.Deudor != nil {
+		return e.Deudor, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: deudor.Label}
+	}
+	return nil, &NotLoadedError{edge: "deudor"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*EventoAuditoria) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -111,7 +127,7 @@ func (*EventoAuditoria) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case eventoauditoria.FieldDetalle:
 			values[i] = new([]byte)
-		case eventoauditoria.FieldID, eventoauditoria.FieldEntidadID, eventoauditoria.FieldClienteID, eventoauditoria.FieldFacturaID, eventoauditoria.FieldOperacionID:
+		case eventoauditoria.FieldID, eventoauditoria.FieldEntidadID, eventoauditoria.FieldClienteID, eventoauditoria.FieldFacturaID, eventoauditoria.FieldOperacionID, eventoauditoria.FieldDeudorID:
 			values[i] = new(sql.NullInt64)
 		case eventoauditoria.FieldEntidad, eventoauditoria.FieldTipo, eventoauditoria.FieldEstadoAnterior, eventoauditoria.FieldEstadoNuevo, eventoauditoria.FieldRequestID, eventoauditoria.FieldCorrelationID, eventoauditoria.FieldActor, eventoauditoria.FieldTraceID:
 			values[i] = new(sql.NullString)
@@ -170,6 +186,13 @@ func (_m *EventoAuditoria) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.OperacionID = new(int)
 				*_m.OperacionID = int(value.Int64)
+			}
+		case eventoauditoria.FieldDeudorID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field deudor_id", values[i])
+			} else if value.Valid {
+				_m.DeudorID = new(int)
+				*_m.DeudorID = int(value.Int64)
 			}
 		case eventoauditoria.FieldTipo:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -259,6 +282,11 @@ func (_m *EventoAuditoria) QueryOperacion() *OperacionQuery {
 	return NewEventoAuditoriaClient(_m.config).QueryOperacion(_m)
 }
 
+// QueryDeudor queries the "deudor" edge of the EventoAuditoria entity.
+func (_m *EventoAuditoria) QueryDeudor() *DeudorQuery {
+	return NewEventoAuditoriaClient(_m.config).QueryDeudor(_m)
+}
+
 // Update returns a builder for updating this EventoAuditoria.
 // Note that you need to call EventoAuditoria.Unwrap() before calling this method if this EventoAuditoria
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -300,6 +328,11 @@ func (_m *EventoAuditoria) String() string {
 	builder.WriteString(", ")
 	if v := _m.OperacionID; v != nil {
 		builder.WriteString("operacion_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.DeudorID; v != nil {
+		builder.WriteString("deudor_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

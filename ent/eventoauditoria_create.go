@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
@@ -74,6 +75,20 @@ func (_c *EventoAuditoriaCreate) SetOperacionID(v int) *EventoAuditoriaCreate {
 func (_c *EventoAuditoriaCreate) SetNillableOperacionID(v *int) *EventoAuditoriaCreate {
 	if v != nil {
 		_c.SetOperacionID(*v)
+	}
+	return _c
+}
+
+// SetDeudorID sets the "deudor_id" field.
+func (_c *EventoAuditoriaCreate) SetDeudorID(v int) *EventoAuditoriaCreate {
+	_c.mutation.SetDeudorID(v)
+	return _c
+}
+
+// SetNillableDeudorID sets the "deudor_id" field if the given value is not nil.
+func (_c *EventoAuditoriaCreate) SetNillableDeudorID(v *int) *EventoAuditoriaCreate {
+	if v != nil {
+		_c.SetDeudorID(*v)
 	}
 	return _c
 }
@@ -177,6 +192,11 @@ func (_c *EventoAuditoriaCreate) SetFactura(v *Factura) *EventoAuditoriaCreate {
 // SetOperacion sets the "operacion" edge to the Operacion entity.
 func (_c *EventoAuditoriaCreate) SetOperacion(v *Operacion) *EventoAuditoriaCreate {
 	return _c.SetOperacionID(v.ID)
+}
+
+// SetDeudor sets the "deudor" edge to the Deudor entity.
+func (_c *EventoAuditoriaCreate) SetDeudor(v *Deudor) *EventoAuditoriaCreate {
+	return _c.SetDeudorID(v.ID)
 }
 
 // Mutation returns the EventoAuditoriaMutation object of the builder.
@@ -393,6 +413,23 @@ func (_c *EventoAuditoriaCreate) createSpec() (*EventoAuditoria, *sqlgraph.Creat
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.OperacionID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeudorIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   eventoauditoria.DeudorTable,
+			Columns: []string{eventoauditoria.DeudorColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deudor.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeudorID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
@@ -29,6 +30,7 @@ type EventoAuditoriaQuery struct {
 	withCliente   *ClienteQuery
 	withFactura   *FacturaQuery
 	withOperacion *OperacionQuery
+	withDeudor    *DeudorQuery
 	loadTotal     []func(context.Context, []*EventoAuditoria) error
 	modifiers     []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -126,6 +128,28 @@ func (_q *EventoAuditoriaQuery) QueryOperacion() *OperacionQuery {
 			sqlgraph.From(eventoauditoria.Table, eventoauditoria.FieldID, selector),
 			sqlgraph.To(operacion.Table, operacion.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, eventoauditoria.OperacionTable, eventoauditoria.OperacionColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeudor chains the current query on the "deudor" edge.
+func (_q *EventoAuditoriaQuery) QueryDeudor() *DeudorQuery {
+	query := (&DeudorClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(eventoauditoria.Table, eventoauditoria.FieldID, selector),
+			sqlgraph.To(deudor.Table, deudor.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, eventoauditoria.DeudorTable, eventoauditoria.DeudorColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -328,6 +352,7 @@ func (_q *EventoAuditoriaQuery) Clone() *EventoAuditoriaQuery {
 		withCliente:   _q.withCliente.Clone(),
 		withFactura:   _q.withFactura.Clone(),
 		withOperacion: _q.withOperacion.Clone(),
+		withDeudor:    _q.withDeudor.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -365,6 +390,17 @@ func (_q *EventoAuditoriaQuery) WithOperacion(opts ...func(*OperacionQuery)) *Ev
 		opt(query)
 	}
 	_q.withOperacion = query
+	return _q
+}
+
+// WithDeudor tells the query-builder to eager-load the nodes that are connected to
+// the "deudor" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *EventoAuditoriaQuery) WithDeudor(opts ...func(*DeudorQuery)) *EventoAuditoriaQuery {
+	query := (&DeudorClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeudor = query
 	return _q
 }
 
@@ -446,10 +482,11 @@ func (_q *EventoAuditoriaQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	var (
 		nodes       = []*EventoAuditoria{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withCliente != nil,
 			_q.withFactura != nil,
 			_q.withOperacion != nil,
+			_q.withDeudor != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -488,6 +525,12 @@ func (_q *EventoAuditoriaQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	if query := _q.withOperacion; query != nil {
 		if err := _q.loadOperacion(ctx, query, nodes, nil,
 			func(n *EventoAuditoria, e *Operacion) { n.Edges.Operacion = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeudor; query != nil {
+		if err := _q.loadDeudor(ctx, query, nodes, nil,
+			func(n *EventoAuditoria, e *Deudor) { n.Edges.Deudor = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -595,6 +638,38 @@ func (_q *EventoAuditoriaQuery) loadOperacion(ctx context.Context, query *Operac
 	}
 	return nil
 }
+func (_q *EventoAuditoriaQuery) loadDeudor(ctx context.Context, query *DeudorQuery, nodes []*EventoAuditoria, init func(*EventoAuditoria), assign func(*EventoAuditoria, *Deudor)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*EventoAuditoria)
+	for i := range nodes {
+		if nodes[i].DeudorID == nil {
+			continue
+		}
+		fk := *nodes[i].DeudorID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(deudor.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deudor_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *EventoAuditoriaQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -632,6 +707,9 @@ func (_q *EventoAuditoriaQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withOperacion != nil {
 			_spec.Node.AddColumnOnce(eventoauditoria.FieldOperacionID)
+		}
+		if _q.withDeudor != nil {
+			_spec.Node.AddColumnOnce(eventoauditoria.FieldDeudorID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

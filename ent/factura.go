@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/shopspring/decimal"
@@ -24,9 +25,11 @@ type Factura struct {
 	ClienteID int `json:"cliente_id,omitempty"`
 	// NumeroFactura holds the value of the "numero_factura" field.
 	NumeroFactura string `json:"numero_factura,omitempty"`
+	// El deudor de rut_deudor
+	DeudorID int `json:"deudor_id,omitempty"`
 	// RUT del deudor en forma canónica, p. ej. 76.543.210-3
 	RutDeudor string `json:"rut_deudor,omitempty"`
-	// RazonSocialDeudor holds the value of the "razon_social_deudor" field.
+	// La razón social del deudor como la escribe la factura
 	RazonSocialDeudor string `json:"razon_social_deudor,omitempty"`
 	// MontoTotal holds the value of the "monto_total" field.
 	MontoTotal decimal.Decimal `json:"monto_total,omitempty"`
@@ -34,8 +37,14 @@ type Factura struct {
 	FechaEmision time.Time `json:"fecha_emision,omitempty"`
 	// FechaVencimiento holds the value of the "fecha_vencimiento" field.
 	FechaVencimiento time.Time `json:"fecha_vencimiento,omitempty"`
+	// Cuando el deudor recibió la factura: desde ella corren los 8 días para reclamarla (Ley 19.983)
+	FechaRecepcion time.Time `json:"fecha_recepcion,omitempty"`
 	// Estado holds the value of the "estado" field.
 	Estado estado.Factura `json:"estado,omitempty"`
+	// El acuse de recibo del deudor: PENDIENTE, ACEPTADA o RECLAMADA
+	EstadoAcuse estado.Acuse `json:"estado_acuse,omitempty"`
+	// Lo que dijo el deudor al aceptarla o reclamarla
+	MotivoAcuse *string `json:"motivo_acuse,omitempty"`
 	// MotivoAnulacion holds the value of the "motivo_anulacion" field.
 	MotivoAnulacion *string `json:"motivo_anulacion,omitempty"`
 	// CreadoEn holds the value of the "creado_en" field.
@@ -52,6 +61,8 @@ type Factura struct {
 type FacturaEdges struct {
 	// Cliente holds the value of the cliente edge.
 	Cliente *Cliente `json:"cliente,omitempty"`
+	// Deudor holds the value of the deudor edge.
+	Deudor *Deudor `json:"deudor,omitempty"`
 	// Operaciones holds the value of the operaciones edge.
 	Operaciones []*Operacion `json:"operaciones,omitempty"`
 	// La auditoría de la factura (las operaciones que la retienen, ceden o liberan las registran en las suyas), en el orden en que ocurrió
@@ -60,9 +71,9 @@ type FacturaEdges struct {
 	OperacionFacturas []*OperacionFactura `json:"operacion_facturas,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
 
 	namedOperaciones       map[string][]*Operacion
 	namedEventos           map[string][]*EventoAuditoria
@@ -80,10 +91,21 @@ func (e FacturaEdges) ClienteOrErr() (*Cliente, error) {
 	return nil, &NotLoadedError{edge: "cliente"}
 }
 
+// DeudorOrErr returns the Deudor value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e FacturaEdges) DeudorOrErr() (*Deudor, error) {
+	if e.Deudor != nil {
+		return e.Deudor, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: deudor.Label}
+	}
+	return nil, &NotLoadedError{edge: "deudor"}
+}
+
 // OperacionesOrErr returns the Operaciones value or an error if the edge
 // was not loaded in eager-loading.
 func (e FacturaEdges) OperacionesOrErr() ([]*Operacion, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[2] {
 		return e.Operaciones, nil
 	}
 	return nil, &NotLoadedError{edge: "operaciones"}
@@ -92,7 +114,7 @@ func (e FacturaEdges) OperacionesOrErr() ([]*Operacion, error) {
 // EventosOrErr returns the Eventos value or an error if the edge
 // was not loaded in eager-loading.
 func (e FacturaEdges) EventosOrErr() ([]*EventoAuditoria, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[3] {
 		return e.Eventos, nil
 	}
 	return nil, &NotLoadedError{edge: "eventos"}
@@ -101,7 +123,7 @@ func (e FacturaEdges) EventosOrErr() ([]*EventoAuditoria, error) {
 // OperacionFacturasOrErr returns the OperacionFacturas value or an error if the edge
 // was not loaded in eager-loading.
 func (e FacturaEdges) OperacionFacturasOrErr() ([]*OperacionFactura, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[4] {
 		return e.OperacionFacturas, nil
 	}
 	return nil, &NotLoadedError{edge: "operacion_facturas"}
@@ -114,11 +136,11 @@ func (*Factura) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case factura.FieldMontoTotal:
 			values[i] = new(decimal.Decimal)
-		case factura.FieldID, factura.FieldClienteID:
+		case factura.FieldID, factura.FieldClienteID, factura.FieldDeudorID:
 			values[i] = new(sql.NullInt64)
-		case factura.FieldNumeroFactura, factura.FieldRutDeudor, factura.FieldRazonSocialDeudor, factura.FieldEstado, factura.FieldMotivoAnulacion:
+		case factura.FieldNumeroFactura, factura.FieldRutDeudor, factura.FieldRazonSocialDeudor, factura.FieldEstado, factura.FieldEstadoAcuse, factura.FieldMotivoAcuse, factura.FieldMotivoAnulacion:
 			values[i] = new(sql.NullString)
-		case factura.FieldFechaEmision, factura.FieldFechaVencimiento, factura.FieldCreadoEn, factura.FieldActualizadoEn:
+		case factura.FieldFechaEmision, factura.FieldFechaVencimiento, factura.FieldFechaRecepcion, factura.FieldCreadoEn, factura.FieldActualizadoEn:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -153,6 +175,12 @@ func (_m *Factura) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.NumeroFactura = value.String
 			}
+		case factura.FieldDeudorID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field deudor_id", values[i])
+			} else if value.Valid {
+				_m.DeudorID = int(value.Int64)
+			}
 		case factura.FieldRutDeudor:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field rut_deudor", values[i])
@@ -183,11 +211,30 @@ func (_m *Factura) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.FechaVencimiento = value.Time
 			}
+		case factura.FieldFechaRecepcion:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field fecha_recepcion", values[i])
+			} else if value.Valid {
+				_m.FechaRecepcion = value.Time
+			}
 		case factura.FieldEstado:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field estado", values[i])
 			} else if value.Valid {
 				_m.Estado = estado.Factura(value.String)
+			}
+		case factura.FieldEstadoAcuse:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field estado_acuse", values[i])
+			} else if value.Valid {
+				_m.EstadoAcuse = estado.Acuse(value.String)
+			}
+		case factura.FieldMotivoAcuse:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field motivo_acuse", values[i])
+			} else if value.Valid {
+				_m.MotivoAcuse = new(string)
+				*_m.MotivoAcuse = value.String
 			}
 		case factura.FieldMotivoAnulacion:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -224,6 +271,11 @@ func (_m *Factura) Value(name string) (ent.Value, error) {
 // QueryCliente queries the "cliente" edge of the Factura entity.
 func (_m *Factura) QueryCliente() *ClienteQuery {
 	return NewFacturaClient(_m.config).QueryCliente(_m)
+}
+
+// QueryDeudor queries the "deudor" edge of the Factura entity.
+func (_m *Factura) QueryDeudor() *DeudorQuery {
+	return NewFacturaClient(_m.config).QueryDeudor(_m)
 }
 
 // QueryOperaciones queries the "operaciones" edge of the Factura entity.
@@ -270,6 +322,9 @@ func (_m *Factura) String() string {
 	builder.WriteString("numero_factura=")
 	builder.WriteString(_m.NumeroFactura)
 	builder.WriteString(", ")
+	builder.WriteString("deudor_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DeudorID))
+	builder.WriteString(", ")
 	builder.WriteString("rut_deudor=")
 	builder.WriteString(_m.RutDeudor)
 	builder.WriteString(", ")
@@ -285,8 +340,19 @@ func (_m *Factura) String() string {
 	builder.WriteString("fecha_vencimiento=")
 	builder.WriteString(_m.FechaVencimiento.Format(time.ANSIC))
 	builder.WriteString(", ")
+	builder.WriteString("fecha_recepcion=")
+	builder.WriteString(_m.FechaRecepcion.Format(time.ANSIC))
+	builder.WriteString(", ")
 	builder.WriteString("estado=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Estado))
+	builder.WriteString(", ")
+	builder.WriteString("estado_acuse=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EstadoAcuse))
+	builder.WriteString(", ")
+	if v := _m.MotivoAcuse; v != nil {
+		builder.WriteString("motivo_acuse=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := _m.MotivoAnulacion; v != nil {
 		builder.WriteString("motivo_anulacion=")

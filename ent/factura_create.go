@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
@@ -34,6 +35,12 @@ func (_c *FacturaCreate) SetClienteID(v int) *FacturaCreate {
 // SetNumeroFactura sets the "numero_factura" field.
 func (_c *FacturaCreate) SetNumeroFactura(v string) *FacturaCreate {
 	_c.mutation.SetNumeroFactura(v)
+	return _c
+}
+
+// SetDeudorID sets the "deudor_id" field.
+func (_c *FacturaCreate) SetDeudorID(v int) *FacturaCreate {
+	_c.mutation.SetDeudorID(v)
 	return _c
 }
 
@@ -67,6 +74,12 @@ func (_c *FacturaCreate) SetFechaVencimiento(v time.Time) *FacturaCreate {
 	return _c
 }
 
+// SetFechaRecepcion sets the "fecha_recepcion" field.
+func (_c *FacturaCreate) SetFechaRecepcion(v time.Time) *FacturaCreate {
+	_c.mutation.SetFechaRecepcion(v)
+	return _c
+}
+
 // SetEstado sets the "estado" field.
 func (_c *FacturaCreate) SetEstado(v estado.Factura) *FacturaCreate {
 	_c.mutation.SetEstado(v)
@@ -77,6 +90,34 @@ func (_c *FacturaCreate) SetEstado(v estado.Factura) *FacturaCreate {
 func (_c *FacturaCreate) SetNillableEstado(v *estado.Factura) *FacturaCreate {
 	if v != nil {
 		_c.SetEstado(*v)
+	}
+	return _c
+}
+
+// SetEstadoAcuse sets the "estado_acuse" field.
+func (_c *FacturaCreate) SetEstadoAcuse(v estado.Acuse) *FacturaCreate {
+	_c.mutation.SetEstadoAcuse(v)
+	return _c
+}
+
+// SetNillableEstadoAcuse sets the "estado_acuse" field if the given value is not nil.
+func (_c *FacturaCreate) SetNillableEstadoAcuse(v *estado.Acuse) *FacturaCreate {
+	if v != nil {
+		_c.SetEstadoAcuse(*v)
+	}
+	return _c
+}
+
+// SetMotivoAcuse sets the "motivo_acuse" field.
+func (_c *FacturaCreate) SetMotivoAcuse(v string) *FacturaCreate {
+	_c.mutation.SetMotivoAcuse(v)
+	return _c
+}
+
+// SetNillableMotivoAcuse sets the "motivo_acuse" field if the given value is not nil.
+func (_c *FacturaCreate) SetNillableMotivoAcuse(v *string) *FacturaCreate {
+	if v != nil {
+		_c.SetMotivoAcuse(*v)
 	}
 	return _c
 }
@@ -110,6 +151,11 @@ func (_c *FacturaCreate) SetActualizadoEn(v time.Time) *FacturaCreate {
 // SetCliente sets the "cliente" edge to the Cliente entity.
 func (_c *FacturaCreate) SetCliente(v *Cliente) *FacturaCreate {
 	return _c.SetClienteID(v.ID)
+}
+
+// SetDeudor sets the "deudor" edge to the Deudor entity.
+func (_c *FacturaCreate) SetDeudor(v *Deudor) *FacturaCreate {
+	return _c.SetDeudorID(v.ID)
 }
 
 // AddOperacioneIDs adds the "operaciones" edge to the Operacion entity by IDs.
@@ -181,6 +227,10 @@ func (_c *FacturaCreate) defaults() {
 		v := factura.DefaultEstado
 		_c.mutation.SetEstado(v)
 	}
+	if _, ok := _c.mutation.EstadoAcuse(); !ok {
+		v := factura.DefaultEstadoAcuse
+		_c.mutation.SetEstadoAcuse(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -195,6 +245,9 @@ func (_c *FacturaCreate) check() error {
 		if err := factura.NumeroFacturaValidator(v); err != nil {
 			return &ValidationError{Name: "numero_factura", err: fmt.Errorf(`ent: validator failed for field "Factura.numero_factura": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.DeudorID(); !ok {
+		return &ValidationError{Name: "deudor_id", err: errors.New(`ent: missing required field "Factura.deudor_id"`)}
 	}
 	if _, ok := _c.mutation.RutDeudor(); !ok {
 		return &ValidationError{Name: "rut_deudor", err: errors.New(`ent: missing required field "Factura.rut_deudor"`)}
@@ -221,12 +274,28 @@ func (_c *FacturaCreate) check() error {
 	if _, ok := _c.mutation.FechaVencimiento(); !ok {
 		return &ValidationError{Name: "fecha_vencimiento", err: errors.New(`ent: missing required field "Factura.fecha_vencimiento"`)}
 	}
+	if _, ok := _c.mutation.FechaRecepcion(); !ok {
+		return &ValidationError{Name: "fecha_recepcion", err: errors.New(`ent: missing required field "Factura.fecha_recepcion"`)}
+	}
 	if _, ok := _c.mutation.Estado(); !ok {
 		return &ValidationError{Name: "estado", err: errors.New(`ent: missing required field "Factura.estado"`)}
 	}
 	if v, ok := _c.mutation.Estado(); ok {
 		if err := factura.EstadoValidator(v); err != nil {
 			return &ValidationError{Name: "estado", err: fmt.Errorf(`ent: validator failed for field "Factura.estado": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.EstadoAcuse(); !ok {
+		return &ValidationError{Name: "estado_acuse", err: errors.New(`ent: missing required field "Factura.estado_acuse"`)}
+	}
+	if v, ok := _c.mutation.EstadoAcuse(); ok {
+		if err := factura.EstadoAcuseValidator(v); err != nil {
+			return &ValidationError{Name: "estado_acuse", err: fmt.Errorf(`ent: validator failed for field "Factura.estado_acuse": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.MotivoAcuse(); ok {
+		if err := factura.MotivoAcuseValidator(v); err != nil {
+			return &ValidationError{Name: "motivo_acuse", err: fmt.Errorf(`ent: validator failed for field "Factura.motivo_acuse": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.MotivoAnulacion(); ok {
@@ -242,6 +311,9 @@ func (_c *FacturaCreate) check() error {
 	}
 	if len(_c.mutation.ClienteIDs()) == 0 {
 		return &ValidationError{Name: "cliente", err: errors.New(`ent: missing required edge "Factura.cliente"`)}
+	}
+	if len(_c.mutation.DeudorIDs()) == 0 {
+		return &ValidationError{Name: "deudor", err: errors.New(`ent: missing required edge "Factura.deudor"`)}
 	}
 	return nil
 }
@@ -293,9 +365,21 @@ func (_c *FacturaCreate) createSpec() (*Factura, *sqlgraph.CreateSpec) {
 		_spec.SetField(factura.FieldFechaVencimiento, field.TypeTime, value)
 		_node.FechaVencimiento = value
 	}
+	if value, ok := _c.mutation.FechaRecepcion(); ok {
+		_spec.SetField(factura.FieldFechaRecepcion, field.TypeTime, value)
+		_node.FechaRecepcion = value
+	}
 	if value, ok := _c.mutation.Estado(); ok {
 		_spec.SetField(factura.FieldEstado, field.TypeEnum, value)
 		_node.Estado = value
+	}
+	if value, ok := _c.mutation.EstadoAcuse(); ok {
+		_spec.SetField(factura.FieldEstadoAcuse, field.TypeEnum, value)
+		_node.EstadoAcuse = value
+	}
+	if value, ok := _c.mutation.MotivoAcuse(); ok {
+		_spec.SetField(factura.FieldMotivoAcuse, field.TypeString, value)
+		_node.MotivoAcuse = &value
 	}
 	if value, ok := _c.mutation.MotivoAnulacion(); ok {
 		_spec.SetField(factura.FieldMotivoAnulacion, field.TypeString, value)
@@ -324,6 +408,23 @@ func (_c *FacturaCreate) createSpec() (*Factura, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ClienteID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeudorIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   factura.DeudorTable,
+			Columns: []string{factura.DeudorColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(deudor.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeudorID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.OperacionesIDs(); len(nodes) > 0 {

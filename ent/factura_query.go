@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
@@ -29,6 +30,7 @@ type FacturaQuery struct {
 	inters                     []Interceptor
 	predicates                 []predicate.Factura
 	withCliente                *ClienteQuery
+	withDeudor                 *DeudorQuery
 	withOperaciones            *OperacionQuery
 	withEventos                *EventoAuditoriaQuery
 	withOperacionFacturas      *OperacionFacturaQuery
@@ -88,6 +90,28 @@ func (_q *FacturaQuery) QueryCliente() *ClienteQuery {
 			sqlgraph.From(factura.Table, factura.FieldID, selector),
 			sqlgraph.To(cliente.Table, cliente.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, factura.ClienteTable, factura.ClienteColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeudor chains the current query on the "deudor" edge.
+func (_q *FacturaQuery) QueryDeudor() *DeudorQuery {
+	query := (&DeudorClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(factura.Table, factura.FieldID, selector),
+			sqlgraph.To(deudor.Table, deudor.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, factura.DeudorTable, factura.DeudorColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -354,6 +378,7 @@ func (_q *FacturaQuery) Clone() *FacturaQuery {
 		inters:                append([]Interceptor{}, _q.inters...),
 		predicates:            append([]predicate.Factura{}, _q.predicates...),
 		withCliente:           _q.withCliente.Clone(),
+		withDeudor:            _q.withDeudor.Clone(),
 		withOperaciones:       _q.withOperaciones.Clone(),
 		withEventos:           _q.withEventos.Clone(),
 		withOperacionFacturas: _q.withOperacionFacturas.Clone(),
@@ -372,6 +397,17 @@ func (_q *FacturaQuery) WithCliente(opts ...func(*ClienteQuery)) *FacturaQuery {
 		opt(query)
 	}
 	_q.withCliente = query
+	return _q
+}
+
+// WithDeudor tells the query-builder to eager-load the nodes that are connected to
+// the "deudor" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FacturaQuery) WithDeudor(opts ...func(*DeudorQuery)) *FacturaQuery {
+	query := (&DeudorClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeudor = query
 	return _q
 }
 
@@ -486,8 +522,9 @@ func (_q *FacturaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fact
 	var (
 		nodes       = []*Factura{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withCliente != nil,
+			_q.withDeudor != nil,
 			_q.withOperaciones != nil,
 			_q.withEventos != nil,
 			_q.withOperacionFacturas != nil,
@@ -517,6 +554,12 @@ func (_q *FacturaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fact
 	if query := _q.withCliente; query != nil {
 		if err := _q.loadCliente(ctx, query, nodes, nil,
 			func(n *Factura, e *Cliente) { n.Edges.Cliente = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeudor; query != nil {
+		if err := _q.loadDeudor(ctx, query, nodes, nil,
+			func(n *Factura, e *Deudor) { n.Edges.Deudor = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -594,6 +637,35 @@ func (_q *FacturaQuery) loadCliente(ctx context.Context, query *ClienteQuery, no
 		nodes, ok := nodeids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected foreign-key "cliente_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *FacturaQuery) loadDeudor(ctx context.Context, query *DeudorQuery, nodes []*Factura, init func(*Factura), assign func(*Factura, *Deudor)) error {
+	ids := make([]int, 0, len(nodes))
+	nodeids := make(map[int][]*Factura)
+	for i := range nodes {
+		fk := nodes[i].DeudorID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(deudor.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deudor_id" returned %v`, n.ID)
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
@@ -756,6 +828,9 @@ func (_q *FacturaQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withCliente != nil {
 			_spec.Node.AddColumnOnce(factura.FieldClienteID)
+		}
+		if _q.withDeudor != nil {
+			_spec.Node.AddColumnOnce(factura.FieldDeudorID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

@@ -46,6 +46,40 @@ func (_u *FacturaUpdate) SetNillableEstado(v *estado.Factura) *FacturaUpdate {
 	return _u
 }
 
+// SetEstadoAcuse sets the "estado_acuse" field.
+func (_u *FacturaUpdate) SetEstadoAcuse(v estado.Acuse) *FacturaUpdate {
+	_u.mutation.SetEstadoAcuse(v)
+	return _u
+}
+
+// SetNillableEstadoAcuse sets the "estado_acuse" field if the given value is not nil.
+func (_u *FacturaUpdate) SetNillableEstadoAcuse(v *estado.Acuse) *FacturaUpdate {
+	if v != nil {
+		_u.SetEstadoAcuse(*v)
+	}
+	return _u
+}
+
+// SetMotivoAcuse sets the "motivo_acuse" field.
+func (_u *FacturaUpdate) SetMotivoAcuse(v string) *FacturaUpdate {
+	_u.mutation.SetMotivoAcuse(v)
+	return _u
+}
+
+// SetNillableMotivoAcuse sets the "motivo_acuse" field if the given value is not nil.
+func (_u *FacturaUpdate) SetNillableMotivoAcuse(v *string) *FacturaUpdate {
+	if v != nil {
+		_u.SetMotivoAcuse(*v)
+	}
+	return _u
+}
+
+// ClearMotivoAcuse clears the value of the "motivo_acuse" field.
+func (_u *FacturaUpdate) ClearMotivoAcuse() *FacturaUpdate {
+	_u.mutation.ClearMotivoAcuse()
+	return _u
+}
+
 // SetMotivoAnulacion sets the "motivo_anulacion" field.
 func (_u *FacturaUpdate) SetMotivoAnulacion(v string) *FacturaUpdate {
 	_u.mutation.SetMotivoAnulacion(v)
@@ -191,6 +225,16 @@ func (_u *FacturaUpdate) check() error {
 			return &ValidationError{Name: "estado", err: fmt.Errorf(`ent: validator failed for field "Factura.estado": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EstadoAcuse(); ok {
+		if err := factura.EstadoAcuseValidator(v); err != nil {
+			return &ValidationError{Name: "estado_acuse", err: fmt.Errorf(`ent: validator failed for field "Factura.estado_acuse": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MotivoAcuse(); ok {
+		if err := factura.MotivoAcuseValidator(v); err != nil {
+			return &ValidationError{Name: "motivo_acuse", err: fmt.Errorf(`ent: validator failed for field "Factura.motivo_acuse": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.MotivoAnulacion(); ok {
 		if err := factura.MotivoAnulacionValidator(v); err != nil {
 			return &ValidationError{Name: "motivo_anulacion", err: fmt.Errorf(`ent: validator failed for field "Factura.motivo_anulacion": %w`, err)}
@@ -198,6 +242,9 @@ func (_u *FacturaUpdate) check() error {
 	}
 	if _u.mutation.ClienteCleared() && len(_u.mutation.ClienteIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Factura.cliente"`)
+	}
+	if _u.mutation.DeudorCleared() && len(_u.mutation.DeudorIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Factura.deudor"`)
 	}
 	return nil
 }
@@ -222,6 +269,15 @@ func (_u *FacturaUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Estado(); ok {
 		_spec.SetField(factura.FieldEstado, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.EstadoAcuse(); ok {
+		_spec.SetField(factura.FieldEstadoAcuse, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.MotivoAcuse(); ok {
+		_spec.SetField(factura.FieldMotivoAcuse, field.TypeString, value)
+	}
+	if _u.mutation.MotivoAcuseCleared() {
+		_spec.ClearField(factura.FieldMotivoAcuse, field.TypeString)
 	}
 	if value, ok := _u.mutation.MotivoAnulacion(); ok {
 		_spec.SetField(factura.FieldMotivoAnulacion, field.TypeString, value)
@@ -355,6 +411,40 @@ func (_u *FacturaUpdateOne) SetNillableEstado(v *estado.Factura) *FacturaUpdateO
 	if v != nil {
 		_u.SetEstado(*v)
 	}
+	return _u
+}
+
+// SetEstadoAcuse sets the "estado_acuse" field.
+func (_u *FacturaUpdateOne) SetEstadoAcuse(v estado.Acuse) *FacturaUpdateOne {
+	_u.mutation.SetEstadoAcuse(v)
+	return _u
+}
+
+// SetNillableEstadoAcuse sets the "estado_acuse" field if the given value is not nil.
+func (_u *FacturaUpdateOne) SetNillableEstadoAcuse(v *estado.Acuse) *FacturaUpdateOne {
+	if v != nil {
+		_u.SetEstadoAcuse(*v)
+	}
+	return _u
+}
+
+// SetMotivoAcuse sets the "motivo_acuse" field.
+func (_u *FacturaUpdateOne) SetMotivoAcuse(v string) *FacturaUpdateOne {
+	_u.mutation.SetMotivoAcuse(v)
+	return _u
+}
+
+// SetNillableMotivoAcuse sets the "motivo_acuse" field if the given value is not nil.
+func (_u *FacturaUpdateOne) SetNillableMotivoAcuse(v *string) *FacturaUpdateOne {
+	if v != nil {
+		_u.SetMotivoAcuse(*v)
+	}
+	return _u
+}
+
+// ClearMotivoAcuse clears the value of the "motivo_acuse" field.
+func (_u *FacturaUpdateOne) ClearMotivoAcuse() *FacturaUpdateOne {
+	_u.mutation.ClearMotivoAcuse()
 	return _u
 }
 
@@ -516,6 +606,16 @@ func (_u *FacturaUpdateOne) check() error {
 			return &ValidationError{Name: "estado", err: fmt.Errorf(`ent: validator failed for field "Factura.estado": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.EstadoAcuse(); ok {
+		if err := factura.EstadoAcuseValidator(v); err != nil {
+			return &ValidationError{Name: "estado_acuse", err: fmt.Errorf(`ent: validator failed for field "Factura.estado_acuse": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.MotivoAcuse(); ok {
+		if err := factura.MotivoAcuseValidator(v); err != nil {
+			return &ValidationError{Name: "motivo_acuse", err: fmt.Errorf(`ent: validator failed for field "Factura.motivo_acuse": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.MotivoAnulacion(); ok {
 		if err := factura.MotivoAnulacionValidator(v); err != nil {
 			return &ValidationError{Name: "motivo_anulacion", err: fmt.Errorf(`ent: validator failed for field "Factura.motivo_anulacion": %w`, err)}
@@ -523,6 +623,9 @@ func (_u *FacturaUpdateOne) check() error {
 	}
 	if _u.mutation.ClienteCleared() && len(_u.mutation.ClienteIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Factura.cliente"`)
+	}
+	if _u.mutation.DeudorCleared() && len(_u.mutation.DeudorIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "Factura.deudor"`)
 	}
 	return nil
 }
@@ -564,6 +667,15 @@ func (_u *FacturaUpdateOne) sqlSave(ctx context.Context) (_node *Factura, err er
 	}
 	if value, ok := _u.mutation.Estado(); ok {
 		_spec.SetField(factura.FieldEstado, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.EstadoAcuse(); ok {
+		_spec.SetField(factura.FieldEstadoAcuse, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.MotivoAcuse(); ok {
+		_spec.SetField(factura.FieldMotivoAcuse, field.TypeString, value)
+	}
+	if _u.mutation.MotivoAcuseCleared() {
+		_spec.ClearField(factura.FieldMotivoAcuse, field.TypeString)
 	}
 	if value, ok := _u.mutation.MotivoAnulacion(); ok {
 		_spec.SetField(factura.FieldMotivoAnulacion, field.TypeString, value)

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
@@ -436,6 +437,303 @@ func newClientePaginateArgs(rv map[string]any) *clientePaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *DeudorQuery) CollectFields(ctx context.Context, satisfies ...string) (*DeudorQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *DeudorQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(deudor.Columns))
+		selectedFields = []string{deudor.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "facturas":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FacturaClient{config: _q.config}).Query()
+			)
+			args := newFacturaPaginateArgs(fieldArgs(ctx, new(FacturaWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newFacturaPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Deudor) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"deudor_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(deudor.FacturasColumn), ids...))
+						})
+						if err := query.GroupBy(deudor.FacturasColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Deudor) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Facturas)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, facturaImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(deudor.FacturasColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedFacturas(alias, func(wq *FacturaQuery) {
+				*wq = *query
+			})
+
+		case "eventos":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&EventoAuditoriaClient{config: _q.config}).Query()
+			)
+			args := newEventoAuditoriaPaginateArgs(fieldArgs(ctx, new(EventoAuditoriaWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newEventoAuditoriaPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Deudor) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"deudor_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(deudor.EventosColumn), ids...))
+						})
+						if err := query.GroupBy(deudor.EventosColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Deudor) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Eventos)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, eventoauditoriaImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(deudor.EventosColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedEventos(alias, func(wq *EventoAuditoriaQuery) {
+				*wq = *query
+			})
+		case "rut":
+			if _, ok := fieldSeen[deudor.FieldRut]; !ok {
+				selectedFields = append(selectedFields, deudor.FieldRut)
+				fieldSeen[deudor.FieldRut] = struct{}{}
+			}
+		case "razonSocial":
+			if _, ok := fieldSeen[deudor.FieldRazonSocial]; !ok {
+				selectedFields = append(selectedFields, deudor.FieldRazonSocial)
+				fieldSeen[deudor.FieldRazonSocial] = struct{}{}
+			}
+		case "estado":
+			if _, ok := fieldSeen[deudor.FieldEstado]; !ok {
+				selectedFields = append(selectedFields, deudor.FieldEstado)
+				fieldSeen[deudor.FieldEstado] = struct{}{}
+			}
+		case "lineaExposicion":
+			if _, ok := fieldSeen[deudor.FieldLineaExposicion]; !ok {
+				selectedFields = append(selectedFields, deudor.FieldLineaExposicion)
+				fieldSeen[deudor.FieldLineaExposicion] = struct{}{}
+			}
+		case "motivoEstado":
+			if _, ok := fieldSeen[deudor.FieldMotivoEstado]; !ok {
+				selectedFields = append(selectedFields, deudor.FieldMotivoEstado)
+				fieldSeen[deudor.FieldMotivoEstado] = struct{}{}
+			}
+		case "creadoEn":
+			if _, ok := fieldSeen[deudor.FieldCreadoEn]; !ok {
+				selectedFields = append(selectedFields, deudor.FieldCreadoEn)
+				fieldSeen[deudor.FieldCreadoEn] = struct{}{}
+			}
+		case "actualizadoEn":
+			if _, ok := fieldSeen[deudor.FieldActualizadoEn]; !ok {
+				selectedFields = append(selectedFields, deudor.FieldActualizadoEn)
+				fieldSeen[deudor.FieldActualizadoEn] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type deudorPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DeudorPaginateOption
+}
+
+func newDeudorPaginateArgs(rv map[string]any) *deudorPaginateArgs {
+	args := &deudorPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DeudorOrder{Field: &DeudorOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDeudorOrder(order))
+			}
+		case *DeudorOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDeudorOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*DeudorWhereInput); ok {
+		args.opts = append(args.opts, WithDeudorFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *EntregaQuery) CollectFields(ctx context.Context, satisfies ...string) (*EntregaQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -630,6 +928,21 @@ func (_q *EventoAuditoriaQuery) collectField(ctx context.Context, oneNode bool, 
 				selectedFields = append(selectedFields, eventoauditoria.FieldOperacionID)
 				fieldSeen[eventoauditoria.FieldOperacionID] = struct{}{}
 			}
+
+		case "deudor":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DeudorClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, deudorImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeudor = query
+			if _, ok := fieldSeen[eventoauditoria.FieldDeudorID]; !ok {
+				selectedFields = append(selectedFields, eventoauditoria.FieldDeudorID)
+				fieldSeen[eventoauditoria.FieldDeudorID] = struct{}{}
+			}
 		case "entidad":
 			if _, ok := fieldSeen[eventoauditoria.FieldEntidad]; !ok {
 				selectedFields = append(selectedFields, eventoauditoria.FieldEntidad)
@@ -785,6 +1098,21 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				fieldSeen[factura.FieldClienteID] = struct{}{}
 			}
 
+		case "deudor":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DeudorClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, deudorImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeudor = query
+			if _, ok := fieldSeen[factura.FieldDeudorID]; !ok {
+				selectedFields = append(selectedFields, factura.FieldDeudorID)
+				fieldSeen[factura.FieldDeudorID] = struct{}{}
+			}
+
 		case "operaciones":
 			var (
 				alias = field.Alias
@@ -832,10 +1160,10 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[2][alias] = n
 						}
 						return nil
 					})
@@ -843,10 +1171,10 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Factura) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Operaciones)
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[2][alias] = n
 						}
 						return nil
 					})
@@ -921,10 +1249,10 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[2] == nil {
-								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
+							nodes[i].Edges.totalCount[3][alias] = n
 						}
 						return nil
 					})
@@ -932,10 +1260,10 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Factura) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Eventos)
-							if nodes[i].Edges.totalCount[2] == nil {
-								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
+							nodes[i].Edges.totalCount[3][alias] = n
 						}
 						return nil
 					})
@@ -996,10 +1324,25 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, factura.FieldFechaVencimiento)
 				fieldSeen[factura.FieldFechaVencimiento] = struct{}{}
 			}
+		case "fechaRecepcion":
+			if _, ok := fieldSeen[factura.FieldFechaRecepcion]; !ok {
+				selectedFields = append(selectedFields, factura.FieldFechaRecepcion)
+				fieldSeen[factura.FieldFechaRecepcion] = struct{}{}
+			}
 		case "estado":
 			if _, ok := fieldSeen[factura.FieldEstado]; !ok {
 				selectedFields = append(selectedFields, factura.FieldEstado)
 				fieldSeen[factura.FieldEstado] = struct{}{}
+			}
+		case "estadoAcuse":
+			if _, ok := fieldSeen[factura.FieldEstadoAcuse]; !ok {
+				selectedFields = append(selectedFields, factura.FieldEstadoAcuse)
+				fieldSeen[factura.FieldEstadoAcuse] = struct{}{}
+			}
+		case "motivoAcuse":
+			if _, ok := fieldSeen[factura.FieldMotivoAcuse]; !ok {
+				selectedFields = append(selectedFields, factura.FieldMotivoAcuse)
+				fieldSeen[factura.FieldMotivoAcuse] = struct{}{}
 			}
 		case "motivoAnulacion":
 			if _, ok := fieldSeen[factura.FieldMotivoAnulacion]; !ok {

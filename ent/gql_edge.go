@@ -71,6 +71,48 @@ func (_m *Cliente) Eventos(
 	return _m.QueryEventos().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Deudor) Facturas(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *FacturaOrder, where *FacturaWhereInput,
+) (*FacturaConnection, error) {
+	opts := []FacturaPaginateOption{
+		WithFacturaOrder(orderBy),
+		WithFacturaFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	if nodes, err := _m.NamedFacturas(alias); err == nil || hasTotalCount {
+		pager, err := newFacturaPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &FacturaConnection{Edges: []*FacturaEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryFacturas().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Deudor) Eventos(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *EventoAuditoriaOrder, where *EventoAuditoriaWhereInput,
+) (*EventoAuditoriaConnection, error) {
+	opts := []EventoAuditoriaPaginateOption{
+		WithEventoAuditoriaOrder(orderBy),
+		WithEventoAuditoriaFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedEventos(alias); err == nil || hasTotalCount {
+		pager, err := newEventoAuditoriaPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &EventoAuditoriaConnection{Edges: []*EventoAuditoriaEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryEventos().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *EventoAuditoria) Cliente(ctx context.Context) (*Cliente, error) {
 	result, err := _m.Edges.ClienteOrErr()
 	if IsNotLoaded(err) {
@@ -95,10 +137,26 @@ func (_m *EventoAuditoria) Operacion(ctx context.Context) (*Operacion, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *EventoAuditoria) Deudor(ctx context.Context) (*Deudor, error) {
+	result, err := _m.Edges.DeudorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeudor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Factura) Cliente(ctx context.Context) (*Cliente, error) {
 	result, err := _m.Edges.ClienteOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryCliente().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Factura) Deudor(ctx context.Context) (*Deudor, error) {
+	result, err := _m.Edges.DeudorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeudor().Only(ctx)
 	}
 	return result, err
 }
@@ -111,7 +169,7 @@ func (_m *Factura) Operaciones(
 		WithOperacionFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
 	if nodes, err := _m.NamedOperaciones(alias); err == nil || hasTotalCount {
 		pager, err := newOperacionPager(opts, last != nil)
 		if err != nil {
@@ -132,7 +190,7 @@ func (_m *Factura) Eventos(
 		WithEventoAuditoriaFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
 	if nodes, err := _m.NamedEventos(alias); err == nil || hasTotalCount {
 		pager, err := newEventoAuditoriaPager(opts, last != nil)
 		if err != nil {

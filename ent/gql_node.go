@@ -10,6 +10,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
@@ -29,6 +30,11 @@ var clienteImplementors = []string{"Cliente", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Cliente) IsNode() {}
+
+var deudorImplementors = []string{"Deudor", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Deudor) IsNode() {}
 
 var entregaImplementors = []string{"Entrega", "Node"}
 
@@ -142,6 +148,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(cliente.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, clienteImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case deudor.Table:
+		query := c.Deudor.Query().
+			Where(deudor.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, deudorImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -277,6 +292,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Cliente.Query().
 			Where(cliente.IDIn(ids...))
 		query, err := query.CollectFields(ctx, clienteImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case deudor.Table:
+		query := c.Deudor.Query().
+			Where(deudor.IDIn(ids...))
+		query, err := query.CollectFields(ctx, deudorImplementors...)
 		if err != nil {
 			return nil, err
 		}

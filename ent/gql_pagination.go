@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
@@ -485,6 +486,356 @@ func (_m *Cliente) ToEdge(order *ClienteOrder) *ClienteEdge {
 		order = DefaultClienteOrder
 	}
 	return &ClienteEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// DeudorEdge is the edge representation of Deudor.
+type DeudorEdge struct {
+	Node   *Deudor `json:"node"`
+	Cursor Cursor  `json:"cursor"`
+}
+
+// DeudorConnection is the connection containing edges to Deudor.
+type DeudorConnection struct {
+	Edges      []*DeudorEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+func (c *DeudorConnection) build(nodes []*Deudor, pager *deudorPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Deudor
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Deudor {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Deudor {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DeudorEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DeudorEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DeudorPaginateOption enables pagination customization.
+type DeudorPaginateOption func(*deudorPager) error
+
+// WithDeudorOrder configures pagination ordering.
+func WithDeudorOrder(order *DeudorOrder) DeudorPaginateOption {
+	if order == nil {
+		order = DefaultDeudorOrder
+	}
+	o := *order
+	return func(pager *deudorPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDeudorOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDeudorFilter configures pagination filter.
+func WithDeudorFilter(filter func(*DeudorQuery) (*DeudorQuery, error)) DeudorPaginateOption {
+	return func(pager *deudorPager) error {
+		if filter == nil {
+			return errors.New("DeudorQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type deudorPager struct {
+	reverse bool
+	order   *DeudorOrder
+	filter  func(*DeudorQuery) (*DeudorQuery, error)
+}
+
+func newDeudorPager(opts []DeudorPaginateOption, reverse bool) (*deudorPager, error) {
+	pager := &deudorPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDeudorOrder
+	}
+	return pager, nil
+}
+
+func (p *deudorPager) applyFilter(query *DeudorQuery) (*DeudorQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *deudorPager) toCursor(_m *Deudor) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *deudorPager) applyCursors(query *DeudorQuery, after, before *Cursor) (*DeudorQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDeudorOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *deudorPager) applyOrder(query *DeudorQuery) *DeudorQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDeudorOrder.Field {
+		query = query.Order(DefaultDeudorOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *deudorPager) orderExpr(query *DeudorQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDeudorOrder.Field {
+			b.Comma().Ident(DefaultDeudorOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Deudor.
+func (_m *DeudorQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DeudorPaginateOption,
+) (*DeudorConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDeudorPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &DeudorConnection{Edges: []*DeudorEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DeudorOrderFieldRut orders Deudor by rut.
+	DeudorOrderFieldRut = &DeudorOrderField{
+		Value: func(_m *Deudor) (ent.Value, error) {
+			return _m.Rut, nil
+		},
+		column: deudor.FieldRut,
+		toTerm: deudor.ByRut,
+		toCursor: func(_m *Deudor) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Rut,
+			}
+		},
+	}
+	// DeudorOrderFieldRazonSocial orders Deudor by razon_social.
+	DeudorOrderFieldRazonSocial = &DeudorOrderField{
+		Value: func(_m *Deudor) (ent.Value, error) {
+			return _m.RazonSocial, nil
+		},
+		column: deudor.FieldRazonSocial,
+		toTerm: deudor.ByRazonSocial,
+		toCursor: func(_m *Deudor) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.RazonSocial,
+			}
+		},
+	}
+	// DeudorOrderFieldEstado orders Deudor by estado.
+	DeudorOrderFieldEstado = &DeudorOrderField{
+		Value: func(_m *Deudor) (ent.Value, error) {
+			return _m.Estado, nil
+		},
+		column: deudor.FieldEstado,
+		toTerm: deudor.ByEstado,
+		toCursor: func(_m *Deudor) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Estado,
+			}
+		},
+	}
+	// DeudorOrderFieldCreadoEn orders Deudor by creado_en.
+	DeudorOrderFieldCreadoEn = &DeudorOrderField{
+		Value: func(_m *Deudor) (ent.Value, error) {
+			return _m.CreadoEn, nil
+		},
+		column: deudor.FieldCreadoEn,
+		toTerm: deudor.ByCreadoEn,
+		toCursor: func(_m *Deudor) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreadoEn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DeudorOrderField) String() string {
+	var str string
+	switch f.column {
+	case DeudorOrderFieldRut.column:
+		str = "RUT"
+	case DeudorOrderFieldRazonSocial.column:
+		str = "RAZON_SOCIAL"
+	case DeudorOrderFieldEstado.column:
+		str = "ESTADO"
+	case DeudorOrderFieldCreadoEn.column:
+		str = "CREADO_EN"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DeudorOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DeudorOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DeudorOrderField %T must be a string", v)
+	}
+	switch str {
+	case "RUT":
+		*f = *DeudorOrderFieldRut
+	case "RAZON_SOCIAL":
+		*f = *DeudorOrderFieldRazonSocial
+	case "ESTADO":
+		*f = *DeudorOrderFieldEstado
+	case "CREADO_EN":
+		*f = *DeudorOrderFieldCreadoEn
+	default:
+		return fmt.Errorf("%s is not a valid DeudorOrderField", str)
+	}
+	return nil
+}
+
+// DeudorOrderField defines the ordering field of Deudor.
+type DeudorOrderField struct {
+	// Value extracts the ordering value from the given Deudor.
+	Value    func(*Deudor) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) deudor.OrderOption
+	toCursor func(*Deudor) Cursor
+}
+
+// DeudorOrder defines the ordering of Deudor.
+type DeudorOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *DeudorOrderField `json:"field"`
+}
+
+// DefaultDeudorOrder is the default ordering of Deudor.
+var DefaultDeudorOrder = &DeudorOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DeudorOrderField{
+		Value: func(_m *Deudor) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: deudor.FieldID,
+		toTerm: deudor.ByID,
+		toCursor: func(_m *Deudor) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Deudor into DeudorEdge.
+func (_m *Deudor) ToEdge(order *DeudorOrder) *DeudorEdge {
+	if order == nil {
+		order = DefaultDeudorOrder
+	}
+	return &DeudorEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
@@ -806,6 +807,472 @@ func (i *ClienteWhereInput) P() (predicate.Cliente, error) {
 	}
 }
 
+// DeudorWhereInput represents a where input for filtering Deudor queries.
+type DeudorWhereInput struct {
+	Predicates []predicate.Deudor  `json:"-"`
+	Not        *DeudorWhereInput   `json:"not,omitempty"`
+	Or         []*DeudorWhereInput `json:"or,omitempty"`
+	And        []*DeudorWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "rut" field predicates.
+	Rut             *string  `json:"rut,omitempty"`
+	RutNEQ          *string  `json:"rutNEQ,omitempty"`
+	RutIn           []string `json:"rutIn,omitempty"`
+	RutNotIn        []string `json:"rutNotIn,omitempty"`
+	RutGT           *string  `json:"rutGT,omitempty"`
+	RutGTE          *string  `json:"rutGTE,omitempty"`
+	RutLT           *string  `json:"rutLT,omitempty"`
+	RutLTE          *string  `json:"rutLTE,omitempty"`
+	RutContains     *string  `json:"rutContains,omitempty"`
+	RutHasPrefix    *string  `json:"rutHasPrefix,omitempty"`
+	RutHasSuffix    *string  `json:"rutHasSuffix,omitempty"`
+	RutEqualFold    *string  `json:"rutEqualFold,omitempty"`
+	RutContainsFold *string  `json:"rutContainsFold,omitempty"`
+
+	// "razon_social" field predicates.
+	RazonSocial             *string  `json:"razonSocial,omitempty"`
+	RazonSocialNEQ          *string  `json:"razonSocialNEQ,omitempty"`
+	RazonSocialIn           []string `json:"razonSocialIn,omitempty"`
+	RazonSocialNotIn        []string `json:"razonSocialNotIn,omitempty"`
+	RazonSocialGT           *string  `json:"razonSocialGT,omitempty"`
+	RazonSocialGTE          *string  `json:"razonSocialGTE,omitempty"`
+	RazonSocialLT           *string  `json:"razonSocialLT,omitempty"`
+	RazonSocialLTE          *string  `json:"razonSocialLTE,omitempty"`
+	RazonSocialContains     *string  `json:"razonSocialContains,omitempty"`
+	RazonSocialHasPrefix    *string  `json:"razonSocialHasPrefix,omitempty"`
+	RazonSocialHasSuffix    *string  `json:"razonSocialHasSuffix,omitempty"`
+	RazonSocialEqualFold    *string  `json:"razonSocialEqualFold,omitempty"`
+	RazonSocialContainsFold *string  `json:"razonSocialContainsFold,omitempty"`
+
+	// "estado" field predicates.
+	Estado      *estado.Deudor  `json:"estado,omitempty"`
+	EstadoNEQ   *estado.Deudor  `json:"estadoNEQ,omitempty"`
+	EstadoIn    []estado.Deudor `json:"estadoIn,omitempty"`
+	EstadoNotIn []estado.Deudor `json:"estadoNotIn,omitempty"`
+
+	// "linea_exposicion" field predicates.
+	LineaExposicion       *decimal.Decimal  `json:"lineaExposicion,omitempty"`
+	LineaExposicionNEQ    *decimal.Decimal  `json:"lineaExposicionNEQ,omitempty"`
+	LineaExposicionIn     []decimal.Decimal `json:"lineaExposicionIn,omitempty"`
+	LineaExposicionNotIn  []decimal.Decimal `json:"lineaExposicionNotIn,omitempty"`
+	LineaExposicionGT     *decimal.Decimal  `json:"lineaExposicionGT,omitempty"`
+	LineaExposicionGTE    *decimal.Decimal  `json:"lineaExposicionGTE,omitempty"`
+	LineaExposicionLT     *decimal.Decimal  `json:"lineaExposicionLT,omitempty"`
+	LineaExposicionLTE    *decimal.Decimal  `json:"lineaExposicionLTE,omitempty"`
+	LineaExposicionIsNil  bool              `json:"lineaExposicionIsNil,omitempty"`
+	LineaExposicionNotNil bool              `json:"lineaExposicionNotNil,omitempty"`
+
+	// "motivo_estado" field predicates.
+	MotivoEstado             *string  `json:"motivoEstado,omitempty"`
+	MotivoEstadoNEQ          *string  `json:"motivoEstadoNEQ,omitempty"`
+	MotivoEstadoIn           []string `json:"motivoEstadoIn,omitempty"`
+	MotivoEstadoNotIn        []string `json:"motivoEstadoNotIn,omitempty"`
+	MotivoEstadoGT           *string  `json:"motivoEstadoGT,omitempty"`
+	MotivoEstadoGTE          *string  `json:"motivoEstadoGTE,omitempty"`
+	MotivoEstadoLT           *string  `json:"motivoEstadoLT,omitempty"`
+	MotivoEstadoLTE          *string  `json:"motivoEstadoLTE,omitempty"`
+	MotivoEstadoContains     *string  `json:"motivoEstadoContains,omitempty"`
+	MotivoEstadoHasPrefix    *string  `json:"motivoEstadoHasPrefix,omitempty"`
+	MotivoEstadoHasSuffix    *string  `json:"motivoEstadoHasSuffix,omitempty"`
+	MotivoEstadoIsNil        bool     `json:"motivoEstadoIsNil,omitempty"`
+	MotivoEstadoNotNil       bool     `json:"motivoEstadoNotNil,omitempty"`
+	MotivoEstadoEqualFold    *string  `json:"motivoEstadoEqualFold,omitempty"`
+	MotivoEstadoContainsFold *string  `json:"motivoEstadoContainsFold,omitempty"`
+
+	// "creado_en" field predicates.
+	CreadoEn      *time.Time  `json:"creadoEn,omitempty"`
+	CreadoEnNEQ   *time.Time  `json:"creadoEnNEQ,omitempty"`
+	CreadoEnIn    []time.Time `json:"creadoEnIn,omitempty"`
+	CreadoEnNotIn []time.Time `json:"creadoEnNotIn,omitempty"`
+	CreadoEnGT    *time.Time  `json:"creadoEnGT,omitempty"`
+	CreadoEnGTE   *time.Time  `json:"creadoEnGTE,omitempty"`
+	CreadoEnLT    *time.Time  `json:"creadoEnLT,omitempty"`
+	CreadoEnLTE   *time.Time  `json:"creadoEnLTE,omitempty"`
+
+	// "actualizado_en" field predicates.
+	ActualizadoEn      *time.Time  `json:"actualizadoEn,omitempty"`
+	ActualizadoEnNEQ   *time.Time  `json:"actualizadoEnNEQ,omitempty"`
+	ActualizadoEnIn    []time.Time `json:"actualizadoEnIn,omitempty"`
+	ActualizadoEnNotIn []time.Time `json:"actualizadoEnNotIn,omitempty"`
+	ActualizadoEnGT    *time.Time  `json:"actualizadoEnGT,omitempty"`
+	ActualizadoEnGTE   *time.Time  `json:"actualizadoEnGTE,omitempty"`
+	ActualizadoEnLT    *time.Time  `json:"actualizadoEnLT,omitempty"`
+	ActualizadoEnLTE   *time.Time  `json:"actualizadoEnLTE,omitempty"`
+
+	// "facturas" edge predicates.
+	HasFacturas     *bool                `json:"hasFacturas,omitempty"`
+	HasFacturasWith []*FacturaWhereInput `json:"hasFacturasWith,omitempty"`
+
+	// "eventos" edge predicates.
+	HasEventos     *bool                        `json:"hasEventos,omitempty"`
+	HasEventosWith []*EventoAuditoriaWhereInput `json:"hasEventosWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *DeudorWhereInput) AddPredicates(predicates ...predicate.Deudor) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the DeudorWhereInput filter on the DeudorQuery builder.
+func (i *DeudorWhereInput) Filter(q *DeudorQuery) (*DeudorQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyDeudorWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyDeudorWhereInput is returned in case the DeudorWhereInput is empty.
+var ErrEmptyDeudorWhereInput = errors.New("ent: empty predicate DeudorWhereInput")
+
+// P returns a predicate for filtering deudors.
+// An error is returned if the input is empty or invalid.
+func (i *DeudorWhereInput) P() (predicate.Deudor, error) {
+	var predicates []predicate.Deudor
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, deudor.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Deudor, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, deudor.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Deudor, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, deudor.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, deudor.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, deudor.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, deudor.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, deudor.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, deudor.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, deudor.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, deudor.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, deudor.IDLTE(*i.IDLTE))
+	}
+	if i.Rut != nil {
+		predicates = append(predicates, deudor.RutEQ(*i.Rut))
+	}
+	if i.RutNEQ != nil {
+		predicates = append(predicates, deudor.RutNEQ(*i.RutNEQ))
+	}
+	if len(i.RutIn) > 0 {
+		predicates = append(predicates, deudor.RutIn(i.RutIn...))
+	}
+	if len(i.RutNotIn) > 0 {
+		predicates = append(predicates, deudor.RutNotIn(i.RutNotIn...))
+	}
+	if i.RutGT != nil {
+		predicates = append(predicates, deudor.RutGT(*i.RutGT))
+	}
+	if i.RutGTE != nil {
+		predicates = append(predicates, deudor.RutGTE(*i.RutGTE))
+	}
+	if i.RutLT != nil {
+		predicates = append(predicates, deudor.RutLT(*i.RutLT))
+	}
+	if i.RutLTE != nil {
+		predicates = append(predicates, deudor.RutLTE(*i.RutLTE))
+	}
+	if i.RutContains != nil {
+		predicates = append(predicates, deudor.RutContains(*i.RutContains))
+	}
+	if i.RutHasPrefix != nil {
+		predicates = append(predicates, deudor.RutHasPrefix(*i.RutHasPrefix))
+	}
+	if i.RutHasSuffix != nil {
+		predicates = append(predicates, deudor.RutHasSuffix(*i.RutHasSuffix))
+	}
+	if i.RutEqualFold != nil {
+		predicates = append(predicates, deudor.RutEqualFold(*i.RutEqualFold))
+	}
+	if i.RutContainsFold != nil {
+		predicates = append(predicates, deudor.RutContainsFold(*i.RutContainsFold))
+	}
+	if i.RazonSocial != nil {
+		predicates = append(predicates, deudor.RazonSocialEQ(*i.RazonSocial))
+	}
+	if i.RazonSocialNEQ != nil {
+		predicates = append(predicates, deudor.RazonSocialNEQ(*i.RazonSocialNEQ))
+	}
+	if len(i.RazonSocialIn) > 0 {
+		predicates = append(predicates, deudor.RazonSocialIn(i.RazonSocialIn...))
+	}
+	if len(i.RazonSocialNotIn) > 0 {
+		predicates = append(predicates, deudor.RazonSocialNotIn(i.RazonSocialNotIn...))
+	}
+	if i.RazonSocialGT != nil {
+		predicates = append(predicates, deudor.RazonSocialGT(*i.RazonSocialGT))
+	}
+	if i.RazonSocialGTE != nil {
+		predicates = append(predicates, deudor.RazonSocialGTE(*i.RazonSocialGTE))
+	}
+	if i.RazonSocialLT != nil {
+		predicates = append(predicates, deudor.RazonSocialLT(*i.RazonSocialLT))
+	}
+	if i.RazonSocialLTE != nil {
+		predicates = append(predicates, deudor.RazonSocialLTE(*i.RazonSocialLTE))
+	}
+	if i.RazonSocialContains != nil {
+		predicates = append(predicates, deudor.RazonSocialContains(*i.RazonSocialContains))
+	}
+	if i.RazonSocialHasPrefix != nil {
+		predicates = append(predicates, deudor.RazonSocialHasPrefix(*i.RazonSocialHasPrefix))
+	}
+	if i.RazonSocialHasSuffix != nil {
+		predicates = append(predicates, deudor.RazonSocialHasSuffix(*i.RazonSocialHasSuffix))
+	}
+	if i.RazonSocialEqualFold != nil {
+		predicates = append(predicates, deudor.RazonSocialEqualFold(*i.RazonSocialEqualFold))
+	}
+	if i.RazonSocialContainsFold != nil {
+		predicates = append(predicates, deudor.RazonSocialContainsFold(*i.RazonSocialContainsFold))
+	}
+	if i.Estado != nil {
+		predicates = append(predicates, deudor.EstadoEQ(*i.Estado))
+	}
+	if i.EstadoNEQ != nil {
+		predicates = append(predicates, deudor.EstadoNEQ(*i.EstadoNEQ))
+	}
+	if len(i.EstadoIn) > 0 {
+		predicates = append(predicates, deudor.EstadoIn(i.EstadoIn...))
+	}
+	if len(i.EstadoNotIn) > 0 {
+		predicates = append(predicates, deudor.EstadoNotIn(i.EstadoNotIn...))
+	}
+	if i.LineaExposicion != nil {
+		predicates = append(predicates, deudor.LineaExposicionEQ(*i.LineaExposicion))
+	}
+	if i.LineaExposicionNEQ != nil {
+		predicates = append(predicates, deudor.LineaExposicionNEQ(*i.LineaExposicionNEQ))
+	}
+	if len(i.LineaExposicionIn) > 0 {
+		predicates = append(predicates, deudor.LineaExposicionIn(i.LineaExposicionIn...))
+	}
+	if len(i.LineaExposicionNotIn) > 0 {
+		predicates = append(predicates, deudor.LineaExposicionNotIn(i.LineaExposicionNotIn...))
+	}
+	if i.LineaExposicionGT != nil {
+		predicates = append(predicates, deudor.LineaExposicionGT(*i.LineaExposicionGT))
+	}
+	if i.LineaExposicionGTE != nil {
+		predicates = append(predicates, deudor.LineaExposicionGTE(*i.LineaExposicionGTE))
+	}
+	if i.LineaExposicionLT != nil {
+		predicates = append(predicates, deudor.LineaExposicionLT(*i.LineaExposicionLT))
+	}
+	if i.LineaExposicionLTE != nil {
+		predicates = append(predicates, deudor.LineaExposicionLTE(*i.LineaExposicionLTE))
+	}
+	if i.LineaExposicionIsNil {
+		predicates = append(predicates, deudor.LineaExposicionIsNil())
+	}
+	if i.LineaExposicionNotNil {
+		predicates = append(predicates, deudor.LineaExposicionNotNil())
+	}
+	if i.MotivoEstado != nil {
+		predicates = append(predicates, deudor.MotivoEstadoEQ(*i.MotivoEstado))
+	}
+	if i.MotivoEstadoNEQ != nil {
+		predicates = append(predicates, deudor.MotivoEstadoNEQ(*i.MotivoEstadoNEQ))
+	}
+	if len(i.MotivoEstadoIn) > 0 {
+		predicates = append(predicates, deudor.MotivoEstadoIn(i.MotivoEstadoIn...))
+	}
+	if len(i.MotivoEstadoNotIn) > 0 {
+		predicates = append(predicates, deudor.MotivoEstadoNotIn(i.MotivoEstadoNotIn...))
+	}
+	if i.MotivoEstadoGT != nil {
+		predicates = append(predicates, deudor.MotivoEstadoGT(*i.MotivoEstadoGT))
+	}
+	if i.MotivoEstadoGTE != nil {
+		predicates = append(predicates, deudor.MotivoEstadoGTE(*i.MotivoEstadoGTE))
+	}
+	if i.MotivoEstadoLT != nil {
+		predicates = append(predicates, deudor.MotivoEstadoLT(*i.MotivoEstadoLT))
+	}
+	if i.MotivoEstadoLTE != nil {
+		predicates = append(predicates, deudor.MotivoEstadoLTE(*i.MotivoEstadoLTE))
+	}
+	if i.MotivoEstadoContains != nil {
+		predicates = append(predicates, deudor.MotivoEstadoContains(*i.MotivoEstadoContains))
+	}
+	if i.MotivoEstadoHasPrefix != nil {
+		predicates = append(predicates, deudor.MotivoEstadoHasPrefix(*i.MotivoEstadoHasPrefix))
+	}
+	if i.MotivoEstadoHasSuffix != nil {
+		predicates = append(predicates, deudor.MotivoEstadoHasSuffix(*i.MotivoEstadoHasSuffix))
+	}
+	if i.MotivoEstadoIsNil {
+		predicates = append(predicates, deudor.MotivoEstadoIsNil())
+	}
+	if i.MotivoEstadoNotNil {
+		predicates = append(predicates, deudor.MotivoEstadoNotNil())
+	}
+	if i.MotivoEstadoEqualFold != nil {
+		predicates = append(predicates, deudor.MotivoEstadoEqualFold(*i.MotivoEstadoEqualFold))
+	}
+	if i.MotivoEstadoContainsFold != nil {
+		predicates = append(predicates, deudor.MotivoEstadoContainsFold(*i.MotivoEstadoContainsFold))
+	}
+	if i.CreadoEn != nil {
+		predicates = append(predicates, deudor.CreadoEnEQ(*i.CreadoEn))
+	}
+	if i.CreadoEnNEQ != nil {
+		predicates = append(predicates, deudor.CreadoEnNEQ(*i.CreadoEnNEQ))
+	}
+	if len(i.CreadoEnIn) > 0 {
+		predicates = append(predicates, deudor.CreadoEnIn(i.CreadoEnIn...))
+	}
+	if len(i.CreadoEnNotIn) > 0 {
+		predicates = append(predicates, deudor.CreadoEnNotIn(i.CreadoEnNotIn...))
+	}
+	if i.CreadoEnGT != nil {
+		predicates = append(predicates, deudor.CreadoEnGT(*i.CreadoEnGT))
+	}
+	if i.CreadoEnGTE != nil {
+		predicates = append(predicates, deudor.CreadoEnGTE(*i.CreadoEnGTE))
+	}
+	if i.CreadoEnLT != nil {
+		predicates = append(predicates, deudor.CreadoEnLT(*i.CreadoEnLT))
+	}
+	if i.CreadoEnLTE != nil {
+		predicates = append(predicates, deudor.CreadoEnLTE(*i.CreadoEnLTE))
+	}
+	if i.ActualizadoEn != nil {
+		predicates = append(predicates, deudor.ActualizadoEnEQ(*i.ActualizadoEn))
+	}
+	if i.ActualizadoEnNEQ != nil {
+		predicates = append(predicates, deudor.ActualizadoEnNEQ(*i.ActualizadoEnNEQ))
+	}
+	if len(i.ActualizadoEnIn) > 0 {
+		predicates = append(predicates, deudor.ActualizadoEnIn(i.ActualizadoEnIn...))
+	}
+	if len(i.ActualizadoEnNotIn) > 0 {
+		predicates = append(predicates, deudor.ActualizadoEnNotIn(i.ActualizadoEnNotIn...))
+	}
+	if i.ActualizadoEnGT != nil {
+		predicates = append(predicates, deudor.ActualizadoEnGT(*i.ActualizadoEnGT))
+	}
+	if i.ActualizadoEnGTE != nil {
+		predicates = append(predicates, deudor.ActualizadoEnGTE(*i.ActualizadoEnGTE))
+	}
+	if i.ActualizadoEnLT != nil {
+		predicates = append(predicates, deudor.ActualizadoEnLT(*i.ActualizadoEnLT))
+	}
+	if i.ActualizadoEnLTE != nil {
+		predicates = append(predicates, deudor.ActualizadoEnLTE(*i.ActualizadoEnLTE))
+	}
+
+	if i.HasFacturas != nil {
+		p := deudor.HasFacturas()
+		if !*i.HasFacturas {
+			p = deudor.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFacturasWith) > 0 {
+		with := make([]predicate.Factura, 0, len(i.HasFacturasWith))
+		for _, w := range i.HasFacturasWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFacturasWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deudor.HasFacturasWith(with...))
+	}
+	if i.HasEventos != nil {
+		p := deudor.HasEventos()
+		if !*i.HasEventos {
+			p = deudor.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEventosWith) > 0 {
+		with := make([]predicate.EventoAuditoria, 0, len(i.HasEventosWith))
+		for _, w := range i.HasEventosWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEventosWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, deudor.HasEventosWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyDeudorWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return deudor.And(predicates...), nil
+	}
+}
+
 // EntregaWhereInput represents a where input for filtering Entrega queries.
 type EntregaWhereInput struct {
 	Predicates []predicate.Entrega  `json:"-"`
@@ -1248,6 +1715,10 @@ type EventoAuditoriaWhereInput struct {
 	// "operacion" edge predicates.
 	HasOperacion     *bool                  `json:"hasOperacion,omitempty"`
 	HasOperacionWith []*OperacionWhereInput `json:"hasOperacionWith,omitempty"`
+
+	// "deudor" edge predicates.
+	HasDeudor     *bool               `json:"hasDeudor,omitempty"`
+	HasDeudorWith []*DeudorWhereInput `json:"hasDeudorWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1730,6 +2201,24 @@ func (i *EventoAuditoriaWhereInput) P() (predicate.EventoAuditoria, error) {
 		}
 		predicates = append(predicates, eventoauditoria.HasOperacionWith(with...))
 	}
+	if i.HasDeudor != nil {
+		p := eventoauditoria.HasDeudor()
+		if !*i.HasDeudor {
+			p = eventoauditoria.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDeudorWith) > 0 {
+		with := make([]predicate.Deudor, 0, len(i.HasDeudorWith))
+		for _, w := range i.HasDeudorWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDeudorWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, eventoauditoria.HasDeudorWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyEventoAuditoriaWhereInput
@@ -1832,11 +2321,44 @@ type FacturaWhereInput struct {
 	FechaVencimientoLT    *time.Time  `json:"fechaVencimientoLT,omitempty"`
 	FechaVencimientoLTE   *time.Time  `json:"fechaVencimientoLTE,omitempty"`
 
+	// "fecha_recepcion" field predicates.
+	FechaRecepcion      *time.Time  `json:"fechaRecepcion,omitempty"`
+	FechaRecepcionNEQ   *time.Time  `json:"fechaRecepcionNEQ,omitempty"`
+	FechaRecepcionIn    []time.Time `json:"fechaRecepcionIn,omitempty"`
+	FechaRecepcionNotIn []time.Time `json:"fechaRecepcionNotIn,omitempty"`
+	FechaRecepcionGT    *time.Time  `json:"fechaRecepcionGT,omitempty"`
+	FechaRecepcionGTE   *time.Time  `json:"fechaRecepcionGTE,omitempty"`
+	FechaRecepcionLT    *time.Time  `json:"fechaRecepcionLT,omitempty"`
+	FechaRecepcionLTE   *time.Time  `json:"fechaRecepcionLTE,omitempty"`
+
 	// "estado" field predicates.
 	Estado      *estado.Factura  `json:"estado,omitempty"`
 	EstadoNEQ   *estado.Factura  `json:"estadoNEQ,omitempty"`
 	EstadoIn    []estado.Factura `json:"estadoIn,omitempty"`
 	EstadoNotIn []estado.Factura `json:"estadoNotIn,omitempty"`
+
+	// "estado_acuse" field predicates.
+	EstadoAcuse      *estado.Acuse  `json:"estadoAcuse,omitempty"`
+	EstadoAcuseNEQ   *estado.Acuse  `json:"estadoAcuseNEQ,omitempty"`
+	EstadoAcuseIn    []estado.Acuse `json:"estadoAcuseIn,omitempty"`
+	EstadoAcuseNotIn []estado.Acuse `json:"estadoAcuseNotIn,omitempty"`
+
+	// "motivo_acuse" field predicates.
+	MotivoAcuse             *string  `json:"motivoAcuse,omitempty"`
+	MotivoAcuseNEQ          *string  `json:"motivoAcuseNEQ,omitempty"`
+	MotivoAcuseIn           []string `json:"motivoAcuseIn,omitempty"`
+	MotivoAcuseNotIn        []string `json:"motivoAcuseNotIn,omitempty"`
+	MotivoAcuseGT           *string  `json:"motivoAcuseGT,omitempty"`
+	MotivoAcuseGTE          *string  `json:"motivoAcuseGTE,omitempty"`
+	MotivoAcuseLT           *string  `json:"motivoAcuseLT,omitempty"`
+	MotivoAcuseLTE          *string  `json:"motivoAcuseLTE,omitempty"`
+	MotivoAcuseContains     *string  `json:"motivoAcuseContains,omitempty"`
+	MotivoAcuseHasPrefix    *string  `json:"motivoAcuseHasPrefix,omitempty"`
+	MotivoAcuseHasSuffix    *string  `json:"motivoAcuseHasSuffix,omitempty"`
+	MotivoAcuseIsNil        bool     `json:"motivoAcuseIsNil,omitempty"`
+	MotivoAcuseNotNil       bool     `json:"motivoAcuseNotNil,omitempty"`
+	MotivoAcuseEqualFold    *string  `json:"motivoAcuseEqualFold,omitempty"`
+	MotivoAcuseContainsFold *string  `json:"motivoAcuseContainsFold,omitempty"`
 
 	// "motivo_anulacion" field predicates.
 	MotivoAnulacion             *string  `json:"motivoAnulacion,omitempty"`
@@ -1878,6 +2400,10 @@ type FacturaWhereInput struct {
 	// "cliente" edge predicates.
 	HasCliente     *bool                `json:"hasCliente,omitempty"`
 	HasClienteWith []*ClienteWhereInput `json:"hasClienteWith,omitempty"`
+
+	// "deudor" edge predicates.
+	HasDeudor     *bool               `json:"hasDeudor,omitempty"`
+	HasDeudorWith []*DeudorWhereInput `json:"hasDeudorWith,omitempty"`
 
 	// "operaciones" edge predicates.
 	HasOperaciones     *bool                  `json:"hasOperaciones,omitempty"`
@@ -2172,6 +2698,30 @@ func (i *FacturaWhereInput) P() (predicate.Factura, error) {
 	if i.FechaVencimientoLTE != nil {
 		predicates = append(predicates, factura.FechaVencimientoLTE(*i.FechaVencimientoLTE))
 	}
+	if i.FechaRecepcion != nil {
+		predicates = append(predicates, factura.FechaRecepcionEQ(*i.FechaRecepcion))
+	}
+	if i.FechaRecepcionNEQ != nil {
+		predicates = append(predicates, factura.FechaRecepcionNEQ(*i.FechaRecepcionNEQ))
+	}
+	if len(i.FechaRecepcionIn) > 0 {
+		predicates = append(predicates, factura.FechaRecepcionIn(i.FechaRecepcionIn...))
+	}
+	if len(i.FechaRecepcionNotIn) > 0 {
+		predicates = append(predicates, factura.FechaRecepcionNotIn(i.FechaRecepcionNotIn...))
+	}
+	if i.FechaRecepcionGT != nil {
+		predicates = append(predicates, factura.FechaRecepcionGT(*i.FechaRecepcionGT))
+	}
+	if i.FechaRecepcionGTE != nil {
+		predicates = append(predicates, factura.FechaRecepcionGTE(*i.FechaRecepcionGTE))
+	}
+	if i.FechaRecepcionLT != nil {
+		predicates = append(predicates, factura.FechaRecepcionLT(*i.FechaRecepcionLT))
+	}
+	if i.FechaRecepcionLTE != nil {
+		predicates = append(predicates, factura.FechaRecepcionLTE(*i.FechaRecepcionLTE))
+	}
 	if i.Estado != nil {
 		predicates = append(predicates, factura.EstadoEQ(*i.Estado))
 	}
@@ -2183,6 +2733,63 @@ func (i *FacturaWhereInput) P() (predicate.Factura, error) {
 	}
 	if len(i.EstadoNotIn) > 0 {
 		predicates = append(predicates, factura.EstadoNotIn(i.EstadoNotIn...))
+	}
+	if i.EstadoAcuse != nil {
+		predicates = append(predicates, factura.EstadoAcuseEQ(*i.EstadoAcuse))
+	}
+	if i.EstadoAcuseNEQ != nil {
+		predicates = append(predicates, factura.EstadoAcuseNEQ(*i.EstadoAcuseNEQ))
+	}
+	if len(i.EstadoAcuseIn) > 0 {
+		predicates = append(predicates, factura.EstadoAcuseIn(i.EstadoAcuseIn...))
+	}
+	if len(i.EstadoAcuseNotIn) > 0 {
+		predicates = append(predicates, factura.EstadoAcuseNotIn(i.EstadoAcuseNotIn...))
+	}
+	if i.MotivoAcuse != nil {
+		predicates = append(predicates, factura.MotivoAcuseEQ(*i.MotivoAcuse))
+	}
+	if i.MotivoAcuseNEQ != nil {
+		predicates = append(predicates, factura.MotivoAcuseNEQ(*i.MotivoAcuseNEQ))
+	}
+	if len(i.MotivoAcuseIn) > 0 {
+		predicates = append(predicates, factura.MotivoAcuseIn(i.MotivoAcuseIn...))
+	}
+	if len(i.MotivoAcuseNotIn) > 0 {
+		predicates = append(predicates, factura.MotivoAcuseNotIn(i.MotivoAcuseNotIn...))
+	}
+	if i.MotivoAcuseGT != nil {
+		predicates = append(predicates, factura.MotivoAcuseGT(*i.MotivoAcuseGT))
+	}
+	if i.MotivoAcuseGTE != nil {
+		predicates = append(predicates, factura.MotivoAcuseGTE(*i.MotivoAcuseGTE))
+	}
+	if i.MotivoAcuseLT != nil {
+		predicates = append(predicates, factura.MotivoAcuseLT(*i.MotivoAcuseLT))
+	}
+	if i.MotivoAcuseLTE != nil {
+		predicates = append(predicates, factura.MotivoAcuseLTE(*i.MotivoAcuseLTE))
+	}
+	if i.MotivoAcuseContains != nil {
+		predicates = append(predicates, factura.MotivoAcuseContains(*i.MotivoAcuseContains))
+	}
+	if i.MotivoAcuseHasPrefix != nil {
+		predicates = append(predicates, factura.MotivoAcuseHasPrefix(*i.MotivoAcuseHasPrefix))
+	}
+	if i.MotivoAcuseHasSuffix != nil {
+		predicates = append(predicates, factura.MotivoAcuseHasSuffix(*i.MotivoAcuseHasSuffix))
+	}
+	if i.MotivoAcuseIsNil {
+		predicates = append(predicates, factura.MotivoAcuseIsNil())
+	}
+	if i.MotivoAcuseNotNil {
+		predicates = append(predicates, factura.MotivoAcuseNotNil())
+	}
+	if i.MotivoAcuseEqualFold != nil {
+		predicates = append(predicates, factura.MotivoAcuseEqualFold(*i.MotivoAcuseEqualFold))
+	}
+	if i.MotivoAcuseContainsFold != nil {
+		predicates = append(predicates, factura.MotivoAcuseContainsFold(*i.MotivoAcuseContainsFold))
 	}
 	if i.MotivoAnulacion != nil {
 		predicates = append(predicates, factura.MotivoAnulacionEQ(*i.MotivoAnulacion))
@@ -2295,6 +2902,24 @@ func (i *FacturaWhereInput) P() (predicate.Factura, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, factura.HasClienteWith(with...))
+	}
+	if i.HasDeudor != nil {
+		p := factura.HasDeudor()
+		if !*i.HasDeudor {
+			p = factura.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDeudorWith) > 0 {
+		with := make([]predicate.Deudor, 0, len(i.HasDeudorWith))
+		for _, w := range i.HasDeudorWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDeudorWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, factura.HasDeudorWith(with...))
 	}
 	if i.HasOperaciones != nil {
 		p := factura.HasOperaciones()

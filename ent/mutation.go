@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
@@ -38,6 +39,7 @@ const (
 	// Node types.
 	TypeClaveIdempotencia = "ClaveIdempotencia"
 	TypeCliente           = "Cliente"
+	TypeDeudor            = "Deudor"
 	TypeEntrega           = "Entrega"
 	TypeEventoAuditoria   = "EventoAuditoria"
 	TypeFactura           = "Factura"
@@ -888,37 +890,39 @@ func (m *ClaveIdempotenciaMutation) ResetEdge(name string) error {
 // ClienteMutation represents an operation that mutates the Cliente nodes in the graph.
 type ClienteMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	rut                 *string
-	razon_social        *string
-	giro                *string
-	direccion           *string
-	telefono            *string
-	email               *string
-	fecha_registro      *time.Time
-	linea_credito       *decimal.Decimal
-	addlinea_credito    *decimal.Decimal
-	linea_disponible    *decimal.Decimal
-	addlinea_disponible *decimal.Decimal
-	estado              *estado.Cliente
-	motivo_estado       *string
-	creado_en           *time.Time
-	actualizado_en      *time.Time
-	clearedFields       map[string]struct{}
-	facturas            map[int]struct{}
-	removedfacturas     map[int]struct{}
-	clearedfacturas     bool
-	operaciones         map[int]struct{}
-	removedoperaciones  map[int]struct{}
-	clearedoperaciones  bool
-	eventos             map[int]struct{}
-	removedeventos      map[int]struct{}
-	clearedeventos      bool
-	done                bool
-	oldValue            func(context.Context) (*Cliente, error)
-	predicates          []predicate.Cliente
+	op                      Op
+	typ                     string
+	id                      *int
+	rut                     *string
+	razon_social            *string
+	giro                    *string
+	direccion               *string
+	telefono                *string
+	email                   *string
+	fecha_registro          *time.Time
+	linea_credito           *decimal.Decimal
+	addlinea_credito        *decimal.Decimal
+	linea_disponible        *decimal.Decimal
+	addlinea_disponible     *decimal.Decimal
+	estado                  *estado.Cliente
+	motivo_estado           *string
+	concentracion_maxima    *decimal.Decimal
+	addconcentracion_maxima *decimal.Decimal
+	creado_en               *time.Time
+	actualizado_en          *time.Time
+	clearedFields           map[string]struct{}
+	facturas                map[int]struct{}
+	removedfacturas         map[int]struct{}
+	clearedfacturas         bool
+	operaciones             map[int]struct{}
+	removedoperaciones      map[int]struct{}
+	clearedoperaciones      bool
+	eventos                 map[int]struct{}
+	removedeventos          map[int]struct{}
+	clearedeventos          bool
+	done                    bool
+	oldValue                func(context.Context) (*Cliente, error)
+	predicates              []predicate.Cliente
 }
 
 var _ ent.Mutation = (*ClienteMutation)(nil)
@@ -1507,6 +1511,76 @@ func (m *ClienteMutation) ResetMotivoEstado() {
 	delete(m.clearedFields, cliente.FieldMotivoEstado)
 }
 
+// SetConcentracionMaxima sets the "concentracion_maxima" field.
+func (m *ClienteMutation) SetConcentracionMaxima(d decimal.Decimal) {
+	m.concentracion_maxima = &d
+	m.addconcentracion_maxima = nil
+}
+
+// ConcentracionMaxima returns the value of the "concentracion_maxima" field in the mutation.
+func (m *ClienteMutation) ConcentracionMaxima() (r decimal.Decimal, exists bool) {
+	v := m.concentracion_maxima
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConcentracionMaxima returns the old "concentracion_maxima" field's value of the Cliente entity.
+// If the Cliente object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ClienteMutation) OldConcentracionMaxima(ctx context.Context) (v *decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConcentracionMaxima is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConcentracionMaxima requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConcentracionMaxima: %w", err)
+	}
+	return oldValue.ConcentracionMaxima, nil
+}
+
+// AddConcentracionMaxima adds d to the "concentracion_maxima" field.
+func (m *ClienteMutation) AddConcentracionMaxima(d decimal.Decimal) {
+	if m.addconcentracion_maxima != nil {
+		*m.addconcentracion_maxima = m.addconcentracion_maxima.Add(d)
+	} else {
+		m.addconcentracion_maxima = &d
+	}
+}
+
+// AddedConcentracionMaxima returns the value that was added to the "concentracion_maxima" field in this mutation.
+func (m *ClienteMutation) AddedConcentracionMaxima() (r decimal.Decimal, exists bool) {
+	v := m.addconcentracion_maxima
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearConcentracionMaxima clears the value of the "concentracion_maxima" field.
+func (m *ClienteMutation) ClearConcentracionMaxima() {
+	m.concentracion_maxima = nil
+	m.addconcentracion_maxima = nil
+	m.clearedFields[cliente.FieldConcentracionMaxima] = struct{}{}
+}
+
+// ConcentracionMaximaCleared returns if the "concentracion_maxima" field was cleared in this mutation.
+func (m *ClienteMutation) ConcentracionMaximaCleared() bool {
+	_, ok := m.clearedFields[cliente.FieldConcentracionMaxima]
+	return ok
+}
+
+// ResetConcentracionMaxima resets all changes to the "concentracion_maxima" field.
+func (m *ClienteMutation) ResetConcentracionMaxima() {
+	m.concentracion_maxima = nil
+	m.addconcentracion_maxima = nil
+	delete(m.clearedFields, cliente.FieldConcentracionMaxima)
+}
+
 // SetCreadoEn sets the "creado_en" field.
 func (m *ClienteMutation) SetCreadoEn(t time.Time) {
 	m.creado_en = &t
@@ -1775,7 +1849,7 @@ func (m *ClienteMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ClienteMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.rut != nil {
 		fields = append(fields, cliente.FieldRut)
 	}
@@ -1808,6 +1882,9 @@ func (m *ClienteMutation) Fields() []string {
 	}
 	if m.motivo_estado != nil {
 		fields = append(fields, cliente.FieldMotivoEstado)
+	}
+	if m.concentracion_maxima != nil {
+		fields = append(fields, cliente.FieldConcentracionMaxima)
 	}
 	if m.creado_en != nil {
 		fields = append(fields, cliente.FieldCreadoEn)
@@ -1845,6 +1922,8 @@ func (m *ClienteMutation) Field(name string) (ent.Value, bool) {
 		return m.Estado()
 	case cliente.FieldMotivoEstado:
 		return m.MotivoEstado()
+	case cliente.FieldConcentracionMaxima:
+		return m.ConcentracionMaxima()
 	case cliente.FieldCreadoEn:
 		return m.CreadoEn()
 	case cliente.FieldActualizadoEn:
@@ -1880,6 +1959,8 @@ func (m *ClienteMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldEstado(ctx)
 	case cliente.FieldMotivoEstado:
 		return m.OldMotivoEstado(ctx)
+	case cliente.FieldConcentracionMaxima:
+		return m.OldConcentracionMaxima(ctx)
 	case cliente.FieldCreadoEn:
 		return m.OldCreadoEn(ctx)
 	case cliente.FieldActualizadoEn:
@@ -1970,6 +2051,13 @@ func (m *ClienteMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMotivoEstado(v)
 		return nil
+	case cliente.FieldConcentracionMaxima:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConcentracionMaxima(v)
+		return nil
 	case cliente.FieldCreadoEn:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -1998,6 +2086,9 @@ func (m *ClienteMutation) AddedFields() []string {
 	if m.addlinea_disponible != nil {
 		fields = append(fields, cliente.FieldLineaDisponible)
 	}
+	if m.addconcentracion_maxima != nil {
+		fields = append(fields, cliente.FieldConcentracionMaxima)
+	}
 	return fields
 }
 
@@ -2010,6 +2101,8 @@ func (m *ClienteMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedLineaCredito()
 	case cliente.FieldLineaDisponible:
 		return m.AddedLineaDisponible()
+	case cliente.FieldConcentracionMaxima:
+		return m.AddedConcentracionMaxima()
 	}
 	return nil, false
 }
@@ -2033,6 +2126,13 @@ func (m *ClienteMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddLineaDisponible(v)
 		return nil
+	case cliente.FieldConcentracionMaxima:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddConcentracionMaxima(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Cliente numeric field %s", name)
 }
@@ -2052,6 +2152,9 @@ func (m *ClienteMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(cliente.FieldMotivoEstado) {
 		fields = append(fields, cliente.FieldMotivoEstado)
+	}
+	if m.FieldCleared(cliente.FieldConcentracionMaxima) {
+		fields = append(fields, cliente.FieldConcentracionMaxima)
 	}
 	return fields
 }
@@ -2078,6 +2181,9 @@ func (m *ClienteMutation) ClearField(name string) error {
 		return nil
 	case cliente.FieldMotivoEstado:
 		m.ClearMotivoEstado()
+		return nil
+	case cliente.FieldConcentracionMaxima:
+		m.ClearConcentracionMaxima()
 		return nil
 	}
 	return fmt.Errorf("unknown Cliente nullable field %s", name)
@@ -2119,6 +2225,9 @@ func (m *ClienteMutation) ResetField(name string) error {
 		return nil
 	case cliente.FieldMotivoEstado:
 		m.ResetMotivoEstado()
+		return nil
+	case cliente.FieldConcentracionMaxima:
+		m.ResetConcentracionMaxima()
 		return nil
 	case cliente.FieldCreadoEn:
 		m.ResetCreadoEn()
@@ -2264,6 +2373,910 @@ func (m *ClienteMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Cliente edge %s", name)
+}
+
+// DeudorMutation represents an operation that mutates the Deudor nodes in the graph.
+type DeudorMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	rut                 *string
+	razon_social        *string
+	estado              *estado.Deudor
+	linea_exposicion    *decimal.Decimal
+	addlinea_exposicion *decimal.Decimal
+	motivo_estado       *string
+	creado_en           *time.Time
+	actualizado_en      *time.Time
+	clearedFields       map[string]struct{}
+	facturas            map[int]struct{}
+	removedfacturas     map[int]struct{}
+	clearedfacturas     bool
+	eventos             map[int]struct{}
+	removedeventos      map[int]struct{}
+	clearedeventos      bool
+	done                bool
+	oldValue            func(context.Context) (*Deudor, error)
+	predicates          []predicate.Deudor
+}
+
+var _ ent.Mutation = (*DeudorMutation)(nil)
+
+// deudorOption allows management of the mutation configuration using functional options.
+type deudorOption func(*DeudorMutation)
+
+// newDeudorMutation creates new mutation for the Deudor entity.
+func newDeudorMutation(c config, op Op, opts ...deudorOption) *DeudorMutation {
+	m := &DeudorMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDeudor,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDeudorID sets the ID field of the mutation.
+func withDeudorID(id int) deudorOption {
+	return func(m *DeudorMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Deudor
+		)
+		m.oldValue = func(ctx context.Context) (*Deudor, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Deudor.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDeudor sets the old Deudor of the mutation.
+func withDeudor(node *Deudor) deudorOption {
+	return func(m *DeudorMutation) {
+		m.oldValue = func(context.Context) (*Deudor, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DeudorMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DeudorMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DeudorMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DeudorMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Deudor.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetRut sets the "rut" field.
+func (m *DeudorMutation) SetRut(s string) {
+	m.rut = &s
+}
+
+// Rut returns the value of the "rut" field in the mutation.
+func (m *DeudorMutation) Rut() (r string, exists bool) {
+	v := m.rut
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRut returns the old "rut" field's value of the Deudor entity.
+// If the Deudor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeudorMutation) OldRut(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRut is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRut requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRut: %w", err)
+	}
+	return oldValue.Rut, nil
+}
+
+// ResetRut resets all changes to the "rut" field.
+func (m *DeudorMutation) ResetRut() {
+	m.rut = nil
+}
+
+// SetRazonSocial sets the "razon_social" field.
+func (m *DeudorMutation) SetRazonSocial(s string) {
+	m.razon_social = &s
+}
+
+// RazonSocial returns the value of the "razon_social" field in the mutation.
+func (m *DeudorMutation) RazonSocial() (r string, exists bool) {
+	v := m.razon_social
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRazonSocial returns the old "razon_social" field's value of the Deudor entity.
+// If the Deudor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeudorMutation) OldRazonSocial(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRazonSocial is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRazonSocial requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRazonSocial: %w", err)
+	}
+	return oldValue.RazonSocial, nil
+}
+
+// ResetRazonSocial resets all changes to the "razon_social" field.
+func (m *DeudorMutation) ResetRazonSocial() {
+	m.razon_social = nil
+}
+
+// SetEstado sets the "estado" field.
+func (m *DeudorMutation) SetEstado(e estado.Deudor) {
+	m.estado = &e
+}
+
+// Estado returns the value of the "estado" field in the mutation.
+func (m *DeudorMutation) Estado() (r estado.Deudor, exists bool) {
+	v := m.estado
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEstado returns the old "estado" field's value of the Deudor entity.
+// If the Deudor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeudorMutation) OldEstado(ctx context.Context) (v estado.Deudor, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEstado is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEstado requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEstado: %w", err)
+	}
+	return oldValue.Estado, nil
+}
+
+// ResetEstado resets all changes to the "estado" field.
+func (m *DeudorMutation) ResetEstado() {
+	m.estado = nil
+}
+
+// SetLineaExposicion sets the "linea_exposicion" field.
+func (m *DeudorMutation) SetLineaExposicion(d decimal.Decimal) {
+	m.linea_exposicion = &d
+	m.addlinea_exposicion = nil
+}
+
+// LineaExposicion returns the value of the "linea_exposicion" field in the mutation.
+func (m *DeudorMutation) LineaExposicion() (r decimal.Decimal, exists bool) {
+	v := m.linea_exposicion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLineaExposicion returns the old "linea_exposicion" field's value of the Deudor entity.
+// If the Deudor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeudorMutation) OldLineaExposicion(ctx context.Context) (v *decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLineaExposicion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLineaExposicion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLineaExposicion: %w", err)
+	}
+	return oldValue.LineaExposicion, nil
+}
+
+// AddLineaExposicion adds d to the "linea_exposicion" field.
+func (m *DeudorMutation) AddLineaExposicion(d decimal.Decimal) {
+	if m.addlinea_exposicion != nil {
+		*m.addlinea_exposicion = m.addlinea_exposicion.Add(d)
+	} else {
+		m.addlinea_exposicion = &d
+	}
+}
+
+// AddedLineaExposicion returns the value that was added to the "linea_exposicion" field in this mutation.
+func (m *DeudorMutation) AddedLineaExposicion() (r decimal.Decimal, exists bool) {
+	v := m.addlinea_exposicion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearLineaExposicion clears the value of the "linea_exposicion" field.
+func (m *DeudorMutation) ClearLineaExposicion() {
+	m.linea_exposicion = nil
+	m.addlinea_exposicion = nil
+	m.clearedFields[deudor.FieldLineaExposicion] = struct{}{}
+}
+
+// LineaExposicionCleared returns if the "linea_exposicion" field was cleared in this mutation.
+func (m *DeudorMutation) LineaExposicionCleared() bool {
+	_, ok := m.clearedFields[deudor.FieldLineaExposicion]
+	return ok
+}
+
+// ResetLineaExposicion resets all changes to the "linea_exposicion" field.
+func (m *DeudorMutation) ResetLineaExposicion() {
+	m.linea_exposicion = nil
+	m.addlinea_exposicion = nil
+	delete(m.clearedFields, deudor.FieldLineaExposicion)
+}
+
+// SetMotivoEstado sets the "motivo_estado" field.
+func (m *DeudorMutation) SetMotivoEstado(s string) {
+	m.motivo_estado = &s
+}
+
+// MotivoEstado returns the value of the "motivo_estado" field in the mutation.
+func (m *DeudorMutation) MotivoEstado() (r string, exists bool) {
+	v := m.motivo_estado
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMotivoEstado returns the old "motivo_estado" field's value of the Deudor entity.
+// If the Deudor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeudorMutation) OldMotivoEstado(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMotivoEstado is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMotivoEstado requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMotivoEstado: %w", err)
+	}
+	return oldValue.MotivoEstado, nil
+}
+
+// ClearMotivoEstado clears the value of the "motivo_estado" field.
+func (m *DeudorMutation) ClearMotivoEstado() {
+	m.motivo_estado = nil
+	m.clearedFields[deudor.FieldMotivoEstado] = struct{}{}
+}
+
+// MotivoEstadoCleared returns if the "motivo_estado" field was cleared in this mutation.
+func (m *DeudorMutation) MotivoEstadoCleared() bool {
+	_, ok := m.clearedFields[deudor.FieldMotivoEstado]
+	return ok
+}
+
+// ResetMotivoEstado resets all changes to the "motivo_estado" field.
+func (m *DeudorMutation) ResetMotivoEstado() {
+	m.motivo_estado = nil
+	delete(m.clearedFields, deudor.FieldMotivoEstado)
+}
+
+// SetCreadoEn sets the "creado_en" field.
+func (m *DeudorMutation) SetCreadoEn(t time.Time) {
+	m.creado_en = &t
+}
+
+// CreadoEn returns the value of the "creado_en" field in the mutation.
+func (m *DeudorMutation) CreadoEn() (r time.Time, exists bool) {
+	v := m.creado_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreadoEn returns the old "creado_en" field's value of the Deudor entity.
+// If the Deudor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeudorMutation) OldCreadoEn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreadoEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreadoEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreadoEn: %w", err)
+	}
+	return oldValue.CreadoEn, nil
+}
+
+// ResetCreadoEn resets all changes to the "creado_en" field.
+func (m *DeudorMutation) ResetCreadoEn() {
+	m.creado_en = nil
+}
+
+// SetActualizadoEn sets the "actualizado_en" field.
+func (m *DeudorMutation) SetActualizadoEn(t time.Time) {
+	m.actualizado_en = &t
+}
+
+// ActualizadoEn returns the value of the "actualizado_en" field in the mutation.
+func (m *DeudorMutation) ActualizadoEn() (r time.Time, exists bool) {
+	v := m.actualizado_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActualizadoEn returns the old "actualizado_en" field's value of the Deudor entity.
+// If the Deudor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DeudorMutation) OldActualizadoEn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActualizadoEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActualizadoEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActualizadoEn: %w", err)
+	}
+	return oldValue.ActualizadoEn, nil
+}
+
+// ResetActualizadoEn resets all changes to the "actualizado_en" field.
+func (m *DeudorMutation) ResetActualizadoEn() {
+	m.actualizado_en = nil
+}
+
+// AddFacturaIDs adds the "facturas" edge to the Factura entity by ids.
+func (m *DeudorMutation) AddFacturaIDs(ids ...int) {
+	if m.facturas == nil {
+		m.facturas = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.facturas[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFacturas clears the "facturas" edge to the Factura entity.
+func (m *DeudorMutation) ClearFacturas() {
+	m.clearedfacturas = true
+}
+
+// FacturasCleared reports if the "facturas" edge to the Factura entity was cleared.
+func (m *DeudorMutation) FacturasCleared() bool {
+	return m.clearedfacturas
+}
+
+// RemoveFacturaIDs removes the "facturas" edge to the Factura entity by IDs.
+func (m *DeudorMutation) RemoveFacturaIDs(ids ...int) {
+	if m.removedfacturas == nil {
+		m.removedfacturas = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.facturas, ids[i])
+		m.removedfacturas[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFacturas returns the removed IDs of the "facturas" edge to the Factura entity.
+func (m *DeudorMutation) RemovedFacturasIDs() (ids []int) {
+	for id := range m.removedfacturas {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FacturasIDs returns the "facturas" edge IDs in the mutation.
+func (m *DeudorMutation) FacturasIDs() (ids []int) {
+	for id := range m.facturas {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFacturas resets all changes to the "facturas" edge.
+func (m *DeudorMutation) ResetFacturas() {
+	m.facturas = nil
+	m.clearedfacturas = false
+	m.removedfacturas = nil
+}
+
+// AddEventoIDs adds the "eventos" edge to the EventoAuditoria entity by ids.
+func (m *DeudorMutation) AddEventoIDs(ids ...int) {
+	if m.eventos == nil {
+		m.eventos = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.eventos[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEventos clears the "eventos" edge to the EventoAuditoria entity.
+func (m *DeudorMutation) ClearEventos() {
+	m.clearedeventos = true
+}
+
+// EventosCleared reports if the "eventos" edge to the EventoAuditoria entity was cleared.
+func (m *DeudorMutation) EventosCleared() bool {
+	return m.clearedeventos
+}
+
+// RemoveEventoIDs removes the "eventos" edge to the EventoAuditoria entity by IDs.
+func (m *DeudorMutation) RemoveEventoIDs(ids ...int) {
+	if m.removedeventos == nil {
+		m.removedeventos = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.eventos, ids[i])
+		m.removedeventos[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEventos returns the removed IDs of the "eventos" edge to the EventoAuditoria entity.
+func (m *DeudorMutation) RemovedEventosIDs() (ids []int) {
+	for id := range m.removedeventos {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EventosIDs returns the "eventos" edge IDs in the mutation.
+func (m *DeudorMutation) EventosIDs() (ids []int) {
+	for id := range m.eventos {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEventos resets all changes to the "eventos" edge.
+func (m *DeudorMutation) ResetEventos() {
+	m.eventos = nil
+	m.clearedeventos = false
+	m.removedeventos = nil
+}
+
+// Where appends a list predicates to the DeudorMutation builder.
+func (m *DeudorMutation) Where(ps ...predicate.Deudor) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DeudorMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DeudorMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Deudor, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DeudorMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DeudorMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Deudor).
+func (m *DeudorMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DeudorMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.rut != nil {
+		fields = append(fields, deudor.FieldRut)
+	}
+	if m.razon_social != nil {
+		fields = append(fields, deudor.FieldRazonSocial)
+	}
+	if m.estado != nil {
+		fields = append(fields, deudor.FieldEstado)
+	}
+	if m.linea_exposicion != nil {
+		fields = append(fields, deudor.FieldLineaExposicion)
+	}
+	if m.motivo_estado != nil {
+		fields = append(fields, deudor.FieldMotivoEstado)
+	}
+	if m.creado_en != nil {
+		fields = append(fields, deudor.FieldCreadoEn)
+	}
+	if m.actualizado_en != nil {
+		fields = append(fields, deudor.FieldActualizadoEn)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DeudorMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case deudor.FieldRut:
+		return m.Rut()
+	case deudor.FieldRazonSocial:
+		return m.RazonSocial()
+	case deudor.FieldEstado:
+		return m.Estado()
+	case deudor.FieldLineaExposicion:
+		return m.LineaExposicion()
+	case deudor.FieldMotivoEstado:
+		return m.MotivoEstado()
+	case deudor.FieldCreadoEn:
+		return m.CreadoEn()
+	case deudor.FieldActualizadoEn:
+		return m.ActualizadoEn()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DeudorMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case deudor.FieldRut:
+		return m.OldRut(ctx)
+	case deudor.FieldRazonSocial:
+		return m.OldRazonSocial(ctx)
+	case deudor.FieldEstado:
+		return m.OldEstado(ctx)
+	case deudor.FieldLineaExposicion:
+		return m.OldLineaExposicion(ctx)
+	case deudor.FieldMotivoEstado:
+		return m.OldMotivoEstado(ctx)
+	case deudor.FieldCreadoEn:
+		return m.OldCreadoEn(ctx)
+	case deudor.FieldActualizadoEn:
+		return m.OldActualizadoEn(ctx)
+	}
+	return nil, fmt.Errorf("unknown Deudor field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeudorMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case deudor.FieldRut:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRut(v)
+		return nil
+	case deudor.FieldRazonSocial:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRazonSocial(v)
+		return nil
+	case deudor.FieldEstado:
+		v, ok := value.(estado.Deudor)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEstado(v)
+		return nil
+	case deudor.FieldLineaExposicion:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLineaExposicion(v)
+		return nil
+	case deudor.FieldMotivoEstado:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMotivoEstado(v)
+		return nil
+	case deudor.FieldCreadoEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreadoEn(v)
+		return nil
+	case deudor.FieldActualizadoEn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActualizadoEn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Deudor field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DeudorMutation) AddedFields() []string {
+	var fields []string
+	if m.addlinea_exposicion != nil {
+		fields = append(fields, deudor.FieldLineaExposicion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DeudorMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case deudor.FieldLineaExposicion:
+		return m.AddedLineaExposicion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DeudorMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case deudor.FieldLineaExposicion:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLineaExposicion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Deudor numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DeudorMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(deudor.FieldLineaExposicion) {
+		fields = append(fields, deudor.FieldLineaExposicion)
+	}
+	if m.FieldCleared(deudor.FieldMotivoEstado) {
+		fields = append(fields, deudor.FieldMotivoEstado)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DeudorMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DeudorMutation) ClearField(name string) error {
+	switch name {
+	case deudor.FieldLineaExposicion:
+		m.ClearLineaExposicion()
+		return nil
+	case deudor.FieldMotivoEstado:
+		m.ClearMotivoEstado()
+		return nil
+	}
+	return fmt.Errorf("unknown Deudor nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DeudorMutation) ResetField(name string) error {
+	switch name {
+	case deudor.FieldRut:
+		m.ResetRut()
+		return nil
+	case deudor.FieldRazonSocial:
+		m.ResetRazonSocial()
+		return nil
+	case deudor.FieldEstado:
+		m.ResetEstado()
+		return nil
+	case deudor.FieldLineaExposicion:
+		m.ResetLineaExposicion()
+		return nil
+	case deudor.FieldMotivoEstado:
+		m.ResetMotivoEstado()
+		return nil
+	case deudor.FieldCreadoEn:
+		m.ResetCreadoEn()
+		return nil
+	case deudor.FieldActualizadoEn:
+		m.ResetActualizadoEn()
+		return nil
+	}
+	return fmt.Errorf("unknown Deudor field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DeudorMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.facturas != nil {
+		edges = append(edges, deudor.EdgeFacturas)
+	}
+	if m.eventos != nil {
+		edges = append(edges, deudor.EdgeEventos)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DeudorMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case deudor.EdgeFacturas:
+		ids := make([]ent.Value, 0, len(m.facturas))
+		for id := range m.facturas {
+			ids = append(ids, id)
+		}
+		return ids
+	case deudor.EdgeEventos:
+		ids := make([]ent.Value, 0, len(m.eventos))
+		for id := range m.eventos {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DeudorMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedfacturas != nil {
+		edges = append(edges, deudor.EdgeFacturas)
+	}
+	if m.removedeventos != nil {
+		edges = append(edges, deudor.EdgeEventos)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DeudorMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case deudor.EdgeFacturas:
+		ids := make([]ent.Value, 0, len(m.removedfacturas))
+		for id := range m.removedfacturas {
+			ids = append(ids, id)
+		}
+		return ids
+	case deudor.EdgeEventos:
+		ids := make([]ent.Value, 0, len(m.removedeventos))
+		for id := range m.removedeventos {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DeudorMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedfacturas {
+		edges = append(edges, deudor.EdgeFacturas)
+	}
+	if m.clearedeventos {
+		edges = append(edges, deudor.EdgeEventos)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DeudorMutation) EdgeCleared(name string) bool {
+	switch name {
+	case deudor.EdgeFacturas:
+		return m.clearedfacturas
+	case deudor.EdgeEventos:
+		return m.clearedeventos
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DeudorMutation) ClearEdge(name string) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Deudor unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DeudorMutation) ResetEdge(name string) error {
+	switch name {
+	case deudor.EdgeFacturas:
+		m.ResetFacturas()
+		return nil
+	case deudor.EdgeEventos:
+		m.ResetEventos()
+		return nil
+	}
+	return fmt.Errorf("unknown Deudor edge %s", name)
 }
 
 // EntregaMutation represents an operation that mutates the Entrega nodes in the graph.
@@ -3907,6 +4920,8 @@ type EventoAuditoriaMutation struct {
 	clearedfactura   bool
 	operacion        *int
 	clearedoperacion bool
+	deudor           *int
+	cleareddeudor    bool
 	done             bool
 	oldValue         func(context.Context) (*EventoAuditoria, error)
 	predicates       []predicate.EventoAuditoria
@@ -4247,6 +5262,55 @@ func (m *EventoAuditoriaMutation) OperacionIDCleared() bool {
 func (m *EventoAuditoriaMutation) ResetOperacionID() {
 	m.operacion = nil
 	delete(m.clearedFields, eventoauditoria.FieldOperacionID)
+}
+
+// SetDeudorID sets the "deudor_id" field.
+func (m *EventoAuditoriaMutation) SetDeudorID(i int) {
+	m.deudor = &i
+}
+
+// DeudorID returns the value of the "deudor_id" field in the mutation.
+func (m *EventoAuditoriaMutation) DeudorID() (r int, exists bool) {
+	v := m.deudor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeudorID returns the old "deudor_id" field's value of the EventoAuditoria entity.
+// If the EventoAuditoria object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventoAuditoriaMutation) OldDeudorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeudorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeudorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeudorID: %w", err)
+	}
+	return oldValue.DeudorID, nil
+}
+
+// ClearDeudorID clears the value of the "deudor_id" field.
+func (m *EventoAuditoriaMutation) ClearDeudorID() {
+	m.deudor = nil
+	m.clearedFields[eventoauditoria.FieldDeudorID] = struct{}{}
+}
+
+// DeudorIDCleared returns if the "deudor_id" field was cleared in this mutation.
+func (m *EventoAuditoriaMutation) DeudorIDCleared() bool {
+	_, ok := m.clearedFields[eventoauditoria.FieldDeudorID]
+	return ok
+}
+
+// ResetDeudorID resets all changes to the "deudor_id" field.
+func (m *EventoAuditoriaMutation) ResetDeudorID() {
+	m.deudor = nil
+	delete(m.clearedFields, eventoauditoria.FieldDeudorID)
 }
 
 // SetTipo sets the "tipo" field.
@@ -4706,6 +5770,33 @@ func (m *EventoAuditoriaMutation) ResetOperacion() {
 	m.clearedoperacion = false
 }
 
+// ClearDeudor clears the "deudor" edge to the Deudor entity.
+func (m *EventoAuditoriaMutation) ClearDeudor() {
+	m.cleareddeudor = true
+	m.clearedFields[eventoauditoria.FieldDeudorID] = struct{}{}
+}
+
+// DeudorCleared reports if the "deudor" edge to the Deudor entity was cleared.
+func (m *EventoAuditoriaMutation) DeudorCleared() bool {
+	return m.DeudorIDCleared() || m.cleareddeudor
+}
+
+// DeudorIDs returns the "deudor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeudorID instead. It exists only for internal usage by the builders.
+func (m *EventoAuditoriaMutation) DeudorIDs() (ids []int) {
+	if id := m.deudor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeudor resets all changes to the "deudor" edge.
+func (m *EventoAuditoriaMutation) ResetDeudor() {
+	m.deudor = nil
+	m.cleareddeudor = false
+}
+
 // Where appends a list predicates to the EventoAuditoriaMutation builder.
 func (m *EventoAuditoriaMutation) Where(ps ...predicate.EventoAuditoria) {
 	m.predicates = append(m.predicates, ps...)
@@ -4740,7 +5831,7 @@ func (m *EventoAuditoriaMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EventoAuditoriaMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.entidad != nil {
 		fields = append(fields, eventoauditoria.FieldEntidad)
 	}
@@ -4755,6 +5846,9 @@ func (m *EventoAuditoriaMutation) Fields() []string {
 	}
 	if m.operacion != nil {
 		fields = append(fields, eventoauditoria.FieldOperacionID)
+	}
+	if m.deudor != nil {
+		fields = append(fields, eventoauditoria.FieldDeudorID)
 	}
 	if m.tipo != nil {
 		fields = append(fields, eventoauditoria.FieldTipo)
@@ -4801,6 +5895,8 @@ func (m *EventoAuditoriaMutation) Field(name string) (ent.Value, bool) {
 		return m.FacturaID()
 	case eventoauditoria.FieldOperacionID:
 		return m.OperacionID()
+	case eventoauditoria.FieldDeudorID:
+		return m.DeudorID()
 	case eventoauditoria.FieldTipo:
 		return m.Tipo()
 	case eventoauditoria.FieldFecha:
@@ -4838,6 +5934,8 @@ func (m *EventoAuditoriaMutation) OldField(ctx context.Context, name string) (en
 		return m.OldFacturaID(ctx)
 	case eventoauditoria.FieldOperacionID:
 		return m.OldOperacionID(ctx)
+	case eventoauditoria.FieldDeudorID:
+		return m.OldDeudorID(ctx)
 	case eventoauditoria.FieldTipo:
 		return m.OldTipo(ctx)
 	case eventoauditoria.FieldFecha:
@@ -4899,6 +5997,13 @@ func (m *EventoAuditoriaMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetOperacionID(v)
+		return nil
+	case eventoauditoria.FieldDeudorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeudorID(v)
 		return nil
 	case eventoauditoria.FieldTipo:
 		v, ok := value.(estado.TipoAuditoria)
@@ -5017,6 +6122,9 @@ func (m *EventoAuditoriaMutation) ClearedFields() []string {
 	if m.FieldCleared(eventoauditoria.FieldOperacionID) {
 		fields = append(fields, eventoauditoria.FieldOperacionID)
 	}
+	if m.FieldCleared(eventoauditoria.FieldDeudorID) {
+		fields = append(fields, eventoauditoria.FieldDeudorID)
+	}
 	if m.FieldCleared(eventoauditoria.FieldEstadoAnterior) {
 		fields = append(fields, eventoauditoria.FieldEstadoAnterior)
 	}
@@ -5051,6 +6159,9 @@ func (m *EventoAuditoriaMutation) ClearField(name string) error {
 		return nil
 	case eventoauditoria.FieldOperacionID:
 		m.ClearOperacionID()
+		return nil
+	case eventoauditoria.FieldDeudorID:
+		m.ClearDeudorID()
 		return nil
 	case eventoauditoria.FieldEstadoAnterior:
 		m.ClearEstadoAnterior()
@@ -5087,6 +6198,9 @@ func (m *EventoAuditoriaMutation) ResetField(name string) error {
 	case eventoauditoria.FieldOperacionID:
 		m.ResetOperacionID()
 		return nil
+	case eventoauditoria.FieldDeudorID:
+		m.ResetDeudorID()
+		return nil
 	case eventoauditoria.FieldTipo:
 		m.ResetTipo()
 		return nil
@@ -5120,7 +6234,7 @@ func (m *EventoAuditoriaMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *EventoAuditoriaMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.cliente != nil {
 		edges = append(edges, eventoauditoria.EdgeCliente)
 	}
@@ -5129,6 +6243,9 @@ func (m *EventoAuditoriaMutation) AddedEdges() []string {
 	}
 	if m.operacion != nil {
 		edges = append(edges, eventoauditoria.EdgeOperacion)
+	}
+	if m.deudor != nil {
+		edges = append(edges, eventoauditoria.EdgeDeudor)
 	}
 	return edges
 }
@@ -5149,13 +6266,17 @@ func (m *EventoAuditoriaMutation) AddedIDs(name string) []ent.Value {
 		if id := m.operacion; id != nil {
 			return []ent.Value{*id}
 		}
+	case eventoauditoria.EdgeDeudor:
+		if id := m.deudor; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *EventoAuditoriaMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -5167,7 +6288,7 @@ func (m *EventoAuditoriaMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *EventoAuditoriaMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedcliente {
 		edges = append(edges, eventoauditoria.EdgeCliente)
 	}
@@ -5176,6 +6297,9 @@ func (m *EventoAuditoriaMutation) ClearedEdges() []string {
 	}
 	if m.clearedoperacion {
 		edges = append(edges, eventoauditoria.EdgeOperacion)
+	}
+	if m.cleareddeudor {
+		edges = append(edges, eventoauditoria.EdgeDeudor)
 	}
 	return edges
 }
@@ -5190,6 +6314,8 @@ func (m *EventoAuditoriaMutation) EdgeCleared(name string) bool {
 		return m.clearedfactura
 	case eventoauditoria.EdgeOperacion:
 		return m.clearedoperacion
+	case eventoauditoria.EdgeDeudor:
+		return m.cleareddeudor
 	}
 	return false
 }
@@ -5206,6 +6332,9 @@ func (m *EventoAuditoriaMutation) ClearEdge(name string) error {
 		return nil
 	case eventoauditoria.EdgeOperacion:
 		m.ClearOperacion()
+		return nil
+	case eventoauditoria.EdgeDeudor:
+		m.ClearDeudor()
 		return nil
 	}
 	return fmt.Errorf("unknown EventoAuditoria unique edge %s", name)
@@ -5224,6 +6353,9 @@ func (m *EventoAuditoriaMutation) ResetEdge(name string) error {
 	case eventoauditoria.EdgeOperacion:
 		m.ResetOperacion()
 		return nil
+	case eventoauditoria.EdgeDeudor:
+		m.ResetDeudor()
+		return nil
 	}
 	return fmt.Errorf("unknown EventoAuditoria edge %s", name)
 }
@@ -5241,13 +6373,18 @@ type FacturaMutation struct {
 	addmonto_total      *decimal.Decimal
 	fecha_emision       *time.Time
 	fecha_vencimiento   *time.Time
+	fecha_recepcion     *time.Time
 	estado              *estado.Factura
+	estado_acuse        *estado.Acuse
+	motivo_acuse        *string
 	motivo_anulacion    *string
 	creado_en           *time.Time
 	actualizado_en      *time.Time
 	clearedFields       map[string]struct{}
 	cliente             *int
 	clearedcliente      bool
+	deudor              *int
+	cleareddeudor       bool
 	operaciones         map[int]struct{}
 	removedoperaciones  map[int]struct{}
 	clearedoperaciones  bool
@@ -5427,6 +6564,42 @@ func (m *FacturaMutation) OldNumeroFactura(ctx context.Context) (v string, err e
 // ResetNumeroFactura resets all changes to the "numero_factura" field.
 func (m *FacturaMutation) ResetNumeroFactura() {
 	m.numero_factura = nil
+}
+
+// SetDeudorID sets the "deudor_id" field.
+func (m *FacturaMutation) SetDeudorID(i int) {
+	m.deudor = &i
+}
+
+// DeudorID returns the value of the "deudor_id" field in the mutation.
+func (m *FacturaMutation) DeudorID() (r int, exists bool) {
+	v := m.deudor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeudorID returns the old "deudor_id" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldDeudorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeudorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeudorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeudorID: %w", err)
+	}
+	return oldValue.DeudorID, nil
+}
+
+// ResetDeudorID resets all changes to the "deudor_id" field.
+func (m *FacturaMutation) ResetDeudorID() {
+	m.deudor = nil
 }
 
 // SetRutDeudor sets the "rut_deudor" field.
@@ -5629,6 +6802,42 @@ func (m *FacturaMutation) ResetFechaVencimiento() {
 	m.fecha_vencimiento = nil
 }
 
+// SetFechaRecepcion sets the "fecha_recepcion" field.
+func (m *FacturaMutation) SetFechaRecepcion(t time.Time) {
+	m.fecha_recepcion = &t
+}
+
+// FechaRecepcion returns the value of the "fecha_recepcion" field in the mutation.
+func (m *FacturaMutation) FechaRecepcion() (r time.Time, exists bool) {
+	v := m.fecha_recepcion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFechaRecepcion returns the old "fecha_recepcion" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldFechaRecepcion(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFechaRecepcion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFechaRecepcion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFechaRecepcion: %w", err)
+	}
+	return oldValue.FechaRecepcion, nil
+}
+
+// ResetFechaRecepcion resets all changes to the "fecha_recepcion" field.
+func (m *FacturaMutation) ResetFechaRecepcion() {
+	m.fecha_recepcion = nil
+}
+
 // SetEstado sets the "estado" field.
 func (m *FacturaMutation) SetEstado(e estado.Factura) {
 	m.estado = &e
@@ -5663,6 +6872,91 @@ func (m *FacturaMutation) OldEstado(ctx context.Context) (v estado.Factura, err 
 // ResetEstado resets all changes to the "estado" field.
 func (m *FacturaMutation) ResetEstado() {
 	m.estado = nil
+}
+
+// SetEstadoAcuse sets the "estado_acuse" field.
+func (m *FacturaMutation) SetEstadoAcuse(e estado.Acuse) {
+	m.estado_acuse = &e
+}
+
+// EstadoAcuse returns the value of the "estado_acuse" field in the mutation.
+func (m *FacturaMutation) EstadoAcuse() (r estado.Acuse, exists bool) {
+	v := m.estado_acuse
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEstadoAcuse returns the old "estado_acuse" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldEstadoAcuse(ctx context.Context) (v estado.Acuse, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEstadoAcuse is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEstadoAcuse requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEstadoAcuse: %w", err)
+	}
+	return oldValue.EstadoAcuse, nil
+}
+
+// ResetEstadoAcuse resets all changes to the "estado_acuse" field.
+func (m *FacturaMutation) ResetEstadoAcuse() {
+	m.estado_acuse = nil
+}
+
+// SetMotivoAcuse sets the "motivo_acuse" field.
+func (m *FacturaMutation) SetMotivoAcuse(s string) {
+	m.motivo_acuse = &s
+}
+
+// MotivoAcuse returns the value of the "motivo_acuse" field in the mutation.
+func (m *FacturaMutation) MotivoAcuse() (r string, exists bool) {
+	v := m.motivo_acuse
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMotivoAcuse returns the old "motivo_acuse" field's value of the Factura entity.
+// If the Factura object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FacturaMutation) OldMotivoAcuse(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMotivoAcuse is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMotivoAcuse requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMotivoAcuse: %w", err)
+	}
+	return oldValue.MotivoAcuse, nil
+}
+
+// ClearMotivoAcuse clears the value of the "motivo_acuse" field.
+func (m *FacturaMutation) ClearMotivoAcuse() {
+	m.motivo_acuse = nil
+	m.clearedFields[factura.FieldMotivoAcuse] = struct{}{}
+}
+
+// MotivoAcuseCleared returns if the "motivo_acuse" field was cleared in this mutation.
+func (m *FacturaMutation) MotivoAcuseCleared() bool {
+	_, ok := m.clearedFields[factura.FieldMotivoAcuse]
+	return ok
+}
+
+// ResetMotivoAcuse resets all changes to the "motivo_acuse" field.
+func (m *FacturaMutation) ResetMotivoAcuse() {
+	m.motivo_acuse = nil
+	delete(m.clearedFields, factura.FieldMotivoAcuse)
 }
 
 // SetMotivoAnulacion sets the "motivo_anulacion" field.
@@ -5813,6 +7107,33 @@ func (m *FacturaMutation) ResetCliente() {
 	m.clearedcliente = false
 }
 
+// ClearDeudor clears the "deudor" edge to the Deudor entity.
+func (m *FacturaMutation) ClearDeudor() {
+	m.cleareddeudor = true
+	m.clearedFields[factura.FieldDeudorID] = struct{}{}
+}
+
+// DeudorCleared reports if the "deudor" edge to the Deudor entity was cleared.
+func (m *FacturaMutation) DeudorCleared() bool {
+	return m.cleareddeudor
+}
+
+// DeudorIDs returns the "deudor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeudorID instead. It exists only for internal usage by the builders.
+func (m *FacturaMutation) DeudorIDs() (ids []int) {
+	if id := m.deudor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeudor resets all changes to the "deudor" edge.
+func (m *FacturaMutation) ResetDeudor() {
+	m.deudor = nil
+	m.cleareddeudor = false
+}
+
 // AddOperacioneIDs adds the "operaciones" edge to the Operacion entity by ids.
 func (m *FacturaMutation) AddOperacioneIDs(ids ...int) {
 	if m.operaciones == nil {
@@ -5955,12 +7276,15 @@ func (m *FacturaMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FacturaMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 15)
 	if m.cliente != nil {
 		fields = append(fields, factura.FieldClienteID)
 	}
 	if m.numero_factura != nil {
 		fields = append(fields, factura.FieldNumeroFactura)
+	}
+	if m.deudor != nil {
+		fields = append(fields, factura.FieldDeudorID)
 	}
 	if m.rut_deudor != nil {
 		fields = append(fields, factura.FieldRutDeudor)
@@ -5977,8 +7301,17 @@ func (m *FacturaMutation) Fields() []string {
 	if m.fecha_vencimiento != nil {
 		fields = append(fields, factura.FieldFechaVencimiento)
 	}
+	if m.fecha_recepcion != nil {
+		fields = append(fields, factura.FieldFechaRecepcion)
+	}
 	if m.estado != nil {
 		fields = append(fields, factura.FieldEstado)
+	}
+	if m.estado_acuse != nil {
+		fields = append(fields, factura.FieldEstadoAcuse)
+	}
+	if m.motivo_acuse != nil {
+		fields = append(fields, factura.FieldMotivoAcuse)
 	}
 	if m.motivo_anulacion != nil {
 		fields = append(fields, factura.FieldMotivoAnulacion)
@@ -6001,6 +7334,8 @@ func (m *FacturaMutation) Field(name string) (ent.Value, bool) {
 		return m.ClienteID()
 	case factura.FieldNumeroFactura:
 		return m.NumeroFactura()
+	case factura.FieldDeudorID:
+		return m.DeudorID()
 	case factura.FieldRutDeudor:
 		return m.RutDeudor()
 	case factura.FieldRazonSocialDeudor:
@@ -6011,8 +7346,14 @@ func (m *FacturaMutation) Field(name string) (ent.Value, bool) {
 		return m.FechaEmision()
 	case factura.FieldFechaVencimiento:
 		return m.FechaVencimiento()
+	case factura.FieldFechaRecepcion:
+		return m.FechaRecepcion()
 	case factura.FieldEstado:
 		return m.Estado()
+	case factura.FieldEstadoAcuse:
+		return m.EstadoAcuse()
+	case factura.FieldMotivoAcuse:
+		return m.MotivoAcuse()
 	case factura.FieldMotivoAnulacion:
 		return m.MotivoAnulacion()
 	case factura.FieldCreadoEn:
@@ -6032,6 +7373,8 @@ func (m *FacturaMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldClienteID(ctx)
 	case factura.FieldNumeroFactura:
 		return m.OldNumeroFactura(ctx)
+	case factura.FieldDeudorID:
+		return m.OldDeudorID(ctx)
 	case factura.FieldRutDeudor:
 		return m.OldRutDeudor(ctx)
 	case factura.FieldRazonSocialDeudor:
@@ -6042,8 +7385,14 @@ func (m *FacturaMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldFechaEmision(ctx)
 	case factura.FieldFechaVencimiento:
 		return m.OldFechaVencimiento(ctx)
+	case factura.FieldFechaRecepcion:
+		return m.OldFechaRecepcion(ctx)
 	case factura.FieldEstado:
 		return m.OldEstado(ctx)
+	case factura.FieldEstadoAcuse:
+		return m.OldEstadoAcuse(ctx)
+	case factura.FieldMotivoAcuse:
+		return m.OldMotivoAcuse(ctx)
 	case factura.FieldMotivoAnulacion:
 		return m.OldMotivoAnulacion(ctx)
 	case factura.FieldCreadoEn:
@@ -6072,6 +7421,13 @@ func (m *FacturaMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetNumeroFactura(v)
+		return nil
+	case factura.FieldDeudorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeudorID(v)
 		return nil
 	case factura.FieldRutDeudor:
 		v, ok := value.(string)
@@ -6108,12 +7464,33 @@ func (m *FacturaMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetFechaVencimiento(v)
 		return nil
+	case factura.FieldFechaRecepcion:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFechaRecepcion(v)
+		return nil
 	case factura.FieldEstado:
 		v, ok := value.(estado.Factura)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetEstado(v)
+		return nil
+	case factura.FieldEstadoAcuse:
+		v, ok := value.(estado.Acuse)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEstadoAcuse(v)
+		return nil
+	case factura.FieldMotivoAcuse:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMotivoAcuse(v)
 		return nil
 	case factura.FieldMotivoAnulacion:
 		v, ok := value.(string)
@@ -6181,6 +7558,9 @@ func (m *FacturaMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *FacturaMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(factura.FieldMotivoAcuse) {
+		fields = append(fields, factura.FieldMotivoAcuse)
+	}
 	if m.FieldCleared(factura.FieldMotivoAnulacion) {
 		fields = append(fields, factura.FieldMotivoAnulacion)
 	}
@@ -6198,6 +7578,9 @@ func (m *FacturaMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *FacturaMutation) ClearField(name string) error {
 	switch name {
+	case factura.FieldMotivoAcuse:
+		m.ClearMotivoAcuse()
+		return nil
 	case factura.FieldMotivoAnulacion:
 		m.ClearMotivoAnulacion()
 		return nil
@@ -6215,6 +7598,9 @@ func (m *FacturaMutation) ResetField(name string) error {
 	case factura.FieldNumeroFactura:
 		m.ResetNumeroFactura()
 		return nil
+	case factura.FieldDeudorID:
+		m.ResetDeudorID()
+		return nil
 	case factura.FieldRutDeudor:
 		m.ResetRutDeudor()
 		return nil
@@ -6230,8 +7616,17 @@ func (m *FacturaMutation) ResetField(name string) error {
 	case factura.FieldFechaVencimiento:
 		m.ResetFechaVencimiento()
 		return nil
+	case factura.FieldFechaRecepcion:
+		m.ResetFechaRecepcion()
+		return nil
 	case factura.FieldEstado:
 		m.ResetEstado()
+		return nil
+	case factura.FieldEstadoAcuse:
+		m.ResetEstadoAcuse()
+		return nil
+	case factura.FieldMotivoAcuse:
+		m.ResetMotivoAcuse()
 		return nil
 	case factura.FieldMotivoAnulacion:
 		m.ResetMotivoAnulacion()
@@ -6248,9 +7643,12 @@ func (m *FacturaMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FacturaMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.cliente != nil {
 		edges = append(edges, factura.EdgeCliente)
+	}
+	if m.deudor != nil {
+		edges = append(edges, factura.EdgeDeudor)
 	}
 	if m.operaciones != nil {
 		edges = append(edges, factura.EdgeOperaciones)
@@ -6267,6 +7665,10 @@ func (m *FacturaMutation) AddedIDs(name string) []ent.Value {
 	switch name {
 	case factura.EdgeCliente:
 		if id := m.cliente; id != nil {
+			return []ent.Value{*id}
+		}
+	case factura.EdgeDeudor:
+		if id := m.deudor; id != nil {
 			return []ent.Value{*id}
 		}
 	case factura.EdgeOperaciones:
@@ -6287,7 +7689,7 @@ func (m *FacturaMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FacturaMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.removedoperaciones != nil {
 		edges = append(edges, factura.EdgeOperaciones)
 	}
@@ -6319,9 +7721,12 @@ func (m *FacturaMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FacturaMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.clearedcliente {
 		edges = append(edges, factura.EdgeCliente)
+	}
+	if m.cleareddeudor {
+		edges = append(edges, factura.EdgeDeudor)
 	}
 	if m.clearedoperaciones {
 		edges = append(edges, factura.EdgeOperaciones)
@@ -6338,6 +7743,8 @@ func (m *FacturaMutation) EdgeCleared(name string) bool {
 	switch name {
 	case factura.EdgeCliente:
 		return m.clearedcliente
+	case factura.EdgeDeudor:
+		return m.cleareddeudor
 	case factura.EdgeOperaciones:
 		return m.clearedoperaciones
 	case factura.EdgeEventos:
@@ -6353,6 +7760,9 @@ func (m *FacturaMutation) ClearEdge(name string) error {
 	case factura.EdgeCliente:
 		m.ClearCliente()
 		return nil
+	case factura.EdgeDeudor:
+		m.ClearDeudor()
+		return nil
 	}
 	return fmt.Errorf("unknown Factura unique edge %s", name)
 }
@@ -6363,6 +7773,9 @@ func (m *FacturaMutation) ResetEdge(name string) error {
 	switch name {
 	case factura.EdgeCliente:
 		m.ResetCliente()
+		return nil
+	case factura.EdgeDeudor:
+		m.ResetDeudor()
 		return nil
 	case factura.EdgeOperaciones:
 		m.ResetOperaciones()

@@ -5,6 +5,7 @@ package ent
 import (
 	"github.com/banpro/factoring/ent/claveidempotencia"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/factura"
@@ -166,6 +167,48 @@ func init() {
 	clienteDescMotivoEstado := clienteFields[10].Descriptor()
 	// cliente.MotivoEstadoValidator is a validator for the "motivo_estado" field. It is called by the builders before save.
 	cliente.MotivoEstadoValidator = clienteDescMotivoEstado.Validators[0].(func(string) error)
+	deudorFields := schema.Deudor{}.Fields()
+	_ = deudorFields
+	// deudorDescRut is the schema descriptor for rut field.
+	deudorDescRut := deudorFields[0].Descriptor()
+	// deudor.RutValidator is a validator for the "rut" field. It is called by the builders before save.
+	deudor.RutValidator = func() func(string) error {
+		validators := deudorDescRut.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(rut string) error {
+			for _, fn := range fns {
+				if err := fn(rut); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// deudorDescRazonSocial is the schema descriptor for razon_social field.
+	deudorDescRazonSocial := deudorFields[1].Descriptor()
+	// deudor.RazonSocialValidator is a validator for the "razon_social" field. It is called by the builders before save.
+	deudor.RazonSocialValidator = func() func(string) error {
+		validators := deudorDescRazonSocial.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(razon_social string) error {
+			for _, fn := range fns {
+				if err := fn(razon_social); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// deudorDescMotivoEstado is the schema descriptor for motivo_estado field.
+	deudorDescMotivoEstado := deudorFields[4].Descriptor()
+	// deudor.MotivoEstadoValidator is a validator for the "motivo_estado" field. It is called by the builders before save.
+	deudor.MotivoEstadoValidator = deudorDescMotivoEstado.Validators[0].(func(string) error)
 	entregaFields := schema.Entrega{}.Fields()
 	_ = entregaFields
 	// entregaDescEventoID is the schema descriptor for evento_id field.
@@ -257,15 +300,15 @@ func init() {
 	eventoauditoriaFields := schema.EventoAuditoria{}.Fields()
 	_ = eventoauditoriaFields
 	// eventoauditoriaDescEstadoAnterior is the schema descriptor for estado_anterior field.
-	eventoauditoriaDescEstadoAnterior := eventoauditoriaFields[7].Descriptor()
+	eventoauditoriaDescEstadoAnterior := eventoauditoriaFields[8].Descriptor()
 	// eventoauditoria.EstadoAnteriorValidator is a validator for the "estado_anterior" field. It is called by the builders before save.
 	eventoauditoria.EstadoAnteriorValidator = eventoauditoriaDescEstadoAnterior.Validators[0].(func(string) error)
 	// eventoauditoriaDescEstadoNuevo is the schema descriptor for estado_nuevo field.
-	eventoauditoriaDescEstadoNuevo := eventoauditoriaFields[8].Descriptor()
+	eventoauditoriaDescEstadoNuevo := eventoauditoriaFields[9].Descriptor()
 	// eventoauditoria.EstadoNuevoValidator is a validator for the "estado_nuevo" field. It is called by the builders before save.
 	eventoauditoria.EstadoNuevoValidator = eventoauditoriaDescEstadoNuevo.Validators[0].(func(string) error)
 	// eventoauditoriaDescRequestID is the schema descriptor for request_id field.
-	eventoauditoriaDescRequestID := eventoauditoriaFields[9].Descriptor()
+	eventoauditoriaDescRequestID := eventoauditoriaFields[10].Descriptor()
 	// eventoauditoria.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
 	eventoauditoria.RequestIDValidator = func() func(string) error {
 		validators := eventoauditoriaDescRequestID.Validators
@@ -283,11 +326,11 @@ func init() {
 		}
 	}()
 	// eventoauditoriaDescCorrelationID is the schema descriptor for correlation_id field.
-	eventoauditoriaDescCorrelationID := eventoauditoriaFields[10].Descriptor()
+	eventoauditoriaDescCorrelationID := eventoauditoriaFields[11].Descriptor()
 	// eventoauditoria.CorrelationIDValidator is a validator for the "correlation_id" field. It is called by the builders before save.
 	eventoauditoria.CorrelationIDValidator = eventoauditoriaDescCorrelationID.Validators[0].(func(string) error)
 	// eventoauditoriaDescActor is the schema descriptor for actor field.
-	eventoauditoriaDescActor := eventoauditoriaFields[11].Descriptor()
+	eventoauditoriaDescActor := eventoauditoriaFields[12].Descriptor()
 	// eventoauditoria.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
 	eventoauditoria.ActorValidator = func() func(string) error {
 		validators := eventoauditoriaDescActor.Validators
@@ -305,7 +348,7 @@ func init() {
 		}
 	}()
 	// eventoauditoriaDescTraceID is the schema descriptor for trace_id field.
-	eventoauditoriaDescTraceID := eventoauditoriaFields[13].Descriptor()
+	eventoauditoriaDescTraceID := eventoauditoriaFields[14].Descriptor()
 	// eventoauditoria.TraceIDValidator is a validator for the "trace_id" field. It is called by the builders before save.
 	eventoauditoria.TraceIDValidator = eventoauditoriaDescTraceID.Validators[0].(func(string) error)
 	facturaFields := schema.Factura{}.Fields()
@@ -329,7 +372,7 @@ func init() {
 		}
 	}()
 	// facturaDescRutDeudor is the schema descriptor for rut_deudor field.
-	facturaDescRutDeudor := facturaFields[2].Descriptor()
+	facturaDescRutDeudor := facturaFields[3].Descriptor()
 	// factura.RutDeudorValidator is a validator for the "rut_deudor" field. It is called by the builders before save.
 	factura.RutDeudorValidator = func() func(string) error {
 		validators := facturaDescRutDeudor.Validators
@@ -347,7 +390,7 @@ func init() {
 		}
 	}()
 	// facturaDescRazonSocialDeudor is the schema descriptor for razon_social_deudor field.
-	facturaDescRazonSocialDeudor := facturaFields[3].Descriptor()
+	facturaDescRazonSocialDeudor := facturaFields[4].Descriptor()
 	// factura.RazonSocialDeudorValidator is a validator for the "razon_social_deudor" field. It is called by the builders before save.
 	factura.RazonSocialDeudorValidator = func() func(string) error {
 		validators := facturaDescRazonSocialDeudor.Validators
@@ -364,8 +407,12 @@ func init() {
 			return nil
 		}
 	}()
+	// facturaDescMotivoAcuse is the schema descriptor for motivo_acuse field.
+	facturaDescMotivoAcuse := facturaFields[11].Descriptor()
+	// factura.MotivoAcuseValidator is a validator for the "motivo_acuse" field. It is called by the builders before save.
+	factura.MotivoAcuseValidator = facturaDescMotivoAcuse.Validators[0].(func(string) error)
 	// facturaDescMotivoAnulacion is the schema descriptor for motivo_anulacion field.
-	facturaDescMotivoAnulacion := facturaFields[8].Descriptor()
+	facturaDescMotivoAnulacion := facturaFields[12].Descriptor()
 	// factura.MotivoAnulacionValidator is a validator for the "motivo_anulacion" field. It is called by the builders before save.
 	factura.MotivoAnulacionValidator = facturaDescMotivoAnulacion.Validators[0].(func(string) error)
 	operacionFields := schema.Operacion{}.Fields()

@@ -18,6 +18,8 @@ type Tx struct {
 	ClaveIdempotencia *ClaveIdempotenciaClient
 	// Cliente is the client for interacting with the Cliente builders.
 	Cliente *ClienteClient
+	// Deudor is the client for interacting with the Deudor builders.
+	Deudor *DeudorClient
 	// Entrega is the client for interacting with the Entrega builders.
 	Entrega *EntregaClient
 	// EventoAuditoria is the client for interacting with the EventoAuditoria builders.
@@ -169,6 +171,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.ClaveIdempotencia = NewClaveIdempotenciaClient(tx.config)
 	tx.Cliente = NewClienteClient(tx.config)
+	tx.Deudor = NewDeudorClient(tx.config)
 	tx.Entrega = NewEntregaClient(tx.config)
 	tx.EventoAuditoria = NewEventoAuditoriaClient(tx.config)
 	tx.Factura = NewFacturaClient(tx.config)

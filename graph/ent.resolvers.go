@@ -28,6 +28,12 @@ func (r *queryResolver) Clientes(ctx context.Context, after *entgql.Cursor[int],
 		ent.WithClienteOrder(orderBy), ent.WithClienteFilter(where.Filter))
 }
 
+// Deudores is the resolver for the deudores field.
+func (r *queryResolver) Deudores(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DeudorOrder, where *ent.DeudorWhereInput) (*ent.DeudorConnection, error) {
+	return r.client.Deudor.Query().Paginate(pagedContext(ctx), after, first, before, last,
+		ent.WithDeudorOrder(orderBy), ent.WithDeudorFilter(where.Filter))
+}
+
 // Auditoria is the resolver for the auditoria field.
 func (r *queryResolver) Auditoria(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) (*ent.EventoAuditoriaConnection, error) {
 	return r.client.EventoAuditoria.Query().Paginate(pagedContext(ctx), after, first, before, last,
@@ -55,10 +61,14 @@ func (r *queryResolver) Webhooks(ctx context.Context, after *entgql.Cursor[int],
 // Cliente returns ClienteResolver implementation.
 func (r *Resolver) Cliente() ClienteResolver { return &clienteResolver{r} }
 
+// Deudor returns DeudorResolver implementation.
+func (r *Resolver) Deudor() DeudorResolver { return &deudorResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
 	clienteResolver struct{ *Resolver }
+	deudorResolver  struct{ *Resolver }
 	queryResolver   struct{ *Resolver }
 )

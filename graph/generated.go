@@ -19,6 +19,7 @@ import (
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/graph/scalar"
 	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
@@ -40,6 +41,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Cliente() ClienteResolver
+	Deudor() DeudorResolver
 	Evento() EventoResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -51,24 +53,25 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	Cliente struct {
-		ActualizadoEn   func(childComplexity int) int
-		CreadoEn        func(childComplexity int) int
-		Direccion       func(childComplexity int) int
-		Email           func(childComplexity int) int
-		Estado          func(childComplexity int) int
-		Eventos         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
-		Facturas        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) int
-		FechaRegistro   func(childComplexity int) int
-		Giro            func(childComplexity int) int
-		ID              func(childComplexity int) int
-		LineaCredito    func(childComplexity int) int
-		LineaDisponible func(childComplexity int) int
-		LineaUtilizada  func(childComplexity int) int
-		MotivoEstado    func(childComplexity int) int
-		Operaciones     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) int
-		RazonSocial     func(childComplexity int) int
-		Rut             func(childComplexity int) int
-		Telefono        func(childComplexity int) int
+		ActualizadoEn       func(childComplexity int) int
+		ConcentracionMaxima func(childComplexity int) int
+		CreadoEn            func(childComplexity int) int
+		Direccion           func(childComplexity int) int
+		Email               func(childComplexity int) int
+		Estado              func(childComplexity int) int
+		Eventos             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
+		Facturas            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) int
+		FechaRegistro       func(childComplexity int) int
+		Giro                func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		LineaCredito        func(childComplexity int) int
+		LineaDisponible     func(childComplexity int) int
+		LineaUtilizada      func(childComplexity int) int
+		MotivoEstado        func(childComplexity int) int
+		Operaciones         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) int
+		RazonSocial         func(childComplexity int) int
+		Rut                 func(childComplexity int) int
+		Telefono            func(childComplexity int) int
 	}
 
 	ClienteConnection struct {
@@ -78,6 +81,31 @@ type ComplexityRoot struct {
 	}
 
 	ClienteEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Deudor struct {
+		ActualizadoEn   func(childComplexity int) int
+		CreadoEn        func(childComplexity int) int
+		Estado          func(childComplexity int) int
+		Eventos         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
+		Exposicion      func(childComplexity int) int
+		Facturas        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) int
+		ID              func(childComplexity int) int
+		LineaExposicion func(childComplexity int) int
+		MotivoEstado    func(childComplexity int) int
+		RazonSocial     func(childComplexity int) int
+		Rut             func(childComplexity int) int
+	}
+
+	DeudorConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	DeudorEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -121,6 +149,7 @@ type ComplexityRoot struct {
 		Cliente        func(childComplexity int) int
 		CorrelationID  func(childComplexity int) int
 		Detalle        func(childComplexity int) int
+		Deudor         func(childComplexity int) int
 		Entidad        func(childComplexity int) int
 		EntidadID      func(childComplexity int) int
 		EstadoAnterior func(childComplexity int) int
@@ -149,12 +178,16 @@ type ComplexityRoot struct {
 		ActualizadoEn     func(childComplexity int) int
 		Cliente           func(childComplexity int) int
 		CreadoEn          func(childComplexity int) int
+		Deudor            func(childComplexity int) int
 		Estado            func(childComplexity int) int
+		EstadoAcuse       func(childComplexity int) int
 		Eventos           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
 		FechaEmision      func(childComplexity int) int
+		FechaRecepcion    func(childComplexity int) int
 		FechaVencimiento  func(childComplexity int) int
 		ID                func(childComplexity int) int
 		MontoTotal        func(childComplexity int) int
+		MotivoAcuse       func(childComplexity int) int
 		MotivoAnulacion   func(childComplexity int) int
 		NumeroFactura     func(childComplexity int) int
 		Operaciones       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) int
@@ -174,25 +207,31 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ActivarCliente       func(childComplexity int, id int) int
-		ActualizarCliente    func(childComplexity int, id int, input clientes.ActualizarInput) int
-		ActualizarWebhook    func(childComplexity int, id int, input webhooks.ActualizarInput) int
-		AjustarLineaCredito  func(childComplexity int, id int, lineaCredito decimal.Decimal) int
-		AnularFactura        func(childComplexity int, id int, motivo *string) int
-		AprobarOperacion     func(childComplexity int, id int) int
-		BloquearCliente      func(childComplexity int, id int, motivo string) int
-		CrearCliente         func(childComplexity int, input clientes.CrearInput) int
-		CrearOperacion       func(childComplexity int, input operaciones.CrearInput) int
-		CrearWebhook         func(childComplexity int, input webhooks.CrearInput) int
-		DesembolsarOperacion func(childComplexity int, id int) int
-		EliminarWebhook      func(childComplexity int, id int) int
-		FinalizarOperacion   func(childComplexity int, id int) int
-		PagarFactura         func(childComplexity int, id int) int
-		RechazarOperacion    func(childComplexity int, id int, motivo string) int
-		ReenviarEntrega      func(childComplexity int, id int) int
-		RegistrarFactura     func(childComplexity int, input facturas.RegistrarInput) int
-		RotarSecretoWebhook  func(childComplexity int, id int) int
-		SuspenderCliente     func(childComplexity int, id int, motivo *string) int
+		ActivarCliente           func(childComplexity int, id int) int
+		ActivarDeudor            func(childComplexity int, id int) int
+		ActualizarCliente        func(childComplexity int, id int, input clientes.ActualizarInput) int
+		ActualizarDeudor         func(childComplexity int, id int, input deudores.ActualizarInput) int
+		ActualizarWebhook        func(childComplexity int, id int, input webhooks.ActualizarInput) int
+		AjustarLineaCredito      func(childComplexity int, id int, lineaCredito decimal.Decimal) int
+		AnularFactura            func(childComplexity int, id int, motivo *string) int
+		AprobarOperacion         func(childComplexity int, id int) int
+		BloquearCliente          func(childComplexity int, id int, motivo string) int
+		BloquearDeudor           func(childComplexity int, id int, motivo string) int
+		CrearCliente             func(childComplexity int, input clientes.CrearInput) int
+		CrearOperacion           func(childComplexity int, input operaciones.CrearInput) int
+		CrearWebhook             func(childComplexity int, input webhooks.CrearInput) int
+		DesembolsarOperacion     func(childComplexity int, id int) int
+		EliminarWebhook          func(childComplexity int, id int) int
+		FijarConcentracionMaxima func(childComplexity int, clienteID int, porcentaje decimal.Decimal) int
+		FijarLineaExposicion     func(childComplexity int, id int, lineaExposicion *decimal.Decimal) int
+		FinalizarOperacion       func(childComplexity int, id int) int
+		PagarFactura             func(childComplexity int, id int) int
+		RechazarOperacion        func(childComplexity int, id int, motivo string) int
+		ReenviarEntrega          func(childComplexity int, id int) int
+		RegistrarAcuseFactura    func(childComplexity int, id int, estado estado.Acuse, motivo *string) int
+		RegistrarFactura         func(childComplexity int, input facturas.RegistrarInput) int
+		RotarSecretoWebhook      func(childComplexity int, id int) int
+		SuspenderCliente         func(childComplexity int, id int, motivo *string) int
 	}
 
 	Operacion struct {
@@ -262,6 +301,8 @@ type ComplexityRoot struct {
 		Cliente       func(childComplexity int, id int) int
 		ClientePorRut func(childComplexity int, rut string) int
 		Clientes      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClienteOrder, where *ent.ClienteWhereInput) int
+		DeudorPorRut  func(childComplexity int, rut string) int
+		Deudores      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DeudorOrder, where *ent.DeudorWhereInput) int
 		Factura       func(childComplexity int, id int) int
 		Facturas      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) int
 		Node          func(childComplexity int, id int) int
@@ -309,6 +350,10 @@ type ComplexityRoot struct {
 
 type ClienteResolver interface {
 	LineaUtilizada(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error)
+	ConcentracionMaxima(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error)
+}
+type DeudorResolver interface {
+	Exposicion(ctx context.Context, objs []*ent.Deudor) ([]*decimal.Decimal, error)
 }
 type EventoResolver interface {
 	Nodo(ctx context.Context, obj *suscripciones.Evento) (ent.Noder, error)
@@ -321,6 +366,7 @@ type MutationResolver interface {
 	SuspenderCliente(ctx context.Context, id int, motivo *string) (*ent.Cliente, error)
 	BloquearCliente(ctx context.Context, id int, motivo string) (*ent.Cliente, error)
 	RegistrarFactura(ctx context.Context, input facturas.RegistrarInput) (*ent.Factura, error)
+	RegistrarAcuseFactura(ctx context.Context, id int, estado estado.Acuse, motivo *string) (*ent.Factura, error)
 	PagarFactura(ctx context.Context, id int) (*ent.Factura, error)
 	AnularFactura(ctx context.Context, id int, motivo *string) (*ent.Factura, error)
 	CrearOperacion(ctx context.Context, input operaciones.CrearInput) (*ent.Operacion, error)
@@ -328,6 +374,11 @@ type MutationResolver interface {
 	RechazarOperacion(ctx context.Context, id int, motivo string) (*ent.Operacion, error)
 	DesembolsarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
 	FinalizarOperacion(ctx context.Context, id int) (*ent.Operacion, error)
+	FijarConcentracionMaxima(ctx context.Context, clienteID int, porcentaje decimal.Decimal) (*ent.Cliente, error)
+	FijarLineaExposicion(ctx context.Context, id int, lineaExposicion *decimal.Decimal) (*ent.Deudor, error)
+	BloquearDeudor(ctx context.Context, id int, motivo string) (*ent.Deudor, error)
+	ActivarDeudor(ctx context.Context, id int) (*ent.Deudor, error)
+	ActualizarDeudor(ctx context.Context, id int, input deudores.ActualizarInput) (*ent.Deudor, error)
 	CrearWebhook(ctx context.Context, input webhooks.CrearInput) (*webhooks.Creado, error)
 	ActualizarWebhook(ctx context.Context, id int, input webhooks.ActualizarInput) (*ent.Webhook, error)
 	EliminarWebhook(ctx context.Context, id int) (*ent.Webhook, error)
@@ -338,6 +389,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	Clientes(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClienteOrder, where *ent.ClienteWhereInput) (*ent.ClienteConnection, error)
+	Deudores(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DeudorOrder, where *ent.DeudorWhereInput) (*ent.DeudorConnection, error)
 	Auditoria(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) (*ent.EventoAuditoriaConnection, error)
 	Facturas(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) (*ent.FacturaConnection, error)
 	Operaciones(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) (*ent.OperacionConnection, error)
@@ -346,6 +398,7 @@ type QueryResolver interface {
 	ClientePorRut(ctx context.Context, rut string) (*ent.Cliente, error)
 	Factura(ctx context.Context, id int) (*ent.Factura, error)
 	Operacion(ctx context.Context, id int) (*ent.Operacion, error)
+	DeudorPorRut(ctx context.Context, rut string) (*ent.Deudor, error)
 }
 type SubscriptionResolver interface {
 	Eventos(ctx context.Context, tipos []string, clienteID *int, operacionID *int) (<-chan *suscripciones.Evento, error)
@@ -375,6 +428,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cliente.ActualizadoEn(childComplexity), true
+	case "Cliente.concentracionMaxima":
+		if e.ComplexityRoot.Cliente.ConcentracionMaxima == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cliente.ConcentracionMaxima(childComplexity), true
 	case "Cliente.creadoEn":
 		if e.ComplexityRoot.Cliente.CreadoEn == nil {
 			break
@@ -524,6 +583,115 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ClienteEdge.Node(childComplexity), true
+
+	case "Deudor.actualizadoEn":
+		if e.ComplexityRoot.Deudor.ActualizadoEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deudor.ActualizadoEn(childComplexity), true
+	case "Deudor.creadoEn":
+		if e.ComplexityRoot.Deudor.CreadoEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deudor.CreadoEn(childComplexity), true
+	case "Deudor.estado":
+		if e.ComplexityRoot.Deudor.Estado == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deudor.Estado(childComplexity), true
+	case "Deudor.eventos":
+		if e.ComplexityRoot.Deudor.Eventos == nil {
+			break
+		}
+
+		args, err := ec.field_Deudor_eventos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Deudor.Eventos(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.EventoAuditoriaOrder), args["where"].(*ent.EventoAuditoriaWhereInput)), true
+	case "Deudor.exposicion":
+		if e.ComplexityRoot.Deudor.Exposicion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deudor.Exposicion(childComplexity), true
+	case "Deudor.facturas":
+		if e.ComplexityRoot.Deudor.Facturas == nil {
+			break
+		}
+
+		args, err := ec.field_Deudor_facturas_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Deudor.Facturas(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.FacturaOrder), args["where"].(*ent.FacturaWhereInput)), true
+	case "Deudor.id":
+		if e.ComplexityRoot.Deudor.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deudor.ID(childComplexity), true
+	case "Deudor.lineaExposicion":
+		if e.ComplexityRoot.Deudor.LineaExposicion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deudor.LineaExposicion(childComplexity), true
+	case "Deudor.motivoEstado":
+		if e.ComplexityRoot.Deudor.MotivoEstado == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deudor.MotivoEstado(childComplexity), true
+	case "Deudor.razonSocial":
+		if e.ComplexityRoot.Deudor.RazonSocial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deudor.RazonSocial(childComplexity), true
+	case "Deudor.rut":
+		if e.ComplexityRoot.Deudor.Rut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deudor.Rut(childComplexity), true
+
+	case "DeudorConnection.edges":
+		if e.ComplexityRoot.DeudorConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeudorConnection.Edges(childComplexity), true
+	case "DeudorConnection.pageInfo":
+		if e.ComplexityRoot.DeudorConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeudorConnection.PageInfo(childComplexity), true
+	case "DeudorConnection.totalCount":
+		if e.ComplexityRoot.DeudorConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeudorConnection.TotalCount(childComplexity), true
+
+	case "DeudorEdge.cursor":
+		if e.ComplexityRoot.DeudorEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeudorEdge.Cursor(childComplexity), true
+	case "DeudorEdge.node":
+		if e.ComplexityRoot.DeudorEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeudorEdge.Node(childComplexity), true
 
 	case "Entrega.duracionMs":
 		if e.ComplexityRoot.Entrega.DuracionMs == nil {
@@ -685,6 +853,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventoAuditoria.Detalle(childComplexity), true
+	case "EventoAuditoria.deudor":
+		if e.ComplexityRoot.EventoAuditoria.Deudor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventoAuditoria.Deudor(childComplexity), true
 	case "EventoAuditoria.entidad":
 		if e.ComplexityRoot.EventoAuditoria.Entidad == nil {
 			break
@@ -802,12 +976,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factura.CreadoEn(childComplexity), true
+	case "Factura.deudor":
+		if e.ComplexityRoot.Factura.Deudor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.Deudor(childComplexity), true
 	case "Factura.estado":
 		if e.ComplexityRoot.Factura.Estado == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Factura.Estado(childComplexity), true
+	case "Factura.estadoAcuse":
+		if e.ComplexityRoot.Factura.EstadoAcuse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.EstadoAcuse(childComplexity), true
 	case "Factura.eventos":
 		if e.ComplexityRoot.Factura.Eventos == nil {
 			break
@@ -825,6 +1011,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factura.FechaEmision(childComplexity), true
+	case "Factura.fechaRecepcion":
+		if e.ComplexityRoot.Factura.FechaRecepcion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.FechaRecepcion(childComplexity), true
 	case "Factura.fechaVencimiento":
 		if e.ComplexityRoot.Factura.FechaVencimiento == nil {
 			break
@@ -843,6 +1035,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factura.MontoTotal(childComplexity), true
+	case "Factura.motivoAcuse":
+		if e.ComplexityRoot.Factura.MotivoAcuse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Factura.MotivoAcuse(childComplexity), true
 	case "Factura.motivoAnulacion":
 		if e.ComplexityRoot.Factura.MotivoAnulacion == nil {
 			break
@@ -922,6 +1120,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ActivarCliente(childComplexity, args["id"].(int)), true
+	case "Mutation.activarDeudor":
+		if e.ComplexityRoot.Mutation.ActivarDeudor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activarDeudor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivarDeudor(childComplexity, args["id"].(int)), true
 	case "Mutation.actualizarCliente":
 		if e.ComplexityRoot.Mutation.ActualizarCliente == nil {
 			break
@@ -933,6 +1142,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ActualizarCliente(childComplexity, args["id"].(int), args["input"].(clientes.ActualizarInput)), true
+	case "Mutation.actualizarDeudor":
+		if e.ComplexityRoot.Mutation.ActualizarDeudor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_actualizarDeudor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActualizarDeudor(childComplexity, args["id"].(int), args["input"].(deudores.ActualizarInput)), true
 	case "Mutation.actualizarWebhook":
 		if e.ComplexityRoot.Mutation.ActualizarWebhook == nil {
 			break
@@ -988,6 +1208,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BloquearCliente(childComplexity, args["id"].(int), args["motivo"].(string)), true
+	case "Mutation.bloquearDeudor":
+		if e.ComplexityRoot.Mutation.BloquearDeudor == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bloquearDeudor_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BloquearDeudor(childComplexity, args["id"].(int), args["motivo"].(string)), true
 	case "Mutation.crearCliente":
 		if e.ComplexityRoot.Mutation.CrearCliente == nil {
 			break
@@ -1043,6 +1274,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EliminarWebhook(childComplexity, args["id"].(int)), true
+	case "Mutation.fijarConcentracionMaxima":
+		if e.ComplexityRoot.Mutation.FijarConcentracionMaxima == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fijarConcentracionMaxima_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FijarConcentracionMaxima(childComplexity, args["clienteId"].(int), args["porcentaje"].(decimal.Decimal)), true
+	case "Mutation.fijarLineaExposicion":
+		if e.ComplexityRoot.Mutation.FijarLineaExposicion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fijarLineaExposicion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FijarLineaExposicion(childComplexity, args["id"].(int), args["lineaExposicion"].(*decimal.Decimal)), true
 	case "Mutation.finalizarOperacion":
 		if e.ComplexityRoot.Mutation.FinalizarOperacion == nil {
 			break
@@ -1087,6 +1340,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReenviarEntrega(childComplexity, args["id"].(int)), true
+	case "Mutation.registrarAcuseFactura":
+		if e.ComplexityRoot.Mutation.RegistrarAcuseFactura == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registrarAcuseFactura_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegistrarAcuseFactura(childComplexity, args["id"].(int), args["estado"].(estado.Acuse), args["motivo"].(*string)), true
 	case "Mutation.registrarFactura":
 		if e.ComplexityRoot.Mutation.RegistrarFactura == nil {
 			break
@@ -1428,6 +1692,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Clientes(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ClienteOrder), args["where"].(*ent.ClienteWhereInput)), true
+	case "Query.deudorPorRut":
+		if e.ComplexityRoot.Query.DeudorPorRut == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deudorPorRut_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DeudorPorRut(childComplexity, args["rut"].(string)), true
+	case "Query.deudores":
+		if e.ComplexityRoot.Query.Deudores == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deudores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Deudores(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.DeudorOrder), args["where"].(*ent.DeudorWhereInput)), true
 	case "Query.factura":
 		if e.ComplexityRoot.Query.Factura == nil {
 			break
@@ -1628,12 +1914,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ActualizarClienteInput", ec.unmarshalInputActualizarClienteInput),
+			graphql.NewInputUnmarshaler("ActualizarDeudorInput", ec.unmarshalInputActualizarDeudorInput),
 			graphql.NewInputUnmarshaler("ActualizarWebhookInput", ec.unmarshalInputActualizarWebhookInput),
 			graphql.NewInputUnmarshaler("ClienteOrder", ec.unmarshalInputClienteOrder),
 			graphql.NewInputUnmarshaler("ClienteWhereInput", ec.unmarshalInputClienteWhereInput),
 			graphql.NewInputUnmarshaler("CrearClienteInput", ec.unmarshalInputCrearClienteInput),
 			graphql.NewInputUnmarshaler("CrearOperacionInput", ec.unmarshalInputCrearOperacionInput),
 			graphql.NewInputUnmarshaler("CrearWebhookInput", ec.unmarshalInputCrearWebhookInput),
+			graphql.NewInputUnmarshaler("DeudorOrder", ec.unmarshalInputDeudorOrder),
+			graphql.NewInputUnmarshaler("DeudorWhereInput", ec.unmarshalInputDeudorWhereInput),
 			graphql.NewInputUnmarshaler("EntregaOrder", ec.unmarshalInputEntregaOrder),
 			graphql.NewInputUnmarshaler("EntregaWhereInput", ec.unmarshalInputEntregaWhereInput),
 			graphql.NewInputUnmarshaler("EventoAuditoriaOrder", ec.unmarshalInputEventoAuditoriaOrder),
@@ -2135,6 +2424,261 @@ Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+type Deudor implements Node {
+  id: ID!
+  """
+  RUT en forma canónica, p. ej. 76.543.210-3
+  """
+  rut: String!
+  razonSocial: String!
+  estado: EstadoDeudor!
+  """
+  Lo más que la empresa financia contra este deudor, sumando todos los clientes; nula: sin límite
+  """
+  lineaExposicion: Decimal
+  """
+  Motivo del último bloqueo; se borra al activar
+  """
+  motivoEstado: String
+  creadoEn: Time!
+  actualizadoEn: Time!
+  facturas(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Facturas returned from the connection.
+    """
+    orderBy: FacturaOrder = {direction:DESC,field:CREADO_EN}
+
+    """
+    Filtering options for Facturas returned from the connection.
+    """
+    where: FacturaWhereInput
+  ): FacturaConnection!
+  eventos(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for EventoAuditoriaSlice returned from the connection.
+    """
+    orderBy: EventoAuditoriaOrder = {direction:ASC,field:FECHA}
+
+    """
+    Filtering options for EventoAuditoriaSlice returned from the connection.
+    """
+    where: EventoAuditoriaWhereInput
+  ): EventoAuditoriaConnection!
+}
+"""
+A connection to a list of items.
+"""
+type DeudorConnection {
+  """
+  A list of edges.
+  """
+  edges: [DeudorEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type DeudorEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Deudor
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Deudor connections
+"""
+input DeudorOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Deudors.
+  """
+  field: DeudorOrderField!
+}
+"""
+Properties by which Deudor connections can be ordered.
+"""
+enum DeudorOrderField {
+  RUT
+  RAZON_SOCIAL
+  ESTADO
+  CREADO_EN
+}
+"""
+DeudorWhereInput is used for filtering Deudor objects.
+Input was generated by ent.
+"""
+input DeudorWhereInput {
+  not: DeudorWhereInput
+  and: [DeudorWhereInput!]
+  or: [DeudorWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  rut field predicates
+  """
+  rut: String
+  rutNEQ: String
+  rutIn: [String!]
+  rutNotIn: [String!]
+  rutGT: String
+  rutGTE: String
+  rutLT: String
+  rutLTE: String
+  rutContains: String
+  rutHasPrefix: String
+  rutHasSuffix: String
+  rutEqualFold: String
+  rutContainsFold: String
+  """
+  razon_social field predicates
+  """
+  razonSocial: String
+  razonSocialNEQ: String
+  razonSocialIn: [String!]
+  razonSocialNotIn: [String!]
+  razonSocialGT: String
+  razonSocialGTE: String
+  razonSocialLT: String
+  razonSocialLTE: String
+  razonSocialContains: String
+  razonSocialHasPrefix: String
+  razonSocialHasSuffix: String
+  razonSocialEqualFold: String
+  razonSocialContainsFold: String
+  """
+  estado field predicates
+  """
+  estado: EstadoDeudor
+  estadoNEQ: EstadoDeudor
+  estadoIn: [EstadoDeudor!]
+  estadoNotIn: [EstadoDeudor!]
+  """
+  linea_exposicion field predicates
+  """
+  lineaExposicion: Decimal
+  lineaExposicionNEQ: Decimal
+  lineaExposicionIn: [Decimal!]
+  lineaExposicionNotIn: [Decimal!]
+  lineaExposicionGT: Decimal
+  lineaExposicionGTE: Decimal
+  lineaExposicionLT: Decimal
+  lineaExposicionLTE: Decimal
+  lineaExposicionIsNil: Boolean
+  lineaExposicionNotNil: Boolean
+  """
+  motivo_estado field predicates
+  """
+  motivoEstado: String
+  motivoEstadoNEQ: String
+  motivoEstadoIn: [String!]
+  motivoEstadoNotIn: [String!]
+  motivoEstadoGT: String
+  motivoEstadoGTE: String
+  motivoEstadoLT: String
+  motivoEstadoLTE: String
+  motivoEstadoContains: String
+  motivoEstadoHasPrefix: String
+  motivoEstadoHasSuffix: String
+  motivoEstadoIsNil: Boolean
+  motivoEstadoNotNil: Boolean
+  motivoEstadoEqualFold: String
+  motivoEstadoContainsFold: String
+  """
+  creado_en field predicates
+  """
+  creadoEn: Time
+  creadoEnNEQ: Time
+  creadoEnIn: [Time!]
+  creadoEnNotIn: [Time!]
+  creadoEnGT: Time
+  creadoEnGTE: Time
+  creadoEnLT: Time
+  creadoEnLTE: Time
+  """
+  actualizado_en field predicates
+  """
+  actualizadoEn: Time
+  actualizadoEnNEQ: Time
+  actualizadoEnIn: [Time!]
+  actualizadoEnNotIn: [Time!]
+  actualizadoEnGT: Time
+  actualizadoEnGTE: Time
+  actualizadoEnLT: Time
+  actualizadoEnLTE: Time
+  """
+  facturas edge predicates
+  """
+  hasFacturas: Boolean
+  hasFacturasWith: [FacturaWhereInput!]
+  """
+  eventos edge predicates
+  """
+  hasEventos: Boolean
+  hasEventosWith: [EventoAuditoriaWhereInput!]
+}
 """
 EntidadAuditoria is enum for the field entidad
 """
@@ -2142,6 +2686,7 @@ enum EntidadAuditoria @goModel(model: "github.com/banpro/factoring/internal/esta
   CLIENTE
   FACTURA
   OPERACION
+  DEUDOR
 }
 type Entrega implements Node {
   id: ID!
@@ -2278,12 +2823,27 @@ input EntregaWhereInput {
   fechaLTE: Time
 }
 """
+EstadoAcuse is enum for the field estado_acuse
+"""
+enum EstadoAcuse @goModel(model: "github.com/banpro/factoring/internal/estado.Acuse") {
+  PENDIENTE
+  ACEPTADA
+  RECLAMADA
+}
+"""
 EstadoCliente is enum for the field estado
 """
 enum EstadoCliente @goModel(model: "github.com/banpro/factoring/internal/estado.Cliente") {
   PENDIENTE
   ACTIVO
   SUSPENDIDO
+  BLOQUEADO
+}
+"""
+EstadoDeudor is enum for the field estado
+"""
+enum EstadoDeudor @goModel(model: "github.com/banpro/factoring/internal/estado.Deudor") {
+  ACTIVO
   BLOQUEADO
 }
 """
@@ -2319,7 +2879,7 @@ type EventoAuditoria implements Node {
   id: ID!
   entidad: EntidadAuditoria!
   """
-  ID del cliente, la factura o la operación; el mismo que su arista
+  ID del cliente, la factura, la operación o el deudor; el mismo que su arista
   """
   entidadId: ID!
   tipo: TipoEventoAuditoria!
@@ -2346,6 +2906,7 @@ type EventoAuditoria implements Node {
   cliente: Cliente
   factura: Factura
   operacion: Operacion
+  deudor: Deudor
 }
 """
 A connection to a list of items.
@@ -2571,6 +3132,11 @@ input EventoAuditoriaWhereInput {
   """
   hasOperacion: Boolean
   hasOperacionWith: [OperacionWhereInput!]
+  """
+  deudor edge predicates
+  """
+  hasDeudor: Boolean
+  hasDeudorWith: [DeudorWhereInput!]
 }
 type Factura implements Node {
   id: ID!
@@ -2579,15 +3145,31 @@ type Factura implements Node {
   RUT del deudor en forma canónica, p. ej. 76.543.210-3
   """
   rutDeudor: String!
+  """
+  La razón social del deudor como la escribe la factura
+  """
   razonSocialDeudor: String!
   montoTotal: Decimal!
   fechaEmision: Date!
   fechaVencimiento: Date!
+  """
+  Cuando el deudor recibió la factura: desde ella corren los 8 días para reclamarla (Ley 19.983)
+  """
+  fechaRecepcion: Date!
   estado: EstadoFactura!
+  """
+  El acuse de recibo del deudor: PENDIENTE, ACEPTADA o RECLAMADA
+  """
+  estadoAcuse: EstadoAcuse!
+  """
+  Lo que dijo el deudor al aceptarla o reclamarla
+  """
+  motivoAcuse: String
   motivoAnulacion: String
   creadoEn: Time!
   actualizadoEn: Time!
   cliente: Cliente!
+  deudor: Deudor!
   operaciones(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -2806,12 +3388,48 @@ input FacturaWhereInput {
   fechaVencimientoLT: Date
   fechaVencimientoLTE: Date
   """
+  fecha_recepcion field predicates
+  """
+  fechaRecepcion: Date
+  fechaRecepcionNEQ: Date
+  fechaRecepcionIn: [Date!]
+  fechaRecepcionNotIn: [Date!]
+  fechaRecepcionGT: Date
+  fechaRecepcionGTE: Date
+  fechaRecepcionLT: Date
+  fechaRecepcionLTE: Date
+  """
   estado field predicates
   """
   estado: EstadoFactura
   estadoNEQ: EstadoFactura
   estadoIn: [EstadoFactura!]
   estadoNotIn: [EstadoFactura!]
+  """
+  estado_acuse field predicates
+  """
+  estadoAcuse: EstadoAcuse
+  estadoAcuseNEQ: EstadoAcuse
+  estadoAcuseIn: [EstadoAcuse!]
+  estadoAcuseNotIn: [EstadoAcuse!]
+  """
+  motivo_acuse field predicates
+  """
+  motivoAcuse: String
+  motivoAcuseNEQ: String
+  motivoAcuseIn: [String!]
+  motivoAcuseNotIn: [String!]
+  motivoAcuseGT: String
+  motivoAcuseGTE: String
+  motivoAcuseLT: String
+  motivoAcuseLTE: String
+  motivoAcuseContains: String
+  motivoAcuseHasPrefix: String
+  motivoAcuseHasSuffix: String
+  motivoAcuseIsNil: Boolean
+  motivoAcuseNotNil: Boolean
+  motivoAcuseEqualFold: String
+  motivoAcuseContainsFold: String
   """
   motivo_anulacion field predicates
   """
@@ -2857,6 +3475,11 @@ input FacturaWhereInput {
   """
   hasCliente: Boolean
   hasClienteWith: [ClienteWhereInput!]
+  """
+  deudor edge predicates
+  """
+  hasDeudor: Boolean
+  hasDeudorWith: [DeudorWhereInput!]
   """
   operaciones edge predicates
   """
@@ -3455,6 +4078,37 @@ type Query {
     """
     where: ClienteWhereInput
   ): ClienteConnection!
+  deudores(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Deudors returned from the connection.
+    """
+    orderBy: DeudorOrder = {direction:DESC,field:CREADO_EN}
+
+    """
+    Filtering options for Deudors returned from the connection.
+    """
+    where: DeudorWhereInput
+  ): DeudorConnection!
   """
   La auditoría de todas las mutaciones, de toda entidad, lo más nuevo primero: qué hizo una persona (where: {actor}), una solicitud (requestID, correlationID), en un período (fechaGTE, fechaLT) o sobre una entidad (entidadID). Solo para los roles auditor y admin.
   """
@@ -3595,7 +4249,9 @@ enum TipoEventoAuditoria @goModel(model: "github.com/banpro/factoring/internal/e
   CLIENTE_SUSPENDIDO
   CLIENTE_BLOQUEADO
   CLIENTE_LINEA_AJUSTADA
+  CLIENTE_CONCENTRACION_FIJADA
   FACTURA_REGISTRADA
+  FACTURA_ACUSE_REGISTRADO
   FACTURA_PAGADA
   FACTURA_ANULADA
   FACTURA_VENCIDA
@@ -3604,6 +4260,11 @@ enum TipoEventoAuditoria @goModel(model: "github.com/banpro/factoring/internal/e
   OPERACION_RECHAZADA
   OPERACION_DESEMBOLSADA
   OPERACION_FINALIZADA
+  DEUDOR_CREADO
+  DEUDOR_ACTUALIZADO
+  DEUDOR_LINEA_FIJADA
+  DEUDOR_BLOQUEADO
+  DEUDOR_ACTIVADO
 }
 """
 TipoEventoOperacion is enum for the field tipo
@@ -3750,6 +4411,11 @@ extend type Query {
   La operación con ese ID. Si no existe: null y un error NOT_FOUND.
   """
   operacion(id: ID!): Operacion
+
+  """
+  El deudor con ese RUT, escrito de cualquier forma aceptada. Si no existe: null y un error NOT_FOUND.
+  """
+  deudorPorRut(rut: String!): Deudor
 }
 
 extend type Cliente {
@@ -3757,6 +4423,22 @@ extend type Cliente {
   Línea en uso: lineaCredito - lineaDisponible.
   """
   lineaUtilizada: Decimal!
+
+  """
+  Porcentaje de lineaCredito que el cliente puede tener expuesto a un mismo deudor
+  (lo que aprobarOperacion revisa). "100.00": sin tope. Si nadie lo fijó, el configurado
+  (FACTORING_CONCENTRACION_MAXIMA).
+  """
+  concentracionMaxima: Decimal!
+}
+
+extend type Deudor {
+  """
+  El dinero en riesgo con este deudor, de todos los clientes: la suma de lo impago de sus
+  facturas que retienen operaciones APROBADA o DESEMBOLSADA (las PENDIENTE no cuentan
+  hasta aprobarse).
+  """
+  exposicion: Decimal!
 }
 
 """
@@ -3800,11 +4482,20 @@ type Mutation {
   bloquearCliente(id: ID!, motivo: String!): Cliente!
 
   """
-  Registra una factura del cliente, DISPONIBLE.
-  Errores: NOT_FOUND (cliente), VALIDATION_ERROR (montoTotal, fechaVencimiento, rutDeudor, clienteId bloqueado, ...),
-  CONFLICT (numeroFactura repetido para el cliente).
+  Registra una factura del cliente, DISPONIBLE, y la liga al deudor de su rutDeudor (que se crea,
+  ACTIVO y sin límite, la primera vez que aparece su RUT).
+  Errores: NOT_FOUND (cliente), VALIDATION_ERROR (montoTotal, fechaVencimiento, fechaRecepcion, rutDeudor,
+  clienteId bloqueado, ...), CONFLICT (numeroFactura repetido para el cliente).
   """
   registrarFactura(input: RegistrarFacturaInput!): Factura!
+
+  """
+  Registra el acuse de recibo del deudor (Ley 19.983): ACEPTADA, o RECLAMADA con su motivo, una vez,
+  desde PENDIENTE. Una factura RECLAMADA no se puede ceder. Errores: NOT_FOUND, VALIDATION_ERROR (estado,
+  motivo), CONFLICT (ya tiene acuse; un reclamo pasados 8 días corridos desde fechaRecepcion, cuando la
+  factura ya quedó aceptada tácitamente).
+  """
+  registrarAcuseFactura(id: ID!, estado: EstadoAcuse!, motivo: String): Factura!
 
   """
   DISPONIBLE, CEDIDA o VENCIDA -> PAGADA. Errores: NOT_FOUND, CONFLICT.
@@ -3844,6 +4535,37 @@ type Mutation {
   Errores: NOT_FOUND, CONFLICT, VALIDATION_ERROR (facturas impagas).
   """
   finalizarOperacion(id: ID!): Operacion!
+
+  """
+  Fija el porcentaje de su lineaCredito que el cliente puede tener expuesto a un mismo deudor
+  (mayor que 0 y hasta 100, con dos decimales; "100.00": sin tope).
+  Errores: NOT_FOUND, VALIDATION_ERROR (porcentaje).
+  """
+  fijarConcentracionMaxima(clienteId: ID!, porcentaje: Decimal!): Cliente!
+
+  """
+  Fija la línea de exposición del deudor: lo más que la empresa financia contra él, sumando todos
+  los clientes. null la quita (sin límite). Puede quedar bajo la exposición actual: entonces no se
+  aprueba nada más contra el deudor hasta que la exposición baje.
+  Errores: NOT_FOUND, VALIDATION_ERROR (lineaExposicion negativa).
+  """
+  fijarLineaExposicion(id: ID!, lineaExposicion: Decimal): Deudor!
+
+  """
+  ACTIVO -> BLOQUEADO: sus facturas dejan de poder cederse (crearOperacion y aprobarOperacion las rechazan).
+  Errores: NOT_FOUND, VALIDATION_ERROR (motivo), CONFLICT.
+  """
+  bloquearDeudor(id: ID!, motivo: String!): Deudor!
+
+  """
+  BLOQUEADO -> ACTIVO; borra el motivo del bloqueo. Errores: NOT_FOUND, CONFLICT.
+  """
+  activarDeudor(id: ID!): Deudor!
+
+  """
+  Cambia los datos del deudor. Un campo omitido no cambia. Errores: NOT_FOUND, VALIDATION_ERROR.
+  """
+  actualizarDeudor(id: ID!, input: ActualizarDeudorInput!): Deudor!
 
   """
   Suscribe una URL https a los eventos de integración de los tipos indicados (["*"]: todos).
@@ -3934,6 +4656,8 @@ input RegistrarFacturaInput {
   montoTotal: Decimal!
   fechaEmision: Date!
   fechaVencimiento: Date!
+  "Cuando el deudor la recibió (por omisión, fechaEmision): entre fechaEmision y hoy."
+  fechaRecepcion: Date
 }
 
 input CrearOperacionInput {
@@ -3984,6 +4708,10 @@ type Evento {
   """
   nodo: Node
 }
+
+input ActualizarDeudorInput {
+  razonSocial: String
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4030,6 +4758,8 @@ func (ec *executionContext) childFields_Cliente(ctx context.Context, field graph
 		return ec.fieldContext_Cliente_eventos(ctx, field)
 	case "lineaUtilizada":
 		return ec.fieldContext_Cliente_lineaUtilizada(ctx, field)
+	case "concentracionMaxima":
+		return ec.fieldContext_Cliente_concentracionMaxima(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Cliente", field.Name)
 }
@@ -4054,6 +4784,56 @@ func (ec *executionContext) childFields_ClienteEdge(ctx context.Context, field g
 		return ec.fieldContext_ClienteEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ClienteEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Deudor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Deudor_id(ctx, field)
+	case "rut":
+		return ec.fieldContext_Deudor_rut(ctx, field)
+	case "razonSocial":
+		return ec.fieldContext_Deudor_razonSocial(ctx, field)
+	case "estado":
+		return ec.fieldContext_Deudor_estado(ctx, field)
+	case "lineaExposicion":
+		return ec.fieldContext_Deudor_lineaExposicion(ctx, field)
+	case "motivoEstado":
+		return ec.fieldContext_Deudor_motivoEstado(ctx, field)
+	case "creadoEn":
+		return ec.fieldContext_Deudor_creadoEn(ctx, field)
+	case "actualizadoEn":
+		return ec.fieldContext_Deudor_actualizadoEn(ctx, field)
+	case "facturas":
+		return ec.fieldContext_Deudor_facturas(ctx, field)
+	case "eventos":
+		return ec.fieldContext_Deudor_eventos(ctx, field)
+	case "exposicion":
+		return ec.fieldContext_Deudor_exposicion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Deudor", field.Name)
+}
+
+func (ec *executionContext) childFields_DeudorConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DeudorConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DeudorConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_DeudorConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeudorConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DeudorEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_DeudorEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_DeudorEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeudorEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Entrega(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4156,6 +4936,8 @@ func (ec *executionContext) childFields_EventoAuditoria(ctx context.Context, fie
 		return ec.fieldContext_EventoAuditoria_factura(ctx, field)
 	case "operacion":
 		return ec.fieldContext_EventoAuditoria_operacion(ctx, field)
+	case "deudor":
+		return ec.fieldContext_EventoAuditoria_deudor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventoAuditoria", field.Name)
 }
@@ -4198,8 +4980,14 @@ func (ec *executionContext) childFields_Factura(ctx context.Context, field graph
 		return ec.fieldContext_Factura_fechaEmision(ctx, field)
 	case "fechaVencimiento":
 		return ec.fieldContext_Factura_fechaVencimiento(ctx, field)
+	case "fechaRecepcion":
+		return ec.fieldContext_Factura_fechaRecepcion(ctx, field)
 	case "estado":
 		return ec.fieldContext_Factura_estado(ctx, field)
+	case "estadoAcuse":
+		return ec.fieldContext_Factura_estadoAcuse(ctx, field)
+	case "motivoAcuse":
+		return ec.fieldContext_Factura_motivoAcuse(ctx, field)
 	case "motivoAnulacion":
 		return ec.fieldContext_Factura_motivoAnulacion(ctx, field)
 	case "creadoEn":
@@ -4208,6 +4996,8 @@ func (ec *executionContext) childFields_Factura(ctx context.Context, field graph
 		return ec.fieldContext_Factura_actualizadoEn(ctx, field)
 	case "cliente":
 		return ec.fieldContext_Factura_cliente(ctx, field)
+	case "deudor":
+		return ec.fieldContext_Factura_deudor(ctx, field)
 	case "operaciones":
 		return ec.fieldContext_Factura_operaciones(ctx, field)
 	case "eventos":
@@ -4694,6 +5484,114 @@ func (ec *executionContext) field_Cliente_operaciones_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Deudor_eventos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.EventoAuditoriaOrder, error) {
+			return ec.unmarshalOEventoAuditoriaOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.EventoAuditoriaWhereInput, error) {
+			return ec.unmarshalOEventoAuditoriaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Deudor_facturas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.FacturaOrder, error) {
+			return ec.unmarshalOFacturaOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFacturaOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.FacturaWhereInput, error) {
+			return ec.unmarshalOFacturaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFacturaWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Factura_eventos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4816,6 +5714,20 @@ func (ec *executionContext) field_Mutation_activarCliente_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_activarDeudor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_actualizarCliente_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4830,6 +5742,28 @@ func (ec *executionContext) field_Mutation_actualizarCliente_args(ctx context.Co
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (clientes.ActualizarInput, error) {
 			return ec.unmarshalNActualizarClienteInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋclientesᚐActualizarInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_actualizarDeudor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (deudores.ActualizarInput, error) {
+			return ec.unmarshalNActualizarDeudorInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋdeudoresᚐActualizarInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4940,6 +5874,28 @@ func (ec *executionContext) field_Mutation_bloquearCliente_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_bloquearDeudor_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "motivo",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["motivo"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_crearCliente_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5010,6 +5966,50 @@ func (ec *executionContext) field_Mutation_eliminarWebhook_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_fijarConcentracionMaxima_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "clienteId",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clienteId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "porcentaje",
+		func(ctx context.Context, v any) (decimal.Decimal, error) {
+			return ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["porcentaje"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_fijarLineaExposicion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "lineaExposicion",
+		func(ctx context.Context, v any) (*decimal.Decimal, error) {
+			return ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["lineaExposicion"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_finalizarOperacion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5071,6 +6071,36 @@ func (ec *executionContext) field_Mutation_reenviarEntrega_args(ctx context.Cont
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registrarAcuseFactura_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "estado",
+		func(ctx context.Context, v any) (estado.Acuse, error) {
+			return ec.unmarshalNEstadoAcuse2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["estado"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "motivo",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["motivo"] = arg2
 	return args, nil
 }
 
@@ -5374,6 +6404,74 @@ func (ec *executionContext) field_Query_clientes_args(ctx context.Context, rawAr
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.ClienteWhereInput, error) {
 			return ec.unmarshalOClienteWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐClienteWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_deudorPorRut_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "rut",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rut"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_deudores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.DeudorOrder, error) {
+			return ec.unmarshalODeudorOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.DeudorWhereInput, error) {
+			return ec.unmarshalODeudorWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6227,6 +7325,29 @@ func (ec *executionContext) fieldContext_Cliente_lineaUtilizada(_ context.Contex
 	return graphql.NewScalarFieldContext("Cliente", field, true, true, "Decimal")
 }
 
+func (ec *executionContext) _Cliente_concentracionMaxima(ctx context.Context, field graphql.CollectedField, obj *ent.Cliente) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cliente_concentracionMaxima(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Cliente().ConcentracionMaxima(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cliente_concentracionMaxima(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cliente", field, true, true, "Decimal")
+}
+
 func (ec *executionContext) _ClienteConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ClienteConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6367,6 +7488,466 @@ func (ec *executionContext) _ClienteEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ClienteEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ClienteEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Deudor_id(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deudor", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Deudor_rut(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_rut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_rut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deudor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Deudor_razonSocial(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_razonSocial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RazonSocial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_razonSocial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deudor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Deudor_estado(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_estado(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Estado, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v estado.Deudor) graphql.Marshaler {
+			return ec.marshalNEstadoDeudor2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_estado(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deudor", field, false, false, "EstadoDeudor")
+}
+
+func (ec *executionContext) _Deudor_lineaExposicion(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_lineaExposicion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LineaExposicion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_lineaExposicion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deudor", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Deudor_motivoEstado(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_motivoEstado(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MotivoEstado, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_motivoEstado(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deudor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Deudor_creadoEn(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_creadoEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreadoEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_creadoEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deudor", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Deudor_actualizadoEn(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_actualizadoEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActualizadoEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_actualizadoEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deudor", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Deudor_facturas(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_facturas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Facturas(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.FacturaOrder), fc.Args["where"].(*ent.FacturaWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FacturaConnection) graphql.Marshaler {
+			return ec.marshalNFacturaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFacturaConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_facturas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Deudor",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FacturaConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Deudor_facturas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Deudor_eventos(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_eventos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Eventos(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.EventoAuditoriaOrder), fc.Args["where"].(*ent.EventoAuditoriaWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EventoAuditoriaConnection) graphql.Marshaler {
+			return ec.marshalNEventoAuditoriaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_eventos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Deudor",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventoAuditoriaConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Deudor_eventos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Deudor_exposicion(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deudor_exposicion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.resolveBatch_Deudor_exposicion(ctx, field, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deudor_exposicion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deudor", field, true, true, "Decimal")
+}
+func (ec *executionContext) resolveBatch_Deudor_exposicion(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (any, error) {
+	resolver := ec.Resolvers.Deudor()
+	if batch, ok := graphql.BatchParentsFor[*ent.Deudor](ctx, "Deudor"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Exposicion(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*decimal.Decimal](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Deudor.exposicion",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Exposicion(ctx, []*ent.Deudor{obj})
+	return graphql.ResolveBatchSingleResult[*decimal.Decimal](
+		ctx,
+		results,
+		err,
+		"Deudor.exposicion",
+	)
+}
+
+func (ec *executionContext) _DeudorConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.DeudorConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeudorConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DeudorEdge) graphql.Marshaler {
+			return ec.marshalODeudorEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeudorConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeudorConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeudorEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeudorConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.DeudorConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeudorConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeudorConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeudorConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeudorConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.DeudorConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeudorConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeudorConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeudorConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeudorEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.DeudorEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeudorEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+			return ec.marshalODeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeudorEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeudorEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deudor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeudorEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.DeudorEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeudorEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeudorEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeudorEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Entrega_id(ctx context.Context, field graphql.CollectedField, obj *ent.Entrega) (ret graphql.Marshaler) {
@@ -7283,6 +8864,38 @@ func (ec *executionContext) fieldContext_EventoAuditoria_operacion(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _EventoAuditoria_deudor(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventoAuditoria_deudor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deudor(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+			return ec.marshalODeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventoAuditoria_deudor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventoAuditoria",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deudor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EventoAuditoriaConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoriaConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7586,6 +9199,29 @@ func (ec *executionContext) fieldContext_Factura_fechaVencimiento(_ context.Cont
 	return graphql.NewScalarFieldContext("Factura", field, false, false, "Date")
 }
 
+func (ec *executionContext) _Factura_fechaRecepcion(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_fechaRecepcion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FechaRecepcion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_fechaRecepcion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, false, false, "Date")
+}
+
 func (ec *executionContext) _Factura_estado(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7607,6 +9243,52 @@ func (ec *executionContext) _Factura_estado(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Factura_estado(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Factura", field, false, false, "EstadoFactura")
+}
+
+func (ec *executionContext) _Factura_estadoAcuse(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_estadoAcuse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstadoAcuse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v estado.Acuse) graphql.Marshaler {
+			return ec.marshalNEstadoAcuse2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_estadoAcuse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, false, false, "EstadoAcuse")
+}
+
+func (ec *executionContext) _Factura_motivoAcuse(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_motivoAcuse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MotivoAcuse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_motivoAcuse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Factura", field, false, false, "String")
 }
 
 func (ec *executionContext) _Factura_motivoAnulacion(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
@@ -7705,6 +9387,38 @@ func (ec *executionContext) fieldContext_Factura_cliente(_ context.Context, fiel
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Cliente(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Factura_deudor(ctx context.Context, field graphql.CollectedField, obj *ent.Factura) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Factura_deudor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deudor(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+			return ec.marshalNDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Factura_deudor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Factura",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deudor(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8248,6 +9962,50 @@ func (ec *executionContext) fieldContext_Mutation_registrarFactura(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_registrarAcuseFactura(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registrarAcuseFactura(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegistrarAcuseFactura(ctx, fc.Args["id"].(int), fc.Args["estado"].(estado.Acuse), fc.Args["motivo"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Factura) graphql.Marshaler {
+			return ec.marshalNFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFactura(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registrarAcuseFactura(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Factura(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registrarAcuseFactura_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_pagarFactura(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8550,6 +10308,226 @@ func (ec *executionContext) fieldContext_Mutation_finalizarOperacion(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_finalizarOperacion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fijarConcentracionMaxima(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fijarConcentracionMaxima(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FijarConcentracionMaxima(ctx, fc.Args["clienteId"].(int), fc.Args["porcentaje"].(decimal.Decimal))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Cliente) graphql.Marshaler {
+			return ec.marshalNCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐCliente(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fijarConcentracionMaxima(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cliente(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fijarConcentracionMaxima_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_fijarLineaExposicion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_fijarLineaExposicion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FijarLineaExposicion(ctx, fc.Args["id"].(int), fc.Args["lineaExposicion"].(*decimal.Decimal))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+			return ec.marshalNDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_fijarLineaExposicion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deudor(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_fijarLineaExposicion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_bloquearDeudor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bloquearDeudor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BloquearDeudor(ctx, fc.Args["id"].(int), fc.Args["motivo"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+			return ec.marshalNDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bloquearDeudor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deudor(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bloquearDeudor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_activarDeudor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_activarDeudor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ActivarDeudor(ctx, fc.Args["id"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+			return ec.marshalNDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_activarDeudor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deudor(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_activarDeudor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_actualizarDeudor(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_actualizarDeudor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ActualizarDeudor(ctx, fc.Args["id"].(int), fc.Args["input"].(deudores.ActualizarInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+			return ec.marshalNDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_actualizarDeudor(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deudor(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_actualizarDeudor_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9965,6 +11943,50 @@ func (ec *executionContext) fieldContext_Query_clientes(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_deudores(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deudores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Deudores(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.DeudorOrder), fc.Args["where"].(*ent.DeudorWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DeudorConnection) graphql.Marshaler {
+			return ec.marshalNDeudorConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deudores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeudorConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deudores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_auditoria(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10311,6 +12333,50 @@ func (ec *executionContext) fieldContext_Query_operacion(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_operacion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_deudorPorRut(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deudorPorRut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DeudorPorRut(ctx, fc.Args["rut"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+			return ec.marshalODeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deudorPorRut(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Deudor(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deudorPorRut_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11982,6 +14048,48 @@ func UnmarshalActualizarClienteInput(ctx context.Context, raw any) (clientes.Act
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputActualizarDeudorInput(ctx context.Context, obj any) (deudores.ActualizarInput, error) {
+	var it deudores.ActualizarInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"razonSocial"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "razonSocial":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocial"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocial = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalActualizarDeudorInput unmarshals raw into the ActualizarDeudorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalActualizarDeudorInput(ctx context.Context, raw any) (deudores.ActualizarInput, error) {
+	var out deudores.ActualizarInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActualizarDeudorInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputActualizarWebhookInput(ctx context.Context, obj any) (webhooks.ActualizarInput, error) {
 	var it webhooks.ActualizarInput
 	if obj == nil {
@@ -13442,6 +15550,696 @@ func UnmarshalCrearWebhookInput(ctx context.Context, raw any) (webhooks.CrearInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputDeudorOrder(ctx context.Context, obj any) (ent.DeudorOrder, error) {
+	var it ent.DeudorOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNDeudorOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeudorOrder unmarshals raw into the DeudorOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeudorOrder(ctx context.Context, raw any) (ent.DeudorOrder, error) {
+	var out ent.DeudorOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeudorOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeudorWhereInput(ctx context.Context, obj any) (ent.DeudorWhereInput, error) {
+	var it ent.DeudorWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "rut", "rutNEQ", "rutIn", "rutNotIn", "rutGT", "rutGTE", "rutLT", "rutLTE", "rutContains", "rutHasPrefix", "rutHasSuffix", "rutEqualFold", "rutContainsFold", "razonSocial", "razonSocialNEQ", "razonSocialIn", "razonSocialNotIn", "razonSocialGT", "razonSocialGTE", "razonSocialLT", "razonSocialLTE", "razonSocialContains", "razonSocialHasPrefix", "razonSocialHasSuffix", "razonSocialEqualFold", "razonSocialContainsFold", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "lineaExposicion", "lineaExposicionNEQ", "lineaExposicionIn", "lineaExposicionNotIn", "lineaExposicionGT", "lineaExposicionGTE", "lineaExposicionLT", "lineaExposicionLTE", "lineaExposicionIsNil", "lineaExposicionNotNil", "motivoEstado", "motivoEstadoNEQ", "motivoEstadoIn", "motivoEstadoNotIn", "motivoEstadoGT", "motivoEstadoGTE", "motivoEstadoLT", "motivoEstadoLTE", "motivoEstadoContains", "motivoEstadoHasPrefix", "motivoEstadoHasSuffix", "motivoEstadoIsNil", "motivoEstadoNotNil", "motivoEstadoEqualFold", "motivoEstadoContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasFacturas", "hasFacturasWith", "hasEventos", "hasEventosWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalODeudorWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalODeudorWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalODeudorWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "rut":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rut"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rut = data
+		case "rutNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutNEQ = data
+		case "rutIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutIn = data
+		case "rutNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutNotIn = data
+		case "rutGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutGT = data
+		case "rutGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutGTE = data
+		case "rutLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutLT = data
+		case "rutLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutLTE = data
+		case "rutContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutContains = data
+		case "rutHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutHasPrefix = data
+		case "rutHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutHasSuffix = data
+		case "rutEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutEqualFold = data
+		case "rutContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rutContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RutContainsFold = data
+		case "razonSocial":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocial"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocial = data
+		case "razonSocialNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialNEQ = data
+		case "razonSocialIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialIn = data
+		case "razonSocialNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialNotIn = data
+		case "razonSocialGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialGT = data
+		case "razonSocialGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialGTE = data
+		case "razonSocialLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialLT = data
+		case "razonSocialLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialLTE = data
+		case "razonSocialContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialContains = data
+		case "razonSocialHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialHasPrefix = data
+		case "razonSocialHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialHasSuffix = data
+		case "razonSocialEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialEqualFold = data
+		case "razonSocialContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("razonSocialContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RazonSocialContainsFold = data
+		case "estado":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estado"))
+			data, err := ec.unmarshalOEstadoDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudor(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Estado = data
+		case "estadoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNEQ"))
+			data, err := ec.unmarshalOEstadoDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudor(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNEQ = data
+		case "estadoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoIn"))
+			data, err := ec.unmarshalOEstadoDeudor2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoIn = data
+		case "estadoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoNotIn"))
+			data, err := ec.unmarshalOEstadoDeudor2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoNotIn = data
+		case "lineaExposicion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicion"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicion = data
+		case "lineaExposicionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicionNEQ"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicionNEQ = data
+		case "lineaExposicionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicionIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicionIn = data
+		case "lineaExposicionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicionNotIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicionNotIn = data
+		case "lineaExposicionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicionGT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicionGT = data
+		case "lineaExposicionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicionGTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicionGTE = data
+		case "lineaExposicionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicionLT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicionLT = data
+		case "lineaExposicionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicionLTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicionLTE = data
+		case "lineaExposicionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicionIsNil = data
+		case "lineaExposicionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lineaExposicionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LineaExposicionNotNil = data
+		case "motivoEstado":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstado"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstado = data
+		case "motivoEstadoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoNEQ = data
+		case "motivoEstadoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoIn = data
+		case "motivoEstadoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoNotIn = data
+		case "motivoEstadoGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoGT = data
+		case "motivoEstadoGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoGTE = data
+		case "motivoEstadoLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoLT = data
+		case "motivoEstadoLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoLTE = data
+		case "motivoEstadoContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoContains = data
+		case "motivoEstadoHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoHasPrefix = data
+		case "motivoEstadoHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoHasSuffix = data
+		case "motivoEstadoIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoIsNil = data
+		case "motivoEstadoNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoNotNil = data
+		case "motivoEstadoEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoEqualFold = data
+		case "motivoEstadoContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoEstadoContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoEstadoContainsFold = data
+		case "creadoEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEn"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEn = data
+		case "creadoEnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnNEQ = data
+		case "creadoEnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnIn = data
+		case "creadoEnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnNotIn = data
+		case "creadoEnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnGT = data
+		case "creadoEnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnGTE = data
+		case "creadoEnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnLT = data
+		case "creadoEnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creadoEnLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreadoEnLTE = data
+		case "actualizadoEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualizadoEn"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualizadoEn = data
+		case "actualizadoEnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualizadoEnNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualizadoEnNEQ = data
+		case "actualizadoEnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualizadoEnIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualizadoEnIn = data
+		case "actualizadoEnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualizadoEnNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualizadoEnNotIn = data
+		case "actualizadoEnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualizadoEnGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualizadoEnGT = data
+		case "actualizadoEnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualizadoEnGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualizadoEnGTE = data
+		case "actualizadoEnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualizadoEnLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualizadoEnLT = data
+		case "actualizadoEnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actualizadoEnLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActualizadoEnLTE = data
+		case "hasFacturas":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFacturas"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFacturas = data
+		case "hasFacturasWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFacturasWith"))
+			data, err := ec.unmarshalOFacturaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFacturaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasFacturasWith = data
+		case "hasEventos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEventos"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEventos = data
+		case "hasEventosWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEventosWith"))
+			data, err := ec.unmarshalOEventoAuditoriaWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEventosWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeudorWhereInput unmarshals raw into the DeudorWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeudorWhereInput(ctx context.Context, raw any) (ent.DeudorWhereInput, error) {
+	var out ent.DeudorWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeudorWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEntregaOrder(ctx context.Context, obj any) (ent.EntregaOrder, error) {
 	var it ent.EntregaOrder
 	if obj == nil {
@@ -13937,7 +16735,7 @@ func (ec *executionContext) unmarshalInputEventoAuditoriaWhereInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "entidad", "entidadNEQ", "entidadIn", "entidadNotIn", "entidadID", "entidadIDNEQ", "entidadIDIn", "entidadIDNotIn", "entidadIDGT", "entidadIDGTE", "entidadIDLT", "entidadIDLTE", "tipo", "tipoNEQ", "tipoIn", "tipoNotIn", "fecha", "fechaNEQ", "fechaIn", "fechaNotIn", "fechaGT", "fechaGTE", "fechaLT", "fechaLTE", "estadoAnterior", "estadoAnteriorNEQ", "estadoAnteriorIn", "estadoAnteriorNotIn", "estadoAnteriorGT", "estadoAnteriorGTE", "estadoAnteriorLT", "estadoAnteriorLTE", "estadoAnteriorContains", "estadoAnteriorHasPrefix", "estadoAnteriorHasSuffix", "estadoAnteriorIsNil", "estadoAnteriorNotNil", "estadoAnteriorEqualFold", "estadoAnteriorContainsFold", "estadoNuevo", "estadoNuevoNEQ", "estadoNuevoIn", "estadoNuevoNotIn", "estadoNuevoGT", "estadoNuevoGTE", "estadoNuevoLT", "estadoNuevoLTE", "estadoNuevoContains", "estadoNuevoHasPrefix", "estadoNuevoHasSuffix", "estadoNuevoIsNil", "estadoNuevoNotNil", "estadoNuevoEqualFold", "estadoNuevoContainsFold", "requestID", "requestIDNEQ", "requestIDIn", "requestIDNotIn", "requestIDGT", "requestIDGTE", "requestIDLT", "requestIDLTE", "requestIDContains", "requestIDHasPrefix", "requestIDHasSuffix", "requestIDEqualFold", "requestIDContainsFold", "correlationID", "correlationIDNEQ", "correlationIDIn", "correlationIDNotIn", "correlationIDGT", "correlationIDGTE", "correlationIDLT", "correlationIDLTE", "correlationIDContains", "correlationIDHasPrefix", "correlationIDHasSuffix", "correlationIDIsNil", "correlationIDNotNil", "correlationIDEqualFold", "correlationIDContainsFold", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "traceID", "traceIDNEQ", "traceIDIn", "traceIDNotIn", "traceIDGT", "traceIDGTE", "traceIDLT", "traceIDLTE", "traceIDContains", "traceIDHasPrefix", "traceIDHasSuffix", "traceIDIsNil", "traceIDNotNil", "traceIDEqualFold", "traceIDContainsFold", "hasCliente", "hasClienteWith", "hasFactura", "hasFacturaWith", "hasOperacion", "hasOperacionWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "entidad", "entidadNEQ", "entidadIn", "entidadNotIn", "entidadID", "entidadIDNEQ", "entidadIDIn", "entidadIDNotIn", "entidadIDGT", "entidadIDGTE", "entidadIDLT", "entidadIDLTE", "tipo", "tipoNEQ", "tipoIn", "tipoNotIn", "fecha", "fechaNEQ", "fechaIn", "fechaNotIn", "fechaGT", "fechaGTE", "fechaLT", "fechaLTE", "estadoAnterior", "estadoAnteriorNEQ", "estadoAnteriorIn", "estadoAnteriorNotIn", "estadoAnteriorGT", "estadoAnteriorGTE", "estadoAnteriorLT", "estadoAnteriorLTE", "estadoAnteriorContains", "estadoAnteriorHasPrefix", "estadoAnteriorHasSuffix", "estadoAnteriorIsNil", "estadoAnteriorNotNil", "estadoAnteriorEqualFold", "estadoAnteriorContainsFold", "estadoNuevo", "estadoNuevoNEQ", "estadoNuevoIn", "estadoNuevoNotIn", "estadoNuevoGT", "estadoNuevoGTE", "estadoNuevoLT", "estadoNuevoLTE", "estadoNuevoContains", "estadoNuevoHasPrefix", "estadoNuevoHasSuffix", "estadoNuevoIsNil", "estadoNuevoNotNil", "estadoNuevoEqualFold", "estadoNuevoContainsFold", "requestID", "requestIDNEQ", "requestIDIn", "requestIDNotIn", "requestIDGT", "requestIDGTE", "requestIDLT", "requestIDLTE", "requestIDContains", "requestIDHasPrefix", "requestIDHasSuffix", "requestIDEqualFold", "requestIDContainsFold", "correlationID", "correlationIDNEQ", "correlationIDIn", "correlationIDNotIn", "correlationIDGT", "correlationIDGTE", "correlationIDLT", "correlationIDLTE", "correlationIDContains", "correlationIDHasPrefix", "correlationIDHasSuffix", "correlationIDIsNil", "correlationIDNotNil", "correlationIDEqualFold", "correlationIDContainsFold", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "traceID", "traceIDNEQ", "traceIDIn", "traceIDNotIn", "traceIDGT", "traceIDGTE", "traceIDLT", "traceIDLTE", "traceIDContains", "traceIDHasPrefix", "traceIDHasSuffix", "traceIDIsNil", "traceIDNotNil", "traceIDEqualFold", "traceIDContainsFold", "hasCliente", "hasClienteWith", "hasFactura", "hasFacturaWith", "hasOperacion", "hasOperacionWith", "hasDeudor", "hasDeudorWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14833,6 +17631,20 @@ func (ec *executionContext) unmarshalInputEventoAuditoriaWhereInput(ctx context.
 				return it, err
 			}
 			it.HasOperacionWith = data
+		case "hasDeudor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDeudor"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDeudor = data
+		case "hasDeudorWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDeudorWith"))
+			data, err := ec.unmarshalODeudorWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDeudorWith = data
 		}
 	}
 	return it, nil
@@ -14914,7 +17726,7 @@ func (ec *executionContext) unmarshalInputFacturaWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "numeroFactura", "numeroFacturaNEQ", "numeroFacturaIn", "numeroFacturaNotIn", "numeroFacturaGT", "numeroFacturaGTE", "numeroFacturaLT", "numeroFacturaLTE", "numeroFacturaContains", "numeroFacturaHasPrefix", "numeroFacturaHasSuffix", "numeroFacturaEqualFold", "numeroFacturaContainsFold", "rutDeudor", "rutDeudorNEQ", "rutDeudorIn", "rutDeudorNotIn", "rutDeudorGT", "rutDeudorGTE", "rutDeudorLT", "rutDeudorLTE", "rutDeudorContains", "rutDeudorHasPrefix", "rutDeudorHasSuffix", "rutDeudorEqualFold", "rutDeudorContainsFold", "razonSocialDeudor", "razonSocialDeudorNEQ", "razonSocialDeudorIn", "razonSocialDeudorNotIn", "razonSocialDeudorGT", "razonSocialDeudorGTE", "razonSocialDeudorLT", "razonSocialDeudorLTE", "razonSocialDeudorContains", "razonSocialDeudorHasPrefix", "razonSocialDeudorHasSuffix", "razonSocialDeudorEqualFold", "razonSocialDeudorContainsFold", "montoTotal", "montoTotalNEQ", "montoTotalIn", "montoTotalNotIn", "montoTotalGT", "montoTotalGTE", "montoTotalLT", "montoTotalLTE", "fechaEmision", "fechaEmisionNEQ", "fechaEmisionIn", "fechaEmisionNotIn", "fechaEmisionGT", "fechaEmisionGTE", "fechaEmisionLT", "fechaEmisionLTE", "fechaVencimiento", "fechaVencimientoNEQ", "fechaVencimientoIn", "fechaVencimientoNotIn", "fechaVencimientoGT", "fechaVencimientoGTE", "fechaVencimientoLT", "fechaVencimientoLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "motivoAnulacion", "motivoAnulacionNEQ", "motivoAnulacionIn", "motivoAnulacionNotIn", "motivoAnulacionGT", "motivoAnulacionGTE", "motivoAnulacionLT", "motivoAnulacionLTE", "motivoAnulacionContains", "motivoAnulacionHasPrefix", "motivoAnulacionHasSuffix", "motivoAnulacionIsNil", "motivoAnulacionNotNil", "motivoAnulacionEqualFold", "motivoAnulacionContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasCliente", "hasClienteWith", "hasOperaciones", "hasOperacionesWith", "hasEventos", "hasEventosWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "numeroFactura", "numeroFacturaNEQ", "numeroFacturaIn", "numeroFacturaNotIn", "numeroFacturaGT", "numeroFacturaGTE", "numeroFacturaLT", "numeroFacturaLTE", "numeroFacturaContains", "numeroFacturaHasPrefix", "numeroFacturaHasSuffix", "numeroFacturaEqualFold", "numeroFacturaContainsFold", "rutDeudor", "rutDeudorNEQ", "rutDeudorIn", "rutDeudorNotIn", "rutDeudorGT", "rutDeudorGTE", "rutDeudorLT", "rutDeudorLTE", "rutDeudorContains", "rutDeudorHasPrefix", "rutDeudorHasSuffix", "rutDeudorEqualFold", "rutDeudorContainsFold", "razonSocialDeudor", "razonSocialDeudorNEQ", "razonSocialDeudorIn", "razonSocialDeudorNotIn", "razonSocialDeudorGT", "razonSocialDeudorGTE", "razonSocialDeudorLT", "razonSocialDeudorLTE", "razonSocialDeudorContains", "razonSocialDeudorHasPrefix", "razonSocialDeudorHasSuffix", "razonSocialDeudorEqualFold", "razonSocialDeudorContainsFold", "montoTotal", "montoTotalNEQ", "montoTotalIn", "montoTotalNotIn", "montoTotalGT", "montoTotalGTE", "montoTotalLT", "montoTotalLTE", "fechaEmision", "fechaEmisionNEQ", "fechaEmisionIn", "fechaEmisionNotIn", "fechaEmisionGT", "fechaEmisionGTE", "fechaEmisionLT", "fechaEmisionLTE", "fechaVencimiento", "fechaVencimientoNEQ", "fechaVencimientoIn", "fechaVencimientoNotIn", "fechaVencimientoGT", "fechaVencimientoGTE", "fechaVencimientoLT", "fechaVencimientoLTE", "fechaRecepcion", "fechaRecepcionNEQ", "fechaRecepcionIn", "fechaRecepcionNotIn", "fechaRecepcionGT", "fechaRecepcionGTE", "fechaRecepcionLT", "fechaRecepcionLTE", "estado", "estadoNEQ", "estadoIn", "estadoNotIn", "estadoAcuse", "estadoAcuseNEQ", "estadoAcuseIn", "estadoAcuseNotIn", "motivoAcuse", "motivoAcuseNEQ", "motivoAcuseIn", "motivoAcuseNotIn", "motivoAcuseGT", "motivoAcuseGTE", "motivoAcuseLT", "motivoAcuseLTE", "motivoAcuseContains", "motivoAcuseHasPrefix", "motivoAcuseHasSuffix", "motivoAcuseIsNil", "motivoAcuseNotNil", "motivoAcuseEqualFold", "motivoAcuseContainsFold", "motivoAnulacion", "motivoAnulacionNEQ", "motivoAnulacionIn", "motivoAnulacionNotIn", "motivoAnulacionGT", "motivoAnulacionGTE", "motivoAnulacionLT", "motivoAnulacionLTE", "motivoAnulacionContains", "motivoAnulacionHasPrefix", "motivoAnulacionHasSuffix", "motivoAnulacionIsNil", "motivoAnulacionNotNil", "motivoAnulacionEqualFold", "motivoAnulacionContainsFold", "creadoEn", "creadoEnNEQ", "creadoEnIn", "creadoEnNotIn", "creadoEnGT", "creadoEnGTE", "creadoEnLT", "creadoEnLTE", "actualizadoEn", "actualizadoEnNEQ", "actualizadoEnIn", "actualizadoEnNotIn", "actualizadoEnGT", "actualizadoEnGTE", "actualizadoEnLT", "actualizadoEnLTE", "hasCliente", "hasClienteWith", "hasDeudor", "hasDeudorWith", "hasOperaciones", "hasOperacionesWith", "hasEventos", "hasEventosWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15439,6 +18251,62 @@ func (ec *executionContext) unmarshalInputFacturaWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.FechaVencimientoLTE = data
+		case "fechaRecepcion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecepcion"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecepcion = data
+		case "fechaRecepcionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecepcionNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecepcionNEQ = data
+		case "fechaRecepcionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecepcionIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecepcionIn = data
+		case "fechaRecepcionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecepcionNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecepcionNotIn = data
+		case "fechaRecepcionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecepcionGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecepcionGT = data
+		case "fechaRecepcionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecepcionGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecepcionGTE = data
+		case "fechaRecepcionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecepcionLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecepcionLT = data
+		case "fechaRecepcionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecepcionLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecepcionLTE = data
 		case "estado":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estado"))
 			data, err := ec.unmarshalOEstadoFactura2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐFactura(ctx, v)
@@ -15467,6 +18335,139 @@ func (ec *executionContext) unmarshalInputFacturaWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.EstadoNotIn = data
+		case "estadoAcuse":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAcuse"))
+			data, err := ec.unmarshalOEstadoAcuse2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAcuse = data
+		case "estadoAcuseNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAcuseNEQ"))
+			data, err := ec.unmarshalOEstadoAcuse2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAcuseNEQ = data
+		case "estadoAcuseIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAcuseIn"))
+			data, err := ec.unmarshalOEstadoAcuse2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuseᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAcuseIn = data
+		case "estadoAcuseNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estadoAcuseNotIn"))
+			data, err := ec.unmarshalOEstadoAcuse2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuseᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstadoAcuseNotIn = data
+		case "motivoAcuse":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuse"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuse = data
+		case "motivoAcuseNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseNEQ = data
+		case "motivoAcuseIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseIn = data
+		case "motivoAcuseNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseNotIn = data
+		case "motivoAcuseGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseGT = data
+		case "motivoAcuseGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseGTE = data
+		case "motivoAcuseLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseLT = data
+		case "motivoAcuseLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseLTE = data
+		case "motivoAcuseContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseContains = data
+		case "motivoAcuseHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseHasPrefix = data
+		case "motivoAcuseHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseHasSuffix = data
+		case "motivoAcuseIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseIsNil = data
+		case "motivoAcuseNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseNotNil = data
+		case "motivoAcuseEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseEqualFold = data
+		case "motivoAcuseContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAcuseContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MotivoAcuseContainsFold = data
 		case "motivoAnulacion":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("motivoAnulacion"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -15698,6 +18699,20 @@ func (ec *executionContext) unmarshalInputFacturaWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasClienteWith = data
+		case "hasDeudor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDeudor"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDeudor = data
+		case "hasDeudorWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDeudorWith"))
+			data, err := ec.unmarshalODeudorWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDeudorWith = data
 		case "hasOperaciones":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasOperaciones"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -17372,7 +20387,7 @@ func (ec *executionContext) unmarshalInputRegistrarFacturaInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"clienteId", "numeroFactura", "rutDeudor", "razonSocialDeudor", "montoTotal", "fechaEmision", "fechaVencimiento"}
+	fieldsInOrder := [...]string{"clienteId", "numeroFactura", "rutDeudor", "razonSocialDeudor", "montoTotal", "fechaEmision", "fechaVencimiento", "fechaRecepcion"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17428,6 +20443,13 @@ func (ec *executionContext) unmarshalInputRegistrarFacturaInput(ctx context.Cont
 				return it, err
 			}
 			it.FechaVencimiento = data
+		case "fechaRecepcion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fechaRecepcion"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FechaRecepcion = data
 		}
 	}
 	return it, nil
@@ -17536,6 +20558,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Entrega(ctx, sel, obj)
+	case *ent.Deudor:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Deudor(ctx, sel, obj)
 	case *ent.Cliente:
 		if obj == nil {
 			return graphql.Null
@@ -17659,6 +20686,12 @@ func (ec *executionContext) _Cliente(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Cliente_lineaUtilizada(ctx, field, obj)
 				})
+		case "concentracionMaxima":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Cliente_concentracionMaxima(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17737,6 +20770,173 @@ func (ec *executionContext) _ClienteEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "cursor":
 			out.Values[i] = ec._ClienteEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deudorImplementors = []string{"Deudor", "Node"}
+
+func (ec *executionContext) _Deudor(ctx context.Context, sel ast.SelectionSet, obj *ent.Deudor) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deudorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Deudor")
+		case "id":
+			out.Values[i] = ec._Deudor_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rut":
+			out.Values[i] = ec._Deudor_rut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "razonSocial":
+			out.Values[i] = ec._Deudor_razonSocial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estado":
+			out.Values[i] = ec._Deudor_estado(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lineaExposicion":
+			out.Values[i] = ec._Deudor_lineaExposicion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "motivoEstado":
+			out.Values[i] = ec._Deudor_motivoEstado(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creadoEn":
+			out.Values[i] = ec._Deudor_creadoEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actualizadoEn":
+			out.Values[i] = ec._Deudor_actualizadoEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "facturas":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Deudor_facturas(ctx, field, obj)
+				})
+		case "eventos":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Deudor_eventos(ctx, field, obj)
+				})
+		case "exposicion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Deudor_exposicion(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deudorConnectionImplementors = []string{"DeudorConnection"}
+
+func (ec *executionContext) _DeudorConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.DeudorConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deudorConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeudorConnection")
+		case "edges":
+			out.Values[i] = ec._DeudorConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DeudorConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._DeudorConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deudorEdgeImplementors = []string{"DeudorEdge"}
+
+func (ec *executionContext) _DeudorEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.DeudorEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deudorEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeudorEdge")
+		case "node":
+			out.Values[i] = ec._DeudorEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._DeudorEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18069,6 +21269,12 @@ func (ec *executionContext) _EventoAuditoria(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._EventoAuditoria_operacion(ctx, field, obj)
 				})
+		case "deudor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EventoAuditoria_deudor(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18213,9 +21419,24 @@ func (ec *executionContext) _Factura(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "fechaRecepcion":
+			out.Values[i] = ec._Factura_fechaRecepcion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "estado":
 			out.Values[i] = ec._Factura_estado(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "estadoAcuse":
+			out.Values[i] = ec._Factura_estadoAcuse(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "motivoAcuse":
+			out.Values[i] = ec._Factura_motivoAcuse(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "motivoAnulacion":
@@ -18238,6 +21459,12 @@ func (ec *executionContext) _Factura(ctx context.Context, sel ast.SelectionSet, 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Factura_cliente(ctx, field, obj)
+				})
+		case "deudor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Factura_deudor(ctx, field, obj)
 				})
 		case "operaciones":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -18417,6 +21644,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "registrarAcuseFactura":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registrarAcuseFactura(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "pagarFactura":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_pagarFactura(ctx, field)
@@ -18462,6 +21696,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "finalizarOperacion":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_finalizarOperacion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fijarConcentracionMaxima":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fijarConcentracionMaxima(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fijarLineaExposicion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_fijarLineaExposicion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bloquearDeudor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bloquearDeudor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activarDeudor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_activarDeudor(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actualizarDeudor":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_actualizarDeudor(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -18960,6 +22229,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_clientes(ctx, field)
 				})
+		case "deudores":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_deudores(ctx, field)
+				})
 		case "auditoria":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -19007,6 +22282,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_operacion(ctx, field)
+				})
+		case "deudorPorRut":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_deudorPorRut(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -19614,6 +22895,11 @@ func (ec *executionContext) unmarshalNActualizarClienteInput2githubᚗcomᚋbanp
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNActualizarDeudorInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋdeudoresᚐActualizarInput(ctx context.Context, v any) (deudores.ActualizarInput, error) {
+	res, err := ec.unmarshalInputActualizarDeudorInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNActualizarWebhookInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋwebhooksᚐActualizarInput(ctx context.Context, v any) (webhooks.ActualizarInput, error) {
 	res, err := ec.unmarshalInputActualizarWebhookInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19739,6 +23025,41 @@ func (ec *executionContext) marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) marshalNDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx context.Context, sel ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Deudor!")
+		return graphql.Null
+	}
+	return ec._Deudor(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeudorConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DeudorConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeudorConnection!")
+		return graphql.Null
+	}
+	return ec._DeudorConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDeudorOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorOrderField(ctx context.Context, v any) (*ent.DeudorOrderField, error) {
+	var res = new(ent.DeudorOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeudorOrderField2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.DeudorOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeudorOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNDeudorWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInput(ctx context.Context, v any) (*ent.DeudorWhereInput, error) {
+	res, err := ec.unmarshalInputDeudorWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNEntidadAuditoria2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidad(ctx context.Context, v any) (estado.Entidad, error) {
 	var res estado.Entidad
 	err := res.UnmarshalGQL(v)
@@ -19784,6 +23105,16 @@ func (ec *executionContext) unmarshalNEntregaWhereInput2ᚖgithubᚗcomᚋbanpro
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNEstadoAcuse2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx context.Context, v any) (estado.Acuse, error) {
+	var res estado.Acuse
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEstadoAcuse2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx context.Context, sel ast.SelectionSet, v estado.Acuse) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNEstadoCliente2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐCliente(ctx context.Context, v any) (estado.Cliente, error) {
 	var res estado.Cliente
 	err := res.UnmarshalGQL(v)
@@ -19791,6 +23122,16 @@ func (ec *executionContext) unmarshalNEstadoCliente2githubᚗcomᚋbanproᚋfact
 }
 
 func (ec *executionContext) marshalNEstadoCliente2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐCliente(ctx context.Context, sel ast.SelectionSet, v estado.Cliente) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNEstadoDeudor2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudor(ctx context.Context, v any) (estado.Deudor, error) {
+	var res estado.Deudor
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEstadoDeudor2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudor(ctx context.Context, sel ast.SelectionSet, v estado.Deudor) graphql.Marshaler {
 	return v
 }
 
@@ -19984,6 +23325,20 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋbanproᚋfactoringᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
+	{
+		var batchItemsDeudor []*ent.Deudor
+		batchIdxMapDeudor := map[int]int{}
+		for i, item := range v {
+			switch concrete := item.(type) {
+			case *ent.Deudor:
+				batchIdxMapDeudor[i] = len(batchItemsDeudor)
+				batchItemsDeudor = append(batchItemsDeudor, concrete)
+			}
+		}
+		if len(batchItemsDeudor) > 0 {
+			ctx = graphql.WithBatchParents(ctx, "Deudor", batchItemsDeudor, batchIdxMapDeudor)
+		}
+	}
 	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -20543,6 +23898,66 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) marshalODeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudor(ctx context.Context, sel ast.SelectionSet, v *ent.Deudor) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Deudor(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODeudorEdge2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DeudorEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalODeudorEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalODeudorEdge2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DeudorEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeudorEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODeudorOrder2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorOrder(ctx context.Context, v any) (*ent.DeudorOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDeudorOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalODeudorWhereInput2ᚕᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInputᚄ(ctx context.Context, v any) ([]*ent.DeudorWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.DeudorWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDeudorWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalODeudorWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInput(ctx context.Context, v any) (*ent.DeudorWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputDeudorWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOEntidadAuditoria2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐEntidadᚄ(ctx context.Context, v any) ([]estado.Entidad, error) {
 	if v == nil {
 		return nil, nil
@@ -20655,6 +24070,58 @@ func (ec *executionContext) unmarshalOEntregaWhereInput2ᚖgithubᚗcomᚋbanpro
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOEstadoAcuse2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuseᚄ(ctx context.Context, v any) ([]estado.Acuse, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]estado.Acuse, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEstadoAcuse2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEstadoAcuse2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuseᚄ(ctx context.Context, sel ast.SelectionSet, v []estado.Acuse) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEstadoAcuse2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOEstadoAcuse2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx context.Context, v any) (*estado.Acuse, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(estado.Acuse)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEstadoAcuse2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐAcuse(ctx context.Context, sel ast.SelectionSet, v *estado.Acuse) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOEstadoCliente2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐClienteᚄ(ctx context.Context, v any) ([]estado.Cliente, error) {
 	if v == nil {
 		return nil, nil
@@ -20701,6 +24168,58 @@ func (ec *executionContext) unmarshalOEstadoCliente2ᚖgithubᚗcomᚋbanproᚋf
 }
 
 func (ec *executionContext) marshalOEstadoCliente2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐCliente(ctx context.Context, sel ast.SelectionSet, v *estado.Cliente) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOEstadoDeudor2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudorᚄ(ctx context.Context, v any) ([]estado.Deudor, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]estado.Deudor, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEstadoDeudor2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudor(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEstadoDeudor2ᚕgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudorᚄ(ctx context.Context, sel ast.SelectionSet, v []estado.Deudor) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSequentially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEstadoDeudor2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudor(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOEstadoDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudor(ctx context.Context, v any) (*estado.Deudor, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(estado.Deudor)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEstadoDeudor2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋestadoᚐDeudor(ctx context.Context, sel ast.SelectionSet, v *estado.Deudor) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

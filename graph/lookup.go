@@ -7,6 +7,7 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/rut"
@@ -91,4 +92,21 @@ type sinSuscripciones struct{}
 
 func (sinSuscripciones) Suscribir(context.Context, suscripciones.Filtro) (<-chan *suscripciones.Evento, error) {
 	return nil, apperror.Errorf(apperror.Unavailable, "Este servidor no atiende suscripciones.")
+}
+
+// deudorPorRut finds a deudor by any accepted spelling of its RUT.
+func deudorPorRut(ctx context.Context, client *ent.Client, raw string) (*ent.Deudor, error) {
+	canonical, err := rut.Normalize(raw)
+	if err != nil {
+		return nil, apperror.Invalid("rut", err.Error())
+	}
+	q, err := client.Deudor.Query().Where(deudor.Rut(canonical)).CollectFields(pagedContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	d, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperror.NotFoundf("No existe un deudor con RUT %s.", canonical)
+	}
+	return d, err
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/suscripciones"
@@ -34,6 +35,7 @@ type Services struct {
 	Clientes    *clientes.Service
 	Facturas    *facturas.Service
 	Operaciones *operaciones.Service
+	Deudores    *deudores.Service
 	// Webhooks manages the integrators' webhooks and their deliveries.
 	Webhooks *webhooks.Service
 	// Suscripciones feeds Subscription.eventos; nil refuses subscriptions
@@ -47,10 +49,11 @@ type Suscriptor interface {
 }
 
 // NewSchema is the API's executable schema: reads go to client, mutations
-// to services, subscriptions to services.Suscripciones.
+// to services, subscriptions to services.Suscripciones. Each operation runs
+// with its own cache of derived figures (exposiciones.go).
 func NewSchema(client *ent.Client, services Services) graphql.ExecutableSchema {
 	if services.Suscripciones == nil {
 		services.Suscripciones = sinSuscripciones{}
 	}
-	return NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})
+	return conCaches{NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})}
 }

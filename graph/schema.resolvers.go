@@ -13,6 +13,8 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/deudores"
+	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
 	"github.com/banpro/factoring/internal/suscripciones"
@@ -24,6 +26,17 @@ import (
 func (r *clienteResolver) LineaUtilizada(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error) {
 	linea := clientes.LineaUtilizada(obj)
 	return &linea, nil
+}
+
+// ConcentracionMaxima is the resolver for the concentracionMaxima field.
+func (r *clienteResolver) ConcentracionMaxima(ctx context.Context, obj *ent.Cliente) (*decimal.Decimal, error) {
+	c := r.services.Clientes.ConcentracionMaxima(obj)
+	return &c, nil
+}
+
+// Exposicion is the batch resolver for the exposicion field.
+func (r *deudorResolver) Exposicion(ctx context.Context, objs []*ent.Deudor) ([]*decimal.Decimal, error) {
+	return exposiciones(ctx, r.client, objs)
 }
 
 // Nodo is the resolver for the nodo field.
@@ -66,6 +79,11 @@ func (r *mutationResolver) RegistrarFactura(ctx context.Context, input facturas.
 	return r.services.Facturas.Registrar(ctx, input)
 }
 
+// RegistrarAcuseFactura is the resolver for the registrarAcuseFactura field.
+func (r *mutationResolver) RegistrarAcuseFactura(ctx context.Context, id int, estado estado.Acuse, motivo *string) (*ent.Factura, error) {
+	return r.services.Facturas.RegistrarAcuse(ctx, id, estado, motivo)
+}
+
 // PagarFactura is the resolver for the pagarFactura field.
 func (r *mutationResolver) PagarFactura(ctx context.Context, id int) (*ent.Factura, error) {
 	return r.services.Facturas.Pagar(ctx, id)
@@ -99,6 +117,31 @@ func (r *mutationResolver) DesembolsarOperacion(ctx context.Context, id int) (*e
 // FinalizarOperacion is the resolver for the finalizarOperacion field.
 func (r *mutationResolver) FinalizarOperacion(ctx context.Context, id int) (*ent.Operacion, error) {
 	return r.services.Operaciones.Finalizar(ctx, id)
+}
+
+// FijarConcentracionMaxima is the resolver for the fijarConcentracionMaxima field.
+func (r *mutationResolver) FijarConcentracionMaxima(ctx context.Context, clienteID int, porcentaje decimal.Decimal) (*ent.Cliente, error) {
+	return r.services.Clientes.FijarConcentracionMaxima(ctx, clienteID, porcentaje)
+}
+
+// FijarLineaExposicion is the resolver for the fijarLineaExposicion field.
+func (r *mutationResolver) FijarLineaExposicion(ctx context.Context, id int, lineaExposicion *decimal.Decimal) (*ent.Deudor, error) {
+	return r.services.Deudores.FijarLineaExposicion(ctx, id, lineaExposicion)
+}
+
+// BloquearDeudor is the resolver for the bloquearDeudor field.
+func (r *mutationResolver) BloquearDeudor(ctx context.Context, id int, motivo string) (*ent.Deudor, error) {
+	return r.services.Deudores.Bloquear(ctx, id, motivo)
+}
+
+// ActivarDeudor is the resolver for the activarDeudor field.
+func (r *mutationResolver) ActivarDeudor(ctx context.Context, id int) (*ent.Deudor, error) {
+	return r.services.Deudores.Activar(ctx, id)
+}
+
+// ActualizarDeudor is the resolver for the actualizarDeudor field.
+func (r *mutationResolver) ActualizarDeudor(ctx context.Context, id int, input deudores.ActualizarInput) (*ent.Deudor, error) {
+	return r.services.Deudores.Actualizar(ctx, id, input)
 }
 
 // CrearWebhook is the resolver for the crearWebhook field.
@@ -156,6 +199,11 @@ func (r *queryResolver) Operacion(ctx context.Context, id int) (*ent.Operacion, 
 		return nil, err
 	}
 	return orNotFound(q.Only(ctx))("operación", id)
+}
+
+// DeudorPorRut is the resolver for the deudorPorRut field.
+func (r *queryResolver) DeudorPorRut(ctx context.Context, rut string) (*ent.Deudor, error) {
+	return deudorPorRut(ctx, r.client, rut)
 }
 
 // Eventos is the resolver for the eventos field.

@@ -68,7 +68,9 @@ pueden ceder, todas DISPONIBLE, sin operaciones.`,
 		sintaxis: "verificar",
 		descripcion: `Comprueba las invariantes del dominio sobre toda la base de datos: la línea de crédito de
 cada cliente cuadra con sus operaciones APROBADA o DESEMBOLSADA, cada factura está retenida
-por a lo más una operación abierta, y los eventos de cada operación reproducen su historia.
+por a lo más una operación abierta, los eventos de cada operación reproducen su historia,
+cada cambio tiene su entrada de auditoría, y cada factura es del deudor de su RUT, cuya
+exposición se recalcula desde las facturas.
 Imprime cada violación y termina con estado 1 si encuentra alguna, 0 si no.`,
 		ejemplo: `  factoring verificar || echo "hay violaciones"`,
 	},

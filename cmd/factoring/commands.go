@@ -388,8 +388,8 @@ func (m *Main) verificar(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "revisados: %d clientes, %d facturas, %d operaciones, %d eventos, %d entradas de auditoría\n",
-		rep.Clientes, rep.Facturas, rep.Operaciones, rep.Eventos, rep.Auditoria)
+	fmt.Fprintf(m.Stdout, "revisados: %d clientes, %d facturas, %d operaciones, %d eventos, %d entradas de auditoría, %d deudores\n",
+		rep.Clientes, rep.Facturas, rep.Operaciones, rep.Eventos, rep.Auditoria, rep.Deudores)
 	for _, v := range rep.Violations {
 		fmt.Fprintln(m.Stdout, v.String())
 	}

@@ -780,11 +780,12 @@ func prepararM1(t *testing.T, c *cli, callers, n int) []carteraM1 {
 		cl := fx.Cliente(func(cc *ent.ClienteCreate) {
 			cc.SetLineaCredito(testkit.Dec("9000000000000.00")).SetLineaDisponible(testkit.Dec("9000000000000.00"))
 		})
+		d := fx.Deudor(testkit.NewRUT(), "Deudor SpA")
 		rows := make([]*ent.FacturaCreate, n)
 		for i := range rows {
 			rows[i] = db.Client.Factura.Create().SetClienteID(cl.ID).SetNumeroFactura(fmt.Sprintf("M1-%02d-%05d", w, i)).
-				SetRutDeudor(testkit.NewRUT()).SetRazonSocialDeudor("Deudor SpA").SetMontoTotal(testkit.Dec("1000.00")).
-				SetFechaEmision(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)).
+				SetDeudorID(d.ID).SetRutDeudor(d.Rut).SetRazonSocialDeudor("Deudor SpA").SetMontoTotal(testkit.Dec("1000.00")).
+				SetFechaEmision(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)).SetFechaRecepcion(time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)).
 				SetFechaVencimiento(time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)).
 				SetEstado(estado.FacturaDisponible).SetCreadoEn(fx.Now).SetActualizadoEn(fx.Now)
 		}

@@ -244,6 +244,7 @@ func TestMigrateSeedVerificarSQLite(t *testing.T) {
 	t.Run("verificar_sin_violaciones", func(t *testing.T) {
 		out := c.mustRun("verificar")
 		assert.Contains(t, out, "revisados: 7 clientes, 14 facturas, 5 operaciones, 12 eventos")
+		assert.Contains(t, out, ", 5 deudores\n", "one per RUT the demo's facturas name")
 		assert.Contains(t, out, "sin violaciones")
 	})
 }

@@ -22,6 +22,8 @@ import (
 
 	"github.com/banpro/factoring/ent/outboxevento"
 	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/deudores"
+	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/testkit"
 	"github.com/banpro/factoring/internal/webhooks"
@@ -91,6 +93,15 @@ func eventosReales(t *testing.T) map[eventos.Tipo]eventos.Sobre {
 	must(env.Svc.Clientes.Suspender(ctx, c.ID, testkit.Ptr("Mora en la cartera")))
 	otro := env.MustCrearCliente(t, "1000000")
 	must(env.Svc.Clientes.Bloquear(ctx, otro.ID, "Fraude documental"))
+	tercero := env.MustCrearClienteActivo(t, "2000000")
+	must(env.Svc.Clientes.FijarConcentracionMaxima(ctx, tercero.ID, testkit.Dec("30"))) // concentracion_fijada
+	g := env.MustRegistrarFactura(t, tercero.ID, "95000", testkit.Vence(60))
+	must(env.Svc.Facturas.RegistrarAcuse(ctx, g.ID, estado.AcuseAceptada, testkit.Ptr("Conforme")))
+	d := env.DeudorDe(t, g.ID) // deudor.creado with its first factura
+	must(env.Svc.Deudores.Actualizar(ctx, d.ID, deudores.ActualizarInput{RazonSocial: testkit.Ptr("Supermercados del Pacífico S.A.")}))
+	must(env.Svc.Deudores.FijarLineaExposicion(ctx, d.ID, testkit.Ptr(testkit.Dec("5000000"))))
+	must(env.Svc.Deudores.Bloquear(ctx, d.ID, "Quiebra"))
+	must(env.Svc.Deudores.Activar(ctx, d.ID))
 
 	rows, err := db.Client.OutboxEvento.Query().Order(outboxevento.ByID()).All(ctx)
 	require.NoError(t, err)

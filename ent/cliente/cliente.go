@@ -38,6 +38,8 @@ const (
 	FieldEstado = "estado"
 	// FieldMotivoEstado holds the string denoting the motivo_estado field in the database.
 	FieldMotivoEstado = "motivo_estado"
+	// FieldConcentracionMaxima holds the string denoting the concentracion_maxima field in the database.
+	FieldConcentracionMaxima = "concentracion_maxima"
 	// FieldCreadoEn holds the string denoting the creado_en field in the database.
 	FieldCreadoEn = "creado_en"
 	// FieldActualizadoEn holds the string denoting the actualizado_en field in the database.
@@ -87,6 +89,7 @@ var Columns = []string{
 	FieldLineaDisponible,
 	FieldEstado,
 	FieldMotivoEstado,
+	FieldConcentracionMaxima,
 	FieldCreadoEn,
 	FieldActualizadoEn,
 }
@@ -191,6 +194,11 @@ func ByEstado(opts ...sql.OrderTermOption) OrderOption {
 // ByMotivoEstado orders the results by the motivo_estado field.
 func ByMotivoEstado(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMotivoEstado, opts...).ToFunc()
+}
+
+// ByConcentracionMaxima orders the results by the concentracion_maxima field.
+func ByConcentracionMaxima(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldConcentracionMaxima, opts...).ToFunc()
 }
 
 // ByCreadoEn orders the results by the creado_en field.

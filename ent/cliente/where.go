@@ -107,6 +107,11 @@ func MotivoEstado(v string) predicate.Cliente {
 	return predicate.Cliente(sql.FieldEQ(FieldMotivoEstado, v))
 }
 
+// ConcentracionMaxima applies equality check predicate on the "concentracion_maxima" field. It's identical to ConcentracionMaximaEQ.
+func ConcentracionMaxima(v decimal.Decimal) predicate.Cliente {
+	return predicate.Cliente(sql.FieldEQ(FieldConcentracionMaxima, v))
+}
+
 // CreadoEn applies equality check predicate on the "creado_en" field. It's identical to CreadoEnEQ.
 func CreadoEn(v time.Time) predicate.Cliente {
 	return predicate.Cliente(sql.FieldEQ(FieldCreadoEn, v))
@@ -760,6 +765,56 @@ func MotivoEstadoEqualFold(v string) predicate.Cliente {
 // MotivoEstadoContainsFold applies the ContainsFold predicate on the "motivo_estado" field.
 func MotivoEstadoContainsFold(v string) predicate.Cliente {
 	return predicate.Cliente(sql.FieldContainsFold(FieldMotivoEstado, v))
+}
+
+// ConcentracionMaximaEQ applies the EQ predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaEQ(v decimal.Decimal) predicate.Cliente {
+	return predicate.Cliente(sql.FieldEQ(FieldConcentracionMaxima, v))
+}
+
+// ConcentracionMaximaNEQ applies the NEQ predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaNEQ(v decimal.Decimal) predicate.Cliente {
+	return predicate.Cliente(sql.FieldNEQ(FieldConcentracionMaxima, v))
+}
+
+// ConcentracionMaximaIn applies the In predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaIn(vs ...decimal.Decimal) predicate.Cliente {
+	return predicate.Cliente(sql.FieldIn(FieldConcentracionMaxima, vs...))
+}
+
+// ConcentracionMaximaNotIn applies the NotIn predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaNotIn(vs ...decimal.Decimal) predicate.Cliente {
+	return predicate.Cliente(sql.FieldNotIn(FieldConcentracionMaxima, vs...))
+}
+
+// ConcentracionMaximaGT applies the GT predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaGT(v decimal.Decimal) predicate.Cliente {
+	return predicate.Cliente(sql.FieldGT(FieldConcentracionMaxima, v))
+}
+
+// ConcentracionMaximaGTE applies the GTE predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaGTE(v decimal.Decimal) predicate.Cliente {
+	return predicate.Cliente(sql.FieldGTE(FieldConcentracionMaxima, v))
+}
+
+// ConcentracionMaximaLT applies the LT predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaLT(v decimal.Decimal) predicate.Cliente {
+	return predicate.Cliente(sql.FieldLT(FieldConcentracionMaxima, v))
+}
+
+// ConcentracionMaximaLTE applies the LTE predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaLTE(v decimal.Decimal) predicate.Cliente {
+	return predicate.Cliente(sql.FieldLTE(FieldConcentracionMaxima, v))
+}
+
+// ConcentracionMaximaIsNil applies the IsNil predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaIsNil() predicate.Cliente {
+	return predicate.Cliente(sql.FieldIsNull(FieldConcentracionMaxima))
+}
+
+// ConcentracionMaximaNotNil applies the NotNil predicate on the "concentracion_maxima" field.
+func ConcentracionMaximaNotNil() predicate.Cliente {
+	return predicate.Cliente(sql.FieldNotNull(FieldConcentracionMaxima))
 }
 
 // CreadoEnEQ applies the EQ predicate on the "creado_en" field.

@@ -26,6 +26,8 @@ const (
 	FieldFacturaID = "factura_id"
 	// FieldOperacionID holds the string denoting the operacion_id field in the database.
 	FieldOperacionID = "operacion_id"
+	// FieldDeudorID holds the string denoting the deudor_id field in the database.
+	FieldDeudorID = "deudor_id"
 	// FieldTipo holds the string denoting the tipo field in the database.
 	FieldTipo = "tipo"
 	// FieldFecha holds the string denoting the fecha field in the database.
@@ -50,6 +52,8 @@ const (
 	EdgeFactura = "factura"
 	// EdgeOperacion holds the string denoting the operacion edge name in mutations.
 	EdgeOperacion = "operacion"
+	// EdgeDeudor holds the string denoting the deudor edge name in mutations.
+	EdgeDeudor = "deudor"
 	// Table holds the table name of the eventoauditoria in the database.
 	Table = "eventos_auditoria"
 	// ClienteTable is the table that holds the cliente relation/edge.
@@ -73,6 +77,13 @@ const (
 	OperacionInverseTable = "operaciones"
 	// OperacionColumn is the table column denoting the operacion relation/edge.
 	OperacionColumn = "operacion_id"
+	// DeudorTable is the table that holds the deudor relation/edge.
+	DeudorTable = "eventos_auditoria"
+	// DeudorInverseTable is the table name for the Deudor entity.
+	// It exists in this package in order to avoid circular dependency with the "deudor" package.
+	DeudorInverseTable = "deudores"
+	// DeudorColumn is the table column denoting the deudor relation/edge.
+	DeudorColumn = "deudor_id"
 )
 
 // Columns holds all SQL columns for eventoauditoria fields.
@@ -83,6 +94,7 @@ var Columns = []string{
 	FieldClienteID,
 	FieldFacturaID,
 	FieldOperacionID,
+	FieldDeudorID,
 	FieldTipo,
 	FieldFecha,
 	FieldEstadoAnterior,
@@ -122,7 +134,7 @@ var (
 // EntidadValidator is a validator for the "entidad" field enum values. It is called by the builders before save.
 func EntidadValidator(e estado.Entidad) error {
 	switch e {
-	case "CLIENTE", "FACTURA", "OPERACION":
+	case "CLIENTE", "FACTURA", "OPERACION", "DEUDOR":
 		return nil
 	default:
 		return fmt.Errorf("eventoauditoria: invalid enum value for entidad field: %q", e)
@@ -132,7 +144,7 @@ func EntidadValidator(e estado.Entidad) error {
 // TipoValidator is a validator for the "tipo" field enum values. It is called by the builders before save.
 func TipoValidator(t estado.TipoAuditoria) error {
 	switch t {
-	case "CLIENTE_CREADO", "CLIENTE_ACTUALIZADO", "CLIENTE_ACTIVADO", "CLIENTE_SUSPENDIDO", "CLIENTE_BLOQUEADO", "CLIENTE_LINEA_AJUSTADA", "FACTURA_REGISTRADA", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA", "OPERACION_CREADA", "OPERACION_APROBADA", "OPERACION_RECHAZADA", "OPERACION_DESEMBOLSADA", "OPERACION_FINALIZADA":
+	case "CLIENTE_CREADO", "CLIENTE_ACTUALIZADO", "CLIENTE_ACTIVADO", "CLIENTE_SUSPENDIDO", "CLIENTE_BLOQUEADO", "CLIENTE_LINEA_AJUSTADA", "CLIENTE_CONCENTRACION_FIJADA", "FACTURA_REGISTRADA", "FACTURA_ACUSE_REGISTRADO", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA", "OPERACION_CREADA", "OPERACION_APROBADA", "OPERACION_RECHAZADA", "OPERACION_DESEMBOLSADA", "OPERACION_FINALIZADA", "DEUDOR_CREADO", "DEUDOR_ACTUALIZADO", "DEUDOR_LINEA_FIJADA", "DEUDOR_BLOQUEADO", "DEUDOR_ACTIVADO":
 		return nil
 	default:
 		return fmt.Errorf("eventoauditoria: invalid enum value for tipo field: %q", t)
@@ -170,6 +182,11 @@ func ByFacturaID(opts ...sql.OrderTermOption) OrderOption {
 // ByOperacionID orders the results by the operacion_id field.
 func ByOperacionID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOperacionID, opts...).ToFunc()
+}
+
+// ByDeudorID orders the results by the deudor_id field.
+func ByDeudorID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeudorID, opts...).ToFunc()
 }
 
 // ByTipo orders the results by the tipo field.
@@ -232,6 +249,13 @@ func ByOperacionField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newOperacionStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByDeudorField orders the results by deudor field.
+func ByDeudorField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeudorStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newClienteStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -251,6 +275,13 @@ func newOperacionStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OperacionInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, OperacionTable, OperacionColumn),
+	)
+}
+func newDeudorStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeudorInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, DeudorTable, DeudorColumn),
 	)
 }
 

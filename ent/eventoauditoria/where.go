@@ -76,6 +76,11 @@ func OperacionID(v int) predicate.EventoAuditoria {
 	return predicate.EventoAuditoria(sql.FieldEQ(FieldOperacionID, v))
 }
 
+// DeudorID applies equality check predicate on the "deudor_id" field. It's identical to DeudorIDEQ.
+func DeudorID(v int) predicate.EventoAuditoria {
+	return predicate.EventoAuditoria(sql.FieldEQ(FieldDeudorID, v))
+}
+
 // Fecha applies equality check predicate on the "fecha" field. It's identical to FechaEQ.
 func Fecha(v time.Time) predicate.EventoAuditoria {
 	return predicate.EventoAuditoria(sql.FieldEQ(FieldFecha, v))
@@ -269,6 +274,36 @@ func OperacionIDIsNil() predicate.EventoAuditoria {
 // OperacionIDNotNil applies the NotNil predicate on the "operacion_id" field.
 func OperacionIDNotNil() predicate.EventoAuditoria {
 	return predicate.EventoAuditoria(sql.FieldNotNull(FieldOperacionID))
+}
+
+// DeudorIDEQ applies the EQ predicate on the "deudor_id" field.
+func DeudorIDEQ(v int) predicate.EventoAuditoria {
+	return predicate.EventoAuditoria(sql.FieldEQ(FieldDeudorID, v))
+}
+
+// DeudorIDNEQ applies the NEQ predicate on the "deudor_id" field.
+func DeudorIDNEQ(v int) predicate.EventoAuditoria {
+	return predicate.EventoAuditoria(sql.FieldNEQ(FieldDeudorID, v))
+}
+
+// DeudorIDIn applies the In predicate on the "deudor_id" field.
+func DeudorIDIn(vs ...int) predicate.EventoAuditoria {
+	return predicate.EventoAuditoria(sql.FieldIn(FieldDeudorID, vs...))
+}
+
+// DeudorIDNotIn applies the NotIn predicate on the "deudor_id" field.
+func DeudorIDNotIn(vs ...int) predicate.EventoAuditoria {
+	return predicate.EventoAuditoria(sql.FieldNotIn(FieldDeudorID, vs...))
+}
+
+// DeudorIDIsNil applies the IsNil predicate on the "deudor_id" field.
+func DeudorIDIsNil() predicate.EventoAuditoria {
+	return predicate.EventoAuditoria(sql.FieldIsNull(FieldDeudorID))
+}
+
+// DeudorIDNotNil applies the NotNil predicate on the "deudor_id" field.
+func DeudorIDNotNil() predicate.EventoAuditoria {
+	return predicate.EventoAuditoria(sql.FieldNotNull(FieldDeudorID))
 }
 
 // TipoEQ applies the EQ predicate on the "tipo" field.
@@ -832,6 +867,29 @@ func HasOperacion() predicate.EventoAuditoria {
 func HasOperacionWith(preds ...predicate.Operacion) predicate.EventoAuditoria {
 	return predicate.EventoAuditoria(func(s *sql.Selector) {
 		step := newOperacionStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDeudor applies the HasEdge predicate on the "deudor" edge.
+func HasDeudor() predicate.EventoAuditoria {
+	return predicate.EventoAuditoria(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, DeudorTable, DeudorColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeudorWith applies the HasEdge predicate on the "deudor" edge with a given conditions (other predicates).
+func HasDeudorWith(preds ...predicate.Deudor) predicate.EventoAuditoria {
+	return predicate.EventoAuditoria(func(s *sql.Selector) {
+		step := newDeudorStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

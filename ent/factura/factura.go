@@ -20,6 +20,8 @@ const (
 	FieldClienteID = "cliente_id"
 	// FieldNumeroFactura holds the string denoting the numero_factura field in the database.
 	FieldNumeroFactura = "numero_factura"
+	// FieldDeudorID holds the string denoting the deudor_id field in the database.
+	FieldDeudorID = "deudor_id"
 	// FieldRutDeudor holds the string denoting the rut_deudor field in the database.
 	FieldRutDeudor = "rut_deudor"
 	// FieldRazonSocialDeudor holds the string denoting the razon_social_deudor field in the database.
@@ -30,8 +32,14 @@ const (
 	FieldFechaEmision = "fecha_emision"
 	// FieldFechaVencimiento holds the string denoting the fecha_vencimiento field in the database.
 	FieldFechaVencimiento = "fecha_vencimiento"
+	// FieldFechaRecepcion holds the string denoting the fecha_recepcion field in the database.
+	FieldFechaRecepcion = "fecha_recepcion"
 	// FieldEstado holds the string denoting the estado field in the database.
 	FieldEstado = "estado"
+	// FieldEstadoAcuse holds the string denoting the estado_acuse field in the database.
+	FieldEstadoAcuse = "estado_acuse"
+	// FieldMotivoAcuse holds the string denoting the motivo_acuse field in the database.
+	FieldMotivoAcuse = "motivo_acuse"
 	// FieldMotivoAnulacion holds the string denoting the motivo_anulacion field in the database.
 	FieldMotivoAnulacion = "motivo_anulacion"
 	// FieldCreadoEn holds the string denoting the creado_en field in the database.
@@ -40,6 +48,8 @@ const (
 	FieldActualizadoEn = "actualizado_en"
 	// EdgeCliente holds the string denoting the cliente edge name in mutations.
 	EdgeCliente = "cliente"
+	// EdgeDeudor holds the string denoting the deudor edge name in mutations.
+	EdgeDeudor = "deudor"
 	// EdgeOperaciones holds the string denoting the operaciones edge name in mutations.
 	EdgeOperaciones = "operaciones"
 	// EdgeEventos holds the string denoting the eventos edge name in mutations.
@@ -55,6 +65,13 @@ const (
 	ClienteInverseTable = "clientes"
 	// ClienteColumn is the table column denoting the cliente relation/edge.
 	ClienteColumn = "cliente_id"
+	// DeudorTable is the table that holds the deudor relation/edge.
+	DeudorTable = "facturas"
+	// DeudorInverseTable is the table name for the Deudor entity.
+	// It exists in this package in order to avoid circular dependency with the "deudor" package.
+	DeudorInverseTable = "deudores"
+	// DeudorColumn is the table column denoting the deudor relation/edge.
+	DeudorColumn = "deudor_id"
 	// OperacionesTable is the table that holds the operaciones relation/edge. The primary key declared below.
 	OperacionesTable = "operacion_facturas"
 	// OperacionesInverseTable is the table name for the Operacion entity.
@@ -81,12 +98,16 @@ var Columns = []string{
 	FieldID,
 	FieldClienteID,
 	FieldNumeroFactura,
+	FieldDeudorID,
 	FieldRutDeudor,
 	FieldRazonSocialDeudor,
 	FieldMontoTotal,
 	FieldFechaEmision,
 	FieldFechaVencimiento,
+	FieldFechaRecepcion,
 	FieldEstado,
+	FieldEstadoAcuse,
+	FieldMotivoAcuse,
 	FieldMotivoAnulacion,
 	FieldCreadoEn,
 	FieldActualizadoEn,
@@ -115,6 +136,8 @@ var (
 	RutDeudorValidator func(string) error
 	// RazonSocialDeudorValidator is a validator for the "razon_social_deudor" field. It is called by the builders before save.
 	RazonSocialDeudorValidator func(string) error
+	// MotivoAcuseValidator is a validator for the "motivo_acuse" field. It is called by the builders before save.
+	MotivoAcuseValidator func(string) error
 	// MotivoAnulacionValidator is a validator for the "motivo_anulacion" field. It is called by the builders before save.
 	MotivoAnulacionValidator func(string) error
 )
@@ -128,6 +151,18 @@ func EstadoValidator(e estado.Factura) error {
 		return nil
 	default:
 		return fmt.Errorf("factura: invalid enum value for estado field: %q", e)
+	}
+}
+
+const DefaultEstadoAcuse estado.Acuse = "PENDIENTE"
+
+// EstadoAcuseValidator is a validator for the "estado_acuse" field enum values. It is called by the builders before save.
+func EstadoAcuseValidator(ea estado.Acuse) error {
+	switch ea {
+	case "PENDIENTE", "ACEPTADA", "RECLAMADA":
+		return nil
+	default:
+		return fmt.Errorf("factura: invalid enum value for estado_acuse field: %q", ea)
 	}
 }
 
@@ -147,6 +182,11 @@ func ByClienteID(opts ...sql.OrderTermOption) OrderOption {
 // ByNumeroFactura orders the results by the numero_factura field.
 func ByNumeroFactura(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNumeroFactura, opts...).ToFunc()
+}
+
+// ByDeudorID orders the results by the deudor_id field.
+func ByDeudorID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeudorID, opts...).ToFunc()
 }
 
 // ByRutDeudor orders the results by the rut_deudor field.
@@ -174,9 +214,24 @@ func ByFechaVencimiento(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFechaVencimiento, opts...).ToFunc()
 }
 
+// ByFechaRecepcion orders the results by the fecha_recepcion field.
+func ByFechaRecepcion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFechaRecepcion, opts...).ToFunc()
+}
+
 // ByEstado orders the results by the estado field.
 func ByEstado(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEstado, opts...).ToFunc()
+}
+
+// ByEstadoAcuse orders the results by the estado_acuse field.
+func ByEstadoAcuse(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEstadoAcuse, opts...).ToFunc()
+}
+
+// ByMotivoAcuse orders the results by the motivo_acuse field.
+func ByMotivoAcuse(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMotivoAcuse, opts...).ToFunc()
 }
 
 // ByMotivoAnulacion orders the results by the motivo_anulacion field.
@@ -198,6 +253,13 @@ func ByActualizadoEn(opts ...sql.OrderTermOption) OrderOption {
 func ByClienteField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newClienteStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByDeudorField orders the results by deudor field.
+func ByDeudorField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeudorStep(), sql.OrderByField(field, opts...))
 	}
 }
 
@@ -249,6 +311,13 @@ func newClienteStep() *sqlgraph.Step {
 		sqlgraph.Edge(sqlgraph.M2O, true, ClienteTable, ClienteColumn),
 	)
 }
+func newDeudorStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeudorInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, DeudorTable, DeudorColumn),
+	)
+}
 func newOperacionesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -276,4 +345,11 @@ var (
 	_ graphql.Marshaler = (*estado.Factura)(nil)
 	// estado.Factura must implement graphql.Unmarshaler.
 	_ graphql.Unmarshaler = (*estado.Factura)(nil)
+)
+
+var (
+	// estado.Acuse must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*estado.Acuse)(nil)
+	// estado.Acuse must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*estado.Acuse)(nil)
 )

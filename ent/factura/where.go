@@ -67,6 +67,11 @@ func NumeroFactura(v string) predicate.Factura {
 	return predicate.Factura(sql.FieldEQ(FieldNumeroFactura, v))
 }
 
+// DeudorID applies equality check predicate on the "deudor_id" field. It's identical to DeudorIDEQ.
+func DeudorID(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldDeudorID, v))
+}
+
 // RutDeudor applies equality check predicate on the "rut_deudor" field. It's identical to RutDeudorEQ.
 func RutDeudor(v string) predicate.Factura {
 	return predicate.Factura(sql.FieldEQ(FieldRutDeudor, v))
@@ -90,6 +95,16 @@ func FechaEmision(v time.Time) predicate.Factura {
 // FechaVencimiento applies equality check predicate on the "fecha_vencimiento" field. It's identical to FechaVencimientoEQ.
 func FechaVencimiento(v time.Time) predicate.Factura {
 	return predicate.Factura(sql.FieldEQ(FieldFechaVencimiento, v))
+}
+
+// FechaRecepcion applies equality check predicate on the "fecha_recepcion" field. It's identical to FechaRecepcionEQ.
+func FechaRecepcion(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldFechaRecepcion, v))
+}
+
+// MotivoAcuse applies equality check predicate on the "motivo_acuse" field. It's identical to MotivoAcuseEQ.
+func MotivoAcuse(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldMotivoAcuse, v))
 }
 
 // MotivoAnulacion applies equality check predicate on the "motivo_anulacion" field. It's identical to MotivoAnulacionEQ.
@@ -190,6 +205,26 @@ func NumeroFacturaEqualFold(v string) predicate.Factura {
 // NumeroFacturaContainsFold applies the ContainsFold predicate on the "numero_factura" field.
 func NumeroFacturaContainsFold(v string) predicate.Factura {
 	return predicate.Factura(sql.FieldContainsFold(FieldNumeroFactura, v))
+}
+
+// DeudorIDEQ applies the EQ predicate on the "deudor_id" field.
+func DeudorIDEQ(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldDeudorID, v))
+}
+
+// DeudorIDNEQ applies the NEQ predicate on the "deudor_id" field.
+func DeudorIDNEQ(v int) predicate.Factura {
+	return predicate.Factura(sql.FieldNEQ(FieldDeudorID, v))
+}
+
+// DeudorIDIn applies the In predicate on the "deudor_id" field.
+func DeudorIDIn(vs ...int) predicate.Factura {
+	return predicate.Factura(sql.FieldIn(FieldDeudorID, vs...))
+}
+
+// DeudorIDNotIn applies the NotIn predicate on the "deudor_id" field.
+func DeudorIDNotIn(vs ...int) predicate.Factura {
+	return predicate.Factura(sql.FieldNotIn(FieldDeudorID, vs...))
 }
 
 // RutDeudorEQ applies the EQ predicate on the "rut_deudor" field.
@@ -442,6 +477,46 @@ func FechaVencimientoLTE(v time.Time) predicate.Factura {
 	return predicate.Factura(sql.FieldLTE(FieldFechaVencimiento, v))
 }
 
+// FechaRecepcionEQ applies the EQ predicate on the "fecha_recepcion" field.
+func FechaRecepcionEQ(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldFechaRecepcion, v))
+}
+
+// FechaRecepcionNEQ applies the NEQ predicate on the "fecha_recepcion" field.
+func FechaRecepcionNEQ(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldNEQ(FieldFechaRecepcion, v))
+}
+
+// FechaRecepcionIn applies the In predicate on the "fecha_recepcion" field.
+func FechaRecepcionIn(vs ...time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldIn(FieldFechaRecepcion, vs...))
+}
+
+// FechaRecepcionNotIn applies the NotIn predicate on the "fecha_recepcion" field.
+func FechaRecepcionNotIn(vs ...time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldNotIn(FieldFechaRecepcion, vs...))
+}
+
+// FechaRecepcionGT applies the GT predicate on the "fecha_recepcion" field.
+func FechaRecepcionGT(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldGT(FieldFechaRecepcion, v))
+}
+
+// FechaRecepcionGTE applies the GTE predicate on the "fecha_recepcion" field.
+func FechaRecepcionGTE(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldGTE(FieldFechaRecepcion, v))
+}
+
+// FechaRecepcionLT applies the LT predicate on the "fecha_recepcion" field.
+func FechaRecepcionLT(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldLT(FieldFechaRecepcion, v))
+}
+
+// FechaRecepcionLTE applies the LTE predicate on the "fecha_recepcion" field.
+func FechaRecepcionLTE(v time.Time) predicate.Factura {
+	return predicate.Factura(sql.FieldLTE(FieldFechaRecepcion, v))
+}
+
 // EstadoEQ applies the EQ predicate on the "estado" field.
 func EstadoEQ(v estado.Factura) predicate.Factura {
 	vc := v
@@ -470,6 +545,111 @@ func EstadoNotIn(vs ...estado.Factura) predicate.Factura {
 		v[i] = vs[i]
 	}
 	return predicate.Factura(sql.FieldNotIn(FieldEstado, v...))
+}
+
+// EstadoAcuseEQ applies the EQ predicate on the "estado_acuse" field.
+func EstadoAcuseEQ(v estado.Acuse) predicate.Factura {
+	vc := v
+	return predicate.Factura(sql.FieldEQ(FieldEstadoAcuse, vc))
+}
+
+// EstadoAcuseNEQ applies the NEQ predicate on the "estado_acuse" field.
+func EstadoAcuseNEQ(v estado.Acuse) predicate.Factura {
+	vc := v
+	return predicate.Factura(sql.FieldNEQ(FieldEstadoAcuse, vc))
+}
+
+// EstadoAcuseIn applies the In predicate on the "estado_acuse" field.
+func EstadoAcuseIn(vs ...estado.Acuse) predicate.Factura {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.Factura(sql.FieldIn(FieldEstadoAcuse, v...))
+}
+
+// EstadoAcuseNotIn applies the NotIn predicate on the "estado_acuse" field.
+func EstadoAcuseNotIn(vs ...estado.Acuse) predicate.Factura {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.Factura(sql.FieldNotIn(FieldEstadoAcuse, v...))
+}
+
+// MotivoAcuseEQ applies the EQ predicate on the "motivo_acuse" field.
+func MotivoAcuseEQ(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldEQ(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseNEQ applies the NEQ predicate on the "motivo_acuse" field.
+func MotivoAcuseNEQ(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldNEQ(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseIn applies the In predicate on the "motivo_acuse" field.
+func MotivoAcuseIn(vs ...string) predicate.Factura {
+	return predicate.Factura(sql.FieldIn(FieldMotivoAcuse, vs...))
+}
+
+// MotivoAcuseNotIn applies the NotIn predicate on the "motivo_acuse" field.
+func MotivoAcuseNotIn(vs ...string) predicate.Factura {
+	return predicate.Factura(sql.FieldNotIn(FieldMotivoAcuse, vs...))
+}
+
+// MotivoAcuseGT applies the GT predicate on the "motivo_acuse" field.
+func MotivoAcuseGT(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldGT(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseGTE applies the GTE predicate on the "motivo_acuse" field.
+func MotivoAcuseGTE(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldGTE(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseLT applies the LT predicate on the "motivo_acuse" field.
+func MotivoAcuseLT(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldLT(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseLTE applies the LTE predicate on the "motivo_acuse" field.
+func MotivoAcuseLTE(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldLTE(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseContains applies the Contains predicate on the "motivo_acuse" field.
+func MotivoAcuseContains(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldContains(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseHasPrefix applies the HasPrefix predicate on the "motivo_acuse" field.
+func MotivoAcuseHasPrefix(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldHasPrefix(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseHasSuffix applies the HasSuffix predicate on the "motivo_acuse" field.
+func MotivoAcuseHasSuffix(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldHasSuffix(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseIsNil applies the IsNil predicate on the "motivo_acuse" field.
+func MotivoAcuseIsNil() predicate.Factura {
+	return predicate.Factura(sql.FieldIsNull(FieldMotivoAcuse))
+}
+
+// MotivoAcuseNotNil applies the NotNil predicate on the "motivo_acuse" field.
+func MotivoAcuseNotNil() predicate.Factura {
+	return predicate.Factura(sql.FieldNotNull(FieldMotivoAcuse))
+}
+
+// MotivoAcuseEqualFold applies the EqualFold predicate on the "motivo_acuse" field.
+func MotivoAcuseEqualFold(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldEqualFold(FieldMotivoAcuse, v))
+}
+
+// MotivoAcuseContainsFold applies the ContainsFold predicate on the "motivo_acuse" field.
+func MotivoAcuseContainsFold(v string) predicate.Factura {
+	return predicate.Factura(sql.FieldContainsFold(FieldMotivoAcuse, v))
 }
 
 // MotivoAnulacionEQ applies the EQ predicate on the "motivo_anulacion" field.
@@ -642,6 +822,29 @@ func HasCliente() predicate.Factura {
 func HasClienteWith(preds ...predicate.Cliente) predicate.Factura {
 	return predicate.Factura(func(s *sql.Selector) {
 		step := newClienteStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDeudor applies the HasEdge predicate on the "deudor" edge.
+func HasDeudor() predicate.Factura {
+	return predicate.Factura(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, DeudorTable, DeudorColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeudorWith applies the HasEdge predicate on the "deudor" edge with a given conditions (other predicates).
+func HasDeudorWith(preds ...predicate.Deudor) predicate.Factura {
+	return predicate.Factura(func(s *sql.Selector) {
+		step := newDeudorStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

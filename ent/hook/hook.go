@@ -33,6 +33,18 @@ func (f ClienteFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ClienteMutation", m)
 }
 
+// The DeudorFunc type is an adapter to allow the use of ordinary
+// function as Deudor mutator.
+type DeudorFunc func(context.Context, *ent.DeudorMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DeudorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DeudorMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DeudorMutation", m)
+}
+
 // The EntregaFunc type is an adapter to allow the use of ordinary
 // function as Entrega mutator.
 type EntregaFunc func(context.Context, *ent.EntregaMutation) (ent.Value, error)

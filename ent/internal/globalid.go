@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"claves_idempotencia\":68719476736,\"clientes\":0,\"entregas\":283467841536,\"eventos_auditoria\":21474836480,\"facturas\":4294967296,\"operacion_eventos\":12884901888,\"operacion_facturas\":17179869184,\"operaciones\":8589934592,\"outbox_eventos\":274877906944,\"tareas_ejecuciones\":287762808832,\"webhooks\":279172874240}"
+const IncrementStarts = "{\"claves_idempotencia\":68719476736,\"clientes\":0,\"deudores\":292057776128,\"entregas\":283467841536,\"eventos_auditoria\":21474836480,\"facturas\":4294967296,\"operacion_eventos\":12884901888,\"operacion_facturas\":17179869184,\"operaciones\":8589934592,\"outbox_eventos\":274877906944,\"tareas_ejecuciones\":287762808832,\"webhooks\":279172874240}"

@@ -54,6 +54,7 @@ var (
 		{Name: "linea_disponible", Type: field.TypeFloat64, SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
 		{Name: "estado", Type: field.TypeEnum, Enums: []string{"PENDIENTE", "ACTIVO", "SUSPENDIDO", "BLOQUEADO"}, Default: "PENDIENTE"},
 		{Name: "motivo_estado", Type: field.TypeString, Nullable: true},
+		{Name: "concentracion_maxima", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(5,2)", "sqlite3": "numeric(5,2)"}},
 		{Name: "creado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "actualizado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 	}
@@ -76,7 +77,36 @@ var (
 			{
 				Name:    "cliente_creado_en",
 				Unique:  false,
-				Columns: []*schema.Column{ClientesColumns[12]},
+				Columns: []*schema.Column{ClientesColumns[13]},
+			},
+		},
+	}
+	// DeudoresColumns holds the columns for the "deudores" table.
+	DeudoresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "rut", Type: field.TypeString, Unique: true, Size: 12},
+		{Name: "razon_social", Type: field.TypeString},
+		{Name: "estado", Type: field.TypeEnum, Enums: []string{"ACTIVO", "BLOQUEADO"}, Default: "ACTIVO"},
+		{Name: "linea_exposicion", Type: field.TypeFloat64, Nullable: true, SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
+		{Name: "motivo_estado", Type: field.TypeString, Nullable: true},
+		{Name: "creado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+		{Name: "actualizado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
+	}
+	// DeudoresTable holds the schema information for the "deudores" table.
+	DeudoresTable = &schema.Table{
+		Name:       "deudores",
+		Columns:    DeudoresColumns,
+		PrimaryKey: []*schema.Column{DeudoresColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "deudor_estado",
+				Unique:  false,
+				Columns: []*schema.Column{DeudoresColumns[3]},
+			},
+			{
+				Name:    "deudor_creado_en",
+				Unique:  false,
+				Columns: []*schema.Column{DeudoresColumns[6]},
 			},
 		},
 	}
@@ -153,9 +183,9 @@ var (
 	// EventosAuditoriaColumns holds the columns for the "eventos_auditoria" table.
 	EventosAuditoriaColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "entidad", Type: field.TypeEnum, Enums: []string{"CLIENTE", "FACTURA", "OPERACION"}},
+		{Name: "entidad", Type: field.TypeEnum, Enums: []string{"CLIENTE", "FACTURA", "OPERACION", "DEUDOR"}},
 		{Name: "entidad_id", Type: field.TypeInt},
-		{Name: "tipo", Type: field.TypeEnum, Enums: []string{"CLIENTE_CREADO", "CLIENTE_ACTUALIZADO", "CLIENTE_ACTIVADO", "CLIENTE_SUSPENDIDO", "CLIENTE_BLOQUEADO", "CLIENTE_LINEA_AJUSTADA", "FACTURA_REGISTRADA", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA", "OPERACION_CREADA", "OPERACION_APROBADA", "OPERACION_RECHAZADA", "OPERACION_DESEMBOLSADA", "OPERACION_FINALIZADA"}},
+		{Name: "tipo", Type: field.TypeEnum, Enums: []string{"CLIENTE_CREADO", "CLIENTE_ACTUALIZADO", "CLIENTE_ACTIVADO", "CLIENTE_SUSPENDIDO", "CLIENTE_BLOQUEADO", "CLIENTE_LINEA_AJUSTADA", "CLIENTE_CONCENTRACION_FIJADA", "FACTURA_REGISTRADA", "FACTURA_ACUSE_REGISTRADO", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA", "OPERACION_CREADA", "OPERACION_APROBADA", "OPERACION_RECHAZADA", "OPERACION_DESEMBOLSADA", "OPERACION_FINALIZADA", "DEUDOR_CREADO", "DEUDOR_ACTUALIZADO", "DEUDOR_LINEA_FIJADA", "DEUDOR_BLOQUEADO", "DEUDOR_ACTIVADO"}},
 		{Name: "fecha", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "estado_anterior", Type: field.TypeString, Nullable: true, Size: 20},
 		{Name: "estado_nuevo", Type: field.TypeString, Nullable: true, Size: 20},
@@ -165,6 +195,7 @@ var (
 		{Name: "detalle", Type: field.TypeJSON},
 		{Name: "trace_id", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "cliente_id", Type: field.TypeInt, Nullable: true},
+		{Name: "deudor_id", Type: field.TypeInt, Nullable: true},
 		{Name: "factura_id", Type: field.TypeInt, Nullable: true},
 		{Name: "operacion_id", Type: field.TypeInt, Nullable: true},
 	}
@@ -181,14 +212,20 @@ var (
 				OnDelete:   schema.SetNull,
 			},
 			{
-				Symbol:     "eventos_auditoria_facturas_eventos",
+				Symbol:     "eventos_auditoria_deudores_eventos",
 				Columns:    []*schema.Column{EventosAuditoriaColumns[13]},
+				RefColumns: []*schema.Column{DeudoresColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "eventos_auditoria_facturas_eventos",
+				Columns:    []*schema.Column{EventosAuditoriaColumns[14]},
 				RefColumns: []*schema.Column{FacturasColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "eventos_auditoria_operaciones_auditoria",
-				Columns:    []*schema.Column{EventosAuditoriaColumns[14]},
+				Columns:    []*schema.Column{EventosAuditoriaColumns[15]},
 				RefColumns: []*schema.Column{OperacionesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -201,6 +238,11 @@ var (
 			},
 			{
 				Name:    "eventoauditoria_factura_id_fecha",
+				Unique:  false,
+				Columns: []*schema.Column{EventosAuditoriaColumns[14], EventosAuditoriaColumns[4]},
+			},
+			{
+				Name:    "eventoauditoria_deudor_id_fecha",
 				Unique:  false,
 				Columns: []*schema.Column{EventosAuditoriaColumns[13], EventosAuditoriaColumns[4]},
 			},
@@ -245,11 +287,15 @@ var (
 		{Name: "monto_total", Type: field.TypeFloat64, SchemaType: map[string]string{"postgres": "numeric(15,2)", "sqlite3": "numeric(15,2)"}},
 		{Name: "fecha_emision", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
 		{Name: "fecha_vencimiento", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "fecha_recepcion", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
 		{Name: "estado", Type: field.TypeEnum, Enums: []string{"DISPONIBLE", "EN_PROCESO", "CEDIDA", "PAGADA", "VENCIDA", "ANULADA"}, Default: "DISPONIBLE"},
+		{Name: "estado_acuse", Type: field.TypeEnum, Enums: []string{"PENDIENTE", "ACEPTADA", "RECLAMADA"}, Default: "PENDIENTE"},
+		{Name: "motivo_acuse", Type: field.TypeString, Nullable: true},
 		{Name: "motivo_anulacion", Type: field.TypeString, Nullable: true},
 		{Name: "creado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "actualizado_en", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "timestamptz"}},
 		{Name: "cliente_id", Type: field.TypeInt},
+		{Name: "deudor_id", Type: field.TypeInt},
 	}
 	// FacturasTable holds the schema information for the "facturas" table.
 	FacturasTable = &schema.Table{
@@ -259,8 +305,14 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "facturas_clientes_facturas",
-				Columns:    []*schema.Column{FacturasColumns[11]},
+				Columns:    []*schema.Column{FacturasColumns[14]},
 				RefColumns: []*schema.Column{ClientesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "facturas_deudores_facturas",
+				Columns:    []*schema.Column{FacturasColumns[15]},
+				RefColumns: []*schema.Column{DeudoresColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 		},
@@ -268,22 +320,27 @@ var (
 			{
 				Name:    "factura_cliente_id_numero_factura",
 				Unique:  true,
-				Columns: []*schema.Column{FacturasColumns[11], FacturasColumns[1]},
+				Columns: []*schema.Column{FacturasColumns[14], FacturasColumns[1]},
 			},
 			{
 				Name:    "factura_cliente_id_creado_en",
 				Unique:  false,
-				Columns: []*schema.Column{FacturasColumns[11], FacturasColumns[9]},
+				Columns: []*schema.Column{FacturasColumns[14], FacturasColumns[12]},
 			},
 			{
 				Name:    "factura_estado",
 				Unique:  false,
-				Columns: []*schema.Column{FacturasColumns[7]},
+				Columns: []*schema.Column{FacturasColumns[8]},
 			},
 			{
 				Name:    "factura_rut_deudor",
 				Unique:  false,
 				Columns: []*schema.Column{FacturasColumns[2]},
+			},
+			{
+				Name:    "factura_deudor_id_creado_en",
+				Unique:  false,
+				Columns: []*schema.Column{FacturasColumns[15], FacturasColumns[12]},
 			},
 			{
 				Name:    "factura_fecha_emision",
@@ -298,7 +355,7 @@ var (
 			{
 				Name:    "factura_creado_en",
 				Unique:  false,
-				Columns: []*schema.Column{FacturasColumns[9]},
+				Columns: []*schema.Column{FacturasColumns[12]},
 			},
 		},
 	}
@@ -523,6 +580,7 @@ var (
 	Tables = []*schema.Table{
 		ClavesIdempotenciaTable,
 		ClientesTable,
+		DeudoresTable,
 		EntregasTable,
 		EventosAuditoriaTable,
 		FacturasTable,
@@ -544,9 +602,18 @@ func init() {
 		IncrementStart: func(i int) *int { return &i }(0),
 	}
 	ClientesTable.Annotation.Checks = map[string]string{
+		"clientes_concentracion_en_rango":    "concentracion_maxima IS NULL OR (concentracion_maxima > 0 AND concentracion_maxima <= 100)",
 		"clientes_estado_valido":             "estado IN ('PENDIENTE', 'ACTIVO', 'SUSPENDIDO', 'BLOQUEADO')",
 		"clientes_linea_credito_no_negativa": "linea_credito >= 0",
 		"clientes_linea_disponible_en_rango": "linea_disponible >= 0 AND linea_disponible <= linea_credito",
+	}
+	DeudoresTable.Annotation = &entsql.Annotation{
+		Table:          "deudores",
+		IncrementStart: func(i int) *int { return &i }(292057776128),
+	}
+	DeudoresTable.Annotation.Checks = map[string]string{
+		"deudores_estado_valido":                "estado IN ('ACTIVO', 'BLOQUEADO')",
+		"deudores_linea_exposicion_no_negativa": "linea_exposicion IS NULL OR linea_exposicion >= 0",
 	}
 	EntregasTable.ForeignKeys[0].RefTable = OutboxEventosTable
 	EntregasTable.ForeignKeys[1].RefTable = WebhooksTable
@@ -558,24 +625,28 @@ func init() {
 		"entregas_estado_valido": "estado IN ('PENDIENTE', 'ENTREGADA', 'FALLIDA')",
 	}
 	EventosAuditoriaTable.ForeignKeys[0].RefTable = ClientesTable
-	EventosAuditoriaTable.ForeignKeys[1].RefTable = FacturasTable
-	EventosAuditoriaTable.ForeignKeys[2].RefTable = OperacionesTable
+	EventosAuditoriaTable.ForeignKeys[1].RefTable = DeudoresTable
+	EventosAuditoriaTable.ForeignKeys[2].RefTable = FacturasTable
+	EventosAuditoriaTable.ForeignKeys[3].RefTable = OperacionesTable
 	EventosAuditoriaTable.Annotation = &entsql.Annotation{
 		Table:          "eventos_auditoria",
 		IncrementStart: func(i int) *int { return &i }(21474836480),
 	}
 	EventosAuditoriaTable.Annotation.Checks = map[string]string{
-		"eventos_auditoria_entidad_valida": "entidad IN ('CLIENTE', 'FACTURA', 'OPERACION')",
-		"eventos_auditoria_tipo_valido":    "tipo IN ('CLIENTE_CREADO', 'CLIENTE_ACTUALIZADO', 'CLIENTE_ACTIVADO', 'CLIENTE_SUSPENDIDO', 'CLIENTE_BLOQUEADO', 'CLIENTE_LINEA_AJUSTADA', 'FACTURA_REGISTRADA', 'FACTURA_PAGADA', 'FACTURA_ANULADA', 'FACTURA_VENCIDA', 'OPERACION_CREADA', 'OPERACION_APROBADA', 'OPERACION_RECHAZADA', 'OPERACION_DESEMBOLSADA', 'OPERACION_FINALIZADA')",
-		"eventos_auditoria_una_entidad":    "((entidad = 'CLIENTE' AND cliente_id = entidad_id AND factura_id IS NULL AND operacion_id IS NULL) OR (entidad = 'FACTURA' AND factura_id = entidad_id AND cliente_id IS NULL AND operacion_id IS NULL) OR (entidad = 'OPERACION' AND operacion_id = entidad_id AND cliente_id IS NULL AND factura_id IS NULL))",
+		"eventos_auditoria_entidad_valida": "entidad IN ('CLIENTE', 'FACTURA', 'OPERACION', 'DEUDOR')",
+		"eventos_auditoria_tipo_valido":    "tipo IN ('CLIENTE_CREADO', 'CLIENTE_ACTUALIZADO', 'CLIENTE_ACTIVADO', 'CLIENTE_SUSPENDIDO', 'CLIENTE_BLOQUEADO', 'CLIENTE_LINEA_AJUSTADA', 'CLIENTE_CONCENTRACION_FIJADA', 'FACTURA_REGISTRADA', 'FACTURA_ACUSE_REGISTRADO', 'FACTURA_PAGADA', 'FACTURA_ANULADA', 'FACTURA_VENCIDA', 'OPERACION_CREADA', 'OPERACION_APROBADA', 'OPERACION_RECHAZADA', 'OPERACION_DESEMBOLSADA', 'OPERACION_FINALIZADA', 'DEUDOR_CREADO', 'DEUDOR_ACTUALIZADO', 'DEUDOR_LINEA_FIJADA', 'DEUDOR_BLOQUEADO', 'DEUDOR_ACTIVADO')",
+		"eventos_auditoria_una_entidad":    "((entidad = 'CLIENTE' AND cliente_id = entidad_id AND factura_id IS NULL AND operacion_id IS NULL AND deudor_id IS NULL) OR (entidad = 'FACTURA' AND factura_id = entidad_id AND cliente_id IS NULL AND operacion_id IS NULL AND deudor_id IS NULL) OR (entidad = 'OPERACION' AND operacion_id = entidad_id AND cliente_id IS NULL AND factura_id IS NULL AND deudor_id IS NULL) OR (entidad = 'DEUDOR' AND deudor_id = entidad_id AND cliente_id IS NULL AND factura_id IS NULL AND operacion_id IS NULL))",
 	}
 	FacturasTable.ForeignKeys[0].RefTable = ClientesTable
+	FacturasTable.ForeignKeys[1].RefTable = DeudoresTable
 	FacturasTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
 	}
 	FacturasTable.Annotation.Checks = map[string]string{
+		"facturas_estado_acuse_valido":      "estado_acuse IN ('PENDIENTE', 'ACEPTADA', 'RECLAMADA')",
 		"facturas_estado_valido":            "estado IN ('DISPONIBLE', 'EN_PROCESO', 'CEDIDA', 'PAGADA', 'VENCIDA', 'ANULADA')",
 		"facturas_monto_total_positivo":     "monto_total > 0",
+		"facturas_recepcion_desde_emision":  "fecha_recepcion >= fecha_emision",
 		"facturas_vencimiento_tras_emision": "fecha_vencimiento > fecha_emision",
 	}
 	OperacionesTable.ForeignKeys[0].RefTable = ClientesTable

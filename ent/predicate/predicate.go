@@ -12,6 +12,9 @@ type ClaveIdempotencia func(*sql.Selector)
 // Cliente is the predicate function for cliente builders.
 type Cliente func(*sql.Selector)
 
+// Deudor is the predicate function for deudor builders.
+type Deudor func(*sql.Selector)
+
 // Entrega is the predicate function for entrega builders.
 type Entrega func(*sql.Selector)
 

@@ -39,6 +39,9 @@ func (Cliente) Fields() []ent.Field {
 			Annotations(entgql.Type("EstadoCliente"), entgql.OrderField("ESTADO")),
 		field.String("motivo_estado").Validate(maxChars(500)).Optional().Nillable().
 			Comment("Motivo de la última suspensión o bloqueo; se borra al activar"),
+		field.Float("concentracion_maxima").GoType(decimalGo).SchemaType(rateColumn).Optional().Nillable().
+			Comment("Porcentaje de lineaCredito que el cliente puede tener expuesto a un mismo deudor; nulo: el configurado").
+			Annotations(entgql.Skip()),
 	}, timestamps()...)
 }
 
@@ -73,6 +76,7 @@ func (Cliente) Annotations() []schema.Annotation {
 			"clientes_linea_credito_no_negativa": "linea_credito >= 0",
 			"clientes_linea_disponible_en_rango": "linea_disponible >= 0 AND linea_disponible <= linea_credito",
 			"clientes_estado_valido":             inList("estado", estado.Cliente("").Values()),
+			"clientes_concentracion_en_rango":    "concentracion_maxima IS NULL OR (concentracion_maxima > 0 AND concentracion_maxima <= 100)",
 		}),
 	}
 }

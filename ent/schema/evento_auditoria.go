@@ -29,13 +29,15 @@ func (EventoAuditoria) Fields() []ent.Field {
 		field.Enum("entidad").GoType(estado.Entidad("")).Immutable().
 			Annotations(entgql.Type("EntidadAuditoria")),
 		field.Int("entidad_id").Immutable().
-			Comment("ID del cliente, la factura o la operación; el mismo que su arista").
+			Comment("ID del cliente, la factura, la operación o el deudor; el mismo que su arista").
 			Annotations(entgql.Type("ID"), entgql.MapsTo("entidadId")),
 		field.Int("cliente_id").Optional().Nillable().Immutable().
 			Annotations(entgql.Skip()),
 		field.Int("factura_id").Optional().Nillable().Immutable().
 			Annotations(entgql.Skip()),
 		field.Int("operacion_id").Optional().Nillable().Immutable().
+			Annotations(entgql.Skip()),
+		field.Int("deudor_id").Optional().Nillable().Immutable().
 			Annotations(entgql.Skip()),
 		field.Enum("tipo").GoType(estado.TipoAuditoria("")).Immutable().
 			Annotations(entgql.Type("TipoEventoAuditoria"), entgql.OrderField("TIPO")),
@@ -69,6 +71,8 @@ func (EventoAuditoria) Edges() []ent.Edge {
 			Field("factura_id").Unique().Immutable(),
 		edge.From("operacion", Operacion.Type).Ref("auditoria").
 			Field("operacion_id").Unique().Immutable(),
+		edge.From("deudor", Deudor.Type).Ref("eventos").
+			Field("deudor_id").Unique().Immutable(),
 	}
 }
 
@@ -80,6 +84,7 @@ func (EventoAuditoria) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("cliente_id", "fecha"),
 		index.Fields("factura_id", "fecha"),
+		index.Fields("deudor_id", "fecha"),
 		index.Fields("entidad_id", "fecha"),
 		index.Fields("fecha"),
 		index.Fields("actor", "fecha"),
@@ -101,9 +106,10 @@ func (EventoAuditoria) Annotations() []schema.Annotation {
 		entsql.Checks(map[string]string{
 			"eventos_auditoria_tipo_valido":    inList("tipo", estado.TipoAuditoria("").Values()),
 			"eventos_auditoria_entidad_valida": inList("entidad", estado.Entidad("").Values()),
-			"eventos_auditoria_una_entidad": "((entidad = 'CLIENTE' AND cliente_id = entidad_id AND factura_id IS NULL AND operacion_id IS NULL) OR " +
-				"(entidad = 'FACTURA' AND factura_id = entidad_id AND cliente_id IS NULL AND operacion_id IS NULL) OR " +
-				"(entidad = 'OPERACION' AND operacion_id = entidad_id AND cliente_id IS NULL AND factura_id IS NULL))",
+			"eventos_auditoria_una_entidad": "((entidad = 'CLIENTE' AND cliente_id = entidad_id AND factura_id IS NULL AND operacion_id IS NULL AND deudor_id IS NULL) OR " +
+				"(entidad = 'FACTURA' AND factura_id = entidad_id AND cliente_id IS NULL AND operacion_id IS NULL AND deudor_id IS NULL) OR " +
+				"(entidad = 'OPERACION' AND operacion_id = entidad_id AND cliente_id IS NULL AND factura_id IS NULL AND deudor_id IS NULL) OR " +
+				"(entidad = 'DEUDOR' AND deudor_id = entidad_id AND cliente_id IS NULL AND factura_id IS NULL AND operacion_id IS NULL))",
 		}),
 	}
 }

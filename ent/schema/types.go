@@ -1,6 +1,6 @@
 // Package schema holds the hand-written ent schemas of the factoring domain:
-// Cliente, Factura, Operacion (with its OperacionFactura join table),
-// OperacionEvento and EventoAuditoria. Everything else under ent/ is
+// Cliente, Factura, Deudor, Operacion (with its OperacionFactura join
+// table), OperacionEvento and EventoAuditoria. Everything else under ent/ is
 // generated from them.
 package schema
 

@@ -19,6 +19,7 @@ import (
 	"github.com/banpro/factoring/internal/config"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/despacho"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gqlserver"
 	"github.com/banpro/factoring/internal/httpserver"
@@ -57,13 +58,16 @@ type ServiceSet = graph.Services
 // Services builds the domain services.
 func Services(db *database.DB, cfg config.Config, c clock.Clock) graph.Services {
 	return graph.Services{
-		Clientes: clientes.NewService(db, c),
+		Clientes: clientes.NewService(db, c, clientes.ConConcentracionMaxima(cfg.ConcentracionMaxima)),
 		Facturas: facturas.NewService(db, c, cfg.TimeZone),
 		Operaciones: operaciones.NewService(db, operaciones.Config{
-			Clock:         c,
-			TimeZone:      cfg.TimeZone,
-			TasaDescuento: cfg.TasaDescuento,
+			Clock:               c,
+			TimeZone:            cfg.TimeZone,
+			TasaDescuento:       cfg.TasaDescuento,
+			ConcentracionMaxima: cfg.ConcentracionMaxima,
+			ExigirAcuse:         cfg.ExigirAcuse,
 		}),
+		Deudores: deudores.NewService(db, c),
 	}
 }
 

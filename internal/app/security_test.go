@@ -101,8 +101,9 @@ var roles = []rol{
 // permitidas is the role table of the issue: every role reads; each adds
 // its own mutations (roles do not include one another); admin does all.
 var permitidas = map[string][]string{
-	"analista":  {"crearCliente", "actualizarCliente", "registrarFactura", "crearOperacion"},
-	"riesgo":    {"activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "aprobarOperacion", "rechazarOperacion"},
+	"analista": {"crearCliente", "actualizarCliente", "registrarFactura", "registrarAcuseFactura", "crearOperacion"},
+	"riesgo": {"activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "fijarConcentracionMaxima",
+		"aprobarOperacion", "rechazarOperacion", "actualizarDeudor", "fijarLineaExposicion", "bloquearDeudor", "activarDeudor"},
 	"tesoreria": {"desembolsarOperacion", "pagarFactura", "anularFactura", "finalizarOperacion"},
 }
 
@@ -191,6 +192,34 @@ var mutaciones = []mutacion{
 			env.MustPagarTodas(t, fs...)
 			return map[string]any{"id": ids(op.ID)}
 		}, `"estado":"FINALIZADA"`},
+	{"fijarConcentracionMaxima", `mutation($id: ID!) { fijarConcentracionMaxima(clienteId: $id, porcentaje: "30") { id concentracionMaxima } }`,
+		func(t *testing.T, env *testkit.Env) map[string]any {
+			return map[string]any{"id": ids(env.MustCrearClienteActivo(t, "1000000").ID)}
+		}, `"concentracionMaxima":"30.00"`},
+	{"registrarAcuseFactura", `mutation($id: ID!) { registrarAcuseFactura(id: $id, estado: ACEPTADA) { id estadoAcuse } }`,
+		func(t *testing.T, env *testkit.Env) map[string]any {
+			c := env.MustCrearClienteActivo(t, "1000000")
+			return map[string]any{"id": ids(env.MustRegistrarFactura(t, c.ID, "1000.00", testkit.Vence(30)).ID)}
+		}, `"estadoAcuse":"ACEPTADA"`},
+	{"actualizarDeudor", `mutation($id: ID!) { actualizarDeudor(id: $id, input: {razonSocial: "Deudor Nuevo SpA"}) { id razonSocial } }`,
+		func(t *testing.T, env *testkit.Env) map[string]any {
+			return map[string]any{"id": ids(env.MustCrearDeudor(t).ID)}
+		}, `"razonSocial":"Deudor Nuevo SpA"`},
+	{"fijarLineaExposicion", `mutation($id: ID!) { fijarLineaExposicion(id: $id, lineaExposicion: "5000000") { id lineaExposicion } }`,
+		func(t *testing.T, env *testkit.Env) map[string]any {
+			return map[string]any{"id": ids(env.MustCrearDeudor(t).ID)}
+		}, `"lineaExposicion":"5000000.00"`},
+	{"bloquearDeudor", `mutation($id: ID!) { bloquearDeudor(id: $id, motivo: "Quiebra") { id estado } }`,
+		func(t *testing.T, env *testkit.Env) map[string]any {
+			return map[string]any{"id": ids(env.MustCrearDeudor(t).ID)}
+		}, `"estado":"BLOQUEADO"`},
+	{"activarDeudor", `mutation($id: ID!) { activarDeudor(id: $id) { id estado } }`,
+		func(t *testing.T, env *testkit.Env) map[string]any {
+			d := env.MustCrearDeudor(t)
+			_, err := env.Svc.Deudores.Bloquear(env.Ctx, d.ID, "Quiebra")
+			require.NoError(t, err)
+			return map[string]any{"id": ids(d.ID)}
+		}, `"estado":"ACTIVO"`},
 }
 
 // aprobada lays out an APROBADA operación: created by env's subject,
@@ -213,7 +242,7 @@ const preparador = "preparador"
 // succeed; every other one is refused with 403 FORBIDDEN before anything
 // runs (no SQL statement) and nothing changes.
 func TestMatrizDeRolesPorMutacion(t *testing.T) {
-	require.Len(t, mutaciones, 14, "every mutation of the API")
+	require.Len(t, mutaciones, 20, "every mutation of the API")
 	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		env := testkit.NewEnv(t, db)
 		env.Ctx = auth.NewContext(context.Background(), auth.Principal{Subject: preparador})
@@ -263,6 +292,8 @@ func TestConsultasRequierenLector(t *testing.T) {
 		"facturas":      `{ facturas { totalCount } }`,
 		"operacion":     `query($o: ID!) { operacion(id: $o) { id } }`,
 		"operaciones":   `{ operaciones { totalCount } }`,
+		"deudores":      `{ deudores { totalCount edges { node { exposicion } } } }`,
+		"deudorPorRut":  `query { deudorPorRut(rut: "` + env.DeudorDe(t, fs[0]).Rut + `") { id } }`,
 		"en_fragmento":  "{ ...Q }\nfragment Q on Query { clientes { totalCount } }",
 		"en_linea":      `{ ... on Query { clientes { totalCount } } }`,
 		"introspeccion": `{ __schema { queryType { name } } }`,

@@ -72,7 +72,7 @@ var (
 	// shared packages. (ent itself reaches gqlgen and net/http for its
 	// generated GraphQL glue, so for them only direct imports count.)
 	domainServices = []string{module + "/internal/clientes", module + "/internal/facturas", module + "/internal/operaciones",
-		module + "/internal/auditoria"}
+		module + "/internal/deudores", module + "/internal/auditoria"}
 	// shared are the small packages everything uses; they depend on
 	// nothing of the kind, not even indirectly.
 	shared = []string{module + "/internal/estado", module + "/internal/money", module + "/internal/rut",

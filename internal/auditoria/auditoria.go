@@ -25,6 +25,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/banpro/factoring/ent"
@@ -40,7 +41,8 @@ import (
 type Entrada struct {
 	// Tipo is the kind of change; it names the entity kind too.
 	Tipo estado.TipoAuditoria
-	// EntidadID is the id of the cliente, factura or operación changed.
+	// EntidadID is the id of the cliente, factura, operación or deudor
+	// changed.
 	EntidadID int
 	// EstadoAnterior and EstadoNuevo are the entity's state before and
 	// after: both nil when the change left the state alone, the former nil
@@ -53,7 +55,8 @@ type Entrada struct {
 	// into detalle next to "cambios".
 	Contexto map[string]any
 	// Registro is the entity as the mutation left it (*ent.Cliente,
-	// *ent.Factura or *ent.Operacion), for the integration event's data.
+	// *ent.Factura, *ent.Operacion or *ent.Deudor), for the integration
+	// event's data.
 	// It is not stored.
 	Registro any
 	// FacturaIDs are an operación's invoices, for its integration event
@@ -131,6 +134,18 @@ func Operacion(tipo estado.TipoAuditoria, antes, despues *ent.Operacion) Entrada
 	return e
 }
 
+// Deudor describes a change of kind tipo that took a deudor from antes
+// (nil when it created it) to despues.
+func Deudor(tipo estado.TipoAuditoria, antes, despues *ent.Deudor) Entrada {
+	e := Entrada{Tipo: tipo, EntidadID: despues.ID, Registro: despues, Cambios: diff(snapDeudor(antes), snapDeudor(despues))}
+	var anterior estado.Deudor
+	if antes != nil {
+		anterior = antes.Estado
+	}
+	e.EstadoAnterior, e.EstadoNuevo = estados(antes != nil, anterior, despues.Estado)
+	return e
+}
+
 // estados are an entry's states: from nothing to nuevo at creation, from
 // anterior to nuevo when they differ, none when the state did not change.
 func estados[S ~string](existia bool, anterior, nuevo S) (*string, *string) {
@@ -198,6 +213,8 @@ func Registrar(ctx context.Context, tx *ent.Tx, fecha time.Time, entradas ...Ent
 				c.SetFacturaID(e.EntidadID)
 			case estado.EntidadOperacion:
 				c.SetOperacionID(e.EntidadID)
+			case estado.EntidadDeudor:
+				c.SetDeudorID(e.EntidadID)
 			}
 			creates[i] = c
 		}
@@ -235,6 +252,8 @@ func (e Entrada) evento() (eventos.Event, error) {
 		return eventos.Factura(tipo, r, e.Fecha), nil
 	case *ent.Operacion:
 		return eventos.Operacion(tipo, r, e.FacturaIDs, e.Fecha), nil
+	case *ent.Deudor:
+		return eventos.Deudor(tipo, r, e.Fecha), nil
 	default:
 		return eventos.Event{}, fmt.Errorf("auditoría %s: entidad %T sin evento de integración", e.Tipo, e.Registro)
 	}
@@ -276,6 +295,8 @@ func snapCliente(c *ent.Cliente) snapshot {
 		"lineaDisponible": money.String(c.LineaDisponible),
 		"estado":          string(c.Estado),
 		"motivoEstado":    opt(c.MotivoEstado),
+		// nil: the configured default, which only the resolver knows.
+		"concentracionMaxima": optMoney(c.ConcentracionMaxima),
 	}
 }
 
@@ -286,13 +307,30 @@ func snapFactura(f *ent.Factura) snapshot {
 	return snapshot{
 		"clienteId":         gid.Encode(f.ClienteID),
 		"numeroFactura":     f.NumeroFactura,
+		"deudorId":          gid.Encode(f.DeudorID),
 		"rutDeudor":         f.RutDeudor,
 		"razonSocialDeudor": f.RazonSocialDeudor,
 		"montoTotal":        money.String(f.MontoTotal),
 		"fechaEmision":      fecha(f.FechaEmision),
 		"fechaVencimiento":  fecha(f.FechaVencimiento),
+		"fechaRecepcion":    fecha(f.FechaRecepcion),
 		"estado":            string(f.Estado),
+		"estadoAcuse":       string(f.EstadoAcuse),
+		"motivoAcuse":       opt(f.MotivoAcuse),
 		"motivoAnulacion":   opt(f.MotivoAnulacion),
+	}
+}
+
+func snapDeudor(d *ent.Deudor) snapshot {
+	if d == nil {
+		return nil
+	}
+	return snapshot{
+		"rut":             d.Rut,
+		"razonSocial":     d.RazonSocial,
+		"estado":          string(d.Estado),
+		"lineaExposicion": optMoney(d.LineaExposicion),
+		"motivoEstado":    opt(d.MotivoEstado),
 	}
 }
 
@@ -322,6 +360,14 @@ func opt(s *string) any {
 		return nil
 	}
 	return *s
+}
+
+// optMoney renders an optional amount: nil when absent.
+func optMoney(d *decimal.Decimal) any {
+	if d == nil {
+		return nil
+	}
+	return money.String(*d)
 }
 
 func fecha(t time.Time) string { return t.UTC().Format(time.DateOnly) }

@@ -22,6 +22,7 @@ import (
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/gid"
@@ -75,7 +76,7 @@ func cambiosDe(t *testing.T, e *ent.EventoAuditoria) map[string]cambio {
 
 func ptr(s string) *string { return &s }
 
-// mutacion is one of the API's 14 mutations, run by a service under ctx on
+// mutacion is one of the API's 20 mutations, run by a service under ctx on
 // rows prepared for it, with the audit entry it must leave.
 type mutacion struct {
 	name    string
@@ -234,11 +235,29 @@ func mutaciones() []mutacion {
 					"lineaDisponible": {"700000.00", "9999999699999.99"},
 				}
 			}},
-		{name: "registrarFactura", tipo: estado.AudFacturaRegistrada, entidad: estado.EntidadFactura,
+		{name: "fijarConcentracionMaxima", tipo: estado.AudClienteConcentracion, entidad: estado.EntidadCliente,
 			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
 				c := env.MustCrearClienteActivo(t, lineaInicial)
 				return func(ctx context.Context) (int, error) {
-					f, err := env.Svc.Facturas.Registrar(ctx, testkit.FacturaInput(c.ID, "1234.50", hoy.AddDate(0, 0, 30)))
+					_, err := env.Svc.Clientes.FijarConcentracionMaxima(ctx, c.ID, testkit.Dec("30"))
+					if err != nil {
+						return 0, err
+					}
+					return c.ID, nil
+				}
+			},
+			cambios: func(int) map[string]cambio {
+				// null before: the configured default.
+				return map[string]cambio{"concentracionMaxima": {nil, "30.00"}}
+			}},
+		{name: "registrarFactura", tipo: estado.AudFacturaRegistrada, entidad: estado.EntidadFactura,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				// A deudor seen before: the first factura of a RUT writes
+				// the deudor's DEUDOR_CREADO too (deudores tests).
+				c := env.MustCrearClienteActivo(t, lineaInicial)
+				d := env.MustCrearDeudor(t)
+				return func(ctx context.Context) (int, error) {
+					f, err := env.Svc.Facturas.Registrar(ctx, testkit.FacturaInputDe(c.ID, d.Rut, "1234.50", hoy.AddDate(0, 0, 30)))
 					if err != nil {
 						return 0, err
 					}
@@ -250,11 +269,31 @@ func mutaciones() []mutacion {
 			cambios: func(int) map[string]cambio {
 				return map[string]cambio{
 					"clienteId": {nil, gid.Encode(factura.ClienteID)}, "numeroFactura": {nil, factura.NumeroFactura},
+					"deudorId":  {nil, gid.Encode(factura.DeudorID)},
 					"rutDeudor": {nil, factura.RutDeudor}, "razonSocialDeudor": {nil, factura.RazonSocialDeudor},
 					"montoTotal":   {nil, "1234.50"},
 					"fechaEmision": {nil, hoy.AddDate(0, 0, -30).Format(time.DateOnly)}, "fechaVencimiento": {nil, hoy.AddDate(0, 0, 30).Format(time.DateOnly)},
-					"estado": {nil, "DISPONIBLE"},
+					"fechaRecepcion": {nil, hoy.AddDate(0, 0, -30).Format(time.DateOnly)},
+					"estado":         {nil, "DISPONIBLE"}, "estadoAcuse": {nil, "PENDIENTE"},
 				}
+			}},
+		{name: "registrarAcuseFactura", tipo: estado.AudFacturaAcuse, entidad: estado.EntidadFactura,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				// Received today: a claim is still in time.
+				in := testkit.FacturaInput(env.MustCrearClienteActivo(t, lineaInicial).ID, "1000.00", testkit.Vence(30))
+				in.FechaRecepcion = &hoy
+				f, err := env.Svc.Facturas.Registrar(env.Ctx, in)
+				require.NoError(t, err)
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Facturas.RegistrarAcuse(ctx, f.ID, estado.AcuseReclamada, ptr("Mercadería no recibida"))
+					if err != nil {
+						return 0, err
+					}
+					return f.ID, nil
+				}
+			},
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"estadoAcuse": {"PENDIENTE", "RECLAMADA"}, "motivoAcuse": {nil, "Mercadería no recibida"}}
 			}},
 		{name: "pagarFactura", tipo: estado.AudFacturaPagada, entidad: estado.EntidadFactura,
 			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
@@ -385,10 +424,79 @@ func mutaciones() []mutacion {
 				assert.Equal(t, "999000.00", e.Detalle["lineaDisponibleAnterior"])
 				assert.Equal(t, lineaInicial, e.Detalle["lineaDisponibleNueva"])
 			}},
+		{name: "actualizarDeudor", tipo: estado.AudDeudorActualizado, entidad: estado.EntidadDeudor,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				d := env.MustCrearDeudor(t)
+				antes["razonSocialDeudor"] = d.RazonSocial
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Deudores.Actualizar(ctx, d.ID, deudores.ActualizarInput{RazonSocial: ptr("Deudor Renombrado SpA")})
+					if err != nil {
+						return 0, err
+					}
+					return d.ID, nil
+				}
+			},
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"razonSocial": {antes["razonSocialDeudor"], "Deudor Renombrado SpA"}}
+			}},
+		{name: "fijarLineaExposicion", tipo: estado.AudDeudorLineaFijada, entidad: estado.EntidadDeudor,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				// 300000.00 at risk on the deudor: the entry records it.
+				c := env.MustCrearClienteActivo(t, lineaInicial)
+				op, ids := env.MustOperacionPendiente(t, c.ID, "300000.00")
+				_, err := env.Svc.Operaciones.Aprobar(env.Ctx, op.ID)
+				require.NoError(t, err)
+				d := env.DeudorDe(t, ids[0])
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Deudores.FijarLineaExposicion(ctx, d.ID, testkit.Ptr(testkit.Dec("500000")))
+					if err != nil {
+						return 0, err
+					}
+					return d.ID, nil
+				}
+			},
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"lineaExposicion": {nil, "500000.00"}}
+			},
+			detalle: func(t *testing.T, e *ent.EventoAuditoria) {
+				assert.Equal(t, "300000.00", e.Detalle["exposicion"], "the exposure when the limit was set")
+			}},
+		{name: "bloquearDeudor", tipo: estado.AudDeudorBloqueado, entidad: estado.EntidadDeudor,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				d := env.MustCrearDeudor(t)
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Deudores.Bloquear(ctx, d.ID, "Quiebra")
+					if err != nil {
+						return 0, err
+					}
+					return d.ID, nil
+				}
+			},
+			anterior: ptr("ACTIVO"), nuevo: ptr("BLOQUEADO"),
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"estado": {"ACTIVO", "BLOQUEADO"}, "motivoEstado": {nil, "Quiebra"}}
+			}},
+		{name: "activarDeudor", tipo: estado.AudDeudorActivado, entidad: estado.EntidadDeudor,
+			prep: func(t *testing.T, env *testkit.Env) func(context.Context) (int, error) {
+				d := env.MustCrearDeudor(t)
+				_, err := env.Svc.Deudores.Bloquear(env.Ctx, d.ID, "Quiebra")
+				require.NoError(t, err)
+				return func(ctx context.Context) (int, error) {
+					_, err := env.Svc.Deudores.Activar(ctx, d.ID)
+					if err != nil {
+						return 0, err
+					}
+					return d.ID, nil
+				}
+			},
+			anterior: ptr("BLOQUEADO"), nuevo: ptr("ACTIVO"),
+			cambios: func(int) map[string]cambio {
+				return map[string]cambio{"estado": {"BLOQUEADO", "ACTIVO"}, "motivoEstado": {"Quiebra", nil}}
+			}},
 	}
 }
 
-// TestCadaMutacionEscribeUnaEntrada ensures that each of the 14 mutations
+// TestCadaMutacionEscribeUnaEntrada ensures that each of the 20 mutations
 // writes exactly one audit entry, in its transaction: who (the request's
 // subject), under which request and correlation id, what kind of change to
 // which entity, the states before and after, and the old and new value of
@@ -397,7 +505,7 @@ func TestCadaMutacionEscribeUnaEntrada(t *testing.T) {
 	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
 		env := testkit.NewEnv(t, db)
 		casos := mutaciones()
-		require.Len(t, casos, 14, "the 14 mutations of docs/api.md")
+		require.Len(t, casos, 20, "the 20 mutations of docs/api.md")
 		for i, m := range casos {
 			t.Run(m.name, func(t *testing.T) {
 				reqID, corr := fmt.Sprintf("req-%02d", i), fmt.Sprintf("corr-%02d", i)
@@ -454,6 +562,9 @@ func TestCadaMutacionEscribeUnaEntrada(t *testing.T) {
 					assert.Equal(t, &id, e.FacturaID)
 				case estado.EntidadOperacion:
 					assert.Equal(t, &id, e.OperacionID)
+				case estado.EntidadDeudor:
+					assert.Equal(t, &id, e.DeudorID)
+					assert.Equal(t, gid.Encode(id), datos["deudor_id"])
 				}
 			})
 		}
@@ -558,6 +669,22 @@ func TestUnaMutacionFallidaNoDejaEntrada(t *testing.T) {
 				"anular_cedida": func() error { _, err := env.Svc.Facturas.Anular(ctx, usada[0], nil); return err },
 				"desembolsar_pendiente": func() error {
 					_, err := env.Svc.Operaciones.Desembolsar(ctx, pendiente.ID)
+					return err
+				},
+				"activar_deudor_activo": func() error {
+					_, err := env.Svc.Deudores.Activar(ctx, env.DeudorDe(t, usada[0]).ID)
+					return err
+				},
+				"linea_negativa": func() error {
+					_, err := env.Svc.Deudores.FijarLineaExposicion(ctx, env.DeudorDe(t, usada[0]).ID, testkit.Ptr(testkit.Dec("-1")))
+					return err
+				},
+				"concentracion_cero": func() error {
+					_, err := env.Svc.Clientes.FijarConcentracionMaxima(ctx, activo.ID, decimal.Zero)
+					return err
+				},
+				"acuse_pendiente": func() error {
+					_, err := env.Svc.Facturas.RegistrarAcuse(ctx, usada[0], estado.AcusePendiente, nil)
 					return err
 				},
 			}

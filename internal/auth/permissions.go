@@ -5,8 +5,8 @@ import "slices"
 // The roles a token may carry (claim "roles").
 const (
 	Lector    Role = "lector"    // reads everything
-	Analista  Role = "analista"  // registers clientes, facturas and operaciones (the maker)
-	Riesgo    Role = "riesgo"    // decides on clientes, lines and approvals (the checker)
+	Analista  Role = "analista"  // registers clientes, facturas (and their acuse) and operaciones (the maker)
+	Riesgo    Role = "riesgo"    // decides on clientes, deudores, lines, limits and approvals (the checker)
 	Tesoreria Role = "tesoreria" // moves money: payouts, payments, closings
 	Auditor   Role = "auditor"   // reads everything, the audit trail across entities included; changes nothing
 	Admin     Role = "admin"     // everything
@@ -68,9 +68,11 @@ func NodePermission(typeName string) Permission {
 // checkers stay apart; a person who needs two roles gets both in the token.
 // Admin may do everything.
 var permisos = map[Role][]Permission{
-	Lector:    {Consultar},
-	Analista:  {Consultar, "crearCliente", "actualizarCliente", "registrarFactura", "crearOperacion"},
-	Riesgo:    {Consultar, "activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "aprobarOperacion", "rechazarOperacion"},
+	Lector:   {Consultar},
+	Analista: {Consultar, "crearCliente", "actualizarCliente", "registrarFactura", "registrarAcuseFactura", "crearOperacion"},
+	Riesgo: {Consultar, "activarCliente", "suspenderCliente", "bloquearCliente", "ajustarLineaCredito", "fijarConcentracionMaxima",
+		"aprobarOperacion", "rechazarOperacion",
+		"actualizarDeudor", "fijarLineaExposicion", "bloquearDeudor", "activarDeudor"},
 	Tesoreria: {Consultar, "desembolsarOperacion", "pagarFactura", "anularFactura", "finalizarOperacion"},
 	Auditor:   {Consultar, ConsultarAuditoria},
 }

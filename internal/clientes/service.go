@@ -22,11 +22,34 @@ import (
 type Service struct {
 	db    *database.DB
 	clock clock.Clock
+	// concentracion is the concentracionMaxima of a cliente nobody set one
+	// for (FACTORING_CONCENTRACION_MAXIMA).
+	concentracion decimal.Decimal
+}
+
+// Option adjusts the cliente service.
+type Option func(*Service)
+
+// ConConcentracionMaxima sets the concentracionMaxima of the clientes
+// nobody set one for (the configured FACTORING_CONCENTRACION_MAXIMA);
+// without it, 100.00: no cap.
+func ConConcentracionMaxima(porcentaje decimal.Decimal) Option {
+	return func(s *Service) { s.concentracion = porcentaje }
 }
 
 // NewService returns the cliente service.
-func NewService(db *database.DB, c clock.Clock) *Service {
-	return &Service{db: db, clock: c}
+func NewService(db *database.DB, c clock.Clock, opts ...Option) *Service {
+	s := &Service{db: db, clock: c, concentracion: SinTope}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// ConcentracionMaxima is the cliente's concentracionMaxima: its own, or
+// the configured one when nobody set it.
+func (s *Service) ConcentracionMaxima(c *ent.Cliente) decimal.Decimal {
+	return Concentracion(c, s.concentracion)
 }
 
 // Field lengths (docs/dominio.md, "Cliente").
@@ -179,6 +202,26 @@ func (s *Service) AjustarLineaCredito(ctx context.Context, id int, nueva decimal
 				"No puede ser menor que la línea utilizada (%s): las operaciones aprobadas la ocupan.", money.String(utilizada)))
 		}
 		u.SetLineaCredito(nueva).SetLineaDisponible(c.LineaDisponible.Add(nueva.Sub(c.LineaCredito)))
+		return nil
+	})
+}
+
+// FijarConcentracionMaxima sets the percentage of its lineaCredito that the
+// cliente may have at risk on any one deudor (checked when an operación is
+// approved): more than 0 and at most 100, with two decimals; 100.00 is no
+// cap. Lowering it below what the cliente already has on a deudor is
+// allowed: nothing more is approved for that deudor until it falls below.
+//
+// Errors: VALIDATION_ERROR on porcentaje; NOT_FOUND.
+func (s *Service) FijarConcentracionMaxima(ctx context.Context, id int, porcentaje decimal.Decimal) (*ent.Cliente, error) {
+	switch {
+	case !porcentaje.IsPositive() || porcentaje.GreaterThan(SinTope):
+		return nil, apperror.Invalid("porcentaje", "Debe ser mayor que 0 y a lo más 100 (100.00: sin tope).")
+	case !porcentaje.Equal(porcentaje.Round(2)):
+		return nil, apperror.Invalid("porcentaje", "Admite como máximo 2 decimales.")
+	}
+	return s.update(ctx, id, "fijar concentración máxima", estado.AudClienteConcentracion, func(c *ent.Cliente, u *ent.ClienteUpdateOne) error {
+		u.SetConcentracionMaxima(porcentaje)
 		return nil
 	})
 }

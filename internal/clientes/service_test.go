@@ -463,3 +463,23 @@ func clienteEn(t *testing.T, env *testkit.Env, e estado.Cliente) *ent.Cliente {
 	require.Equal(t, e, c.Estado)
 	return c
 }
+
+// TestFijarConcentracionMaxima: more than 0, at most 100, two decimals.
+func TestFijarConcentracionMaxima(t *testing.T) {
+	db := testkit.SQLite(t)
+	env := testkit.NewEnv(t, db)
+	c := env.MustCrearClienteActivo(t, "1000000.00")
+	for _, bad := range []string{"0", "-1", "100.01", "30.001"} {
+		_, err := env.Svc.Clientes.FijarConcentracionMaxima(ctx, c.ID, testkit.Dec(bad))
+		testkit.RequireCode(t, err, apperror.Validation, "porcentaje")
+	}
+	_, err := env.Svc.Clientes.FijarConcentracionMaxima(ctx, 999_999, testkit.Dec("30"))
+	testkit.RequireCode(t, err, apperror.NotFound)
+	got, err := env.Svc.Clientes.FijarConcentracionMaxima(ctx, c.ID, testkit.Dec("0.01"))
+	require.NoError(t, err)
+	assert.Equal(t, "0.01", got.ConcentracionMaxima.StringFixed(2))
+	assert.Equal(t, "0.01", env.Svc.Clientes.ConcentracionMaxima(got).StringFixed(2))
+	assert.Equal(t, "100.00", env.Svc.Clientes.ConcentracionMaxima(env.MustCrearCliente(t, "1.00")).StringFixed(2),
+		"nobody set it: the configured default, no cap")
+	testkit.RequireVerificado(t, db)
+}

@@ -20,10 +20,17 @@ import (
 
 // Config is the validated configuration.
 type Config struct {
-	DatabaseURL    string
-	HTTPAddr       string
-	TasaDescuento  decimal.Decimal // percent, 0 < t <= 100, two decimals
-	TimeZone       *time.Location  // business time zone for "today"
+	DatabaseURL   string
+	HTTPAddr      string
+	TasaDescuento decimal.Decimal // percent, 0 < t <= 100, two decimals
+	// ConcentracionMaxima is the concentracionMaxima of a cliente nobody
+	// set one for: the percentage of its line it may have on one deudor
+	// (0 < c <= 100, two decimals; 100 is no cap).
+	ConcentracionMaxima decimal.Decimal
+	// ExigirAcuse cedes only facturas their deudor accepted, expressly or
+	// by letting 8 días corridos pass without a claim.
+	ExigirAcuse    bool
+	TimeZone       *time.Location // business time zone for "today"
 	LogLevel       slog.Level
 	LogFormat      string // "json" or "text"
 	Playground     bool
@@ -80,9 +87,11 @@ const (
 	DefaultDatabaseURL = "sqlite://./data/factoring.db"
 	DefaultHTTPAddr    = ":8080"
 	DefaultTasa        = "2.00"
-	DefaultTimeZone    = "America/Santiago"
-	DefaultServingRole = "factoring_app"
-	DefaultAdminAddr   = "127.0.0.1:9090"
+	// DefaultConcentracion caps nothing: 100 % of the line on one deudor.
+	DefaultConcentracion = "100.00"
+	DefaultTimeZone      = "America/Santiago"
+	DefaultServingRole   = "factoring_app"
+	DefaultAdminAddr     = "127.0.0.1:9090"
 )
 
 // roleName is a plain PostgreSQL identifier (internal/database checks the
@@ -94,17 +103,19 @@ var roleName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 func Load(getenv func(string) (string, bool)) (Config, error) {
 	r := reader{getenv: getenv}
 	cfg := Config{
-		DatabaseURL:    r.str("FACTORING_DATABASE_URL", DefaultDatabaseURL),
-		HTTPAddr:       r.addr("FACTORING_HTTP_ADDR", DefaultHTTPAddr),
-		TasaDescuento:  r.tasa("FACTORING_TASA_DESCUENTO", DefaultTasa),
-		TimeZone:       r.zone("FACTORING_TIMEZONE", DefaultTimeZone),
-		LogLevel:       r.level("FACTORING_LOG_LEVEL", "info"),
-		LogFormat:      r.oneOf("FACTORING_LOG_FORMAT", "json", "json", "text"),
-		Playground:     r.boolean("FACTORING_PLAYGROUND", true),
-		Introspection:  r.boolean("FACTORING_INTROSPECTION", true),
-		DBMaxConns:     r.intRange("FACTORING_DB_MAX_CONNS", 16, 1, 1000),
-		RequestTimeout: r.duration("FACTORING_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
-		IdempotencyTTL: r.duration("FACTORING_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
+		DatabaseURL:         r.str("FACTORING_DATABASE_URL", DefaultDatabaseURL),
+		HTTPAddr:            r.addr("FACTORING_HTTP_ADDR", DefaultHTTPAddr),
+		TasaDescuento:       r.tasa("FACTORING_TASA_DESCUENTO", DefaultTasa),
+		ConcentracionMaxima: r.tasa("FACTORING_CONCENTRACION_MAXIMA", DefaultConcentracion),
+		ExigirAcuse:         r.boolean("FACTORING_EXIGIR_ACUSE", false),
+		TimeZone:            r.zone("FACTORING_TIMEZONE", DefaultTimeZone),
+		LogLevel:            r.level("FACTORING_LOG_LEVEL", "info"),
+		LogFormat:           r.oneOf("FACTORING_LOG_FORMAT", "json", "json", "text"),
+		Playground:          r.boolean("FACTORING_PLAYGROUND", true),
+		Introspection:       r.boolean("FACTORING_INTROSPECTION", true),
+		DBMaxConns:          r.intRange("FACTORING_DB_MAX_CONNS", 16, 1, 1000),
+		RequestTimeout:      r.duration("FACTORING_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute),
+		IdempotencyTTL:      r.duration("FACTORING_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
 
 		AuthRequired:     r.oneOf("FACTORING_AUTH", "required", "required", "disabled") == "required",
 		JWTSecret:        []byte(r.str("FACTORING_JWT_SECRET", "")),

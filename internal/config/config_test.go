@@ -39,6 +39,8 @@ func TestPorOmision(t *testing.T) {
 	assert.Equal(t, 20, cfg.SubscriptionsPerConnection)
 	assert.Equal(t, 10, cfg.SubscriptionConnectionsPerSubject)
 	assert.Equal(t, 256, cfg.SubscriptionBuffer)
+	assert.Equal(t, "100.00", cfg.ConcentracionMaxima.StringFixed(2), "no cap on one deudor")
+	assert.False(t, cfg.ExigirAcuse, "the original flow: an acuse is not required")
 
 	t.Run("vacias_valen_como_ausentes", func(t *testing.T) {
 		empty, err := config.Load(env(map[string]string{
@@ -69,6 +71,8 @@ func TestValoresValidos(t *testing.T) {
 		"FACTORING_SUBSCRIPTIONS_PER_CONNECTION":         "5",
 		"FACTORING_SUBSCRIPTION_CONNECTIONS_PER_SUBJECT": "1000",
 		"FACTORING_SUBSCRIPTION_BUFFER":                  "16",
+		"FACTORING_CONCENTRACION_MAXIMA":                 "35.5",
+		"FACTORING_EXIGIR_ACUSE":                         "true",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "postgres://app:clave@db:5432/factoring?sslmode=disable", cfg.DatabaseURL)
@@ -83,6 +87,8 @@ func TestValoresValidos(t *testing.T) {
 	assert.Equal(t, 5, cfg.SubscriptionsPerConnection)
 	assert.Equal(t, 1000, cfg.SubscriptionConnectionsPerSubject)
 	assert.Equal(t, 16, cfg.SubscriptionBuffer)
+	assert.Equal(t, "35.50", cfg.ConcentracionMaxima.StringFixed(2))
+	assert.True(t, cfg.ExigirAcuse)
 
 	for _, tasa := range []string{"100", "100.00", "0.01", "2", "2.1", "2.120"} {
 		t.Run("tasa_aceptada_"+tasa, func(t *testing.T) {
@@ -115,6 +121,10 @@ func TestValoresInvalidos(t *testing.T) {
 		{"tasa_con_tres_decimales", "FACTORING_TASA_DESCUENTO", "2.125"},
 		{"tasa_con_exponente", "FACTORING_TASA_DESCUENTO", "2e0"},
 		{"tasa_con_porcentaje", "FACTORING_TASA_DESCUENTO", "2%"},
+		{"concentracion_cero", "FACTORING_CONCENTRACION_MAXIMA", "0"},
+		{"concentracion_sobre_100", "FACTORING_CONCENTRACION_MAXIMA", "100.01"},
+		{"concentracion_con_tres_decimales", "FACTORING_CONCENTRACION_MAXIMA", "30.125"},
+		{"exigir_acuse_no_booleano", "FACTORING_EXIGIR_ACUSE", "a veces"},
 		{"zona_horaria_desconocida", "FACTORING_TIMEZONE", "Mars/Base"},
 		{"direccion_sin_dos_puntos", "FACTORING_HTTP_ADDR", "8080"},
 		{"direccion_sin_puerto", "FACTORING_HTTP_ADDR", "localhost:"},

@@ -3,12 +3,14 @@ package database
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/cliente"
+	"github.com/banpro/factoring/ent/deudor"
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
@@ -19,10 +21,10 @@ import (
 )
 
 // LockSet names the rows one mutation decides on. Its fields are the global
-// lock order: the cliente, then the operación, then the facturas by id.
-// Every mutation takes its locks through Lock, so two mutations that meet
-// on a row always take the rows they share in the same order: they
-// serialize instead of deadlocking.
+// lock order: the cliente, then the deudores by id, then the operación, then
+// the facturas by id. Every mutation takes its locks through Lock, so two
+// mutations that meet on a row always take the rows they share in the same
+// order: they serialize instead of deadlocking.
 type LockSet struct {
 	// ClienteID names the cliente to lock; nil locks none.
 	ClienteID *int
@@ -31,6 +33,14 @@ type LockSet struct {
 	// the cliente comes first in the order (an operación never changes
 	// cliente).
 	ClienteDeOperacion bool
+	// DeudorIDs names deudores to lock by id, in any order.
+	DeudorIDs []int
+	// DeudoresDeFacturas locks, besides DeudorIDs, the deudores of the
+	// facturas that FacturaIDs and Facturas name: which ones they are is
+	// read before anything below them is locked, as the deudores come
+	// before the operación and the facturas in the order (a factura never
+	// changes deudor).
+	DeudoresDeFacturas bool
 	// OperacionID names the operación to lock; nil locks none.
 	OperacionID *int
 	// FacturaIDs names facturas to lock by id, in any order.
@@ -50,6 +60,7 @@ type LockSet struct {
 // transaction can change them until this one ends.
 type Locked struct {
 	Cliente   *ent.Cliente   // nil when the set named none
+	Deudores  []*ent.Deudor  // in id order; the ones that exist
 	Operacion *ent.Operacion // nil when the set named none
 	Facturas  []*ent.Factura // in id order; the ones that exist
 	Webhook   *ent.Webhook   // nil when the set named none
@@ -87,6 +98,28 @@ func (d *DB) Lock(ctx context.Context, tx *ent.Tx, set LockSet) (Locked, error) 
 			return l, fmt.Errorf("bloquear cliente %d: %w", *clienteID, err)
 		}
 	}
+	var where []predicate.Factura
+	if len(set.FacturaIDs) > 0 {
+		where = append(where, factura.IDIn(set.FacturaIDs...))
+	}
+	if set.Facturas != nil {
+		where = append(where, set.Facturas)
+	}
+	deudorIDs := set.DeudorIDs
+	if set.DeudoresDeFacturas && len(where) > 0 {
+		ids, err := tx.Factura.Query().Where(where...).Unique(true).Select(factura.FieldDeudorID).Ints(ctx)
+		if err != nil {
+			return l, fmt.Errorf("leer los deudores de las facturas: %w", err)
+		}
+		deudorIDs = append(slices.Clone(deudorIDs), ids...)
+	}
+	if len(deudorIDs) > 0 {
+		// ORDER BY id, as for the facturas below.
+		q := tx.Deudor.Query().Where(deudor.IDIn(deudorIDs...)).Order(ent.Asc(deudor.FieldID))
+		if l.Deudores, err = forUpdate(d.Dialect, q).All(ctx); err != nil {
+			return l, fmt.Errorf("bloquear deudores: %w", err)
+		}
+	}
 	if set.OperacionID != nil {
 		l.Operacion, err = forUpdate(d.Dialect, tx.Operacion.Query().Where(operacion.ID(*set.OperacionID))).Only(ctx)
 		if ent.IsNotFound(err) {
@@ -95,13 +128,6 @@ func (d *DB) Lock(ctx context.Context, tx *ent.Tx, set LockSet) (Locked, error) 
 		if err != nil {
 			return l, fmt.Errorf("bloquear operación %d: %w", *set.OperacionID, err)
 		}
-	}
-	var where []predicate.Factura
-	if len(set.FacturaIDs) > 0 {
-		where = append(where, factura.IDIn(set.FacturaIDs...))
-	}
-	if set.Facturas != nil {
-		where = append(where, set.Facturas)
 	}
 	if len(where) > 0 {
 		// ORDER BY id: PostgreSQL locks the rows in the order it returns

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
+	"github.com/banpro/factoring/ent/deudor"
 	entmigrate "github.com/banpro/factoring/ent/migrate"
 	"github.com/banpro/factoring/ent/migrate/migrations"
 	"github.com/banpro/factoring/internal/database"
@@ -292,7 +293,7 @@ func TestMigratedSchema(t *testing.T) {
 			c := mustCrearCliente(t, db.Client, "76.086.428-5", "1000000", "1000000")
 			assert.Equal(t, 1, c.ID)
 
-			f, err := nuevaFactura(db.Client, c.ID, "F-1", "500000").Save(ctx)
+			f, err := nuevaFactura(t, db.Client, c.ID, "F-1", "500000").Save(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, 4294967297, f.ID)
 			assert.Equal(t, firstID(entmigrate.FacturasTable), f.ID)
@@ -310,6 +311,9 @@ func TestMigratedSchema(t *testing.T) {
 				SetActor("test").SetDetalle(map[string]any{}).Save(ctx)
 			require.NoError(t, err)
 			assert.Equal(t, firstID(entmigrate.OperacionEventosTable), e.ID)
+
+			assert.Equal(t, firstID(entmigrate.DeudoresTable), f.DeudorID)
+			assert.Equal(t, 292057776129, f.DeudorID, "deudores take the range 68·2^32")
 		})
 	})
 
@@ -326,12 +330,21 @@ func TestMigratedSchema(t *testing.T) {
 
 			c := mustCrearCliente(t, db.Client, "76.086.428-5", "1000", "1000")
 			for _, monto := range []string{"0", "-1"} {
-				_, err = nuevaFactura(db.Client, c.ID, "F-"+monto, monto).Save(ctx)
+				_, err = nuevaFactura(t, db.Client, c.ID, "F-"+monto, monto).Save(ctx)
 				requireConstraint(t, err, "facturas_monto_total_positivo")
 			}
-			_, err = nuevaFactura(db.Client, c.ID, "F-1", "10").
+			_, err = nuevaFactura(t, db.Client, c.ID, "F-1", "10").
 				SetFechaVencimiento(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).Save(ctx)
 			requireConstraint(t, err, "facturas_vencimiento_tras_emision")
+			_, err = nuevaFactura(t, db.Client, c.ID, "F-1", "10").
+				SetFechaRecepcion(time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)).Save(ctx)
+			requireConstraint(t, err, "facturas_recepcion_desde_emision")
+			_, err = nuevoCliente(db.Client, "76.086.428-5", "1000", "1000").SetConcentracionMaxima(testkit.Dec("100.01")).Save(ctx)
+			requireConstraint(t, err, "clientes_concentracion_en_rango")
+			now := time.Now()
+			_, err = db.Client.Deudor.Create().SetRut("77.777.777-7").SetRazonSocial("Deudor Dos").
+				SetLineaExposicion(testkit.Dec("-0.01")).SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
+			requireConstraint(t, err, "deudores_linea_exposicion_no_negativa")
 		})
 	})
 
@@ -345,9 +358,9 @@ func TestMigratedSchema(t *testing.T) {
 			require.Error(t, err)
 			assert.True(t, ent.IsConstraintError(err), "%v", err)
 
-			_, err = nuevaFactura(db.Client, c.ID, "F-1", "10").Save(ctx)
+			_, err = nuevaFactura(t, db.Client, c.ID, "F-1", "10").Save(ctx)
 			require.NoError(t, err)
-			_, err = nuevaFactura(db.Client, c.ID, "F-1", "10").Save(ctx)
+			_, err = nuevaFactura(t, db.Client, c.ID, "F-1", "10").Save(ctx)
 			require.Error(t, err)
 			assert.True(t, ent.IsConstraintError(err), "%v", err)
 		})
@@ -401,13 +414,31 @@ func mustCrearCliente(t *testing.T, c *ent.Client, rut, linea, disponible string
 	return cl
 }
 
-func nuevaFactura(c *ent.Client, clienteID int, numero, monto string) *ent.FacturaCreate {
+func nuevaFactura(t *testing.T, c *ent.Client, clienteID int, numero, monto string) *ent.FacturaCreate {
+	t.Helper()
 	now := time.Now()
+	emision := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return c.Factura.Create().SetClienteID(clienteID).SetNumeroFactura(numero).
+		SetDeudorID(deudorDePrueba(t, c).ID).
 		SetRutDeudor("76.543.210-3").SetRazonSocialDeudor("Deudor SA").SetMontoTotal(testkit.Dec(monto)).
-		SetFechaEmision(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).
+		SetFechaEmision(emision).SetFechaRecepcion(emision).
 		SetFechaVencimiento(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)).
 		SetCreadoEn(now).SetActualizadoEn(now)
+}
+
+// deudorDePrueba is the deudor of nuevaFactura's facturas, created the
+// first time.
+func deudorDePrueba(t *testing.T, c *ent.Client) *ent.Deudor {
+	t.Helper()
+	ctx := context.Background()
+	d, err := c.Deudor.Query().Where(deudor.Rut("76.543.210-3")).Only(ctx)
+	if ent.IsNotFound(err) {
+		now := time.Now()
+		d, err = c.Deudor.Create().SetRut("76.543.210-3").SetRazonSocial("Deudor SA").
+			SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
+	}
+	require.NoError(t, err)
+	return d
 }
 
 // requireConstraint requires err to be ent's constraint error naming the

@@ -104,9 +104,24 @@ const (
 	sqliteLocked = 6
 )
 
+// carrera is an error marked as lost contention by Carrera.
+type carrera struct{ err error }
+
+func (c carrera) Error() string { return c.err.Error() }
+func (c carrera) Unwrap() error { return c.err }
+
+// Carrera marks err as lost contention, so that WithTx runs the transaction
+// again: for a row that two transactions create on first sight at once (a
+// deudor by its RUT), where the loser's unique violation means "someone
+// else just created it" and its retry finds the row.
+func Carrera(err error) error { return carrera{err} }
+
 // IsContention reports whether err means the transaction lost to another
 // one and may succeed if run again.
 func IsContention(err error) bool {
+	if errors.As(err, new(carrera)) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "40001" || pgErr.Code == "40P01" // serialization_failure, deadlock_detected

@@ -14,6 +14,7 @@ const (
 	EntidadCliente   Entidad = "CLIENTE"
 	EntidadFactura   Entidad = "FACTURA"
 	EntidadOperacion Entidad = "OPERACION"
+	EntidadDeudor    Entidad = "DEUDOR"
 )
 
 // TipoAuditoria is the kind of an audit entry (docs/dominio.md, "Audit
@@ -30,7 +31,9 @@ const (
 	AudClienteSuspendido     TipoAuditoria = "CLIENTE_SUSPENDIDO"
 	AudClienteBloqueado      TipoAuditoria = "CLIENTE_BLOQUEADO"
 	AudClienteLineaAjustada  TipoAuditoria = "CLIENTE_LINEA_AJUSTADA"
+	AudClienteConcentracion  TipoAuditoria = "CLIENTE_CONCENTRACION_FIJADA"
 	AudFacturaRegistrada     TipoAuditoria = "FACTURA_REGISTRADA"
+	AudFacturaAcuse          TipoAuditoria = "FACTURA_ACUSE_REGISTRADO"
 	AudFacturaPagada         TipoAuditoria = "FACTURA_PAGADA"
 	AudFacturaAnulada        TipoAuditoria = "FACTURA_ANULADA"
 	AudFacturaVencida        TipoAuditoria = "FACTURA_VENCIDA"
@@ -39,14 +42,21 @@ const (
 	AudOperacionRechazada    TipoAuditoria = "OPERACION_RECHAZADA"
 	AudOperacionDesembolsada TipoAuditoria = "OPERACION_DESEMBOLSADA"
 	AudOperacionFinalizada   TipoAuditoria = "OPERACION_FINALIZADA"
+	AudDeudorCreado          TipoAuditoria = "DEUDOR_CREADO"
+	AudDeudorActualizado     TipoAuditoria = "DEUDOR_ACTUALIZADO"
+	AudDeudorLineaFijada     TipoAuditoria = "DEUDOR_LINEA_FIJADA"
+	AudDeudorBloqueado       TipoAuditoria = "DEUDOR_BLOQUEADO"
+	AudDeudorActivado        TipoAuditoria = "DEUDOR_ACTIVADO"
 )
 
 var (
-	entidadValues       = []string{"CLIENTE", "FACTURA", "OPERACION"}
+	entidadValues       = []string{"CLIENTE", "FACTURA", "OPERACION", "DEUDOR"}
 	tipoAuditoriaValues = []string{
 		"CLIENTE_CREADO", "CLIENTE_ACTUALIZADO", "CLIENTE_ACTIVADO", "CLIENTE_SUSPENDIDO", "CLIENTE_BLOQUEADO", "CLIENTE_LINEA_AJUSTADA",
-		"FACTURA_REGISTRADA", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA",
+		"CLIENTE_CONCENTRACION_FIJADA",
+		"FACTURA_REGISTRADA", "FACTURA_ACUSE_REGISTRADO", "FACTURA_PAGADA", "FACTURA_ANULADA", "FACTURA_VENCIDA",
 		"OPERACION_CREADA", "OPERACION_APROBADA", "OPERACION_RECHAZADA", "OPERACION_DESEMBOLSADA", "OPERACION_FINALIZADA",
+		"DEUDOR_CREADO", "DEUDOR_ACTUALIZADO", "DEUDOR_LINEA_FIJADA", "DEUDOR_BLOQUEADO", "DEUDOR_ACTIVADO",
 	}
 )
 
@@ -107,6 +117,10 @@ var auditoriaDeAccion = map[Accion]TipoAuditoria{
 	RechazarOperacion:    AudOperacionRechazada,
 	DesembolsarOperacion: AudOperacionDesembolsada,
 	FinalizarOperacion:   AudOperacionFinalizada,
+	BloquearDeudor:       AudDeudorBloqueado,
+	ActivarDeudor:        AudDeudorActivado,
+	AceptarFactura:       AudFacturaAcuse,
+	ReclamarFactura:      AudFacturaAcuse,
 }
 
 // AuditoriaDeAccion is the kind of audit entry that records action a.

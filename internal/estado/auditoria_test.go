@@ -21,7 +21,11 @@ func TestTiposDeAuditoria(t *testing.T) {
 		"factura.anulada": estado.EntidadFactura, "factura.vencida": estado.EntidadFactura,
 		"operacion.creada": estado.EntidadOperacion, "operacion.aprobada": estado.EntidadOperacion,
 		"operacion.rechazada": estado.EntidadOperacion, "operacion.desembolsada": estado.EntidadOperacion,
-		"operacion.finalizada": estado.EntidadOperacion,
+		"operacion.finalizada":         estado.EntidadOperacion,
+		"cliente.concentracion_fijada": estado.EntidadCliente, "factura.acuse_registrado": estado.EntidadFactura,
+		"deudor.creado": estado.EntidadDeudor, "deudor.actualizado": estado.EntidadDeudor,
+		"deudor.linea_fijada": estado.EntidadDeudor, "deudor.bloqueado": estado.EntidadDeudor,
+		"deudor.activado": estado.EntidadDeudor,
 	}
 	got := map[string]estado.Entidad{}
 	for _, v := range estado.TipoAuditoria("").Values() {
@@ -41,6 +45,12 @@ func TestAuditoriaDeLasAcciones(t *testing.T) {
 	}
 	for _, a := range estado.Operaciones.Acciones() {
 		assert.Equal(t, estado.EntidadOperacion, estado.AuditoriaDeAccion(a).Entidad(), a)
+	}
+	for _, a := range estado.Deudores.Acciones() {
+		assert.Equal(t, estado.EntidadDeudor, estado.AuditoriaDeAccion(a).Entidad(), a)
+	}
+	for _, a := range estado.Acuses.Acciones() {
+		assert.Equal(t, estado.AudFacturaAcuse, estado.AuditoriaDeAccion(a), a)
 	}
 	for _, a := range []estado.Accion{estado.PagarFactura, estado.AnularFactura, estado.VencerFactura} {
 		assert.Equal(t, estado.EntidadFactura, estado.AuditoriaDeAccion(a).Entidad(), a)

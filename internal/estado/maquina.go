@@ -28,6 +28,13 @@ const (
 	RechazarOperacion    Accion = "rechazarOperacion"
 	DesembolsarOperacion Accion = "desembolsarOperacion"
 	FinalizarOperacion   Accion = "finalizarOperacion"
+
+	BloquearDeudor Accion = "bloquearDeudor"
+	ActivarDeudor  Accion = "activarDeudor"
+
+	// The two acuses registrarAcuseFactura records.
+	AceptarFactura  Accion = "registrarAcuseFactura(ACEPTADA)"
+	ReclamarFactura Accion = "registrarAcuseFactura(RECLAMADA)"
 )
 
 // Transicion is what an action allows: the states it may start from and
@@ -76,6 +83,38 @@ var Operaciones = Maquina[Operacion]{
 		DesembolsarOperacion: {Desde: []Operacion{OperacionAprobada}, Hacia: OperacionDesembolsada},
 		FinalizarOperacion:   {Desde: []Operacion{OperacionAprobada, OperacionDesembolsada}, Hacia: OperacionFinalizada},
 	},
+}
+
+// Deudores is the deudor's state machine (it is created ACTIVO, on first
+// sight of its RUT in registrarFactura).
+var Deudores = Maquina[Deudor]{
+	entidad: "el deudor",
+	transiciones: map[Accion]Transicion[Deudor]{
+		BloquearDeudor: {Desde: []Deudor{DeudorActivo}, Hacia: DeudorBloqueado},
+		ActivarDeudor:  {Desde: []Deudor{DeudorBloqueado}, Hacia: DeudorActivo},
+	},
+}
+
+// Acuses is the machine of a factura's acuse de recibo: the deudor accepts
+// it or claims against it once, from PENDIENTE; both are final, so a claim
+// after an acceptance (or the other way round) is a CONFLICT.
+var Acuses = Maquina[Acuse]{
+	entidad: "el acuse de la factura",
+	transiciones: map[Accion]Transicion[Acuse]{
+		AceptarFactura:  {Desde: []Acuse{AcusePendiente}, Hacia: AcuseAceptada},
+		ReclamarFactura: {Desde: []Acuse{AcusePendiente}, Hacia: AcuseReclamada},
+	},
+}
+
+// AccionDeAcuse is the action that records an acuse of state e; false for
+// PENDIENTE, which no action leads to.
+func AccionDeAcuse(e Acuse) (Accion, bool) {
+	for a, t := range Acuses.transiciones {
+		if t.Hacia == e {
+			return a, true
+		}
+	}
+	return "", false
 }
 
 // OperacionActiva reports whether an operación in state e is still open:

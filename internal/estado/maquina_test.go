@@ -100,12 +100,43 @@ func TestMaquinaOperaciones(t *testing.T) {
 	})
 }
 
+func TestMaquinaDeudores(t *testing.T) {
+	all := []estado.Deudor{estado.DeudorActivo, estado.DeudorBloqueado}
+	checkMachine(t, estado.Deudores, all, pairs[estado.Deudor]{
+		estado.BloquearDeudor: {estado.DeudorActivo: estado.DeudorBloqueado},
+		estado.ActivarDeudor:  {estado.DeudorBloqueado: estado.DeudorActivo},
+	})
+}
+
+// TestMaquinaAcuses: the deudor accepts or claims once, from PENDIENTE; a
+// claim after an acceptance (and the other way round) is a CONFLICT.
+func TestMaquinaAcuses(t *testing.T) {
+	all := []estado.Acuse{estado.AcusePendiente, estado.AcuseAceptada, estado.AcuseReclamada}
+	checkMachine(t, estado.Acuses, all, pairs[estado.Acuse]{
+		estado.AceptarFactura:  {estado.AcusePendiente: estado.AcuseAceptada},
+		estado.ReclamarFactura: {estado.AcusePendiente: estado.AcuseReclamada},
+	})
+	for e, want := range map[estado.Acuse]estado.Accion{estado.AcuseAceptada: estado.AceptarFactura, estado.AcuseReclamada: estado.ReclamarFactura} {
+		a, ok := estado.AccionDeAcuse(e)
+		assert.True(t, ok)
+		assert.Equal(t, want, a)
+	}
+	_, ok := estado.AccionDeAcuse(estado.AcusePendiente)
+	assert.False(t, ok, "no action leads back to PENDIENTE")
+}
+
 func TestValoresCoincidenConConstantes(t *testing.T) {
 	assert.Equal(t, []string{"PENDIENTE", "ACTIVO", "SUSPENDIDO", "BLOQUEADO"}, estado.Cliente("").Values())
 	var e estado.Operacion
 	require.NoError(t, e.UnmarshalGQL("APROBADA"))
 	assert.Equal(t, estado.OperacionAprobada, e)
 	assert.Error(t, e.UnmarshalGQL("aprobada"))
+	assert.Equal(t, []string{"ACTIVO", "BLOQUEADO"}, estado.Deudor("").Values())
+	assert.Equal(t, []string{"PENDIENTE", "ACEPTADA", "RECLAMADA"}, estado.Acuse("").Values())
+	var a estado.Acuse
+	require.NoError(t, a.UnmarshalGQL("RECLAMADA"))
+	assert.Equal(t, estado.AcuseReclamada, a)
+	assert.Error(t, a.UnmarshalGQL("TACITA"))
 }
 
 // TestDesde ensures that the from-states other packages query by (the

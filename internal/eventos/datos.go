@@ -31,6 +31,9 @@ func Cliente(tipo Tipo, c *ent.Cliente, extra map[string]any, fecha time.Time) E
 	if c.MotivoEstado != nil {
 		d["motivo_estado"] = *c.MotivoEstado
 	}
+	if c.ConcentracionMaxima != nil {
+		d["concentracion_maxima"] = money.String(*c.ConcentracionMaxima)
+	}
 	for k, v := range extra {
 		d[k] = v
 	}
@@ -43,15 +46,21 @@ func Factura(tipo Tipo, f *ent.Factura, fecha time.Time) Event {
 		"factura_id":          gid.Encode(f.ID),
 		"cliente_id":          gid.Encode(f.ClienteID),
 		"numero_factura":      f.NumeroFactura,
+		"deudor_id":           gid.Encode(f.DeudorID),
 		"rut_deudor":          f.RutDeudor,
 		"razon_social_deudor": f.RazonSocialDeudor,
 		"monto_total":         money.String(f.MontoTotal),
 		"fecha_emision":       f.FechaEmision.Format(time.DateOnly),
 		"fecha_vencimiento":   f.FechaVencimiento.Format(time.DateOnly),
+		"fecha_recepcion":     f.FechaRecepcion.Format(time.DateOnly),
 		"estado":              string(f.Estado),
+		"estado_acuse":        string(f.EstadoAcuse),
 	}
 	if f.MotivoAnulacion != nil {
 		d["motivo_anulacion"] = *f.MotivoAnulacion
+	}
+	if f.MotivoAcuse != nil {
+		d["motivo_acuse"] = *f.MotivoAcuse
 	}
 	return Event{Tipo: tipo, Sujeto: gid.Encode(f.ID), Datos: d, Fecha: fecha}
 }
@@ -76,4 +85,23 @@ func Operacion(tipo Tipo, op *ent.Operacion, facturaIDs []int, fecha time.Time) 
 		d["motivo_rechazo"] = *op.MotivoRechazo
 	}
 	return Event{Tipo: tipo, Sujeto: gid.Encode(op.ID), Datos: d, Fecha: fecha}
+}
+
+// Deudor is the event tipo about d.
+func Deudor(tipo Tipo, d *ent.Deudor, fecha time.Time) Event {
+	datos := map[string]any{
+		"deudor_id":    gid.Encode(d.ID),
+		"rut":          d.Rut,
+		"razon_social": d.RazonSocial,
+		"estado":       string(d.Estado),
+		// null: no limit.
+		"linea_exposicion": nil,
+	}
+	if d.LineaExposicion != nil {
+		datos["linea_exposicion"] = money.String(*d.LineaExposicion)
+	}
+	if d.MotivoEstado != nil {
+		datos["motivo_estado"] = *d.MotivoEstado
+	}
+	return Event{Tipo: tipo, Sujeto: gid.Encode(d.ID), Datos: datos, Fecha: fecha}
 }

@@ -38,24 +38,37 @@ const (
 	ClienteSuspendido    Tipo = "cliente.suspendido"
 	ClienteBloqueado     Tipo = "cliente.bloqueado"
 	ClienteLineaAjustada Tipo = "cliente.linea_ajustada"
+	// ClienteConcentracionFijada: its concentracionMaxima changed.
+	ClienteConcentracionFijada Tipo = "cliente.concentracion_fijada"
 
 	FacturaRegistrada Tipo = "factura.registrada"
-	FacturaPagada     Tipo = "factura.pagada"
-	FacturaAnulada    Tipo = "factura.anulada"
-	FacturaVencida    Tipo = "factura.vencida"
+	// FacturaAcuseRegistrado: its deudor accepted it or claimed against it.
+	FacturaAcuseRegistrado Tipo = "factura.acuse_registrado"
+	FacturaPagada          Tipo = "factura.pagada"
+	FacturaAnulada         Tipo = "factura.anulada"
+	FacturaVencida         Tipo = "factura.vencida"
 
 	OperacionCreada       Tipo = "operacion.creada"
 	OperacionAprobada     Tipo = "operacion.aprobada"
 	OperacionRechazada    Tipo = "operacion.rechazada"
 	OperacionDesembolsada Tipo = "operacion.desembolsada"
 	OperacionFinalizada   Tipo = "operacion.finalizada"
+
+	DeudorCreado      Tipo = "deudor.creado"
+	DeudorActualizado Tipo = "deudor.actualizado"
+	// DeudorLineaFijada: its lineaExposicion was set or removed.
+	DeudorLineaFijada Tipo = "deudor.linea_fijada"
+	DeudorBloqueado   Tipo = "deudor.bloqueado"
+	DeudorActivado    Tipo = "deudor.activado"
 )
 
 // Todos is the catalogue in a stable order.
 var Todos = []Tipo{
 	ClienteCreado, ClienteActualizado, ClienteActivado, ClienteSuspendido, ClienteBloqueado, ClienteLineaAjustada,
-	FacturaRegistrada, FacturaPagada, FacturaAnulada, FacturaVencida,
+	ClienteConcentracionFijada,
+	FacturaRegistrada, FacturaAcuseRegistrado, FacturaPagada, FacturaAnulada, FacturaVencida,
 	OperacionCreada, OperacionAprobada, OperacionRechazada, OperacionDesembolsada, OperacionFinalizada,
+	DeudorCreado, DeudorActualizado, DeudorLineaFijada, DeudorBloqueado, DeudorActivado,
 }
 
 // Comodin subscribes a webhook to every type.

@@ -13,6 +13,7 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/outboxevento"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/requestid"
@@ -91,6 +92,19 @@ func TestEnqueueRechazaTipoDesconocido(t *testing.T) {
 		return eventos.Enqueue(ctx, tx, eventos.Event{Tipo: eventos.ClienteCreado})
 	})
 	assert.ErrorContains(t, err, "sin sujeto")
-	assert.Len(t, eventos.Todos, 15)
+	assert.Len(t, eventos.Todos, 22)
 	assert.True(t, eventos.Valido("cliente.linea_ajustada"))
+}
+
+// TestCatalogoDeLaAuditoria: the catalogue is exactly the types the audit
+// tipos map to, one to one (every audited change has its event type, and
+// there is no type no change announces).
+func TestCatalogoDeLaAuditoria(t *testing.T) {
+	var want []eventos.Tipo
+	for _, v := range estado.TipoAuditoria("").Values() {
+		want = append(want, eventos.Tipo(estado.TipoAuditoria(v).TipoIntegracion()))
+	}
+	assert.ElementsMatch(t, want, eventos.Todos)
+	assert.True(t, eventos.Valido("deudor.linea_fijada"))
+	assert.True(t, eventos.Valido("factura.acuse_registrado"))
 }

@@ -1,7 +1,9 @@
-// Package facturas holds the rules of the Factura: registration, the
-// actions a user takes on one invoice (paying it, voiding it) and the
-// overdue job. Holding, releasing and ceding invoices belong to the
-// operaciones that do it; they move the invoices with Aplicar.
+// Package facturas holds the rules of the Factura: registration (which
+// links it to its deudor), the actions a user takes on one invoice (paying
+// it, voiding it, recording its deudor's acuse de recibo), whether it can
+// be ceded (Impedimento) and the overdue job. Holding, releasing and ceding
+// invoices belong to the operaciones that do it; they move the invoices
+// with Aplicar.
 package facturas
 
 import (
@@ -18,8 +20,10 @@ import (
 	"github.com/banpro/factoring/internal/auditoria"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
+	"github.com/banpro/factoring/internal/requestid"
 	"github.com/banpro/factoring/internal/validate"
 )
 
@@ -63,27 +67,39 @@ type RegistrarInput struct {
 	MontoTotal        decimal.Decimal
 	FechaEmision      time.Time
 	FechaVencimiento  time.Time
+	// FechaRecepcion is when the deudor received it; nil: its FechaEmision.
+	FechaRecepcion *time.Time
 }
 
-// Registrar records a cliente's invoice, DISPONIBLE.
+// Registrar records a cliente's invoice, DISPONIBLE, with its acuse de
+// recibo PENDIENTE, linked to the deudor of its rutDeudor: the existing one,
+// or a new one (ACTIVO, without a limit, named as the invoice names it, with
+// its own DEUDOR_CREADO entry) the first time the RUT is seen.
 //
 // Errors: VALIDATION_ERROR (numeroFactura, rutDeudor, razonSocialDeudor,
 // montoTotal > 0, fechaEmision from 2000-01-01 to today, fechaVencimiento
-// after fechaEmision and at most 5 years after it, rutDeudor other than the
-// cliente's, clienteId of a BLOQUEADO cliente); NOT_FOUND when the cliente
-// does not exist; CONFLICT on numeroFactura when the cliente already has an
-// invoice with that number.
+// after fechaEmision and at most 5 years after it, fechaRecepcion from
+// fechaEmision to today, rutDeudor other than the cliente's, clienteId of a
+// BLOQUEADO cliente); NOT_FOUND when the cliente does not exist; CONFLICT on
+// numeroFactura when the cliente already has an invoice with that number.
 func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factura, error) {
 	v := validate.Errors{}
 	numero := v.Text("numeroFactura", in.NumeroFactura, 1, maxNumero)
 	rutDeudor := v.RUT("rutDeudor", in.RutDeudor)
 	razonSocial := v.Text("razonSocialDeudor", in.RazonSocialDeudor, 1, maxRazonSocial)
 	v.Positive("montoTotal", in.MontoTotal)
-	checkFechas(v, in.FechaEmision, in.FechaVencimiento, clock.Today(s.clock.Now(), s.zone))
+	hoy := clock.Today(s.clock.Now(), s.zone)
+	checkFechas(v, in.FechaEmision, in.FechaVencimiento, hoy)
+	recepcion := in.FechaEmision
+	if in.FechaRecepcion != nil {
+		recepcion = *in.FechaRecepcion
+		checkRecepcion(v, in.FechaEmision, recepcion, hoy)
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	duplicate := apperror.ConflictOn("numeroFactura", fmt.Sprintf("El cliente ya tiene una factura número %s.", numero))
+	ctx = requestid.Ensure(ctx) // one request id for the deudor's entry and the factura's
 
 	var created *ent.Factura
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
@@ -106,15 +122,22 @@ func (s *Service) Registrar(ctx context.Context, in RegistrarInput) (*ent.Factur
 		if exists {
 			return duplicate
 		}
+		d, err := deudores.DeOFactura(ctx, tx, rutDeudor, razonSocial, now)
+		if err != nil {
+			return err
+		}
 		created, err = tx.Factura.Create().
 			SetClienteID(c.ID).
 			SetNumeroFactura(numero).
+			SetDeudorID(d.ID).
 			SetRutDeudor(rutDeudor).
 			SetRazonSocialDeudor(razonSocial).
 			SetMontoTotal(in.MontoTotal).
 			SetFechaEmision(in.FechaEmision).
 			SetFechaVencimiento(in.FechaVencimiento).
+			SetFechaRecepcion(recepcion).
 			SetEstado(estado.FacturaDisponible).
+			SetEstadoAcuse(estado.AcusePendiente).
 			SetCreadoEn(now).
 			SetActualizadoEn(now).
 			Save(ctx)
@@ -150,6 +173,18 @@ func checkFechas(v validate.Errors, emision, vencimiento, hoy time.Time) {
 	case vencimiento.After(limite):
 		v.Add("fechaVencimiento", "No puede ser más de %d años posterior a la fecha de emisión (a más tardar el %s).",
 			MaxAniosVencimiento, limite.Format(layout))
+	}
+}
+
+// checkRecepcion records what is wrong with an invoice's reception date:
+// the deudor receives it from its issue to today.
+func checkRecepcion(v validate.Errors, emision, recepcion, hoy time.Time) {
+	const layout = "2006-01-02"
+	switch {
+	case recepcion.Before(emision):
+		v.Add("fechaRecepcion", "No puede ser anterior a la fecha de emisión (%s).", emision.Format(layout))
+	case recepcion.After(hoy):
+		v.Add("fechaRecepcion", "No puede ser posterior a hoy (%s).", hoy.Format(layout))
 	}
 }
 

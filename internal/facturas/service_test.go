@@ -107,6 +107,30 @@ func TestRegistrar(t *testing.T) {
 			require.NoError(t, registrar(hoy, hoy.AddDate(0, 0, 30)))
 		})
 
+		t.Run("fecha_recepcion", func(t *testing.T) {
+			// Ensure that the reception defaults to the issue and may be any
+			// day from the issue to today, and that the acuse starts
+			// PENDIENTE.
+			in := testkit.FacturaInput(c.ID, "10.00", testkit.Vence(30))
+			f, err := svc.Registrar(ctx, in)
+			require.NoError(t, err)
+			assert.True(t, f.FechaRecepcion.Equal(in.FechaEmision), "defaults to fechaEmision")
+			assert.Equal(t, estado.AcusePendiente, f.EstadoAcuse)
+			for _, r := range []time.Time{in.FechaEmision, testkit.HoyFecha} {
+				in := testkit.FacturaInput(c.ID, "10.00", testkit.Vence(30))
+				in.FechaRecepcion = &r
+				f, err := svc.Registrar(ctx, in)
+				require.NoError(t, err)
+				assert.True(t, env.Factura(t, f.ID).FechaRecepcion.Equal(r))
+			}
+			for _, r := range []time.Time{in.FechaEmision.AddDate(0, 0, -1), testkit.HoyFecha.AddDate(0, 0, 1)} {
+				in := testkit.FacturaInput(c.ID, "10.00", testkit.Vence(30))
+				in.FechaRecepcion = &r
+				_, err := svc.Registrar(ctx, in)
+				testkit.RequireCode(t, err, apperror.Validation, "fechaRecepcion")
+			}
+		})
+
 		t.Run("rut_deudor_valido", func(t *testing.T) {
 			for _, bad := range []string{"", "12.345.678-9", "no-rut", "1.234-5"} {
 				in := testkit.FacturaInput(c.ID, "1000", testkit.Vence(30))
@@ -318,6 +342,45 @@ func TestAnular(t *testing.T) {
 			_, err := env.Svc.Facturas.Anular(ctx, 1<<32+999_999, nil)
 			testkit.RequireCode(t, err, apperror.NotFound)
 		})
+		testkit.RequireVerificado(t, db)
+	})
+}
+
+// TestRegistrarAcuse: the deudor's acuse is recorded once, from PENDIENTE:
+// ACEPTADA (with an optional motivo) or RECLAMADA (with a required one, and
+// only within 8 días corridos of the reception); the factura's own state
+// does not move. (Which facturas can then be ceded: operaciones TestAcuse.)
+func TestRegistrarAcuse(t *testing.T) {
+	testkit.EachDB(t, func(t *testing.T, db *database.DB) {
+		env := testkit.NewEnv(t, db)
+		svc := env.Svc.Facturas
+		c := env.MustCrearClienteActivo(t, "1000000")
+		nueva := func() *ent.Factura {
+			in := testkit.FacturaInput(c.ID, "10.00", testkit.Vence(30))
+			in.FechaRecepcion = &testkit.HoyFecha
+			f, err := svc.Registrar(ctx, in)
+			require.NoError(t, err)
+			return f
+		}
+
+		f, err := svc.RegistrarAcuse(ctx, nueva().ID, estado.AcuseAceptada, nil)
+		require.NoError(t, err)
+		assert.Equal(t, estado.AcuseAceptada, f.EstadoAcuse)
+		assert.Nil(t, f.MotivoAcuse)
+		assert.Equal(t, estado.FacturaDisponible, f.Estado)
+
+		f, err = svc.RegistrarAcuse(ctx, nueva().ID, estado.AcuseReclamada, testkit.Ptr(" Precio distinto al pactado "))
+		require.NoError(t, err)
+		assert.Equal(t, estado.AcuseReclamada, f.EstadoAcuse)
+		assert.Equal(t, "Precio distinto al pactado", *f.MotivoAcuse)
+		_, err = svc.RegistrarAcuse(ctx, f.ID, estado.AcuseAceptada, nil)
+		e := testkit.RequireCode(t, err, apperror.Conflict)
+		assert.Contains(t, e.Message, "estado RECLAMADA")
+
+		_, err = svc.RegistrarAcuse(ctx, nueva().ID, estado.AcusePendiente, nil)
+		testkit.RequireCode(t, err, apperror.Validation, "estado")
+		_, err = svc.RegistrarAcuse(ctx, nueva().ID, estado.AcuseAceptada, testkit.Ptr(strings.Repeat("x", 501)))
+		testkit.RequireCode(t, err, apperror.Validation, "motivo")
 		testkit.RequireVerificado(t, db)
 	})
 }

@@ -27,6 +27,7 @@ var nodeTypes = []nodeType{
 	{"Cliente", rangeStart(migrate.ClientesTable)},
 	{"Factura", rangeStart(migrate.FacturasTable)},
 	{"Operacion", rangeStart(migrate.OperacionesTable)},
+	{"Deudor", rangeStart(migrate.DeudoresTable)},
 	{"OperacionEvento", rangeStart(migrate.OperacionEventosTable)},
 	{"Webhook", rangeStart(migrate.WebhooksTable)},
 	{"Entrega", rangeStart(migrate.EntregasTable)},

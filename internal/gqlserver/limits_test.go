@@ -692,6 +692,20 @@ const (
 	readmeRegistrar = `mutation Registrar($c: ID!) { registrarFactura(input: { clienteId: $c, numeroFactura: "N-0001",
   rutDeudor: "76.543.210-3", razonSocialDeudor: "Deudor Uno SpA", montoTotal: "450000.00",
   fechaEmision: "2026-11-20", fechaVencimiento: "2027-02-18" }) { id numeroFactura estado } }`
+	readmeRiesgo = `query Riesgo {
+  deudorPorRut(rut: "76.543.210-3") {
+    id razonSocial estado lineaExposicion exposicion
+    facturas(first: 10, where: { estadoIn: [CEDIDA, VENCIDA, EN_PROCESO] }) {
+      edges { node { numeroFactura montoTotal estado cliente { razonSocial concentracionMaxima } } }
+    }
+  }
+  deudores(first: 10, orderBy: { field: RAZON_SOCIAL, direction: ASC }) {
+    totalCount edges { node { rut razonSocial estado lineaExposicion exposicion } } }
+}`
+	readmeFijarLinea = `mutation FijarLinea($d: ID!) { fijarLineaExposicion(id: $d, lineaExposicion: "2500000") {
+  razonSocial lineaExposicion exposicion } }`
+	readmeAcuse = `mutation Acuse($f: ID!) { registrarAcuseFactura(id: $f, estado: ACEPTADA) {
+  numeroFactura fechaRecepcion estadoAcuse } }`
 	readmeCurl = `{ clientes(first: 5) { totalCount } }`
 )
 
@@ -703,12 +717,14 @@ const (
 	readmeIDFinalizada = "T3BlcmFjaW9uOjE"
 	readmeIDPendiente  = "T3BlcmFjaW9uOjU"
 	readmeIDNueva      = "T3BlcmFjaW9uOjY"
+	readmeIDDeudorUno  = "RGV1ZG9yOjI"
+	readmeIDF1105      = "RmFjdHVyYToxMg"
 )
 
 // readmeBlocks are the copies above, which must stay verbatim in README.md.
 var readmeBlocks = []string{readmeCartera, readmeOperacion, readmeFiltros, readmeEjemploCesion, readmeCrearOperacion,
 	readmeAprobar, readmeDesembolsar, readmePagar, readmeFinalizar, readmeRechazar, readmeCrearCliente, readmeActivar,
-	readmeRegistrar, readmeCurl}
+	readmeRegistrar, readmeRiesgo, readmeFijarLinea, readmeAcuse, readmeCurl}
 
 // TestLimitesConsultasDelREADME runs every GraphQL block of the README
 // under the default limits, over the demo data the README's examples are
@@ -772,6 +788,9 @@ func TestLimitesConsultasDelREADME(t *testing.T) {
 		id(run("crearCliente", readmeCrearCliente, nil), "crearCliente")
 		run("activarCliente", readmeActivar, map[string]any{"c": readmeIDNorte})
 		run("registrarFactura", readmeRegistrar, map[string]any{"c": readmeIDNorte})
+		run("Riesgo", readmeRiesgo, nil)
+		run("FijarLinea", readmeFijarLinea, map[string]any{"d": readmeIDDeudorUno})
+		run("Acuse", readmeAcuse, map[string]any{"f": readmeIDF1105})
 		run("curl", readmeCurl, nil)
 
 		assert.Equal(t, map[string]medida{
@@ -779,6 +798,9 @@ func TestLimitesConsultasDelREADME(t *testing.T) {
 			"crearCliente":     {2, 1},
 			"activarCliente":   {2, 1},
 			"registrarFactura": {2, 1},
+			"Riesgo":           {6, 31},
+			"FijarLinea":       {2, 1},
+			"Acuse":            {2, 1},
 			"crearOperacion":   {2, 1},
 			"aprobarOperacion": {3, 2},
 			"desembolsar":      {2, 1},

@@ -124,7 +124,7 @@ func TestDecideAprobar(t *testing.T) {
 			}
 			tc.setup(c, op, fs)
 
-			err := decideAprobar(c, op, fs, hoy)
+			err := decideAprobar(c, op, fs, hoy, riesgo{})
 			if tc.field == "" {
 				assert.Nil(t, err)
 				return
@@ -199,7 +199,7 @@ func TestDecideCrear(t *testing.T) {
 			if ids == nil {
 				ids = []int{f1, f2}
 			}
-			p, err := decideCrear(c, ids, tc.setup(c, fs), tc.holders, hoy, tasa)
+			p, err := decideCrear(c, ids, tc.setup(c, fs), tc.holders, hoy, tasa, riesgo{})
 			if tc.field != "" {
 				requireRefused(t, err, tc.field, tc.listed...)
 				return

@@ -3,11 +3,17 @@
 // desembolsar, finalizar), the credit line it takes and gives back, the
 // invoices it holds and cedes, and its append-only audit trail.
 //
+// Approval checks the risk limits too (docs/dominio.md, "Limits checked at
+// approval"): each deudor's lineaExposicion across every cliente, and the
+// cliente's concentracionMaxima on any one deudor; and neither creation nor
+// approval cedes a factura of a BLOQUEADO deudor, a RECLAMADA one, or (with
+// FACTORING_EXIGIR_ACUSE) one not yet accepted.
+//
 // Every mutation is one transaction of the same shape: read the clock
 // once, lock the rows it decides on (database.Lock, in the global order
-// cliente, operación, facturas by id, so that concurrent mutations
-// serialize instead of deadlocking), decide with a pure function of those
-// rows, write, and append its OperacionEvento and its audit entry
+// cliente, deudores, operación, facturas by id, so that concurrent
+// mutations serialize instead of deadlocking), decide with a pure function
+// of those rows, write, and append its OperacionEvento and its audit entry
 // (internal/auditoria) stamped with the same instant as the rows they
 // describe.
 package operaciones
@@ -30,8 +36,10 @@ import (
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/auditoria"
 	"github.com/banpro/factoring/internal/auth"
+	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/gid"
@@ -47,10 +55,12 @@ const maxMotivo = 500
 
 // Service runs the operación mutations.
 type Service struct {
-	db    *database.DB
-	clock clock.Clock
-	zone  *time.Location
-	tasa  decimal.Decimal
+	db            *database.DB
+	clock         clock.Clock
+	zone          *time.Location
+	tasa          decimal.Decimal
+	concentracion decimal.Decimal
+	exigirAcuse   bool
 }
 
 // Config is what the service needs besides the database.
@@ -60,11 +70,23 @@ type Config struct {
 	TimeZone *time.Location
 	// TasaDescuento is the configured discount rate, in percent.
 	TasaDescuento decimal.Decimal
+	// ConcentracionMaxima is the concentracionMaxima of the clientes
+	// nobody set one for, in percent (FACTORING_CONCENTRACION_MAXIMA);
+	// zero stands for 100.00, no cap.
+	ConcentracionMaxima decimal.Decimal
+	// ExigirAcuse cedes only facturas their deudor accepted, expressly or
+	// tacitly (FACTORING_EXIGIR_ACUSE).
+	ExigirAcuse bool
 }
 
 // NewService returns the operación service.
 func NewService(db *database.DB, cfg Config) *Service {
-	return &Service{db: db, clock: cfg.Clock, zone: cfg.TimeZone, tasa: cfg.TasaDescuento}
+	concentracion := cfg.ConcentracionMaxima
+	if concentracion.IsZero() {
+		concentracion = clientes.SinTope
+	}
+	return &Service{db: db, clock: cfg.Clock, zone: cfg.TimeZone, tasa: cfg.TasaDescuento,
+		concentracion: concentracion, exigirAcuse: cfg.ExigirAcuse}
 }
 
 // CrearInput is the input of Crear (GraphQL CrearOperacionInput).
@@ -82,8 +104,9 @@ type CrearInput struct {
 // VALIDATION_ERROR on facturaIds (empty, duplicated, more than 500);
 // NOT_FOUND when the cliente does not exist; VALIDATION_ERROR on clienteId
 // when it is not ACTIVO; VALIDATION_ERROR on facturaIds (missing, of another
-// cliente, not DISPONIBLE, overdue, a total that is not positive or does
-// not fit numeric(15,2), a discount above the total).
+// cliente, not DISPONIBLE, overdue, of a BLOQUEADO deudor, RECLAMADA or,
+// with FACTORING_EXIGIR_ACUSE, not yet accepted, a total that is not
+// positive or does not fit numeric(15,2), a discount above the total).
 func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, error) {
 	if err := checkFacturaIDs(in.FacturaIDs); err != nil {
 		return nil, err
@@ -94,7 +117,7 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 	var created *ent.Operacion
 	err := s.db.WithTx(ctx, func(tx *ent.Tx) error {
 		now := s.clock.Now()
-		l, err := s.db.Lock(ctx, tx, database.LockSet{ClienteID: &in.ClienteID, FacturaIDs: ids})
+		l, err := s.db.Lock(ctx, tx, database.LockSet{ClienteID: &in.ClienteID, DeudoresDeFacturas: true, FacturaIDs: ids})
 		if err != nil {
 			return err
 		}
@@ -102,7 +125,8 @@ func (s *Service) Crear(ctx context.Context, in CrearInput) (*ent.Operacion, err
 		if err != nil {
 			return err
 		}
-		p, refused := decideCrear(l.Cliente, ids, l.Facturas, holders, clock.Today(now, s.zone), s.tasa)
+		r := riesgo{deudores: porID(l.Deudores), exigirAcuse: s.exigirAcuse}
+		p, refused := decideCrear(l.Cliente, ids, l.Facturas, holders, clock.Today(now, s.zone), s.tasa, r)
 		if refused != nil {
 			return refused
 		}
@@ -198,19 +222,57 @@ func heldBy(ctx context.Context, tx *ent.Tx, fs []*ent.Factura) (map[int]int, er
 	return holders, nil
 }
 
+// riesgo is what the risk rules decide on besides the operación, its
+// cliente and its facturas: the deudores of the facturas (locked), and for
+// an approval their exposure across every cliente and this cliente's
+// exposure to each (deudores.Exposiciones, before the approval), with the
+// cliente's concentracionMaxima. Its zero value applies no risk rule.
+type riesgo struct {
+	deudores   map[int]*ent.Deudor
+	exposicion map[int]decimal.Decimal // of each deudor with a lineaExposicion
+	delCliente map[int]decimal.Decimal // the cliente's, when it has a cap
+	// concentracion is the cliente's concentracionMaxima, in percent; zero
+	// or 100 is no cap.
+	concentracion decimal.Decimal
+	exigirAcuse   bool
+}
+
+func porID(ds []*ent.Deudor) map[int]*ent.Deudor {
+	out := make(map[int]*ent.Deudor, len(ds))
+	for _, d := range ds {
+		out[d.ID] = d
+	}
+	return out
+}
+
+// impedimento is why f cannot be ceded for its deudor or its acuse, or "".
+func (r riesgo) impedimento(f *ent.Factura, hoy time.Time) string {
+	return facturas.Impedimento(f, r.deudores[f.DeudorID], hoy, r.exigirAcuse)
+}
+
 // decideCrear is Crear's rule over the locked rows, in order: the cliente
 // is ACTIVO (on clienteId); every invoice of ids exists, belongs to the
-// cliente, is DISPONIBLE and is not overdue on hoy, each failure listing
-// every offending invoice (and, for one an operación holds, that operación:
+// cliente, is DISPONIBLE, is not overdue on hoy and nothing of its deudor
+// or its acuse keeps it from being ceded (r), each failure listing every
+// offending invoice (and, for one an operación holds, that operación:
 // holders maps invoice to operación); their total is positive and fits an
 // amount (numeric(15,2)), and the discount does not exceed it (all on
 // facturaIds). It returns the operación's price at tasa.
-func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, holders map[int]int, hoy time.Time, tasa decimal.Decimal) (cotizacion, *apperror.Error) {
+func decideCrear(c *ent.Cliente, ids []int, fs []*ent.Factura, holders map[int]int, hoy time.Time, tasa decimal.Decimal, r riesgo) (cotizacion, *apperror.Error) {
 	if c.Estado != estado.ClienteActivo {
 		return cotizacion{}, apperror.Invalid("clienteId", fmt.Sprintf("El cliente debe estar ACTIVO para ceder facturas (está %s).", c.Estado))
 	}
 	if err := checkFacturasCedibles(c, ids, fs, holders, hoy); err != nil {
 		return cotizacion{}, err
+	}
+	var impedidas []string
+	for _, f := range fs {
+		if motivo := r.impedimento(f, hoy); motivo != "" {
+			impedidas = append(impedidas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), motivo))
+		}
+	}
+	if len(impedidas) > 0 {
+		return cotizacion{}, apperror.Invalid("facturaIds", "No se pueden ceder las facturas: "+strings.Join(impedidas, ", ")+".")
 	}
 	p := cotizar(fs, tasa, hoy)
 	switch {
@@ -299,16 +361,32 @@ func cotizar(fs []*ent.Factura, tasa decimal.Decimal, hoy time.Time) cotizacion 
 // their roles (admin included). Only with authentication disabled, where
 // everyone is "anonimo", is there nobody to tell apart.
 //
+// The risk limits are checked under the same locks (the deudores of its
+// facturas are locked after the cliente and before the operación): for
+// each deudor with a lineaExposicion, its exposure across every cliente
+// plus its facturas here must not exceed it; and, unless the cliente's
+// concentracionMaxima is 100.00, the cliente's exposure to each deudor
+// after the approval must not exceed that percentage of its lineaCredito.
+// Equal amounts pass. A refusal names each deudor's RUT, the limit and the
+// amount over it, and changes nothing.
+//
 // Errors: NOT_FOUND; CONFLICT unless PENDIENTE; FORBIDDEN for the
 // operación's creator; VALIDATION_ERROR on cliente when the cliente is not
-// ACTIVO, on facturas when an invoice is no longer EN_PROCESO or is overdue,
-// and on lineaDisponible when the available line does not cover the total.
+// ACTIVO, on facturas when an invoice is no longer EN_PROCESO, is overdue,
+// is of a BLOQUEADO deudor, RECLAMADA or (with FACTORING_EXIGIR_ACUSE) not
+// yet accepted, on lineaDisponible when the available line does not cover
+// the total, on lineaExposicion when a deudor's limit does not, and on
+// concentracionMaxima when the cliente's cap on one deudor does not.
 func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 	return s.transition(ctx, id, estado.AprobarOperacion, func(t *transitionTx) error {
 		if err := checkCuatroOjos(ctx, t.tx, id); err != nil {
 			return err
 		}
-		if err := decideAprobar(t.cliente, t.op, t.facturas, t.hoy); err != nil {
+		r, err := s.riesgoDeAprobar(ctx, t)
+		if err != nil {
+			return err
+		}
+		if err := decideAprobar(t.cliente, t.op, t.facturas, t.hoy, r); err != nil {
 			return err
 		}
 		anterior := t.cliente.LineaDisponible
@@ -329,12 +407,46 @@ func (s *Service) Aprobar(ctx context.Context, id int) (*ent.Operacion, error) {
 	})
 }
 
+// riesgoDeAprobar reads what the approval's risk rules decide on, under
+// the transition's locks: the exposures it needs and nothing more (none
+// with no limit on any of the deudores and no cap on the cliente, as with
+// the defaults).
+func (s *Service) riesgoDeAprobar(ctx context.Context, t *transitionTx) (riesgo, error) {
+	r := riesgo{
+		deudores:      porID(t.deudores),
+		concentracion: clientes.Concentracion(t.cliente, s.concentracion),
+		exigirAcuse:   s.exigirAcuse,
+	}
+	var conLinea, todos []int
+	for _, d := range t.deudores {
+		todos = append(todos, d.ID)
+		if d.LineaExposicion != nil {
+			conLinea = append(conLinea, d.ID)
+		}
+	}
+	var err error
+	if r.exposicion, err = deudores.Exposiciones(ctx, t.tx.Client(), conLinea); err != nil {
+		return r, err
+	}
+	if r.concentracion.LessThan(clientes.SinTope) {
+		if r.delCliente, err = deudores.Exposiciones(ctx, t.tx.Client(), todos, factura.ClienteID(t.cliente.ID)); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
 // decideAprobar is the approval's rule over the locked rows, in order: the
 // cliente is ACTIVO (on cliente); every invoice can still be ceded, that is
-// EN_PROCESO and not overdue on hoy (on facturas, listing every one that
-// cannot); the cliente's available line covers montoTotalFacturas, an equal
-// amount included (on lineaDisponible).
-func decideAprobar(c *ent.Cliente, op *ent.Operacion, fs []*ent.Factura, hoy time.Time) *apperror.Error {
+// EN_PROCESO, not overdue on hoy and kept by nothing of its deudor or its
+// acuse (on facturas, listing every one that cannot); the cliente's
+// available line covers montoTotalFacturas (on lineaDisponible); each
+// deudor's lineaExposicion covers its exposure plus its facturas here (on
+// lineaExposicion); the cliente's cap on one deudor covers its exposure to
+// each deudor plus its facturas here (on concentracionMaxima). Equal
+// amounts pass every limit; each limit's refusal lists every deudor over
+// it.
+func decideAprobar(c *ent.Cliente, op *ent.Operacion, fs []*ent.Factura, hoy time.Time, r riesgo) *apperror.Error {
 	if c.Estado != estado.ClienteActivo {
 		return apperror.Invalid("cliente", fmt.Sprintf("El cliente debe estar ACTIVO para aprobar (está %s).", c.Estado))
 	}
@@ -345,14 +457,67 @@ func decideAprobar(c *ent.Cliente, op *ent.Operacion, fs []*ent.Factura, hoy tim
 			problemas = append(problemas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), f.Estado))
 		case facturas.Vencida(f, hoy):
 			problemas = append(problemas, fmt.Sprintf("%s (vencida el %s)", gid.Encode(f.ID), f.FechaVencimiento.Format(time.DateOnly)))
+		default:
+			if motivo := r.impedimento(f, hoy); motivo != "" {
+				problemas = append(problemas, fmt.Sprintf("%s (%s)", gid.Encode(f.ID), motivo))
+			}
 		}
 	}
 	if len(problemas) > 0 {
-		return apperror.Invalid("facturas", "Todas las facturas deben seguir EN_PROCESO y sin vencer; no lo están: "+strings.Join(problemas, ", ")+".")
+		return apperror.Invalid("facturas", "Todas las facturas deben seguir EN_PROCESO, sin vencer y cedibles; no lo están: "+strings.Join(problemas, ", ")+".")
 	}
 	if total, disponible := op.MontoTotalFacturas, c.LineaDisponible; total.GreaterThan(disponible) {
 		return apperror.Invalid("lineaDisponible", fmt.Sprintf(
 			"La línea disponible del cliente (%s) no cubre el monto de la operación (%s).", money.String(disponible), money.String(total)))
+	}
+	return decideLimites(c, fs, r)
+}
+
+// decideLimites checks the deudores' lines and the cliente's
+// concentración for an operación over fs (decideAprobar's last two rules).
+func decideLimites(c *ent.Cliente, fs []*ent.Factura, r riesgo) *apperror.Error {
+	aqui := map[int]decimal.Decimal{} // deudor -> Σ saldo of its facturas in this operación
+	for _, f := range fs {
+		aqui[f.DeudorID] = aqui[f.DeudorID].Add(deudores.Saldo(f))
+	}
+	ids := slices.Sorted(maps.Keys(aqui))
+	nombre := func(id int) string {
+		if d := r.deudores[id]; d != nil {
+			return fmt.Sprintf("%s (%s)", d.Rut, d.RazonSocial)
+		}
+		return gid.Encode(id)
+	}
+	var sobreLinea []string
+	for _, id := range ids {
+		d := r.deudores[id]
+		if d == nil || d.LineaExposicion == nil {
+			continue
+		}
+		antes, linea := r.exposicion[id], *d.LineaExposicion
+		if despues := antes.Add(aqui[id]); despues.GreaterThan(linea) {
+			sobreLinea = append(sobreLinea, fmt.Sprintf("%s: línea de exposición %s, exposición %s + %s de esta operación = %s, exceso %s",
+				nombre(id), money.String(linea), money.String(antes), money.String(aqui[id]), money.String(despues), money.String(despues.Sub(linea))))
+		}
+	}
+	if len(sobreLinea) > 0 {
+		return apperror.Invalid("lineaExposicion", "La operación supera la línea de exposición de sus deudores: "+strings.Join(sobreLinea, "; ")+".")
+	}
+	if r.concentracion.IsZero() || !r.concentracion.LessThan(clientes.SinTope) {
+		return nil
+	}
+	tope := clientes.TopeDeudor(c, r.concentracion)
+	var sobreTope []string
+	for _, id := range ids {
+		antes := r.delCliente[id]
+		if despues := antes.Add(aqui[id]); despues.GreaterThan(tope) {
+			sobreTope = append(sobreTope, fmt.Sprintf("%s: exposición del cliente %s + %s de esta operación = %s, exceso %s",
+				nombre(id), money.String(antes), money.String(aqui[id]), money.String(despues), money.String(despues.Sub(tope))))
+		}
+	}
+	if len(sobreTope) > 0 {
+		return apperror.Invalid("concentracionMaxima", fmt.Sprintf(
+			"La operación supera la concentración máxima del cliente en un deudor (%s %% de su línea de crédito %s = %s por deudor): %s.",
+			money.String(r.concentracion), money.String(c.LineaCredito), money.String(tope), strings.Join(sobreTope, "; ")))
 	}
 	return nil
 }
@@ -445,6 +610,7 @@ type transitionTx struct {
 	now      time.Time // the one clock reading of the transaction
 	hoy      time.Time // the business date of now
 	cliente  *ent.Cliente
+	deudores []*ent.Deudor // locked only for an approval
 	op       *ent.Operacion
 	facturas []*ent.Factura
 	update   *ent.OperacionUpdateOne
@@ -464,10 +630,11 @@ func (t *transitionTx) facturaIDs() []int {
 }
 
 // transition is the shape of every state change of an operación: read the
-// clock, lock the cliente, the operación and its invoices, check the state
-// machine, let act check the action's own rules and prepare its writes,
-// then save the operación and append its event and its audit entry, all in
-// one transaction.
+// clock, lock the cliente, the operación and its invoices (and, for an
+// approval, which decides on their limits, the deudores of the invoices),
+// check the state machine, let act check the action's own rules and prepare
+// its writes, then save the operación and append its event and its audit
+// entry, all in one transaction.
 func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act func(*transitionTx) error) (*ent.Operacion, error) {
 	ctx = requestid.Ensure(ctx) // one request id for the event and the audit entry
 	var updated *ent.Operacion
@@ -475,6 +642,7 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act f
 		now := s.clock.Now()
 		l, err := s.db.Lock(ctx, tx, database.LockSet{
 			ClienteDeOperacion: true,
+			DeudoresDeFacturas: a == estado.AprobarOperacion,
 			OperacionID:        &id,
 			Facturas:           factura.HasOperacionesWith(operacion.ID(id)),
 		})
@@ -487,7 +655,7 @@ func (s *Service) transition(ctx context.Context, id int, a estado.Accion, act f
 		}
 		t := &transitionTx{
 			ctx: ctx, tx: tx, now: now, hoy: clock.Today(now, s.zone),
-			cliente: l.Cliente, op: l.Operacion, facturas: l.Facturas,
+			cliente: l.Cliente, deudores: l.Deudores, op: l.Operacion, facturas: l.Facturas,
 			update: tx.Operacion.UpdateOne(l.Operacion).SetEstado(next).SetActualizadoEn(now),
 		}
 		if err := act(t); err != nil {

@@ -3,7 +3,10 @@
 // the domain on show: clientes PENDIENTE, ACTIVO, SUSPENDIDO and BLOQUEADO;
 // facturas DISPONIBLE, EN_PROCESO, CEDIDA, PAGADA, VENCIDA and ANULADA;
 // operaciones PENDIENTE, APROBADA, RECHAZADA, DESEMBOLSADA and FINALIZADA,
-// each with its audit trail.
+// each with its audit trail; and the risk desk's limits: Deudor Uno SpA has
+// a lineaExposicion of 2000000.00 (1200000.00 of it in use), Empresa Alpha
+// a concentracionMaxima of 30.00 % (its 3000000.00 on Deudor Dos Ltda is
+// exactly the cap).
 //
 // Everything is made through the domain services (internal/clientes,
 // facturas, operaciones), the way a user of the API would make it, so the
@@ -41,6 +44,7 @@ import (
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
@@ -184,11 +188,12 @@ func Run(ctx context.Context, db *database.DB, opts Options) (Result, error) {
 		operSvc: operaciones.NewService(db, operaciones.Config{
 			Clock: reloj, TimeZone: opts.TimeZone, TasaDescuento: tasa,
 		}),
-		clientes:  map[string]*ent.Cliente{},
-		nuevos:    map[string]bool{},
-		facturas:  map[string]*ent.Factura{},
-		nuevas:    map[string]bool{},
-		operacion: map[string]int{},
+		deudoresSvc: deudores.NewService(db, reloj),
+		clientes:    map[string]*ent.Cliente{},
+		nuevos:      map[string]bool{},
+		facturas:    map[string]*ent.Factura{},
+		nuevas:      map[string]bool{},
+		operacion:   map[string]int{},
 	}
 	if err := r.historia(); err != nil {
 		return r.res, fmt.Errorf("seed: %w", err)
@@ -208,6 +213,7 @@ func (r *run) historia() error {
 			r.activar(c.rut)
 		}
 	}
+	r.concentracion(rutAlpha, "30.00")
 
 	// An operación that went all the way: FINALIZADA, its line given back.
 	r.dia(-62)
@@ -231,6 +237,8 @@ func (r *run) historia() error {
 	r.dia(-22)
 	r.registrar(f2101)
 	r.registrar(f2103)
+	r.dia(-21)
+	r.lineaExposicion(f2101, "2000000.00") // its deudor, Deudor Uno SpA
 	r.dia(-20)
 	r.crearOperacion("desembolsada", f2101, f2103)
 	r.dia(-19)
@@ -297,6 +305,7 @@ type run struct {
 	clientesSvc *clientes.Service
 	facturasSvc *facturas.Service
 	operSvc     *operaciones.Service
+	deudoresSvc *deudores.Service
 
 	clientes  map[string]*ent.Cliente // by canonical RUT, found or created
 	nuevos    map[string]bool         // clientes this run created
@@ -390,6 +399,26 @@ func (r *run) bloquear(rut string) {
 		_, err := r.clientesSvc.Bloquear(r.as(riesgo), c.ID, motivoDe(rut))
 		r.fail(err)
 	}
+}
+
+// concentracion sets the concentracionMaxima of the cliente of rut, if
+// this run created it.
+func (r *run) concentracion(rut, porcentaje string) {
+	if c, ok := r.clienteNuevo(rut); ok {
+		_, err := r.clientesSvc.FijarConcentracionMaxima(r.as(riesgo), c.ID, decimal.RequireFromString(porcentaje))
+		r.fail(err)
+	}
+}
+
+// lineaExposicion sets the lineaExposicion of the deudor of f, if this run
+// registered f (and so first saw its deudor, or found it as it was).
+func (r *run) lineaExposicion(f facturaDemo, linea string) {
+	if r.err != nil || !r.nuevas[f.numero] {
+		return
+	}
+	l := decimal.RequireFromString(linea)
+	_, err := r.deudoresSvc.FijarLineaExposicion(r.as(riesgo), r.facturas[f.numero].DeudorID, &l)
+	r.fail(err)
 }
 
 func motivoDe(rut string) string {

@@ -17,6 +17,8 @@
 //     tests share (RequireCode, RequireVerificado, Snapshot, Race);
 //   - builders straight through ent (fixture.go): rows laid out quickly
 //     for the read API's tests (Fixture);
+//   - rows of an older schema in plain SQL (antiguo.go), for the tests of
+//     a data migration (Antiguo, MigracionesHasta);
 //   - values (values.go): decimals, pointers, RUTs, dates, a log buffer.
 //
 // Only tests import it: a layering test (internal/arch) fails when product

@@ -26,6 +26,7 @@ import (
 	"github.com/banpro/factoring/internal/clientes"
 	"github.com/banpro/factoring/internal/clock"
 	"github.com/banpro/factoring/internal/database"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
@@ -99,6 +100,42 @@ func FacturaInput(clienteID int, monto string, vence time.Time) facturas.Registr
 		FechaEmision:      emision,
 		FechaVencimiento:  vence,
 	}
+}
+
+// FacturaInputDe is FacturaInput owed by the deudor of rutDeudor.
+func FacturaInputDe(clienteID int, rutDeudor, monto string, vence time.Time) facturas.RegistrarInput {
+	in := FacturaInput(clienteID, monto, vence)
+	in.RutDeudor = rutDeudor
+	return in
+}
+
+// MustRegistrarFacturaDe registers a DISPONIBLE factura of cliente for
+// monto, due in 90 days, owed by the deudor of rutDeudor (created the
+// first time its RUT is seen).
+func (e *Env) MustRegistrarFacturaDe(t testing.TB, clienteID int, rutDeudor, monto string) *ent.Factura {
+	t.Helper()
+	f, err := e.Svc.Facturas.Registrar(e.Ctx, FacturaInputDe(clienteID, rutDeudor, monto, Vence(90)))
+	require.NoError(t, err)
+	return f
+}
+
+// MustOperacionPendienteDe registers one factura per monto, owed by the
+// deudor of rutDeudor, and opens a PENDIENTE operación over them.
+func (e *Env) MustOperacionPendienteDe(t testing.TB, clienteID int, rutDeudor string, montos ...string) (*ent.Operacion, []int) {
+	t.Helper()
+	ids := make([]int, len(montos))
+	for i, m := range montos {
+		ids[i] = e.MustRegistrarFacturaDe(t, clienteID, rutDeudor, m).ID
+	}
+	return e.MustCrearOperacion(t, clienteID, ids...), ids
+}
+
+// MustCrearDeudor makes a deudor with a fresh RUT the way deudores come to
+// be: a factura of a new cliente names it. It returns the deudor.
+func (e *Env) MustCrearDeudor(t testing.TB) *ent.Deudor {
+	t.Helper()
+	c := e.MustCrearClienteActivo(t, "1000000.00")
+	return e.DeudorDe(t, e.MustRegistrarFactura(t, c.ID, "1000.00", Vence(90)).ID)
 }
 
 // MustRegistrarFactura registers a DISPONIBLE factura of cliente for
@@ -188,6 +225,28 @@ func (e *Env) Operacion(t testing.TB, id int) *ent.Operacion {
 	op, err := e.DB.Client.Operacion.Get(context.Background(), id)
 	require.NoError(t, err)
 	return op
+}
+
+// Deudor reads a deudor as stored.
+func (e *Env) Deudor(t testing.TB, id int) *ent.Deudor {
+	t.Helper()
+	d, err := e.DB.Client.Deudor.Get(context.Background(), id)
+	require.NoError(t, err)
+	return d
+}
+
+// DeudorDe reads the deudor of a factura.
+func (e *Env) DeudorDe(t testing.TB, facturaID int) *ent.Deudor {
+	t.Helper()
+	return e.Deudor(t, e.Factura(t, facturaID).DeudorID)
+}
+
+// Exposicion is a deudor's exposure as the approval computes it.
+func (e *Env) Exposicion(t testing.TB, deudorID int) string {
+	t.Helper()
+	exp, err := deudores.Exposiciones(context.Background(), e.DB.Client, []int{deudorID})
+	require.NoError(t, err)
+	return exp[deudorID].StringFixed(2)
 }
 
 // Eventos reads an operación's events in the order they were written.
@@ -309,13 +368,18 @@ func (e *Env) Snapshot(t testing.TB) string {
 	cs, err := e.DB.Client.Cliente.Query().Order(ent.Asc("id")).All(ctx)
 	require.NoError(t, err)
 	for _, c := range cs {
-		fmt.Fprintf(&b, "cliente %d %s %s/%s %v %v %s\n", c.ID, c.Estado, c.LineaCredito.StringFixed(2),
-			c.LineaDisponible.StringFixed(2), deref(c.MotivoEstado), deref(c.Giro), c.ActualizadoEn.UTC())
+		fmt.Fprintf(&b, "cliente %d %s %s/%s %v %v %v %s\n", c.ID, c.Estado, c.LineaCredito.StringFixed(2),
+			c.LineaDisponible.StringFixed(2), deref(c.MotivoEstado), deref(c.Giro), deref(c.ConcentracionMaxima), c.ActualizadoEn.UTC())
 	}
 	fs, err := e.DB.Client.Factura.Query().Order(ent.Asc("id")).All(ctx)
 	require.NoError(t, err)
 	for _, f := range fs {
-		fmt.Fprintf(&b, "factura %d %s %v %s\n", f.ID, f.Estado, deref(f.MotivoAnulacion), f.ActualizadoEn.UTC())
+		fmt.Fprintf(&b, "factura %d %s %v %s %v %s\n", f.ID, f.Estado, deref(f.MotivoAnulacion), f.EstadoAcuse, deref(f.MotivoAcuse), f.ActualizadoEn.UTC())
+	}
+	ds, err := e.DB.Client.Deudor.Query().Order(ent.Asc("id")).All(ctx)
+	require.NoError(t, err)
+	for _, d := range ds {
+		fmt.Fprintf(&b, "deudor %d %s %s %v %v %s\n", d.ID, d.Estado, d.RazonSocial, deref(d.LineaExposicion), deref(d.MotivoEstado), d.ActualizadoEn.UTC())
 	}
 	ops, err := e.DB.Client.Operacion.Query().Order(ent.Asc("id")).All(ctx)
 	require.NoError(t, err)

@@ -151,6 +151,42 @@ func (a auditoria) operacion(o *ent.Operacion, evs []*ent.OperacionEvento) strin
 	return strings.Join(msgs, "; ")
 }
 
+// deudor checks d's own entries: its creation, its state and its
+// lineaExposicion (nil, no limit, when no entry set one).
+func (a auditoria) deudor(d *ent.Deudor) string {
+	own := a.de[estado.EntidadDeudor][d.ID]
+	var msgs []string
+	if msg := creacion(own, estado.AudDeudorCreado); msg != "" {
+		msgs = append(msgs, msg)
+	}
+	if msg := estadoSegun(own, string(d.Estado)); msg != "" {
+		msgs = append(msgs, msg)
+	}
+	var linea any // the new value of the latest entry that set it
+	for _, e := range slices.Backward(own) {
+		cambios, _ := e.Detalle["cambios"].(map[string]any)
+		if c, ok := cambios["lineaExposicion"].(map[string]any); ok {
+			linea = c["nuevo"]
+			break
+		}
+	}
+	var want any
+	if d.LineaExposicion != nil {
+		want = money.String(*d.LineaExposicion)
+	}
+	if linea != want {
+		msgs = append(msgs, fmt.Sprintf("lineaExposicion %v pero según su auditoría debería ser %v", orNinguna(want), orNinguna(linea)))
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func orNinguna(v any) any {
+	if v == nil {
+		return "ninguna"
+	}
+	return v
+}
+
 // nuevo is the new value of field in e's detalle.cambios, if e changed it.
 func nuevo(e *ent.EventoAuditoria, field string) (string, bool) {
 	cambios, _ := e.Detalle["cambios"].(map[string]any)

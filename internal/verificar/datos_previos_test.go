@@ -2,45 +2,18 @@ package verificar_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
-	"ariga.io/atlas/sql/migrate"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/eventoauditoria"
-	"github.com/banpro/factoring/ent/migrate/migrations"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/testkit"
 )
-
-// hastaAntesDeLaAuditoria is the embedded migration directory of dia up
-// to, not including, the one that creates the audit trail.
-func hastaAntesDeLaAuditoria(t *testing.T, dia string) migrate.Dir {
-	t.Helper()
-	full, err := migrations.Dir(dia)
-	require.NoError(t, err)
-	files, err := full.Files()
-	require.NoError(t, err)
-	dir := &migrate.MemDir{}
-	found := false
-	for _, f := range files {
-		if strings.HasSuffix(f.Name(), "_auditoria.sql") {
-			found = true
-			break
-		}
-		require.NoError(t, dir.WriteFile(f.Name(), f.Bytes()))
-	}
-	require.True(t, found, "the migration that creates eventos_auditoria")
-	sum, err := dir.Checksum()
-	require.NoError(t, err)
-	require.NoError(t, migrate.WriteSumFile(dir, sum))
-	return dir
-}
 
 // TestDatosPreviosALaAuditoria ensures that a database with data from
 // before the audit trail is clean for verificar once migrated: every
@@ -52,27 +25,32 @@ func TestDatosPreviosALaAuditoria(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			db := empty(t)
-			_, err := database.MigrateDir(ctx, db, hastaAntesDeLaAuditoria(t, db.Dialect))
+			_, err := database.MigrateDir(ctx, db, testkit.MigracionesHasta(t, db.Dialect, "_auditoria.sql"))
 			require.NoError(t, err)
 
-			// The old world, written as the old services left it.
-			b := testkit.NewFixture(t, db.Client)
-			activo := b.Cliente()
-			suspendido := b.Cliente(func(c *ent.ClienteCreate) { c.SetEstado(estado.ClienteSuspendido) })
-			libre := b.Factura(activo)
-			pagada := b.Factura(activo, func(f *ent.FacturaCreate) { f.SetEstado(estado.FacturaPagada) })
-			cedida := b.Factura(activo)
-			op := b.Operacion(activo, []*ent.Factura{cedida})
-			require.NoError(t, db.Client.Operacion.UpdateOne(op).SetEstado(estado.OperacionAprobada).Exec(ctx))
-			require.NoError(t, db.Client.Factura.UpdateOne(cedida).SetEstado(estado.FacturaCedida).Exec(ctx))
-			require.NoError(t, db.Client.Cliente.UpdateOne(activo).AddLineaDisponible(cedida.MontoTotal.Neg()).Exec(ctx))
-			b.Evento(op, estado.EventoAprobada, testkit.Ptr(estado.OperacionPendiente), estado.OperacionAprobada)
+			// The old world, written as the old services left it (plain
+			// SQL: the ent client names every column the schema has now).
+			b := testkit.NewAntiguo(t, db)
+			activoID := b.Cliente(estado.ClienteActivo)
+			suspendidoID := b.Cliente(estado.ClienteSuspendido)
+			libreID := b.Factura(activoID, "76.543.210-3", "Deudor SpA", "1000000.00", estado.FacturaDisponible)
+			pagadaID := b.Factura(activoID, "76.543.210-3", "Deudor SpA", "1000000.00", estado.FacturaPagada)
+			cedidaID := b.Factura(activoID, "77.777.777-7", "Deudor Dos SpA", "1000000.00", estado.FacturaDisponible)
+			opID := b.Operacion(activoID, "1000000.00", cedidaID)
+			b.Exec("UPDATE operaciones SET estado = ? WHERE id = ?", string(estado.OperacionAprobada), opID)
+			b.Exec("UPDATE facturas SET estado = ? WHERE id = ?", string(estado.FacturaCedida), cedidaID)
+			b.Exec("UPDATE clientes SET linea_disponible = linea_disponible - 1000000 WHERE id = ?", activoID)
+			b.Evento(opID, estado.EventoAprobada, testkit.Ptr(estado.OperacionPendiente), estado.OperacionAprobada)
 
 			applied, err := database.Migrate(ctx, db)
 			require.NoError(t, err)
 			require.NotEmpty(t, applied)
 			r := testkit.RequireVerificado(t, db)
-			assert.Equal(t, 2+3+2, r.Auditoria, "one entry per cliente, factura and event")
+			assert.Equal(t, 2+3+2+2, r.Auditoria, "one entry per cliente, factura, event and deudor")
+			activo, err := db.Client.Cliente.Get(ctx, activoID)
+			require.NoError(t, err)
+			suspendido, err := db.Client.Cliente.Get(ctx, suspendidoID)
+			require.NoError(t, err)
 
 			entradas := func(id int) []*ent.EventoAuditoria {
 				evs, err := db.Client.EventoAuditoria.Query().Where(eventoauditoria.EntidadID(id)).
@@ -93,25 +71,25 @@ func TestDatosPreviosALaAuditoria(t *testing.T) {
 				assert.Equal(t, map[string]any{"anterior": nil, "nuevo": "10000000.00"},
 					e.Detalle["cambios"].(map[string]any)["lineaCredito"])
 			}
-			for f, want := range map[int]string{libre.ID: "DISPONIBLE", pagada.ID: "PAGADA", cedida.ID: "CEDIDA"} {
+			for f, want := range map[int]string{libreID: "DISPONIBLE", pagadaID: "PAGADA", cedidaID: "CEDIDA"} {
 				evs := entradas(f)
 				require.Len(t, evs, 1)
 				assert.Equal(t, estado.AudFacturaRegistrada, evs[0].Tipo)
 				assert.Equal(t, want, *evs[0].EstadoNuevo)
 			}
-			evs := entradas(op.ID)
+			evs := entradas(opID)
 			require.Len(t, evs, 2)
 			assert.Equal(t, estado.AudOperacionCreada, evs[0].Tipo)
 			assert.Equal(t, estado.AudOperacionAprobada, evs[1].Tipo)
-			assert.Equal(t, "fixture", evs[1].Actor, "the event's own actor")
+			assert.Equal(t, "antiguo", evs[1].Actor, "the event's own actor")
 			assert.Equal(t, "PENDIENTE", *evs[1].EstadoAnterior)
-			assert.Equal(t, true, evs[1].Detalle["fixture"], "the event's detalle, kept")
+			assert.Equal(t, true, evs[1].Detalle["antiguo"], "the event's detalle, kept")
 
 			// The services carry on over the migrated data.
 			env := testkit.NewEnv(t, db)
-			_, err = env.Svc.Facturas.Pagar(env.Ctx, cedida.ID)
+			_, err = env.Svc.Facturas.Pagar(env.Ctx, cedidaID)
 			require.NoError(t, err)
-			_, err = env.Svc.Operaciones.Finalizar(env.Ctx, op.ID)
+			_, err = env.Svc.Operaciones.Finalizar(env.Ctx, opID)
 			require.NoError(t, err)
 			_, err = env.Svc.Clientes.Activar(env.Ctx, suspendido.ID)
 			require.NoError(t, err)

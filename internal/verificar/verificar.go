@@ -11,15 +11,20 @@
 //     from CREADA: one event per state change, each one's estadoAnterior
 //     the previous one's estadoNuevo, the last one's estadoNuevo the
 //     operación's state.
-//  5. Every committed change has its audit entry: every cliente, factura and
-//     operación has exactly one creation entry, its first; its state is the
-//     estadoNuevo of its latest entry that changed it (for a factura, an
-//     operación that held, ceded or released it counts: its entry records
-//     that); a cliente's lineaCredito is the new line of its latest entry
-//     that set one (its creation or an adjustment); and an operación's
-//     entries mirror its events one by one. "Latest" is by id: entries
-//     about one row are written while the row is locked, so their ids
-//     follow the order in which they committed.
+//  5. Every committed change has its audit entry: every cliente, factura,
+//     operación and deudor has exactly one creation entry, its first; its
+//     state is the estadoNuevo of its latest entry that changed it (for a
+//     factura, an operación that held, ceded or released it counts: its
+//     entry records that); a cliente's lineaCredito is the new line of its
+//     latest entry that set one (its creation or an adjustment), and a
+//     deudor's lineaExposicion likewise (none when no entry set one); and an
+//     operación's entries mirror its events one by one. "Latest" is by id:
+//     entries about one row are written while the row is locked, so their
+//     ids follow the order in which they committed.
+//  6. Every factura's deudor is the one of its rutDeudor; and each deudor's
+//     exposure, as the approval computes it (internal/deudores), equals the
+//     unpaid amount of its facturas held by operaciones APROBADA or
+//     DESEMBOLSADA, recomputed here from the rows.
 //
 // It also checks that each operación's amounts agree with its invoices.
 // `factoring verificar` and the concurrency tests run it.
@@ -36,6 +41,7 @@ import (
 	"github.com/banpro/factoring/ent"
 	"github.com/banpro/factoring/ent/eventoauditoria"
 	"github.com/banpro/factoring/ent/operacionevento"
+	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/money"
@@ -43,7 +49,7 @@ import (
 
 // Violation is one broken invariant.
 type Violation struct {
-	Invariante int    // 1, 2, 3 or 5 as numbered above; 0 for amount consistency
+	Invariante int    // 1, 2, 3, 5 or 6 as numbered above; 0 for amount consistency
 	Entidad    string // the opaque ID of the entity at fault
 	Detalle    string
 }
@@ -54,7 +60,7 @@ func (v Violation) String() string {
 
 // Report is the result of a run.
 type Report struct {
-	Clientes, Facturas, Operaciones, Eventos int
+	Clientes, Facturas, Operaciones, Eventos, Deudores int
 	// Auditoria counts the audit trail's entries.
 	Auditoria  int
 	Violations []Violation
@@ -87,11 +93,20 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("leer eventos: %w", err)
 	}
+	deudoresDB, err := client.Deudor.Query().All(ctx)
+	if err != nil {
+		return r, fmt.Errorf("leer deudores: %w", err)
+	}
+	exposiciones, err := deudores.TodasLasExposiciones(ctx, client)
+	if err != nil {
+		return r, err
+	}
 	auditoria, err := client.EventoAuditoria.Query().Order(ent.Asc(eventoauditoria.FieldID)).All(ctx)
 	if err != nil {
 		return r, fmt.Errorf("leer la auditoría: %w", err)
 	}
 	r.Clientes, r.Facturas, r.Operaciones, r.Eventos = len(clientes), len(facturas), len(ops), len(eventos)
+	r.Deudores = len(deudoresDB)
 	r.Auditoria = len(auditoria)
 
 	opByID := make(map[int]*ent.Operacion, len(ops))
@@ -192,6 +207,41 @@ func Run(ctx context.Context, client *ent.Client) (Report, error) {
 	for _, o := range ops {
 		if msg := a.operacion(o, eventosDe[o.ID]); msg != "" {
 			add(5, o.ID, "%s", msg)
+		}
+	}
+	for _, d := range deudoresDB {
+		if msg := a.deudor(d); msg != "" {
+			add(5, d.ID, "%s", msg)
+		}
+	}
+
+	// 6. Deudores and their exposure.
+	deudorByID := make(map[int]*ent.Deudor, len(deudoresDB))
+	for _, d := range deudoresDB {
+		deudorByID[d.ID] = d
+	}
+	expuesto := make(map[int]decimal.Decimal) // deudor -> unpaid amount held by operaciones past approval
+	for _, f := range facturas {
+		switch d := deudorByID[f.DeudorID]; {
+		case d == nil:
+			add(6, f.ID, "su deudor no existe")
+		case d.Rut != f.RutDeudor:
+			add(6, f.ID, "rutDeudor %s pero su deudor es %s", f.RutDeudor, d.Rut)
+		}
+		if f.Estado == estado.FacturaPagada {
+			continue
+		}
+		for _, opID := range opsDe[f.ID] {
+			if estado.OperacionOcupaLinea(opByID[opID].Estado) {
+				expuesto[f.DeudorID] = expuesto[f.DeudorID].Add(f.MontoTotal)
+				break
+			}
+		}
+	}
+	for _, d := range deudoresDB {
+		if calc, want := exposiciones[d.ID], expuesto[d.ID]; !calc.Equal(want) {
+			add(6, d.ID, "exposición %s según el cálculo de la aprobación, pero sus facturas impagas en operaciones APROBADA o DESEMBOLSADA suman %s",
+				money.String(calc), money.String(want))
 		}
 	}
 	slices.SortFunc(r.Violations, func(a, b Violation) int {

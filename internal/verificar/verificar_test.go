@@ -63,9 +63,10 @@ func TestCicloLimpio(t *testing.T) {
 		assert.Equal(t, 9, r.Facturas)
 		assert.Equal(t, 6, r.Operaciones)
 		assert.Equal(t, 1+2+3+2+4+2, r.Eventos)
+		assert.Equal(t, 9, r.Deudores, "each factura names a new deudor")
 		// 2 clientes (created, activated), 9 facturas (registered; 1 paid),
-		// and one entry per operación event.
-		assert.Equal(t, 2*2+9+1+r.Eventos, r.Auditoria)
+		// one entry per operación event and one per deudor (created).
+		assert.Equal(t, 2*2+9+1+r.Eventos+r.Deudores, r.Auditoria)
 	})
 }
 
@@ -133,7 +134,9 @@ func TestDetectaViolaciones(t *testing.T) {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
 			_, ids := env.MustOperacionAprobada(t, c.ID, "1000.00")
 			require.NoError(t, env.DB.Client.Factura.UpdateOneID(ids[0]).SetEstado(estado.FacturaEnProceso).Exec(ctx))
-			return []string{v(2, ids[0]), v(5, ids[0])}
+			// Its deudor's exposure too: the approval's computation reads
+			// the factura's state, which no longer says CEDIDA.
+			return []string{v(2, ids[0]), v(5, ids[0]), v(6, env.Factura(t, ids[0]).DeudorID)}
 		}},
 		{"2_factura_retenida_por_dos_operaciones_activas", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
@@ -141,9 +144,11 @@ func TestDetectaViolaciones(t *testing.T) {
 			op2, _ := env.MustOperacionAprobada(t, c.ID, "2000.00")
 			require.NoError(t, env.DB.Client.OperacionFactura.Create().SetOperacionID(op2.ID).SetFacturaID(ids1[0]).Exec(ctx))
 			// The second operación's total no longer matches its invoices
-			// either (the amount check, reported as 0), and the invoice's
-			// trail now says the later operación ceded it.
-			return []string{v(0, op2.ID), v(2, ids1[0]), v(5, ids1[0])}
+			// either (the amount check, reported as 0), the invoice's trail
+			// now says the later operación ceded it, and an EN_PROCESO
+			// invoice held by an approved operación is exposed by its links
+			// but not by its state.
+			return []string{v(0, op2.ID), v(2, ids1[0]), v(5, ids1[0]), v(6, env.Factura(t, ids1[0]).DeudorID)}
 		}},
 		{"3_falta_un_evento", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
@@ -218,12 +223,47 @@ func TestDetectaViolaciones(t *testing.T) {
 		}},
 		{"5_factura_insertada_sin_el_servicio", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")
+			d := env.MustCrearDeudor(t)
 			now := env.Clock.Now()
 			f, err := env.DB.Client.Factura.Create().SetClienteID(c.ID).SetNumeroFactura("SIN-AUDITORIA").
-				SetRutDeudor(testkit.NewRUT()).SetRazonSocialDeudor("Deudor SpA").SetMontoTotal(testkit.Dec("10.00")).
-				SetFechaEmision(testkit.Vence(-1)).SetFechaVencimiento(testkit.Vence(30)).SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
+				SetDeudorID(d.ID).SetRutDeudor(d.Rut).SetRazonSocialDeudor("Deudor SpA").SetMontoTotal(testkit.Dec("10.00")).
+				SetFechaEmision(testkit.Vence(-1)).SetFechaRecepcion(testkit.Vence(-1)).SetFechaVencimiento(testkit.Vence(30)).
+				SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
 			require.NoError(t, err)
 			return []string{v(5, f.ID)}
+		}},
+		{"5_deudor_insertado_sin_el_servicio", func(t *testing.T, env *testkit.Env) []string {
+			now := env.Clock.Now()
+			d, err := env.DB.Client.Deudor.Create().SetRut(testkit.NewRUT()).SetRazonSocial("Sin auditoría SpA").
+				SetCreadoEn(now).SetActualizadoEn(now).Save(ctx)
+			require.NoError(t, err)
+			return []string{v(5, d.ID)}
+		}},
+		{"5_deudor_bloqueado_sin_auditoria", func(t *testing.T, env *testkit.Env) []string {
+			d := env.MustCrearDeudor(t)
+			require.NoError(t, env.DB.Client.Deudor.UpdateOneID(d.ID).SetEstado(estado.DeudorBloqueado).Exec(ctx))
+			return []string{v(5, d.ID)}
+		}},
+		{"5_linea_de_exposicion_sin_auditoria", func(t *testing.T, env *testkit.Env) []string {
+			// Raised by hand after a limit set through the service: the
+			// trail names the old limit.
+			d := env.MustCrearDeudor(t)
+			_, err := env.Svc.Deudores.FijarLineaExposicion(ctx, d.ID, testkit.Ptr(testkit.Dec("1000.00")))
+			require.NoError(t, err)
+			require.NoError(t, env.DB.Client.Deudor.UpdateOneID(d.ID).SetLineaExposicion(testkit.Dec("99999999.00")).Exec(ctx))
+			otro := env.MustCrearDeudor(t)
+			require.NoError(t, env.DB.Client.Deudor.UpdateOneID(otro.ID).SetLineaExposicion(testkit.Dec("1.00")).Exec(ctx))
+			return []string{v(5, d.ID), v(5, otro.ID)}
+		}},
+		{"6_factura_de_otro_deudor", func(t *testing.T, env *testkit.Env) []string {
+			// deudor_id is immutable to ent: only SQL moves it. The factura
+			// is exposed, so both deudores' exposure moves with it.
+			c := env.MustCrearClienteActivo(t, "1000000.00")
+			_, ids := env.MustOperacionAprobada(t, c.ID, "1000.00")
+			otro := env.MustCrearDeudor(t)
+			_, err := env.DB.SQL.ExecContext(ctx, fmt.Sprintf("UPDATE facturas SET deudor_id = %d WHERE id = %d", otro.ID, ids[0]))
+			require.NoError(t, err)
+			return []string{v(6, ids[0])}
 		}},
 		{"5_cliente_suspendido_sin_auditoria", func(t *testing.T, env *testkit.Env) []string {
 			c := env.MustCrearClienteActivo(t, "1000000.00")

@@ -13,11 +13,14 @@
 // Rows get explicit ids in each type's global id range (clientes from 1,
 // facturas from 2^32+1, operaciones from 2^33+1, events from 3·2^32+1), in
 // creation order, and the identity sequences are moved past them, so the
-// API's later inserts continue the ranges.
+// API's later inserts continue the ranges. Deudores, one per RUT, take
+// theirs from their sequence when they are new (an added fixture's facturas
+// may name a deudor the database has). Every factura is received the day it
+// is issued; each deudor is created with its first factura.
 //
 // The rows get their audit entries the way rows that predate the audit
-// trail do: by running the migration that writes them
-// (*_auditoria_datos_previos.sql).
+// trail do: by running the migrations that write them
+// (*_auditoria_datos_previos.sql, *_deudores_datos_previos.sql).
 //
 // The package imports pgx, the ent-generated id ranges (through gid), the
 // embedded migrations and the domain's small shared packages (money,
@@ -274,6 +277,8 @@ type data struct {
 	ops      []*operacion
 	eventos  []*evento
 	deudores []string
+	// deudorIDs maps each RUT of deudores to its id (escribirDeudores).
+	deudorIDs map[string]int64
 }
 
 // generator draws everything from one seeded PCG, relative to now.
@@ -714,6 +719,9 @@ func (d *data) write(ctx context.Context, db DB) error {
 			"detalle", "operacion_id"},
 			len(d.eventos), d.eventoRow},
 	}
+	if err := d.escribirDeudores(ctx, tx); err != nil {
+		return err
+	}
 	links := make([][]any, 0, len(d.ops)*3)
 	for _, o := range d.ops {
 		for _, f := range o.facturas {
@@ -748,8 +756,10 @@ func (d *data) write(ctx context.Context, db DB) error {
 
 // auditoriaPrevia gives the loaded rows their audit entries the way a
 // database migrated to the audit trail gets them: by running the
-// migration that writes them for the rows that predate the trail (one
-// entry per operación event, one creation entry per cliente and factura).
+// migrations that write them for the rows that predate the trail (one
+// entry per operación event, one creation entry per cliente and factura)
+// and for the deudores made from the facturas there were (one creation
+// entry each).
 func auditoriaPrevia(ctx context.Context, tx pgx.Tx) error {
 	dir, err := migrations.Dir(dialect.Postgres)
 	if err != nil {
@@ -759,26 +769,26 @@ func auditoriaPrevia(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		if !strings.HasSuffix(f.Name(), "_auditoria_datos_previos.sql") {
-			continue
+	for _, suffix := range []string{"_auditoria_datos_previos.sql", "_deudores_datos_previos.sql"} {
+		i := slices.IndexFunc(files, func(f migrate.File) bool { return strings.HasSuffix(f.Name(), suffix) })
+		if i < 0 {
+			return fmt.Errorf("dataset: no se encuentra la migración *%s", suffix)
 		}
-		stmts, err := migrate.Stmts(string(f.Bytes()))
+		stmts, err := migrate.Stmts(string(files[i].Bytes()))
 		if err != nil {
-			return fmt.Errorf("dataset: %s: %w", f.Name(), err)
+			return fmt.Errorf("dataset: %s: %w", files[i].Name(), err)
 		}
 		for _, st := range stmts {
 			if _, err := tx.Exec(ctx, st.Text); err != nil {
-				return fmt.Errorf("dataset: auditoría de los datos cargados: %w", err)
+				return fmt.Errorf("dataset: auditoría de los datos cargados (%s): %w", files[i].Name(), err)
 			}
 		}
-		return nil
 	}
-	return errors.New("dataset: no se encuentra la migración *_auditoria_datos_previos.sql")
+	return nil
 }
 
 var facturaColumns = []string{"id", "numero_factura", "rut_deudor", "razon_social_deudor", "monto_total", "fecha_emision",
-	"fecha_vencimiento", "estado", "motivo_anulacion", "creado_en", "actualizado_en", "cliente_id"}
+	"fecha_vencimiento", "fecha_recepcion", "estado", "motivo_anulacion", "creado_en", "actualizado_en", "cliente_id", "deudor_id"}
 
 // numeric renders cents as a numeric(15,2) value.
 func numeric(cents int64) pgtype.Numeric {
@@ -807,9 +817,57 @@ func (d *data) clienteRow(i int) ([]any, error) {
 
 func (d *data) facturaRow(i int) ([]any, error) {
 	f := d.facturas[i]
-	return []any{int64(f.id), f.numero, d.deudores[f.deudor], "Deudor " + strconv.Itoa(f.deudor+1) + " SpA",
-		numeric(f.monto), f.emision, f.vencimiento, string(f.estado), nullable(f.motivoAnulacion),
-		f.creado, f.actualizado, int64(f.cliente.id)}, nil
+	return []any{int64(f.id), f.numero, d.deudores[f.deudor], deudorRazon(f.deudor),
+		numeric(f.monto), f.emision, f.vencimiento, f.emision, string(f.estado), nullable(f.motivoAnulacion),
+		f.creado, f.actualizado, int64(f.cliente.id), d.deudorIDs[d.deudores[f.deudor]]}, nil
+}
+
+func deudorRazon(j int) string { return "Deudor " + strconv.Itoa(j+1) + " SpA" }
+
+// escribirDeudores creates, in tx, the deudores of d's RUTs the database
+// does not have yet (ACTIVO, without a limit, created with their first
+// factura, or at the reference instant when they have none), in their
+// order, and reads every one's id for the facturas.
+func (d *data) escribirDeudores(ctx context.Context, tx pgx.Tx) error {
+	creados := make([]time.Time, len(d.deudores))
+	for _, f := range d.facturas {
+		if c := creados[f.deudor]; c.IsZero() || f.creado.Before(c) {
+			creados[f.deudor] = f.creado
+		}
+	}
+	razones := make([]string, len(d.deudores))
+	for j := range d.deudores {
+		razones[j] = deudorRazon(j)
+		if creados[j].IsZero() {
+			creados[j] = d.cfg.Now
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO deudores (rut, razon_social, estado, creado_en, actualizado_en)
+		SELECT rut, razon, 'ACTIVO', creado, creado
+		FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS u(rut, razon, creado, n)
+		ORDER BY n
+		ON CONFLICT (rut) DO NOTHING`, d.deudores, razones, creados); err != nil {
+		return fmt.Errorf("dataset: crear deudores: %w", err)
+	}
+	rows, err := tx.Query(ctx, "SELECT rut, id FROM deudores WHERE rut = ANY($1)", d.deudores)
+	if err != nil {
+		return fmt.Errorf("dataset: leer deudores: %w", err)
+	}
+	d.deudorIDs = make(map[string]int64, len(d.deudores))
+	for rows.Next() {
+		var (
+			r  string
+			id int64
+		)
+		if err := rows.Scan(&r, &id); err != nil {
+			return fmt.Errorf("dataset: leer deudores: %w", err)
+		}
+		d.deudorIDs[r] = id
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("dataset: leer deudores: %w", err)
+	}
+	return nil
 }
 
 func (d *data) operacionRow(i int) ([]any, error) {

@@ -258,6 +258,9 @@ func AddCedibles(ctx context.Context, db DB, cfg TopUpConfig) error {
 		FROM upd ORDER BY id`, lineIDs, deltas, base.Now); err != nil {
 		return fmt.Errorf("dataset: ampliar líneas: %w", err)
 	}
+	if err := d.escribirDeudores(ctx, tx); err != nil {
+		return err
+	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"facturas"}, facturaColumns, pgx.CopyFromSlice(len(d.facturas), d.facturaRow)); err != nil {
 		return fmt.Errorf("dataset: copiar facturas: %w", err)
 	}
