@@ -89,10 +89,10 @@ func TestHubEntregaLoConfirmado(t *testing.T) {
 		assert.EqualValues(t, 3, activas.n.Load())
 
 		// creado, activado (before deCliente subscribed), then an approved
-		// operation (factura registrada, operacion creada, aprobada), paid
-		// and finalized.
+		// operation (its factura's deudor, seen for the first time, factura
+		// registrada, operacion creada, aprobada), paid and finalized.
 		op, facturaIDs := env.MustOperacionAprobada(t, c.ID, "300000")
-		got = append(got, recibir(t, todos, 3)...)
+		got = append(got, recibir(t, todos, 4)...)
 		deOperacion, err := hub.Suscribir(ctx, suscripciones.Filtro{OperacionID: &op.ID})
 		require.NoError(t, err)
 		env.MustPagarTodas(t, facturaIDs...)
@@ -108,17 +108,17 @@ func TestHubEntregaLoConfirmado(t *testing.T) {
 		require.ErrorIs(t, err, boom)
 
 		got = append(got, recibir(t, todos, 2)...)
-		assert.Equal(t, []string{"cliente.creado", "cliente.activado", "factura.registrada", "operacion.creada",
+		assert.Equal(t, []string{"cliente.creado", "cliente.activado", "deudor.creado", "factura.registrada", "operacion.creada",
 			"operacion.aprobada", "factura.pagada", "operacion.finalizada"}, tipos(got), "in the order they committed")
 		for i := 1; i < len(got); i++ {
 			assert.Greater(t, got[i].Seq, got[i-1].Seq, "outbox order")
 		}
-		assert.Equal(t, gid.Encode(op.ID), got[6].Sujeto)
-		assert.Equal(t, gid.Encode(op.ID), got[6].Datos["operacion_id"])
-		assert.Equal(t, "FINALIZADA", got[6].Datos["estado"])
-		assert.NotEmpty(t, got[6].ID)
-		assert.NotEmpty(t, got[6].RequestID)
-		assert.False(t, got[6].Fecha.IsZero())
+		assert.Equal(t, gid.Encode(op.ID), got[7].Sujeto)
+		assert.Equal(t, gid.Encode(op.ID), got[7].Datos["operacion_id"])
+		assert.Equal(t, "FINALIZADA", got[7].Datos["estado"])
+		assert.NotEmpty(t, got[7].ID)
+		assert.NotEmpty(t, got[7].RequestID)
+		assert.False(t, got[7].Fecha.IsZero())
 		nada(t, todos)
 		for _, e := range got {
 			assert.NotEqual(t, "cliente.linea_ajustada", e.Tipo, "a rolled-back mutation is never seen")
