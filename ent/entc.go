@@ -76,6 +76,17 @@ func setDefaultOrders(_ *gen.Graph, s *ast.Schema) error {
 	return nil
 }
 
+// dialecto adds Tx.Dialect to the generated package: the few statements
+// that exist in one dialect only (PostgreSQL's pg_notify, which wakes the
+// subscription feeds of every server when an event commits) ask it.
+const dialecto = `{{ define "dialecto" }}
+{{ template "header" $ }}
+
+// Dialect is the SQL dialect of the database the transaction runs on
+// (dialect.Postgres or dialect.SQLite).
+func (tx *Tx) Dialect() string { return tx.config.driver.Dialect() }
+{{ end }}`
+
 func main() {
 	ex, err := entgql.NewExtension(
 		entgql.WithConfigPath("gqlgen.yml"),
@@ -90,6 +101,9 @@ func main() {
 	err = entc.Generate("./ent/schema", &gen.Config{
 		Target:  "./ent",
 		Package: "github.com/banpro/factoring/ent",
+		Templates: []*gen.Template{
+			gen.MustParse(gen.NewTemplate("dialecto").Parse(dialecto)),
+		},
 		Features: []gen.Feature{
 			gen.FeatureVersionedMigration, // migrations are Atlas files, never auto-migration
 			gen.FeatureLock,               // SELECT ... FOR UPDATE for the domain mutations

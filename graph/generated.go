@@ -23,6 +23,7 @@ import (
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/suscripciones"
 	"github.com/banpro/factoring/internal/webhooks"
 	"github.com/shopspring/decimal"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -41,10 +42,12 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Cliente() ClienteResolver
 	Deudor() DeudorResolver
+	Evento() EventoResolver
 	Factura() FacturaResolver
 	Mutation() MutationResolver
 	Operacion() OperacionResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -141,6 +144,16 @@ type ComplexityRoot struct {
 	EntregaEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Evento struct {
+		Datos     func(childComplexity int) int
+		Fecha     func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Nodo      func(childComplexity int) int
+		RequestID func(childComplexity int) int
+		Sujeto    func(childComplexity int) int
+		Tipo      func(childComplexity int) int
 	}
 
 	EventoAuditoria struct {
@@ -355,6 +368,10 @@ type ComplexityRoot struct {
 		Webhooks      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookOrder) int
 	}
 
+	Subscription struct {
+		Eventos func(childComplexity int, tipos []string, clienteID *int, operacionID *int) int
+	}
+
 	TramoCartera struct {
 		Cantidad func(childComplexity int) int
 		Monto    func(childComplexity int) int
@@ -400,6 +417,9 @@ type ClienteResolver interface {
 type DeudorResolver interface {
 	Exposicion(ctx context.Context, objs []*ent.Deudor) ([]*decimal.Decimal, error)
 	Cartera(ctx context.Context, obj *ent.Deudor) (*facturas.Cartera, error)
+}
+type EventoResolver interface {
+	Nodo(ctx context.Context, obj *suscripciones.Evento) (ent.Noder, error)
 }
 type FacturaResolver interface {
 	Saldo(ctx context.Context, obj *ent.Factura) (*decimal.Decimal, error)
@@ -453,6 +473,9 @@ type QueryResolver interface {
 	Factura(ctx context.Context, id int) (*ent.Factura, error)
 	Operacion(ctx context.Context, id int) (*ent.Operacion, error)
 	DeudorPorRut(ctx context.Context, rut string) (*ent.Deudor, error)
+}
+type SubscriptionResolver interface {
+	Eventos(ctx context.Context, tipos []string, clienteID *int, operacionID *int) (<-chan *suscripciones.Evento, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -879,6 +902,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EntregaEdge.Node(childComplexity), true
+
+	case "Evento.datos":
+		if e.ComplexityRoot.Evento.Datos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evento.Datos(childComplexity), true
+	case "Evento.fecha":
+		if e.ComplexityRoot.Evento.Fecha == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evento.Fecha(childComplexity), true
+	case "Evento.id":
+		if e.ComplexityRoot.Evento.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evento.ID(childComplexity), true
+	case "Evento.nodo":
+		if e.ComplexityRoot.Evento.Nodo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evento.Nodo(childComplexity), true
+	case "Evento.requestId":
+		if e.ComplexityRoot.Evento.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evento.RequestID(childComplexity), true
+	case "Evento.sujeto":
+		if e.ComplexityRoot.Evento.Sujeto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evento.Sujeto(childComplexity), true
+	case "Evento.tipo":
+		if e.ComplexityRoot.Evento.Tipo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evento.Tipo(childComplexity), true
 
 	case "EventoAuditoria.actor":
 		if e.ComplexityRoot.EventoAuditoria.Actor == nil {
@@ -2060,6 +2126,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.WebhookOrder)), true
 
+	case "Subscription.eventos":
+		if e.ComplexityRoot.Subscription.Eventos == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_eventos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.Eventos(childComplexity, args["tipos"].([]string), args["clienteId"].(*int), args["operacionId"].(*int)), true
+
 	case "TramoCartera.cantidad":
 		if e.ComplexityRoot.TramoCartera.Cantidad == nil {
 			break
@@ -2250,6 +2328,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -5379,6 +5474,49 @@ input RegistrarPagoInput {
   referencia: String
 }
 
+"""
+En vivo: los eventos de integración a medida que se confirman. Por WebSocket (protocolo
+graphql-transport-ws, el de la biblioteca graphql-ws) o por Server-Sent Events (POST
+/graphql con Accept: text/event-stream), en /graphql. Consultas y mutaciones van por
+POST /graphql.
+"""
+type Subscription {
+  """
+  Los eventos que se confirman desde que la suscripción está en marcha (todos; alguno
+  confirmado mientras se establecía puede llegar también), en el orden del outbox (el de
+  confirmación para cada entidad). Nunca un evento antes de que su transacción se confirme,
+  ni el de una transacción revertida. Sin filtros, todos; con varios, los que cumplen todos.
+  tipos: del catálogo (operacion.aprobada, cliente.creado, …); uno desconocido es
+  VALIDATION_ERROR en tipos. clienteId: los eventos cuyo cliente es ese (los del cliente
+  mismo, de sus facturas y de sus operaciones). operacionId: los de esa operación.
+  """
+  eventos(tipos: [String!], clienteId: ID, operacionId: ID): Evento!
+}
+
+"""
+Un evento de integración confirmado: el sobre CloudEvents que también reciben NATS y los
+webhooks.
+"""
+type Evento {
+  "Id del evento (UUID): el del sobre, el Nats-Msg-Id y el webhook-id."
+  id: ID!
+  "Tipo del catálogo, p. ej. operacion.aprobada."
+  tipo: String!
+  "ID global de la entidad de la que trata."
+  sujeto: ID!
+  "Cuándo ocurrió."
+  fecha: Time!
+  "El requestId de la solicitud que lo produjo."
+  requestId: String!
+  "Los datos del sobre: IDs globales, montos como texto con dos decimales."
+  datos: JSON!
+  """
+  La entidad de la que trata (Cliente, Factura u Operacion), leída al entregar el evento:
+  su estado actual, que puede ser posterior al del evento.
+  """
+  nodo: Node
+}
+
 input ActualizarDeudorInput {
   razonSocial: String
 }
@@ -5572,6 +5710,26 @@ func (ec *executionContext) childFields_EntregaEdge(ctx context.Context, field g
 		return ec.fieldContext_EntregaEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EntregaEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Evento(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Evento_id(ctx, field)
+	case "tipo":
+		return ec.fieldContext_Evento_tipo(ctx, field)
+	case "sujeto":
+		return ec.fieldContext_Evento_sujeto(ctx, field)
+	case "fecha":
+		return ec.fieldContext_Evento_fecha(ctx, field)
+	case "requestId":
+		return ec.fieldContext_Evento_requestId(ctx, field)
+	case "datos":
+		return ec.fieldContext_Evento_datos(ctx, field)
+	case "nodo":
+		return ec.fieldContext_Evento_nodo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Evento", field.Name)
 }
 
 func (ec *executionContext) childFields_EventoAuditoria(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7564,6 +7722,36 @@ func (ec *executionContext) field_Query_webhooks_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_eventos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tipos",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tipos"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "clienteId",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["clienteId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "operacionId",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["operacionId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Webhook_entregas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9388,6 +9576,176 @@ func (ec *executionContext) _EntregaEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_EntregaEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EntregaEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Evento_id(ctx context.Context, field graphql.CollectedField, obj *suscripciones.Evento) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evento_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evento_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evento", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Evento_tipo(ctx context.Context, field graphql.CollectedField, obj *suscripciones.Evento) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evento_tipo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tipo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evento_tipo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evento", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evento_sujeto(ctx context.Context, field graphql.CollectedField, obj *suscripciones.Evento) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evento_sujeto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sujeto, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evento_sujeto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evento", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Evento_fecha(ctx context.Context, field graphql.CollectedField, obj *suscripciones.Evento) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evento_fecha(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fecha, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evento_fecha(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evento", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Evento_requestId(ctx context.Context, field graphql.CollectedField, obj *suscripciones.Evento) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evento_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evento_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evento", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evento_datos(ctx context.Context, field graphql.CollectedField, obj *suscripciones.Evento) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evento_datos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Datos, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evento_datos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evento", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Evento_nodo(ctx context.Context, field graphql.CollectedField, obj *suscripciones.Evento) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evento_nodo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Evento().Nodo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ent.Noder) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋbanproᚋfactoringᚋentᚐNoder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Evento_nodo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Evento",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _EventoAuditoria_id(ctx context.Context, field graphql.CollectedField, obj *ent.EventoAuditoria) (ret graphql.Marshaler) {
@@ -14218,6 +14576,50 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_eventos(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_eventos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().Eventos(ctx, fc.Args["tipos"].([]string), fc.Args["clienteId"].(*int), fc.Args["operacionId"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *suscripciones.Evento) graphql.Marshaler {
+			return ec.marshalNEvento2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋsuscripcionesᚐEvento(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_eventos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evento(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_eventos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -24215,6 +24617,70 @@ func (ec *executionContext) _EntregaEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var eventoImplementors = []string{"Evento"}
+
+func (ec *executionContext) _Evento(ctx context.Context, sel ast.SelectionSet, obj *suscripciones.Evento) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Evento")
+		case "id":
+			out.Values[i] = ec._Evento_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tipo":
+			out.Values[i] = ec._Evento_tipo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sujeto":
+			out.Values[i] = ec._Evento_sujeto(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fecha":
+			out.Values[i] = ec._Evento_fecha(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestId":
+			out.Values[i] = ec._Evento_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "datos":
+			out.Values[i] = ec._Evento_datos(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Evento_nodo(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eventoAuditoriaImplementors = []string{"EventoAuditoria", "Node"}
 
 func (ec *executionContext) _EventoAuditoria(ctx context.Context, sel ast.SelectionSet, obj *ent.EventoAuditoria) graphql.Marshaler {
@@ -25639,6 +26105,26 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "eventos":
+		return ec._Subscription_eventos(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var tramoCarteraImplementors = []string{"TramoCartera"}
 
 func (ec *executionContext) _TramoCartera(ctx context.Context, sel ast.SelectionSet, obj *facturas.Tramo) graphql.Marshaler {
@@ -26510,6 +26996,14 @@ func (ec *executionContext) marshalNEstadoOperacion2githubᚗcomᚋbanproᚋfact
 	return v
 }
 
+func (ec *executionContext) marshalNEvento2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋsuscripcionesᚐEvento(ctx context.Context, sel ast.SelectionSet, v *suscripciones.Evento) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Evento!")
+		return graphql.Null
+	}
+	return ec._Evento(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEventoAuditoriaConnection2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐEventoAuditoriaConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EventoAuditoriaConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EventoAuditoriaConnection!")
@@ -26580,6 +27074,20 @@ func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, e
 func (ec *executionContext) marshalNID2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
 	res := scalar.MarshalID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}

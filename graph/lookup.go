@@ -11,6 +11,7 @@ import (
 	"github.com/banpro/factoring/internal/apperror"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/rut"
+	"github.com/banpro/factoring/internal/suscripciones"
 )
 
 // orNotFound turns ent's not-found error of a lookup by id into the API's
@@ -72,6 +73,25 @@ func clientePorRut(ctx context.Context, client *ent.Client, raw string) (*ent.Cl
 		return nil, apperror.NotFoundf("No existe un cliente con RUT %s.", canonical)
 	}
 	return c, err
+}
+
+// nodoDe is the entity an event is about, read now: its sujeto is a global
+// id. An entity that is not there (never the case: none is deleted) is
+// null with NOT_FOUND, as for node.
+func nodoDe(ctx context.Context, client *ent.Client, e *suscripciones.Evento) (ent.Noder, error) {
+	id, _, ok := gid.Decode(e.Sujeto)
+	if !ok {
+		return nil, apperror.NotFoundf("No existe un nodo con ID %s.", e.Sujeto)
+	}
+	return orNotFound(client.Noder(pagedContext(ctx), id))("nodo", id)
+}
+
+// sinSuscripciones stands in for the hub of a schema built without one
+// (the SDL, tools): every subscription is refused.
+type sinSuscripciones struct{}
+
+func (sinSuscripciones) Suscribir(context.Context, suscripciones.Filtro) (<-chan *suscripciones.Evento, error) {
+	return nil, apperror.Errorf(apperror.Unavailable, "Este servidor no atiende suscripciones.")
 }
 
 // deudorPorRut finds a deudor by any accepted spelling of its RUT.

@@ -10,6 +10,8 @@
 package graph
 
 import (
+	"context"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/banpro/factoring/ent"
@@ -17,6 +19,7 @@ import (
 	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/suscripciones"
 	"github.com/banpro/factoring/internal/webhooks"
 )
 
@@ -26,7 +29,8 @@ type Resolver struct {
 	services Services
 }
 
-// Services are the domain services the mutations call.
+// Services are the domain services the mutations call, and the hub the
+// subscriptions read.
 type Services struct {
 	Clientes    *clientes.Service
 	Facturas    *facturas.Service
@@ -34,11 +38,22 @@ type Services struct {
 	Deudores    *deudores.Service
 	// Webhooks manages the integrators' webhooks and their deliveries.
 	Webhooks *webhooks.Service
+	// Suscripciones feeds Subscription.eventos; nil refuses subscriptions
+	// (SERVICE_UNAVAILABLE).
+	Suscripciones Suscriptor
+}
+
+// Suscriptor is what Subscription.eventos needs (suscripciones.Hub).
+type Suscriptor interface {
+	Suscribir(ctx context.Context, f suscripciones.Filtro) (<-chan *suscripciones.Evento, error)
 }
 
 // NewSchema is the API's executable schema: reads go to client, mutations
-// to services. Each operation runs with its own cache of derived figures
-// (exposiciones.go).
+// to services, subscriptions to services.Suscripciones. Each operation runs
+// with its own cache of derived figures (exposiciones.go).
 func NewSchema(client *ent.Client, services Services) graphql.ExecutableSchema {
+	if services.Suscripciones == nil {
+		services.Suscripciones = sinSuscripciones{}
+	}
 	return conCaches{schema{NewExecutableSchema(Config{Resolvers: &Resolver{client: client, services: services}})}}
 }

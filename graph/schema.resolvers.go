@@ -18,6 +18,7 @@ import (
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/suscripciones"
 	"github.com/banpro/factoring/internal/webhooks"
 	"github.com/shopspring/decimal"
 )
@@ -47,6 +48,11 @@ func (r *deudorResolver) Exposicion(ctx context.Context, objs []*ent.Deudor) ([]
 // Cartera is the resolver for the cartera field.
 func (r *deudorResolver) Cartera(ctx context.Context, obj *ent.Deudor) (*facturas.Cartera, error) {
 	return carteraDeDeudor(ctx, r.client, obj)
+}
+
+// Nodo is the resolver for the nodo field.
+func (r *eventoResolver) Nodo(ctx context.Context, obj *suscripciones.Evento) (ent.Noder, error) {
+	return nodoDe(ctx, r.client, obj)
 }
 
 // Saldo is the resolver for the saldo field.
@@ -249,7 +255,22 @@ func (r *queryResolver) DeudorPorRut(ctx context.Context, rut string) (*ent.Deud
 	return deudorPorRut(ctx, r.client, rut)
 }
 
+// Eventos is the resolver for the eventos field.
+func (r *subscriptionResolver) Eventos(ctx context.Context, tipos []string, clienteID *int, operacionID *int) (<-chan *suscripciones.Evento, error) {
+	return r.services.Suscripciones.Suscribir(ctx, suscripciones.Filtro{Tipos: tipos, ClienteID: clienteID, OperacionID: operacionID})
+}
+
+// Evento returns EventoResolver implementation.
+func (r *Resolver) Evento() EventoResolver { return &eventoResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
+type (
+	eventoResolver       struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
+)

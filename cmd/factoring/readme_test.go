@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/banpro/factoring/internal/testkit"
 )
 
 // ejemplo is one GraphQL example of the README: the operation of a
@@ -107,7 +109,18 @@ func TestEjemplosDelREADME(t *testing.T) {
 			base, stop := c.serve("--seed")
 			defer stop()
 
+			// A subscription runs over SSE from where it stands in the
+			// README to the end: the examples after it must show up in it.
+			var suscripciones []*testkit.SSE
+			var lineas []int
 			for _, e := range ejemplos {
+				if strings.HasPrefix(strings.TrimSpace(e.query), "subscription") {
+					s := testkit.SubscribeSSE(t, base, "", e.query, e.vars)
+					require.Equal(t, http.StatusOK, s.Res.StatusCode, "README.md:%d", e.linea)
+					suscripciones, lineas = append(suscripciones, s), append(lineas, e.linea)
+					time.Sleep(300 * time.Millisecond) // nothing says when it is in place
+					continue
+				}
 				res := post(t, base, e)
 				require.Empty(t, res.Errors, "README.md:%d answered with errors", e.linea)
 				require.NotEmpty(t, res.Data, "README.md:%d", e.linea)
@@ -115,6 +128,18 @@ func TestEjemplosDelREADME(t *testing.T) {
 					requireNoVacio(t, e.linea, field, v)
 				}
 				checkLifecycle(t, e, res)
+			}
+			for i, s := range suscripciones {
+				ev, ok := s.Next(10 * time.Second)
+				require.True(t, ok, "README.md:%d: the examples after it show up in it", lineas[i])
+				require.Equal(t, "next", ev.Event, "README.md:%d: %s", lineas[i], ev.Data)
+				var out respuesta
+				require.NoError(t, json.Unmarshal([]byte(ev.Data), &out))
+				require.Empty(t, out.Errors, "README.md:%d answered with errors", lineas[i])
+				for field, v := range out.Data {
+					requireNoVacio(t, lineas[i], field, v)
+				}
+				s.Close()
 			}
 			assert.Contains(t, c.mustRun("verificar"), "sin violaciones", "after every example")
 		})

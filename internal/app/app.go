@@ -25,6 +25,7 @@ import (
 	"github.com/banpro/factoring/internal/httpserver"
 	"github.com/banpro/factoring/internal/idempotencia"
 	"github.com/banpro/factoring/internal/operaciones"
+	"github.com/banpro/factoring/internal/suscripciones"
 	"github.com/banpro/factoring/internal/telemetry"
 	"github.com/banpro/factoring/internal/webhooks"
 )
@@ -124,11 +125,16 @@ func NewServer(o Options) (*httpserver.Server, error) {
 		o.Eventos = &def
 	}
 	var extensions []graphql.HandlerExtension
+	hubCfg := suscripciones.Config{Buffer: o.Config.SubscriptionBuffer}
 	if o.Telemetry != nil {
 		o.Logger = telemetry.Logger(o.Logger)
 		extensions = append(extensions, o.Telemetry.GraphQLExtension())
+		hubCfg.Activas = o.Telemetry.SubscriptionsActive()
 	}
+	hubCfg.Logger = o.Logger
+	hub := suscripciones.New(o.DB, hubCfg)
 	services := Services(o.DB, o.Config, o.Clock)
+	services.Suscripciones = hub
 	if services.Webhooks, err = WebhooksService(o.DB, *o.Eventos, o.Logger); err != nil {
 		return nil, err
 	}
@@ -149,24 +155,40 @@ func NewServer(o Options) (*httpserver.Server, error) {
 				"así que no verá el esquema; apáguelo con FACTORING_PLAYGROUND=false")
 		}
 	}
+	gqlCfg := gqlserver.Config{
+		Schema:        schema,
+		Logger:        o.Logger,
+		Introspection: o.Config.Introspection,
+		Authorization: verifier != nil,
+		Limits: gqlserver.Limits{
+			MaxDepth:      o.Config.MaxDepth,
+			MaxComplexity: o.Config.MaxComplexity,
+			MaxAliases:    o.Config.MaxAliases,
+			MaxTokens:     o.Config.MaxTokens,
+		},
+		Health:           o.DB.Health,
+		Idempotency:      o.Idempotency,
+		TrustedDocuments: trusted,
+		Extensions:       extensions,
+		CORSOrigins:      o.Config.CORSOrigins,
+		Streams: gqlserver.StreamLimits{
+			SubscriptionsPerConnection: o.Config.SubscriptionsPerConnection,
+			ConnectionsPerSubject:      o.Config.SubscriptionConnectionsPerSubject,
+		},
+	}
+	if verifier != nil {
+		gqlCfg.Verifier = verifier
+	}
+	endpoint := gqlserver.New(gqlCfg)
 	cfg := httpserver.Config{
-		Addr: o.Config.HTTPAddr,
-		GraphQL: gqlserver.New(gqlserver.Config{
-			Schema:        schema,
-			Logger:        o.Logger,
-			Introspection: o.Config.Introspection,
-			Authorization: verifier != nil,
-			Limits: gqlserver.Limits{
-				MaxDepth:      o.Config.MaxDepth,
-				MaxComplexity: o.Config.MaxComplexity,
-				MaxAliases:    o.Config.MaxAliases,
-				MaxTokens:     o.Config.MaxTokens,
-			},
-			Health:           o.DB.Health,
-			Idempotency:      o.Idempotency,
-			TrustedDocuments: trusted,
-			Extensions:       extensions,
-		}),
+		Addr:    o.Config.HTTPAddr,
+		GraphQL: endpoint,
+		// Streams end first (1001, or an SSE error event), then the hub's
+		// feed stops.
+		BeforeShutdown: func() {
+			endpoint.CloseStreams(3 * time.Second)
+			hub.Cerrar()
+		},
 		Logger:         o.Logger,
 		Playground:     o.Config.Playground,
 		RequestTimeout: o.Config.RequestTimeout,

@@ -46,6 +46,11 @@ const (
 	Cancelled Code = "CANCELLED"
 )
 
+// SubscriptionLimit: a subscription stream went over one of its caps
+// (subscriptions on one connection, connections of one subject, events
+// waiting for a consumer that does not read them).
+const SubscriptionLimit Code = "SUBSCRIPTION_LIMIT_EXCEEDED"
+
 // Codes of idempotent retries (the Idempotency-Key header).
 const (
 	// IdempotencyKeyReused: the key was used before with another request.
@@ -85,7 +90,7 @@ type meaning struct {
 // codes is the one table of codes. The HTTP statuses are written as numbers
 // so that the package needs no net/http: 400 Bad Request, 401
 // Unauthorized, 403 Forbidden, 404 Not Found, 409 Conflict, 413 Content Too
-// Large, 422 Unprocessable Content, 499 Client Closed Request (nginx), 500
+// Large, 422 Unprocessable Content, 429 Too Many Requests, 499 Client Closed Request (nginx), 500
 // Internal Server Error, 503 Service Unavailable, 504 Gateway Timeout.
 var codes = map[Code]meaning{
 	Validation:      {status: 400, message: "La solicitud contiene datos inválidos"},
@@ -106,6 +111,8 @@ var codes = map[Code]meaning{
 	Unavailable: {status: 503, retryable: true, retryAfter: 5, message: "El servicio no está disponible en este momento; reintente en unos segundos."},
 	Timeout:     {status: 504, message: "La solicitud excedió su tiempo máximo de ejecución."},
 	Cancelled:   {status: 499, message: "La solicitud fue cancelada por el cliente."},
+
+	SubscriptionLimit: {status: 429, retryable: true, message: "Se superó un límite de las suscripciones; cierre alguna o reintente más tarde."},
 
 	IdempotencyKeyReused:  {status: 422, message: "La clave de idempotencia ya se usó con otra solicitud."},
 	IdempotencyInProgress: {status: 409, retryable: true, message: "Una solicitud con la misma clave de idempotencia aún está en curso; reintente cuando termine."},

@@ -35,6 +35,7 @@ var contract = []struct {
 	{apperror.Unavailable, "SERVICE_UNAVAILABLE", 503, true},
 	{apperror.Timeout, "TIMEOUT", 504, false},
 	{apperror.Cancelled, "CANCELLED", 499, false},
+	{apperror.SubscriptionLimit, "SUBSCRIPTION_LIMIT_EXCEEDED", 429, true},
 	{apperror.IdempotencyKeyReused, "IDEMPOTENCY_KEY_REUSED", 422, false},
 	{apperror.IdempotencyInProgress, "IDEMPOTENCY_IN_PROGRESS", 409, true},
 	{apperror.GraphQLParseFailed, "GRAPHQL_PARSE_FAILED", 400, false},

@@ -114,6 +114,12 @@ var rules = []rule{
 		forbidden:  anyOf("github.com/99designs/gqlgen", "net/http"),
 	},
 	{
+		name:    "the subscription hub imports neither GraphQL nor HTTP: the transports hand it their streams",
+		applies: anyOf(module + "/internal/suscripciones"),
+		forbidden: anyOf(append(transportLayers, "github.com/99designs/gqlgen", "net/http",
+			"github.com/coder/websocket")...),
+	},
+	{
 		name:       "httpserver is handed /graphql's handler: it depends on neither graph nor gqlserver",
 		applies:    anyOf(module + "/internal/httpserver"),
 		transitive: true,

@@ -133,6 +133,9 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 		return Principal{}, fmt.Errorf("%w: el sujeto %q está reservado para la auditoría", ErrToken, c.Subject)
 	}
 	p := Principal{Subject: subject}
+	if c.ExpiresAt != nil {
+		p.Vence = c.ExpiresAt.Add(v.cfg.Leeway).UTC()
+	}
 	for _, r := range c.Roles {
 		p.Roles = append(p.Roles, Role(r))
 	}

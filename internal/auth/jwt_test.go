@@ -94,7 +94,8 @@ func TestVerifyAceptaTokensValidos(t *testing.T) {
 		require.NoError(t, err)
 		p, err := verifier(t, auth.VerifierConfig{Secret: secret, Issuer: "banpro", Audience: "factoring-api"}).Verify(tok)
 		require.NoError(t, err)
-		assert.Equal(t, auth.Principal{Subject: "luis", Roles: []auth.Role{auth.Lector, auth.Tesoreria}}, p)
+		assert.Equal(t, auth.Principal{Subject: "luis", Roles: []auth.Role{auth.Lector, auth.Tesoreria},
+			Vence: now.Add(time.Hour + 30*time.Second)}, p, "Vence: exp plus the leeway, when the token stops being accepted")
 	})
 }
 

@@ -6,6 +6,7 @@ package auth
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Actor names recorded in the audit trail when no person is behind a change.
@@ -52,6 +53,11 @@ func skeleton(s string) string {
 type Principal struct {
 	Subject string
 	Roles   []Role
+	// Vence is when the token stops being accepted (its exp plus the
+	// verifier's leeway); zero for a principal no token stands behind. A
+	// request is checked once, when it arrives; a subscription stream
+	// lasts longer and ends at Vence.
+	Vence time.Time
 }
 
 // Role is a caller's role.

@@ -66,6 +66,12 @@ type Config struct {
 	MaxAliases    int
 	MaxTokens     int
 
+	// Caps of the subscription streams (WebSocket connections and SSE
+	// responses on /graphql), per server process.
+	SubscriptionsPerConnection        int // subscriptions one WebSocket connection may hold
+	SubscriptionConnectionsPerSubject int // streams one token subject may hold open
+	SubscriptionBuffer                int // events that may wait for a subscriber; one more drops it
+
 	// ServingRole and ServingRolePassword: the PostgreSQL role that
 	// `factoring migrate` creates or updates with only the privileges
 	// `factoring serve` needs (no DDL, no UPDATE/DELETE of audit events).
@@ -143,6 +149,10 @@ func Load(getenv func(string) (string, bool)) (Config, error) {
 		MaxComplexity: r.intRange("FACTORING_MAX_COMPLEXITY", 150_000, 100, 10_000_000),
 		MaxAliases:    r.intRange("FACTORING_MAX_ALIASES", 30, 1, 1000), // 0 would read as "unset" (gqlserver.Limits)
 		MaxTokens:     r.intRange("FACTORING_MAX_TOKENS", 5_000, 100, 1_000_000),
+
+		SubscriptionsPerConnection:        r.intRange("FACTORING_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 1000),
+		SubscriptionConnectionsPerSubject: r.intRange("FACTORING_SUBSCRIPTION_CONNECTIONS_PER_SUBJECT", 10, 1, 100_000),
+		SubscriptionBuffer:                r.intRange("FACTORING_SUBSCRIPTION_BUFFER", 256, 1, 100_000),
 
 		ServingRole:         r.str("FACTORING_DB_SERVING_ROLE", DefaultServingRole),
 		ServingRolePassword: r.str("FACTORING_DB_SERVING_PASSWORD", ""),

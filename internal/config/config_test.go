@@ -43,6 +43,9 @@ func TestPorOmision(t *testing.T) {
 	assert.Equal(t, "0.00", cfg.TasaMora.StringFixed(2))
 	assert.Equal(t, 30, cfg.DiasRecompra)
 	assert.True(t, cfg.FechaNegocio.IsZero())
+	assert.Equal(t, 20, cfg.SubscriptionsPerConnection)
+	assert.Equal(t, 10, cfg.SubscriptionConnectionsPerSubject)
+	assert.Equal(t, 256, cfg.SubscriptionBuffer)
 	assert.Equal(t, "100.00", cfg.ConcentracionMaxima.StringFixed(2), "no cap on one deudor")
 	assert.False(t, cfg.ExigirAcuse, "the original flow: an acuse is not required")
 
@@ -62,22 +65,25 @@ func TestPorOmision(t *testing.T) {
 
 func TestValoresValidos(t *testing.T) {
 	cfg, err := config.Load(env(map[string]string{
-		"FACTORING_DATABASE_URL":         "postgres://app:clave@db:5432/factoring?sslmode=disable",
-		"FACTORING_HTTP_ADDR":            "127.0.0.1:0",
-		"FACTORING_TASA_DESCUENTO":       " 2.5 ",
-		"FACTORING_TIMEZONE":             "UTC",
-		"FACTORING_LOG_LEVEL":            "DEBUG",
-		"FACTORING_LOG_FORMAT":           "text",
-		"FACTORING_PLAYGROUND":           "false",
-		"FACTORING_INTROSPECTION":        "0",
-		"FACTORING_TRUSTED_DOCUMENTS":    "/etc/factoring/documentos.json",
-		"FACTORING_CONCENTRACION_MAXIMA": "35.5",
-		"FACTORING_EXIGIR_ACUSE":         "true",
-		"FACTORING_ANTICIPO":             "90",
-		"FACTORING_COMISION":             "15000.5",
-		"FACTORING_TASA_MORA":            "1.5",
-		"FACTORING_DIAS_RECOMPRA":        "45",
-		"FACTORING_FECHA_NEGOCIO":        "2026-12-31",
+		"FACTORING_DATABASE_URL":                         "postgres://app:clave@db:5432/factoring?sslmode=disable",
+		"FACTORING_HTTP_ADDR":                            "127.0.0.1:0",
+		"FACTORING_TASA_DESCUENTO":                       " 2.5 ",
+		"FACTORING_TIMEZONE":                             "UTC",
+		"FACTORING_LOG_LEVEL":                            "DEBUG",
+		"FACTORING_LOG_FORMAT":                           "text",
+		"FACTORING_PLAYGROUND":                           "false",
+		"FACTORING_INTROSPECTION":                        "0",
+		"FACTORING_TRUSTED_DOCUMENTS":                    "/etc/factoring/documentos.json",
+		"FACTORING_CONCENTRACION_MAXIMA":                 "35.5",
+		"FACTORING_EXIGIR_ACUSE":                         "true",
+		"FACTORING_ANTICIPO":                             "90",
+		"FACTORING_COMISION":                             "15000.5",
+		"FACTORING_TASA_MORA":                            "1.5",
+		"FACTORING_DIAS_RECOMPRA":                        "45",
+		"FACTORING_FECHA_NEGOCIO":                        "2026-12-31",
+		"FACTORING_SUBSCRIPTIONS_PER_CONNECTION":         "5",
+		"FACTORING_SUBSCRIPTION_CONNECTIONS_PER_SUBJECT": "1000",
+		"FACTORING_SUBSCRIPTION_BUFFER":                  "16",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "postgres://app:clave@db:5432/factoring?sslmode=disable", cfg.DatabaseURL)
@@ -94,6 +100,9 @@ func TestValoresValidos(t *testing.T) {
 	assert.Equal(t, "1.50", cfg.TasaMora.StringFixed(2))
 	assert.Equal(t, 45, cfg.DiasRecompra)
 	assert.Equal(t, time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), cfg.FechaNegocio)
+	assert.Equal(t, 5, cfg.SubscriptionsPerConnection)
+	assert.Equal(t, 1000, cfg.SubscriptionConnectionsPerSubject)
+	assert.Equal(t, 16, cfg.SubscriptionBuffer)
 	assert.Equal(t, "35.50", cfg.ConcentracionMaxima.StringFixed(2))
 	assert.True(t, cfg.ExigirAcuse)
 
@@ -159,6 +168,9 @@ func TestValoresInvalidos(t *testing.T) {
 		{"dias_recompra_no_numericos", "FACTORING_DIAS_RECOMPRA", "treinta"},
 		{"fecha_negocio_mal_escrita", "FACTORING_FECHA_NEGOCIO", "26-11-2026"},
 		{"fecha_negocio_inexistente", "FACTORING_FECHA_NEGOCIO", "2026-02-30"},
+		{"suscripciones_por_conexion_cero", "FACTORING_SUBSCRIPTIONS_PER_CONNECTION", "0"},
+		{"conexiones_por_sujeto_no_numericas", "FACTORING_SUBSCRIPTION_CONNECTIONS_PER_SUBJECT", "muchas"},
+		{"buffer_negativo", "FACTORING_SUBSCRIPTION_BUFFER", "-1"},
 		{"rol_con_mayusculas", "FACTORING_DB_SERVING_ROLE", "Factoring"},
 		{"rol_con_inyeccion", "FACTORING_DB_SERVING_ROLE", "x; DROP TABLE clientes"},
 	}

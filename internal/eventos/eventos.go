@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
 
 	"github.com/banpro/factoring/ent"
@@ -158,6 +159,15 @@ func Enqueue(ctx context.Context, tx *ent.Tx, evts ...Event) error {
 			return fmt.Errorf("registrar eventos de integración: %w", err)
 		}
 	}
+	if tx.Dialect() == dialect.Postgres {
+		// Delivered to every LISTEN session when tx commits, and never if
+		// it rolls back: the subscription feeds of every server process
+		// (package suscripciones) wake up and read the new rows. Several
+		// NOTIFYs of one transaction reach a listener as one.
+		if _, err := tx.ExecContext(ctx, "NOTIFY "+CanalNotificacion); err != nil {
+			return fmt.Errorf("avisar de los eventos de integración: %w", err)
+		}
+	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			err := next.Commit(ctx, tx)
@@ -169,6 +179,10 @@ func Enqueue(ctx context.Context, tx *ent.Tx, evts ...Event) error {
 	})
 	return nil
 }
+
+// CanalNotificacion is the PostgreSQL notification channel on which a
+// transaction that recorded events announces them, at its commit.
+const CanalNotificacion = "factoring_eventos"
 
 // bulkSize bounds the rows of one INSERT: SQLite allows 32,766 bound
 // parameters per statement, and an outbox row binds fewer than 10.
@@ -216,8 +230,8 @@ func Envolver(e Event, reqID string, now time.Time) (Sobre, error) {
 }
 
 // aviso is closed and replaced whenever a transaction with events commits
-// in this process, so the dispatchers waiting on it start at once instead
-// of at their next poll.
+// in this process, so the dispatchers (and, on SQLite, the subscription
+// feed) waiting on it start at once instead of at their next poll.
 var aviso = struct {
 	sync.Mutex
 	ch chan struct{}

@@ -3,6 +3,7 @@ package gqlserver
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
@@ -11,6 +12,9 @@ import (
 // NewWithoutInputLimits is New without the input limits, for the benchmark
 // that measures what they cost.
 func NewWithoutInputLimits(cfg Config) http.Handler { return newHandler(cfg, false) }
+
+// Razon is razon: a message as a WebSocket close reason.
+var Razon = razon
 
 // InputLimitsOn prepares query with vars against es as the server does
 // (parsed, validated, variables coerced) and returns a function that runs
@@ -35,4 +39,12 @@ func InputLimitsOn(es graphql.ExecutableSchema, query string, vars map[string]an
 		}
 		return nil
 	}, nil
+}
+
+// SetStreamTimes shortens the streams' timing for a test and returns what
+// restores it.
+func SetStreamTimes(init, ping, write time.Duration) (restore func()) {
+	oldInit, oldPing, oldWrite := initTimeout, keepAlive, writeTimeout
+	initTimeout, keepAlive, writeTimeout = init, ping, write
+	return func() { initTimeout, keepAlive, writeTimeout = oldInit, oldPing, oldWrite }
 }

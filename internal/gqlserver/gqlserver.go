@@ -3,7 +3,11 @@
 // NewSchema) and returns the http.Handler for /graphql.
 //
 // The policy is, in the order a request meets it: the transports of
-// GraphQL over HTTP (transport.go), the selection-width guard
+// GraphQL over HTTP (transport.go) and of the subscription streams,
+// WebSocket (ws.go) and SSE (sse.go), with their caps, the token's expiry
+// and their close codes (streams.go); the way each kind of operation must
+// take (subscriptions on streams only, the rest off them); the
+// selection-width guard
 // (selections.go), the depth and size of the raw variables (inputs.go),
 // parsing with a token limit and a query cache, the default page size
 // written into the document (pagesize.go), gqlparser's coercion of the
@@ -22,6 +26,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -66,6 +71,17 @@ type Config struct {
 	// Extensions run around everything else (internal/telemetry's span and
 	// metrics per operation): the first is the outermost.
 	Extensions []graphql.HandlerExtension
+	// Verifier checks the token of a WebSocket connection (its
+	// connection_init, or the upgrade request's header); nil when
+	// authentication is disabled. Every other request's token is checked
+	// by the HTTP shell before it arrives here.
+	Verifier TokenVerifier
+	// CORSOrigins are the browser origins, besides the server's own, that
+	// may open a WebSocket (the CORS allow-list).
+	CORSOrigins []string
+	// Streams bound the subscription streams; zero values take
+	// DefaultStreamLimits.
+	Streams StreamLimits
 }
 
 // queryCacheSize bounds the parsed-query cache (documents, not results).
@@ -73,18 +89,26 @@ const queryCacheSize = 1000
 
 // New builds the /graphql endpoint: gqlgen's server assembled explicitly
 // (never NewDefaultServer) with the GET and POST transports of GraphQL over
-// HTTP, a parsed-query cache, and the checks every operation passes before
-// anything runs, in order: inputs, page sizes, limits (depth, cost,
-// aliases, tokens), authorization, the database's availability. Then the
-// error presenter and the panic recovery.
-func New(cfg Config) http.Handler { return newHandler(cfg, true) }
+// HTTP and the subscription streams (WebSocket, SSE), a parsed-query
+// cache, and the checks every operation passes before anything runs, in
+// order: the transport each kind of operation takes, inputs, page sizes,
+// limits (depth, cost, aliases, tokens), authorization, the database's
+// availability. Then the error presenter and the panic recovery.
+func New(cfg Config) *Endpoint { return newHandler(cfg, true) }
 
 // newHandler is New, with the input limits (inputGuard) left out when
 // inputLimits is false: only the benchmark that measures their cost does.
-func newHandler(cfg Config, inputLimits bool) http.Handler {
+func newHandler(cfg Config, inputLimits bool) *Endpoint {
 	limits := cfg.Limits.orDefaults()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := newPresenter(cfg.Logger, cfg.Health)
+	streams := newStreams(cfg.Streams, cfg.Logger)
 	srv := handler.New(cfg.Schema)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost}})
+	srv.AddTransport(newWSTransport(streams, cfg.Verifier, cfg.CORSOrigins, cfg.Logger))
+	srv.AddTransport(sseTransport{streams: streams, presenter: p})
 	srv.AddTransport(getTransport{})
 	post := postTransport{}
 	if cfg.Idempotency != nil {
@@ -101,7 +125,6 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 		rulesFn = func() *rules.Rules { return withoutSuggestions(validationRules()) }
 	}
 	srv.SetValidationRulesFn(rulesFn)
-	p := newPresenter(cfg.Logger, cfg.Health)
 	srv.SetErrorPresenter(p.errorPresenter())
 	srv.SetRecoverFunc(p.recoverFunc())
 	if cfg.Introspection {
@@ -111,6 +134,7 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 	}
 	srv.Use(newPersistedQueries(persistedQueryCacheSize, cfg.TrustedDocuments)) // first: a query sent by hash meets every check below
 	srv.Use(operationName{})
+	srv.Use(streamPolicy{})
 	srv.Use(selectionGuard{maxTokens: limits.MaxTokens})
 	if inputLimits {
 		srv.Use(&inputGuard{maxTokens: limits.MaxTokens})
@@ -120,7 +144,7 @@ func newHandler(cfg Config, inputLimits bool) http.Handler {
 	srv.Use(authorization{enabled: cfg.Authorization})
 	srv.Use(availability{health: cfg.Health})
 	srv.AroundResponses(recordOperation)
-	return &endpoint{graphql: srv, presenter: p}
+	return &Endpoint{graphql: srv, presenter: p, streams: streams}
 }
 
 func (l Limits) orDefaults() Limits {
@@ -178,14 +202,25 @@ func recordOperation(ctx context.Context, next graphql.ResponseHandler) *graphql
 	return next(ctx)
 }
 
-// endpoint answers what gqlgen's server would answer without the API's
-// error format: a method other than GET and POST, or a body that is not JSON.
-type endpoint struct {
+// Endpoint is the /graphql handler. It answers itself what gqlgen's server
+// would answer without the API's error format: a method other than GET and
+// POST, or a body that is not JSON.
+type Endpoint struct {
 	graphql   http.Handler
 	presenter *presenter
+	streams   *streams
 }
 
-func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// CloseStreams ends every subscription stream (WebSocket connections with
+// 1001, SSE responses with an error event) and refuses new ones, then
+// waits up to wait for them to close: the server is shutting down, and
+// the HTTP server's graceful shutdown neither ends streams nor waits for
+// upgraded connections.
+func (e *Endpoint) CloseStreams(wait time.Duration) {
+	e.streams.terminarTodas(apagando(), wait)
+}
+
+func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodOptions:
 	case http.MethodPost:
@@ -206,7 +241,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.graphql.ServeHTTP(w, r)
 }
 
-func (e *endpoint) reject(w http.ResponseWriter, r *http.Request, status int, appErr *apperror.Error) {
+func (e *Endpoint) reject(w http.ResponseWriter, r *http.Request, status int, appErr *apperror.Error) {
 	writeResponse(w, responseContentType(r), status,
 		&graphql.Response{Errors: gqlerror.List{e.presenter.present(r.Context(), appErr)}})
 }

@@ -37,32 +37,41 @@ func (postTransport) Supports(r *http.Request) bool { return r.Method == http.Me
 func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	contentType := responseContentType(r)
-	start := graphql.Now()
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		refuse(ctx, w, exec, contentType, apperror.Validationf("No se pudo leer el cuerpo de la solicitud."))
+	params, appErr := readPOST(r)
+	if appErr != nil {
+		refuse(ctx, w, exec, contentType, appErr)
 		return
 	}
-	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
-		refuse(ctx, w, exec, contentType, apperror.Errorf(apperror.BatchingNotSupported,
-			"No se admiten lotes de operaciones (un arreglo JSON): envíe una operación por solicitud."))
-		return
-	}
-	params := &graphql.RawParams{}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(params); err != nil || len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
-		refuse(ctx, w, exec, contentType, apperror.Validationf(
-			"El cuerpo de la solicitud no es un JSON válido de GraphQL: {\"query\": \"...\", \"variables\": {...}}."))
-		return
-	}
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs == nil && t.idempotency.serve(w, r, exec, params, opCtx, contentType) {
 		return
 	}
 	respond(w, r, exec, opCtx, errs, contentType)
+}
+
+// readPOST reads a POST's JSON body as GraphQL request parameters, or
+// says why it cannot: a body that cannot be read, a JSON array (batching),
+// anything but one JSON object.
+func readPOST(r *http.Request) (*graphql.RawParams, *apperror.Error) {
+	start := graphql.Now()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, apperror.Validationf("No se pudo leer el cuerpo de la solicitud.")
+	}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+		return nil, apperror.Errorf(apperror.BatchingNotSupported,
+			"No se admiten lotes de operaciones (un arreglo JSON): envíe una operación por solicitud.")
+	}
+	params := &graphql.RawParams{}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(params); err != nil || len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
+		return nil, apperror.Validationf(
+			"El cuerpo de la solicitud no es un JSON válido de GraphQL: {\"query\": \"...\", \"variables\": {...}}.")
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	return params, nil
 }
 
 // getTransport serves queries over GET (?query=…&variables=…). It replaces
@@ -79,6 +88,27 @@ func (getTransport) Supports(r *http.Request) bool {
 func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	ctx := r.Context()
 	contentType := responseContentType(r)
+	params, appErr := readGET(r)
+	if appErr != nil {
+		refuse(ctx, w, exec, contentType, appErr)
+		return
+	}
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs == nil && opCtx.Operation.Operation != ast.Query {
+		w.Header().Set("Allow", "POST")
+		// The status names the HTTP rule broken; the code stays
+		// VALIDATION_ERROR.
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{requestError(
+			apperror.Validationf("Las mutaciones solo se aceptan por POST."), nil)})
+		writeResponse(w, contentType, http.StatusMethodNotAllowed, resp)
+		return
+	}
+	respond(w, r, exec, opCtx, errs, contentType)
+}
+
+// readGET reads a GET's query string (?query=…&variables=…) as GraphQL
+// request parameters, or says which parameter is not a JSON object.
+func readGET(r *http.Request) (*graphql.RawParams, *apperror.Error) {
 	q := r.URL.Query()
 	params := &graphql.RawParams{
 		Query:         q.Get("query"),
@@ -91,23 +121,12 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 			dec := json.NewDecoder(strings.NewReader(v))
 			dec.UseNumber()
 			if err := dec.Decode(dst); err != nil {
-				refuse(ctx, w, exec, contentType, apperror.Invalid(name, "Debe ser un objeto JSON."))
-				return
+				return nil, apperror.Invalid(name, "Debe ser un objeto JSON.")
 			}
 		}
 	}
 	params.ReadTime.End = graphql.Now()
-	opCtx, errs := exec.CreateOperationContext(ctx, params)
-	if errs == nil && opCtx.Operation.Operation != ast.Query {
-		w.Header().Set("Allow", "POST")
-		// The status names the HTTP rule broken; the code stays
-		// VALIDATION_ERROR.
-		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), gqlerror.List{requestError(
-			apperror.Validationf("Las mutaciones solo se aceptan por POST."), nil)})
-		writeResponse(w, contentType, http.StatusMethodNotAllowed, resp)
-		return
-	}
-	respond(w, r, exec, opCtx, errs, contentType)
+	return params, nil
 }
 
 // refuse answers a request that could not even be read as GraphQL, with the

@@ -21,6 +21,11 @@ type TokenVerifier interface {
 // reads it. /healthz, /readyz and the playground page stay open. With no
 // verifier (FACTORING_AUTH=disabled) every request passes, anonymous.
 // Either way the access log learns who is calling.
+//
+// A WebSocket upgrade on /graphql passes without a token: a browser cannot
+// set headers on it, so its token comes in the connection's first message
+// (connection_init), which the GraphQL endpoint checks before anything
+// runs and answers by closing the connection (4401).
 func authenticate(next http.Handler, v TokenVerifier, log *slog.Logger) http.Handler {
 	if v == nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +34,8 @@ func authenticate(next http.Handler, v TokenVerifier, log *slog.Logger) http.Han
 		})
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodOptions || (r.URL.Path != "/graphql" && r.URL.Path != "/schema.graphql") {
+		if r.Method == http.MethodOptions || (r.URL.Path != "/graphql" && r.URL.Path != "/schema.graphql") ||
+			(r.URL.Path == "/graphql" && r.Method == http.MethodGet && isWebSocket(r)) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -60,7 +60,9 @@ func accessLog(next http.Handler, log *slog.Logger, observe func(context.Context
 		s := entry.Summarize()
 		s.Method, s.Path, s.Bytes, s.Duration = r.Method, r.URL.Path, rec.bytes, time.Since(start)
 		s.Status, s.Outcome = rec.status, "completed"
-		if errors.Is(ctx.Err(), context.Canceled) {
+		// A stream of subscriptions ends when its client leaves: that is
+		// how it completes, not a cancelled request.
+		if errors.Is(ctx.Err(), context.Canceled) && s.OperationType != "subscription" {
 			s.Status, s.Outcome = apperror.Cancelled.HTTPStatus(), "cancelled"
 		}
 		level := slog.LevelInfo
@@ -123,13 +125,31 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // withDeadline bounds every request; the deadline travels in the context
-// down to the database, which cancels the query when it passes.
+// down to the database, which cancels the query when it passes. A
+// subscription stream (a WebSocket upgrade, a request for
+// text/event-stream) lasts as long as its client wants: the GraphQL
+// endpoint runs only subscriptions on streams, and bounds them otherwise
+// (caps, the token's expiry, write deadlines).
 func withDeadline(next http.Handler, d time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isStream(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// isStream reports whether r asks for a subscription stream: a WebSocket
+// upgrade, or Server-Sent Events.
+func isStream(r *http.Request) bool {
+	return isWebSocket(r) || mediatype.AcceptsEventStream(r.Header.Get("Accept"))
+}
+
+func isWebSocket(r *http.Request) bool {
+	return mediatype.WebSocketUpgrade(r.Header.Get("Connection"), r.Header.Get("Upgrade"))
 }
 
 // limitBody refuses a body over limit bytes with 413, before anything reads

@@ -54,6 +54,12 @@ type Config struct {
 	// Observe, when set, is handed the summary of every finished request,
 	// the one its access-log line tells (internal/telemetry's metrics).
 	Observe func(context.Context, reqlog.Summary)
+	// BeforeShutdown, when set, runs when the server starts shutting
+	// down, before it waits for requests in flight: it ends the
+	// subscription streams, which would otherwise hold the shutdown
+	// (SSE) or outlive it (WebSocket connections, which net/http no
+	// longer tracks once upgraded).
+	BeforeShutdown func()
 }
 
 // Server is the API's HTTP server.
@@ -143,6 +149,9 @@ func (s *Server) ListenAndServe(ctx context.Context, ready chan<- string) error 
 	case <-ctx.Done():
 	}
 	s.cfg.Logger.Info("apagando el servidor HTTP: esperando las solicitudes en curso")
+	if s.cfg.BeforeShutdown != nil {
+		s.cfg.BeforeShutdown()
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

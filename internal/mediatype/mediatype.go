@@ -36,3 +36,31 @@ func Negotiate(accept string) string {
 	}
 	return JSON
 }
+
+// EventStream is text/event-stream: GraphQL over Server-Sent Events.
+const EventStream = "text/event-stream"
+
+// AcceptsEventStream reports whether an Accept header lists
+// text/event-stream: the client asks for a subscription's events over SSE.
+func AcceptsEventStream(accept string) bool {
+	for part := range strings.SplitSeq(accept, ",") {
+		if mediaType, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mediaType == EventStream {
+			return true
+		}
+	}
+	return false
+}
+
+// WebSocketUpgrade reports whether a request's Connection and Upgrade
+// headers ask to switch to the WebSocket protocol.
+func WebSocketUpgrade(connection, upgrade string) bool {
+	if !strings.EqualFold(strings.TrimSpace(upgrade), "websocket") {
+		return false
+	}
+	for token := range strings.SplitSeq(connection, ",") {
+		if strings.EqualFold(strings.TrimSpace(token), "upgrade") {
+			return true
+		}
+	}
+	return false
+}

@@ -26,3 +26,25 @@ func TestNegotiate(t *testing.T) {
 		assert.Equal(t, want, mediatype.Negotiate(accept), "Accept: %q", accept)
 	}
 }
+
+func TestAcceptsEventStream(t *testing.T) {
+	for accept, want := range map[string]bool{
+		"text/event-stream":                   true,
+		"application/json, text/event-stream": true,
+		"text/event-stream; charset=utf-8":    true,
+		"":                                    false,
+		"*/*":                                 false, // a wildcard is no request for a stream
+		"application/json":                    false,
+		"text/event-streams":                  false,
+	} {
+		assert.Equal(t, want, mediatype.AcceptsEventStream(accept), "Accept: %q", accept)
+	}
+}
+
+func TestWebSocketUpgrade(t *testing.T) {
+	assert.True(t, mediatype.WebSocketUpgrade("Upgrade", "websocket"))
+	assert.True(t, mediatype.WebSocketUpgrade("keep-alive, Upgrade", "WebSocket"), "Firefox's Connection header")
+	assert.False(t, mediatype.WebSocketUpgrade("keep-alive", "websocket"))
+	assert.False(t, mediatype.WebSocketUpgrade("Upgrade", "h2c"))
+	assert.False(t, mediatype.WebSocketUpgrade("", ""))
+}

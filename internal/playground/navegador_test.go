@@ -17,11 +17,14 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/banpro/factoring/ent/cliente"
 	"github.com/banpro/factoring/internal/auth"
 	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/seed"
 	"github.com/banpro/factoring/internal/testkit"
 )
@@ -101,6 +104,8 @@ func TestNavegadorPlaygroundConToken(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch e := ev.(type) {
+		case *network.EventWebSocketCreated:
+			requests = append(requests, e.URL)
 		case *network.EventRequestWillBeSent:
 			u := e.Request.URL
 			if len(u) > 120 {
@@ -174,6 +179,24 @@ func TestNavegadorPlaygroundConToken(t *testing.T) {
 			chromedp.WaitVisible(`.graphiql-explorer-root`),
 			text(`.graphiql-explorer-root`, "clientes"),
 		}},
+		{"una_suscripcion_recibe_un_evento", []chromedp.Action{
+			chromedp.Click(`button[aria-label="New tab"]`),
+			chromedp.Evaluate(`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(`+
+				"`subscription Lineas { eventos(tipos: [\"cliente.linea_ajustada\"]) { tipo sujeto datos nodo { ... on Cliente { razonSocial lineaCredito } } } }`"+
+				`)`, nil),
+			chromedp.Poll(`document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.operationName === 'Lineas'`, nil,
+				chromedp.WithPollingTimeout(30*time.Second)),
+			chromedp.Click(`.graphiql-execute-button`),
+			chromedp.ActionFunc(func(ctx context.Context) error {
+				// Nothing in the page says when the subscription is in
+				// place: adjust a line every 300 ms until one shows.
+				done := make(chan struct{})
+				defer close(done)
+				go ajustarLineas(t, db, done)
+				return chromedp.Run(ctx, text(`.graphiql-response`, `"cliente.linea_ajustada"`),
+					text(`.graphiql-response`, `"Empresa Alpha SpA"`))
+			}),
+		}},
 	}
 	for _, s := range steps {
 		if err := chromedp.Run(ctx, s.actions...); err != nil {
@@ -201,12 +224,17 @@ func TestNavegadorPlaygroundConToken(t *testing.T) {
 	defer mu.Unlock()
 	assert.Empty(t, problems, "no console error, exception or CSP violation")
 	require.NotEmpty(t, requests)
-	var graphql int
+	var graphql, websockets int
 	for _, r := range requests {
 		u, err := url.Parse(r)
 		require.NoError(t, err, r)
 		if u.Scheme == "data" {
 			continue // inline data (an icon), not a request
+		}
+		if u.Scheme == "ws" {
+			assert.Equal(t, origin.Host, u.Host, "a WebSocket to another host: %s", r)
+			websockets++
+			continue
 		}
 		assert.Equal(t, origin.Scheme+"://"+origin.Host, u.Scheme+"://"+u.Host, "a request left the origin: %s", r)
 		if u.Path == "/graphql" {
@@ -214,4 +242,31 @@ func TestNavegadorPlaygroundConToken(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, graphql, 3, "introspection twice and the query: %v", requests)
+	assert.Equal(t, 1, websockets, "the subscription's WebSocket: %v", requests)
+}
+
+// ajustarLineas raises Empresa Alpha's credit line every 300 ms until done:
+// each adjustment commits a cliente.linea_ajustada event.
+func ajustarLineas(t *testing.T, db *database.DB, done <-chan struct{}) {
+	env := testkit.NewEnv(t, db)
+	c, err := db.Client.Cliente.Query().Where(cliente.Rut("12.345.678-5")).Only(env.Ctx)
+	if err != nil {
+		t.Errorf("Empresa Alpha: %v", err)
+		return
+	}
+	linea := c.LineaCredito
+	tick := time.NewTicker(300 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+			linea = linea.Add(decimal.NewFromInt(1000))
+			if _, err := env.Svc.Clientes.AjustarLineaCredito(env.Ctx, c.ID, linea); err != nil {
+				t.Errorf("ajustar la línea: %v", err)
+				return
+			}
+		}
+	}
 }

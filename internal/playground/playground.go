@@ -1,7 +1,8 @@
 // Package playground serves GraphiQL, the API's interactive IDE, from assets
 // embedded in the binary (assets/README.md lists them, with versions and
-// hashes): GraphiQL 4.1.2, React 18.2.0 and the Explorer plugin from npm,
-// and the page's own script. The page so works offline and loads nothing
+// hashes): GraphiQL 4.1.2, React 18.2.0, the Explorer plugin and the
+// graphql-ws client (subscriptions over WebSocket) from npm, and the page's
+// own script. The page so works offline and loads nothing
 // from a third party; its Content-Security-Policy allows scripts from this
 // origin only, no inline script at all.
 //
@@ -103,9 +104,10 @@ func New(title, path, endpoint string) (*Handler, error) {
 		return nil, err
 	}
 	// In dependency order: React, then GraphiQL (which exports its React
-	// hooks for plugins), the Explorer plugin, the page's script.
+	// hooks for plugins), the Explorer plugin, the graphql-ws client
+	// (subscriptions), the page's script.
 	scripts, err := load("react.production.min.js", "react-dom.production.min.js", "graphiql.min.js",
-		"graphiql-plugin-explorer.umd.js", "playground.js")
+		"graphiql-plugin-explorer.umd.js", "graphql-ws.min.js", "playground.js")
 	if err != nil {
 		return nil, err
 	}

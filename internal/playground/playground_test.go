@@ -58,7 +58,7 @@ func TestPlayground(t *testing.T) {
 
 	t.Run("sirve_cada_recurso_con_el_hash_que_declara_la_pagina", func(t *testing.T) {
 		tags := regexp.MustCompile(`(?:src|href)="(/playground/assets/[^"]+)"\s+integrity="([^"]+)"`).FindAllStringSubmatch(string(page), -1)
-		require.Len(t, tags, 8, "react, react-dom, graphiql, the explorer plugin and the page's script; three style sheets")
+		require.Len(t, tags, 9, "react, react-dom, graphiql, the explorer plugin, graphql-ws and the page's script; three style sheets")
 		for _, tag := range tags {
 			res, body := get(t, h, html.UnescapeString(tag[1]))
 			require.Equal(t, http.StatusOK, res.StatusCode, tag[1])

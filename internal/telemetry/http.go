@@ -56,7 +56,7 @@ func (t *Telemetry) HTTPMiddleware(next http.Handler) http.Handler {
 
 // ObserveRequest is handed every finished request's summary (the access
 // log's): it counts /graphql requests (CORS preflights aside) and their
-// durations, and completes the request's span with what only the end
+// durations (not those of subscription streams), and completes the request's span with what only the end
 // knows.
 func (t *Telemetry) ObserveRequest(ctx context.Context, s reqlog.Summary) {
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
@@ -86,5 +86,8 @@ func (t *Telemetry) ObserveRequest(ctx context.Context, s reqlog.Summary) {
 		code = s.Codes[0]
 	}
 	t.metrics.requests.WithLabelValues(opType, opName, code).Inc()
+	if opType == "subscription" {
+		return // a stream lasts as long as its client wants: no request latency
+	}
 	t.metrics.duration.WithLabelValues(opType, opName).Observe(s.Duration.Seconds())
 }

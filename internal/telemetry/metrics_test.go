@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -117,4 +118,41 @@ func TestNombresDeOperacionAcotados(t *testing.T) {
 	assert.NotContains(t, names, "Q200", "the 201st name is no label of its own")
 	assert.Equal(t, 5.0, names["other"])
 	assert.Len(t, names, 202, "anonymous, 200 names, other")
+}
+
+// Ensure that factoring_subscriptions_active follows the subscriptions
+// open, over SSE and WebSocket, back to zero when they end; and that a
+// subscription stream counts as a request, with its operation, but not
+// as a request latency (it lasts as long as its client wants).
+func TestMetricasDeSuscripciones(t *testing.T) {
+	s := newServer(t, testkit.SQLiteWith, false)
+	lector := token(t, "luis", auth.Lector)
+	activas := func() float64 {
+		got := sample(s.scrape(), "factoring_subscriptions_active", nil)
+		require.NotNil(t, got)
+		return got.GetGauge().GetValue()
+	}
+	require.Zero(t, activas())
+	sse := testkit.SubscribeSSE(t, s.URL, lector, `subscription Vivo { eventos { id } }`, nil)
+	require.Equal(t, http.StatusOK, sse.Res.StatusCode)
+	require.Eventually(t, func() bool { return activas() == 1 }, 10*time.Second, 10*time.Millisecond)
+	w, _, err := testkit.DialWS(t, s.URL, testkit.WSOptions{})
+	require.NoError(t, err)
+	require.True(t, w.Init(map[string]any{"Authorization": "Bearer " + lector}))
+	w.Subscribe("1", `subscription Vivo { eventos { id } }`, nil)
+	w.Subscribe("2", `subscription Vivo { eventos { tipo } }`, nil)
+	require.Eventually(t, func() bool { return activas() == 3 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, w.Send(testkit.WSMessage{Type: "complete", ID: "2"}))
+	require.Eventually(t, func() bool { return activas() == 2 }, 10*time.Second, 10*time.Millisecond)
+	w.Close()
+	sse.Close()
+	require.Eventually(t, func() bool { return activas() == 0 }, 10*time.Second, 10*time.Millisecond)
+
+	req := map[string]string{"operation_type": "subscription", "operation_name": "Vivo", "code": "OK"}
+	require.Eventually(t, func() bool {
+		got := sample(s.scrape(), "factoring_graphql_requests_total", req)
+		return got != nil && got.GetCounter().GetValue() == 2
+	}, 10*time.Second, 10*time.Millisecond, "the SSE stream and the WebSocket connection, when they end")
+	assert.Nil(t, sample(s.scrape(), "factoring_graphql_request_duration_seconds",
+		map[string]string{"operation_type": "subscription", "operation_name": "Vivo"}), "no latency of a stream")
 }

@@ -201,6 +201,22 @@ func (t *tracingTx) Query(ctx context.Context, query string, args, v any) error 
 	return err
 }
 
+// ExecContext keeps ent's sql/execquery feature working inside a
+// transaction (tx.ExecContext: the NOTIFY of package eventos), traced like
+// any other statement.
+func (t *tracingTx) ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error) {
+	e, ok := t.Tx.(interface {
+		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("la transacción %T no admite ExecContext", t.Tx)
+	}
+	ctx, done := t.s.start(ctx, query)
+	res, err := e.ExecContext(ctx, query, args...)
+	done(err)
+	return res, err
+}
+
 func (t *tracingTx) Commit() error {
 	_, done := t.s.start(t.ctx, "COMMIT")
 	err := t.Tx.Commit()

@@ -158,6 +158,9 @@ func TestTrazas(t *testing.T) {
 				assert.Equal(t, "BEGIN", statements[0])
 				assert.Equal(t, "COMMIT", statements[len(statements)-1])
 				assert.Contains(t, statements, "INSERT clientes")
+				if d.name == "postgres" {
+					assert.Contains(t, statements, "NOTIFY", "the event's notification, traced like any statement")
+				}
 				assert.EqualValues(t, s.DB.Statements.Load()-before, len(statements)-2,
 					"every statement in between is one the counter saw")
 				assert.Equal(t, "ana", attr(tr.server, "factoring.actor"))

@@ -1,5 +1,5 @@
 // The playground's own script: GraphiQL with the API's example tabs, the
-// Explorer plugin, and a token field. Served from this origin like every
+// Explorer plugin, a token field, and subscriptions over WebSocket. Served from this origin like every
 // other script of the page (its Content-Security-Policy allows no inline
 // script). No build step: plain ES2017 and React.createElement.
 (function () {
@@ -106,8 +106,24 @@
     // schema again, with the token, so the docs and autocomplete follow it.
     // (GraphiQL's first introspection runs before its Headers tab exists,
     // which is why a token kept only there left the docs empty.)
+    // Subscriptions go over a WebSocket to the same /graphql
+    // (graphql-transport-ws, the graphql-ws client), which sends the token
+    // in connection_init: a browser cannot set headers on a WebSocket.
+    var wsClient = React.useMemo(function () {
+      return graphqlWs.createClient({
+        url: endpoint.replace(/^http/, 'ws'),
+        lazy: true,
+        connectionParams: function () {
+          return token ? { Authorization: 'Bearer ' + token } : {};
+        },
+      });
+    }, [token]);
+    React.useEffect(function () {
+      return function () { wsClient.dispose(); };
+    }, [wsClient]);
+
     var fetcher = React.useMemo(function () {
-      var base = GraphiQL.createFetcher({ url: endpoint });
+      var base = GraphiQL.createFetcher({ url: endpoint, wsClient: wsClient });
       return function (params, opts) {
         var own = (opts && opts.headers) || {};
         var headers = Object.assign({}, own);
@@ -122,7 +138,7 @@
         }
         return base(params, Object.assign({}, opts, { headers: headers }));
       };
-    }, [token, apply]);
+    }, [token, apply, wsClient]);
 
     return h('div', { className: 'playground' },
       h('form', {
