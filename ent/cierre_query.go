@@ -25,6 +25,10 @@ type CierreQuery struct {
 	predicates []predicate.Cierre
 	loadTotal  []func(context.Context, []*Cierre) error
 	modifiers  []func(*sql.Selector)
+	// porPadre is set on an eager-loading query whose page per parent
+	// paginacion.PorPadre writes as a LATERAL join.
+	porPadre bool
+
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

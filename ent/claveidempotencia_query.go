@@ -25,6 +25,10 @@ type ClaveIdempotenciaQuery struct {
 	predicates []predicate.ClaveIdempotencia
 	loadTotal  []func(context.Context, []*ClaveIdempotencia) error
 	modifiers  []func(*sql.Selector)
+	// porPadre is set on an eager-loading query whose page per parent
+	// paginacion.PorPadre writes as a LATERAL join.
+	porPadre bool
+
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

@@ -35,6 +35,10 @@ type ClienteQuery struct {
 	withNamedFacturas    map[string]*FacturaQuery
 	withNamedOperaciones map[string]*OperacionQuery
 	withNamedEventos     map[string]*EventoAuditoriaQuery
+	// porPadre is set on an eager-loading query whose page per parent
+	// paginacion.PorPadre writes as a LATERAL join.
+	porPadre bool
+
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -541,7 +545,9 @@ func (_q *ClienteQuery) loadFacturas(ctx context.Context, query *FacturaQuery, n
 		query.ctx.AppendFieldOnce(factura.FieldClienteID)
 	}
 	query.Where(predicate.Factura(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(cliente.FacturasColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(cliente.FacturasColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -571,7 +577,9 @@ func (_q *ClienteQuery) loadOperaciones(ctx context.Context, query *OperacionQue
 		query.ctx.AppendFieldOnce(operacion.FieldClienteID)
 	}
 	query.Where(predicate.Operacion(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(cliente.OperacionesColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(cliente.OperacionesColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -601,7 +609,9 @@ func (_q *ClienteQuery) loadEventos(ctx context.Context, query *EventoAuditoriaQ
 		query.ctx.AppendFieldOnce(eventoauditoria.FieldClienteID)
 	}
 	query.Where(predicate.EventoAuditoria(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(cliente.EventosColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(cliente.EventosColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -32,6 +32,10 @@ type DeudorQuery struct {
 	modifiers         []func(*sql.Selector)
 	withNamedFacturas map[string]*FacturaQuery
 	withNamedEventos  map[string]*EventoAuditoriaQuery
+	// porPadre is set on an eager-loading query whose page per parent
+	// paginacion.PorPadre writes as a LATERAL join.
+	porPadre bool
+
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -489,7 +493,9 @@ func (_q *DeudorQuery) loadFacturas(ctx context.Context, query *FacturaQuery, no
 		query.ctx.AppendFieldOnce(factura.FieldDeudorID)
 	}
 	query.Where(predicate.Factura(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(deudor.FacturasColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(deudor.FacturasColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -519,7 +525,9 @@ func (_q *DeudorQuery) loadEventos(ctx context.Context, query *EventoAuditoriaQu
 		query.ctx.AppendFieldOnce(eventoauditoria.FieldDeudorID)
 	}
 	query.Where(predicate.EventoAuditoria(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(deudor.EventosColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(deudor.EventosColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

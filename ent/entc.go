@@ -7,6 +7,10 @@ package main
 import (
 	"fmt"
 	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
@@ -87,8 +91,105 @@ const dialecto = `{{ define "dialecto" }}
 func (tx *Tx) Dialect() string { return tx.config.driver.Dialect() }
 {{ end }}`
 
+// The change to entgql's collection template (see patchedTemplate): the
+// nested page of a connection under a list of parents is loaded once all the
+// parents are known, with paginacion.PorPadre, instead of with entgql's
+// window function; the loader itself is ent's, called as ent calls it for a
+// named edge.
+const (
+	limitePorFila = `modify := entgql.LimitPerRow({{ $fk }}, limit, pager.orderExpr(query))
+									query.modifiers = append(query.modifiers, modify)`
+	limitePorPadre = `orden := pager.orderExpr(query)
+									{{ $receiver }}.loadTotal = append({{ $receiver }}.loadTotal, func(ctx context.Context, nodes []*{{ $node.Name }}) error {
+										padres := make([]int, len(nodes))
+										for i := range nodes {
+											padres[i] = nodes[i].ID
+										}
+										q := *query
+										q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+										q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre({{ $fk }}, padres, limit, orden))
+										q.porPadre = paginacion.Lateral({{ $receiver }}.driver.Dialect())
+										return {{ $receiver }}.load{{ $e.StructField }}(ctx, &q, nodes,
+											func(n *{{ $node.Name }}) { n.appendNamed{{ $e.StructField }}(alias) },
+											func(n *{{ $node.Name }}, e *{{ $e.Type.Name }}) { n.appendNamed{{ $e.StructField }}(alias, e) })
+									})
+									continue`
+	importEntgql     = `"entgo.io/contrib/entgql"`
+	importPaginacion = `"entgo.io/contrib/entgql"
+	"github.com/banpro/factoring/internal/paginacion"`
+)
+
+// The change to ent's query template: an edge loader whose query is marked
+// porPadre leaves out its "parent IN (ids)" filter, because
+// paginacion.PorPadre already names each parent in its LATERAL join, and the
+// redundant list would hide the (parent, order) index's order from the
+// planner.
+const (
+	inM2M         = `s.Where(sql.InValues(joinT.C({{ $.Package }}.{{ $e.PKConstant }}[{{ $fk2idx }}]), edgeIDs...))`
+	inM2MPorPadre = `if !query.porPadre {
+					s.Where(sql.InValues(joinT.C({{ $.Package }}.{{ $e.PKConstant }}[{{ $fk2idx }}]), edgeIDs...))
+				}`
+	inO2M         = `s.Where(sql.InValues(s.C({{ $.Package }}.{{ $e.ColumnConstant }}), fks...))`
+	inO2MPorPadre = `if !query.porPadre {
+					s.Where(sql.InValues(s.C({{ $.Package }}.{{ $e.ColumnConstant }}), fks...))
+				}`
+	// campoPorPadre adds the mark to every query builder.
+	campoPorPadre = `{{ define "dialect/sql/query/fields/additional/porpadre" }}
+	// porPadre is set on an eager-loading query whose page per parent
+	// paginacion.PorPadre writes as a LATERAL join.
+	porPadre bool
+{{ end }}`
+)
+
+type replacement struct{ old, new string }
+
+// patchedTemplate reads one of ent's or entgql's templates from the version
+// in go.mod and makes the replacements in it, each of which must be found
+// exactly once: an upgrade that moves them must be looked at, not silently
+// lose the change. Neither offers a hook for these two changes.
+func patchedTemplate(module, file string, funcs map[string]any, replacements ...replacement) (*gen.Template, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module).Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list %s: %w", module, err)
+	}
+	path := filepath.Join(strings.TrimSpace(string(out)), file)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	text := string(src)
+	for _, r := range replacements {
+		if n := strings.Count(text, r.old); n != 1 {
+			return nil, fmt.Errorf("%s: se esperaba una vez %q y aparece %d veces: revise el cambio de versión", path, r.old, n)
+		}
+		text = strings.Replace(text, r.old, r.new, 1)
+	}
+	t := gen.NewTemplate(file)
+	if funcs != nil {
+		t = t.Funcs(funcs)
+	}
+	return t.Parse(text)
+}
+
 func main() {
+	collection, err := patchedTemplate("entgo.io/contrib", "entgql/template/collection.tmpl", entgql.TemplateFuncs,
+		replacement{limitePorFila, limitePorPadre}, replacement{importEntgql, importPaginacion})
+	if err != nil {
+		log.Fatalf("entgql collection template: %v", err)
+	}
+	loaders, err := patchedTemplate("entgo.io/ent", "entc/gen/template/dialect/sql/query.tmpl", nil,
+		replacement{inM2M, inM2MPorPadre}, replacement{inO2M, inO2MPorPadre})
+	if err != nil {
+		log.Fatalf("ent query template: %v", err)
+	}
+	templates := []*gen.Template{collection}
+	for _, t := range entgql.AllTemplates {
+		if t != entgql.CollectionTemplate {
+			templates = append(templates, t)
+		}
+	}
 	ex, err := entgql.NewExtension(
+		entgql.WithTemplates(templates...),
 		entgql.WithConfigPath("gqlgen.yml"),
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("ent.graphql"),
@@ -103,11 +204,13 @@ func main() {
 		Package: "github.com/banpro/factoring/ent",
 		Templates: []*gen.Template{
 			gen.MustParse(gen.NewTemplate("dialecto").Parse(dialecto)),
+			loaders,
+			gen.MustParse(gen.NewTemplate("porpadre").Parse(campoPorPadre)),
 		},
 		Features: []gen.Feature{
 			gen.FeatureVersionedMigration, // migrations are Atlas files, never auto-migration
 			gen.FeatureLock,               // SELECT ... FOR UPDATE for the domain mutations
-			gen.FeatureModifier,           // per-parent limits in entgql's eager loading
+			gen.FeatureModifier,           // per-parent pages in entgql's eager loading
 			gen.FeatureExecQuery,          // raw SQL for the invariant checker
 			gen.FeatureGlobalID,           // one 2^32 id range per type: Relay node ids
 		},

@@ -42,6 +42,10 @@ type FacturaQuery struct {
 	withNamedPagos             map[string]*PagoQuery
 	withNamedEventos           map[string]*EventoAuditoriaQuery
 	withNamedOperacionFacturas map[string]*OperacionFacturaQuery
+	// porPadre is set on an eager-loading query whose page per parent
+	// paginacion.PorPadre writes as a LATERAL join.
+	porPadre bool
+
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -739,7 +743,9 @@ func (_q *FacturaQuery) loadOperaciones(ctx context.Context, query *OperacionQue
 	query.Where(func(s *sql.Selector) {
 		joinT := sql.Table(factura.OperacionesTable)
 		s.Join(joinT).On(s.C(operacion.FieldID), joinT.C(factura.OperacionesPrimaryKey[0]))
-		s.Where(sql.InValues(joinT.C(factura.OperacionesPrimaryKey[1]), edgeIDs...))
+		if !query.porPadre {
+			s.Where(sql.InValues(joinT.C(factura.OperacionesPrimaryKey[1]), edgeIDs...))
+		}
 		columns := s.SelectedColumns()
 		s.Select(joinT.C(factura.OperacionesPrimaryKey[1]))
 		s.AppendSelect(columns...)
@@ -800,7 +806,9 @@ func (_q *FacturaQuery) loadPagos(ctx context.Context, query *PagoQuery, nodes [
 		query.ctx.AppendFieldOnce(pago.FieldFacturaID)
 	}
 	query.Where(predicate.Pago(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(factura.PagosColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(factura.PagosColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -830,7 +838,9 @@ func (_q *FacturaQuery) loadEventos(ctx context.Context, query *EventoAuditoriaQ
 		query.ctx.AppendFieldOnce(eventoauditoria.FieldFacturaID)
 	}
 	query.Where(predicate.EventoAuditoria(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(factura.EventosColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(factura.EventosColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -863,7 +873,9 @@ func (_q *FacturaQuery) loadOperacionFacturas(ctx context.Context, query *Operac
 		query.ctx.AppendFieldOnce(operacionfactura.FieldFacturaID)
 	}
 	query.Where(predicate.OperacionFactura(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(factura.OperacionFacturasColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(factura.OperacionFacturasColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

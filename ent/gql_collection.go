@@ -19,6 +19,7 @@ import (
 	"github.com/banpro/factoring/ent/operacionevento"
 	"github.com/banpro/factoring/ent/pago"
 	"github.com/banpro/factoring/ent/webhook"
+	"github.com/banpro/factoring/internal/paginacion"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -122,8 +123,21 @@ func (_q *ClienteQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(cliente.FacturasColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Cliente) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(cliente.FacturasColumn, padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadFacturas(ctx, &q, nodes,
+							func(n *Cliente) { n.appendNamedFacturas(alias) },
+							func(n *Cliente, e *Factura) { n.appendNamedFacturas(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -211,8 +225,21 @@ func (_q *ClienteQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(cliente.OperacionesColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Cliente) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(cliente.OperacionesColumn, padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadOperaciones(ctx, &q, nodes,
+							func(n *Cliente) { n.appendNamedOperaciones(alias) },
+							func(n *Cliente, e *Operacion) { n.appendNamedOperaciones(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -300,8 +327,21 @@ func (_q *ClienteQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(cliente.EventosColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Cliente) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(cliente.EventosColumn, padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadEventos(ctx, &q, nodes,
+							func(n *Cliente) { n.appendNamedEventos(alias) },
+							func(n *Cliente, e *EventoAuditoria) { n.appendNamedEventos(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -538,8 +578,21 @@ func (_q *DeudorQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(deudor.FacturasColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Deudor) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(deudor.FacturasColumn, padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadFacturas(ctx, &q, nodes,
+							func(n *Deudor) { n.appendNamedFacturas(alias) },
+							func(n *Deudor, e *Factura) { n.appendNamedFacturas(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -627,8 +680,21 @@ func (_q *DeudorQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(deudor.EventosColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Deudor) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(deudor.EventosColumn, padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadEventos(ctx, &q, nodes,
+							func(n *Deudor) { n.appendNamedEventos(alias) },
+							func(n *Deudor, e *EventoAuditoria) { n.appendNamedEventos(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -1197,8 +1263,21 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(factura.OperacionesPrimaryKey[1], limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Factura) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(factura.OperacionesPrimaryKey[1], padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadOperaciones(ctx, &q, nodes,
+							func(n *Factura) { n.appendNamedOperaciones(alias) },
+							func(n *Factura, e *Operacion) { n.appendNamedOperaciones(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -1286,8 +1365,21 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(factura.PagosColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Factura) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(factura.PagosColumn, padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadPagos(ctx, &q, nodes,
+							func(n *Factura) { n.appendNamedPagos(alias) },
+							func(n *Factura, e *Pago) { n.appendNamedPagos(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -1375,8 +1467,21 @@ func (_q *FacturaQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(factura.EventosColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Factura) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(factura.EventosColumn, padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadEventos(ctx, &q, nodes,
+							func(n *Factura) { n.appendNamedEventos(alias) },
+							func(n *Factura, e *EventoAuditoria) { n.appendNamedEventos(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -1662,8 +1767,21 @@ func (_q *OperacionQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(operacion.FacturasPrimaryKey[0], limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Operacion) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(operacion.FacturasPrimaryKey[0], padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadFacturas(ctx, &q, nodes,
+							func(n *Operacion) { n.appendNamedFacturas(alias) },
+							func(n *Operacion, e *Factura) { n.appendNamedFacturas(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -1751,8 +1869,21 @@ func (_q *OperacionQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(operacion.EventosColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Operacion) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(operacion.EventosColumn, padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadEventos(ctx, &q, nodes,
+							func(n *Operacion) { n.appendNamedEventos(alias) },
+							func(n *Operacion, e *OperacionEvento) { n.appendNamedEventos(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)
@@ -2272,8 +2403,21 @@ func (_q *WebhookQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				if oneNode {
 					pager.applyOrder(query.Limit(limit))
 				} else {
-					modify := entgql.LimitPerRow(webhook.EntregasColumn, limit, pager.orderExpr(query))
-					query.modifiers = append(query.modifiers, modify)
+					orden := pager.orderExpr(query)
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Webhook) error {
+						padres := make([]int, len(nodes))
+						for i := range nodes {
+							padres[i] = nodes[i].ID
+						}
+						q := *query
+						q.predicates = q.predicates[:len(q.predicates):len(q.predicates)]
+						q.modifiers = append(q.modifiers[:len(q.modifiers):len(q.modifiers)], paginacion.PorPadre(webhook.EntregasColumn, padres, limit, orden))
+						q.porPadre = paginacion.Lateral(_q.driver.Dialect())
+						return _q.loadEntregas(ctx, &q, nodes,
+							func(n *Webhook) { n.appendNamedEntregas(alias) },
+							func(n *Webhook, e *Entrega) { n.appendNamedEntregas(alias, e) })
+					})
+					continue
 				}
 			} else {
 				query = pager.applyOrder(query)

@@ -40,6 +40,10 @@ type OperacionQuery struct {
 	withNamedEventos           map[string]*OperacionEventoQuery
 	withNamedAuditoria         map[string]*EventoAuditoriaQuery
 	withNamedOperacionFacturas map[string]*OperacionFacturaQuery
+	// porPadre is set on an eager-loading query whose page per parent
+	// paginacion.PorPadre writes as a LATERAL join.
+	porPadre bool
+
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -667,7 +671,9 @@ func (_q *OperacionQuery) loadFacturas(ctx context.Context, query *FacturaQuery,
 	query.Where(func(s *sql.Selector) {
 		joinT := sql.Table(operacion.FacturasTable)
 		s.Join(joinT).On(s.C(factura.FieldID), joinT.C(operacion.FacturasPrimaryKey[1]))
-		s.Where(sql.InValues(joinT.C(operacion.FacturasPrimaryKey[0]), edgeIDs...))
+		if !query.porPadre {
+			s.Where(sql.InValues(joinT.C(operacion.FacturasPrimaryKey[0]), edgeIDs...))
+		}
 		columns := s.SelectedColumns()
 		s.Select(joinT.C(operacion.FacturasPrimaryKey[0]))
 		s.AppendSelect(columns...)
@@ -728,7 +734,9 @@ func (_q *OperacionQuery) loadEventos(ctx context.Context, query *OperacionEvent
 		query.ctx.AppendFieldOnce(operacionevento.FieldOperacionID)
 	}
 	query.Where(predicate.OperacionEvento(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(operacion.EventosColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(operacion.EventosColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -758,7 +766,9 @@ func (_q *OperacionQuery) loadAuditoria(ctx context.Context, query *EventoAudito
 		query.ctx.AppendFieldOnce(eventoauditoria.FieldOperacionID)
 	}
 	query.Where(predicate.EventoAuditoria(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(operacion.AuditoriaColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(operacion.AuditoriaColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -791,7 +801,9 @@ func (_q *OperacionQuery) loadOperacionFacturas(ctx context.Context, query *Oper
 		query.ctx.AppendFieldOnce(operacionfactura.FieldOperacionID)
 	}
 	query.Where(predicate.OperacionFactura(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(operacion.OperacionFacturasColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(operacion.OperacionFacturasColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

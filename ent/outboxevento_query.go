@@ -29,6 +29,10 @@ type OutboxEventoQuery struct {
 	loadTotal         []func(context.Context, []*OutboxEvento) error
 	modifiers         []func(*sql.Selector)
 	withNamedEntregas map[string]*EntregaQuery
+	// porPadre is set on an eager-loading query whose page per parent
+	// paginacion.PorPadre writes as a LATERAL join.
+	porPadre bool
+
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -437,7 +441,9 @@ func (_q *OutboxEventoQuery) loadEntregas(ctx context.Context, query *EntregaQue
 		query.ctx.AppendFieldOnce(entrega.FieldEventoSeq)
 	}
 	query.Where(predicate.Entrega(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(outboxevento.EntregasColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(outboxevento.EntregasColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

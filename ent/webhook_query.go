@@ -29,6 +29,10 @@ type WebhookQuery struct {
 	loadTotal         []func(context.Context, []*Webhook) error
 	modifiers         []func(*sql.Selector)
 	withNamedEntregas map[string]*EntregaQuery
+	// porPadre is set on an eager-loading query whose page per parent
+	// paginacion.PorPadre writes as a LATERAL join.
+	porPadre bool
+
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -437,7 +441,9 @@ func (_q *WebhookQuery) loadEntregas(ctx context.Context, query *EntregaQuery, n
 		query.ctx.AppendFieldOnce(entrega.FieldWebhookID)
 	}
 	query.Where(predicate.Entrega(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(webhook.EntregasColumn), fks...))
+		if !query.porPadre {
+			s.Where(sql.InValues(s.C(webhook.EntregasColumn), fks...))
+		}
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
