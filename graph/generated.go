@@ -19,6 +19,7 @@ import (
 	"github.com/banpro/factoring/ent/entrega"
 	"github.com/banpro/factoring/graph/scalar"
 	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/conteo"
 	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
@@ -94,6 +95,11 @@ type ComplexityRoot struct {
 	ClienteEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Conteo struct {
+		Exacto func(childComplexity int) int
+		Valor  func(childComplexity int) int
 	}
 
 	Deudor struct {
@@ -353,19 +359,23 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Auditoria     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
-		Cliente       func(childComplexity int, id int) int
-		ClientePorRut func(childComplexity int, rut string) int
-		Clientes      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClienteOrder, where *ent.ClienteWhereInput) int
-		DeudorPorRut  func(childComplexity int, rut string) int
-		Deudores      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DeudorOrder, where *ent.DeudorWhereInput) int
-		Factura       func(childComplexity int, id int) int
-		Facturas      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) int
-		Node          func(childComplexity int, id int) int
-		Nodes         func(childComplexity int, ids []int) int
-		Operacion     func(childComplexity int, id int) int
-		Operaciones   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) int
-		Webhooks      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookOrder) int
+		Auditoria         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EventoAuditoriaOrder, where *ent.EventoAuditoriaWhereInput) int
+		Cliente           func(childComplexity int, id int) int
+		ClientePorRut     func(childComplexity int, rut string) int
+		Clientes          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ClienteOrder, where *ent.ClienteWhereInput) int
+		ConteoClientes    func(childComplexity int, where *ent.ClienteWhereInput, hasta *int) int
+		ConteoDeudores    func(childComplexity int, where *ent.DeudorWhereInput, hasta *int) int
+		ConteoFacturas    func(childComplexity int, where *ent.FacturaWhereInput, hasta *int) int
+		ConteoOperaciones func(childComplexity int, where *ent.OperacionWhereInput, hasta *int) int
+		DeudorPorRut      func(childComplexity int, rut string) int
+		Deudores          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DeudorOrder, where *ent.DeudorWhereInput) int
+		Factura           func(childComplexity int, id int) int
+		Facturas          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.FacturaOrder, where *ent.FacturaWhereInput) int
+		Node              func(childComplexity int, id int) int
+		Nodes             func(childComplexity int, ids []int) int
+		Operacion         func(childComplexity int, id int) int
+		Operaciones       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.OperacionOrder, where *ent.OperacionWhereInput) int
+		Webhooks          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.WebhookOrder) int
 	}
 
 	Subscription struct {
@@ -473,6 +483,10 @@ type QueryResolver interface {
 	Factura(ctx context.Context, id int) (*ent.Factura, error)
 	Operacion(ctx context.Context, id int) (*ent.Operacion, error)
 	DeudorPorRut(ctx context.Context, rut string) (*ent.Deudor, error)
+	ConteoClientes(ctx context.Context, where *ent.ClienteWhereInput, hasta *int) (*conteo.Conteo, error)
+	ConteoFacturas(ctx context.Context, where *ent.FacturaWhereInput, hasta *int) (*conteo.Conteo, error)
+	ConteoOperaciones(ctx context.Context, where *ent.OperacionWhereInput, hasta *int) (*conteo.Conteo, error)
+	ConteoDeudores(ctx context.Context, where *ent.DeudorWhereInput, hasta *int) (*conteo.Conteo, error)
 }
 type SubscriptionResolver interface {
 	Eventos(ctx context.Context, tipos []string, clienteID *int, operacionID *int) (<-chan *suscripciones.Evento, error)
@@ -694,6 +708,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ClienteEdge.Node(childComplexity), true
+
+	case "Conteo.exacto":
+		if e.ComplexityRoot.Conteo.Exacto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conteo.Exacto(childComplexity), true
+	case "Conteo.valor":
+		if e.ComplexityRoot.Conteo.Valor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Conteo.Valor(childComplexity), true
 
 	case "Deudor.actualizadoEn":
 		if e.ComplexityRoot.Deudor.ActualizadoEn == nil {
@@ -2025,6 +2052,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Clientes(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ClienteOrder), args["where"].(*ent.ClienteWhereInput)), true
+	case "Query.conteoClientes":
+		if e.ComplexityRoot.Query.ConteoClientes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conteoClientes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ConteoClientes(childComplexity, args["where"].(*ent.ClienteWhereInput), args["hasta"].(*int)), true
+	case "Query.conteoDeudores":
+		if e.ComplexityRoot.Query.ConteoDeudores == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conteoDeudores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ConteoDeudores(childComplexity, args["where"].(*ent.DeudorWhereInput), args["hasta"].(*int)), true
+	case "Query.conteoFacturas":
+		if e.ComplexityRoot.Query.ConteoFacturas == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conteoFacturas_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ConteoFacturas(childComplexity, args["where"].(*ent.FacturaWhereInput), args["hasta"].(*int)), true
+	case "Query.conteoOperaciones":
+		if e.ComplexityRoot.Query.ConteoOperaciones == nil {
+			break
+		}
+
+		args, err := ec.field_Query_conteoOperaciones_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ConteoOperaciones(childComplexity, args["where"].(*ent.OperacionWhereInput), args["hasta"].(*int)), true
 	case "Query.deudorPorRut":
 		if e.ComplexityRoot.Query.DeudorPorRut == nil {
 			break
@@ -5115,6 +5186,46 @@ extend type Query {
   El deudor con ese RUT, escrito de cualquier forma aceptada. Si no existe: null y un error NOT_FOUND.
   """
   deudorPorRut(rut: String!): Deudor
+
+  """
+  Cuántos clientes cumplen where, contados hasta ` + "`" + `hasta` + "`" + ` (1 a 100000; 1000 si se omite o es null).
+  Lee a lo sumo hasta + 1 filas, cualquiera sea el tamaño de la tabla; totalCount las lee todas.
+  Ver Conteo.
+  """
+  conteoClientes(where: ClienteWhereInput, hasta: Int = 1000): Conteo!
+
+  """
+  Cuántas facturas cumplen where, contadas hasta ` + "`" + `hasta` + "`" + ` (1 a 100000; 1000 si se omite o es null).
+  Lee a lo sumo hasta + 1 filas, cualquiera sea el tamaño de la tabla; totalCount las lee todas.
+  Ver Conteo.
+  """
+  conteoFacturas(where: FacturaWhereInput, hasta: Int = 1000): Conteo!
+
+  """
+  Cuántas operaciones cumplen where, contadas hasta ` + "`" + `hasta` + "`" + ` (1 a 100000; 1000 si se omite o es null).
+  Lee a lo sumo hasta + 1 filas, cualquiera sea el tamaño de la tabla; totalCount las lee todas.
+  Ver Conteo.
+  """
+  conteoOperaciones(where: OperacionWhereInput, hasta: Int = 1000): Conteo!
+
+  """
+  Cuántos deudores cumplen where, contados hasta ` + "`" + `hasta` + "`" + ` (1 a 100000; 1000 si se omite o es null).
+  Lee a lo sumo hasta + 1 filas, cualquiera sea el tamaño de la tabla; totalCount las lee todas.
+  Ver Conteo.
+  """
+  conteoDeudores(where: DeudorWhereInput, hasta: Int = 1000): Conteo!
+}
+
+"""
+Un conteo acotado: lo que una lista grande puede responder a "¿cuántos hay?" sin recorrerse entera.
+Si exacto es true, valor es el total; si es false, hay más de valor (valor es el tope pedido):
+"más de 1000".
+"""
+type Conteo {
+  "Las filas contadas, nunca más que hasta."
+  valor: Int!
+  "true si valor es el total; false si hay más de valor."
+  exacto: Boolean!
 }
 
 extend type Cliente {
@@ -5610,6 +5721,16 @@ func (ec *executionContext) childFields_ClienteEdge(ctx context.Context, field g
 		return ec.fieldContext_ClienteEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ClienteEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Conteo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "valor":
+		return ec.fieldContext_Conteo_valor(ctx, field)
+	case "exacto":
+		return ec.fieldContext_Conteo_exacto(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Conteo", field.Name)
 }
 
 func (ec *executionContext) childFields_Deudor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7444,6 +7565,94 @@ func (ec *executionContext) field_Query_clientes_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_conteoClientes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ClienteWhereInput, error) {
+			return ec.unmarshalOClienteWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐClienteWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "hasta",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["hasta"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_conteoDeudores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.DeudorWhereInput, error) {
+			return ec.unmarshalODeudorWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐDeudorWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "hasta",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["hasta"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_conteoFacturas_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.FacturaWhereInput, error) {
+			return ec.unmarshalOFacturaWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐFacturaWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "hasta",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["hasta"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_conteoOperaciones_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.OperacionWhereInput, error) {
+			return ec.unmarshalOOperacionWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐOperacionWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "hasta",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["hasta"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_deudorPorRut_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8712,6 +8921,52 @@ func (ec *executionContext) _ClienteEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ClienteEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ClienteEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Conteo_valor(ctx context.Context, field graphql.CollectedField, obj *conteo.Conteo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conteo_valor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Valor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conteo_valor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conteo", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Conteo_exacto(ctx context.Context, field graphql.CollectedField, obj *conteo.Conteo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Conteo_exacto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exacto, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Conteo_exacto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Conteo", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Deudor_id(ctx context.Context, field graphql.CollectedField, obj *ent.Deudor) (ret graphql.Marshaler) {
@@ -14498,6 +14753,182 @@ func (ec *executionContext) fieldContext_Query_deudorPorRut(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_deudorPorRut_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conteoClientes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conteoClientes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ConteoClientes(ctx, fc.Args["where"].(*ent.ClienteWhereInput), fc.Args["hasta"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *conteo.Conteo) graphql.Marshaler {
+			return ec.marshalNConteo2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋconteoᚐConteo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conteoClientes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conteo(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conteoClientes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conteoFacturas(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conteoFacturas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ConteoFacturas(ctx, fc.Args["where"].(*ent.FacturaWhereInput), fc.Args["hasta"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *conteo.Conteo) graphql.Marshaler {
+			return ec.marshalNConteo2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋconteoᚐConteo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conteoFacturas(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conteo(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conteoFacturas_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conteoOperaciones(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conteoOperaciones(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ConteoOperaciones(ctx, fc.Args["where"].(*ent.OperacionWhereInput), fc.Args["hasta"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *conteo.Conteo) graphql.Marshaler {
+			return ec.marshalNConteo2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋconteoᚐConteo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conteoOperaciones(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conteo(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conteoOperaciones_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_conteoDeudores(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_conteoDeudores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ConteoDeudores(ctx, fc.Args["where"].(*ent.DeudorWhereInput), fc.Args["hasta"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *conteo.Conteo) graphql.Marshaler {
+			return ec.marshalNConteo2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋconteoᚐConteo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_conteoDeudores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Conteo(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_conteoDeudores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24285,6 +24716,44 @@ func (ec *executionContext) _ClienteEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var conteoImplementors = []string{"Conteo"}
+
+func (ec *executionContext) _Conteo(ctx context.Context, sel ast.SelectionSet, obj *conteo.Conteo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, conteoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Conteo")
+		case "valor":
+			out.Values[i] = ec._Conteo_valor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exacto":
+			out.Values[i] = ec._Conteo_exacto(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deudorImplementors = []string{"Deudor", "Node"}
 
 func (ec *executionContext) _Deudor(ctx context.Context, sel ast.SelectionSet, obj *ent.Deudor) graphql.Marshaler {
@@ -26074,6 +26543,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_deudorPorRut(ctx, field)
 				})
+		case "conteoClientes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conteoClientes(ctx, field)
+				})
+		case "conteoFacturas":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conteoFacturas(ctx, field)
+				})
+		case "conteoOperaciones":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conteoOperaciones(ctx, field)
+				})
+		case "conteoDeudores":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_conteoDeudores(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -26783,6 +27276,14 @@ func (ec *executionContext) marshalNClienteOrderField2ᚖgithubᚗcomᚋbanpro�
 func (ec *executionContext) unmarshalNClienteWhereInput2ᚖgithubᚗcomᚋbanproᚋfactoringᚋentᚐClienteWhereInput(ctx context.Context, v any) (*ent.ClienteWhereInput, error) {
 	res, err := ec.unmarshalInputClienteWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConteo2ᚖgithubᚗcomᚋbanproᚋfactoringᚋinternalᚋconteoᚐConteo(ctx context.Context, sel ast.SelectionSet, v *conteo.Conteo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Conteo!")
+		return graphql.Null
+	}
+	return ec._Conteo(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCrearClienteInput2githubᚗcomᚋbanproᚋfactoringᚋinternalᚋclientesᚐCrearInput(ctx context.Context, v any) (clientes.CrearInput, error) {

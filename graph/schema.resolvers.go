@@ -14,6 +14,7 @@ import (
 	"github.com/banpro/factoring/ent/factura"
 	"github.com/banpro/factoring/ent/operacion"
 	"github.com/banpro/factoring/internal/clientes"
+	"github.com/banpro/factoring/internal/conteo"
 	"github.com/banpro/factoring/internal/deudores"
 	"github.com/banpro/factoring/internal/estado"
 	"github.com/banpro/factoring/internal/facturas"
@@ -253,6 +254,26 @@ func (r *queryResolver) Operacion(ctx context.Context, id int) (*ent.Operacion, 
 // DeudorPorRut is the resolver for the deudorPorRut field.
 func (r *queryResolver) DeudorPorRut(ctx context.Context, rut string) (*ent.Deudor, error) {
 	return deudorPorRut(ctx, r.client, rut)
+}
+
+// ConteoClientes is the resolver for the conteoClientes field.
+func (r *queryResolver) ConteoClientes(ctx context.Context, where *ent.ClienteWhereInput, hasta *int) (*conteo.Conteo, error) {
+	return conteo.Clientes(ctx, r.client, where, conteo.Hasta(hasta))
+}
+
+// ConteoFacturas is the resolver for the conteoFacturas field.
+func (r *queryResolver) ConteoFacturas(ctx context.Context, where *ent.FacturaWhereInput, hasta *int) (*conteo.Conteo, error) {
+	return conteo.Facturas(ctx, r.client, where, conteo.Hasta(hasta))
+}
+
+// ConteoOperaciones is the resolver for the conteoOperaciones field.
+func (r *queryResolver) ConteoOperaciones(ctx context.Context, where *ent.OperacionWhereInput, hasta *int) (*conteo.Conteo, error) {
+	return conteo.Operaciones(ctx, r.client, where, conteo.Hasta(hasta))
+}
+
+// ConteoDeudores is the resolver for the conteoDeudores field.
+func (r *queryResolver) ConteoDeudores(ctx context.Context, where *ent.DeudorWhereInput, hasta *int) (*conteo.Conteo, error) {
+	return conteo.Deudores(ctx, r.client, where, conteo.Hasta(hasta))
 }
 
 // Eventos is the resolver for the eventos field.

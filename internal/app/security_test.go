@@ -283,20 +283,24 @@ func TestConsultasRequierenLector(t *testing.T) {
 	c := servir(t, db, nil, nil)
 	vars := map[string]any{"c": ids(cl.ID), "f": ids(fs[0]), "o": ids(op.ID)}
 	consultas := map[string]string{
-		"clientes":      `{ clientes { totalCount } }`,
-		"cliente":       `query($c: ID!) { cliente(id: $c) { id } }`,
-		"clientePorRut": `query { clientePorRut(rut: "` + cl.Rut + `") { id } }`,
-		"node":          `query($c: ID!) { node(id: $c) { id } }`,
-		"nodes":         `query($c: ID!, $f: ID!, $o: ID!) { nodes(ids: [$c, $f, $o]) { id } }`,
-		"factura":       `query($f: ID!) { factura(id: $f) { id } }`,
-		"facturas":      `{ facturas { totalCount } }`,
-		"operacion":     `query($o: ID!) { operacion(id: $o) { id } }`,
-		"operaciones":   `{ operaciones { totalCount } }`,
-		"deudores":      `{ deudores { totalCount edges { node { exposicion } } } }`,
-		"deudorPorRut":  `query { deudorPorRut(rut: "` + env.DeudorDe(t, fs[0]).Rut + `") { id } }`,
-		"en_fragmento":  "{ ...Q }\nfragment Q on Query { clientes { totalCount } }",
-		"en_linea":      `{ ... on Query { clientes { totalCount } } }`,
-		"introspeccion": `{ __schema { queryType { name } } }`,
+		"clientes":          `{ clientes { totalCount } }`,
+		"cliente":           `query($c: ID!) { cliente(id: $c) { id } }`,
+		"clientePorRut":     `query { clientePorRut(rut: "` + cl.Rut + `") { id } }`,
+		"node":              `query($c: ID!) { node(id: $c) { id } }`,
+		"nodes":             `query($c: ID!, $f: ID!, $o: ID!) { nodes(ids: [$c, $f, $o]) { id } }`,
+		"factura":           `query($f: ID!) { factura(id: $f) { id } }`,
+		"facturas":          `{ facturas { totalCount } }`,
+		"operacion":         `query($o: ID!) { operacion(id: $o) { id } }`,
+		"operaciones":       `{ operaciones { totalCount } }`,
+		"deudores":          `{ deudores { totalCount edges { node { exposicion } } } }`,
+		"deudorPorRut":      `query { deudorPorRut(rut: "` + env.DeudorDe(t, fs[0]).Rut + `") { id } }`,
+		"conteoClientes":    `{ conteoClientes { valor exacto } }`,
+		"conteoFacturas":    `{ conteoFacturas(where: { estado: EN_PROCESO }) { valor exacto } }`,
+		"conteoOperaciones": `{ conteoOperaciones(hasta: 10) { valor exacto } }`,
+		"conteoDeudores":    `{ conteoDeudores { valor exacto } }`,
+		"en_fragmento":      "{ ...Q }\nfragment Q on Query { clientes { totalCount } }",
+		"en_linea":          `{ ... on Query { clientes { totalCount } } }`,
+		"introspeccion":     `{ __schema { queryType { name } } }`,
 	}
 	for name, q := range consultas {
 		t.Run(name, func(t *testing.T) {

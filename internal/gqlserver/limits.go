@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/conteo"
 )
 
 // Limits bound what one request may ask for. They are checked before any
@@ -23,7 +24,9 @@ type Limits struct {
 	// return, counted as GitHub counts nodes. A connection may return its
 	// page size (first, last or the default 50) times as many objects as
 	// its parent; nodes(ids:) one per id; a field returning a single node
-	// (Factura.cliente, Query.operacion) one per parent. Scalars are free.
+	// (Factura.cliente, Query.operacion) one per parent; a bounded count
+	// (conteoFacturas …) one per 100 rows it may count (hasta / 100,
+	// rounded up: 10 for the default 1,000). Scalars are free.
 	MaxComplexity int
 	// MaxAliases bounds the aliased fields of an operation.
 	MaxAliases int
@@ -265,6 +268,8 @@ func (w walker) field(f *ast.Field, depth, mult int) int {
 		objects = mulSat(mult, len(ids))
 	case w.returnsNode(f):
 		objects = mult
+	case isBoundedCount(f):
+		objects = mulSat(mult, countCost(f, w.oc.Variables))
 	default:
 		return w.walk(f.SelectionSet, depth+1, mult)
 	}
@@ -301,6 +306,25 @@ func (w walker) returnsNode(f *ast.Field) bool {
 	}
 	def := w.schema.Types[name]
 	return def != nil && slices.Contains(def.Interfaces, "Node")
+}
+
+// rowsPerPoint is how many rows a bounded count may read per point of
+// cost. Counting a row returns nothing: the database walks an index or
+// the table, and nothing is fetched, resolved or serialized; a row a page
+// returns costs all of that, at one point.
+const rowsPerPoint = 100
+
+// countCost is the cost of a bounded count: hasta / rowsPerPoint, rounded
+// up. The page size guard has already checked hasta; absent or null, it
+// is the default.
+func countCost(f *ast.Field, vars map[string]any) int {
+	hasta := conteo.HastaPorDefecto
+	if v, ok := f.ArgumentMap(vars)["hasta"]; ok && v != nil {
+		if n, err := graphql.UnmarshalInt(v); err == nil {
+			hasta = min(max(n, 1), conteo.HastaMaximo)
+		}
+	}
+	return (hasta + rowsPerPoint - 1) / rowsPerPoint
 }
 
 // pageSize is the number of rows a connection field may return. The page

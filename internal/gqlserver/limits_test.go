@@ -264,6 +264,31 @@ func TestLimiteDeComplejidad(t *testing.T) {
 			assert.Equal(t, 100, r)
 		})
 
+		t.Run("un_conteo_cuesta_un_punto_cada_100_filas", func(t *testing.T) {
+			for q, want := range map[string]int{
+				`{ conteoFacturas { valor } }`:                                    10, // hasta 1000 by default
+				`{ conteoFacturas(hasta: 1) { valor } }`:                          1,
+				`{ conteoFacturas(hasta: 101) { valor } }`:                        2,
+				`{ conteoClientes(hasta: 100000) { valor } }`:                     1000,
+				`{ a: conteoOperaciones { valor } b: conteoDeudores { exacto } }`: 20,
+			} {
+				r, _ := costo(t, pasa(t, c, q, nil))
+				assert.Equal(t, want, r, q)
+			}
+			res := pasa(t, c, `query($h: Int) { conteoFacturas(hasta: $h) { valor } }`, map[string]any{"h": 250})
+			r, _ := costo(t, res)
+			assert.Equal(t, 3, r, "hasta as a variable")
+			// 2,500 + 50 = 2,550 passes; one count more (10) does not.
+			const pagina = `clientes(first: 50) { edges { node { facturas(first: 50) { totalCount } } } } `
+			pasa(t, c, `{ `+pagina+`}`, nil)
+			res = rechazada(t, db, c, `{ `+pagina+`conteoFacturas { valor } }`, nil, "COMPLEXITY_LIMIT_EXCEEDED")
+			r, _ = costo(t, res)
+			assert.Equal(t, 2560, r)
+			// A count's bound is checked before its cost: VALIDATION_ERROR, not a cost.
+			res = testkit.RequireNoSQL(t, db, func() testkit.Response { return c.Do(`{ conteoFacturas(hasta: 2147483647) { valor } }`, nil) })
+			testkit.RequireGQLError(t, res, "VALIDATION_ERROR", "hasta")
+		})
+
 		cd := servir(t, db, nil)
 		t.Run("costo_de_una_consulta_simple", func(t *testing.T) {
 			res := pasa(t, cd, `{ clientes(first: 3) { totalCount edges { node { id rut } } } }`, nil)
@@ -665,6 +690,18 @@ const (
 
   clientePorRut(rut: "12345678-5") { id razonSocial }   # any spelling of the RUT
 }`
+	readmeConteos = `query Conteos {
+  # every factura: "más de 1000" once there are more (the whole table, read 1001 rows at most)
+  todas: conteoFacturas { valor exacto }
+
+  # a cliente's facturas still to cede: "más de 5" beyond five
+  porCeder: conteoFacturas(where: {
+    hasClienteWith: { rut: "12.345.678-5" }, estado: DISPONIBLE
+  }, hasta: 5) { valor exacto }
+
+  # the operaciones awaiting approval, exact up to 1000 (the default hasta)
+  pendientes: conteoOperaciones(where: { estado: PENDIENTE }) { valor exacto }
+}`
 	readmeEjemploCesion = `query EjemploCesion {
   clientePorRut(rut: "76.086.428-5") {
     id razonSocial estado lineaDisponible
@@ -722,7 +759,7 @@ const (
 )
 
 // readmeBlocks are the copies above, which must stay verbatim in README.md.
-var readmeBlocks = []string{readmeCartera, readmeOperacion, readmeFiltros, readmeEjemploCesion, readmeCrearOperacion,
+var readmeBlocks = []string{readmeCartera, readmeOperacion, readmeFiltros, readmeConteos, readmeEjemploCesion, readmeCrearOperacion,
 	readmeAprobar, readmeDesembolsar, readmePagar, readmeFinalizar, readmeRechazar, readmeCrearCliente, readmeActivar,
 	readmeRegistrar, readmeRiesgo, readmeFijarLinea, readmeAcuse, readmeCurl}
 
@@ -777,6 +814,7 @@ func TestLimitesConsultasDelREADME(t *testing.T) {
 		run("Cartera", readmeCartera, nil)
 		run("Operacion", readmeOperacion, map[string]any{"id": readmeIDFinalizada})
 		run("filtros", readmeFiltros, nil)
+		run("Conteos", readmeConteos, nil)
 		run("EjemploCesion", readmeEjemploCesion, nil)
 		o := id(run("crearOperacion", readmeCrearOperacion, map[string]any{"c": readmeIDSur, "f": readmeIDA1001}), "crearOperacion")
 		require.Equal(t, readmeIDNueva, o)
@@ -809,6 +847,7 @@ func TestLimitesConsultasDelREADME(t *testing.T) {
 			"Operacion":        {5, 102},
 			"Cartera":          {10, 1220},
 			"filtros":          {4, 151},
+			"Conteos":          {2, 21},
 			"rechazar":         {5, 51},
 			"curl":             {2, 5},
 		}, got)

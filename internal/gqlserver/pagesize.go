@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/banpro/factoring/internal/apperror"
+	"github.com/banpro/factoring/internal/conteo"
 )
 
 // Page sizes of every connection, root and nested (README, "Security"): no
@@ -120,6 +121,9 @@ func (w *connectionWalker) walk(set ast.SelectionSet) *gqlerror.Error {
 			if err := w.checkNodes(s); err != nil {
 				return err
 			}
+			if err := w.checkHasta(s); err != nil {
+				return err
+			}
 			if err := w.walk(s.SelectionSet); err != nil {
 				return err
 			}
@@ -185,6 +189,34 @@ func (w *connectionWalker) checkNodes(field *ast.Field) *gqlerror.Error {
 		return requestError(apperror.Invalid("ids", fmt.Sprintf("Admite como máximo %d IDs por consulta.", MaxPageSize)), field.Position)
 	}
 	return nil
+}
+
+// checkHasta refuses a bounded count (conteoFacturas and the like) whose
+// hasta is outside 1…conteo.HastaMaximo, before anything runs, as check
+// does for first and last. A null hasta means the default.
+func (w *connectionWalker) checkHasta(field *ast.Field) *gqlerror.Error {
+	if !isBoundedCount(field) {
+		return nil
+	}
+	v := field.ArgumentMap(w.oc.Variables)["hasta"]
+	if v == nil {
+		return nil
+	}
+	n, err := graphql.UnmarshalInt(v)
+	if err != nil {
+		return requestError(conteo.HastaInvalido(v), field.Position)
+	}
+	if e := conteo.ValidarHasta(n); e != nil {
+		return requestError(e, field.Position)
+	}
+	return nil
+}
+
+// isBoundedCount reports whether field is a bounded count: a Conteo
+// with a hasta argument.
+func isBoundedCount(field *ast.Field) bool {
+	def := field.Definition
+	return def != nil && def.Type.Name() == "Conteo" && def.Arguments.ForName("hasta") != nil
 }
 
 // defaultVariable handles `first: $n` with $n null or omitted: the variable
