@@ -1,8 +1,9 @@
 // Command benchmark is the API's reproducible performance benchmark (`make
 // bench`): it creates a fresh PostgreSQL database, loads the large dataset,
 // starts the real server binary on it, drives it over HTTP and, beside each
-// API run, runs the same work as hand-written SQL, then prints the table of
-// figures and API/baseline ratios in Markdown. See BENCHMARKS.md.
+// API run, runs the same work as hand-written SQL, then each read again with
+// a single client, and prints the tables of figures and API/baseline ratios
+// in Markdown. See BENCHMARKS.md.
 //
 //	go run ./cmd/benchmark -clients 16 -duration 10s -warmup 3s
 //
@@ -50,6 +51,8 @@ func run() error {
 	fs.IntVar(&cfg.Clients, "clients", 16, "concurrent clients (closed loop) of every scenario")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time of each run (API and baseline each)")
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "warm-up before each run, not recorded")
+	fs.DurationVar(&cfg.LatencyDuration, "latency-duration", 3*time.Second, "measured time of each read's second run with a single client (the latency of a lone user), API and baseline each; 0 skips those runs")
+	fs.DurationVar(&cfg.LatencyWarmup, "latency-warmup", time.Second, "warm-up before each single-client run, not recorded")
 	scenarios := fs.String("scenarios", strings.Join(bench.Scenarios, ","), "scenarios to run, comma-separated")
 	fs.StringVar(&cfg.Binary, "server-bin", "bin/factoring", "server binary to start (make build makes it)")
 	fs.StringVar(&cfg.ServerURL, "server-url", "", "benchmark a server already running at this URL instead of starting one (needs -database-url: the database it serves)")

@@ -9,7 +9,8 @@
 //
 // The scenarios: Q1 a page of clientes; Q2 the frontend page (clientes →
 // facturas → operaciones), and Q2+tc with totalCount; Q3 one operación with
-// its cliente, facturas and events; M1 crearOperacion + aprobarOperacion
+// its cliente, facturas and events; F+tc a page of DISPONIBLE facturas with
+// their totalCount (a count over the largest table); M1 crearOperacion + aprobarOperacion
 // pairs over many clientes, and M1+ik the same with an Idempotency-Key on
 // every mutation; M2 concurrent approvals on one cliente whose
 // line covers only some of them.
@@ -24,6 +25,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -43,7 +45,7 @@ import (
 )
 
 // Scenarios lists every scenario, in the order they run.
-var Scenarios = []string{"Q1", "Q2", "Q2+tc", "Q3", "M1", "M1+ik", "M2"}
+var Scenarios = []string{"Q1", "Q2", "Q2+tc", "Q3", "F+tc", "M1", "M1+ik", "M2"}
 
 // Config of a benchmark run.
 type Config struct {
@@ -53,6 +55,10 @@ type Config struct {
 	Warmup, Duration time.Duration
 	// Scenarios to run (default all).
 	Scenarios []string
+	// LatencyWarmup and LatencyDuration shape the second run of every
+	// read, with a single client (the latency of a lone user), API and
+	// baseline each; a LatencyDuration of 0 skips those runs.
+	LatencyWarmup, LatencyDuration time.Duration
 
 	// PostgresURL is any database URL of the PostgreSQL server on which
 	// the fresh database is created.
@@ -102,6 +108,12 @@ func (c *Config) defaults() {
 	}
 	if c.Warmup < 0 {
 		c.Warmup = 0
+	}
+	if c.LatencyWarmup < 0 {
+		c.LatencyWarmup = 0
+	}
+	if c.LatencyDuration < 0 {
+		c.LatencyDuration = 0
 	}
 	if len(c.Scenarios) == 0 {
 		c.Scenarios = Scenarios
@@ -178,6 +190,9 @@ type Row struct {
 	Unit string // "req" or "par"
 	API  Measure
 	Base *Measure
+	// Lone is the same read with a single client (Config.LatencyDuration),
+	// nil when not run.
+	Lone *Lone
 	// Probe is the error of the checked request sent before the run, if
 	// any.
 	Probe error
@@ -189,6 +204,13 @@ func (r Row) Ratio() (float64, bool) {
 		return 0, false
 	}
 	return r.API.Result.RPS() / r.Base.Result.RPS(), true
+}
+
+// Lone is a read run by one client alone, API and baseline: the latency
+// one user sees when nobody else is asking.
+type Lone struct {
+	API  Measure
+	Base *Measure
 }
 
 // M2Side is one side of the contention scenario.
@@ -220,6 +242,12 @@ type Report struct {
 	M2            *M2Report
 	// PeakRSS is the server's VmHWM at the end (0 unknown).
 	PeakRSS int64
+	// SelfPeakRSS is this process's VmHWM at the end of the run (0
+	// unknown): the highest of the dataset's generation (LoadPeakRSS),
+	// verificar's two passes, which read every table into memory, and the
+	// load generator and baseline (RunRSS, its VmRSS before the final
+	// verificar).
+	SelfPeakRSS, LoadPeakRSS, RunRSS int64
 	// AuthEnforced says whether the server refused a request without a
 	// token (nil: not checked).
 	AuthEnforced *bool
@@ -306,9 +334,14 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			return rep, err
 		}
 		rep.Load = &sum
-		logf("dataset cargado en %s (generar %s, COPY %s, VACUUM ANALYZE %s): %d clientes, %d facturas, %d operaciones, %d vínculos, %d eventos, %d facturas cedibles",
+		// The generated rows are garbage now: give their memory back to
+		// the system before the load generator starts.
+		debug.FreeOSMemory()
+		rep.LoadPeakRSS = selfRSS().HWM
+		logf("dataset cargado en %s (generar %s, COPY %s, de ello %s en las migraciones de datos previos, VACUUM ANALYZE %s): %d clientes, %d facturas, %d operaciones, %d vínculos, %d eventos, %d facturas cedibles; RSS de este proceso %s MB (máximo %s MB)",
 			sum.Total().Round(time.Millisecond), sum.Generate.Round(time.Millisecond), sum.Copy.Round(time.Millisecond),
-			sum.Analyze.Round(time.Millisecond), sum.Clientes, sum.Facturas, sum.Operaciones, sum.Links, sum.Eventos, sum.Cedibles)
+			sum.Backfill.Round(time.Millisecond), sum.Analyze.Round(time.Millisecond),
+			sum.Clientes, sum.Facturas, sum.Operaciones, sum.Links, sum.Eventos, sum.Cedibles, mb(selfRSS().RSS), mb(selfRSS().HWM))
 		// Start from a settled server: the load's WAL written out now, not
 		// by a checkpoint in the middle of Q1. Needs superuser or
 		// pg_checkpoint; without it the run goes on.
@@ -324,6 +357,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		return rep, err
 	}
 	rep.Before = &before
+	debug.FreeOSMemory() // what verificar read, before the load generator starts
 	logf("verificar: %d clientes, %d facturas, %d operaciones, %d eventos, %d violaciones",
 		before.Clientes, before.Facturas, before.Operaciones, before.Eventos, len(before.Violations))
 	if len(before.Violations) > 0 {
@@ -435,6 +469,8 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			sc = e.q2(true)
 		case "Q3":
 			sc = e.q3(opIDs, cfg.Clients)
+		case "F+tc":
+			sc = e.facturasTotalCount()
 		case "M1":
 			sc = e.m1(cfg.Clients, cfg.Warmup+cfg.Duration, logf, false)
 		case "M1+ik":
@@ -461,8 +497,13 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 				return rep, err
 			}
 		}
-		logf("%s: API, %d clientes, %s de calentamiento + %s", sc.name, cfg.Clients, cfg.Warmup, cfg.Duration)
-		row.API = measureAPI(ctx, cfg, mt, sc.name, sc.api, logf)
+		profile := ""
+		if cfg.ProfileDir != "" {
+			profile = filepath.Join(cfg.ProfileDir, strings.ReplaceAll(sc.name, "+", "-")+".pprof")
+		}
+		many := cfg.throughput()
+		logf("%s: API, %d clientes, %s de calentamiento + %s", sc.name, many.clients, many.warmup, many.duration)
+		row.API = measureAPI(ctx, mt, many, profile, sc.name, sc.api, logf)
 		logf("%s: API      %s", sc.name, row.API.Result)
 		if sc.base != nil {
 			if sc.before != nil {
@@ -471,9 +512,22 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 				}
 			}
 			logf("%s: baseline", sc.name)
-			m := measureBase(ctx, cfg, mt, e.base, sc.base)
+			m := measureBase(ctx, mt, many, e.base, sc.base)
 			row.Base = &m
 			logf("%s: baseline %s", sc.name, m.Result)
+		}
+		if one := cfg.lone(); sc.read && one.duration > 0 {
+			// The same read with one client: what a lone user waits,
+			// with nothing else in the queue.
+			logf("%s: API, 1 cliente, %s de calentamiento + %s", sc.name, one.warmup, one.duration)
+			lone := &Lone{API: measureAPI(ctx, mt, one, "", sc.name, sc.api, logf)}
+			logf("%s: API      1 cliente: %s", sc.name, lone.API.Result)
+			if sc.base != nil {
+				m := measureBase(ctx, mt, one, e.base, sc.base)
+				lone.Base = &m
+				logf("%s: baseline 1 cliente: %s", sc.name, m.Result)
+			}
+			row.Lone = lone
 		}
 		rep.Rows = append(rep.Rows, row)
 	}
@@ -485,12 +539,16 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if p, ok := srv.Proc(); ok {
 		rep.PeakRSS = p.HWM
 	}
+	rep.RunRSS = selfRSS().RSS
 	logf("verificar al final")
 	after, err := verificar.Run(ctx, db.Client)
 	if err != nil {
 		return rep, err
 	}
 	rep.After = &after
+	rep.SelfPeakRSS = selfRSS().HWM
+	logf("RSS de este proceso: máximo %s MB (carga del dataset %s MB, escenarios %s MB; el resto es verificar)",
+		mb(rep.SelfPeakRSS), mb(rep.LoadPeakRSS), mb(rep.RunRSS))
 	logf("verificar: %d operaciones, %d eventos, %d violaciones", after.Operaciones, after.Eventos, len(after.Violations))
 	for _, v := range after.Violations[:min(len(after.Violations), 10)] {
 		logf("  %s", v)
@@ -530,32 +588,48 @@ type meter struct {
 
 func (mt meter) snapshot() snapshot { return takeSnapshot(mt.srv, mt.db) }
 
-// measureAPI runs req against the server and samples it around the run.
-func measureAPI(ctx context.Context, cfg Config, mt meter, name string, req loadgen.Request, logf func(string, ...any)) Measure {
+// shape is a closed-loop run's: how many workers, for how long.
+type shape struct {
+	clients          int
+	warmup, duration time.Duration
+}
+
+// throughput is the shape of every scenario's main run.
+func (c Config) throughput() shape { return shape{c.Clients, c.Warmup, c.Duration} }
+
+// lone is the shape of a read's run with one client.
+func (c Config) lone() shape { return shape{1, c.LatencyWarmup, c.LatencyDuration} }
+
+func (s shape) options() loadgen.Options {
+	return loadgen.Options{Clients: s.clients, Warmup: s.warmup, Duration: s.duration}
+}
+
+// measureAPI runs req against the server and samples it around the run;
+// with a profile path, it also records the server's CPU profile of the
+// window there.
+func measureAPI(ctx context.Context, mt meter, sh shape, profile, name string, req loadgen.Request, logf func(string, ...any)) Measure {
 	var m Measure
 	srv := mt.srv
 	before, stmtsOK := srv.Statements(ctx)
 	var s0 snapshot
 	profiled := make(chan struct{})
-	profiling := cfg.ProfileDir != "" && cfg.Duration >= time.Second
-	res := loadgen.Run(ctx, loadgen.Options{
-		Clients: cfg.Clients, Warmup: cfg.Warmup, Duration: cfg.Duration,
-		OnMeasureStart: func() {
-			s0 = mt.snapshot()
-			if profiling {
-				path := filepath.Join(cfg.ProfileDir, strings.ReplaceAll(name, "+", "-")+".pprof")
-				go func() {
-					defer close(profiled)
-					if err := srv.Profile(ctx, cfg.Duration, path); err != nil {
-						logf("%s: sin perfil de CPU: %v", name, err)
-					} else {
-						logf("%s: perfil de CPU del servidor en %s", name, path)
-					}
-				}()
-			}
-		},
-		OnMeasureEnd: func() { m.fill(s0.until(mt.snapshot()), true) },
-	}, req)
+	profiling := profile != "" && sh.duration >= time.Second
+	opts := sh.options()
+	opts.OnMeasureStart = func() {
+		s0 = mt.snapshot()
+		if profiling {
+			go func() {
+				defer close(profiled)
+				if err := srv.Profile(ctx, sh.duration, profile); err != nil {
+					logf("%s: sin perfil de CPU: %v", name, err)
+				} else {
+					logf("%s: perfil de CPU del servidor en %s", name, profile)
+				}
+			}()
+		}
+	}
+	opts.OnMeasureEnd = func() { m.fill(s0.until(mt.snapshot()), true) }
+	res := loadgen.Run(ctx, opts, req)
 	m.Result = res
 	if profiling {
 		<-profiled
@@ -569,15 +643,14 @@ func measureAPI(ctx context.Context, cfg Config, mt meter, name string, req load
 }
 
 // measureBase runs req in process and samples this process.
-func measureBase(ctx context.Context, cfg Config, mt meter, b *baseline.Baseline, req loadgen.Request) Measure {
+func measureBase(ctx context.Context, mt meter, sh shape, b *baseline.Baseline, req loadgen.Request) Measure {
 	var m Measure
 	before := b.Statements()
 	var s0 snapshot
-	res := loadgen.Run(ctx, loadgen.Options{
-		Clients: cfg.Clients, Warmup: cfg.Warmup, Duration: cfg.Duration,
-		OnMeasureStart: func() { s0 = mt.snapshot() },
-		OnMeasureEnd:   func() { m.fill(s0.until(mt.snapshot()), false) },
-	}, req)
+	opts := sh.options()
+	opts.OnMeasureStart = func() { s0 = mt.snapshot() }
+	opts.OnMeasureEnd = func() { m.fill(s0.until(mt.snapshot()), false) }
+	res := loadgen.Run(ctx, opts, req)
 	m.Result = res
 	m.Stmts, m.StmtsOK = b.Statements()-before, true
 	return m

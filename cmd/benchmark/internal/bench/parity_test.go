@@ -49,6 +49,19 @@ func TestBaselineParity(t *testing.T) {
 		require.NoError(t, err)
 		assertSameData(t, api.Do(queryQ2TotalCount, nil), got)
 	})
+	t.Run("FTotalCount", func(t *testing.T) {
+		got, err := base.FacturasTotalCount(ctx, 20, "DISPONIBLE")
+		require.NoError(t, err)
+		assertSameData(t, api.Do(queryFacturasTotalCount, nil), got)
+		var page struct {
+			Data struct{ Facturas struct{ TotalCount int } }
+		}
+		require.NoError(t, json.Unmarshal(got, &page))
+		var want int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM facturas WHERE estado = 'DISPONIBLE'").Scan(&want))
+		assert.Greater(t, want, 20, "the page is full and the count goes past it")
+		assert.Equal(t, want, page.Data.Facturas.TotalCount)
+	})
 	t.Run("Q3", func(t *testing.T) {
 		// One operación in each state.
 		rows, err := pool.Query(ctx, "SELECT DISTINCT ON (estado) id FROM operaciones ORDER BY estado, id")

@@ -101,13 +101,14 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	c := r.Config
 	fmt.Fprintf(w, "Run of %s, %d clients, %s warm-up + %s per run, %d DB connections (server and baseline), took %s.\n\n",
 		r.Started.Format("2006-01-02 15:04 MST"), c.Clients, c.Warmup, c.Duration, c.DBConns, r.Took.Round(time.Second))
+	fmt.Fprintf(w, "Dataset size: %s.\n\n", r.datasetSize())
 	m := r.Machine
 	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s RAM, %s, %s, %s. Server, PostgreSQL and load generator share it.\n\n",
 		m.CPUs, m.Model, m.MemTotal, m.Kernel, m.Postgres, m.Go)
 	if l := r.Load; l != nil {
-		fmt.Fprintf(w, "Dataset: %d clientes, %d facturas, %d operaciones, %d links, %d events, %d cedible facturas; loaded in %s (generate %s, COPY %s, VACUUM ANALYZE %s).\n\n",
-			l.Clientes, l.Facturas, l.Operaciones, l.Links, l.Eventos, l.Cedibles, l.Total().Round(time.Millisecond),
-			l.Generate.Round(time.Millisecond), l.Copy.Round(time.Millisecond), l.Analyze.Round(time.Millisecond))
+		fmt.Fprintf(w, "Dataset loaded (-clientes %d, seed %d): %d clientes, %d facturas, %d operaciones, %d links, %d events, %d cedible facturas; in %s (generate %s, COPY %s of which %s in the backfill migrations, VACUUM ANALYZE %s).\n\n",
+			c.Clientes, c.Seed, l.Clientes, l.Facturas, l.Operaciones, l.Links, l.Eventos, l.Cedibles, l.Total().Round(time.Millisecond),
+			l.Generate.Round(time.Millisecond), l.Copy.Round(time.Millisecond), l.Backfill.Round(time.Millisecond), l.Analyze.Round(time.Millisecond))
 	}
 	if r.Before != nil {
 		fmt.Fprintf(w, "verificar on the loaded dataset: %d violations", len(r.Before.Violations))
@@ -146,7 +147,45 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 			fmt.Fprintln(w, " — | — | — | — | — |")
 		}
 	}
-	fmt.Fprintf(w, "\nServer peak RSS (VmHWM): %s MB.\n", mb(r.PeakRSS))
+	fmt.Fprintf(w, "\nServer peak RSS (VmHWM): %s MB. Benchmark process: peak RSS %s MB (dataset load %s MB, scenarios %s MB; the rest is verificar, which reads every table into memory).\n",
+		mb(r.PeakRSS), mb(r.SelfPeakRSS), mb(r.LoadPeakRSS), mb(r.RunRSS))
+
+	if r.hasLone() {
+		fmt.Fprintf(w, "\n1 cliente (latencia de un usuario solo): each read again with a single client, %s warm-up + %s per run; CPU per request:\n\n",
+			c.LatencyWarmup, c.LatencyDuration)
+		fmt.Fprintln(w, "| scenario | API req/s | p50 ms | p99 ms | errors | server CPU ms/req | PostgreSQL CPU ms/req | baseline req/s | p50 ms | p99 ms | baseline CPU ms/req | PostgreSQL CPU ms/req | p50 API / baseline |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+		for _, row := range r.Rows {
+			l := row.Lone
+			if l == nil {
+				continue
+			}
+			a := l.API
+			fmt.Fprintf(w, "| %s | %.0f | %s | %s | %d | %s | %s |", row.Name, a.Result.RPS(), ms(a.Result.Percentile(50)),
+				ms(a.Result.Percentile(99)), a.Result.Errors, msPerReq(a.CPU, a.CPUOK, a.Result), msPerReq(a.PostgresCPU, true, a.Result))
+			if b := l.Base; b != nil {
+				fmt.Fprintf(w, " %.0f | %s | %s | %s | %s | %.1f× |\n", b.Result.RPS(), ms(b.Result.Percentile(50)), ms(b.Result.Percentile(99)),
+					msPerReq(b.CPU, true, b.Result), msPerReq(b.PostgresCPU, true, b.Result),
+					ratioOf(a.Result.Percentile(50), b.Result.Percentile(50)))
+			} else {
+				fmt.Fprintln(w, " — | — | — | — | — | — |")
+			}
+		}
+	}
+
+	fmt.Fprintf(w, "\nWhere the CPU went, per request (per pair in M1), %d clients; compare runs of different dataset sizes here:\n\n", c.Clients)
+	fmt.Fprintln(w, "| scenario | API SQL/req | server ms | PostgreSQL ms | load generator ms | baseline SQL/req | baseline process ms | PostgreSQL ms |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, row := range r.Rows {
+		a := row.API
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |", row.Name, stmts(a), msPerReq(a.CPU, a.CPUOK, a.Result),
+			msPerReq(a.PostgresCPU, true, a.Result), msPerReq(a.ClientCPU, true, a.Result))
+		if b := row.Base; b != nil {
+			fmt.Fprintf(w, " %s | %s | %s |\n", stmts(*b), msPerReq(b.CPU, true, b.Result), msPerReq(b.PostgresCPU, true, b.Result))
+		} else {
+			fmt.Fprintln(w, " — | — | — |")
+		}
+	}
 
 	fmt.Fprint(w, "\nTargets (16 clients):\n\n")
 	for _, t := range r.Targets() {
@@ -164,6 +203,12 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 				b.Result.Requests, b.Result.Errors, perReq(b.CPU, true, b.Result), perReq(b.PostgresCPU, true, b.Result),
 				secs(b.OtherCPU), busy(*b))
 		}
+		if l := row.Lone; l != nil {
+			fmt.Fprintf(w, ". 1 client: API %d measured, %d errors", l.API.Result.Requests, l.API.Result.Errors)
+			if l.Base != nil {
+				fmt.Fprintf(w, ", baseline %d measured, %d errors", l.Base.Result.Requests, l.Base.Result.Errors)
+			}
+		}
 		fmt.Fprintln(w, ".")
 		if row.Probe != nil {
 			fmt.Fprintf(w, "  - probe request failed: %v\n", row.Probe)
@@ -173,6 +218,16 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		}
 		if a.Result.Exhausted > 0 {
 			fmt.Fprintf(w, "  - API: %d workers ran out of cedible facturas\n", a.Result.Exhausted)
+		}
+		if l := row.Lone; l != nil {
+			for _, s := range l.API.Result.ErrorSamples {
+				fmt.Fprintf(w, "  - API error (1 client): %s\n", s)
+			}
+			if l.Base != nil {
+				for _, s := range l.Base.Result.ErrorSamples {
+					fmt.Fprintf(w, "  - baseline error (1 client): %s\n", s)
+				}
+			}
 		}
 		if b := row.Base; b != nil {
 			for _, s := range b.Result.ErrorSamples {
@@ -202,28 +257,59 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 // noisyRuns names the runs in which other processes used more than 10 %
 // of the machine's CPU.
 func (r *Report) noisyRuns() []string {
-	capacity := r.Config.Duration * time.Duration(max(r.Machine.CPUs, 1))
 	var out []string
+	check := func(m *Measure, name string) {
+		if m == nil {
+			return
+		}
+		if c := m.Result.Window * time.Duration(max(r.Machine.CPUs, 1)); c > 0 && m.OtherCPU > c/10 {
+			out = append(out, name)
+		}
+	}
 	for _, row := range r.Rows {
-		window := func(m Measure) time.Duration {
-			if row.Name == "M2" {
-				return m.Result.Window * time.Duration(max(r.Machine.CPUs, 1))
-			}
-			return capacity
-		}
-		if c := window(row.API); c > 0 && row.API.OtherCPU > c/10 {
-			out = append(out, row.Name+" (API)")
-		}
-		if b := row.Base; b != nil {
-			if c := window(*b); c > 0 && b.OtherCPU > c/10 {
-				out = append(out, row.Name+" (baseline)")
-			}
+		check(&row.API, row.Name+" (API)")
+		check(row.Base, row.Name+" (baseline)")
+		if l := row.Lone; l != nil {
+			check(&l.API, row.Name+" (API, 1 client)")
+			check(l.Base, row.Name+" (baseline, 1 client)")
 		}
 	}
 	return out
 }
 
+// hasLone says whether any read ran with one client.
+func (r *Report) hasLone() bool {
+	for _, row := range r.Rows {
+		if row.Lone != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// datasetSize describes the data the run read: what verificar counted on
+// it, else what was loaded, else what was asked for.
+func (r *Report) datasetSize() string {
+	switch {
+	case r.Before != nil:
+		return fmt.Sprintf("%d clientes, %d facturas, %d operaciones, %d events", r.Before.Clientes, r.Before.Facturas,
+			r.Before.Operaciones, r.Before.Eventos)
+	case r.Load != nil:
+		return fmt.Sprintf("%d clientes, %d facturas, %d operaciones, %d events", r.Load.Clientes, r.Load.Facturas,
+			r.Load.Operaciones, r.Load.Eventos)
+	}
+	return fmt.Sprintf("-clientes %d (not verified)", r.Config.Clientes)
+}
+
 func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s" }
+
+// msPerReq renders a CPU time per request in milliseconds.
+func msPerReq(d time.Duration, ok bool, res loadgen.Result) string {
+	if !ok || res.Requests == 0 {
+		return "n/a"
+	}
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond)/float64(res.Requests), 'f', 2, 64)
+}
 
 // perReq renders a CPU time and its share per request.
 func perReq(d time.Duration, ok bool, res loadgen.Result) string {
@@ -329,6 +415,9 @@ func (r *Report) Targets() []Target {
 	errs := 0
 	for _, rw := range r.Rows {
 		errs += rw.API.Result.Errors
+		if rw.Lone != nil {
+			errs += rw.Lone.API.Result.Errors
+		}
 	}
 	out = append(out, Target{Name: "zero errors (API)", Status: passFail(errs == 0), Detail: strconv.Itoa(errs) + " errors"})
 	if r.PeakRSS > 0 {

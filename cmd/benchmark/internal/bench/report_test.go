@@ -77,3 +77,61 @@ func TestScenarioNames(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Scenarios, got)
 }
+
+// TestWriteMarkdownLoneAndCPU ensures that the report shows the dataset's
+// size, each read's single-client run in its own table (latencies, CPU per
+// request, the API's p50 over the baseline's) and the CPU per request of
+// every scenario, and flags a noisy single-client run.
+func TestWriteMarkdownLoneAndCPU(t *testing.T) {
+	measure := func(n int, window, p50, p99, cpu, pg time.Duration) Measure {
+		return Measure{Result: result(n, window, p50, p99), CPU: cpu, CPUOK: true, PostgresCPU: pg, ClientCPU: cpu / 4,
+			Stmts: int64(2 * n), StmtsOK: true, Busy: 0.5}
+	}
+	q1 := Row{Name: "Q1", Unit: "req",
+		API:  measure(1000, 10*time.Second, 8*time.Millisecond, 20*time.Millisecond, 800*time.Millisecond, 200*time.Millisecond),
+		Base: ptr(measure(4000, 10*time.Second, 2*time.Millisecond, 5*time.Millisecond, 400*time.Millisecond, 600*time.Millisecond)),
+		Lone: &Lone{
+			API:  measure(300, 3*time.Second, 3*time.Millisecond, 6*time.Millisecond, 300*time.Millisecond, 150*time.Millisecond),
+			Base: ptr(measure(1500, 3*time.Second, time.Millisecond/2, time.Millisecond, 75*time.Millisecond, 300*time.Millisecond)),
+		},
+	}
+	q1.Lone.Base.OtherCPU = time.Second // over 10 % of 2 CPUs × 3 s
+	m1 := Row{Name: "M1", Unit: "par",
+		API: measure(500, 10*time.Second, 30*time.Millisecond, 60*time.Millisecond, 2500*time.Millisecond, 3*time.Second)}
+	rep := &Report{
+		Config:  Config{Clients: 16, Duration: 10 * time.Second, LatencyWarmup: time.Second, LatencyDuration: 3 * time.Second},
+		Machine: Machine{CPUs: 2},
+		Before:  &verificar.Report{Clientes: 20000, Facturas: 1000000, Operaciones: 200000, Eventos: 600000},
+		Rows:    []Row{q1, m1},
+	}
+	var b strings.Builder
+	rep.WriteMarkdown(&b)
+	out := b.String()
+
+	assert.Contains(t, out, "Dataset size: 20000 clientes, 1000000 facturas, 200000 operaciones, 600000 events.")
+	assert.Contains(t, out, "1 cliente (latencia de un usuario solo): each read again with a single client, 1s warm-up + 3s per run")
+	// req/s, p50, p99, errors, server and PostgreSQL ms/req; then the
+	// baseline's, and p50 3 ms over 0.5 ms.
+	assert.Contains(t, out, "| Q1 | 100 | 3.00 | 6.00 | 0 | 1.00 | 0.50 | 500 | 0.50 | 1.00 | 0.05 | 0.20 | 6.0× |")
+	assert.Contains(t, out, "Where the CPU went, per request (per pair in M1), 16 clients")
+	// SQL/req, server, PostgreSQL, load generator; baseline SQL/req,
+	// process, PostgreSQL.
+	assert.Contains(t, out, "| Q1 | 2.0 | 0.80 | 0.20 | 0.20 | 2.0 | 0.10 | 0.15 |")
+	assert.Contains(t, out, "| M1 | 2.0 | 5.00 | 6.00 | 1.25 | — | — | — |")
+	assert.Contains(t, out, "Q1 (baseline, 1 client)")
+	assert.NotContains(t, out, "Q1 (API, 1 client)")
+	assert.Contains(t, out, "1 client: API 300 measured, 0 errors, baseline 1500 measured, 0 errors.")
+	// M1 has no single-client run: no row in that table.
+	lone := out[strings.Index(out, "1 cliente (latencia"):strings.Index(out, "Where the CPU went")]
+	assert.NotContains(t, lone, "| M1 |")
+
+	// Without single-client runs (-latency-duration 0) the table is gone.
+	q1.Lone = nil
+	rep.Rows = []Row{q1, m1}
+	b.Reset()
+	rep.WriteMarkdown(&b)
+	assert.NotContains(t, b.String(), "1 cliente (latencia")
+	assert.Contains(t, b.String(), "| Q1 | 2.0 | 0.80 |")
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -121,3 +121,10 @@ func (a snapshot) until(b snapshot) usage {
 	}
 	return u
 }
+
+// selfRSS samples this process's resident set (RSS) and its peak (HWM);
+// zero when unknown.
+func selfRSS() server.Proc {
+	p, _ := server.ReadProc(os.Getpid())
+	return p
+}

@@ -391,6 +391,46 @@ func (b *Baseline) Q3(ctx context.Context, id int) ([]byte, error) {
 	return encode(map[string]any{"operacion": op})
 }
 
+// F+tc -------------------------------------------------------------------
+
+type facturaF struct {
+	ID            string `json:"id"`
+	NumeroFactura string `json:"numeroFactura"`
+	MontoTotal    string `json:"montoTotal"`
+	Estado        string `json:"estado"`
+}
+
+// FacturasTotalCount is `facturas(first: n, where: {estado: e}) {
+// totalCount edges { node { id numeroFactura montoTotal estado } } }`: the
+// count of the facturas in that state and their newest n, two statements
+// in one round trip.
+func (b *Baseline) FacturasTotalCount(ctx context.Context, n int, estado string) ([]byte, error) {
+	var total int
+	page := connection[facturaF]{TotalCount: &total, Edges: make([]edge[facturaF], 0, n)}
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT count(*) FROM facturas WHERE estado = $1`, estado).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&total)
+	})
+	batch.Queue(`SELECT id, numero_factura, monto_total::text, estado FROM facturas
+		WHERE estado = $1 ORDER BY creado_en DESC, id DESC LIMIT $2`, estado, n).Query(func(rows pgx.Rows) error {
+		var (
+			id int
+			f  facturaF
+		)
+		_, err := pgx.ForEachRow(rows, []any{&id, &f.NumeroFactura, &f.MontoTotal, &f.Estado}, func() error {
+			f.ID = gid.Encode(id)
+			page.Edges = append(page.Edges, edge[facturaF]{Node: f})
+			return nil
+		})
+		return err
+	})
+	b.stmts.Add(int64(batch.Len()))
+	if err := b.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, err
+	}
+	return encode(map[string]any{"facturas": page})
+}
+
 // M1 ---------------------------------------------------------------------
 
 // Creada is what crearOperacion answers.

@@ -149,7 +149,7 @@ func NewContention(ctx context.Context, db DB, cfg ContentionConfig) (Contention
 		d.eventos = append(d.eventos, e)
 		out.OperacionIDs = append(out.OperacionIDs, o.id)
 	}
-	if err := d.write(ctx, db); err != nil {
+	if _, err := d.write(ctx, db); err != nil {
 		return Contention{}, err
 	}
 	return out, nil
