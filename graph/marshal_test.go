@@ -31,3 +31,20 @@ func TestMarshalSequentially(t *testing.T) {
 	require.Len(t, errs, 1)
 	assert.Equal(t, "[1]", errs[0].Path.String())
 }
+
+// Ensure that an object gets the full deferred group as soon as one of its
+// fields is deferred, and the zero one (no allocation, nothing pending)
+// otherwise.
+func TestNewDeferredGroup(t *testing.T) {
+	ctx := context.Background()
+	plain := []graphql.CollectedField{{}, {}}
+	g := newDeferredGroup(ctx, plain)
+	assert.Nil(t, g.FieldSet)
+	assert.Empty(t, g.Defers)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = newDeferredGroup(ctx, plain) }))
+
+	deferred := []graphql.CollectedField{{}, {Deferrables: []*graphql.Deferrable{{Label: "lento"}}}}
+	g = newDeferredGroup(ctx, deferred)
+	require.NotNil(t, g.FieldSet, "a deferred field needs the group's field set")
+	assert.NotNil(t, g.Defers)
+}

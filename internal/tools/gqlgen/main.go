@@ -1,9 +1,11 @@
 // Command gqlgen is the project's gqlgen: the second step of the root
 // generate.go (`go generate .`, which `make generate` runs). It generates
 // the GraphQL code from gqlgen.yml exactly as `gqlgen generate` does and
-// then points the generated executor at graph.marshalSequentially, so
-// lists of objects are marshaled without a goroutine per element (see that
-// function's documentation for why). The two steps are one program so that
+// then points the generated executor at two functions of package graph:
+// marshalSequentially, so lists of objects are marshaled without a
+// goroutine per element, and newDeferredGroup, so an object with no @defer'd
+// field does not allocate the bookkeeping of one (see their documentation
+// for why). The two steps are one program so that
 // no command writes graph/generated.go without the rewrite; the project
 // does not declare gqlgen's own command as a tool.
 //
@@ -28,7 +30,15 @@ import (
 var (
 	concurrent = []byte("graphql.MarshalSliceConcurrently(")
 	sequential = []byte("marshalSequentially(")
+	eagerGroup = []byte("deferred := graphql.NewDeferredGroup(ctx)")
+	lazyGroup  = []byte("deferred := newDeferredGroup(ctx, fields)")
 )
+
+// rewrites are the replacements, in order; each must happen at least once.
+var rewrites = []struct{ old, new []byte }{
+	{concurrent, sequential},
+	{eagerGroup, lazyGroup},
+}
 
 func main() {
 	if err := run(); err != nil {
@@ -68,16 +78,21 @@ func run() error {
 			path = rel
 		}
 	}
-	fmt.Printf("gqlgen: %d listas se serializan en secuencia en %s\n", n, path)
+	fmt.Printf("gqlgen: %d llamadas reescritas en %s\n", n, path)
 	return nil
 }
 
-// rewrite points every concurrent list marshaling in src at
-// marshalSequentially and says how many it changed.
+// rewrite makes every replacement of rewrites in src and says how many it
+// made in all.
 func rewrite(src []byte) ([]byte, int, error) {
-	n := bytes.Count(src, concurrent)
-	if n == 0 {
-		return nil, 0, errors.New("no llama a graphql.MarshalSliceConcurrently: revise el cambio de gqlgen")
+	total := 0
+	for _, r := range rewrites {
+		n := bytes.Count(src, r.old)
+		if n == 0 {
+			return nil, 0, fmt.Errorf("no aparece %q: revise el cambio de gqlgen", r.old)
+		}
+		src = bytes.ReplaceAll(src, r.old, r.new)
+		total += n
 	}
-	return bytes.ReplaceAll(src, concurrent, sequential), n, nil
+	return src, total, nil
 }

@@ -9,15 +9,15 @@ import (
 // TestRewrite ensures that every concurrent list marshaling is rewritten and
 // that a file with none is an error, not a silent no-op.
 func TestRewrite(t *testing.T) {
-	src := []byte("a := graphql.MarshalSliceConcurrently(ctx, 1)\nb := graphql.MarshalSliceConcurrently(ctx, 2)\n")
+	src := []byte("a := graphql.MarshalSliceConcurrently(ctx, 1)\nb := graphql.MarshalSliceConcurrently(ctx, 2)\ndeferred := graphql.NewDeferredGroup(ctx)\n")
 	out, n, err := rewrite(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 2 {
-		t.Errorf("rewrote %d calls, want 2", n)
+	if n != 3 {
+		t.Errorf("rewrote %d calls, want 3", n)
 	}
-	if want := "a := marshalSequentially(ctx, 1)\nb := marshalSequentially(ctx, 2)\n"; string(out) != want {
+	if want := "a := marshalSequentially(ctx, 1)\nb := marshalSequentially(ctx, 2)\ndeferred := newDeferredGroup(ctx, fields)\n"; string(out) != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 	if _, _, err := rewrite(out); err == nil {
@@ -32,6 +32,9 @@ func TestGeneratedIsSequential(t *testing.T) {
 	src, err := os.ReadFile("../../../graph/generated.go")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if bytes.Contains(src, eagerGroup) || !bytes.Contains(src, lazyGroup) {
+		t.Error("graph/generated.go allocates a deferred group per object: regenerate it with `make generate`")
 	}
 	if bytes.Contains(src, concurrent) {
 		t.Error("graph/generated.go calls graphql.MarshalSliceConcurrently: regenerate it with `make generate`")
