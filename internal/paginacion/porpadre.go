@@ -58,6 +58,14 @@ func PorPadre(columna string, padres []int, limite int, orden sql.Querier) func(
 			return
 		}
 		s.SetDistinct(false)
+		if len(padres) == 1 {
+			// One parent (an operación by id, say): its page is a plain
+			// ORDER BY … LIMIT, with no LATERAL join to plan.
+			s.Where(sql.P(func(b *sql.Builder) {
+				b.Ident(columna).WriteString(" = ").Arg(padres[0])
+			})).OrderExpr(orden).Limit(limite)
+			return
+		}
 		hijos := s.Clone().
 			Where(sql.P(func(b *sql.Builder) {
 				b.Ident(columna).WriteString(" = ").Ident(aliasPadres).WriteByte('.').Ident(columnaID)
