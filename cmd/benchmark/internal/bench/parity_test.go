@@ -115,6 +115,35 @@ func TestBaselineParity(t *testing.T) {
 		}
 		assert.Equal(t, detalle(apiID), detalle(op.DBID()))
 
+		// The integration events in the outbox: one per change, of the
+		// same type and subject, with the same data but for the ids.
+		outbox := func(opID int) (tipos []string, creada map[string]any) {
+			rows, err := pool.Query(ctx, "SELECT tipo, cuerpo FROM outbox_eventos WHERE sujeto = $1 ORDER BY id", gid.Encode(opID))
+			require.NoError(t, err)
+			defer rows.Close()
+			for rows.Next() {
+				var tipo, cuerpo string
+				require.NoError(t, rows.Scan(&tipo, &cuerpo))
+				tipos = append(tipos, tipo)
+				if tipo == "operacion.creada" {
+					var sobre struct{ Data map[string]any }
+					require.NoError(t, json.Unmarshal([]byte(cuerpo), &sobre))
+					creada = sobre.Data
+					for _, k := range []string{"event_id", "request_id", "operacion_id"} {
+						assert.NotEmpty(t, creada[k], k)
+						delete(creada, k)
+					}
+				}
+			}
+			require.NoError(t, rows.Err())
+			return tipos, creada
+		}
+		apiTipos, apiCreada := outbox(apiID)
+		baseTipos, baseCreada := outbox(op.DBID())
+		assert.Equal(t, []string{"operacion.creada", "operacion.rechazada"}, apiTipos)
+		assert.Equal(t, []string{"operacion.creada", "operacion.aprobada"}, baseTipos)
+		assert.Equal(t, apiCreada, baseCreada)
+
 		_, err = base.Aprobar(ctx, op.DBID(), "bench-riesgo", "bench-base-3")
 		assert.ErrorIs(t, err, baseline.ErrEstado)
 

@@ -1,7 +1,8 @@
 // Package baseline is the benchmark's raw-SQL limit: the work of each API
 // scenario done by hand with pgx, in process, with no GraphQL, no HTTP and
 // no ent. It reads the same rows and takes the same locks and writes as
-// the API (the services' lock order: cliente, operación, facturas by id), in
+// the API (the services' lock order: cliente, deudores by id, operación,
+// facturas by id), in
 // the fewest statements and round trips plain SQL allows, and builds and
 // encodes the same JSON the API would answer. The API's throughput divided
 // by the baseline's is the benchmark's headline figure.
@@ -28,6 +29,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/banpro/factoring/internal/clock"
+	"github.com/banpro/factoring/internal/eventos"
 	"github.com/banpro/factoring/internal/gid"
 	"github.com/banpro/factoring/internal/money"
 )
@@ -59,6 +61,58 @@ var (
 	ErrFacturas        = errors.New("VALIDATION_ERROR facturaIds: facturas inexistentes, ajenas, no DISPONIBLE o vencidas")
 	ErrCliente         = errors.New("VALIDATION_ERROR clienteId: el cliente no está ACTIVO")
 	ErrEstado          = errors.New("CONFLICT: la operación no está PENDIENTE")
+	ErrCuatroOjos      = errors.New("FORBIDDEN: quien creó la operación no puede aprobarla")
+	// ErrLimites: a deudor of the operación has a lineaExposicion, or its
+	// cliente a concentracionMaxima below 100 %. The API then reads the
+	// exposures and checks them; the baseline does not implement those
+	// reads (the benchmark's data sets no limit, and the API reads none
+	// without one), and says so instead of approving unchecked.
+	ErrLimites = errors.New("baseline: límites de riesgo (lineaExposicion, concentracionMaxima) no implementados")
+)
+
+// encolar appends to batch the integration event the API's audit entry
+// enqueues in the same transaction (internal/eventos: the outbox row, its
+// CloudEvents envelope with data as eventos.Operacion renders it, and the
+// NOTIFY that wakes the dispatcher): two statements.
+func encolar(batch *pgx.Batch, tipo eventos.Tipo, opID int, datos map[string]any, now time.Time, requestID string) error {
+	sobre, err := eventos.Envolver(eventos.Event{Tipo: tipo, Sujeto: gid.Encode(opID), Datos: datos, Fecha: now}, requestID, now)
+	if err != nil {
+		return err
+	}
+	cuerpo, err := json.Marshal(sobre)
+	if err != nil {
+		return err
+	}
+	batch.Queue(`INSERT INTO outbox_eventos (cuerpo, evento_id, fecha, request_id, sujeto, tipo) VALUES ($1, $2, $3, $4, $5, $6)`,
+		string(cuerpo), sobre.ID, sobre.Time, requestID, sobre.Subject, string(sobre.Type))
+	batch.Queue(`NOTIFY ` + eventos.CanalNotificacion)
+	return nil
+}
+
+// datosOperacion is the integration event's data about an operación, as
+// eventos.Operacion renders it (no liquidación, no motivo de rechazo).
+func datosOperacion(opID, clienteID int, estado string, total, tasa decimal.Decimal, dias int, descuento, desembolso, pct, anticipado, comision, tasaMora decimal.Decimal, facturaIDs []int64) map[string]any {
+	return map[string]any{
+		"operacion_id":         gid.Encode(opID),
+		"cliente_id":           gid.Encode(clienteID),
+		"estado":               estado,
+		"monto_total_facturas": money.String(total),
+		"tasa_descuento":       money.String(tasa),
+		"dias_descuento":       dias,
+		"monto_descuento":      money.String(descuento),
+		"monto_a_desembolsar":  money.String(desembolso),
+		"factura_ids":          gid.EncodeAll(toInts(facturaIDs)),
+		"porcentaje_anticipo":  money.String(pct),
+		"monto_anticipado":     money.String(anticipado),
+		"comision":             money.String(comision),
+		"excedente":            money.String(total.Sub(anticipado)),
+		"tasa_mora":            money.String(tasaMora),
+	}
+}
+
+var (
+	cienPct = decimal.NewFromInt(100)
+	cero    = decimal.Zero
 )
 
 // The JSON the API answers: connections with edges and nodes.
@@ -446,12 +500,14 @@ type Creada struct {
 // DBID is the operación's database id.
 func (c Creada) DBID() int { return c.dbID }
 
-// Crear is crearOperacion: in one transaction it locks the cliente, then
-// the facturas by id, checks the services' rules (cliente ACTIVO;
-// facturas of the cliente, DISPONIBLE, not overdue), prices the discount,
-// inserts the operación, and then, in one round trip, its links, the
-// facturas' new state and the CREADA event. actor and requestID go into
-// the event.
+// Crear is crearOperacion: in one transaction it locks the cliente, the
+// deudores of the facturas by id, then the facturas by id, checks the
+// services' rules (cliente ACTIVO; facturas of the cliente, DISPONIBLE, not
+// overdue, without payments, not RECLAMADA, of no BLOQUEADO deudor), prices
+// the discount, inserts the operación, and then, in one round trip, its
+// links, the facturas' new state, the CREADA event, the audit entry and the
+// integration event (outbox row and NOTIFY). actor and requestID go into
+// the events.
 func (b *Baseline) Crear(ctx context.Context, clienteID int, facturaIDs []int, actor, requestID string) (Creada, error) {
 	ids := make([]int64, len(facturaIDs))
 	for i, id := range facturaIDs {
@@ -468,24 +524,31 @@ func (b *Baseline) Crear(ctx context.Context, clienteID int, facturaIDs []int, a
 		if estadoCliente != "ACTIVO" {
 			return ErrCliente
 		}
+		// Which deudores and their lock in one statement (the API reads
+		// the ids, then locks).
+		bloqueados, _, err := b.lockDeudores(ctx, tx, `SELECT DISTINCT deudor_id FROM facturas WHERE id = ANY($1)`, ids)
+		if err != nil {
+			return err
+		}
 		b.stmts.Add(1)
-		rows, err := tx.Query(ctx, `SELECT id, cliente_id, estado, monto_total::text, fecha_vencimiento
+		rows, err := tx.Query(ctx, `SELECT id, cliente_id, deudor_id, estado, estado_acuse, monto_total::text, monto_pagado > 0, fecha_vencimiento
 			FROM facturas WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
 		if err != nil {
 			return err
 		}
 		var (
-			n                  int
-			fid, cid           int
-			festado, montoText string
-			venc, ultimo       time.Time
-			total              = decimal.Zero
-			hoy                = clock.Today(b.clock.Now(), b.loc)
-			problema           bool
+			n                         int
+			fid, cid, did             int
+			festado, acuse, montoText string
+			pagada                    bool
+			venc, ultimo              time.Time
+			total                     = decimal.Zero
+			hoy                       = clock.Today(b.clock.Now(), b.loc)
+			problema                  bool
 		)
-		_, err = pgx.ForEachRow(rows, []any{&fid, &cid, &festado, &montoText, &venc}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&fid, &cid, &did, &festado, &acuse, &montoText, &pagada, &venc}, func() error {
 			n++
-			if cid != clienteID || festado != "DISPONIBLE" || venc.Before(hoy) {
+			if cid != clienteID || festado != "DISPONIBLE" || venc.Before(hoy) || pagada || acuse == "RECLAMADA" || bloqueados[did] {
 				problema = true
 			}
 			m, err := decimal.NewFromString(montoText)
@@ -511,8 +574,9 @@ func (b *Baseline) Crear(ctx context.Context, clienteID int, facturaIDs []int, a
 		var opID int
 		b.stmts.Add(1)
 		if err := tx.QueryRow(ctx, `INSERT INTO operaciones (fecha_solicitud, monto_total_facturas, tasa_descuento,
-				dias_descuento, monto_descuento, monto_a_desembolsar, estado, creado_en, actualizado_en, cliente_id)
-			VALUES ($1, $2, $3, $4, $5, $6, 'PENDIENTE', $1, $1, $7) RETURNING id`,
+				dias_descuento, monto_descuento, monto_a_desembolsar, estado, porcentaje_anticipo, comision, tasa_mora,
+			creado_en, actualizado_en, cliente_id)
+			VALUES ($1, $2, $3, $4, $5, $6, 'PENDIENTE', 100, 0, 0, $1, $1, $7) RETURNING id`,
 			now, total.StringFixed(2), b.tasa.StringFixed(2), dias, descuento.StringFixed(2), desembolso.StringFixed(2), clienteID,
 		).Scan(&opID); err != nil {
 			return err
@@ -545,6 +609,10 @@ func (b *Baseline) Crear(ctx context.Context, clienteID int, facturaIDs []int, a
 		// is the event's, without the field-by-field changes).
 		batch.Queue(`INSERT INTO eventos_auditoria (entidad, entidad_id, operacion_id, tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle)
 			VALUES ('OPERACION', $5, $5, 'OPERACION_CREADA', $1, NULL, 'PENDIENTE', $2, $3, $4)`, now, requestID, actor, detalle, opID)
+		if err := encolar(batch, eventos.OperacionCreada, opID, datosOperacion(opID, clienteID, "PENDIENTE", total, b.tasa, dias,
+			descuento, desembolso, cienPct, total, cero, cero, ids), now, requestID); err != nil {
+			return err
+		}
 		b.stmts.Add(int64(batch.Len()))
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
@@ -572,48 +640,75 @@ type Aprobada struct {
 }
 
 // Aprobar is aprobarOperacion: in one transaction it locks the operación's
-// cliente, the operación and its facturas by id, checks the rules (PENDIENTE;
-// cliente ACTIVO; facturas EN_PROCESO and not overdue; the line covers the
-// total), and then, in one round trip, takes the line, cedes the facturas,
-// approves the operación and appends the APROBADA event.
+// cliente, the deudores of its facturas by id, the operación and its
+// facturas by id, reads who created it (four eyes: actor may not be its
+// creator), checks the rules (PENDIENTE; cliente ACTIVO; facturas
+// EN_PROCESO, not overdue, not RECLAMADA, of no BLOQUEADO deudor; the line
+// covers the total; no risk limit set, see ErrLimites), and then, in one
+// round trip, takes the line, cedes the facturas, approves the operación
+// and appends the APROBADA event, the audit entry and the integration event
+// (outbox row and NOTIFY).
 func (b *Baseline) Aprobar(ctx context.Context, opID int, actor, requestID string) (Aprobada, error) {
 	var out Aprobada
 	err := b.inTx(ctx, func(tx pgx.Tx) error {
 		var (
 			clienteID                int
 			estadoCliente, lineaText string
+			conTope                  bool
 		)
+		// The API reads the operación's cliente, then locks it: one
+		// statement here.
 		b.stmts.Add(1)
-		if err := tx.QueryRow(ctx, `SELECT id, estado, linea_disponible::text FROM clientes
-			WHERE id = (SELECT cliente_id FROM operaciones WHERE id = $1) FOR UPDATE`, opID).Scan(&clienteID, &estadoCliente, &lineaText); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT id, estado, linea_disponible::text, coalesce(concentracion_maxima < 100, false) FROM clientes
+			WHERE id = (SELECT cliente_id FROM operaciones WHERE id = $1) FOR UPDATE`, opID).Scan(&clienteID, &estadoCliente, &lineaText, &conTope); err != nil {
 			return fmt.Errorf("operación %d: %w", opID, err)
 		}
-		var estadoOp, totalText string
-		b.stmts.Add(1)
-		if err := tx.QueryRow(ctx, `SELECT estado, monto_total_facturas::text FROM operaciones WHERE id = $1 FOR UPDATE`, opID).Scan(&estadoOp, &totalText); err != nil {
+		bloqueados, conLinea, err := b.lockDeudores(ctx, tx, `SELECT DISTINCT f.deudor_id FROM facturas f
+			JOIN operacion_facturas l ON l.factura_id = f.id WHERE l.operacion_id = $1`, opID)
+		if err != nil {
 			return err
+		}
+		var (
+			estadoOp                           string
+			total, tasa, descuento, desembolso decimal.Decimal
+			pct, comision, tasaMora            decimal.Decimal
+			dias                               int
+		)
+		b.stmts.Add(1)
+		var montos [7]string
+		if err := tx.QueryRow(ctx, `SELECT estado, dias_descuento, monto_total_facturas::text, tasa_descuento::text, monto_descuento::text,
+				monto_a_desembolsar::text, porcentaje_anticipo::text, comision::text, tasa_mora::text
+			FROM operaciones WHERE id = $1 FOR UPDATE`, opID).Scan(&estadoOp, &dias, &montos[0], &montos[1], &montos[2],
+			&montos[3], &montos[4], &montos[5], &montos[6]); err != nil {
+			return err
+		}
+		for i, d := range []*decimal.Decimal{&total, &tasa, &descuento, &desembolso, &pct, &comision, &tasaMora} {
+			if *d, err = decimal.NewFromString(montos[i]); err != nil {
+				return err
+			}
 		}
 		if estadoOp != "PENDIENTE" {
 			return ErrEstado
 		}
 		b.stmts.Add(1)
-		rows, err := tx.Query(ctx, `SELECT f.id, f.estado, f.fecha_vencimiento
+		rows, err := tx.Query(ctx, `SELECT f.id, f.deudor_id, f.estado, f.estado_acuse, f.fecha_vencimiento
 			FROM facturas f JOIN operacion_facturas l ON l.factura_id = f.id
 			WHERE l.operacion_id = $1 ORDER BY f.id FOR UPDATE OF f`, opID)
 		if err != nil {
 			return err
 		}
 		var (
-			ids      []int64
-			fid      int64
-			festado  string
-			venc     time.Time
-			hoy      = clock.Today(b.clock.Now(), b.loc)
-			problema bool
+			ids            []int64
+			fid            int64
+			did            int
+			festado, acuse string
+			venc           time.Time
+			hoy            = clock.Today(b.clock.Now(), b.loc)
+			problema       bool
 		)
-		_, err = pgx.ForEachRow(rows, []any{&fid, &festado, &venc}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&fid, &did, &festado, &acuse, &venc}, func() error {
 			ids = append(ids, fid)
-			if festado != "EN_PROCESO" || venc.Before(hoy) {
+			if festado != "EN_PROCESO" || venc.Before(hoy) || acuse == "RECLAMADA" || bloqueados[did] {
 				problema = true
 			}
 			return nil
@@ -621,24 +716,34 @@ func (b *Baseline) Aprobar(ctx context.Context, opID int, actor, requestID strin
 		if err != nil {
 			return err
 		}
+		// Four eyes, as the API with authentication required (the
+		// benchmark's server): the CREADA event's actor.
+		var creador string
+		b.stmts.Add(1)
+		if err := tx.QueryRow(ctx, `SELECT actor FROM operacion_eventos WHERE operacion_id = $1 AND tipo = 'CREADA'`, opID).Scan(&creador); err != nil {
+			return fmt.Errorf("leer quién creó la operación %d: %w", opID, err)
+		}
+		if creador == actor {
+			return ErrCuatroOjos
+		}
 		if estadoCliente != "ACTIVO" {
 			return ErrCliente
 		}
 		if problema {
 			return ErrFacturas
 		}
+		if conLinea || conTope {
+			return ErrLimites
+		}
 		anterior, err := decimal.NewFromString(lineaText)
 		if err != nil {
 			return err
 		}
-		total, err := decimal.NewFromString(totalText)
-		if err != nil {
-			return err
-		}
-		if total.GreaterThan(anterior) {
+		anticipado := money.Anticipo(total, pct)
+		if anticipado.GreaterThan(anterior) {
 			return ErrLineaDisponible
 		}
-		nueva := anterior.Sub(total)
+		nueva := anterior.Sub(anticipado)
 		now := b.clock.Now()
 		detalle, err := json.Marshal(map[string]any{
 			"facturaIds":              gid.EncodeAll(toInts(ids)),
@@ -656,6 +761,10 @@ func (b *Baseline) Aprobar(ctx context.Context, opID int, actor, requestID strin
 			VALUES ('APROBADA', $1, 'PENDIENTE', 'APROBADA', $2, $3, $4, $5)`, now, requestID, actor, detalle, opID)
 		batch.Queue(`INSERT INTO eventos_auditoria (entidad, entidad_id, operacion_id, tipo, fecha, estado_anterior, estado_nuevo, request_id, actor, detalle)
 			VALUES ('OPERACION', $5, $5, 'OPERACION_APROBADA', $1, 'PENDIENTE', 'APROBADA', $2, $3, $4)`, now, requestID, actor, detalle, opID)
+		if err := encolar(batch, eventos.OperacionAprobada, opID, datosOperacion(opID, clienteID, "APROBADA", total, tasa, dias,
+			descuento, desembolso, pct, anticipado, comision, tasaMora, ids), now, requestID); err != nil {
+			return err
+		}
 		b.stmts.Add(int64(batch.Len()))
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
@@ -669,6 +778,30 @@ func (b *Baseline) Aprobar(ctx context.Context, opID int, actor, requestID strin
 	}
 	_, err = encode(map[string]any{"aprobarOperacion": out})
 	return out, err
+}
+
+// lockDeudores locks, in id order, the deudores whose ids the subquery
+// sub (over arg) selects, and returns the BLOQUEADO ones and whether any
+// has a lineaExposicion: one statement.
+func (b *Baseline) lockDeudores(ctx context.Context, tx pgx.Tx, sub string, arg any) (map[int]bool, bool, error) {
+	b.stmts.Add(1)
+	rows, err := tx.Query(ctx, `SELECT id, estado = 'BLOQUEADO', linea_exposicion IS NOT NULL FROM deudores
+		WHERE id IN (`+sub+`) ORDER BY id FOR UPDATE`, arg)
+	if err != nil {
+		return nil, false, err
+	}
+	bloqueados := map[int]bool{}
+	var (
+		id               int
+		bloqueado, tiene bool
+		conLinea         bool
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &bloqueado, &tiene}, func() error {
+		bloqueados[id] = bloqueado
+		conLinea = conLinea || tiene
+		return nil
+	})
+	return bloqueados, conLinea, err
 }
 
 // inTx runs fn in a transaction, retrying a serialization failure or a
