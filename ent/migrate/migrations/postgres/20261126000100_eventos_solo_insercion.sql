@@ -1,4 +1,4 @@
--- The audit trail is append-only (domain.md, OperacionEvento): the database
+-- The audit trail is append-only (docs/dominio.md, OperacionEvento): the database
 -- itself refuses to change or remove an event, whoever asks, including the
 -- application's own connection.
 CREATE FUNCTION "operacion_eventos_solo_insercion"() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,4 +1,4 @@
--- The audit trail is append-only (domain.md, OperacionEvento): the database
+-- The audit trail is append-only (docs/dominio.md, OperacionEvento): the database
 -- itself refuses to change or remove an event. SQLite has no TRUNCATE; a
 -- DELETE without WHERE fires the delete trigger like any other.
 CREATE TRIGGER `operacion_eventos_sin_update` BEFORE UPDATE ON `operacion_eventos`
