@@ -7,9 +7,12 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 
+	"entgo.io/ent/dialect"
 	"github.com/stretchr/testify/require"
 
 	"github.com/banpro/factoring/internal/testkit"
@@ -31,4 +34,42 @@ func field(t *testing.T, res testkit.Response, name string) json.RawMessage {
 	v, ok := m[name]
 	require.True(t, ok, "data has no %q: %s", name, res.Raw)
 	return v
+}
+
+// sqlRecorder keeps the query statements sent through the drivers it
+// wraps, with their arguments.
+type sqlRecorder struct {
+	mu    sync.Mutex
+	stmts []recordedSQL
+}
+
+type recordedSQL struct {
+	query string
+	args  []any
+}
+
+func (r *sqlRecorder) wrap(drv dialect.Driver) dialect.Driver {
+	return &recordingDriver{Driver: drv, r: r}
+}
+
+// take returns the statements recorded since the last take.
+func (r *sqlRecorder) take() []recordedSQL {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.stmts
+	r.stmts = nil
+	return out
+}
+
+type recordingDriver struct {
+	dialect.Driver
+	r *sqlRecorder
+}
+
+func (d *recordingDriver) Query(ctx context.Context, query string, args, v any) error {
+	a, _ := args.([]any)
+	d.r.mu.Lock()
+	d.r.stmts = append(d.r.stmts, recordedSQL{query: query, args: append([]any(nil), a...)})
+	d.r.mu.Unlock()
+	return d.Driver.Query(ctx, query, args, v)
 }

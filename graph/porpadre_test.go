@@ -2,9 +2,7 @@ package graph_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"entgo.io/ent/dialect"
@@ -18,34 +16,6 @@ import (
 	"github.com/banpro/factoring/internal/database"
 	"github.com/banpro/factoring/internal/testkit"
 )
-
-// sqlLog records the text of every statement sent through a driver.
-type sqlLog struct {
-	mu    sync.Mutex
-	texts []string
-}
-
-func (l *sqlLog) options() database.Options {
-	return database.Options{WrapDriver: func(d dialect.Driver) dialect.Driver {
-		return dialect.DebugWithContext(d, func(_ context.Context, v ...any) {
-			l.mu.Lock()
-			defer l.mu.Unlock()
-			l.texts = append(l.texts, fmt.Sprint(v...))
-		})
-	}}
-}
-
-func (l *sqlLog) reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.texts = nil
-}
-
-func (l *sqlLog) all() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.texts...)
-}
 
 const paginasPorPadre = `query {
   clientes(first: 3) { edges { node {
@@ -75,20 +45,21 @@ type paginaCliente struct {
 func TestPaginasAnidadasPorPadre(t *testing.T) {
 	for name, dia := range map[string]string{"sqlite": dialect.SQLite, "postgres": dialect.Postgres} {
 		t.Run(name, func(t *testing.T) {
-			var log sqlLog
+			rec := &sqlRecorder{}
+			opts := database.Options{WrapDriver: rec.wrap}
 			var db *database.DB
 			if dia == dialect.Postgres {
-				db = testkit.PostgresWith(t, log.options())
+				db = testkit.PostgresWith(t, opts)
 			} else {
-				db = testkit.SQLiteWith(t, log.options())
+				db = testkit.SQLiteWith(t, opts)
 			}
 			// 4 clientes of 5 facturas each; a cliente's first factura is
 			// in two operaciones, the others in one.
 			arbol(t, db, 4, 5)
 			c, _ := testkit.Serve(t, db, testkit.ServeOptions{})
-			log.reset()
+			rec.take()
 			got := testkit.Data[struct{ Clientes testkit.Conn[paginaCliente] }](t, c, paginasPorPadre, nil)
-			texts := log.all()
+			stmts := rec.take()
 
 			ctx := context.Background()
 			clientes := db.Client.Cliente.Query().Order(ent.Desc(cliente.FieldCreadoEn), ent.Desc(cliente.FieldID)).Limit(3).AllX(ctx)
@@ -114,8 +85,9 @@ func TestPaginasAnidadasPorPadre(t *testing.T) {
 			}
 			require.Positive(t, operacionesDeAlguna)
 
-			require.Len(t, texts, 3, "one statement per level: %v", texts)
-			for _, text := range texts[1:] {
+			require.Len(t, stmts, 3, "one statement per level: %v", stmts)
+			for _, stmt := range stmts[1:] {
+				text := stmt.query
 				if dia == dialect.Postgres {
 					assert.Contains(t, text, "CROSS JOIN LATERAL")
 					assert.NotContains(t, text, " IN (", "the parents are named once, in the LATERAL join")

@@ -44,12 +44,15 @@ func Lateral(dialecto string) bool { return dialecto == dialect.Postgres }
 // On PostgreSQL the statement is
 //
 //	SELECT <columns> FROM unnest($1::bigint[]) WITH ORDINALITY AS padres(id, orden)
-//	CROSS JOIN LATERAL (<the loader's query> AND columna = padres.id ORDER BY orden LIMIT n) AS <table>
+//	CROSS JOIN LATERAL (<the loader's query> WHERE columna = padres.id ORDER BY orden LIMIT n) AS <table>
 //	ORDER BY padres.orden, orden
 //
 // with the parents' ids as one array literal, so the statement's text is the
 // same whatever the number of parents and pgx prepares it once per
 // connection.
+//
+// With one parent (an operación by id) it is the loader's query with
+// columna = id, ORDER BY orden and LIMIT n: there is nothing to join.
 func PorPadre(columna string, padres []int, limite int, orden sql.Querier) func(*sql.Selector) {
 	ventana := entgql.LimitPerRow(columna, limite, orden)
 	return func(s *sql.Selector) {
